@@ -1,0 +1,152 @@
+# Fast Servers - the one, non-recursive Makefile.
+#
+# Everything builds out of tree into $(BUILD) (default build/). Each part of
+# the course adds its own rules in a fragment included below
+# (reference-server/module.mk, simulator/module.mk, ...), so this file only
+# holds what is common: flags, the generic compile rule, and the user-facing
+# targets. `make help` lists those.
+#
+# Options (set on the command line, e.g. `make SAN=asan test`):
+#   BUILD=DIR    where objects, programs and reports go (default build)
+#   SAN=asan     build with AddressSanitizer + UndefinedBehaviorSanitizer
+#   SAN=tsan     build with ThreadSanitizer
+#   V=1          print every command
+#   EX=NN        with `make grade`, `make hint` or `make watch`: one exercise
+#   SOLUTIONS=1  with `make grade`: grade the reference solutions
+#   TEST_TIMEOUT=SEC  time limit for each test program (default 300)
+
+BUILD ?= build
+OBJ   := $(BUILD)/obj
+BIN   := $(BUILD)/bin
+TBIN  := $(BUILD)/tests
+
+CC       ?= cc
+CSTD     := -std=gnu11
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+OPT      ?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -I. -MMD -MP
+CFLAGS   += $(CSTD) $(OPT) $(WARN) -pthread -fno-omit-frame-pointer
+LDFLAGS  += -pthread
+LDLIBS   +=
+
+ifeq ($(SAN),asan)
+CC       := clang
+CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=address,undefined
+else ifeq ($(SAN),tsan)
+CC       := clang
+CFLAGS   += -fsanitize=thread
+LDFLAGS  += -fsanitize=thread
+else ifneq ($(SAN),)
+$(error SAN must be asan or tsan, not '$(SAN)')
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+PKG_CONFIG ?= pkg-config
+# Probe pkg-config once, quietly: `make deps` and `make help` must work
+# before the libraries are installed.
+pkg_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pkg_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+CMOCKA_CFLAGS := $(call pkg_cflags,cmocka)
+CMOCKA_LIBS   := $(or $(call pkg_libs,cmocka),-lcmocka)
+
+# Objects rebuild when the compiler or flags change (the idea of git's
+# Makefile): the command line is kept in a file every object depends on.
+FLAGS_FILE := $(BUILD)/.flags
+FLAGS_NOW  := $(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
+$(shell mkdir -p $(BUILD); echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_FILE) || \
+        echo '$(FLAGS_NOW)' > $(FLAGS_FILE))
+
+# Filled in by the fragments:
+#   BINS       programs `make` builds
+#   TESTS      cmocka test programs `make test` runs (one process each)
+#   CHECKS     phony targets `make test` also runs (format, docs, ...)
+BINS   :=
+TESTS  :=
+CHECKS :=
+
+.DEFAULT_GOAL := all
+.PHONY: all test test-run sanitize deps run demo sim bench docs \
+        format format-check grade hint watch help clean
+
+include reference-server/module.mk
+-include simulator/module.mk
+-include exercises/module.mk
+include tests/module.mk
+-include chapters/module.mk
+
+all: $(BINS)
+
+# The generic compile rule; fragments add per-directory flags with
+# target-specific variables (e.g. SDL's include path for the view).
+$(OBJ)/%.o: %.c $(FLAGS_FILE)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
+
+# ---- user-facing targets -------------------------------------------------
+
+deps:
+	@scripts/deps.sh
+
+run: $(BIN)/fastd
+	$(BIN)/fastd $(ARGS)
+
+test: all $(TESTS)
+	@scripts/run-tests.sh $(BUILD) "$(TESTS)" "$(CHECKS)"
+
+# The same suite under the sanitizers, each in its own build tree.
+sanitize:
+	$(MAKE) SAN=asan BUILD=$(BUILD)/asan test
+	$(MAKE) SAN=tsan BUILD=$(BUILD)/tsan test
+
+bench: $(BIN)/fastd
+	@scripts/bench.sh $(BUILD)
+
+demo: all
+	@scripts/demo.sh $(BUILD)
+
+DOXYGEN_INPUTS := $(shell find README.md chapters docs reference-server \
+                    simulator exercises -name '*.md' -o -name '*.h' \
+                    -o -name '*.c' -o -name '*.dox' 2>/dev/null)
+docs: $(BUILD)/docs/html/index.html
+$(BUILD)/docs/html/index.html: docs/Doxyfile $(DOXYGEN_INPUTS)
+	@mkdir -p $(BUILD)/docs
+	@echo "  DOXYGEN $(BUILD)/docs/html"
+	$(Q)(cat docs/Doxyfile; echo "OUTPUT_DIRECTORY = $(BUILD)/docs") | \
+	    doxygen - > $(BUILD)/docs/doxygen.log
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || \
+                 find . -path ./build -prune -o -name '*.[ch]' -print)
+format:
+	clang-format -i $(FORMAT_FILES)
+format-check:
+	@clang-format --dry-run -Werror $(FORMAT_FILES) && \
+	    echo "format-check: $(words $(FORMAT_FILES)) files clean"
+
+help:
+	@echo "Fast Servers - targets:"
+	@echo "  make            build everything into $(BUILD)/"
+	@echo "  make deps       install missing system packages (Debian/Ubuntu)"
+	@echo "  make run        start fastd (ARGS='--port 0 --threads 2' to pass flags)"
+	@echo "  make sim        open the simulator on the default scenario"
+	@echo "  make demo       guided tour: server, load, trace, replay"
+	@echo "  make test       every test, the docs build and format-check"
+	@echo "  make sanitize   the tests under ASan+UBSan, then TSan"
+	@echo "  make bench      fastd vs nginx and h2o under wrk"
+	@echo "  make grade      grade the exercises (EX=NN for one, SOLUTIONS=1)"
+	@echo "  make hint EX=NN the next hint for an exercise"
+	@echo "  make watch EX=NN re-grade an exercise when its files change"
+	@echo "  make docs       the docs site into $(BUILD)/docs/html/"
+	@echo "  make format     clang-format every C file (format-check to verify)"
+	@echo "  make clean      remove $(BUILD)/"
+
+clean:
+	rm -rf $(BUILD)
