@@ -1,0 +1,50 @@
+#include "reference-server/handoff.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+struct thread *schedule_pick(struct thread *self)
+{
+    struct server *srv = self->srv;
+    unsigned n = (unsigned)srv->nworkers, start = self->next_rr++ % n;
+    if (srv->opt.schedule == SCHEDULE_RR)
+        return srv->workers[start];
+    struct thread *best = srv->workers[start];
+    uint64_t best_open = stats_open_conns(&best->stats);
+    for (unsigned i = 1; i < n && best_open > 0; i++) {
+        struct thread *t = srv->workers[(start + i) % n];
+        uint64_t open = stats_open_conns(&t->stats);
+        if (open < best_open) {
+            best = t;
+            best_open = open;
+        }
+    }
+    return best;
+}
+
+int handoff_to(struct thread *self, struct thread *target, int fd)
+{
+    struct epoll_event ev = {
+        .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+        .data.fd = fd,
+    };
+    /* Count before the fd is visible to the target, so the target's
+     * closes can never outrun its count of connections received. */
+    counter_add_shared(&target->stats.conns_in, 1);
+    if (epoll_ctl(target->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        thread_warn(self, "epoll_ctl(ADD fd %d to thread %d): %s", fd,
+                    target->id, strerror(errno));
+        /* Take the count back: the target never saw this connection. */
+        atomic_fetch_sub_explicit(&target->stats.conns_in.value, 1,
+                                  memory_order_relaxed);
+        close(fd);
+        return -1;
+    }
+    if (target != self) {
+        counter_add(&self->stats.handed_off, 1);
+        TRACE(self->trace, TRACE_HANDOFF, fd, target->id);
+    }
+    return 0;
+}

@@ -1,0 +1,99 @@
+/**
+ * \file
+ * \brief HTTP/1.1 in one page: an incremental request parser and the
+ *        responses fastd sends.
+ *
+ * The parser never allocates and never copies: it looks at the bytes a
+ * connection has buffered and says whether a whole request is there yet.
+ * A request split across many reads costs one scan of each byte (the
+ * caller keeps the scan position in `scanned`), and many pipelined requests
+ * in one read are taken one after the other from the same buffer.
+ */
+#ifndef FASTD_HTTP_H
+#define FASTD_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/** Request line plus headers may not exceed this; past it the answer is 431. */
+#define HTTP_MAX_HEAD 8192
+/** A GET or HEAD may carry a body this big (it is read and discarded). */
+#define HTTP_MAX_BODY 4096
+/** Room for the longest fixed response fastd writes (all but /stats). */
+#define HTTP_MAX_RESPONSE 512
+
+/** What http_parse() found. */
+enum http_parse_result {
+    HTTP_INCOMPLETE = 0, /**< need more bytes; call again when they arrive */
+    HTTP_COMPLETE = 1,   /**< one request parsed into the http_request */
+    HTTP_ERROR = -1,     /**< bad input; http_request::status says why */
+};
+
+/** The methods fastd tells apart; any other valid token is HTTP_OTHER. */
+enum http_method { HTTP_GET, HTTP_HEAD, HTTP_OTHER };
+
+/** One parsed request. Pointers point into the caller's buffer. */
+struct http_request {
+    enum http_method method; /**< GET, HEAD or another method */
+    const char *path;        /**< request target, without the query */
+    size_t path_len;         /**< length of path */
+    int minor;               /**< 0 for HTTP/1.0, 1 for HTTP/1.1 */
+    bool keep_alive;         /**< after the version and Connection header */
+    size_t length;           /**< bytes this request used, body included */
+    int status;              /**< on HTTP_ERROR: 400, 413, 431 or 505 */
+    const char *error;       /**< on HTTP_ERROR: a short reason, for logs */
+};
+
+/**
+ * Parse the request at the start of buf.
+ *
+ * \param buf      buffered bytes; the request starts at buf[0]
+ * \param len      number of bytes in buf
+ * \param scanned  in/out: how far earlier calls already searched for the
+ *                 end of the head; start at 0 and reset to 0 after each
+ *                 complete request (it makes a byte-by-byte client cost
+ *                 O(n), not O(n^2))
+ * \param req      filled on HTTP_COMPLETE and HTTP_ERROR
+ * \return HTTP_COMPLETE, HTTP_INCOMPLETE or HTTP_ERROR.
+ */
+enum http_parse_result http_parse(const char *buf, size_t len, size_t *scanned,
+                                  struct http_request *req);
+
+/** An HTTP date ("Tue, 24 Nov 2026 15:07:36 GMT"), rebuilt once a second. */
+struct http_date {
+    long second;   /**< the CLOCK_REALTIME second text was made for */
+    char text[32]; /**< the date, NUL-terminated */
+};
+
+/**
+ * Bring the cached date up to now. Formatting a date costs ~1 us (gmtime
+ * and strftime); doing it once a second per thread instead of once per
+ * response keeps it off the hot path.
+ */
+void http_date_refresh(struct http_date *date, long now_second);
+
+/**
+ * Write the response to a GET or HEAD of "/" or "/plaintext".
+ * \return bytes written to out (at most HTTP_MAX_RESPONSE).
+ */
+size_t http_write_hello(char *out, const struct http_request *req,
+                        bool keep_alive, const struct http_date *date);
+
+/**
+ * Write an error response with `Connection: close`.
+ * \param status 400, 404, 405, 413, 431 or 505
+ * \return bytes written to out (at most HTTP_MAX_RESPONSE).
+ */
+size_t http_write_error(char *out, int status, const struct http_date *date);
+
+/**
+ * Write the head of a 200 response whose body the caller writes after it.
+ * \return bytes written to out (at most HTTP_MAX_RESPONSE).
+ */
+size_t http_write_head(char *out, const char *content_type, size_t body_len,
+                       bool keep_alive, const struct http_date *date);
+
+/** The reason phrase of a status code ("Not Found"), or "Unknown". */
+const char *http_reason(int status);
+
+#endif

@@ -1,0 +1,121 @@
+#include "reference-server/options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char options_usage[] =
+    "usage: fastd [options]\n"
+    "  --port N            TCP port (default 8080; 0 picks a free one)\n"
+    "  --bind ADDR         numeric address to listen on (default 127.0.0.1)\n"
+    "  --threads N         threads in all (default: one per usable core)\n"
+    "  --accept-threads N  accept-stage threads, staged only (default 1)\n"
+    "  --arch A            staged | shared-nothing | single (default staged)\n"
+    "  --schedule S        staged hand-off target: rr | least (default rr)\n"
+    "  --trace FILE        write an fdtrace v1 file (replay with fastsim)\n"
+    "  --no-pin            do not pin threads to cores\n"
+    "  --idle-timeout SEC  close connections idle this long (default 60, 0 "
+    "= never)\n"
+    "  --quiet             print only the first line\n"
+    "  --help, --version\n";
+
+static bool parse_int(const char *s, long lo, long hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+enum options_result options_parse(int argc, char **argv, struct options *opt,
+                                  char *err, size_t errlen)
+{
+    static const struct option longopts[] = {
+        {"port", required_argument, NULL, 'p'},
+        {"bind", required_argument, NULL, 'b'},
+        {"threads", required_argument, NULL, 't'},
+        {"accept-threads", required_argument, NULL, 'a'},
+        {"arch", required_argument, NULL, 'A'},
+        {"schedule", required_argument, NULL, 's'},
+        {"trace", required_argument, NULL, 'T'},
+        {"no-pin", no_argument, NULL, 'n'},
+        {"idle-timeout", required_argument, NULL, 'i'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {0},
+    };
+    *opt = (struct options){.bind = "127.0.0.1",
+                            .port = 8080,
+                            .accept_threads = 1,
+                            .arch = ARCH_STAGED,
+                            .schedule = SCHEDULE_RR,
+                            .pin = true,
+                            .idle_timeout = 60};
+    optind = 1;
+    opterr = 0;
+    int c, idx = 0;
+    while ((c = getopt_long(argc, argv, ":", longopts, &idx)) != -1) {
+        bool ok = true;
+        switch (c) {
+        case 'p': ok = parse_int(optarg, 0, 65535, &opt->port); break;
+        case 'b': opt->bind = optarg; break;
+        case 't': ok = parse_int(optarg, 1, MAX_THREADS, &opt->threads); break;
+        case 'a':
+            ok = parse_int(optarg, 1, MAX_THREADS - 1, &opt->accept_threads);
+            break;
+        case 'A':
+            if (!strcmp(optarg, "staged"))
+                opt->arch = ARCH_STAGED;
+            else if (!strcmp(optarg, "shared-nothing"))
+                opt->arch = ARCH_SHARED_NOTHING;
+            else if (!strcmp(optarg, "single"))
+                opt->arch = ARCH_SINGLE;
+            else
+                ok = false;
+            break;
+        case 's':
+            if (!strcmp(optarg, "rr"))
+                opt->schedule = SCHEDULE_RR;
+            else if (!strcmp(optarg, "least"))
+                opt->schedule = SCHEDULE_LEAST;
+            else
+                ok = false;
+            break;
+        case 'T': opt->trace = optarg; break;
+        case 'n': opt->pin = false; break;
+        case 'i': ok = parse_int(optarg, 0, 86400, &opt->idle_timeout); break;
+        case 'q': opt->quiet = true; break;
+        case 'h': fputs(options_usage, stdout); return OPTIONS_EXIT;
+        case 'V': puts("fastd 1.0"); return OPTIONS_EXIT;
+        case ':':
+            snprintf(err, errlen, "%s needs a value", argv[optind - 1]);
+            return OPTIONS_ERROR;
+        default:
+            snprintf(err, errlen, "unknown option '%s' (see --help)",
+                     argv[optind - 1]);
+            return OPTIONS_ERROR;
+        }
+        if (!ok) {
+            snprintf(err, errlen, "bad value '%s' for --%s (see --help)",
+                     optarg, longopts[idx].name);
+            return OPTIONS_ERROR;
+        }
+    }
+    if (optind < argc) {
+        snprintf(err, errlen, "unexpected argument '%s' (see --help)",
+                 argv[optind]);
+        return OPTIONS_ERROR;
+    }
+    if (opt->arch == ARCH_SINGLE && opt->threads > 1) {
+        snprintf(err, errlen, "--arch single runs one thread, not %d",
+                 opt->threads);
+        return OPTIONS_ERROR;
+    }
+    return OPTIONS_RUN;
+}

@@ -1,0 +1,240 @@
+/*
+ * Threads, cores and affinity. Each thread does its own set-up, as the
+ * design asks: it pins itself, creates its own epoll fd and registers what
+ * it waits on. Memory it allocates is then first touched by the core that
+ * uses it (on a NUMA machine, that puts it on the right node).
+ */
+#include "reference-server/pool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "reference-server/acceptor.h"
+#include "reference-server/conn.h"
+#include "reference-server/worker.h"
+
+int pool_cpus(int *cpus, int max)
+{
+    cpu_set_t set;
+    int n = 0;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        for (int cpu = 0; cpu < CPU_SETSIZE && n < max; cpu++)
+            if (CPU_ISSET(cpu, &set))
+                cpus[n++] = cpu;
+    }
+    if (n == 0) {
+        long online = sysconf(_SC_NPROCESSORS_ONLN);
+        for (n = 0; n < online && n < max; n++)
+            cpus[n] = n;
+    }
+    return n > 0 ? n : 1;
+}
+
+int pool_plan(struct server *srv, char *err, size_t errlen)
+{
+    static int cpus[CPU_SETSIZE];
+    const struct options *opt = &srv->opt;
+    srv->ncores = pool_cpus(cpus, CPU_SETSIZE);
+    int accept = opt->arch == ARCH_STAGED ? opt->accept_threads : 0;
+    int n = opt->threads ? opt->threads : srv->ncores;
+    if (opt->arch == ARCH_SINGLE)
+        n = 1;
+    if (!opt->threads && n < accept + 1)
+        n = accept + 1; /* a 1-core machine still gets both stages */
+    if (n > MAX_THREADS)
+        n = MAX_THREADS;
+    if (n < accept + 1) {
+        snprintf(err, errlen,
+                 "--arch staged with %d accept thread(s) needs --threads >= "
+                 "%d",
+                 accept, accept + 1);
+        return -1;
+    }
+    srv->threads = aligned_alloc(64, sizeof(struct thread) * (size_t)n);
+    srv->workers = calloc((size_t)n, sizeof(struct thread *));
+    if (!srv->threads || !srv->workers) {
+        snprintf(err, errlen, "out of memory for %d threads", n);
+        return -1;
+    }
+    memset(srv->threads, 0, sizeof(struct thread) * (size_t)n);
+    srv->nthreads = n;
+    for (int i = 0; i < n; i++) {
+        struct thread *t = &srv->threads[i];
+        t->id = i;
+        t->srv = srv;
+        t->stage = i < accept                 ? STAGE_ACCEPT
+                   : opt->arch == ARCH_STAGED ? STAGE_REQUEST
+                                              : STAGE_BOTH;
+        t->core = opt->pin ? cpus[i % srv->ncores] : -1;
+        t->epfd = t->listen_fd = t->reserve_fd = -1;
+        if (t->stage != STAGE_ACCEPT)
+            srv->workers[srv->nworkers++] = t;
+    }
+    return 0;
+}
+
+static int watch(struct thread *self, int fd, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.fd = fd};
+    if (epoll_ctl(self->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        fprintf(stderr, "fastd: thread %d: epoll_ctl(ADD fd %d): %s\n",
+                self->id, fd, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+//! [thread setup]
+static int thread_setup(struct thread *self)
+{
+    static const char *const tags[] = {"acc", "req", "all"};
+    struct server *srv = self->srv;
+    char name[16];
+    snprintf(name, sizeof name, "fastd-%s-%d", tags[self->stage], self->id);
+    pthread_setname_np(pthread_self(), name);
+    atomic_store(&self->os_tid, gettid());
+
+    if (self->core >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(self->core, &set);
+        int rc = pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+        if (rc != 0) {
+            fprintf(stderr, "fastd: thread %d: pin to cpu %d: %s\n",
+                    self->id, self->core, strerror(rc));
+            self->core = -1;
+        }
+    }
+    self->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (self->epfd < 0) {
+        fprintf(stderr, "fastd: thread %d: epoll_create1: %s\n", self->id,
+                strerror(errno));
+        return -1;
+    }
+    if (watch(self, srv->stop_fd, EPOLLIN) < 0)
+        return -1;
+    if (self->stage != STAGE_REQUEST) {
+        /* EPOLLEXCLUSIVE: with several accept threads on one listener, a
+         * new connection wakes one of them, not all (no thundering herd). */
+        uint32_t excl = self->stage == STAGE_ACCEPT ? EPOLLEXCLUSIVE : 0;
+        if (self->listen_fd < 0 || watch(self, self->listen_fd,
+                                         EPOLLIN | excl) < 0)
+            return -1;
+        self->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    if (self->stage != STAGE_ACCEPT) {
+        self->conns_cap = (int)srv->nofile;
+        self->conns = calloc((size_t)self->conns_cap, sizeof *self->conns);
+        if (!self->conns)
+            return -1;
+    }
+    if (srv->trace_fd >= 0 &&
+        !(self->trace = trace_buf_new(srv->trace_fd, self->id, self->core,
+                                      srv->origin_ns)))
+        return -1;
+    self->now = clock_second();
+    http_date_refresh(&self->date, clock_wall_second());
+    return 0;
+}
+//! [thread setup]
+
+static void thread_teardown(struct thread *self)
+{
+    if (self->conns)
+        conns_release(self);
+    if (self->trace) {
+        trace_flush(self->trace);
+        free(self->trace);
+        self->trace = NULL;
+    }
+    if (self->reserve_fd >= 0)
+        close(self->reserve_fd);
+    if (self->epfd >= 0)
+        close(self->epfd);
+}
+
+static void *thread_main(void *arg)
+{
+    struct thread *self = arg;
+    struct server *srv = self->srv;
+    if (thread_setup(self) < 0)
+        atomic_store(&srv->setup_failed, true);
+    pthread_barrier_wait(&srv->ready);
+    if (!atomic_load(&srv->setup_failed)) {
+        if (self->stage == STAGE_ACCEPT)
+            acceptor_run(self);
+        else
+            worker_run(self);
+    }
+    thread_teardown(self);
+    return NULL;
+}
+
+int pool_start(struct server *srv, char *err, size_t errlen)
+{
+    srv->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (srv->stop_fd < 0) {
+        snprintf(err, errlen, "eventfd: %s", strerror(errno));
+        return -1;
+    }
+    pthread_barrier_init(&srv->ready, NULL, (unsigned)srv->nthreads + 1);
+    for (int i = 0; i < srv->nthreads; i++) {
+        struct thread *t = &srv->threads[i];
+        /* Joinable, not detached as in the original article: the exit
+         * summary and the graceful drain need to know when each is done. */
+        int rc = pthread_create(&t->handle, NULL, thread_main, t);
+        if (rc != 0) {
+            snprintf(err, errlen, "pthread_create(thread %d): %s", i,
+                     strerror(rc));
+            /* Threads already started wait at the barrier forever; a
+             * start-up failure exits the process, which ends them. */
+            return -1;
+        }
+    }
+    pthread_barrier_wait(&srv->ready);
+    if (atomic_load(&srv->setup_failed)) {
+        snprintf(err, errlen, "a thread failed to set itself up (see above)");
+        pool_stop(srv);
+        return -1;
+    }
+    return 0;
+}
+
+void pool_stop(struct server *srv)
+{
+    if (eventfd_write(srv->stop_fd, 1) < 0)
+        fprintf(stderr, "fastd: eventfd_write: %s\n", strerror(errno));
+    for (int i = 0; i < srv->nthreads; i++)
+        if (srv->threads[i].stage == STAGE_ACCEPT)
+            pthread_join(srv->threads[i].handle, NULL);
+    atomic_store_explicit(&srv->acceptors_done, true, memory_order_release);
+    for (int i = 0; i < srv->nthreads; i++)
+        if (srv->threads[i].stage != STAGE_ACCEPT)
+            pthread_join(srv->threads[i].handle, NULL);
+    pthread_barrier_destroy(&srv->ready);
+    close(srv->stop_fd);
+}
+
+void pool_describe(const struct server *srv, char *out, size_t len)
+{
+    size_t used = 0;
+    out[0] = 0;
+    for (int i = 0; i < srv->nthreads && used < len; i++) {
+        const struct thread *t = &srv->threads[i];
+        char core[16] = "any";
+        if (t->core >= 0)
+            snprintf(core, sizeof core, "cpu%d", t->core);
+        int n = snprintf(out + used, len - used, "%st%d:%s@%s",
+                         i ? " " : "", i, stage_name(t->stage), core);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}

@@ -1,0 +1,84 @@
+/**
+ * \file
+ * \brief fdtrace v1: what each thread did with each fd, for fastsim replay.
+ *
+ * A trace is a text file: a header line, then one event per line,
+ *
+ *     # fdtrace 1 arch=staged threads=2 cores=2
+ *     <t_ns> <thread> <core> <event> <fd> <arg>
+ *
+ * with t_ns in CLOCK_MONOTONIC nanoseconds since the server started.
+ * Each thread formats events into its own buffer and appends whole
+ * buffers to the file (O_APPEND), so the hot path takes no lock. Lines
+ * from different threads are therefore interleaved by buffer; trace_sort()
+ * puts the file in time order when the server stops.
+ *
+ * When tracing is off a thread's trace pointer is NULL and TRACE() is one
+ * well-predicted branch.
+ */
+#ifndef FASTD_TRACE_H
+#define FASTD_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** The event vocabulary shared with fastsim. */
+enum trace_event {
+    TRACE_ACCEPT,  /**< fd accepted; arg: listener fd */
+    TRACE_HANDOFF, /**< fd handed on; arg: target thread */
+    TRACE_WAKE,    /**< epoll_wait returned; fd -1, arg: events */
+    TRACE_RECV,    /**< read from fd; arg: bytes */
+    TRACE_REQUEST, /**< requests parsed from one read; arg: count */
+    TRACE_SEND,    /**< written to fd; arg: bytes */
+    TRACE_CLOSE,   /**< fd closed; arg: 0 normal, 1 error, 2 timeout */
+};
+
+/** One thread's trace buffer. */
+struct trace_buf {
+    int fd;          /**< the trace file, shared by all threads */
+    int thread;      /**< this thread's index */
+    int core;        /**< pinned core, or -1: ask sched_getcpu() */
+    uint64_t origin; /**< CLOCK_MONOTONIC ns at server start */
+    size_t len;      /**< bytes waiting in buf */
+    char buf[1 << 16]; /**< formatted lines not yet written */
+};
+
+/** Emit an event if tracing is on; free (one branch) when it is off. */
+#define TRACE(tb, event, fd, arg)                                              \
+    do {                                                                       \
+        if (__builtin_expect((tb) != NULL, 0))                                 \
+            trace_emit((tb), (event), (fd), (arg));                            \
+    } while (0)
+
+/**
+ * Create the trace file and write its header.
+ * \return the fd, or -1 with a message in err.
+ */
+int trace_open(const char *path, const char *arch, int threads, int cores,
+               char *err, size_t errlen);
+
+/** Allocate a thread's buffer; NULL on out-of-memory. */
+struct trace_buf *trace_buf_new(int fd, int thread, int core,
+                                uint64_t origin);
+
+/** Format one event into the buffer, writing the buffer out when full. */
+void trace_emit(struct trace_buf *tb, enum trace_event event, int fd,
+                long arg);
+
+/** Write out what is buffered. Call before the thread exits. */
+void trace_flush(struct trace_buf *tb);
+
+/** The event's name as it appears in the file ("accept", ...). */
+const char *trace_event_name(enum trace_event event);
+
+/**
+ * Rewrite the file with its events in time order (a stable sort, so one
+ * thread's events keep their order). Keeps the header line first.
+ * \return 0, or -1 with a message in err.
+ */
+int trace_sort(const char *path, char *err, size_t errlen);
+
+/** CLOCK_MONOTONIC in nanoseconds. */
+uint64_t trace_now_ns(void);
+
+#endif

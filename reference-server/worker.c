@@ -1,0 +1,71 @@
+/*
+ * The request stage's loop. Like the accept loop it fits on one screen:
+ * the work per connection lives in conn.c.
+ *
+ * Stale events: an epoll_wait batch reports each fd at most once, and a
+ * connection is only closed while its own event is being handled, so a
+ * later event in the same batch can never name a connection closed (or its
+ * fd number reused) earlier in the batch. Work that closes *other*
+ * connections (timeouts, the drain) runs after the batch, in
+ * conns_expire(), to keep it that way. A server that closes connections
+ * mid-batch needs a generation number in epoll_data instead.
+ */
+#include "reference-server/worker.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "reference-server/acceptor.h"
+#include "reference-server/conn.h"
+
+#define MAX_EVENTS 256
+
+/* The stop eventfd fired: stop accepting, answer what is in flight. */
+static void worker_begin_drain(struct thread *self)
+{
+    epoll_ctl(self->epfd, EPOLL_CTL_DEL, self->srv->stop_fd, NULL);
+    if (self->listen_fd >= 0)
+        epoll_ctl(self->epfd, EPOLL_CTL_DEL, self->listen_fd, NULL);
+    self->draining = true;
+    self->drain_deadline = clock_second() + 5;
+}
+
+/* Sleep until the next idle check is due; drain checks come faster. */
+static int worker_timeout(const struct thread *self)
+{
+    if (self->draining)
+        return 50;
+    return self->srv->opt.idle_timeout > 0 ? 1000 : -1;
+}
+
+//! [request loop]
+void worker_run(struct thread *self)
+{
+    struct epoll_event events[MAX_EVENTS];
+    while (!self->done) {
+        int n = epoll_wait(self->epfd, events, MAX_EVENTS,
+                           worker_timeout(self));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            thread_warn(self, "epoll_wait: %s", strerror(errno));
+            break;
+        }
+        TRACE(self->trace, TRACE_WAKE, -1, n);
+        self->now = clock_second();
+        http_date_refresh(&self->date, clock_wall_second());
+        for (int i = 0; i < n; i++) {
+            int fd = events[i].data.fd;
+            if (fd == self->listen_fd)
+                accept_burst(self, fd); /* shared-nothing and single only */
+            else if (fd == self->srv->stop_fd)
+                worker_begin_drain(self);
+            else
+                conn_serve(self, fd, events[i].events);
+        }
+        conns_expire(self);
+    }
+}
+//! [request loop]
