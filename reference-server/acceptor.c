@@ -77,8 +77,7 @@ void accept_burst(struct thread *self, int listen_fd)
                 continue;
             }
             /* ENOBUFS, ENOMEM...: pause 1 ms rather than spin on them. */
-            thread_warn(self, "accept4(fd %d): %s", listen_fd,
-                        strerror(errno));
+            thread_warn(self, "accept4(fd %d): %s", listen_fd, strerror(errno));
             nanosleep(&(struct timespec){.tv_nsec = 1000 * 1000}, NULL);
             return;
         }

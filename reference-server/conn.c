@@ -115,8 +115,7 @@ static int conn_flush(struct thread *self, struct conn *c)
 
 /* Write the answer to one request into out; 0 if it needs more room. */
 static size_t conn_route(struct thread *self, struct conn *c,
-                         const struct http_request *req, char *out,
-                         size_t room)
+                         const struct http_request *req, char *out, size_t room)
 {
     bool keep = req->keep_alive && !self->draining;
     int status = 0;
@@ -130,8 +129,8 @@ static size_t conn_route(struct thread *self, struct conn *c,
         size_t n = stats_write_json(self->srv, body, sizeof body);
         if (n == 0 || n + HTTP_MAX_RESPONSE > room)
             return 0;
-        size_t h = http_write_head(out, "application/json", n, keep,
-                                   &self->date);
+        size_t h =
+            http_write_head(out, "application/json", n, keep, &self->date);
         if (req->method == HTTP_GET)
             memcpy(out + h, body, n);
         c->close_after |= !keep;

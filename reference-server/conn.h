@@ -38,16 +38,16 @@ enum close_reason {
 
 /** One client connection, owned by one request thread. */
 struct conn {
-    int fd;              /**< the socket */
-    bool close_after;    /**< close once the output is flushed */
-    bool bad_input;      /**< answered with an error status */
-    uint32_t in_len;     /**< bytes in in[] */
-    size_t scanned;      /**< http_parse() resume point in in[] */
-    uint32_t out_len;    /**< bytes in out[] */
-    uint32_t out_sent;   /**< of those, already sent */
-    long last_active;    /**< second of the last I/O (idle timeout) */
-    struct conn *older;  /**< neighbour in the activity list */
-    struct conn *newer;  /**< neighbour in the activity list */
+    int fd;                 /**< the socket */
+    bool close_after;       /**< close once the output is flushed */
+    bool bad_input;         /**< answered with an error status */
+    uint32_t in_len;        /**< bytes in in[] */
+    size_t scanned;         /**< http_parse() resume point in in[] */
+    uint32_t out_len;       /**< bytes in out[] */
+    uint32_t out_sent;      /**< of those, already sent */
+    long last_active;       /**< second of the last I/O (idle timeout) */
+    struct conn *older;     /**< neighbour in the activity list */
+    struct conn *newer;     /**< neighbour in the activity list */
     char in[CONN_IN_CAP];   /**< request bytes not yet consumed */
     char out[CONN_OUT_CAP]; /**< response bytes not yet sent */
 };

@@ -67,8 +67,8 @@ static enum http_parse_result parse_request_line(const char *p, size_t n,
 
     const char *v = p + i + 1;
     size_t vlen = n - i - 1;
-    if (vlen != 8 || memcmp(v, "HTTP/", 5) != 0 || v[6] != '.' ||
-        v[5] < '0' || v[5] > '9' || v[7] < '0' || v[7] > '9')
+    if (vlen != 8 || memcmp(v, "HTTP/", 5) != 0 || v[6] != '.' || v[5] < '0' ||
+        v[5] > '9' || v[7] < '0' || v[7] > '9')
         return fail(req, 400, "bad version");
     if (v[5] != '1' || v[7] > '1')
         return fail(req, 505, "unsupported version");
@@ -230,14 +230,22 @@ void http_date_refresh(struct http_date *date, long now_second)
 const char *http_reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Content Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 413:
+        return "Content Too Large";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Unknown";
     }
 }
 
@@ -287,8 +295,8 @@ size_t http_write_head(char *out, const char *content_type, size_t body_len,
 size_t http_write_error(char *out, int status, const struct http_date *date)
 {
     char body[64];
-    int blen = snprintf(body, sizeof body, "%d %s\n", status,
-                        http_reason(status));
+    int blen =
+        snprintf(body, sizeof body, "%d %s\n", status, http_reason(status));
     int n = snprintf(out, HTTP_MAX_RESPONSE,
                      "HTTP/1.1 %d %s\r\nServer: fastd\r\nDate: %s\r\n"
                      "%sContent-Type: text/plain\r\nContent-Length: %d\r\n"

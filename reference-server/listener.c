@@ -37,8 +37,8 @@ int listener_open(const char *addr, int port, bool reuseport, char *err,
                   size_t errlen)
 {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICHOST |
-                                         AI_NUMERICSERV};
+                             .ai_flags =
+                                 AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV};
     struct addrinfo *ai;
     char service[16];
     snprintf(service, sizeof service, "%d", port);
@@ -47,8 +47,8 @@ int listener_open(const char *addr, int port, bool reuseport, char *err,
         snprintf(err, errlen, "getaddrinfo(%s): %s", addr, gai_strerror(rc));
         return -1;
     }
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    0);
+    int fd =
+        socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         freeaddrinfo(ai);
         return fail(-1, err, errlen, "socket", addr, port);

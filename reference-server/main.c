@@ -30,7 +30,8 @@ static int open_listeners(struct server *srv, char *err, size_t errlen)
 {
     const struct options *opt = &srv->opt;
     if (opt->arch != ARCH_SHARED_NOTHING) {
-        srv->listen_fd = listener_open(opt->bind, opt->port, false, err, errlen);
+        srv->listen_fd =
+            listener_open(opt->bind, opt->port, false, err, errlen);
         if (srv->listen_fd < 0)
             return -1;
         for (int i = 0; i < srv->nthreads; i++)
@@ -77,9 +78,8 @@ static void print_banner(const struct server *srv)
         printf("fastd: nofile=%ld backlog=%d schedule=%s idle-timeout=%ds "
                "trace=%s cores=%d; Ctrl-C stops\n",
                srv->nofile, listener_backlog(),
-               opt->schedule == SCHEDULE_RR ? "rr" : "least",
-               opt->idle_timeout, opt->trace ? opt->trace : "off",
-               srv->ncores);
+               opt->schedule == SCHEDULE_RR ? "rr" : "least", opt->idle_timeout,
+               opt->trace ? opt->trace : "off", srv->ncores);
     fflush(stdout);
 }
 
@@ -107,10 +107,9 @@ int main(int argc, char **argv)
     if (pool_plan(&srv, err, sizeof err) < 0 ||
         open_listeners(&srv, err, sizeof err) < 0)
         return fail(err);
-    if (srv.opt.trace &&
-        (srv.trace_fd = trace_open(srv.opt.trace, arch_name(srv.opt.arch),
-                                   srv.nthreads, srv.ncores, err,
-                                   sizeof err)) < 0)
+    if (srv.opt.trace && (srv.trace_fd = trace_open(
+                              srv.opt.trace, arch_name(srv.opt.arch),
+                              srv.nthreads, srv.ncores, err, sizeof err)) < 0)
         return fail(err);
 
     /* Signals go to the main thread only: every thread inherits this mask,

@@ -63,9 +63,15 @@ enum options_result options_parse(int argc, char **argv, struct options *opt,
     while ((c = getopt_long(argc, argv, ":", longopts, &idx)) != -1) {
         bool ok = true;
         switch (c) {
-        case 'p': ok = parse_int(optarg, 0, 65535, &opt->port); break;
-        case 'b': opt->bind = optarg; break;
-        case 't': ok = parse_int(optarg, 1, MAX_THREADS, &opt->threads); break;
+        case 'p':
+            ok = parse_int(optarg, 0, 65535, &opt->port);
+            break;
+        case 'b':
+            opt->bind = optarg;
+            break;
+        case 't':
+            ok = parse_int(optarg, 1, MAX_THREADS, &opt->threads);
+            break;
         case 'a':
             ok = parse_int(optarg, 1, MAX_THREADS - 1, &opt->accept_threads);
             break;
@@ -87,12 +93,24 @@ enum options_result options_parse(int argc, char **argv, struct options *opt,
             else
                 ok = false;
             break;
-        case 'T': opt->trace = optarg; break;
-        case 'n': opt->pin = false; break;
-        case 'i': ok = parse_int(optarg, 0, 86400, &opt->idle_timeout); break;
-        case 'q': opt->quiet = true; break;
-        case 'h': fputs(options_usage, stdout); return OPTIONS_EXIT;
-        case 'V': puts("fastd 1.0"); return OPTIONS_EXIT;
+        case 'T':
+            opt->trace = optarg;
+            break;
+        case 'n':
+            opt->pin = false;
+            break;
+        case 'i':
+            ok = parse_int(optarg, 0, 86400, &opt->idle_timeout);
+            break;
+        case 'q':
+            opt->quiet = true;
+            break;
+        case 'h':
+            fputs(options_usage, stdout);
+            return OPTIONS_EXIT;
+        case 'V':
+            puts("fastd 1.0");
+            return OPTIONS_EXIT;
         case ':':
             snprintf(err, errlen, "%s needs a value", argv[optind - 1]);
             return OPTIONS_ERROR;

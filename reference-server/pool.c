@@ -107,8 +107,8 @@ static int thread_setup(struct thread *self)
         CPU_SET(self->core, &set);
         int rc = pthread_setaffinity_np(pthread_self(), sizeof set, &set);
         if (rc != 0) {
-            fprintf(stderr, "fastd: thread %d: pin to cpu %d: %s\n",
-                    self->id, self->core, strerror(rc));
+            fprintf(stderr, "fastd: thread %d: pin to cpu %d: %s\n", self->id,
+                    self->core, strerror(rc));
             self->core = -1;
         }
     }
@@ -124,8 +124,8 @@ static int thread_setup(struct thread *self)
         /* EPOLLEXCLUSIVE: with several accept threads on one listener, a
          * new connection wakes one of them, not all (no thundering herd). */
         uint32_t excl = self->stage == STAGE_ACCEPT ? EPOLLEXCLUSIVE : 0;
-        if (self->listen_fd < 0 || watch(self, self->listen_fd,
-                                         EPOLLIN | excl) < 0)
+        if (self->listen_fd < 0 ||
+            watch(self, self->listen_fd, EPOLLIN | excl) < 0)
             return -1;
         self->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     }
@@ -231,8 +231,8 @@ void pool_describe(const struct server *srv, char *out, size_t len)
         char core[16] = "any";
         if (t->core >= 0)
             snprintf(core, sizeof core, "cpu%d", t->core);
-        int n = snprintf(out + used, len - used, "%st%d:%s@%s",
-                         i ? " " : "", i, stage_name(t->stage), core);
+        int n = snprintf(out + used, len - used, "%st%d:%s@%s", i ? " " : "", i,
+                         stage_name(t->stage), core);
         if (n < 0)
             break;
         used += (size_t)n;

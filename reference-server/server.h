@@ -26,9 +26,9 @@
 
 /** How the threads divide the work. */
 enum arch {
-    ARCH_STAGED,        /**< accept thread(s) hand fds to request threads */
+    ARCH_STAGED,         /**< accept thread(s) hand fds to request threads */
     ARCH_SHARED_NOTHING, /**< every thread accepts (SO_REUSEPORT) and serves */
-    ARCH_SINGLE,        /**< one thread does everything */
+    ARCH_SINGLE,         /**< one thread does everything */
 };
 
 /** How the accept stage picks the request thread for a new connection. */
@@ -46,50 +46,50 @@ enum stage {
 
 /** Command-line options (options.h parses them). */
 struct options {
-    const char *bind;     /**< address to listen on */
-    int port;             /**< port; 0 picks a free one */
-    int threads;          /**< total threads; 0 = one per usable core */
-    int accept_threads;   /**< accept-stage threads (staged only) */
-    enum arch arch;       /**< architecture */
+    const char *bind;       /**< address to listen on */
+    int port;               /**< port; 0 picks a free one */
+    int threads;            /**< total threads; 0 = one per usable core */
+    int accept_threads;     /**< accept-stage threads (staged only) */
+    enum arch arch;         /**< architecture */
     enum schedule schedule; /**< hand-off target choice */
-    const char *trace;    /**< fdtrace file, or NULL */
-    bool pin;             /**< pin each thread to its core */
-    int idle_timeout;     /**< seconds; 0 = never */
-    bool quiet;           /**< print only the first line */
+    const char *trace;      /**< fdtrace file, or NULL */
+    bool pin;               /**< pin each thread to its core */
+    int idle_timeout;       /**< seconds; 0 = never */
+    bool quiet;             /**< print only the first line */
 };
 
 struct conn;
 
 /** One thread: its stage, its core, its epoll fd and what it owns. */
 struct thread {
-    int id;              /**< index in server::threads */
-    enum stage stage;    /**< its job */
-    int core;            /**< the CPU it is pinned to, or -1 */
-    int epfd;            /**< its own epoll fd */
-    int listen_fd;       /**< its listener, or -1 (staged request threads) */
-    pthread_t handle;    /**< for pthread_join at shutdown */
-    _Atomic int os_tid;  /**< kernel thread id, for tests and logs */
-    struct server *srv;  /**< the server it belongs to */
+    int id;             /**< index in server::threads */
+    enum stage stage;   /**< its job */
+    int core;           /**< the CPU it is pinned to, or -1 */
+    int epfd;           /**< its own epoll fd */
+    int listen_fd;      /**< its listener, or -1 (staged request threads) */
+    pthread_t handle;   /**< for pthread_join at shutdown */
+    _Atomic int os_tid; /**< kernel thread id, for tests and logs */
+    struct server *srv; /**< the server it belongs to */
     struct trace_buf *trace; /**< NULL when tracing is off */
 
     /* Accept side. */
-    unsigned next_rr;    /**< round-robin cursor */
-    int reserve_fd;      /**< spare fd given up to shed a connection on EMFILE */
-    long last_warning;   /**< second of the last rate-limited warning */
+    unsigned next_rr;  /**< round-robin cursor */
+    int reserve_fd;    /**< spare fd given up to shed a connection on EMFILE */
+    long last_warning; /**< second of the last rate-limited warning */
 
     /* Request side; only this thread touches these. */
-    struct conn **conns; /**< fd -> connection, NULL if not ours */
-    int conns_cap;       /**< entries in conns (the fd limit) */
-    struct conn *oldest; /**< least recently active connection */
-    struct conn *newest; /**< most recently active connection */
-    struct conn *spare;  /**< freed connections kept for reuse */
-    int nspare;          /**< entries in spare */
-    int nconns;          /**< connections open in conns */
-    long now;            /**< CLOCK_MONOTONIC second, read once per wake */
+    struct conn **conns;   /**< fd -> connection, NULL if not ours */
+    int conns_cap;         /**< entries in conns (the fd limit) */
+    struct conn *oldest;   /**< least recently active connection */
+    struct conn *newest;   /**< most recently active connection */
+    struct conn *spare;    /**< freed connections kept for reuse */
+    int nspare;            /**< entries in spare */
+    int nconns;            /**< connections open in conns */
+    long now;              /**< CLOCK_MONOTONIC second, read once per wake */
     struct http_date date; /**< cached Date header */
-    bool draining;       /**< shutting down: finish in-flight, then exit */
-    long drain_deadline; /**< second at which draining gives up */
-    bool done;           /**< leave the loop */
+    bool draining;         /**< shutting down: finish in-flight, then exit */
+    long drain_deadline;   /**< second at which draining gives up */
+    bool done;             /**< leave the loop */
 
     /** Counters, on their own cache lines so the owner's writes do not
      *  invalidate the lines holding the fields above (false sharing). */
@@ -98,20 +98,20 @@ struct thread {
 
 /** The whole server. */
 struct server {
-    struct options opt;       /**< what the user asked for */
-    struct thread *threads;   /**< all threads */
-    int nthreads;             /**< entries in threads */
-    struct thread **workers;  /**< threads that serve requests */
-    int nworkers;             /**< entries in workers */
-    int listen_fd;            /**< the shared listener (staged, single) */
-    int stop_fd;              /**< eventfd: becomes readable at shutdown */
+    struct options opt;          /**< what the user asked for */
+    struct thread *threads;      /**< all threads */
+    int nthreads;                /**< entries in threads */
+    struct thread **workers;     /**< threads that serve requests */
+    int nworkers;                /**< entries in workers */
+    int listen_fd;               /**< the shared listener (staged, single) */
+    int stop_fd;                 /**< eventfd: becomes readable at shutdown */
     _Atomic bool acceptors_done; /**< no more hand-offs will come */
-    pthread_barrier_t ready;  /**< threads and main meet after set-up */
-    _Atomic bool setup_failed; /**< a thread could not set itself up */
-    int trace_fd;             /**< trace file, or -1 */
-    uint64_t origin_ns;       /**< CLOCK_MONOTONIC at start */
-    int ncores;               /**< usable cores */
-    long nofile;              /**< RLIMIT_NOFILE after raising it */
+    pthread_barrier_t ready;     /**< threads and main meet after set-up */
+    _Atomic bool setup_failed;   /**< a thread could not set itself up */
+    int trace_fd;                /**< trace file, or -1 */
+    uint64_t origin_ns;          /**< CLOCK_MONOTONIC at start */
+    int ncores;                  /**< usable cores */
+    long nofile;                 /**< RLIMIT_NOFILE after raising it */
 };
 
 /** The architecture's name as the CLI and /stats spell it. */

@@ -9,7 +9,7 @@
 
 /* The longest thread entry: 9 counters of 20 digits plus names. */
 #define STATS_THREAD_MAX 420
-_Static_assert(MAX_THREADS * STATS_THREAD_MAX + 2 * 1024 + HTTP_MAX_RESPONSE <=
+_Static_assert(MAX_THREADS *STATS_THREAD_MAX + 2 * 1024 + HTTP_MAX_RESPONSE <=
                    CONN_OUT_CAP,
                "/stats for MAX_THREADS threads must fit one output buffer");
 
@@ -109,7 +109,8 @@ void stats_print_summary(const struct server *srv, FILE *stream)
         const struct thread *th = &srv->threads[t];
         fprintf(stream, "%-8d %-8s %-5d", t, stage_name(th->stage), th->core);
         for (size_t i = 0; i < NFIELDS; i++)
-            fprintf(stream, " %*" PRIu64, i < 3 ? 10 : 13, field(&th->stats, i));
+            fprintf(stream, " %*" PRIu64, i < 3 ? 10 : 13,
+                    field(&th->stats, i));
         fputc('\n', stream);
     }
 }

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 static const char *const names[] = {
-    [TRACE_ACCEPT] = "accept", [TRACE_HANDOFF] = "handoff",
-    [TRACE_WAKE] = "wake",     [TRACE_RECV] = "recv",
+    [TRACE_ACCEPT] = "accept",   [TRACE_HANDOFF] = "handoff",
+    [TRACE_WAKE] = "wake",       [TRACE_RECV] = "recv",
     [TRACE_REQUEST] = "request", [TRACE_SEND] = "send",
     [TRACE_CLOSE] = "close",
 };
@@ -45,16 +45,16 @@ static int write_all(int fd, const char *buf, size_t len)
 int trace_open(const char *path, const char *arch, int threads, int cores,
                char *err, size_t errlen)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
-                  0644);
+    int fd =
+        open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) {
         snprintf(err, errlen, "open(%s): %s", path, strerror(errno));
         return -1;
     }
     char head[128];
-    int n = snprintf(head, sizeof head,
-                     "# fdtrace 1 arch=%s threads=%d cores=%d\n", arch,
-                     threads, cores);
+    int n =
+        snprintf(head, sizeof head, "# fdtrace 1 arch=%s threads=%d cores=%d\n",
+                 arch, threads, cores);
     if (write_all(fd, head, (size_t)n) < 0) {
         snprintf(err, errlen, "write(%s): %s", path, strerror(errno));
         close(fd);

@@ -35,11 +35,11 @@ enum trace_event {
 
 /** One thread's trace buffer. */
 struct trace_buf {
-    int fd;          /**< the trace file, shared by all threads */
-    int thread;      /**< this thread's index */
-    int core;        /**< pinned core, or -1: ask sched_getcpu() */
-    uint64_t origin; /**< CLOCK_MONOTONIC ns at server start */
-    size_t len;      /**< bytes waiting in buf */
+    int fd;            /**< the trace file, shared by all threads */
+    int thread;        /**< this thread's index */
+    int core;          /**< pinned core, or -1: ask sched_getcpu() */
+    uint64_t origin;   /**< CLOCK_MONOTONIC ns at server start */
+    size_t len;        /**< bytes waiting in buf */
     char buf[1 << 16]; /**< formatted lines not yet written */
 };
 
@@ -58,12 +58,10 @@ int trace_open(const char *path, const char *arch, int threads, int cores,
                char *err, size_t errlen);
 
 /** Allocate a thread's buffer; NULL on out-of-memory. */
-struct trace_buf *trace_buf_new(int fd, int thread, int core,
-                                uint64_t origin);
+struct trace_buf *trace_buf_new(int fd, int thread, int core, uint64_t origin);
 
 /** Format one event into the buffer, writing the buffer out when full. */
-void trace_emit(struct trace_buf *tb, enum trace_event event, int fd,
-                long arg);
+void trace_emit(struct trace_buf *tb, enum trace_event event, int fd, long arg);
 
 /** Write out what is buffered. Call before the thread exits. */
 void trace_flush(struct trace_buf *tb);

@@ -45,8 +45,8 @@ void worker_run(struct thread *self)
 {
     struct epoll_event events[MAX_EVENTS];
     while (!self->done) {
-        int n = epoll_wait(self->epfd, events, MAX_EVENTS,
-                           worker_timeout(self));
+        int n =
+            epoll_wait(self->epfd, events, MAX_EVENTS, worker_timeout(self));
         if (n < 0) {
             if (errno == EINTR)
                 continue;
