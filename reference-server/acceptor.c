@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -44,20 +45,24 @@ void acceptor_run(struct thread *self)
  * give it up, accept the connection and close it at once, then take the
  * spare back. The client sees a clean close instead of a hang.
  */
-static void shed_connection(struct thread *self, int listen_fd, int err)
+static bool shed_connection(struct thread *self, int listen_fd, int err)
 {
     thread_warn(self, "accept4: %s: closing new connections until fds free",
                 strerror(err));
-    if (self->reserve_fd >= 0) {
-        close(self->reserve_fd);
-        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd >= 0)
-            close(fd);
-    } else {
-        /* Someone took the spare's slot: back off 10 ms instead of spinning. */
+    if (self->reserve_fd < 0) {
+        /* Someone took the spare's slot: back off 10 ms, do not spin. */
         nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+        self->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        return false;
     }
+    close(self->reserve_fd);
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd >= 0)
+        close(fd);
     self->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    /* accept4 takes an fd slot before it looks at the queue, so EMFILE
+     * does not mean a connection is waiting: stop when none was. */
+    return fd >= 0;
 }
 
 //! [accept burst]
@@ -71,10 +76,9 @@ void accept_burst(struct thread *self, int listen_fd)
             if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
                 continue;
             if (errno == EMFILE || errno == ENFILE) {
-                shed_connection(self, listen_fd, errno);
-                if (self->reserve_fd < 0)
-                    return;
-                continue;
+                if (shed_connection(self, listen_fd, errno))
+                    continue;
+                return;
             }
             /* ENOBUFS, ENOMEM...: pause 1 ms rather than spin on them. */
             thread_warn(self, "accept4(fd %d): %s", listen_fd, strerror(errno));

@@ -185,8 +185,9 @@ enum http_parse_result http_parse(const char *buf, size_t len, size_t *scanned,
             break;
         }
     }
-    /* Resume at the last line end: the blank line may be half-read. */
-    *scanned = end ? end : resume;
+    /* Resume at the last line end: the blank line may be half-read, or
+     * (head complete, body not) must be found again next time. */
+    *scanned = resume;
 
     const char *line = buf + start;
     const char *line_end = memchr(line, '\n', len - start);

@@ -1,0 +1,69 @@
+/*
+ * Start a real fastd for a test, talk to it, stop it.
+ *
+ * fastd_start() runs FASTD_BIN (build/bin/fastd) with --port 0, waits for
+ * its first stdout line and reads the port from it. Every process started
+ * here is stopped by fastd_stop() (SIGTERM, then SIGKILL after a deadline),
+ * so a failing test leaves nothing behind.
+ */
+#ifndef FASTD_HARNESS_H
+#define FASTD_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/** A running fastd. */
+struct fastd {
+    pid_t pid;         /* its process id, or 0 */
+    int port;          /* the port it listens on */
+    int out_fd;        /* read end of its stdout */
+    char banner[1024]; /* its first stdout line */
+};
+
+/* Start fastd with these extra arguments (NULL-terminated, may be NULL).
+ * nofile > 0 sets the child's RLIMIT_NOFILE (soft and hard) first.
+ * Returns 0, or -1 with a message on stderr. */
+int fastd_start(struct fastd *f, const char *const *args, long nofile);
+
+/* SIGTERM, wait up to 10 s (then SIGKILL). Returns the exit status, or -1
+ * if it had to be killed or died of a signal. Whatever fastd printed after
+ * its first line is stored in out (if not NULL). */
+int fastd_stop(struct fastd *f, char *out, size_t cap);
+
+/* A blocking TCP connection to fastd with 5 s send/receive timeouts. */
+int fastd_connect(const struct fastd *f);
+
+/* Send all of buf. Returns 0 or -1. */
+int send_all(int fd, const void *buf, size_t len);
+
+/* Read until the peer closes, cap is full or the timeout hits.
+ * Returns bytes read. */
+size_t recv_until_close(int fd, char *buf, size_t cap);
+
+/* One request on a new connection; the whole raw response goes to resp.
+ * Returns the status code, or -1. */
+int fastd_request(const struct fastd *f, const char *raw, char *resp,
+                  size_t cap);
+
+/* GET path (with Connection: close); body into body. Returns the status. */
+int fastd_get(const struct fastd *f, const char *path, char *body,
+              size_t cap);
+
+/* A counter from the "total" object of /stats, or -1. */
+long fastd_total(const struct fastd *f, const char *name);
+
+/* A counter from a /stats body: of thread id, or of "total" if id < 0. */
+long stats_counter(const char *json, int id, const char *name);
+
+/* Open fds of a process, from /proc/PID/fd. */
+int proc_fd_count(pid_t pid);
+
+/* Wait (up to ms) until cond(f) is true; returns its last value. */
+bool wait_for(bool (*cond)(const struct fastd *f), const struct fastd *f,
+              int ms);
+
+/* Count occurrences of needle in haystack. */
+int count_substr(const char *haystack, const char *needle);
+
+#endif
