@@ -81,7 +81,9 @@ size_t http_write_hello(char *out, const struct http_request *req,
 
 /**
  * Write an error response with `Connection: close`.
+ * \param out    room for HTTP_MAX_RESPONSE bytes
  * \param status 400, 404, 405, 413, 431 or 505
+ * \param date   the cached Date header
  * \return bytes written to out (at most HTTP_MAX_RESPONSE).
  */
 size_t http_write_error(char *out, int status, const struct http_date *date);

@@ -19,8 +19,11 @@
  * thread, the kernel spreads connections); backlog from
  * /proc/sys/net/core/somaxconn.
  *
- * \param addr numeric IPv4 or IPv6 address
- * \param port port, 0 for any free one
+ * \param addr      numeric IPv4 or IPv6 address
+ * \param port      port, 0 for any free one
+ * \param reuseport set SO_REUSEPORT (one listener per thread)
+ * \param err       receives the error message
+ * \param errlen    size of err
  * \return the fd, or -1 with "call(object): strerror" in err.
  */
 int listener_open(const char *addr, int port, bool reuseport, char *err,

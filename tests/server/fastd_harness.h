@@ -47,8 +47,7 @@ int fastd_request(const struct fastd *f, const char *raw, char *resp,
                   size_t cap);
 
 /* GET path (with Connection: close); body into body. Returns the status. */
-int fastd_get(const struct fastd *f, const char *path, char *body,
-              size_t cap);
+int fastd_get(const struct fastd *f, const char *path, char *body, size_t cap);
 
 /* A counter from the "total" object of /stats, or -1. */
 long fastd_total(const struct fastd *f, const char *name);

@@ -52,8 +52,8 @@ static void expect_fd_baseline(struct env *e)
 {
     fd_target = e->fd_baseline;
     if (!wait_for(fds_at_baseline, &e->f, 5000))
-        fail_msg("fastd has %d fds open, %d at start",
-                 proc_fd_count(e->f.pid), e->fd_baseline);
+        fail_msg("fastd has %d fds open, %d at start", proc_fd_count(e->f.pid),
+                 e->fd_baseline);
 }
 
 static void env_stop(struct env *e, char *out, size_t cap)
@@ -167,8 +167,7 @@ static void test_bad_requests(void **state)
 {
     struct env *e = *state = env_start(NULL, 0);
     expect_status(&e->f, "BLAH\r\n\r\n", 400);
-    expect_status(&e->f, "\x16\x03\x01\x02\x01\x01\xfc\x03\x03\r\n",
-                  400);
+    expect_status(&e->f, "\x16\x03\x01\x02\x01\x01\xfc\x03\x03\r\n", 400);
     expect_status(&e->f, "GET /missing HTTP/1.1\r\nHost: t\r\n\r\n", 404);
     expect_status(&e->f, "POST / HTTP/1.1\r\nHost: t\r\n\r\n", 405);
     expect_status(&e->f, "GET / HTTP/3.0\r\nHost: t\r\n\r\n", 505);
@@ -252,8 +251,9 @@ static void test_slow_reader_gets_every_byte(void **state)
     static char resp[N * 160];
     size_t len = 0, want = 0;
     char one[512];
-    int n1 = fastd_request(&e->f, HELLO_GET "GET / HTTP/1.1\r\nHost: t\r\n"
-                                            "Connection: close\r\n\r\n",
+    int n1 = fastd_request(&e->f,
+                           HELLO_GET "GET / HTTP/1.1\r\nHost: t\r\n"
+                                     "Connection: close\r\n\r\n",
                            one, sizeof one);
     assert_int_equal(n1, 200);
     want = (size_t)N * (strstr(one, "Hello, World!") + 13 - one);
@@ -394,8 +394,8 @@ static void test_handoff_stats_and_trace(void **state)
         int thread, core, fd;
         long arg;
         char ev[16];
-        if (sscanf(line, "%llu %d %d %15s %d %ld", &t, &thread, &core, ev,
-                   &fd, &arg) != 6 ||
+        if (sscanf(line, "%llu %d %d %15s %d %ld", &t, &thread, &core, ev, &fd,
+                   &arg) != 6 ||
             t < last_t) {
             bad++;
             continue;
@@ -476,8 +476,9 @@ static long cpu_ticks(pid_t pid)
     /* Fields 14 and 15 (utime, stime) follow the ")" that ends comm. */
     const char *p = strrchr(buf, ')');
     long utime = 0, stime = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld",
-                     &utime, &stime) != 2)
+    if (!p ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld",
+               &utime, &stime) != 2)
         return -1;
     return utime + stime;
 }

@@ -83,8 +83,8 @@ static void test_pipelined_split_anywhere(void **state)
         for (int round = 0; round < 4 && done < 2; round++) {
             struct http_request req;
             enum http_parse_result r;
-            while ((r = http_parse(buf + used, have - used, &scanned,
-                                   &req)) == HTTP_COMPLETE) {
+            while ((r = http_parse(buf + used, have - used, &scanned, &req)) ==
+                   HTTP_COMPLETE) {
                 assert_memory_equal(req.path, done ? "/plaintext" : "/",
                                     req.path_len);
                 used += req.length;
@@ -144,8 +144,7 @@ static void test_error_statuses(void **state)
     expect_error("GET / HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n", 400);
     expect_error("GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", 400);
     expect_error("GET / HTTP/1.1\r\nHost: a\r\nX: a\001b\r\n\r\n", 400);
-    expect_error("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n",
-                 400);
+    expect_error("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n", 400);
     expect_error("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n"
                  "Content-Length: 2\r\n\r\n",
                  400);
@@ -225,9 +224,9 @@ static void test_responses(void **state)
     assert_string_equal(date.text, "Thu, 01 Jan 1970 00:00:00 GMT");
     struct http_request req;
     char out[HTTP_MAX_RESPONSE];
-    assert_int_equal(parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
-                           &req),
-                     HTTP_COMPLETE);
+    assert_int_equal(
+        parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", &req),
+        HTTP_COMPLETE);
     size_t n = http_write_hello(out, &req, true, &date);
     out[n] = 0;
     assert_non_null(strstr(out, "Connection: keep-alive\r\n"));
@@ -260,8 +259,8 @@ static void test_random_input(void **state)
     for (int i = 0; i < 20000; i++) {
         size_t len = (size_t)(rand() % (int)sizeof buf);
         for (size_t k = 0; k < len; k++)
-            buf[k] = (char)(rand() % 4 ? "GET /HTP1.\r\n: a"[rand() % 16]
-                                       : rand());
+            buf[k] =
+                (char)(rand() % 4 ? "GET /HTP1.\r\n: a"[rand() % 16] : rand());
         size_t scanned = 0;
         struct http_request req;
         if (http_parse(buf, len, &scanned, &req) == HTTP_COMPLETE)

@@ -80,8 +80,8 @@ static void test_reuseport_pair(void **state)
     assert_true(b >= 0);
     assert_int_equal(getint(b, SOL_SOCKET, SO_REUSEPORT), 1);
     /* Without SO_REUSEPORT the port is taken, and the error says so. */
-    int c = listener_open("127.0.0.1", listener_port(a), false, err,
-                          sizeof err);
+    int c =
+        listener_open("127.0.0.1", listener_port(a), false, err, sizeof err);
     assert_int_equal(c, -1);
     assert_non_null(strstr(err, "bind(127.0.0.1 port"));
     close(a);
@@ -92,8 +92,7 @@ static void test_listener_bad_address(void **state)
 {
     (void)state;
     char err[256];
-    assert_int_equal(listener_open("not-an-ip", 0, false, err, sizeof err),
-                     -1);
+    assert_int_equal(listener_open("not-an-ip", 0, false, err, sizeof err), -1);
     assert_non_null(strstr(err, "not-an-ip"));
     int fd = listener_open("::1", 0, false, err, sizeof err);
     if (fd >= 0) /* IPv6 may be off on a machine; it must not crash */
@@ -113,8 +112,8 @@ static void test_nofile_raised(void **state)
     assert_int_equal(rl.rlim_cur, rl.rlim_max);
 }
 
-static enum options_result run(struct options *opt, char *err,
-                               const char *a1, const char *a2, const char *a3)
+static enum options_result run(struct options *opt, char *err, const char *a1,
+                               const char *a2, const char *a3)
 {
     char *argv[] = {"fastd", (char *)a1, (char *)a2, (char *)a3, NULL};
     int argc = 1 + (a1 != NULL) + (a2 != NULL) + (a3 != NULL);
