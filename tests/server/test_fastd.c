@@ -463,6 +463,56 @@ static void test_idle_timeout(void **state)
     *state = NULL;
 }
 
+static int keepalive_conn(const struct fastd *f)
+{
+    int fd = fastd_connect(f);
+    char buf[512];
+    assert_true(fd >= 0);
+    assert_int_equal(send_all(fd, HELLO_GET, strlen(HELLO_GET)), 0);
+    assert_true(recv(fd, buf, sizeof buf, 0) > 0);
+    return fd;
+}
+
+/* Two request threads. Four connections spread 2/2, then both of thread
+ * 1's close, then two more arrive: round-robin keeps alternating, least
+ * fills thread 1 back up. The /stats connection is counted too. */
+static void check_schedule(void **state, const char *schedule, long t1,
+                           long t2)
+{
+    const char *args[] = {"--threads", "3", "--no-pin", "--schedule",
+                          schedule, NULL};
+    struct env *e = *state = env_start(args, 0);
+    int c[6];
+    for (int i = 0; i < 4; i++)
+        c[i] = keepalive_conn(&e->f);
+    close(c[0]); /* c[0] and c[2] went to thread 1 */
+    close(c[2]);
+    fd_target = e->fd_baseline + 2;
+    assert_true(wait_for(fds_at_baseline, &e->f, 5000));
+    c[4] = keepalive_conn(&e->f);
+    c[5] = keepalive_conn(&e->f);
+    char stats[32768];
+    assert_int_equal(fastd_get(&e->f, "/stats", stats, sizeof stats), 200);
+    assert_int_equal(stats_counter(stats, 1, "open_conns"), t1);
+    assert_int_equal(stats_counter(stats, 2, "open_conns"), t2);
+    close(c[1]);
+    close(c[3]);
+    close(c[4]);
+    close(c[5]);
+    env_stop(e, NULL, 0);
+    *state = NULL;
+}
+
+static void test_schedule_rr(void **state)
+{
+    check_schedule(state, "rr", 2, 3);
+}
+
+static void test_schedule_least(void **state)
+{
+    check_schedule(state, "least", 3, 2);
+}
+
 static long cpu_ticks(pid_t pid)
 {
     char path[64], buf[1024];
@@ -543,6 +593,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_shared_nothing, teardown),
         cmocka_unit_test_teardown(test_single, teardown),
         cmocka_unit_test_teardown(test_idle_timeout, teardown),
+        cmocka_unit_test_teardown(test_schedule_rr, teardown),
+        cmocka_unit_test_teardown(test_schedule_least, teardown),
         cmocka_unit_test_teardown(test_survives_emfile, teardown),
     };
     return cmocka_run_group_tests_name("fastd", tests, NULL, NULL);
