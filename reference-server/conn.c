@@ -17,7 +17,10 @@
 #define SPARE_MAX 64
 
 /* Move c to the newest end of the activity list (O(1), so the idle sweep
- * only looks at connections that have actually expired). */
+ * only looks at connections that have actually expired). Only progress
+ * counts as activity - a new connection, a request answered, bytes sent -
+ * not bytes received: a slowloris client trickling a request one byte at a
+ * time is still cut off after --idle-timeout. */
 static void conn_touch(struct thread *self, struct conn *c)
 {
     c->last_active = self->now;
@@ -101,6 +104,7 @@ static int conn_flush(struct thread *self, struct conn *c)
         if (n < 0)
             return errno == EAGAIN ? 0 : -1;
         c->out_sent += (uint32_t)n;
+        conn_touch(self, c);
         counter_add(&self->stats.bytes_out, (uint64_t)n);
         TRACE(self->trace, TRACE_SEND, c->fd, n);
         /* A short write means the send buffer is full: skip the send()
@@ -191,7 +195,6 @@ void conn_serve(struct thread *self, int fd, uint32_t events)
         conn_close(self, c, CLOSE_ERROR);
         return;
     }
-    conn_touch(self, c);
     bool drained = false;
     for (;;) {
         if (c->out_len > 0) {

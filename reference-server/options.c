@@ -16,8 +16,9 @@ const char options_usage[] =
     "  --schedule S        staged hand-off target: rr | least (default rr)\n"
     "  --trace FILE        write an fdtrace v1 file (replay with fastsim)\n"
     "  --no-pin            do not pin threads to cores\n"
-    "  --idle-timeout SEC  close connections idle this long (default 60, 0 "
-    "= never)\n"
+    "  --idle-timeout SEC  close connections that make no progress (no\n"
+    "                      request answered, no byte sent) for SEC seconds;\n"
+    "                      0 = never (default 60)\n"
     "  --quiet             print only the first line\n"
     "  --help, --version\n";
 

@@ -463,6 +463,31 @@ static void test_idle_timeout(void **state)
     *state = NULL;
 }
 
+static void test_slowloris_cut_off(void **state)
+{
+    const char *args[] = {"--idle-timeout", "1", NULL};
+    struct env *e = *state = env_start(args, 0);
+    int fd = fastd_connect(&e->f);
+    const char *head =
+        "GET / HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    /* One byte every 200 ms: never idle for a second, never finished. */
+    bool cut = false;
+    for (size_t i = 0; i < strlen(head) && !cut; i++) {
+        if (send(fd, head + i, 1, MSG_NOSIGNAL) != 1)
+            cut = true;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 200) == 1) {
+            char buf[64];
+            cut = recv(fd, buf, sizeof buf, 0) <= 0;
+        }
+    }
+    close(fd);
+    assert_true(cut);
+    assert_int_equal(fastd_total(&e->f, "closed_timeout"), 1);
+    env_stop(e, NULL, 0);
+    *state = NULL;
+}
+
 static int keepalive_conn(const struct fastd *f)
 {
     int fd = fastd_connect(f);
@@ -476,11 +501,10 @@ static int keepalive_conn(const struct fastd *f)
 /* Two request threads. Four connections spread 2/2, then both of thread
  * 1's close, then two more arrive: round-robin keeps alternating, least
  * fills thread 1 back up. The /stats connection is counted too. */
-static void check_schedule(void **state, const char *schedule, long t1,
-                           long t2)
+static void check_schedule(void **state, const char *schedule, long t1, long t2)
 {
-    const char *args[] = {"--threads", "3", "--no-pin", "--schedule",
-                          schedule, NULL};
+    const char *args[] = {"--threads",  "3",      "--no-pin",
+                          "--schedule", schedule, NULL};
     struct env *e = *state = env_start(args, 0);
     int c[6];
     for (int i = 0; i < 4; i++)
@@ -593,6 +617,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_shared_nothing, teardown),
         cmocka_unit_test_teardown(test_single, teardown),
         cmocka_unit_test_teardown(test_idle_timeout, teardown),
+        cmocka_unit_test_teardown(test_slowloris_cut_off, teardown),
         cmocka_unit_test_teardown(test_schedule_rr, teardown),
         cmocka_unit_test_teardown(test_schedule_least, teardown),
         cmocka_unit_test_teardown(test_survives_emfile, teardown),
