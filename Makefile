@@ -141,6 +141,7 @@ help:
 	@echo "  make test       every test, the docs build and format-check"
 	@echo "  make sanitize   the tests under ASan+UBSan, then TSan"
 	@echo "  make bench      fastd vs nginx and h2o under wrk"
+	@echo "  make fuzz       libFuzzer on the HTTP parser (FUZZ_SECONDS=30)"
 	@echo "  make grade      grade the exercises (EX=NN for one, SOLUTIONS=1)"
 	@echo "  make hint EX=NN the next hint for an exercise"
 	@echo "  make watch EX=NN re-grade an exercise when its files change"

@@ -15,3 +15,16 @@ $(SERVER_TESTS:%=$(TBIN)/%):
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(filter %.o,$^) -o $@ $(CMOCKA_LIBS) $(LDLIBS)
+
+# libFuzzer on the parser (not part of `make test`: it runs until told).
+FUZZ_SECONDS ?= 30
+.PHONY: fuzz
+fuzz: $(BUILD)/fuzz/fuzz_http
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(BUILD)/fuzz/fuzz_http -max_total_time=$(FUZZ_SECONDS) \
+	    -max_len=16384 $(BUILD)/fuzz/corpus
+$(BUILD)/fuzz/fuzz_http: tests/server/fuzz_http.c reference-server/http.c \
+    reference-server/http.h
+	@mkdir -p $(@D)
+	clang $(CSTD) $(WARN) -D_GNU_SOURCE -I. -g -O1 \
+	    -fsanitize=fuzzer,address,undefined $(filter %.c,$^) -o $@
