@@ -54,8 +54,15 @@ wait_http() { # port
 # start_server NAME: starts it, sets $port and $server_pid.
 start_server() {
     case $1 in
-    fastd-staged | fastd-shared-nothing)
-        "$fastd" --port 0 --arch "${1#fastd-}" --quiet >"$out/$1.out" 2>&1 &
+    fastd-*)
+        local flags=(--arch staged)
+        case $1 in
+        *shared-nothing*) flags=(--arch shared-nothing) ;;
+        esac
+        case $1 in
+        *-nopin) flags+=(--no-pin) ;;
+        esac
+        "$fastd" --port 0 "${flags[@]}" --quiet >"$out/$1.out" 2>&1 &
         server_pid=$!
         for _ in $(seq 100); do
             port=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\) .*/\1/p' "$out/$1.out")
@@ -122,19 +129,23 @@ run() { # server workload
     rps=$(awk '/^Requests\/sec/ {print $2}' "$log")
     p50=$(to_us "$(awk '$1 == "50%" {print $2}' "$log")")
     p99=$(to_us "$(awk '$1 == "99%" {print $2}' "$log")")
+    # wrk records no per-request latency when a script pipelines requests.
+    [ "$2" = pipelined ] && p50=null p99=null
     errors=$(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$log")
     non2xx=$(awk '/Non-2xx/ {print $5}' "$log")
     rps=${rps:-0} errors=${errors:-0} non2xx=${non2xx:-0}
     local flag=""
     [ "$errors" != 0 ] && flag="$flag  socket errors: $errors"
     [ "$non2xx" != 0 ] && flag="$flag  NON-2XX: $non2xx"
-    printf '  %-22s %-10s %12.0f req/s  p50 %7.0f us  p99 %7.0f us%s\n' \
-        "$1" "$2" "$rps" "$p50" "$p99" "$flag"
+    printf '  %-22s %-10s %12.0f req/s  p50 %7s us  p99 %7s us%s\n' \
+        "$1" "$2" "$rps" "${p50%.*}" "${p99%.*}" "$flag"
     results+=("{\"server\":\"$1\",\"workload\":\"$2\",\"rps\":$rps,\"p50_us\":$p50,\"p99_us\":$p99,\"socket_errors\":$errors,\"non2xx\":$non2xx}")
     eval "rps_${1//-/_}_${2//-/_}=$rps"
 }
 
-servers=(fastd-staged fastd-shared-nothing)
+# fastd pinned (its default) and not: with wrk on the same cores, pinning
+# can fight the scheduler - the table shows what that costs.
+servers=(fastd-staged fastd-staged-nopin fastd-shared-nothing)
 for s in nginx h2o; do
     if command -v "$s" >/dev/null; then servers+=("$s"); else echo "bench: $s not installed: skipped"; fi
 done
@@ -156,7 +167,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 echo
 printf '%-11s' workload
 for s in "${servers[@]}"; do printf ' %21s' "$s"; done
-printf ' %14s %14s\n' "staged/nginx" "shared/nginx"
+printf ' %14s %14s %14s\n' "staged/nginx" "nopin/nginx" "shared/nginx"
 ratios=()
 for w in "${workloads[@]}"; do
     printf '%-11s' "$w"
@@ -164,10 +175,12 @@ for w in "${workloads[@]}"; do
         v="rps_${s//-/_}_${w//-/_}"
         printf ' %21.0f' "${!v:-0}"
     done
-    st="rps_fastd_staged_${w//-/_}" sn="rps_fastd_shared_nothing_${w//-/_}" ng="rps_nginx_${w//-/_}"
-    r1=$(ratio "${!st:-0}" "${!ng:-0}") r2=$(ratio "${!sn:-0}" "${!ng:-0}")
-    printf ' %13sx %13sx\n' "$r1" "$r2"
-    ratios+=("\"$w\":{\"staged_vs_nginx\":$r1,\"shared_nothing_vs_nginx\":$r2}")
+    st="rps_fastd_staged_${w//-/_}" np="rps_fastd_staged_nopin_${w//-/_}"
+    sn="rps_fastd_shared_nothing_${w//-/_}" ng="rps_nginx_${w//-/_}"
+    r1=$(ratio "${!st:-0}" "${!ng:-0}") r2=$(ratio "${!np:-0}" "${!ng:-0}")
+    r3=$(ratio "${!sn:-0}" "${!ng:-0}")
+    printf ' %13sx %13sx %13sx\n' "$r1" "$r2" "$r3"
+    ratios+=("\"$w\":{\"staged_vs_nginx\":$r1,\"staged_nopin_vs_nginx\":$r2,\"shared_nothing_vs_nginx\":$r3}")
 done
 
 {
