@@ -1,0 +1,102 @@
+#include "simulator/model/report.h"
+
+#include <math.h>
+
+double report_ci95(double sd, int n)
+{
+    /* Student's t at 97.5% for n-1 degrees of freedom. */
+    static const double t[] = {0,     12.71, 4.303, 3.182, 2.776, 2.571, 2.447,
+                               2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+                               2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086};
+    if (n < 2)
+        return 0;
+    double tv = n - 1 < (int)(sizeof t / sizeof t[0]) ? t[n - 1] : 1.96;
+    return tv * sd / sqrt((double)n);
+}
+
+void report_sim(FILE *out, bool json, const struct sim *s,
+                const struct sim_report *r, const struct report_ci *ci,
+                double wall_s)
+{
+    const struct scenario *sc = &s->sc;
+    if (json) {
+        fprintf(out,
+                "{\"scenario\":\"%s\",\"arch\":\"%s\",\"cores\":%d,"
+                "\"seed\":%llu,\"throughput_rps\":%.3f,"
+                "\"latency_us\":{\"mean\":%.3f,\"p50\":%.3f,\"p99\":%.3f},"
+                "\"completed\":%llu,\"handoffs\":%llu,\"cache_misses\":%llu,"
+                "\"mean_in_system\":%.4f,\"per_core\":[",
+                sc->name, sim_arch_name(sc->arch), sc->cores,
+                (unsigned long long)sc->seed, r->throughput_rps, r->mean_us,
+                r->p50_us, r->p99_us, (unsigned long long)r->completed,
+                (unsigned long long)r->handoffs,
+                (unsigned long long)r->cache_misses, r->mean_in_system);
+        for (int c = 0; c < sc->cores; c++)
+            fprintf(out, "%s{\"util\":%.4f,\"queue_mean\":%.4f}", c ? "," : "",
+                    sim_core_util(s, c), sim_core_queue(s, c));
+        fprintf(out, "],\"events\":%llu,\"sim_time_s\":%.3f,\"wall_s\":%.3f",
+                (unsigned long long)r->events, r->sim_time_s, wall_s);
+        if (ci && ci->replications > 1)
+            fprintf(out,
+                    ",\"replications\":%d,\"ci95\":{\"throughput_rps\":%.3f,"
+                    "\"mean_us\":%.3f,\"p99_us\":%.3f}",
+                    ci->replications, ci->rps_ci, ci->mean_us_ci,
+                    ci->p99_us_ci);
+        fprintf(out, "}\n");
+        return;
+    }
+    bool reps = ci && ci->replications > 1;
+    fprintf(out, "scenario     %s (arch %s, %d cores, seed %llu%s)\n", sc->name,
+            sim_arch_name(sc->arch), sc->cores, (unsigned long long)sc->seed,
+            reps ? ", means of replications" : "");
+    fprintf(out, "throughput   %.0f req/s", r->throughput_rps);
+    if (reps)
+        fprintf(out, " +- %.0f (95%%, %d runs)", ci->rps_ci, ci->replications);
+    fprintf(out, "\nlatency      mean %.1f us", r->mean_us);
+    if (reps)
+        fprintf(out, " +- %.1f", ci->mean_us_ci);
+    fprintf(out, ", p50 %.1f us, p99 %.1f us", r->p50_us, r->p99_us);
+    if (reps)
+        fprintf(out, " +- %.1f", ci->p99_us_ci);
+    fprintf(out,
+            "\nrequests     %llu answered, %.2f in the system on average\n"
+            "hand-offs    %llu, cache penalties %llu\n",
+            (unsigned long long)r->completed, r->mean_in_system,
+            (unsigned long long)r->handoffs,
+            (unsigned long long)r->cache_misses);
+    for (int c = 0; c < sc->cores; c++)
+        fprintf(out, "core %-7d %5.1f%% busy, %.2f jobs queued on average\n", c,
+                100 * sim_core_util(s, c), sim_core_queue(s, c));
+    fprintf(out, "events       %llu in %.3f s of wall time (%.1f M/s)\n",
+            (unsigned long long)r->events, wall_s,
+            wall_s > 0 ? (double)r->events / wall_s / 1e6 : 0);
+}
+
+void report_trace(FILE *out, bool json, const char *path,
+                  const struct trace *tr, double wall_s)
+{
+    struct trace_counts n;
+    trace_count(tr, &n);
+    if (json) {
+        fprintf(out,
+                "{\"replay\":\"%s\",\"arch\":\"%s\",\"threads\":%d,"
+                "\"cores\":%d,\"connections\":%llu,\"requests\":%llu,"
+                "\"handoffs\":%llu,\"closes\":%llu,\"wakes\":%llu,"
+                "\"events\":%zu,\"sim_time_s\":%.6f,\"wall_s\":%.3f}\n",
+                path, tr->arch, tr->threads, tr->cores,
+                (unsigned long long)n.connections,
+                (unsigned long long)n.requests, (unsigned long long)n.handoffs,
+                (unsigned long long)n.closes, (unsigned long long)n.wakes,
+                tr->len, n.duration_s, wall_s);
+        return;
+    }
+    fprintf(out,
+            "replay       %s (arch %s, %d threads, %d cores)\n"
+            "connections  %llu accepted, %llu handed off, %llu closed\n"
+            "requests     %llu in %.3f s of server time\n"
+            "wake-ups     %llu; %zu events\n",
+            path, tr->arch, tr->threads, tr->cores,
+            (unsigned long long)n.connections, (unsigned long long)n.handoffs,
+            (unsigned long long)n.closes, (unsigned long long)n.requests,
+            n.duration_s, (unsigned long long)n.wakes, tr->len);
+}

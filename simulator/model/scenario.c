@@ -1,0 +1,335 @@
+#include "simulator/model/scenario.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "simulator/model/policy.h"
+
+static const char *const arch_names[SIM_NARCH] = {"staged", "shared-nothing",
+                                                  "single", "pool"};
+
+const char *sim_arch_name(enum sim_arch arch)
+{
+    return arch < SIM_NARCH ? arch_names[arch] : "?";
+}
+
+int sim_arch_parse(const char *name, enum sim_arch *out)
+{
+    for (int i = 0; i < SIM_NARCH; i++)
+        if (strcmp(name, arch_names[i]) == 0) {
+            *out = (enum sim_arch)i;
+            return 0;
+        }
+    return -1;
+}
+
+/*
+ * Default costs, in ns. They are orders of magnitude for a current x86-64
+ * server core with the kernel's speculative-execution mitigations on, as
+ * measured for fastd on loopback (chapter 08 holds them against `strace -c`
+ * and `perf stat` runs): a syscall that does little costs ~0.5-1 us, a
+ * loopback send() also runs the receiver's TCP processing (~3 us), and a
+ * connection whose socket, TCP control block and buffers must be fetched
+ * from another core's cache pays a few microseconds of misses.
+ */
+void scenario_defaults(struct scenario *sc)
+{
+    *sc = (struct scenario){
+        .name = "default",
+        .arch = SIM_STAGED,
+        .cores = 2,
+        .accept_threads = 1,
+        .schedule = "rr",
+        .listener = LISTEN_REUSEPORT,
+        .duration_ns = 1000000000,
+        .warmup_ns = 100000000,
+        .seed = 1,
+        .clients = 64,
+        .requests_per_conn = 0,
+        .service_ns = 1000,
+        .long_requests = 1000,
+        .cost_epoll_wait = 1000,
+        .cost_accept = 3000,
+        .cost_recv = 1500,
+        .cost_parse = 300,
+        .cost_send = 3000,
+        .cost_close = 2000,
+        .cost_handoff = 1000,
+        .cost_cache = 2000,
+        .cost_switch = 2000,
+        .cost_lock = 200,
+    };
+}
+
+static int bad(char *err, size_t errlen, const char *fmt, const char *a,
+               const char *b)
+{
+    snprintf(err, errlen, fmt, a, b);
+    return -1;
+}
+
+static int num(const char *v, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || *end || !isfinite(d) || d < lo || d > hi)
+        return -1;
+    *out = d;
+    return 0;
+}
+
+#define MS 1000000.0
+#define US 1000.0
+
+int scenario_set(struct scenario *sc, const char *section, const char *key,
+                 const char *value, char *err, size_t errlen)
+{
+    double d = 0;
+    /* A numeric key: name, section, range, scale, and where it goes. */
+    static const struct {
+        const char *section, *key;
+        double lo, hi, scale;
+        int kind; /* 0 int, 1 double, 2 int64 */
+        size_t offset;
+    } nums[] = {
+#define F(sec, k, lo, hi, scale, kind, field)                                  \
+    {sec, k, lo, hi, scale, kind, offsetof(struct scenario, field)}
+        F("scenario", "cores", 1, 256, 1, 0, cores),
+        F("scenario", "threads", 0, 1024, 1, 0, threads),
+        F("scenario", "accept_threads", 1, 64, 1, 0, accept_threads),
+        F("scenario", "duration_ms", 1, 3.6e6, MS, 2, duration_ns),
+        F("scenario", "warmup_ms", 0, 3.6e6, MS, 2, warmup_ns),
+        F("load", "clients", 1, 1e6, 1, 0, clients),
+        F("load", "think_us", 0, 1e9, US, 1, think_ns),
+        F("load", "requests_per_conn", 0, 1e9, 1, 0, requests_per_conn),
+        F("load", "rate", 1, 1e9, 1, 1, rate),
+        F("load", "service_us", 0, 1e9, US, 1, service_ns),
+        F("load", "long_fraction", 0, 1, 1, 1, long_fraction),
+        F("load", "long_requests", 1, 1e9, 1, 0, long_requests),
+        F("cost", "epoll_wait", 0, 1e9, 1, 2, cost_epoll_wait),
+        F("cost", "accept", 0, 1e9, 1, 2, cost_accept),
+        F("cost", "recv", 0, 1e9, 1, 2, cost_recv),
+        F("cost", "parse", 0, 1e9, 1, 2, cost_parse),
+        F("cost", "send", 0, 1e9, 1, 2, cost_send),
+        F("cost", "close", 0, 1e9, 1, 2, cost_close),
+        F("cost", "handoff", 0, 1e9, 1, 2, cost_handoff),
+        F("cost", "cache_penalty", 0, 1e9, 1, 2, cost_cache),
+        F("cost", "context_switch", 0, 1e9, 1, 2, cost_switch),
+        F("cost", "pool_lock", 0, 1e9, 1, 2, cost_lock),
+#undef F
+    };
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        if (strcmp(nums[i].section, section) || strcmp(nums[i].key, key))
+            continue;
+        if (num(value, nums[i].lo, nums[i].hi, &d) < 0) {
+            snprintf(err, errlen, "%s: '%s' is not a number from %g to %g", key,
+                     value, nums[i].lo, nums[i].hi);
+            return -1;
+        }
+        void *field = (char *)sc + nums[i].offset;
+        if (nums[i].kind == 0) {
+            if (d != floor(d))
+                return bad(err, errlen, "%s: '%s' is not a whole number", key,
+                           value);
+            *(int *)field = (int)d;
+        } else if (nums[i].kind == 1) {
+            *(double *)field = d * nums[i].scale;
+        } else {
+            *(int64_t *)field = (int64_t)llround(d * nums[i].scale);
+        }
+        return 0;
+    }
+    if (!strcmp(section, "scenario") && !strcmp(key, "name")) {
+        snprintf(sc->name, sizeof sc->name, "%s", value);
+    } else if (!strcmp(section, "scenario") && !strcmp(key, "arch")) {
+        if (sim_arch_parse(value, &sc->arch) < 0)
+            return bad(err, errlen,
+                       "arch: '%s' is not staged, shared-nothing, single or "
+                       "pool%s",
+                       value, "");
+    } else if (!strcmp(section, "scenario") && !strcmp(key, "schedule")) {
+        if (!policy_find(value))
+            return bad(err, errlen, "schedule: no policy named '%s'%s", value,
+                       " (see policy.c)");
+        snprintf(sc->schedule, sizeof sc->schedule, "%s", value);
+    } else if (!strcmp(section, "scenario") && !strcmp(key, "listener")) {
+        if (!strcmp(value, "reuseport"))
+            sc->listener = LISTEN_REUSEPORT;
+        else if (!strcmp(value, "exclusive"))
+            sc->listener = LISTEN_EXCLUSIVE;
+        else
+            return bad(err, errlen,
+                       "listener: '%s' is not reuseport or exclusive%s", value,
+                       "");
+    } else if (!strcmp(section, "scenario") && !strcmp(key, "seed")) {
+        if (num(value, 0, 1.8e19, &d) < 0 || d != floor(d))
+            return bad(err, errlen, "seed: '%s' is not a whole number%s", value,
+                       "");
+        sc->seed = (uint64_t)d;
+    } else if (!strcmp(section, "load") && !strcmp(key, "mode")) {
+        if (!strcmp(value, "closed"))
+            sc->open_loop = false;
+        else if (!strcmp(value, "open"))
+            sc->open_loop = true;
+        else
+            return bad(err, errlen, "mode: '%s' is not closed or open%s", value,
+                       "");
+    } else if (!strcmp(section, "load") && !strcmp(key, "service")) {
+        if (!strcmp(value, "exp"))
+            sc->service_exp = true;
+        else if (!strcmp(value, "const"))
+            sc->service_exp = false;
+        else
+            return bad(err, errlen, "service: '%s' is not const or exp%s",
+                       value, "");
+    } else {
+        return bad(err, errlen, "unknown key '%s' in [%s]", key, section);
+    }
+    return 0;
+}
+
+int scenario_check(const struct scenario *sc, char *err, size_t errlen)
+{
+    int threads = sc->threads ? sc->threads : sc->cores;
+    if (sc->arch == SIM_STAGED && threads < sc->accept_threads + 1) {
+        snprintf(err, errlen,
+                 "staged needs threads > accept_threads (%d), got %d",
+                 sc->accept_threads, threads);
+        return -1;
+    }
+    if (sc->warmup_ns >= sc->duration_ns) {
+        snprintf(err, errlen, "warmup_ms must be shorter than duration_ms");
+        return -1;
+    }
+    if (sc->open_loop && sc->rate <= 0) {
+        snprintf(err, errlen, "mode = open needs a rate (arrivals per second)");
+        return -1;
+    }
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = 0;
+    return s;
+}
+
+int scenario_parse(struct scenario *sc, const char *text, const char *name,
+                   char *err, size_t errlen)
+{
+    char section[32] = "";
+    char msg[200];
+    int lineno = 0;
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        char line[512];
+        lineno++;
+        if (n >= sizeof line) {
+            snprintf(err, errlen, "%s:%d: line too long", name, lineno);
+            return -1;
+        }
+        memcpy(line, p, n);
+        line[n] = 0;
+        p += n + (nl != NULL);
+        char *s = trim(line);
+        if (!*s || *s == '#' || *s == ';')
+            continue;
+        if (*s == '[') {
+            char *close = strchr(s, ']');
+            if (!close || close[1]) {
+                snprintf(err, errlen, "%s:%d: bad section header", name,
+                         lineno);
+                return -1;
+            }
+            *close = 0;
+            s = trim(s + 1);
+            if (strcmp(s, "scenario") && strcmp(s, "load") &&
+                strcmp(s, "cost")) {
+                snprintf(err, errlen,
+                         "%s:%d: unknown section [%.32s] (scenario, load, "
+                         "cost)",
+                         name, lineno, s);
+                return -1;
+            }
+            snprintf(section, sizeof section, "%s", s);
+            continue;
+        }
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%d: expected key = value", name, lineno);
+            return -1;
+        }
+        *eq = 0;
+        char *key = trim(s), *value = trim(eq + 1);
+        char *comment = strpbrk(value, "#;");
+        if (comment) {
+            *comment = 0;
+            value = trim(value);
+        }
+        if (!*section) {
+            snprintf(err, errlen, "%s:%d: key '%.32s' before any [section]",
+                     name, lineno, key);
+            return -1;
+        }
+        if (scenario_set(sc, section, key, value, msg, sizeof msg) < 0) {
+            snprintf(err, errlen, "%s:%d: %s", name, lineno, msg);
+            return -1;
+        }
+    }
+    if (scenario_check(sc, msg, sizeof msg) < 0) {
+        snprintf(err, errlen, "%s: %s", name, msg);
+        return -1;
+    }
+    return 0;
+}
+
+int scenario_load(struct scenario *sc, const char *path, char *err,
+                  size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *text = NULL;
+    size_t cap = 0, len = 0;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        if (len + n + 1 > cap) {
+            cap = (len + n + 1) * 2;
+            char *grown = realloc(text, cap);
+            if (!grown) {
+                free(text);
+                fclose(f);
+                snprintf(err, errlen, "%s: out of memory", path);
+                return -1;
+            }
+            text = grown;
+        }
+        memcpy(text + len, buf, n);
+        len += n;
+    }
+    fclose(f);
+    if (memchr(text ? text : "", 0, len)) {
+        free(text);
+        snprintf(err, errlen, "%s:1: not a text file", path);
+        return -1;
+    }
+    if (text)
+        text[len] = 0;
+    int rc = scenario_parse(sc, text ? text : "", path, err, errlen);
+    free(text);
+    return rc;
+}

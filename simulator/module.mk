@@ -1,0 +1,18 @@
+# fastsim: the model (plain C, no SDL: exercises and tests link it alone),
+# the SDL2 view, and the command line.
+SIM_MODEL_SRCS := $(wildcard simulator/model/*.c)
+SIM_MODEL_OBJS := $(SIM_MODEL_SRCS:%.c=$(OBJ)/%.o)
+SIM_VIEW_OBJS  := $(OBJ)/simulator/view/view.o
+SDL_CFLAGS := $(call pkg_cflags,sdl2 SDL2_ttf)
+SDL_LIBS   := $(or $(call pkg_libs,sdl2 SDL2_ttf),-lSDL2 -lSDL2_ttf)
+
+$(OBJ)/simulator/view/%.o $(OBJ)/simulator/main.o: EXTRA_CFLAGS += $(SDL_CFLAGS)
+
+BINS += $(BIN)/fastsim
+$(BIN)/fastsim: $(OBJ)/simulator/main.o $(SIM_VIEW_OBJS) $(SIM_MODEL_OBJS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(SDL_LIBS) -lm $(LDLIBS)
+
+sim: $(BIN)/fastsim
+	$(BIN)/fastsim simulator/scenarios/staged.ini $(ARGS)
