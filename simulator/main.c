@@ -177,6 +177,11 @@ static int parse_cli(int argc, char **argv, struct cli *cli,
             fprintf(stderr, "fastsim: --%s\n", err);
             return 2;
         }
+    /* A --duration shorter than the scenario's warm-up: keep a tenth. */
+    for (int i = 0; i < nover; i++)
+        if (!strcmp(over[i][1], "duration_ms") &&
+            sc->warmup_ns >= sc->duration_ns)
+            sc->warmup_ns = sc->duration_ns / 10;
     if (scenario_check(sc, err, sizeof err) < 0) {
         fprintf(stderr, "fastsim: %s\n", err);
         return 2;

@@ -1,0 +1,20 @@
+# fastsim's tests: the model, its parsers, the headless view, replay.
+SIM_TESTS := test_model test_sim_parsers test_view test_replay
+TESTS += $(SIM_TESTS:%=$(TBIN)/%)
+
+$(OBJ)/tests/sim/%.o: EXTRA_CFLAGS += $(CMOCKA_CFLAGS) $(SDL_CFLAGS) \
+    -DFASTD_BIN='"$(BIN)/fastd"' -DFASTSIM_BIN='"$(BIN)/fastsim"'
+
+$(TBIN)/test_model: $(OBJ)/tests/sim/test_model.o $(SIM_MODEL_OBJS)
+$(TBIN)/test_sim_parsers: $(OBJ)/tests/sim/test_sim_parsers.o \
+    $(SIM_MODEL_OBJS)
+$(TBIN)/test_view: $(OBJ)/tests/sim/test_view.o $(SIM_VIEW_OBJS) \
+    $(SIM_MODEL_OBJS) | $(BIN)/fastsim
+$(TBIN)/test_replay: $(OBJ)/tests/sim/test_replay.o $(HARNESS_OBJS) \
+    $(SIM_MODEL_OBJS) | $(BIN)/fastd $(BIN)/fastsim
+
+$(SIM_TESTS:%=$(TBIN)/%):
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) $(filter %.o,$^) -o $@ $(CMOCKA_LIBS) \
+	    $(SDL_LIBS) -lm $(LDLIBS)

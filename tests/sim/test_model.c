@@ -1,0 +1,275 @@
+/* The model: engine order, determinism, queueing theory, conservation and
+ * each architecture's defining behaviour. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "simulator/model/heap.h"
+#include "simulator/model/report.h"
+#include "simulator/model/sim.h"
+
+static void test_heap_order(void **state)
+{
+    (void)state;
+    struct heap h = {0};
+    srand(7);
+    for (int i = 0; i < 10000; i++)
+        assert_int_equal(heap_push(&h, rand() % 100, 0, i, 0), 0);
+    struct event ev, prev = {.time = -1};
+    int n = 0;
+    while (heap_pop(&h, &ev) == 0) {
+        assert_true(ev.time > prev.time ||
+                    (ev.time == prev.time && ev.seq > prev.seq));
+        /* Same time: first pushed, first out. */
+        if (ev.time == prev.time)
+            assert_true(ev.a > prev.a);
+        prev = ev;
+        n++;
+    }
+    assert_int_equal(n, 10000);
+    heap_free(&h);
+}
+
+static void run(const struct scenario *sc, struct sim *s, struct sim_report *r)
+{
+    char err[256];
+    assert_int_equal(sim_init(s, sc, err, sizeof err), 0);
+    while (sim_run_until(s, s->now + 50000000))
+        ;
+    sim_report(s, r);
+}
+
+static void json_of(const struct scenario *sc, char *buf, size_t cap)
+{
+    struct sim s;
+    struct sim_report r;
+    run(sc, &s, &r);
+    FILE *f = fmemopen(buf, cap, "w");
+    report_sim(f, true, &s, &r, NULL, 0);
+    fclose(f);
+    sim_free(&s);
+}
+
+static void test_same_seed_same_report(void **state)
+{
+    (void)state;
+    struct scenario sc;
+    scenario_defaults(&sc);
+    sc.arch = SIM_SHARED_NOTHING;
+    sc.think_ns = 50000;
+    sc.service_exp = true;
+    sc.requests_per_conn = 7;
+    char a[4096], b[4096], c[4096];
+    json_of(&sc, a, sizeof a);
+    json_of(&sc, b, sizeof b);
+    assert_string_equal(a, b);
+    sc.seed = 2;
+    json_of(&sc, c, sizeof c);
+    assert_string_not_equal(a, c);
+}
+
+/* One server, Poisson arrivals: mean response time against theory. */
+static double open_single(double rho, bool exp_service, uint64_t seed)
+{
+    struct scenario sc;
+    char err[256];
+    scenario_defaults(&sc);
+    assert_int_equal(
+        scenario_load(&sc, "simulator/scenarios/mm1.ini", err, sizeof err), 0);
+    sc.service_exp = exp_service;
+    sc.rate = rho / (sc.service_ns / 1e9);
+    sc.seed = seed;
+    struct sim s;
+    struct sim_report r;
+    run(&sc, &s, &r);
+    sim_free(&s);
+    return r.mean_us;
+}
+
+static void expect_within(double got, double want, double tolerance,
+                          const char *what)
+{
+    double err = fabs(got - want) / want;
+    if (err > tolerance)
+        fail_msg("%s: got %.3f, theory %.3f (%.1f%% off, allowed %.0f%%)", what,
+                 got, want, 100 * err, 100 * tolerance);
+}
+
+static void test_mm1_and_md1(void **state)
+{
+    (void)state;
+    const double S = 10.0; /* us, from mm1.ini */
+    for (int i = 0; i < 2; i++) {
+        double rho = i ? 0.8 : 0.5;
+        expect_within(open_single(rho, true, 11), S / (1 - rho), 0.03,
+                      rho < 0.6 ? "M/M/1 rho 0.5" : "M/M/1 rho 0.8");
+        expect_within(open_single(rho, false, 12),
+                      S + rho * S / (2 * (1 - rho)), 0.03,
+                      rho < 0.6 ? "M/D/1 rho 0.5" : "M/D/1 rho 0.8");
+    }
+}
+
+static void test_littles_law_every_arch(void **state)
+{
+    (void)state;
+    for (int a = 0; a < SIM_NARCH; a++) {
+        struct scenario sc;
+        scenario_defaults(&sc);
+        sc.arch = (enum sim_arch)a;
+        sc.cores = 4;
+        sc.clients = 200;
+        sc.think_ns = 100000;
+        sc.requests_per_conn = 10;
+        sc.service_exp = true;
+        sc.duration_ns = 3000000000;
+        struct sim s;
+        struct sim_report r;
+        run(&sc, &s, &r);
+        double l = r.mean_in_system;
+        double lambda_w = r.throughput_rps * r.mean_us / 1e6;
+        expect_within(lambda_w, l, 0.02, sim_arch_name(sc.arch));
+        /* Conservation: every request sent is answered or still open. */
+        assert_int_equal(s.sent, s.answered + (uint64_t)s.in_system);
+        assert_true(s.in_system >= 0 && s.in_system <= sc.clients);
+        sim_free(&s);
+    }
+}
+
+static struct scenario churn(enum sim_arch arch)
+{
+    struct scenario sc;
+    scenario_defaults(&sc);
+    sc.arch = arch;
+    sc.cores = 4;
+    sc.clients = 64;
+    sc.requests_per_conn = 1;
+    sc.think_ns = 20000;
+    sc.duration_ns = 200000000;
+    return sc;
+}
+
+static void test_staged_hands_off_once_per_connection(void **state)
+{
+    (void)state;
+    struct scenario sc = churn(SIM_STAGED);
+    struct sim s;
+    struct sim_report r;
+    run(&sc, &s, &r);
+    assert_true(s.accepted > 1000);
+    assert_int_equal(s.handoffs, s.accepted);
+    uint64_t accepted = 0, handoffs = 0;
+    for (int t = 0; t < s.nthreads; t++) {
+        accepted += s.threads[t].accepted;
+        handoffs += s.threads[t].handoffs;
+        if (s.threads[t].role == ROLE_REQUEST)
+            assert_int_equal(s.threads[t].accepted, 0);
+    }
+    assert_int_equal(handoffs, accepted);
+    sim_free(&s);
+}
+
+static void test_shared_nothing_never_hands_off(void **state)
+{
+    (void)state;
+    struct scenario sc = churn(SIM_SHARED_NOTHING);
+    sc.cost_cache = 5000;
+    struct sim s;
+    struct sim_report r;
+    run(&sc, &s, &r);
+    assert_true(s.accepted > 1000);
+    assert_int_equal(s.handoffs, 0);
+    assert_int_equal(s.cache_misses, 0); /* a connection never moves */
+    for (int t = 0; t < s.nthreads; t++)
+        assert_true(s.threads[t].accepted > 0); /* the hash spreads them */
+    sim_free(&s);
+}
+
+static void test_pool_pays_cache_penalty(void **state)
+{
+    (void)state;
+    struct scenario sc = churn(SIM_POOL);
+    sc.requests_per_conn = 0; /* keep-alive: requests move between cores */
+    sc.cost_cache = 5000;
+    struct sim s;
+    struct sim_report r;
+    run(&sc, &s, &r);
+    assert_true(r.cache_misses > r.completed / 4);
+    sim_free(&s);
+    /* The same load staged: one penalty per connection at most. */
+    sc.arch = SIM_STAGED;
+    run(&sc, &s, &r);
+    assert_true(r.cache_misses <= (uint64_t)sc.clients);
+    sim_free(&s);
+}
+
+static void test_exclusive_listener_is_lifo(void **state)
+{
+    (void)state;
+    struct scenario sc = churn(SIM_SHARED_NOTHING);
+    sc.clients = 2; /* light load: threads are mostly idle */
+    sc.think_ns = 200000;
+    sc.listener = LISTEN_EXCLUSIVE;
+    struct sim s;
+    struct sim_report r;
+    run(&sc, &s, &r);
+    uint64_t max = 0, sum = 0;
+    for (int t = 0; t < s.nthreads; t++) {
+        sum += s.threads[t].accepted;
+        if (s.threads[t].accepted > max)
+            max = s.threads[t].accepted;
+    }
+    /* The last thread to sleep is woken first: one takes most. */
+    assert_true(max * 10 > sum * 6);
+    sim_free(&s);
+    sc.listener = LISTEN_REUSEPORT;
+    run(&sc, &s, &r);
+    max = sum = 0;
+    for (int t = 0; t < s.nthreads; t++) {
+        sum += s.threads[t].accepted;
+        if (s.threads[t].accepted > max)
+            max = s.threads[t].accepted;
+    }
+    assert_true(max * 10 < sum * 4); /* hashing spreads them */
+    sim_free(&s);
+}
+
+static void test_idle_accept_core(void **state)
+{
+    (void)state;
+    char err[256];
+    struct scenario sc;
+    scenario_defaults(&sc);
+    assert_int_equal(scenario_load(&sc,
+                                   "simulator/scenarios/idle-accept-core.ini",
+                                   err, sizeof err),
+                     0);
+    struct sim s;
+    struct sim_report r;
+    run(&sc, &s, &r);
+    assert_true(sim_core_util(&s, 0) < 0.01); /* the accept core idles */
+    assert_true(sim_core_util(&s, 1) > 0.9);
+    sim_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_heap_order),
+        cmocka_unit_test(test_same_seed_same_report),
+        cmocka_unit_test(test_mm1_and_md1),
+        cmocka_unit_test(test_littles_law_every_arch),
+        cmocka_unit_test(test_staged_hands_off_once_per_connection),
+        cmocka_unit_test(test_shared_nothing_never_hands_off),
+        cmocka_unit_test(test_pool_pays_cache_penalty),
+        cmocka_unit_test(test_exclusive_listener_is_lifo),
+        cmocka_unit_test(test_idle_accept_core),
+    };
+    return cmocka_run_group_tests_name("model", tests, NULL, NULL);
+}

@@ -1,0 +1,178 @@
+/* Scenario INI and fdtrace parsing: good input, every kind of bad input
+ * with file:line messages, and random or truncated input that must not
+ * crash (ASan watches in `make sanitize`). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "simulator/model/scenario.h"
+#include "simulator/model/tracefile.h"
+
+static void expect_ini_error(const char *text, const char *want)
+{
+    struct scenario sc;
+    char err[256];
+    scenario_defaults(&sc);
+    assert_int_equal(scenario_parse(&sc, text, "t.ini", err, sizeof err), -1);
+    if (!strstr(err, want))
+        fail_msg("for '%s': expected '%s' in '%s'", text, want, err);
+}
+
+static void test_ini_good(void **state)
+{
+    (void)state;
+    struct scenario sc;
+    char err[256];
+    scenario_defaults(&sc);
+    const char *text = "# comment\n[scenario]\narch = pool ; trailing\n"
+                       "cores=8\n\n[load]\nmode = open\nrate = 1000\n"
+                       "service = exp\n[cost]\ncache_penalty = 123\n";
+    assert_int_equal(scenario_parse(&sc, text, "t.ini", err, sizeof err), 0);
+    assert_int_equal(sc.arch, SIM_POOL);
+    assert_int_equal(sc.cores, 8);
+    assert_true(sc.open_loop);
+    assert_true(sc.service_exp);
+    assert_int_equal(sc.cost_cache, 123);
+}
+
+static void test_ini_errors(void **state)
+{
+    (void)state;
+    expect_ini_error("[scenario]\narch = fast\n", "t.ini:2: arch: 'fast'");
+    expect_ini_error("[scenario]\ncores = 0\n", "t.ini:2: cores");
+    expect_ini_error("[scenario]\ncores = 2.5\n", "t.ini:2:");
+    expect_ini_error("[scenario]\ncores = 4x\n", "t.ini:2:");
+    expect_ini_error("\n\n[scenario]\nbogus = 1\n",
+                     "t.ini:4: unknown key 'bogus' in [scenario]");
+    expect_ini_error("[nope]\n", "t.ini:1: unknown section [nope]");
+    expect_ini_error("[scenario\n", "t.ini:1: bad section header");
+    expect_ini_error("cores = 2\n", "t.ini:1: key 'cores' before any");
+    expect_ini_error("[load]\njust words\n", "t.ini:2: expected key = value");
+    expect_ini_error("[scenario]\nschedule = magic\n", "no policy named");
+    expect_ini_error("[load]\nmode = open\n", "needs a rate");
+    expect_ini_error("[scenario]\narch = staged\nthreads = 1\n",
+                     "staged needs threads > accept_threads");
+    expect_ini_error("[scenario]\nduration_ms = 10\nwarmup_ms = 10\n",
+                     "warmup_ms must be shorter");
+}
+
+static void test_every_shipped_scenario_loads(void **state)
+{
+    (void)state;
+    glob_t g;
+    assert_int_equal(glob("simulator/scenarios/*.ini", 0, NULL, &g), 0);
+    assert_true(g.gl_pathc >= 9);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        struct scenario sc;
+        char err[256];
+        scenario_defaults(&sc);
+        if (scenario_load(&sc, g.gl_pathv[i], err, sizeof err) < 0)
+            fail_msg("%s", err);
+    }
+    globfree(&g);
+    struct scenario sc;
+    char err[256];
+    assert_int_equal(scenario_load(&sc, "no/such/file.ini", err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "no/such/file.ini"));
+}
+
+static void expect_trace_error(const char *text, const char *want)
+{
+    struct trace tr;
+    char err[256];
+    assert_int_equal(
+        trace_parse(&tr, text, strlen(text), "x.fdt", err, sizeof err), -1);
+    if (!strstr(err, want))
+        fail_msg("expected '%s' in '%s'", want, err);
+}
+
+#define HEAD "# fdtrace 1 arch=staged threads=2 cores=2\n"
+
+static void test_trace_good(void **state)
+{
+    (void)state;
+    const char *text = HEAD "10 0 0 accept 9 3\n20 0 0 handoff 9 1\n"
+                            "5 1 1 wake -1 1\n30 1 1 recv 9 78\n"
+                            "31 1 1 request 9 2\n32 1 1 send 9 260\n"
+                            "40 1 1 close 9 0\n";
+    struct trace tr;
+    char err[256];
+    assert_int_equal(trace_parse(&tr, text, strlen(text), "x", err, sizeof err),
+                     0);
+    assert_string_equal(tr.arch, "staged");
+    assert_int_equal(tr.len, 7);
+    assert_int_equal(tr.events[0].t_ns, 5); /* sorted by time */
+    struct trace_counts n;
+    trace_count(&tr, &n);
+    assert_int_equal(n.connections, 1);
+    assert_int_equal(n.requests, 2);
+    assert_int_equal(n.handoffs, 1);
+    assert_int_equal(n.closes, 1);
+    trace_free(&tr);
+}
+
+static void test_trace_errors(void **state)
+{
+    (void)state;
+    expect_trace_error("", "x.fdt:1: empty");
+    expect_trace_error("hello\n", "x.fdt:1: not an fdtrace v1 file");
+    expect_trace_error("# fdtrace 1 arch=staged\n", "x.fdt:1: header needs");
+    expect_trace_error(HEAD "1 0 0 accept 9\n", "x.fdt:2: expected");
+    expect_trace_error(HEAD "1 0 0 accept 9 3\n2 0 0 jump 9 3\n",
+                       "x.fdt:3: unknown event");
+    expect_trace_error(HEAD "1 7 0 accept 9 3\n", "x.fdt:2: time, thread");
+    expect_trace_error(HEAD "-1 0 0 accept 9 3\n", "x.fdt:2: time, thread");
+    expect_trace_error(HEAD "1 0 0 handoff 9 5\n", "x.fdt:2: handoff to a");
+    expect_trace_error(HEAD "1 0 0 accept 9 3 extra\n", "x.fdt:2: expected");
+}
+
+/* Random bytes, mutations of good input, and every truncation. */
+static void test_parsers_survive_garbage(void **state)
+{
+    (void)state;
+    const char *good_trace = HEAD "10 0 0 accept 9 3\n20 0 0 handoff 9 1\n"
+                                  "30 1 1 recv 9 78\n40 1 1 close 9 0\n";
+    const char *good_ini = "[scenario]\narch = staged\ncores = 4\n[load]\n"
+                           "clients = 10\n[cost]\naccept = 5\n";
+    char buf[512], err[256];
+    srand(3);
+    for (int round = 0; round < 20000; round++) {
+        const char *base = round % 2 ? good_trace : good_ini;
+        size_t len = strlen(base);
+        memcpy(buf, base, len);
+        if (round % 3 == 0) {
+            len = (size_t)rand() % len; /* truncated */
+        } else {
+            for (int k = 0; k < 1 + rand() % 4; k++)
+                buf[rand() % (int)len] = (char)(rand() % 256);
+        }
+        buf[len] = 0;
+        struct trace tr;
+        if (trace_parse(&tr, buf, len, "fuzz", err, sizeof err) == 0)
+            trace_free(&tr);
+        struct scenario sc;
+        scenario_defaults(&sc);
+        scenario_parse(&sc, buf, "fuzz", err, sizeof err);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ini_good),
+        cmocka_unit_test(test_ini_errors),
+        cmocka_unit_test(test_every_shipped_scenario_loads),
+        cmocka_unit_test(test_trace_good),
+        cmocka_unit_test(test_trace_errors),
+        cmocka_unit_test(test_parsers_survive_garbage),
+    };
+    return cmocka_run_group_tests_name("sim parsers", tests, NULL, NULL);
+}
