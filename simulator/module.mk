@@ -14,5 +14,12 @@ $(BIN)/fastsim: $(OBJ)/simulator/main.o $(SIM_VIEW_OBJS) $(SIM_MODEL_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(SDL_LIBS) -lm $(LDLIBS)
 
+# A window where there is a display; a picture and a report where not.
 sim: $(BIN)/fastsim
-	$(BIN)/fastsim simulator/scenarios/staged.ini $(ARGS)
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	    $(BIN)/fastsim simulator/scenarios/staged.ini $(ARGS); \
+	else \
+	    echo "no display: rendering headless to $(BUILD)/sim.png"; \
+	    $(BIN)/fastsim simulator/scenarios/staged.ini --headless \
+	        --png $(BUILD)/sim.png --report text $(ARGS); \
+	fi
