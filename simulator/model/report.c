@@ -46,9 +46,14 @@ void report_sim(FILE *out, bool json, const struct sim *s,
         return;
     }
     bool reps = ci && ci->replications > 1;
-    fprintf(out, "scenario     %s (arch %s, %d cores, seed %llu%s)\n", sc->name,
-            sim_arch_name(sc->arch), sc->cores, (unsigned long long)sc->seed,
-            reps ? ", means of replications" : "");
+    unsigned long long seed = (unsigned long long)sc->seed;
+    if (reps) /* s is the last run: its seed is the last of the range */
+        fprintf(out, "scenario     %s (arch %s, %d cores, seeds %llu-%llu)\n",
+                sc->name, sim_arch_name(sc->arch), sc->cores,
+                seed - (unsigned long long)(ci->replications - 1), seed);
+    else
+        fprintf(out, "scenario     %s (arch %s, %d cores, seed %llu)\n",
+                sc->name, sim_arch_name(sc->arch), sc->cores, seed);
     fprintf(out, "throughput   %.0f req/s", r->throughput_rps);
     if (reps)
         fprintf(out, " +- %.0f (95%%, %d runs)", ci->rps_ci, ci->replications);
