@@ -71,7 +71,7 @@ TESTS  :=
 CHECKS :=
 
 .DEFAULT_GOAL := all
-.PHONY: all test test-run sanitize deps run demo sim bench docs \
+.PHONY: all test test-run sanitize deps run demo demo-run sim bench docs \
         format format-check grade hint watch help clean
 
 include reference-server/module.mk
@@ -99,7 +99,12 @@ deps:
 run: $(BIN)/fastd
 	$(BIN)/fastd $(ARGS)
 
-test: all $(TESTS)
+# `make test` and `make demo` are the README's two commands on a fresh
+# machine, so both install what is missing first. They then run make again:
+# the pkg-config probes above were made before the packages existed.
+test: deps
+	@$(MAKE) --no-print-directory test-run
+test-run: all $(TESTS)
 	@scripts/run-tests.sh $(BUILD) "$(TESTS)" "$(CHECKS)"
 
 # The same suite under the sanitizers, each in its own build tree.
@@ -110,7 +115,9 @@ sanitize:
 bench: $(BIN)/fastd
 	@scripts/bench.sh $(BUILD)
 
-demo: all
+demo: deps
+	@$(MAKE) --no-print-directory demo-run
+demo-run: all
 	@scripts/demo.sh $(BUILD)
 
 DOXYGEN_INPUTS := $(shell find README.md chapters docs reference-server \
@@ -137,8 +144,8 @@ help:
 	@echo "  make deps       install missing system packages (Debian/Ubuntu)"
 	@echo "  make run        start fastd (ARGS='--port 0 --threads 2' to pass flags)"
 	@echo "  make sim        open the simulator on the default scenario"
-	@echo "  make demo       guided tour: server, load, trace, replay"
-	@echo "  make test       every test, the docs build and format-check"
+	@echo "  make demo       guided tour: server, load, trace, replay (runs deps)"
+	@echo "  make test       every test, the docs build and format-check (runs deps)"
 	@echo "  make sanitize   the tests under ASan+UBSan, then TSan"
 	@echo "  make bench      fastd vs nginx and h2o under wrk"
 	@echo "  make fuzz       libFuzzer on the HTTP parser (FUZZ_SECONDS=30)"
