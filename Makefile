@@ -124,11 +124,18 @@ DOXYGEN_INPUTS := $(shell find README.md chapters docs reference-server \
                     simulator exercises -name '*.md' -o -name '*.h' \
                     -o -name '*.c' -o -name '*.dox' 2>/dev/null)
 docs: $(BUILD)/docs/html/index.html
-$(BUILD)/docs/html/index.html: docs/Doxyfile $(DOXYGEN_INPUTS)
+# Warnings are errors (WARN_AS_ERROR): on a failure they are shown and the
+# half-built index removed, so the next make tries again. A fresh html/ each
+# time: no page of a renamed chapter lingers.
+$(BUILD)/docs/html/index.html: docs/Doxyfile $(DOXYGEN_INPUTS) $(DOCS_EXTRA_DEPS)
 	@mkdir -p $(BUILD)/docs
 	@echo "  DOXYGEN $(BUILD)/docs/html"
-	$(Q)(cat docs/Doxyfile; echo "OUTPUT_DIRECTORY = $(BUILD)/docs") | \
-	    doxygen - > $(BUILD)/docs/doxygen.log
+	$(Q)rm -rf $(BUILD)/docs/html
+	$(Q)(cat docs/Doxyfile; echo "OUTPUT_DIRECTORY = $(BUILD)/docs"; \
+	     echo "WARN_LOGFILE = $(BUILD)/docs/warnings.log"; \
+	     echo "INPUT += $(DOCS_EXTRA_INPUT)") | \
+	    doxygen - > $(BUILD)/docs/doxygen.log || \
+	    { cat $(BUILD)/docs/warnings.log >&2; rm -f $@; exit 1; }
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || \
                  find . -path ./build -prune -o -name '*.[ch]' -print)

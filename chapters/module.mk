@@ -1,0 +1,21 @@
+# The chapters on the docs site. `make docs` (the rule in the Makefile) reads
+# DOCS_EXTRA_INPUT and DOCS_EXTRA_DEPS from here:
+#   - the "Course" page, generated at build time by docs/course-page.sh: a
+#     \subpage for every chapters/NN-*.md and exercises/NN-*/README.md that
+#     exists, in order, so a missing chapter never breaks the build and a new
+#     one is listed without editing anything;
+#   - the exercises' READMEs (their hints/ stay out: spoilers).
+# The chapters themselves are found through docs/Doxyfile's INPUT, and read
+# through docs/md-filter (FILTER_PATTERNS).
+COURSE_PAGE      := $(BUILD)/docs/gen/course.md
+DOCS_EXTRA_INPUT := $(COURSE_PAGE) $(wildcard exercises/README.md) \
+                    $(sort $(wildcard exercises/[0-9][0-9]-*/README.md))
+DOCS_EXTRA_DEPS  := $(COURSE_PAGE) docs/md-filter docs/fastservers.css
+
+# Runs on every make; rewrites the page only when the course changed. The
+# filter is tried first: Doxygen takes a filter that fails for an empty file
+# and says nothing, which would publish blank pages.
+$(COURSE_PAGE): docs/course-page.sh FORCE_COURSE_PAGE
+	$(Q)docs/md-filter README.md >/dev/null
+	$(Q)docs/course-page.sh $@
+FORCE_COURSE_PAGE:
