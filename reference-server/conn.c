@@ -16,6 +16,7 @@
  * connection churn it saves a malloc/free pair (48 KiB each) per client. */
 #define SPARE_MAX 64
 
+//! [conn touch]
 /* Move c to the newest end of the activity list (O(1), so the idle sweep
  * only looks at connections that have actually expired). Only progress
  * counts as activity - a new connection, a request answered, bytes sent -
@@ -40,6 +41,7 @@ static void conn_touch(struct thread *self, struct conn *c)
     if (!self->oldest)
         self->oldest = c;
 }
+//! [conn touch]
 
 static struct conn *conn_get(struct thread *self, int fd)
 {
@@ -67,6 +69,7 @@ static struct conn *conn_get(struct thread *self, int fd)
 
 void conn_close(struct thread *self, struct conn *c, enum close_reason why)
 {
+//! [conn close]
     TRACE(self->trace, TRACE_CLOSE, c->fd, why);
     counter *which = why == CLOSE_NORMAL  ? &self->stats.closed_normal
                      : why == CLOSE_ERROR ? &self->stats.closed_error
@@ -94,7 +97,9 @@ void conn_close(struct thread *self, struct conn *c, enum close_reason why)
 }
 
 /* Send what is pending. 1: all sent; 0: the socket is full; -1: error. */
+//! [conn close]
 static int conn_flush(struct thread *self, struct conn *c)
+//! [conn flush]
 {
     while (c->out_sent < c->out_len) {
         size_t want = c->out_len - c->out_sent;
@@ -118,6 +123,7 @@ static int conn_flush(struct thread *self, struct conn *c)
 }
 
 /* Write the answer to one request into out; 0 if it needs more room. */
+//! [conn flush]
 static size_t conn_route(struct thread *self, struct conn *c,
                          const struct http_request *req, char *out, size_t room)
 {
@@ -147,6 +153,7 @@ static size_t conn_route(struct thread *self, struct conn *c,
 
 /* Answer every complete request in in[]; returns how many. */
 static int conn_answer(struct thread *self, struct conn *c)
+//! [conn answer]
 {
     size_t used = 0;
     int answered = 0;
@@ -184,6 +191,7 @@ static int conn_answer(struct thread *self, struct conn *c)
 }
 
 void conn_serve(struct thread *self, int fd, uint32_t events)
+//! [conn answer]
 {
     struct conn *c = conn_get(self, fd);
     if (!c) {
@@ -197,6 +205,7 @@ void conn_serve(struct thread *self, int fd, uint32_t events)
     }
     bool drained = false;
     for (;;) {
+    //! [serve loop]
         if (c->out_len > 0) {
             int r = conn_flush(self, c);
             if (r < 0) {
@@ -235,6 +244,7 @@ void conn_serve(struct thread *self, int fd, uint32_t events)
     }
 }
 
+    //! [serve loop]
 int conns_open(const struct thread *self)
 {
     return self->nconns;
@@ -242,6 +252,7 @@ int conns_open(const struct thread *self)
 
 void conns_expire(struct thread *self)
 {
+//! [conns expire]
     long timeout = self->srv->opt.idle_timeout;
     /* The list is in activity order: stop at the first one still fresh. */
     while (timeout > 0 && self->oldest &&
@@ -261,6 +272,7 @@ void conns_expire(struct thread *self)
 }
 
 void conns_release(struct thread *self)
+//! [conns expire]
 {
     for (struct conn *c = self->oldest, *next; c; c = next) {
         next = c->newer;

@@ -150,12 +150,14 @@ static enum http_parse_result parse_headers(const char *p, const char *end,
         }
         p = lf + 1;
     }
+    //! [keep alive]
     if (req->minor == 1 && hosts != 1)
         return fail(req, 400, "HTTP/1.1 needs exactly one Host header");
     if (length > HTTP_MAX_BODY)
         return fail(req, 413, "body too large");
     req->keep_alive = req->minor == 1 ? !close : keep && !close;
     *body = length > 0 ? (size_t)length : 0;
+    //! [keep alive]
     return HTTP_COMPLETE;
 }
 
@@ -169,6 +171,7 @@ enum http_parse_result http_parse(const char *buf, size_t len, size_t *scanned,
     if (start > HTTP_MAX_HEAD)
         return fail(req, 431, "too many empty lines");
 
+    //! [head search]
     /* Search for the blank line that ends the head, from where we were. */
     size_t i = *scanned > start ? *scanned : start, end = 0;
     size_t resume = len;
@@ -188,7 +191,9 @@ enum http_parse_result http_parse(const char *buf, size_t len, size_t *scanned,
     /* Resume at the last line end: the blank line may be half-read, or
      * (head complete, body not) must be found again next time. */
     *scanned = resume;
+    //! [head search]
 
+    //! [head limits]
     const char *line = buf + start;
     const char *line_end = memchr(line, '\n', len - start);
     if (line_end) {
@@ -215,8 +220,10 @@ enum http_parse_result http_parse(const char *buf, size_t len, size_t *scanned,
     req->status = 200;
     req->error = NULL;
     return HTTP_COMPLETE;
+    //! [head limits]
 }
 
+//! [date refresh]
 void http_date_refresh(struct http_date *date, long now_second)
 {
     if (date->second == now_second && date->text[0])
@@ -227,6 +234,7 @@ void http_date_refresh(struct http_date *date, long now_second)
     strftime(date->text, sizeof date->text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
     date->second = now_second;
 }
+//! [date refresh]
 
 const char *http_reason(int status)
 {
@@ -293,6 +301,7 @@ size_t http_write_head(char *out, const char *content_type, size_t body_len,
     return (size_t)n;
 }
 
+//! [write error]
 size_t http_write_error(char *out, int status, const struct http_date *date)
 {
     char body[64];
@@ -306,3 +315,4 @@ size_t http_write_error(char *out, int status, const struct http_date *date)
                      status == 405 ? "Allow: GET, HEAD\r\n" : "", blen, body);
     return (size_t)n;
 }
+//! [write error]

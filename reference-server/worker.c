@@ -36,6 +36,7 @@ static void worker_begin_drain(struct thread *self)
 static int worker_timeout(const struct thread *self)
 {
     if (self->draining)
+//! [worker timeout]
         return 50;
     return self->srv->opt.idle_timeout > 0 ? 1000 : -1;
 }
@@ -43,6 +44,7 @@ static int worker_timeout(const struct thread *self)
 //! [request loop]
 void worker_run(struct thread *self)
 {
+//! [worker timeout]
     struct epoll_event events[MAX_EVENTS];
     while (!self->done) {
         int n =
