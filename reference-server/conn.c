@@ -67,9 +67,9 @@ static struct conn *conn_get(struct thread *self, int fd)
     return c;
 }
 
+//! [conn close]
 void conn_close(struct thread *self, struct conn *c, enum close_reason why)
 {
-//! [conn close]
     TRACE(self->trace, TRACE_CLOSE, c->fd, why);
     counter *which = why == CLOSE_NORMAL  ? &self->stats.closed_normal
                      : why == CLOSE_ERROR ? &self->stats.closed_error
@@ -95,11 +95,11 @@ void conn_close(struct thread *self, struct conn *c, enum close_reason why)
         free(c);
     }
 }
-
-/* Send what is pending. 1: all sent; 0: the socket is full; -1: error. */
 //! [conn close]
-static int conn_flush(struct thread *self, struct conn *c)
+
 //! [conn flush]
+/* Send what is pending. 1: all sent; 0: the socket is full; -1: error. */
+static int conn_flush(struct thread *self, struct conn *c)
 {
     while (c->out_sent < c->out_len) {
         size_t want = c->out_len - c->out_sent;
@@ -121,9 +121,9 @@ static int conn_flush(struct thread *self, struct conn *c)
     c->out_len = c->out_sent = 0;
     return 1;
 }
+//! [conn flush]
 
 /* Write the answer to one request into out; 0 if it needs more room. */
-//! [conn flush]
 static size_t conn_route(struct thread *self, struct conn *c,
                          const struct http_request *req, char *out, size_t room)
 {
@@ -151,9 +151,9 @@ static size_t conn_route(struct thread *self, struct conn *c,
     return http_write_error(out, status, &self->date);
 }
 
+//! [conn answer]
 /* Answer every complete request in in[]; returns how many. */
 static int conn_answer(struct thread *self, struct conn *c)
-//! [conn answer]
 {
     size_t used = 0;
     int answered = 0;
@@ -189,9 +189,9 @@ static int conn_answer(struct thread *self, struct conn *c)
     }
     return answered;
 }
+//! [conn answer]
 
 void conn_serve(struct thread *self, int fd, uint32_t events)
-//! [conn answer]
 {
     struct conn *c = conn_get(self, fd);
     if (!c) {
@@ -203,9 +203,9 @@ void conn_serve(struct thread *self, int fd, uint32_t events)
         conn_close(self, c, CLOSE_ERROR);
         return;
     }
+    //! [serve loop]
     bool drained = false;
     for (;;) {
-    //! [serve loop]
         if (c->out_len > 0) {
             int r = conn_flush(self, c);
             if (r < 0) {
@@ -242,17 +242,17 @@ void conn_serve(struct thread *self, int fd, uint32_t events)
             return;
         }
     }
+    //! [serve loop]
 }
 
-    //! [serve loop]
 int conns_open(const struct thread *self)
 {
     return self->nconns;
 }
 
+//! [conns expire]
 void conns_expire(struct thread *self)
 {
-//! [conns expire]
     long timeout = self->srv->opt.idle_timeout;
     /* The list is in activity order: stop at the first one still fresh. */
     while (timeout > 0 && self->oldest &&
@@ -270,9 +270,9 @@ void conns_expire(struct thread *self)
         atomic_load_explicit(&self->srv->acceptors_done, memory_order_acquire))
         self->done = true;
 }
+//! [conns expire]
 
 void conns_release(struct thread *self)
-//! [conns expire]
 {
     for (struct conn *c = self->oldest, *next; c; c = next) {
         next = c->newer;

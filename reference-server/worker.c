@@ -32,19 +32,19 @@ static void worker_begin_drain(struct thread *self)
     self->drain_deadline = clock_second() + 5;
 }
 
+//! [worker timeout]
 /* Sleep until the next idle check is due; drain checks come faster. */
 static int worker_timeout(const struct thread *self)
 {
     if (self->draining)
-//! [worker timeout]
         return 50;
     return self->srv->opt.idle_timeout > 0 ? 1000 : -1;
 }
+//! [worker timeout]
 
 //! [request loop]
 void worker_run(struct thread *self)
 {
-//! [worker timeout]
     struct epoll_event events[MAX_EVENTS];
     while (!self->done) {
         int n =
