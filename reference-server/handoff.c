@@ -26,6 +26,7 @@ struct thread *schedule_pick(struct thread *self)
 
 int handoff_to(struct thread *self, struct thread *target, int fd)
 {
+    //! [handoff events]
     struct epoll_event ev = {
         .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
         .data.fd = fd,
@@ -42,6 +43,7 @@ int handoff_to(struct thread *self, struct thread *target, int fd)
         close(fd);
         return -1;
     }
+    //! [handoff events]
     if (target != self) {
         counter_add(&self->stats.handed_off, 1);
         TRACE(self->trace, TRACE_HANDOFF, fd, target->id);

@@ -20,6 +20,7 @@
 #include "reference-server/conn.h"
 #include "reference-server/worker.h"
 
+//! [pool cpus]
 int pool_cpus(int *cpus, int max)
 {
     cpu_set_t set;
@@ -36,7 +37,9 @@ int pool_cpus(int *cpus, int max)
     }
     return n > 0 ? n : 1;
 }
+//! [pool cpus]
 
+//! [pool plan]
 int pool_plan(struct server *srv, char *err, size_t errlen)
 {
     static int cpus[CPU_SETSIZE];
@@ -57,6 +60,7 @@ int pool_plan(struct server *srv, char *err, size_t errlen)
                  accept, accept + 1);
         return -1;
     }
+    //! [pool plan]
     srv->threads = aligned_alloc(64, sizeof(struct thread) * (size_t)n);
     srv->workers = calloc((size_t)n, sizeof(struct thread *));
     if (!srv->threads || !srv->workers) {
@@ -65,6 +69,7 @@ int pool_plan(struct server *srv, char *err, size_t errlen)
     }
     memset(srv->threads, 0, sizeof(struct thread) * (size_t)n);
     srv->nthreads = n;
+    //! [pool layout]
     for (int i = 0; i < n; i++) {
         struct thread *t = &srv->threads[i];
         t->id = i;
@@ -77,6 +82,7 @@ int pool_plan(struct server *srv, char *err, size_t errlen)
         if (t->stage != STAGE_ACCEPT)
             srv->workers[srv->nworkers++] = t;
     }
+    //! [pool layout]
     return 0;
 }
 
@@ -160,6 +166,7 @@ static void thread_teardown(struct thread *self)
         close(self->epfd);
 }
 
+//! [thread main]
 static void *thread_main(void *arg)
 {
     struct thread *self = arg;
@@ -176,6 +183,7 @@ static void *thread_main(void *arg)
     thread_teardown(self);
     return NULL;
 }
+//! [thread main]
 
 int pool_start(struct server *srv, char *err, size_t errlen)
 {
@@ -185,6 +193,7 @@ int pool_start(struct server *srv, char *err, size_t errlen)
         return -1;
     }
     pthread_barrier_init(&srv->ready, NULL, (unsigned)srv->nthreads + 1);
+    //! [pool start]
     for (int i = 0; i < srv->nthreads; i++) {
         struct thread *t = &srv->threads[i];
         /* Joinable, not detached as in the original article: the exit
@@ -199,6 +208,7 @@ int pool_start(struct server *srv, char *err, size_t errlen)
         }
     }
     pthread_barrier_wait(&srv->ready);
+    //! [pool start]
     if (atomic_load(&srv->setup_failed)) {
         snprintf(err, errlen, "a thread failed to set itself up (see above)");
         pool_stop(srv);
@@ -207,6 +217,7 @@ int pool_start(struct server *srv, char *err, size_t errlen)
     return 0;
 }
 
+//! [pool stop]
 void pool_stop(struct server *srv)
 {
     if (eventfd_write(srv->stop_fd, 1) < 0)
@@ -221,6 +232,7 @@ void pool_stop(struct server *srv)
     pthread_barrier_destroy(&srv->ready);
     close(srv->stop_fd);
 }
+//! [pool stop]
 
 void pool_describe(const struct server *srv, char *out, size_t len)
 {

@@ -1,3 +1,4 @@
+//! [stale events]
 /*
  * The request stage's loop. Like the accept loop it fits on one screen:
  * the work per connection lives in conn.c.
@@ -10,6 +11,7 @@
  * conns_expire(), to keep it that way. A server that closes connections
  * mid-batch needs a generation number in epoll_data instead.
  */
+//! [stale events]
 #include "reference-server/worker.h"
 
 #include <errno.h>
@@ -22,6 +24,7 @@
 
 #define MAX_EVENTS 256
 
+//! [begin drain]
 /* The stop eventfd fired: stop accepting, answer what is in flight. */
 static void worker_begin_drain(struct thread *self)
 {
@@ -31,6 +34,7 @@ static void worker_begin_drain(struct thread *self)
     self->draining = true;
     self->drain_deadline = clock_second() + 5;
 }
+//! [begin drain]
 
 //! [worker timeout]
 /* Sleep until the next idle check is due; drain checks come faster. */
