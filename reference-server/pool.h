@@ -22,8 +22,10 @@ int pool_plan(struct server *srv, char *err, size_t errlen);
  * Start every thread and wait until each has done its own set-up (pinned
  * itself, created its epoll fd, registered its listener): only then can
  * the accept stage hand fds to the request threads.
- * \return 0, or -1 with a message in err (threads already started are
- * stopped).
+ * \return 0, or -1 with a message in err. When a thread's own set-up
+ * fails, the threads are stopped and joined; when pthread_create() itself
+ * fails, those already started are left waiting at the start barrier and
+ * the caller must exit the process (fastd's main does).
  */
 int pool_start(struct server *srv, char *err, size_t errlen);
 
