@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+//! [backlog]
 int listener_backlog(void)
 {
     int backlog = 4096;
@@ -22,6 +23,7 @@ int listener_backlog(void)
     }
     return backlog;
 }
+//! [backlog]
 
 static int fail(int fd, char *err, size_t errlen, const char *call,
                 const char *addr, int port)
@@ -53,6 +55,7 @@ int listener_open(const char *addr, int port, bool reuseport, char *err,
         freeaddrinfo(ai);
         return fail(-1, err, errlen, "socket", addr, port);
     }
+    //! [listener options]
     int one = 1, defer = 5;
     struct linger off = {.l_onoff = 0, .l_linger = 0};
     const struct {
@@ -76,6 +79,7 @@ int listener_open(const char *addr, int port, bool reuseport, char *err,
             return fail(fd, err, errlen, opts[i].what, addr, port);
         }
     }
+    //! [listener options]
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
         freeaddrinfo(ai);
         return fail(fd, err, errlen, "bind", addr, port);
@@ -97,6 +101,7 @@ int listener_port(int fd)
     return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
+//! [nofile]
 long nofile_raise(void)
 {
     struct rlimit rl;
@@ -109,3 +114,4 @@ long nofile_raise(void)
     }
     return rl.rlim_cur == RLIM_INFINITY ? 1L << 20 : (long)rl.rlim_cur;
 }
+//! [nofile]

@@ -26,6 +26,7 @@
 #include "reference-server/pool.h"
 #include "reference-server/server.h"
 
+//! [open listeners]
 static int open_listeners(struct server *srv, char *err, size_t errlen)
 {
     const struct options *opt = &srv->opt;
@@ -52,6 +53,7 @@ static int open_listeners(struct server *srv, char *err, size_t errlen)
     srv->listen_fd = srv->threads[0].listen_fd;
     return 0;
 }
+//! [open listeners]
 
 static void close_listeners(struct server *srv)
 {
