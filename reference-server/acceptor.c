@@ -37,6 +37,7 @@ void acceptor_run(struct thread *self)
 }
 //! [accept loop]
 
+//! [shed connection]
 /*
  * Out of fds (EMFILE, or ENFILE system-wide): the pending connection stays
  * in the queue, the listener stays readable, and a level-triggered loop
@@ -64,6 +65,7 @@ static bool shed_connection(struct thread *self, int listen_fd, int err)
      * does not mean a connection is waiting: stop when none was. */
     return fd >= 0;
 }
+//! [shed connection]
 
 //! [accept burst]
 void accept_burst(struct thread *self, int listen_fd)

@@ -43,6 +43,7 @@ static void conn_touch(struct thread *self, struct conn *c)
 }
 //! [conn touch]
 
+//! [lazy conn state]
 static struct conn *conn_get(struct thread *self, int fd)
 {
     if (fd < 0 || fd >= self->conns_cap)
@@ -66,6 +67,7 @@ static struct conn *conn_get(struct thread *self, int fd)
     conn_touch(self, c);
     return c;
 }
+//! [lazy conn state]
 
 //! [conn close]
 void conn_close(struct thread *self, struct conn *c, enum close_reason why)

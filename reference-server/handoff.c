@@ -24,6 +24,7 @@ struct thread *schedule_pick(struct thread *self)
     return best;
 }
 
+//! [handoff]
 int handoff_to(struct thread *self, struct thread *target, int fd)
 {
     //! [handoff events]
@@ -50,3 +51,4 @@ int handoff_to(struct thread *self, struct thread *target, int fd)
     }
     return 0;
 }
+//! [handoff]

@@ -13,6 +13,7 @@ _Static_assert(MAX_THREADS *STATS_THREAD_MAX + 2 * 1024 + HTTP_MAX_RESPONSE <=
                    CONN_OUT_CAP,
                "/stats for MAX_THREADS threads must fit one output buffer");
 
+//! [open conns]
 uint64_t stats_open_conns(const struct stats *s)
 {
     /* Relaxed loads of different counters can be seen out of order by a
@@ -23,6 +24,7 @@ uint64_t stats_open_conns(const struct stats *s)
     uint64_t in = counter_get(&s->conns_in);
     return in > closed ? in - closed : 0;
 }
+//! [open conns]
 
 /* The counters in /stats order; one table keeps JSON and summary alike. */
 static const struct {
