@@ -5,6 +5,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+//! [schedule pick]
 struct thread *schedule_pick(struct thread *self)
 {
     struct server *srv = self->srv;
@@ -23,6 +24,7 @@ struct thread *schedule_pick(struct thread *self)
     }
     return best;
 }
+//! [schedule pick]
 
 //! [handoff]
 int handoff_to(struct thread *self, struct thread *target, int fd)

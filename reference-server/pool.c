@@ -126,6 +126,7 @@ static int thread_setup(struct thread *self)
     }
     if (watch(self, srv->stop_fd, EPOLLIN) < 0)
         return -1;
+    //! [exclusive listener]
     if (self->stage != STAGE_REQUEST) {
         /* EPOLLEXCLUSIVE: with several accept threads on one listener, a
          * new connection wakes one of them, not all (no thundering herd). */
@@ -135,6 +136,7 @@ static int thread_setup(struct thread *self)
             return -1;
         self->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     }
+    //! [exclusive listener]
     if (self->stage != STAGE_ACCEPT) {
         self->conns_cap = (int)srv->nofile;
         self->conns = calloc((size_t)self->conns_cap, sizeof *self->conns);

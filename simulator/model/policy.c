@@ -9,6 +9,7 @@
 
 #include "simulator/model/sim.h"
 
+//! [policies]
 /* Round-robin: ignores load, costs nothing to decide. */
 static int pick_rr(struct sim *s, int acceptor)
 {
@@ -29,6 +30,7 @@ static int pick_least(struct sim *s, int acceptor)
     }
     return best;
 }
+//! [policies]
 
 const struct policy policy_table[] = {
     {"rr", "round-robin", pick_rr},

@@ -210,6 +210,7 @@ static void give_shared(struct sim *s, int job)
         core_kick(s, s->threads[s->workers[i]].core);
 }
 
+//! [listener pick]
 /* Among threads[0..n) (indexes in list), the one the kernel wakes. */
 static int listener_pick(struct sim *s, const int *list, int n)
 {
@@ -228,6 +229,7 @@ static int listener_pick(struct sim *s, const int *list, int n)
     }
     return best >= 0 ? best : list[rng_next(&s->rng) % (uint64_t)n];
 }
+//! [listener pick]
 
 static void request_send(struct sim *s, int k)
 {
