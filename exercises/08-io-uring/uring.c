@@ -23,6 +23,7 @@ static void submit_accept(struct io_uring *ring, int listen_fd)
     io_uring_sqe_set_data64(sqe, tag(listen_fd, OP_ACCEPT));
 }
 
+//! [uring serve]
 int uring_serve(int listen_fd, int responses)
 {
     struct io_uring ring;
@@ -59,3 +60,4 @@ int uring_serve(int listen_fd, int responses)
     io_uring_queue_exit(&ring);
     return 0;
 }
+//! [uring serve]
