@@ -114,6 +114,7 @@ static int core_pick_thread(struct sim *s, int c)
     return -1;
 }
 
+//! [job cost]
 /* What a job costs when thread t on core c runs it. */
 static int64_t job_cost(struct sim *s, int t, int c, int job)
 {
@@ -145,6 +146,7 @@ static int64_t job_cost(struct sim *s, int t, int c, int job)
     conn->last_core = c;
     return cost;
 }
+//! [job cost]
 
 static int schedule(struct sim *s, int64_t at, int kind, int a, int b)
 {
@@ -286,6 +288,7 @@ static void client_connect(struct sim *s, int client)
 
 /* ---- 4. what a finished job does -------------------------------------- */
 
+//! [accept done]
 static void accept_done(struct sim *s, int t, int k)
 {
     struct sim_conn *conn = &s->conns[k];
@@ -310,6 +313,7 @@ static void accept_done(struct sim *s, int t, int k)
     else
         give(s, conn->owner, JOB(k, JOB_REQUEST));
 }
+//! [accept done]
 
 static void request_done(struct sim *s, int t, int k)
 {
