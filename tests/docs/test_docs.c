@@ -347,6 +347,7 @@ static void slug(const char *text, char *out, size_t n)
 
 struct md_link {
     char target[1024];
+    char text[512]; /* "" when it starts on an earlier line */
     bool image;
     int line; /* 1-based */
 };
@@ -370,6 +371,7 @@ static int md_links(const struct text *t, struct md_link **out)
             size_t len = strcspn(q, " \t");
             snprintf(v[n].target, sizeof v[n].target, "%.*s", (int)len, q);
             v[n].image = false;
+            v[n].text[0] = 0;
             v[n].line = i + 1;
             n++;
             free(s);
@@ -394,16 +396,20 @@ static int md_links(const struct text *t, struct md_link **out)
             /* The '[' that opens this link: is it an image? */
             int depth = 0;
             bool image = false;
+            char *open = NULL;
             for (char *b = p - 1; b >= s; b--) {
                 if (*b == ']')
                     depth++;
                 else if (*b == '[' && depth-- == 0) {
                     image = b > s && b[-1] == '!';
+                    open = b;
                     break;
                 }
             }
             if (n == cap)
                 v = realloc(v, sizeof *v * (size_t)(cap *= 2));
+            snprintf(v[n].text, sizeof v[n].text, "%.*s",
+                     open ? (int)(p - open - 1) : 0, open ? open + 1 : "");
             snprintf(v[n].target, sizeof v[n].target, "%.*s",
                      (int)(end - start), start);
             v[n].image = image;
@@ -512,11 +518,12 @@ static const struct chapter *chapter_num(const struct chapter *c, int n,
     return NULL;
 }
 
-/* The README's chapter list: the links to chapters/NN-slug.md in its
- * "## Chapters" section, in order. */
+/* The README's chapter list: the list items of its "## Chapters" section
+ * that link a chapters/NN-slug.md, in order. */
 struct listed {
     int num;
     char name[256];
+    char text[512];
     int line;
 };
 
@@ -552,13 +559,16 @@ static int readme_chapters(const struct docs *d, struct listed *out, int max,
             if (l[i].line <= from || l[i].line > to ||
                 strncmp(tg, "chapters/", 9) != 0 || !is_chapter_name(tg + 9))
                 continue;
-            bool again = false; /* "start at [Chapter 0](...)", then the list */
-            for (int j = 0; j < n; j++)
-                again |= !strcmp(out[j].name, tg + 9);
-            if (again)
+            /* Items of the list only, not "start at [Chapter 0](...)". */
+            const char *item = t.line[l[i].line - 1];
+            item += strspn(item, " ");
+            size_t digits = strspn(item, "0123456789");
+            if (!((strchr("-*+", item[0]) && item[1] == ' ') ||
+                  (digits && item[digits] == '.' && item[digits + 1] == ' ')))
                 continue;
             out[n].num = atoi(tg + 9);
             snprintf(out[n].name, sizeof out[n].name, "%s", tg + 9);
+            snprintf(out[n].text, sizeof out[n].text, "%s", l[i].text);
             out[n].line = l[i].line;
             n++;
         }
@@ -1149,6 +1159,22 @@ static void check_readme_list(struct link_check *lc)
         if (!listed)
             report(lc->r, "README.md:%d: the chapter list does not link %s",
                    section, c[i].rel);
+    }
+    /* Each entry reads as the chapter's title does. */
+    struct report quiet = {0};
+    read_titles(lc->d, &quiet, c, nc);
+    free(quiet.text);
+    for (int j = 0; j < n; j++) {
+        const struct chapter *ch = chapter_num(c, nc, l[j].num);
+        char want[600];
+        if (!ch || !ch->title[0] || strcmp(base_name(ch->rel), l[j].name))
+            continue;
+        snprintf(want, sizeof want, "Chapter %d: %s", l[j].num, ch->title);
+        if (strcmp(l[j].text, want) != 0)
+            report(lc->r,
+                   "README.md:%d: the chapter list says '%s' for %s, whose "
+                   "title is '%s'",
+                   l[j].line, l[j].text, ch->rel, want);
     }
     free(c);
 }
