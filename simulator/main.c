@@ -194,6 +194,8 @@ static int run_model(const struct scenario *base, const struct cli *cli)
 {
     int n = cli->replications;
     double rps[1000], mean[1000], p99[1000];
+    /* Per-core means over the runs (a scenario has at most 256 cores). */
+    static double util[256], queue[256];
     struct sim s;
     struct sim_report r = {0}, sum = {0};
     char err[256];
@@ -219,10 +221,16 @@ static int run_model(const struct scenario *base, const struct cli *cli)
         sum.handoffs += r.handoffs;
         sum.cache_misses += r.cache_misses;
         sum.events += r.events;
+        for (int c = 0; c < sc.cores && c < 256; c++) {
+            util[c] = (i ? util[c] : 0) + sim_core_util(&s, c) / n;
+            queue[c] = (i ? queue[c] : 0) + sim_core_queue(&s, c) / n;
+        }
     }
     sum.sim_time_s = r.sim_time_s;
     struct report_ci ci = {.replications = n};
     if (n > 1) {
+        ci.util = util;
+        ci.queue = queue;
         double v[3] = {0};
         for (int i = 0; i < n; i++) {
             v[0] += pow(rps[i] - sum.throughput_rps, 2);

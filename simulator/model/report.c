@@ -14,11 +14,26 @@ double report_ci95(double sd, int n)
     return tv * sd / sqrt((double)n);
 }
 
+static double core_util(const struct sim *s, const struct report_ci *ci, int c)
+{
+    return ci && ci->util ? ci->util[c] : sim_core_util(s, c);
+}
+
+static double core_queue(const struct sim *s, const struct report_ci *ci, int c)
+{
+    return ci && ci->queue ? ci->queue[c] : sim_core_queue(s, c);
+}
+
 void report_sim(FILE *out, bool json, const struct sim *s,
                 const struct sim_report *r, const struct report_ci *ci,
                 double wall_s)
 {
     const struct scenario *sc = &s->sc;
+    bool reps = ci && ci->replications > 1;
+    /* s is the last run: with replications its seed ends the range. */
+    unsigned long long last = (unsigned long long)sc->seed;
+    unsigned long long first =
+        reps ? last - (unsigned long long)(ci->replications - 1) : last;
     if (json) {
         fprintf(out,
                 "{\"scenario\":\"%s\",\"arch\":\"%s\",\"cores\":%d,"
@@ -26,14 +41,14 @@ void report_sim(FILE *out, bool json, const struct sim *s,
                 "\"latency_us\":{\"mean\":%.3f,\"p50\":%.3f,\"p99\":%.3f},"
                 "\"completed\":%llu,\"handoffs\":%llu,\"cache_misses\":%llu,"
                 "\"mean_in_system\":%.4f,\"per_core\":[",
-                sc->name, sim_arch_name(sc->arch), sc->cores,
-                (unsigned long long)sc->seed, r->throughput_rps, r->mean_us,
-                r->p50_us, r->p99_us, (unsigned long long)r->completed,
+                sc->name, sim_arch_name(sc->arch), sc->cores, first,
+                r->throughput_rps, r->mean_us, r->p50_us, r->p99_us,
+                (unsigned long long)r->completed,
                 (unsigned long long)r->handoffs,
                 (unsigned long long)r->cache_misses, r->mean_in_system);
         for (int c = 0; c < sc->cores; c++)
             fprintf(out, "%s{\"util\":%.4f,\"queue_mean\":%.4f}", c ? "," : "",
-                    sim_core_util(s, c), sim_core_queue(s, c));
+                    core_util(s, ci, c), core_queue(s, ci, c));
         fprintf(out, "],\"events\":%llu,\"sim_time_s\":%.3f,\"wall_s\":%.3f",
                 (unsigned long long)r->events, r->sim_time_s, wall_s);
         if (ci && ci->replications > 1)
@@ -45,15 +60,12 @@ void report_sim(FILE *out, bool json, const struct sim *s,
         fprintf(out, "}\n");
         return;
     }
-    bool reps = ci && ci->replications > 1;
-    unsigned long long seed = (unsigned long long)sc->seed;
-    if (reps) /* s is the last run: its seed is the last of the range */
+    if (reps)
         fprintf(out, "scenario     %s (arch %s, %d cores, seeds %llu-%llu)\n",
-                sc->name, sim_arch_name(sc->arch), sc->cores,
-                seed - (unsigned long long)(ci->replications - 1), seed);
+                sc->name, sim_arch_name(sc->arch), sc->cores, first, last);
     else
         fprintf(out, "scenario     %s (arch %s, %d cores, seed %llu)\n",
-                sc->name, sim_arch_name(sc->arch), sc->cores, seed);
+                sc->name, sim_arch_name(sc->arch), sc->cores, last);
     fprintf(out, "throughput   %.0f req/s", r->throughput_rps);
     if (reps)
         fprintf(out, " +- %.0f (95%%, %d runs)", ci->rps_ci, ci->replications);
@@ -63,15 +75,16 @@ void report_sim(FILE *out, bool json, const struct sim *s,
     fprintf(out, ", p50 %.1f us, p99 %.1f us", r->p50_us, r->p99_us);
     if (reps)
         fprintf(out, " +- %.1f", ci->p99_us_ci);
+    /* Counts add up over the runs; rates and means are per run. */
     fprintf(out,
-            "\nrequests     %llu answered, %.2f in the system on average\n"
+            "\nrequests     %llu answered%s, %.2f in the system on average\n"
             "hand-offs    %llu, cache penalties %llu\n",
-            (unsigned long long)r->completed, r->mean_in_system,
-            (unsigned long long)r->handoffs,
+            (unsigned long long)r->completed, reps ? " in all runs" : "",
+            r->mean_in_system, (unsigned long long)r->handoffs,
             (unsigned long long)r->cache_misses);
     for (int c = 0; c < sc->cores; c++)
         fprintf(out, "core %-7d %5.1f%% busy, %.2f jobs queued on average\n", c,
-                100 * sim_core_util(s, c), sim_core_queue(s, c));
+                100 * core_util(s, ci, c), core_queue(s, ci, c));
     fprintf(out, "events       %llu in %.3f s of wall time (%.1f M/s)\n",
             (unsigned long long)r->events, wall_s,
             wall_s > 0 ? (double)r->events / wall_s / 1e6 : 0);

@@ -13,15 +13,19 @@
 
 /** Means and 95% confidence half-widths over replications. */
 struct report_ci {
-    int replications;  /**< runs; 1 means no intervals */
-    double rps_ci;     /**< throughput_rps half-width */
-    double mean_us_ci; /**< latency mean half-width */
-    double p99_us_ci;  /**< latency p99 half-width */
+    int replications;    /**< runs; 1 means no intervals */
+    double rps_ci;       /**< throughput_rps half-width */
+    double mean_us_ci;   /**< latency mean half-width */
+    double p99_us_ci;    /**< latency p99 half-width */
+    const double *util;  /**< per-core utilisation, mean over runs (or NULL) */
+    const double *queue; /**< per-core mean queue, mean over runs (or NULL) */
 };
 
 /**
  * Print a simulation's report. r holds the values (means when
- * replications > 1), s the last run (for per-core figures).
+ * replications > 1), s the last run. Per-core figures come from
+ * ci->util and ci->queue when set (means over the runs), else from s.
+ * With replications, "seed" is the first seed of the range.
  */
 void report_sim(FILE *out, bool json, const struct sim *s,
                 const struct sim_report *r, const struct report_ci *ci,

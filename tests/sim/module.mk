@@ -5,7 +5,8 @@ TESTS += $(SIM_TESTS:%=$(TBIN)/%)
 $(OBJ)/tests/sim/%.o: EXTRA_CFLAGS += $(CMOCKA_CFLAGS) $(SDL_CFLAGS) \
     -DFASTD_BIN='"$(BIN)/fastd"' -DFASTSIM_BIN='"$(BIN)/fastsim"'
 
-$(TBIN)/test_model: $(OBJ)/tests/sim/test_model.o $(SIM_MODEL_OBJS)
+$(TBIN)/test_model: $(OBJ)/tests/sim/test_model.o $(SIM_MODEL_OBJS) \
+    | $(BIN)/fastsim
 $(TBIN)/test_sim_parsers: $(OBJ)/tests/sim/test_sim_parsers.o \
     $(SIM_MODEL_OBJS)
 $(TBIN)/test_view: $(OBJ)/tests/sim/test_view.o $(SIM_VIEW_OBJS) \

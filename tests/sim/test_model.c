@@ -240,6 +240,52 @@ static void test_exclusive_listener_is_lifo(void **state)
     sim_free(&s);
 }
 
+/* fastsim --replications: per-core figures are means over the runs, and
+ * "seed" is the first seed of the range. */
+static void test_replications_average_per_core(void **state)
+{
+    (void)state;
+    const char *ini = "simulator/scenarios/skewed-lifetimes.ini";
+    char cmd[512], out[8192] = {0}, err[256];
+    snprintf(cmd, sizeof cmd, "%s %s --replications 2 --report json",
+             FASTSIM_BIN, ini);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t got = fread(out, 1, sizeof out - 1, p);
+    assert_int_equal(pclose(p), 0);
+    out[got] = 0;
+    assert_non_null(strstr(out, "\"seed\":1,"));
+    struct scenario sc;
+    scenario_defaults(&sc);
+    assert_int_equal(scenario_load(&sc, ini, err, sizeof err), 0);
+    double util[64] = {0}, queue[64] = {0};
+    for (uint64_t seed = 1; seed <= 2; seed++) {
+        struct sim s;
+        sc.seed = seed;
+        assert_int_equal(sim_init(&s, &sc, err, sizeof err), 0);
+        sim_run_until(&s, sc.duration_ns);
+        for (int c = 0; c < sc.cores; c++) {
+            util[c] += sim_core_util(&s, c) / 2;
+            queue[c] += sim_core_queue(&s, c) / 2;
+        }
+        sim_free(&s);
+    }
+    const char *at = strstr(out, "\"per_core\":[");
+    assert_non_null(at);
+    for (int c = 0; c < sc.cores; c++) {
+        double u, q;
+        at = strstr(at, "{\"util\":");
+        assert_non_null(at);
+        assert_int_equal(sscanf(at, "{\"util\":%lf,\"queue_mean\":%lf", &u, &q),
+                         2);
+        if (fabs(u - util[c]) > 1e-4 || fabs(q - queue[c]) > 1e-4)
+            fail_msg("core %d: fastsim says util %.4f queue %.4f, the mean "
+                     "of the two runs is %.4f and %.4f",
+                     c, u, q, util[c], queue[c]);
+        at++;
+    }
+}
+
 static void test_idle_accept_core(void **state)
 {
     (void)state;
@@ -270,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_pool_pays_cache_penalty),
         cmocka_unit_test(test_exclusive_listener_is_lifo),
         cmocka_unit_test(test_idle_accept_core),
+        cmocka_unit_test(test_replications_average_per_core),
     };
     return cmocka_run_group_tests_name("model", tests, NULL, NULL);
 }
