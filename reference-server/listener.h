@@ -13,8 +13,10 @@
  * prescribes: SO_REUSEADDR; SO_LINGER explicitly off (close() returns at
  * once and the kernel still delivers unsent bytes - the abortive {1, 0}
  * setting would cut responses short with a RST); TCP_DEFER_ACCEPT (accept
- * only once the client has sent data, so the accept stage never hands off
- * an fd with nothing to read); TCP_NODELAY, which accepted sockets inherit;
+ * once the client has sent data, so the accept stage rarely hands off an
+ * fd with nothing to read - a silent client is still accepted when the
+ * deferral runs out, and one that connects and closes on its FIN);
+ * TCP_NODELAY, which accepted sockets inherit;
  * SO_REUSEPORT when reuseport is set (shared-nothing: one listener per
  * thread, the kernel spreads connections); backlog from
  * /proc/sys/net/core/somaxconn.
