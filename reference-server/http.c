@@ -202,11 +202,13 @@ enum http_parse_result http_parse(const char *buf, size_t len, size_t *scanned,
         if (r != HTTP_COMPLETE)
             return r;
     }
-    if (end == 0 && len - start >= HTTP_MAX_HEAD)
+    /* The empty lines before the request line count as head too: then
+     * head plus body always fits a connection's input buffer (conn.h). */
+    if (end == 0 && len >= HTTP_MAX_HEAD)
         return fail(req, 431, "request head over 8 KiB");
     if (end == 0)
         return HTTP_INCOMPLETE;
-    if (end - start > HTTP_MAX_HEAD)
+    if (end > HTTP_MAX_HEAD)
         return fail(req, 431, "request head over 8 KiB");
 
     size_t body;
