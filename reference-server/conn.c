@@ -201,10 +201,12 @@ void conn_serve(struct thread *self, int fd, uint32_t events)
         close(fd);
         return;
     }
+    //! [epoll error]
     if (events & EPOLLERR) {
         conn_close(self, c, CLOSE_ERROR);
         return;
     }
+    //! [epoll error]
     //! [serve loop]
     bool drained = false;
     for (;;) {
@@ -226,6 +228,14 @@ void conn_serve(struct thread *self, int fd, uint32_t events)
         if (drained)
             return;
         size_t room = CONN_IN_CAP - c->in_len;
+        if (room == 0) {
+            /* The parser answers 431/413 before a request outgrows in[]
+             * (conn.h); should that ever fail, recv() of 0 bytes would
+             * look like the client's FIN. Call it what it is. */
+            thread_warn(self, "fd %d: input buffer full", fd);
+            conn_close(self, c, CLOSE_ERROR);
+            return;
+        }
         ssize_t n = recv(fd, c->in + c->in_len, room, 0);
         if (n > 0) {
             c->in_len += (uint32_t)n;
