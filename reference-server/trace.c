@@ -82,6 +82,7 @@ void trace_flush(struct trace_buf *tb)
     tb->len = 0;
 }
 
+//! [trace emit]
 void trace_emit(struct trace_buf *tb, enum trace_event event, int fd, long arg)
 {
     if (sizeof tb->buf - tb->len < 128)
@@ -94,6 +95,7 @@ void trace_emit(struct trace_buf *tb, enum trace_event event, int fd, long arg)
     if (n > 0)
         tb->len += (size_t)n;
 }
+//! [trace emit]
 
 /* A line and the time it starts with, for sorting. */
 struct line {

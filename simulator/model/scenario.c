@@ -27,6 +27,7 @@ int sim_arch_parse(const char *name, enum sim_arch *out)
     return -1;
 }
 
+//! [cost defaults]
 /*
  * Default costs, in ns. They are orders of magnitude for a current x86-64
  * server core with the kernel's speculative-execution mitigations on, as
@@ -64,6 +65,7 @@ void scenario_defaults(struct scenario *sc)
         .cost_lock = 200,
     };
 }
+//! [cost defaults]
 
 static int bad(char *err, size_t errlen, const char *fmt, const char *a,
                const char *b)
