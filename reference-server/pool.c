@@ -86,6 +86,7 @@ int pool_plan(struct server *srv, char *err, size_t errlen)
     return 0;
 }
 
+//! [epoll watch]
 static int watch(struct thread *self, int fd, uint32_t events)
 {
     struct epoll_event ev = {.events = events, .data.fd = fd};
@@ -96,6 +97,7 @@ static int watch(struct thread *self, int fd, uint32_t events)
     }
     return 0;
 }
+//! [epoll watch]
 
 //! [thread setup]
 static int thread_setup(struct thread *self)
