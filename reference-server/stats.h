@@ -20,7 +20,7 @@ typedef struct {
     _Atomic uint64_t value; /**< the count; use counter_add()/counter_get() */
 } counter;
 
-//! [counter add]
+/* [counter add] */
 /**
  * Add n to a counter that only the calling thread writes. A relaxed load
  * and store compile to plain `mov`s on x86-64 and arm64, where
@@ -33,7 +33,7 @@ static inline void counter_add(counter *c, uint64_t n)
     uint64_t v = atomic_load_explicit(&c->value, memory_order_relaxed);
     atomic_store_explicit(&c->value, v + n, memory_order_relaxed);
 }
-//! [counter add]
+/* [counter add] */
 
 /** Add n to a counter that several threads write (a locked add). */
 static inline void counter_add_shared(counter *c, uint64_t n)

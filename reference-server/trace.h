@@ -43,14 +43,14 @@ struct trace_buf {
     char buf[1 << 16]; /**< formatted lines not yet written */
 };
 
-//! [trace macro]
+/* [trace macro] */
 /** Emit an event if tracing is on; free (one branch) when it is off. */
 #define TRACE(tb, event, fd, arg)                                              \
     do {                                                                       \
         if (__builtin_expect((tb) != NULL, 0))                                 \
             trace_emit((tb), (event), (fd), (arg));                            \
     } while (0)
-//! [trace macro]
+/* [trace macro] */
 
 /**
  * Create the trace file and write its header.

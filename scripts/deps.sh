@@ -11,7 +11,7 @@ packages=(
     doxygen graphviz           # the docs site
     curl wrk nginx-light h2o   # integration tests and benchmarks
     xvfb chromium              # headless checks of the simulator and docs
-    procps psmisc inotify-tools iproute2 linux-perf strace
+    procps psmisc inotify-tools iproute2 linux-perf strace valgrind
 )
 
 missing=()

@@ -638,21 +638,31 @@ static void group(const char *s, const regmatch_t *m, char *out, size_t n)
     snprintf(out, n, "%.*s", (int)(m->rm_eo - m->rm_so), s + m->rm_so);
 }
 
-/* How many lines of FILE hold the marker "//! [NAME]". */
+/*
+ * How many lines of FILE hold the marker of NAME: "//! [NAME]" in a .c
+ * file, "/\* [NAME] *\/" in a header - Doxygen reads a header's "//!" lines
+ * as documentation, so there the marker must be a plain comment. A "//!"
+ * marker in a header counts as -2 (an error the caller reports).
+ */
 static int snippet_markers(const char *file, const char *name)
 {
     char *s = slurp(file, NULL);
     if (!s)
         return -1;
-    char want[600];
-    snprintf(want, sizeof want, "//! [%s]", name);
-    int k = 0;
+    size_t flen = strlen(file);
+    bool header = flen > 2 && !strcmp(file + flen - 2, ".h");
+    char doc[600], plain[600];
+    snprintf(doc, sizeof doc, "//! [%s]", name);
+    snprintf(plain, sizeof plain, "/* [%s] */", name);
+    int k = 0, doc_in_header = 0;
     for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
-        if (strstr(line, want))
+        if (strstr(line, header ? plain : doc))
             k++;
+        else if (header && strstr(line, doc))
+            doc_in_header++;
     }
     free(s);
-    return k;
+    return doc_in_header ? -2 : k;
 }
 
 static void check_chapter(const struct docs *d, struct report *r,
@@ -738,14 +748,22 @@ static void check_chapter(const struct docs *d, struct report *r,
             snippets++;
             snprintf(full, sizeof full, "%s/%s", d->root, file);
             int markers = snippet_markers(full, name);
-            if (markers < 0)
+            bool header =
+                strlen(file) > 2 && !strcmp(file + strlen(file) - 2, ".h");
+            if (markers == -1)
                 report(r, "%s:%d: \\snippet %s %s: no such file %s", rel, i + 1,
                        file, name, file);
+            else if (markers == -2)
+                report(r,
+                       "%s:%d: \\snippet %s %s: in a header the marker is "
+                       "'/* [%s] */' - Doxygen takes '//!' for documentation",
+                       rel, i + 1, file, name, name);
             else if (markers != 2)
                 report(r,
-                       "%s:%d: \\snippet %s %s: '//! [%s]' is on %d line(s) "
+                       "%s:%d: \\snippet %s %s: '%s[%s]%s' is on %d line(s) "
                        "of %s; a snippet needs exactly one pair",
-                       rel, i + 1, file, name, name, markers, file);
+                       rel, i + 1, file, name, header ? "/* " : "//! ", name,
+                       header ? " */" : "", markers, file);
         }
         free(s);
     }
@@ -1855,8 +1873,11 @@ static void resolve(const char *env, const char *fallback, char *out)
     }
 }
 
-int main(void)
+/* usage: test_docs [PATTERN] - run only the tests matching PATTERN. */
+int main(int argc, char **argv)
 {
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     static struct docs d;
     resolve("DOCS_TEST_ROOT", DOCS_ROOT, d.root);
     resolve("DOCS_TEST_BUILD", DOCS_BUILD, d.build);
