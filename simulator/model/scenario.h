@@ -26,8 +26,8 @@ enum sim_arch {
 /** Where the kernel puts a new connection when several threads listen. */
 enum sim_listener {
     LISTEN_REUSEPORT, /**< SO_REUSEPORT: a hash of the 4-tuple picks one */
-    LISTEN_EXCLUSIVE, /**< one listener, EPOLLEXCLUSIVE: the last thread to
-                           go idle is woken first (LIFO) */
+    LISTEN_EXCLUSIVE, /**< one listener, EPOLLEXCLUSIVE: the first idle
+                           thread in registration order is woken */
 };
 
 /** Everything a run depends on. Times are in nanoseconds. */

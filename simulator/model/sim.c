@@ -220,16 +220,18 @@ static int listener_pick(struct sim *s, const int *list, int n)
         return list[0];
     if (s->sc.listener == LISTEN_REUSEPORT)
         return list[rng_next(&s->rng) % (uint64_t)n];
-    /* One listener in every thread's epoll set: the kernel wakes the
-     * waiter that went to sleep last (LIFO), so one thread takes most. */
-    int best = -1;
-    for (int i = 0; i < n; i++) {
-        const struct sim_thread *th = &s->threads[list[i]];
-        if (th->waiting &&
-            (best < 0 || th->idle_since >= s->threads[best].idle_since))
-            best = list[i];
-    }
-    return best >= 0 ? best : list[rng_next(&s->rng) % (uint64_t)n];
+    /* One listener in every thread's epoll set, added with EPOLLEXCLUSIVE:
+     * each epoll instance hangs an exclusive entry on the listener's wait
+     * queue, in registration order, and the wake-up (ep_poll_callback in
+     * fs/eventpoll.c) stops at the first instance with a thread asleep in
+     * epoll_wait. So the first idle thread in registration order wins,
+     * and under light load one thread takes nearly all. With none asleep,
+     * whichever returns to epoll_wait first takes it: model that as
+     * chance. */
+    for (int i = 0; i < n; i++)
+        if (s->threads[list[i]].waiting)
+            return list[i];
+    return list[rng_next(&s->rng) % (uint64_t)n];
 }
 //! [listener pick]
 
@@ -379,10 +381,8 @@ static void job_done(struct sim *s, int c, int t)
         close_done(s, t, JOB_CONN(job));
         break;
     }
-    if (!thread_has_work(s, t)) {
+    if (!thread_has_work(s, t))
         s->threads[t].waiting = true;
-        s->threads[t].idle_since = s->now;
-    }
     core_kick(s, c);
 }
 

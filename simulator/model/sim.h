@@ -50,7 +50,6 @@ struct sim_thread {
     int core;           /**< where it runs */
     struct jobq queue;  /**< its epoll ready list */
     bool waiting;       /**< asleep in epoll_wait */
-    int64_t idle_since; /**< when it last went to sleep (LIFO wake-up) */
     int open;           /**< connections it owns */
     uint64_t accepted;  /**< connections it accepted */
     uint64_t handoffs;  /**< connections it handed to another thread */
