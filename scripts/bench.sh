@@ -14,25 +14,21 @@
 # each closed connection leaves one for 60 s, and a run that starts with
 # tens of thousands of them is several times slower (new SYNs collide with
 # old 4-tuples), whichever server it measures. BENCH_TW_WAIT=0 skips that.
+#
+# The whole run holds /tmp/fast-servers-bench.lock, as the chapters'
+# experiment scripts do, so that no two measurements on this machine
+# overlap; run from inside one of them, it goes ahead under its lock.
+# Helpers (exp_setup, exp_lock, wrk_rps_exact, ...): chapters/experiments/lib.sh.
 set -euo pipefail
-build=${1:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../chapters/experiments/lib.sh"
+BUILD=${1:-build}
+exp_setup -o bench bench wrk curl fastd
 secs=${BENCH_SECONDS:-5}
 conns=${BENCH_CONNS:-64}
-here=$(cd "$(dirname "$0")" && pwd)
-out=$build/bench
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-fastd=$(cd "$build/bin" && pwd)/fastd
+out=$(cd "$out" && pwd) # absolute: nginx and h2o run from their own folders
 
-command -v wrk >/dev/null || { echo "bench: wrk is missing: run 'make deps'"; exit 1; }
 printf 'Hello, World!' >"$out/plaintext.txt"
-
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-}
-trap cleanup EXIT INT TERM
 
 # A port nobody listens on, below the ephemeral range wrk's sockets use.
 free_port() {
@@ -62,13 +58,8 @@ start_server() {
         case $1 in
         *-nopin) flags+=(--no-pin) ;;
         esac
-        "$fastd" --port 0 "${flags[@]}" --quiet >"$out/$1.out" 2>&1 &
-        server_pid=$!
-        for _ in $(seq 100); do
-            port=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\) .*/\1/p' "$out/$1.out")
-            [ -n "$port" ] && break
-            sleep 0.05
-        done
+        exp_start_fastd "$out/$1.out" "${flags[@]}" --quiet
+        server_pid=$fastd_pid
         ;;
     nginx)
         port=$(free_port)
@@ -86,35 +77,12 @@ start_server() {
         server_pid=$!
         ;;
     esac
-    pids+=("$server_pid")
     wait_http "$port" || { echo "bench: $1 did not start (see $out/$1.out)"; exit 1; }
 }
 
 stop_server() {
     kill -TERM "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
-}
-
-time_wait_count() { ss -Htan state time-wait | wc -l; }
-
-wait_time_wait() {
-    [ "${BENCH_TW_WAIT:-1}" = 0 ] && return
-    local n waited=0
-    while n=$(time_wait_count) && [ "$n" -gt 2000 ] && [ $waited -lt 70 ]; do
-        printf '\r  waiting for %6d TIME_WAIT sockets to expire (%2ds)' "$n" $waited
-        sleep 5
-        waited=$((waited + 5))
-    done
-    [ $waited -gt 0 ] && printf '\r%70s\r' ''
-    return 0
-}
-
-# Convert wrk's "612.00us" / "1.23ms" / "1.01s" to microseconds.
-to_us() {
-    awk -v v="$1" 'BEGIN {
-        n = v + 0
-        if (v ~ /us$/) print n; else if (v ~ /ms$/) print n * 1000;
-        else if (v ~ /s$/) print n * 1000000; else print -1 }'
 }
 
 run() { # server workload
@@ -126,14 +94,14 @@ run() { # server workload
     local log=$out/$1-$2.wrk
     wrk -t1 -c"$conns" -d"${secs}s" --latency "${args[@]}" \
         "http://127.0.0.1:$port/plaintext" >"$log" 2>&1 || true
-    rps=$(awk '/^Requests\/sec/ {print $2}' "$log")
-    p50=$(to_us "$(awk '$1 == "50%" {print $2}' "$log")")
-    p99=$(to_us "$(awk '$1 == "99%" {print $2}' "$log")")
+    rps=$(wrk_rps_exact "$log")
+    p50=$(wrk_latency_us "$log" 50)
+    p99=$(wrk_latency_us "$log" 99)
     # wrk records no per-request latency when a script pipelines requests.
     [ "$2" = pipelined ] && p50=null p99=null
-    errors=$(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$log")
+    errors=$(wrk_errors "$log")
     non2xx=$(awk '/Non-2xx/ {print $5}' "$log")
-    rps=${rps:-0} errors=${errors:-0} non2xx=${non2xx:-0}
+    non2xx=${non2xx:-0}
     local flag=""
     [ "$errors" != 0 ] && flag="$flag  socket errors: $errors"
     [ "$non2xx" != 0 ] && flag="$flag  NON-2XX: $non2xx"
@@ -153,16 +121,16 @@ workloads=(keep-alive pipelined churn)
 results=()
 
 echo "bench: wrk -t1 -c$conns, ${secs}s per run, $(nproc) cores, kernel $(uname -r)"
+exp_lock
 for w in "${workloads[@]}"; do
     for s in "${servers[@]}"; do
-        [ "$w" = churn ] && wait_time_wait
+        if [ "$w" = churn ] && [ "${BENCH_TW_WAIT:-1}" != 0 ]; then exp_wait_time_wait; fi
         start_server "$s"
         run "$s" "$w"
         stop_server
     done
 done
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "null" }'; }
+exp_unlock
 
 echo
 printf '%-11s' workload
@@ -177,8 +145,8 @@ for w in "${workloads[@]}"; do
     done
     st="rps_fastd_staged_${w//-/_}" np="rps_fastd_staged_nopin_${w//-/_}"
     sn="rps_fastd_shared_nothing_${w//-/_}" ng="rps_nginx_${w//-/_}"
-    r1=$(ratio "${!st:-0}" "${!ng:-0}") r2=$(ratio "${!np:-0}" "${!ng:-0}")
-    r3=$(ratio "${!sn:-0}" "${!ng:-0}")
+    r1=$(ratio "${!st:-0}" "${!ng:-0}" null) r2=$(ratio "${!np:-0}" "${!ng:-0}" null)
+    r3=$(ratio "${!sn:-0}" "${!ng:-0}" null)
     printf ' %13sx %13sx %13sx\n' "$r1" "$r2" "$r3"
     ratios+=("\"$w\":{\"staged_vs_nginx\":$r1,\"staged_nopin_vs_nginx\":$r2,\"shared_nothing_vs_nginx\":$r3}")
 done

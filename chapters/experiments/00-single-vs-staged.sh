@@ -11,20 +11,13 @@
 # of a shared machine hit all of them alike; the table shows the median
 # over rounds and the ratio to --arch single measured in the same run.
 # Wall-clock runs hold /tmp/fast-servers-bench.lock so that no other
-# measurement on this machine overlaps them.
+# measurement on this machine overlaps them (exp_lock in lib.sh).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-build=${BUILD:-build}
+source "$(dirname "$0")/lib.sh"
+exp_setup 00 wrk curl fastd fastsim
 secs=5 rounds=${ROUNDS:-3}
-if [ "${QUICK:-0}" = 1 ]; then secs=1 rounds=1; fi
+if exp_quick; then secs=1 rounds=1; fi
 conns=${CONNS:-64}
-out=$build/experiments/00
-mkdir -p "$out"
-for tool in wrk curl; do
-    command -v $tool >/dev/null || { echo "00: $tool is missing: run 'make deps'" >&2; exit 1; }
-done
-[ -x "$build/bin/fastd" ] && [ -x "$build/bin/fastsim" ] ||
-    { echo "00: build the programs first: make BUILD=$build" >&2; exit 1; }
 
 archs=(single staged)
 workloads=(keep-alive pipelined)
@@ -33,19 +26,12 @@ workloads=(keep-alive pipelined)
 measure() { # arch workload
     local args=(--latency) log=$out/$1-$2.log
     [ "$2" = pipelined ] && args=(-s scripts/bench/pipeline.lua)
-    BUILD=$build scripts/with-fastd --arch "$1" --quiet -- \
+    scripts/with-fastd --arch "$1" --quiet -- \
         "wrk -t1 -c$conns -d${secs}s ${args[*]} \$FASTD_URL/plaintext" >"$log" 2>&1
-    awk '/^Requests\/sec/ { rps = $2 }
-         $1 == "99%" { v = $2 + 0
-                       if ($2 ~ /ms$/) v *= 1000; else if ($2 ~ /[^mu]s$/) v *= 1e6
-                       p99 = v }
-         END { printf "%.0f %s\n", rps, p99 == "" ? "-" : sprintf("%.0f", p99) }' "$log"
+    echo "$(wrk_rps "$log") $(round "$(wrk_latency_us "$log" 99)")"
 }
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
-exec 9>/tmp/fast-servers-bench.lock
-flock -n 9 || { echo "00: waiting for /tmp/fast-servers-bench.lock (another measurement is running)" >&2; flock 9; }
+exp_lock
 declare -A rps p99
 for ((r = 1; r <= rounds; r++)); do
     for w in "${workloads[@]}"; do
@@ -56,21 +42,21 @@ for ((r = 1; r <= rounds; r++)); do
         done
     done
 done
-flock -u 9
+exp_unlock
 
 echo "fastd under wrk -t1 -c$conns, ${secs} s per run, median of $rounds round(s), $(nproc) cores, kernel $(uname -r)"
 echo
 echo "| workload | arch | threads | req/s | ratio to single | p99 (us) | req/s of each round |"
 echo "|---|---|---|---:|---:|---:|---|"
 for w in "${workloads[@]}"; do
-    base=$(tr ' ' '\n' <<<"${rps[single,$w]}" | grep . | median)
+    base=$(median <<<"${rps[single,$w]}")
     for a in "${archs[@]}"; do
-        v=$(tr ' ' '\n' <<<"${rps[$a,$w]}" | grep . | median)
-        l=$(tr ' ' '\n' <<<"${p99[$a,$w]}" | grep . | median)
+        v=$(median <<<"${rps[$a,$w]}")
+        l=$(median <<<"${p99[$a,$w]}")
         [ "$w" = pipelined ] && l="-" # wrk records no latency for pipelined runs
         threads=$(sed -n 's/^fastd: listening on .*threads=\([0-9]*\) \(.*\)/\1 (`\2`)/p' "$out/$a-$w.log")
         each=$(sed 's/ *$//; s/ /, /g' <<<"${rps[$a,$w]}")
-        ratio=$(awk -v a="$v" -v b="$base" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+        ratio=$(ratio "$v" "$base")
         echo "| $w | $a | $threads | $v | $ratio | $l | $each |"
     done
 done

@@ -15,19 +15,13 @@
 # Each round runs every configuration once, in turn; the table shows the
 # median over rounds and the ratio to pinned staged from the same run.
 # Wall-clock runs hold /tmp/fast-servers-bench.lock so that no other
-# measurement on this machine overlaps them.
+# measurement on this machine overlaps them (exp_lock in lib.sh).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-build=${BUILD:-build}
+source "$(dirname "$0")/lib.sh"
+exp_setup 01 wrk perf fastd
 secs=5 rounds=${ROUNDS:-3}
-if [ "${QUICK:-0}" = 1 ]; then secs=1 rounds=1; fi
+if exp_quick; then secs=1 rounds=1; fi
 conns=${CONNS:-64}
-out=$build/experiments/01
-mkdir -p "$out"
-for tool in wrk perf; do
-    command -v $tool >/dev/null || { echo "01: $tool is missing: run 'make deps'" >&2; exit 1; }
-done
-[ -x "$build/bin/fastd" ] || { echo "01: build fastd first: make BUILD=$build" >&2; exit 1; }
 
 # name|fastd flags
 configs=(
@@ -49,23 +43,16 @@ measure() { # index
     local name=${configs[$1]%%|*} flags=${configs[$1]#*|}
     local log=$out/run$1.log csv=$out/run$1.csv
     # shellcheck disable=SC2086 # flags are words on purpose
-    BUILD=$build scripts/with-fastd $flags --quiet -- "
+    scripts/with-fastd $flags --quiet -- "
         ($masks) > $out/run$1.masks
         perf stat -x, -e context-switches,cpu-migrations,task-clock -o $csv \
             -p \$FASTD_PID -- wrk -t1 -c$conns -d${secs}s \$FASTD_URL/plaintext" \
         >"$log" 2>&1
-    awk -F, '$3 == "context-switches" { cs = $1 }
-             $3 == "cpu-migrations" { mig = $1 }
-             $3 == "task-clock" { cpu = $1 }
-             END { printf "%s %s %s ", cs, mig, cpu }' "$csv"
-    awk '/^Requests\/sec/ { rps = $2 } / requests in / { n = $1 }
-         END { printf "%.0f %d\n", rps, n }' "$log"
+    echo "$(perf_count "$csv" context-switches) $(perf_count "$csv" cpu-migrations)" \
+        "$(perf_count "$csv" task-clock) $(wrk_rps "$log") $(wrk_requests "$log")"
 }
 
-median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
-exec 9>/tmp/fast-servers-bench.lock
-flock -n 9 || { echo "01: waiting for /tmp/fast-servers-bench.lock (another measurement is running)" >&2; flock 9; }
+exp_lock
 declare -A rps cs mig cpu
 for ((r = 1; r <= rounds; r++)); do
     for i in "${!configs[@]}"; do
@@ -74,7 +61,7 @@ for ((r = 1; r <= rounds; r++)); do
         mig[$i]+="$c " cpu[$i]+="$(awk -v v="$d" -v n="$n" 'BEGIN { printf "%.2f", (n > 0 ? v * 1000 / n : 0) }') "
     done
 done
-flock -u 9
+exp_unlock
 
 echo "fastd under wrk -t1 -c$conns keep-alive, ${secs} s per run, median of $rounds round(s), $(nproc) cores, kernel $(uname -r)"
 echo
@@ -83,7 +70,7 @@ echo "|---|---|---:|---:|---:|---:|---:|"
 base=$(median <<<"${rps[0]}")
 for i in "${!configs[@]}"; do
     v=$(median <<<"${rps[$i]}")
-    ratio=$(awk -v a="$v" -v b="$base" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+    ratio=$(ratio "$v" "$base")
     printf '| `%s` | `%s` | %s | %s | %s | %s | %s |\n' "${configs[$i]%%|*}" \
         "$(sed 's/ *$//' "$out/run$i.masks")" "$v" "$ratio" \
         "$(median <<<"${cs[$i]}")" "$(median <<<"${mig[$i]}")" "$(median <<<"${cpu[$i]}")"

@@ -13,26 +13,21 @@
 # Tracing costs time (a formatted line per event), so the req/s column is
 # lower than an untraced run; compare rows with each other, not with other
 # tables. Wall-clock runs hold /tmp/fast-servers-bench.lock so that no
-# other measurement on this machine overlaps them.
+# other measurement on this machine overlaps them (exp_lock in lib.sh).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-build=${BUILD:-build}
+source "$(dirname "$0")/lib.sh"
+exp_setup 02 wrk fastd
 secs=3
-if [ "${QUICK:-0}" = 1 ]; then secs=1; fi
+if exp_quick; then secs=1; fi
 read -r -a counts <<<"${CONNS:-1 4 16 64 256}"
-out=$build/experiments/02
-mkdir -p "$out"
-command -v wrk >/dev/null || { echo "02: wrk is missing: run 'make deps'" >&2; exit 1; }
-[ -x "$build/bin/fastd" ] || { echo "02: build fastd first: make BUILD=$build" >&2; exit 1; }
 
-exec 9>/tmp/fast-servers-bench.lock
-flock -n 9 || { echo "02: waiting for /tmp/fast-servers-bench.lock (another measurement is running)" >&2; flock 9; }
+exp_lock
 rows=()
 for c in "${counts[@]}"; do
     trace=$out/c$c.fdt
-    BUILD=$build scripts/with-fastd --quiet --trace "$trace" -- \
+    scripts/with-fastd --quiet --trace "$trace" -- \
         "wrk -t1 -c$c -d${secs}s \$FASTD_URL/plaintext" >"$out/c$c.log" 2>&1
-    rps=$(awk '/^Requests\/sec/ { printf "%.0f", $2 }' "$out/c$c.log")
+    rps=$(wrk_rps "$out/c$c.log")
     # The request threads are the ones that trace `request` events; count
     # only their wakes that brought work (a timeout returns 0 events).
     rows+=("$(awk -v c="$c" -v rps="$rps" -v secs="$secs" '
@@ -50,7 +45,7 @@ for c in "${counts[@]}"; do
         }' "$trace")")
     rm -f "$trace" # tens of MB each; the summary is all we keep
 done
-flock -u 9
+exp_unlock
 
 echo "fastd --trace (staged, 2 threads), wrk -t1 keep-alive, ${secs} s per run, $(nproc) cores, kernel $(uname -r)"
 echo

@@ -22,24 +22,19 @@
 #
 # Each round runs every arrangement once, in turn, so that slow periods of
 # a shared machine hit all of them alike. Wall-clock runs hold
-# /tmp/fast-servers-bench.lock so that no other measurement overlaps them.
+# /tmp/fast-servers-bench.lock so that no other measurement overlaps them
+# (exp_lock in lib.sh).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-build=${BUILD:-build}
+source "$(dirname "$0")/lib.sh"
+exp_setup 03 wrk curl fastd
 secs=3 rounds=3
-if [ "${QUICK:-0}" = 1 ]; then secs=1 rounds=1; fi
+if exp_quick; then secs=1 rounds=1; fi
 conns=${CONNS:-64}
-out=$build/experiments/03
-mkdir -p "$out"
-for tool in wrk curl; do
-    command -v $tool >/dev/null || { echo "03: $tool is missing: run 'make deps'" >&2; exit 1; }
-done
-[ -x "$build/bin/fastd" ] || { echo "03: build fastd first: make BUILD=$build" >&2; exit 1; }
 
 # ---- 1. limits and options ---------------------------------------------
 
 # Start fastd with the soft limit lowered to the usual default, 1024.
-(ulimit -Sn 1024 && BUILD=$build scripts/with-fastd -- 'true') >"$out/banner.log" 2>&1
+(ulimit -Sn 1024 && scripts/with-fastd -- 'true') >"$out/banner.log" 2>&1
 nofile=$(sed -n 's/.*nofile=\([0-9]*\).*/\1/p' "$out/banner.log")
 backlog=$(sed -n 's/.*backlog=\([0-9]*\).*/\1/p' "$out/banner.log")
 hard=$(ulimit -Hn)
@@ -61,10 +56,10 @@ while [ $polls -lt 80 ]; do
     fi
 done
 echo "accepted_after_ms never"'
-if [ "${QUICK:-0}" = 1 ]; then
+if exp_quick; then
     waited="(skipped: QUICK=1)"
 else
-    BUILD=$build scripts/with-fastd -- "$silent" >"$out/silent.log" 2>&1
+    scripts/with-fastd -- "$silent" >"$out/silent.log" 2>&1
     ms=$(awk '/^accepted_after_ms/ { print $2 }' "$out/silent.log")
     waited=$(awk -v ms="$ms" 'BEGIN { if (ms == "never") print "not within 20 s"; else printf "%.2f s", ms / 1000 }')
 fi
@@ -99,24 +94,12 @@ declare -A label=(
 measure() { # name round
     local log=$out/$1-$2.log
     # shellcheck disable=SC2086
-    BUILD=$build scripts/with-fastd ${flags[$1]} -- \
+    scripts/with-fastd ${flags[$1]} -- \
         "wrk -t1 -c$conns -d${secs}s -H 'Connection: close' \$FASTD_URL/plaintext" >"$log" 2>&1
-    awk '/^Requests\/sec/ { rps = $2 }
-         /Socket errors/ { gsub(",", ""); err = $4 + $6 + $8 + $10 }
-         /^fastd: summary/ { s = 1; next }
-         s && $1 ~ /^[0-9]+$/ && ($2 == "accept" || $2 == "both") { acc[++n] = $4; tot += $4 }
-         END {
-             share = ""
-             for (i = 1; i <= n; i++)
-                 share = share (i > 1 ? "/" : "") sprintf("%.0f", tot ? 100 * acc[i] / tot : 0)
-             printf "%.0f %d %s\n", rps, err, share
-         }' "$log"
+    echo "$(wrk_rps "$log") $(wrk_errors "$log") $(fastd_shares "$log" 4 accept both)"
 }
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
-exec 9>/tmp/fast-servers-bench.lock
-flock -n 9 || { echo "03: waiting for /tmp/fast-servers-bench.lock (another measurement is running)" >&2; flock 9; }
+exp_lock
 declare -A rps shares errs
 tw_before=$(ss -Htan state time-wait | wc -l)
 for ((r = 1; r <= rounds; r++)); do
@@ -127,7 +110,7 @@ for ((r = 1; r <= rounds; r++)); do
         shares[$n]+="$s "
     done
 done
-flock -u 9
+exp_unlock
 
 echo "## Listener arrangements under churn"
 echo
@@ -136,9 +119,9 @@ echo "TIME_WAIT sockets on the machine before the first run: $tw_before"
 echo
 echo "| arrangement | req/s, median | req/s, each round | ratio to staged | accepts per accepting thread, % (each round) | socket errors |"
 echo "|---|---:|---|---:|---|---:|"
-base=$(tr ' ' '\n' <<<"${rps[staged]}" | grep . | median)
+base=$(median <<<"${rps[staged]}")
 for n in "${names[@]}"; do
-    v=$(tr ' ' '\n' <<<"${rps[$n]}" | grep . | median)
-    ratio=$(awk -v a="$v" -v b="$base" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+    v=$(median <<<"${rps[$n]}")
+    ratio=$(ratio "$v" "$base")
     printf '| %s | %s | %s | %s | %s | %s |\n' "${label[$n]}" "$v" "${rps[$n]% }" "$ratio" "${shares[$n]% }" "${errs[$n]}"
 done

@@ -20,19 +20,13 @@
 #   CONNS     wrk connections (default 64)
 #
 # Wall-clock runs hold /tmp/fast-servers-bench.lock so that no other
-# measurement on this machine overlaps them.
+# measurement on this machine overlaps them (exp_lock in lib.sh).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-build=${BUILD:-build}
+source "$(dirname "$0")/lib.sh"
+exp_setup 04 wrk curl clang fastd
 seq_n=400 secs=3 rounds=3 n_struct=20000
-if [ "${QUICK:-0}" = 1 ]; then seq_n=100 secs=1 rounds=1 n_struct=2000; fi
+if exp_quick; then seq_n=100 secs=1 rounds=1 n_struct=2000; fi
 conns=${CONNS:-64}
-out=$build/experiments/04
-mkdir -p "$out"
-for tool in wrk curl clang; do
-    command -v $tool >/dev/null || { echo "04: $tool is missing: run 'make deps'" >&2; exit 1; }
-done
-[ -x "$build/bin/fastd" ] || { echo "04: build fastd first: make BUILD=$build" >&2; exit 1; }
 
 # ---- 1. a struct across threads, under TSan ------------------------------
 
@@ -74,18 +68,17 @@ latencies() { # trace
 sleeps='cat /proc/$FASTD_PID/task/*/status | awk "/^voluntary_ctxt_switches/ { s += \$2 } END { print s }"'
 curls='for i in $(seq '$seq_n'); do curl -s -o /dev/null -H "Connection: close" $FASTD_URL/plaintext; done'
 
-exec 9>/tmp/fast-servers-bench.lock
-flock -n 9 || { echo "04: waiting for /tmp/fast-servers-bench.lock (another measurement is running)" >&2; flock 9; }
+exp_lock
 declare -A res rps
 for a in "${archs[@]}"; do
     # Sequential, traced, counting sleeps.
-    BUILD=$build scripts/with-fastd --arch "$a" --trace "$out/seq-$a.trace" -- \
+    scripts/with-fastd --arch "$a" --trace "$out/seq-$a.trace" -- \
         "b=\$($sleeps); $curls; echo sleeps \$((\$($sleeps) - b))" >"$out/seq-$a.log" 2>&1
     res[$a,seq]=$(latencies "$out/seq-$a.trace")
     res[$a,sleeps]=$(awk -v n="$seq_n" '/^sleeps/ { printf "%.2f", $2 / n }' "$out/seq-$a.log")
     # Sequential under strace: system calls per connection.
     res[$a,sys]="n/a n/a n/a"
-    BUILD=$build scripts/with-fastd --arch "$a" -- \
+    scripts/with-fastd --arch "$a" -- \
         "strace -c -f -p \$FASTD_PID -o $out/strace-$a.txt & s=\$!; sleep 1; $curls; kill -INT \$s; wait \$s" \
         >"$out/strace-$a.log" 2>&1 || true
     if [ -s "$out/strace-$a.txt" ]; then
@@ -94,7 +87,7 @@ for a in "${archs[@]}"; do
             END { printf "%.2f %.2f %.2f\n", c / n, w / n, a / n }' "$out/strace-$a.txt")
     fi
     # Churn, traced once, for the latency under load.
-    BUILD=$build scripts/with-fastd --arch "$a" --trace "$out/churn-$a.trace" -- \
+    scripts/with-fastd --arch "$a" --trace "$out/churn-$a.trace" -- \
         "wrk -t1 -c$conns -d${secs}s -H 'Connection: close' \$FASTD_URL/plaintext" >"$out/churn-trace-$a.log" 2>&1
     res[$a,churn]=$(latencies "$out/churn-$a.trace")
     # Connections whose first recv (request thread) is stamped before the
@@ -106,14 +99,13 @@ done
 # Churn, untraced: throughput, architectures in turn each round.
 for ((r = 1; r <= rounds; r++)); do
     for a in "${archs[@]}"; do
-        BUILD=$build scripts/with-fastd --arch "$a" --quiet -- \
+        scripts/with-fastd --arch "$a" --quiet -- \
             "wrk -t1 -c$conns -d${secs}s -H 'Connection: close' \$FASTD_URL/plaintext" >"$out/churn-$a-$r.log" 2>&1
-        rps[$a]+="$(awk '/^Requests\/sec/ { printf "%.0f", $2 }' "$out/churn-$a-$r.log") "
+        rps[$a]+="$(wrk_rps "$out/churn-$a-$r.log") "
     done
 done
-flock -u 9
+exp_unlock
 
-median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 field() { awk -v i="$2" '{ print $i }' <<<"$1"; }
 
 echo "## fastd: the hand-off's cost, one request per connection"
@@ -137,6 +129,6 @@ row "accept to first recv under churn, p99 (us)" churn 3
 printf '| %s | %s | n/a |\n' "first recv stamped before the handoff line (churn trace)" "${res[staged,early]}"
 st=$(median <<<"${rps[staged]}") sn=$(median <<<"${rps[shared-nothing]}")
 printf '| churn req/s (untraced) | %s | %s |\n' "$st" "$sn"
-printf '| churn req/s, ratio to staged | 1.00 | %s |\n' "$(awk -v a="$sn" -v b="$st" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
+printf '| churn req/s, ratio to staged | 1.00 | %s |\n' "$(ratio "$sn" "$st")"
 echo
 echo "churn req/s per round: staged ${rps[staged]% }; shared-nothing ${rps[shared-nothing]% }"

@@ -14,23 +14,18 @@
 # kernel.perf_event_paranoid <= -1); without them they show "n/a".
 # Each round runs every depth once, in turn; the table shows medians and
 # the ratio to keep-alive measured in the same run. Wall-clock runs hold
-# /tmp/fast-servers-bench.lock so that no other measurement overlaps them.
+# /tmp/fast-servers-bench.lock so that no other measurement overlaps them
+# (exp_lock in lib.sh).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-build=${BUILD:-build}
+source "$(dirname "$0")/lib.sh"
+exp_setup 05 wrk fastd
 secs=5 rounds=3
-if [ "${QUICK:-0}" = 1 ]; then secs=1 rounds=1; fi
+if exp_quick; then secs=1 rounds=1; fi
 conns=${CONNS:-64}
-out=$build/experiments/05
-mkdir -p "$out"
-command -v wrk >/dev/null || { echo "05: wrk is missing: run 'make deps'" >&2; exit 1; }
-[ -x "$build/bin/fastd" ] || { echo "05: build fastd first: make BUILD=$build" >&2; exit 1; }
 
 events=task-clock,raw_syscalls:sys_enter,syscalls:sys_enter_recvfrom,syscalls:sys_enter_epoll_wait
 use_perf=0
-if command -v perf >/dev/null && perf stat -e "$events" -o /dev/null -- true 2>/dev/null; then
-    use_perf=1
-fi
+perf_works "$events" && use_perf=1
 
 # One run against a fresh fastd; prints "req/s requests cpu_ms syscalls recvs".
 measure() { # depth
@@ -40,26 +35,14 @@ measure() { # depth
     [ $use_perf = 1 ] &&
         load="perf stat -x, -e $events -o $csv -p \$FASTD_PID -- $load"
     rm -f "$csv"
-    BENCH_DEPTH=$depth BUILD=$build scripts/with-fastd --quiet -- "$load" >"$log" 2>&1
-    local rps reqs
-    rps=$(awk '/^Requests\/sec/ { print $2 }' "$log")
-    reqs=$(awk '/ requests in / { print $1 }' "$log")
-    if [ -s "$csv" ]; then
-        awk -F, -v rps="$rps" -v reqs="$reqs" '
-            $3 == "task-clock" { cpu = $1 }
-            $3 == "raw_syscalls:sys_enter" { sys = $1 }
-            $3 == "syscalls:sys_enter_recvfrom" { rcv = $1 }
-            END { print rps, reqs, cpu, sys, rcv }' "$csv"
-    else
-        echo "$rps $reqs - - -"
-    fi
+    BENCH_DEPTH=$depth scripts/with-fastd --quiet -- "$load" >"$log" 2>&1
+    echo "$(wrk_rps_exact "$log") $(wrk_requests "$log")" \
+        "$(perf_count "$csv" task-clock) $(perf_count "$csv" raw_syscalls:sys_enter)" \
+        "$(perf_count "$csv" syscalls:sys_enter_recvfrom)"
 }
 
-median() { grep -v '^-$' | sort -g | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "-" }'; }
-
 depths=(1 4 16)
-exec 9>/tmp/fast-servers-bench.lock
-flock 9
+exp_lock
 declare -A col
 for ((r = 1; r <= rounds; r++)); do
     for d in "${depths[@]}"; do
@@ -75,9 +58,9 @@ for ((r = 1; r <= rounds; r++)); do
         fi
     done
 done
-flock -u 9
+exp_unlock
 
-med() { tr ' ' '\n' <<<"${col[$1]}" | grep . | median; }
+med() { median <<<"${col[$1]}"; }
 echo "fastd (staged, defaults) under wrk -t1 -c$conns, ${secs} s per run, median of $rounds round(s), $(nproc) cores, kernel $(uname -r)"
 [ $use_perf = 1 ] || echo "(perf syscall tracepoints unavailable here: per-request columns are n/a)"
 echo
@@ -88,7 +71,7 @@ for d in "${depths[@]}"; do
     name="$d (pipelined)"
     [ "$d" = 1 ] && name="1 (keep-alive)"
     v=$(med "$d,rps")
-    ratio=$(awk -v a="$v" -v b="$base" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+    ratio=$(ratio "$v" "$base")
     s=$(med "$d,sys") q=$(med "$d,rcv") c=$(med "$d,cpu")
     [ "$s" = - ] && s=n/a q=n/a c=n/a
     printf '| %s | %.0f | %s | %s | %s | %s |\n' "$name" "$v" "$ratio" "$q" "$s" "$c"

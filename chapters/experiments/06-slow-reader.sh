@@ -14,17 +14,15 @@
 #
 # fastd runs with --trace; the script then reads the slow connection's
 # send events from the trace: how many, how big, and the longest pause.
-# The runs hold /tmp/fast-servers-bench.lock (drain times are wall-clock).
+# The runs hold /tmp/fast-servers-bench.lock (drain times are wall-clock;
+# exp_lock in lib.sh).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-build=${BUILD:-build}
+source "$(dirname "$0")/lib.sh"
+exp_setup 06 cc fastd
 # Enough responses (130 bytes each) to overflow fastd's send buffer, which
 # the kernel grows up to net.ipv4.tcp_wmem's maximum (4 MiB by default).
 stall=2000 nreq=80000
-if [ "${QUICK:-0}" = 1 ]; then stall=500 nreq=40000; fi
-out=$build/experiments/06
-mkdir -p "$out"
-[ -x "$build/bin/fastd" ] || { echo "06: build fastd first: make BUILD=$build" >&2; exit 1; }
+if exp_quick; then stall=500 nreq=40000; fi
 
 # The client and the spinning peer: small enough to keep here.
 cat >"$out/slowread.c" <<'EOF'
@@ -238,13 +236,12 @@ cc -O2 -Wall -pthread -o "$out/slowread" "$out/slowread.c"
 trace=$out/trace.txt
 rm -f "$trace"
 # The drain times are wall-clock: hold the lock other measurements take.
-exec 9>/tmp/fast-servers-bench.lock
-flock 9
-BUILD=$build scripts/with-fastd --trace "$trace" -- \
+exp_lock
+scripts/with-fastd --trace "$trace" -- \
     "$out/slowread fastd \$FASTD_PORT \$FASTD_PID $nreq $stall >$out/fastd.txt" >"$out/fastd.log" 2>&1 ||
     { echo "06: the fastd run failed:" >&2; cat "$out/fastd.log" "$out/fastd.txt" >&2; exit 1; }
 "$out/slowread" spin "$stall" >"$out/spin.txt"
-flock -u 9
+exp_unlock
 
 # The slow connection is the fd with the most send events. A send() that
 # is not a whole number of responses was cut short by a full socket.

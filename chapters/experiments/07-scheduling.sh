@@ -22,19 +22,12 @@
 #   BUILD     build directory (default build)
 #
 # Wall-clock runs hold /tmp/fast-servers-bench.lock so that no other
-# measurement on this machine overlaps them.
+# measurement on this machine overlaps them (exp_lock in lib.sh).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-build=${BUILD:-build}
+source "$(dirname "$0")/lib.sh"
+exp_setup 07 wrk curl fastd fastsim
 long_n=20000 seq_n=200 secs=2 seeds=5 rounds=3
-if [ "${QUICK:-0}" = 1 ]; then long_n=10000 seq_n=50 secs=1 seeds=2 rounds=1; fi
-out=$build/experiments/07
-mkdir -p "$out"
-for tool in wrk curl; do
-    command -v $tool >/dev/null || { echo "07: $tool is missing: run 'make deps'" >&2; exit 1; }
-done
-[ -x "$build/bin/fastd" ] && [ -x "$build/bin/fastsim" ] ||
-    { echo "07: build the programs first: make BUILD=$build" >&2; exit 1; }
+if exp_quick; then long_n=10000 seq_n=50 secs=1 seeds=2 rounds=1; fi
 
 # ---- 1. rr against least, fastd -----------------------------------------
 
@@ -51,11 +44,10 @@ echo "open $(curl -s $FASTD_URL/stats | grep -o "\"open_conns\":[0-9]*" | sed -n
 wait
 echo "done_ms $((($(date +%s%N) - start) / 1000000))"'
 
-exec 9>/tmp/fast-servers-bench.lock
-flock -n 9 || { echo "07: waiting for /tmp/fast-servers-bench.lock (another measurement is running)" >&2; flock 9; }
+exp_lock
 declare -A open served done_ms
 for s in rr least; do
-    BUILD=$build scripts/with-fastd --threads 4 --schedule "$s" -- "$skewed" >"$out/skew-$s.log" 2>&1
+    scripts/with-fastd --threads 4 --schedule "$s" -- "$skewed" >"$out/skew-$s.log" 2>&1
     open[$s]=$(awk '/^open / { print $2 }' "$out/skew-$s.log")
     done_ms[$s]=$(awk '/^done_ms / { print $2 }' "$out/skew-$s.log")
     served[$s]=$(awk '/^fastd: summary/ { s = 1; next }
@@ -68,12 +60,10 @@ declare -A co_rps co_share
 for ((r = 1; r <= rounds; r++)); do
     for s in rr least; do
         log=$out/colocated-$s-$r.log
-        BUILD=$build scripts/with-fastd --threads 3 --schedule "$s" -- \
+        scripts/with-fastd --threads 3 --schedule "$s" -- \
             "wrk -t1 -c16 -d${secs}s -H 'Connection: close' \$FASTD_URL/plaintext" >"$log" 2>&1
-        co_rps[$s]+="$(awk '/^Requests\/sec/ { printf "%.0f", $2 }' "$log") "
-        co_share[$s]+="$(awk '/^fastd: summary/ { s = 1; next }
-            s && $2 == "request" { a[++n] = $6; t += $6 }
-            END { for (i = 1; i <= n; i++) printf "%s%.0f", (i > 1 ? "/" : ""), (t ? 100 * a[i] / t : 0) }' "$log") "
+        co_rps[$s]+="$(wrk_rps "$log") "
+        co_share[$s]+="$(fastd_shares "$log" 6 request) "
     done
 done
 
@@ -84,23 +74,18 @@ declare -A flags=(
     [exclusive]="--arch staged --accept-threads 2 --threads 3"
     [reuseport]="--arch shared-nothing"
 )
-declare -A share
-shares() { # log: accepts per accepting thread, in percent
-    awk '/^fastd: summary/ { s = 1; next }
-         s && ($2 == "accept" || $2 == "both") { a[++n] = $4; t += $4 }
-         END { for (i = 1; i <= n; i++) printf "%s%.0f", (i > 1 ? "/" : ""), (t ? 100 * a[i] / t : 0); print "" }' "$1"
-}
+declare -A share # accepts per accepting thread, %
 for n in "${names[@]}"; do
     # shellcheck disable=SC2086
-    BUILD=$build scripts/with-fastd ${flags[$n]} -- \
+    scripts/with-fastd ${flags[$n]} -- \
         "for i in \$(seq $seq_n); do curl -s -o /dev/null \$FASTD_URL/plaintext; done" >"$out/light-$n.log" 2>&1
-    share[$n,light]=$(shares "$out/light-$n.log")
+    share[$n,light]=$(fastd_shares "$out/light-$n.log" 4 accept both)
     # shellcheck disable=SC2086
-    BUILD=$build scripts/with-fastd ${flags[$n]} -- \
+    scripts/with-fastd ${flags[$n]} -- \
         "wrk -t1 -c64 -d${secs}s -H 'Connection: close' \$FASTD_URL/plaintext" >"$out/churn-$n.log" 2>&1
-    share[$n,churn]=$(shares "$out/churn-$n.log")
+    share[$n,churn]=$(fastd_shares "$out/churn-$n.log" 4 accept both)
 done
-flock -u 9
+exp_unlock
 
 echo "## fastd: round-robin against least-loaded, every third connection long"
 echo
@@ -114,7 +99,6 @@ for s in rr least; do
         "$(awk -v ms="${done_ms[$s]}" 'BEGIN { printf "%.2f", ms / 1000 }')"
 done
 echo
-median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 echo "## fastd: rr against least when one request thread shares the accept thread's core"
 echo
 echo "--threads 3: t0 accepts on cpu0, t1 serves on cpu1, t2 serves on cpu0;"

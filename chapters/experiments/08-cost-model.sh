@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 08-cost-model.sh: hold fastsim's cost model against fastd on this machine.
 #
-#   flock /tmp/fast-servers-bench.lock chapters/experiments/08-cost-model.sh
+#   chapters/experiments/08-cost-model.sh
 #   QUICK=1 chapters/experiments/08-cost-model.sh     (2 s runs, no waits)
 #
 # 1. Four wrk runs against fastd (keep-alive and churn, staged and
@@ -20,60 +20,25 @@
 # Tools: wrk and fastsim are required; perf and strace are used when they
 # work here (containers often forbid perf_event_open and ptrace) and their
 # columns say "n/a" otherwise. Output: Markdown tables on stdout; logs in
-# $BUILD/experiments/08/.
+# $BUILD/experiments/08/. The measurements (1 and 2) hold
+# /tmp/fast-servers-bench.lock so that no other one overlaps them
+# (exp_lock in lib.sh).
 set -euo pipefail
-build=${BUILD:-build}
+source "$(dirname "$0")/lib.sh"
+exp_setup 08-cost-model wrk curl fastd fastsim
 secs=5
-[ "${QUICK:-0}" = 1 ] && secs=2
+if exp_quick; then secs=2; fi
 conns=64
-fastd=$build/bin/fastd
 fastsim=$build/bin/fastsim
-out=$build/experiments/08
-mkdir -p "$out"
-command -v wrk >/dev/null || { echo "08-cost-model: wrk is missing: run 'make deps'"; exit 1; }
-[ -x "$fastd" ] && [ -x "$fastsim" ] || { echo "08-cost-model: run 'make' first"; exit 1; }
 
 have_perf=0
-perf stat -e task-clock -- true >/dev/null 2>&1 && have_perf=1
+perf_works task-clock && have_perf=1
 have_tp=0
-[ $have_perf = 1 ] && perf stat -e syscalls:sys_enter_close -- true >/dev/null 2>&1 && have_tp=1
+[ $have_perf = 1 ] && perf_works syscalls:sys_enter_close && have_tp=1
 have_strace=0
 strace -f -c -o /dev/null true >/dev/null 2>&1 && have_strace=1
 
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-}
-trap cleanup EXIT INT TERM
-
-# Let TIME_WAIT sockets from earlier churn expire (see scripts/bench.sh).
-wait_time_wait() {
-    [ "${QUICK:-0}" = 1 ] && return 0
-    local waited=0
-    while [ "$(ss -Htan state time-wait | wc -l)" -gt 2000 ] && [ $waited -lt 70 ]; do
-        sleep 5
-        waited=$((waited + 5))
-    done
-}
-
-start_fastd() { # name arch
-    "$fastd" --port 0 --arch "$2" --quiet >"$out/$1.fastd" 2>&1 &
-    fastd_pid=$!
-    pids+=("$fastd_pid")
-    port=
-    for _ in $(seq 100); do
-        port=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\) .*/\1/p' "$out/$1.fastd")
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
-    [ -n "$port" ] || { echo "08-cost-model: fastd did not start:"; cat "$out/$1.fastd"; exit 1; }
-}
-
-stop_fastd() {
-    kill -TERM "$fastd_pid" 2>/dev/null || true
-    wait "$fastd_pid" 2>/dev/null || true
-}
+start_fastd() { exp_start_fastd "$out/$1.fastd" --arch "$2" --quiet; } # name arch
 
 # A total counter from /stats.
 stat_total() { curl -s "http://127.0.0.1:$port/stats" | sed 's/.*"total":{//' |
@@ -122,8 +87,8 @@ measure() {
         NR == 2 {for (i = 2; i <= 9; i++) {d[i] = $i - a[i]; t += d[i]}
                  printf "%.0f %.0f %.0f", 100 * (d[5] + d[6]) / t, 100 * d[8] / t, 100 * d[9] / t}')"
     { echo "$t0" | sed 's/^/before /'; thread_ticks | sed 's/^/after /'; } >"$out/$1.ticks"
-    stop_fastd
-    rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' "$out/$1.wrk")
+    exp_stop_fastd
+    rps=$(wrk_rps "$out/$1.wrk")
     tc() { [ -f "$out/$1.perf" ] && awk -F, -v tag="$2" '$4 == "task-clock" &&
         $1 ~ "^fastd-" tag "-" && $2 + 0 > 0 {s += $2} END {printf "%.1f", s}' "$out/$1.perf" || echo 0; }
     tc_acc=$(tc "$1" acc) tc_req=$(tc "$1" req) tc_all=$(tc "$1" all)
@@ -140,6 +105,7 @@ cores() { awk -v ms="$1" -v s="$secs" 'BEGIN {printf "%.2f", ms / (s * 1000)}'; 
 ns() { awk -v ms="$1" -v n="$2" 'BEGIN { if (n > 0 && ms > 0) printf "%.0f", ms * 1e6 / n; else print "n/a" }'; }
 
 # ---- 1. CPU per request and per connection --------------------------------
+exp_lock
 rows=()
 row() { # label rps fastd-text wrk-text fastd-ms wrk-ms
     # "other": cores busy on the machine minus fastd and wrk - softirq work
@@ -162,7 +128,7 @@ ka_sn_rps=$rps
 Rsn=$(ns "$tc_all" "$req")
 Wsn=$(ns "$tc_wrk" "$req")
 row "keep-alive, shared-nothing" "$rps" "both threads $Rsn ns/req" "$Wsn ns/req" "$tc_all" "$tc_wrk"
-wait_time_wait
+exp_quick || exp_wait_time_wait # let earlier churn's TIME_WAIT sockets expire
 measure churn-staged staged churn
 ch_st_rps=$rps
 A=$(ns "$tc_acc" "$conns_acc")       # accept thread, per connection
@@ -170,7 +136,7 @@ Q=$(ns "$tc_req" "$conns_acc")       # request thread, per connection
 Wch=$(ns "$tc_wrk" "$conns_acc")
 row "churn, staged" "$rps" "accept thread $A + request thread $Q ns/conn" "$Wch ns/conn" \
     "$(awk -v a="$tc_acc" -v b="$tc_req" 'BEGIN {print a + b}')" "$tc_wrk"
-wait_time_wait
+exp_quick || exp_wait_time_wait # let earlier churn's TIME_WAIT sockets expire
 measure churn-shared shared-nothing churn
 ch_sn_rps=$rps
 S=$(ns "$tc_all" "$conns_acc")       # both threads, per connection
@@ -196,11 +162,11 @@ if [ $have_tp = 1 ]; then
     wrk -t1 -c$conns -d${count_secs}s "http://127.0.0.1:$port/plaintext" >"$out/sys-tp.wrk" 2>&1 || true
     kill -INT "$pp"; wait "$pp" 2>/dev/null || true
     n=$(stat_total requests)
-    stop_fastd
+    exp_stop_fastd
     for c in $calls; do
         tp[$c]=$(awk -F, -v c="syscalls:sys_enter_$c" -v n="$n" '$3 == c {printf "%.3f", $1 / n}' "$out/sys-tp.perf")
     done
-    tp_rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' "$out/sys-tp.wrk")
+    tp_rps=$(wrk_rps "$out/sys-tp.wrk")
 fi
 if [ $have_strace = 1 ]; then
     start_fastd sys-strace staged
@@ -210,12 +176,13 @@ if [ $have_strace = 1 ]; then
     wrk -t1 -c$conns -d${count_secs}s "http://127.0.0.1:$port/plaintext" >"$out/sys-strace.wrk" 2>&1 || true
     kill -INT "$sp"; wait "$sp" 2>/dev/null || true
     n=$(stat_total requests)
-    stop_fastd
+    exp_stop_fastd
     for c in $calls; do
         st[$c]=$(awk -v c="$c" -v n="$n" '$NF == c {printf "%.3f", $4 / n}' "$out/sys-strace.txt")
     done
-    st_rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' "$out/sys-strace.wrk")
+    st_rps=$(wrk_rps "$out/sys-strace.wrk")
 fi
+exp_unlock
 echo "### Syscalls per request, keep-alive, staged (fastd threads only)"
 echo
 echo "| syscall | model charges | counted by tracepoints | counted by strace -c -f |"
@@ -295,11 +262,11 @@ for row in "keep-alive staged 0 $ka_st_rps $(sum "$R" "$W") $W $R" \
         # shellcheck disable=SC2086
         ini "$out/calibrated-$w-$a.ini" "$a" "$rpc" $cal
         c=$(sim_rps "$out/calibrated-$w-$a.ini")
-        ratio=$(awk -v c="$c" -v m="$m" 'BEGIN { if (m > 0) printf "%.2f", c / m; else print "n/a" }')
+        ratio=$(ratio "$c" "$m" n/a)
     fi
     # shellcheck disable=SC2086
     b=$(bound $units)
-    bratio=$(awk -v b="$b" -v m="$m" 'BEGIN { if (m > 0 && b != "n/a") printf "%.2f", b / m; else print "n/a" }')
+    bratio=$(ratio "$b" "$m" n/a)
     echo "| $w | $a | $m | $d | $c | $ratio | $b | $bratio |"
 done
 echo

@@ -18,35 +18,31 @@
 # Its caches are a simulation (first-level I and D, and a last level) with
 # sizes taken from the host CPU, not the real hierarchy, and valgrind runs
 # one thread at a time. Output: a Markdown table; files in
-# $BUILD/experiments/08/.
+# $BUILD/experiments/08/. The count does not depend on the machine's load,
+# but valgrind keeps a core busy, which would disturb any other measurement
+# running beside it: the runs hold /tmp/fast-servers-bench.lock (exp_lock in
+# lib.sh).
 set -euo pipefail
-build=${BUILD:-build}
+source "$(dirname "$0")/lib.sh"
+exp_setup 08-instructions curl fastd
 n1=200 n2=2200
-[ "${QUICK:-0}" = 1 ] && n1=100 n2=600
-fastd=$build/bin/fastd
-out=$build/experiments/08
-mkdir -p "$out"
+if exp_quick; then n1=100 n2=600; fi
 command -v valgrind >/dev/null || { echo "08-instructions: valgrind is not installed (apt-get install valgrind)"; exit 0; }
-command -v curl >/dev/null || { echo "08-instructions: curl is missing: run 'make deps'"; exit 1; }
-[ -x "$fastd" ] || { echo "08-instructions: run 'make' first"; exit 1; }
-
-vg_pid=
-cleanup() { [ -n "$vg_pid" ] && kill "$vg_pid" 2>/dev/null; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
 
 # run N TAG: prints "Ir D1mr+D1mw LLmiss" for a run that served N requests.
 run() {
-    local n=$1 tag=$2 port=
+    local n=$1 tag=$2 port vg_pid
+    : >"$out/cg-$tag.stdout"
     valgrind --tool=cachegrind --cache-sim=yes --cachegrind-out-file="$out/cg-$tag.out" \
-        "$fastd" --port 0 --threads 2 --quiet --idle-timeout 0 \
+        "$build/bin/fastd" --port 0 --threads 2 --quiet --idle-timeout 0 \
         >"$out/cg-$tag.stdout" 2>"$out/cg-$tag.stderr" &
     vg_pid=$!
-    for _ in $(seq 200); do
-        port=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\) .*/\1/p' "$out/cg-$tag.stdout")
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
-    [ -n "$port" ] || { echo "08-instructions: fastd did not start under valgrind"; cat "$out/cg-$tag.stderr"; exit 1; }
+    port=$(fastd_port "$out/cg-$tag.stdout" "$vg_pid") || {
+        echo "08-instructions: fastd did not start under valgrind" >&2
+        cat "$out/cg-$tag.stderr" >&2
+        kill "$vg_pid" 2>/dev/null
+        exit 1
+    }
     # One curl, N URLs: curl reuses the connection, one request at a time.
     # Without User-Agent and Accept, its request is the one wrk sends.
     local urls=()
@@ -54,7 +50,6 @@ run() {
     curl -s -H 'User-Agent:' -H 'Accept:' "${urls[@]}" >/dev/null
     kill -TERM "$vg_pid"
     wait "$vg_pid" || true
-    vg_pid=
     # The summary lines: "==PID== I   refs:      1,234,567" and friends.
     awk '/I +refs:/ {gsub(",", "", $NF); ir = $NF}
          /D1  misses:/ {gsub(",", "", $4); d1 = $4}
@@ -64,6 +59,7 @@ run() {
 
 echo "| pair | I refs, $n1 requests | I refs, $n2 requests | instructions per request | D1 misses per request | LL misses per request |"
 echo "|---|---:|---:|---:|---:|---:|"
+exp_lock
 for pair in 1 2; do
     read -r i1 d1 l1 <<<"$(run $n1 "$pair-a")"
     read -r i2 d2 l2 <<<"$(run $n2 "$pair-b")"
@@ -71,6 +67,7 @@ for pair in 1 2; do
         -v n="$((n2 - n1))" -v n1="$n1" -v n2="$n2" 'BEGIN {
         printf "| %d | %d | %d | %.0f | %.2f | %.3f |\n", p, i1, i2, (i2 - i1) / n, (d2 - d1) / n, (l2 - l1) / n }'
 done
+exp_unlock
 echo
 echo "Where the instructions of the $n2-request run go (cg_annotate --show=Ir, top 8):"
 echo

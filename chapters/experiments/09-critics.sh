@@ -11,36 +11,24 @@
 #                         single cachegrind (default: all of them)
 #          SECS=N REPS=N  seconds per wrk run, runs per figure (median)
 #
-# Measure on a quiet machine; where other people measure too, take turns:
-#   flock /tmp/fast-servers-bench.lock chapters/experiments/09-critics.sh
+# Measure on a quiet machine. The real-server and cachegrind parts hold
+# /tmp/fast-servers-bench.lock, so that they never overlap another
+# measurement on this machine (exp_lock in lib.sh); the model needs no lock.
 # Every server and client this script starts is stopped before it exits.
 # It writes only under $BUILD/critics/.
 set -euo pipefail
-BUILD=${BUILD:-build}
+source "$(dirname "$0")/lib.sh"
+exp_setup -o critics 09-critics fastd fastsim
 QUICK=${QUICK:-0}
-if [ "$QUICK" = 1 ]; then
+if exp_quick; then
     SECS=${SECS:-1} REPS=${REPS:-1} CG_N=${CG_N:-300}
 else
     SECS=${SECS:-3} REPS=${REPS:-3} CG_N=${CG_N:-3000}
 fi
 ONLY=${ONLY:-model cache steer idle churn single cachegrind}
-fastd=$BUILD/bin/fastd
-fastsim=$BUILD/bin/fastsim
+fastsim=$build/bin/fastsim
 scen=simulator/scenarios
-out=$BUILD/critics
-mkdir -p "$out"
-for b in "$fastd" "$fastsim"; do
-    [ -x "$b" ] || { echo "09-critics: $b is missing: run 'make' first" >&2; exit 1; }
-done
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
-
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # ---- the model ---------------------------------------------------------
 
@@ -83,8 +71,6 @@ sim() {
         awk 'NR == 1 || $1 > m { m = $1 } END { printf "%.1f", m }')
 }
 k() { awk -v v="$1" 'BEGIN { printf "%.0fk", v / 1000 }'; }
-us() { awk -v v="$1" 'BEGIN { printf "%.0f", v }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 model_tables() {
     local t=$out/model
@@ -104,8 +90,8 @@ model_tables() {
         local n_r=$rps n_p=$p99
         sim "$t/hc.ini" --arch pool
         printf '| %d us | %s | %s | %s | %s | %s | %s | %s |\n' $((pen_ns / 1000)) \
-            "$(k "$s_r")" "$(k "$n_r")" "$(k "$rps")" "$(us "$s_p")" "$(us "$n_p")" \
-            "$(us "$p99")" "$(ratio "$n_r" "$s_r")"
+            "$(k "$s_r")" "$(k "$n_r")" "$(k "$rps")" "$(round "$s_p")" "$(round "$n_p")" \
+            "$(round "$p99")" "$(ratio "$n_r" "$s_r" -)"
     done
     echo
     echo "### M1b. The same at cache_penalty 8 us, as the machine grows (64 clients per core)"
@@ -119,7 +105,7 @@ model_tables() {
         local s_r=$rps s_p=$p99 s_u=$util
         sim "$t/hc.ini" --arch shared-nothing
         printf '| %d | %s | %s | %s | %s | %s | %s |\n' "$c" "$(k "$s_r")" "$(k "$rps")" \
-            "$(ratio "$rps" "$s_r")" "$(us "$s_p")" "$(us "$p99")" "$s_u"
+            "$(ratio "$rps" "$s_r" -)" "$(round "$s_p")" "$(round "$p99")" "$s_u"
     done
     echo
     echo "### M2. Steering: who wakes for a new connection (shared-nothing.ini, clients varied)"
@@ -132,7 +118,7 @@ model_tables() {
             variant "$scen/shared-nothing.ini" "$t/st.ini" "scenario.listener=$l" "load.clients=$c"
             sim "$t/st.ini"
             printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$c" "$l" "$(k "$rps")" \
-                "$(us "$p50")" "$(us "$p99")" "$util" "$qmax"
+                "$(round "$p50")" "$(round "$p99")" "$util" "$qmax"
         done
     done
     echo
@@ -144,7 +130,7 @@ model_tables() {
         set -- $a
         variant "$scen/idle-accept-core.ini" "$t/idle.ini" "scenario.arch=$1" "scenario.threads=$2"
         sim "$t/idle.ini"
-        printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$(k "$rps")" "$(us "$p99")" "$util"
+        printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$(k "$rps")" "$(round "$p99")" "$util"
     done
     echo
     echo "### M4. Stage imbalance: churn.ini (4 cores, one request per connection)"
@@ -157,7 +143,7 @@ model_tables() {
             "scenario.threads=$3"
         sim "$t/churn.ini"
         [ "$1" = staged ] || set -- "$1" - "$3"
-        printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$(k "$rps")" "$(us "$p99")" "$util"
+        printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$(k "$rps")" "$(round "$p99")" "$util"
     done
     echo
     echo "### M5. Skewed lifetimes (skewed-lifetimes.ini) and pool contention (pool-contention.ini)"
@@ -169,14 +155,14 @@ model_tables() {
         variant "$scen/skewed-lifetimes.ini" "$t/skew.ini" "scenario.schedule=$2"
         sim "$t/skew.ini" --arch "$1"
         printf '| skewed-lifetimes | %s | %s | %s | %s | %s |\n' "$1${2:+ / $2}" "$(k "$rps")" \
-            "$(us "$p50")" "$(us "$p99")" "$util"
+            "$(round "$p50")" "$(round "$p99")" "$util"
     done
     for c in 4 16 32; do
         for a in pool staged shared-nothing; do
             variant "$scen/pool-contention.ini" "$t/pool.ini" "scenario.cores=$c"
             sim "$t/pool.ini" --arch "$a"
             printf '| pool-contention, %d cores | %s | %s | %s | %s | %s |\n' "$c" "$a" \
-                "$(k "$rps")" "$(us "$p50")" "$(us "$p99")" "$util"
+                "$(k "$rps")" "$(round "$p50")" "$(round "$p99")" "$util"
         done
     done
     echo
@@ -203,39 +189,21 @@ EOF
         set -- $a
         variant "$t/slow.ini" "$t/slow2.ini" "scenario.arch=$1" "scenario.threads=$2"
         sim "$t/slow2.ini"
-        printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "$(k "$rps")" "$(us "$p50")" \
-            "$(us "$p99")" "$(ratio "$p99" "$p50")" "$util"
+        printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "$(k "$rps")" "$(round "$p50")" \
+            "$(round "$p99")" "$(ratio "$p99" "$p50" -)" "$util"
     done
     echo
 }
 
 # ---- the real server -----------------------------------------------------
 
-# start FLAGS...: fastd on a free port; sets pid, port, url.
-start() {
-    rm -f "$out/fastd.out"
-    "$fastd" --port 0 --quiet --idle-timeout 0 "$@" >"$out/fastd.out" 2>&1 &
-    pid=$!
-    pids+=("$pid")
-    port=
-    for _ in $(seq 200); do
-        port=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\) .*/\1/p' "$out/fastd.out" 2>/dev/null)
-        [ -n "$port" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    [ -n "$port" ] || { echo "09-critics: fastd $* did not start:" >&2; cat "$out/fastd.out" >&2; exit 1; }
-    url=http://127.0.0.1:$port
-}
-stop() {
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
+# start FLAGS...: fastd on a free port; sets fastd_pid, port, url.
+start() { exp_start_fastd "$out/fastd.out" --quiet --idle-timeout 0 "$@"; }
 
 # Per-thread CPU: "name run_ns utime_ticks stime_ticks ctxsw" per line.
 threads_cpu() {
     local t
-    for t in /proc/"$pid"/task/*; do
+    for t in /proc/"$fastd_pid"/task/*; do
         local name ns rest
         name=$(cat "$t/comm" 2>/dev/null) || continue
         read -r ns rest <"$t/schedstat" || continue
@@ -262,15 +230,9 @@ load() {
     # CLIENT_CPU pins the load generator (R1b); otherwise the kernel places it.
     [ -n "${CLIENT_CPU:-}" ] && pin=(taskset -c "$CLIENT_CPU")
     "${pin[@]}" wrk -t1 -c"$3" -d"$2s" --latency "${args[@]}" "$url/plaintext" >"$out/wrk.log" 2>&1 || true
-    rps=$(awk '/^Requests\/sec/ { print $2 }' "$out/wrk.log")
-    p50=$(awk '$1 == "50%" { print $2 }' "$out/wrk.log")
-    p99=$(awk '$1 == "99%" { print $2 }' "$out/wrk.log")
-    rps=${rps:-0}
-}
-to_us() {
-    awk -v v="$1" 'BEGIN { n = v + 0
-        if (v ~ /us$/) print n; else if (v ~ /ms$/) print n * 1000;
-        else if (v ~ /s$/) print n * 1000000; else print 0 }'
+    rps=$(wrk_rps_exact "$out/wrk.log")
+    p50=$(wrk_latency_us "$out/wrk.log" 50)
+    p99=$(wrk_latency_us "$out/wrk.log" 99)
 }
 
 # measure NAME KIND CONNS FASTD-FLAGS...: REPS runs; appends one line per
@@ -290,7 +252,7 @@ measure() {
         t1=$(date +%s%N)
         threads_cpu >"$out/c1"
         stats_threads >"$out/s1"
-        stop
+        exp_stop_fastd
         local cpu accepts reqs
         reqs=$(paste "$out/s0" "$out/s1" | awk '{ n += $6 - $3 } END { print n }')
         accepts=$(paste "$out/s0" "$out/s1" | awk '{ printf "%s%d", (NR > 1 ? "/" : ""), $4 - $1 }')
@@ -300,19 +262,17 @@ measure() {
             END { printf "%.2f %.0f %.1f %.1f %.0f",
                   reqs ? all / 1000 / reqs : 0, (ut + st) ? 100 * st / (ut + st) : 0,
                   acc / 1e7 / secs, req / 1e7 / secs, reqs ? cs * 1000 / reqs : 0 }')
-        echo "$name $kind $rps $(to_us "${p50:-0}") $(to_us "${p99:-0}") $reqs $cpu $accepts" >>"$out/real.txt"
+        echo "$name $kind $rps $p50 $p99 $reqs $cpu $accepts" >>"$out/real.txt"
     done
 }
 # get NAME KIND FIELD: the median over the runs (field 3 = rps, ...).
 get() {
-    awk -v n="$1" -v k="$2" -v f="$3" '$1 == n && $2 == k { print $f }' "$out/real.txt" |
-        sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'
+    awk -v n="$1" -v k="$2" -v f="$3" '$1 == n && $2 == k { print $f }' "$out/real.txt" | median
 }
 getl() { # the text field of the median-rps run
     awk -v n="$1" -v k="$2" -v f="$3" '$1 == n && $2 == k { print $3, $f }' "$out/real.txt" |
         sort -g | awk '{ v[NR] = $2 } END { print v[int((NR + 1) / 2)] }'
 }
-f0() { awk -v v="$1" 'BEGIN { printf "%.0f", v }'; }
 
 real_tables() {
     : >"$out/real.txt"
@@ -333,8 +293,8 @@ real_tables() {
         for w in keep-alive pipelined churn; do
             local s n
             s=$(get staged "$w" 3) n=$(get shared-nothing "$w" 3)
-            printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$w" "$(f0 "$s")" "$(f0 "$n")" \
-                "$(ratio "$n" "$s")" "$(get staged "$w" 7)" "$(get shared-nothing "$w" 7)" \
+            printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$w" "$(round "$s")" "$(round "$n")" \
+                "$(ratio "$n" "$s" -)" "$(get staged "$w" 7)" "$(get shared-nothing "$w" 7)" \
                 "$(get staged "$w" 8)" "$(get shared-nothing "$w" 8)"
         done
         echo
@@ -343,7 +303,7 @@ real_tables() {
         start --arch single
         local core other
         core=$(sed -n 's/.*t0:both@cpu\([0-9]*\).*/\1/p' "$out/fastd.out")
-        stop
+        exp_stop_fastd
         other=$(( (core + 1) % $(nproc) ))
         for w in keep-alive pipelined; do
             CLIENT_CPU=$core measure same "$w" 64 --arch single
@@ -354,8 +314,8 @@ real_tables() {
         echo "| workload | wrk on cpu$core (same) req/s | wrk on cpu$other (other) req/s | same/other | CPU us/req same | CPU us/req other |"
         echo "|---|---:|---:|---:|---:|---:|"
         for w in keep-alive pipelined; do
-            printf '| %s | %s | %s | %s | %s | %s |\n' "$w" "$(f0 "$(get same "$w" 3)")" \
-                "$(f0 "$(get other "$w" 3)")" "$(ratio "$(get same "$w" 3)" "$(get other "$w" 3)")" \
+            printf '| %s | %s | %s | %s | %s | %s |\n' "$w" "$(round "$(get same "$w" 3)")" \
+                "$(round "$(get other "$w" 3)")" "$(ratio "$(get same "$w" 3)" "$(get other "$w" 3)" -)" \
                 "$(get same "$w" 7)" "$(get other "$w" 7)"
         done
         echo
@@ -369,11 +329,11 @@ real_tables() {
         echo "| server | how a thread is woken | conn/s | accepts per thread |"
         echo "|---|---|---:|---|"
         printf '| shared-nothing, 2 threads | SO_REUSEPORT hash | %s | %s |\n' \
-            "$(f0 "$(get shared-nothing churn 3)")" "$(getl shared-nothing churn 12)"
+            "$(round "$(get shared-nothing churn 3)")" "$(getl shared-nothing churn 12)"
         printf '| shared-nothing, 4 threads | SO_REUSEPORT hash | %s | %s |\n' \
-            "$(f0 "$(get sn4 churn 3)")" "$(getl sn4 churn 12)"
+            "$(round "$(get sn4 churn 3)")" "$(getl sn4 churn 12)"
         printf '| staged, 2 accept + 2 request | one listener, EPOLLEXCLUSIVE | %s | %s |\n' \
-            "$(f0 "$(get acc2 churn 3)")" "$(getl acc2 churn 12)"
+            "$(round "$(get acc2 churn 3)")" "$(getl acc2 churn 12)"
         echo
     fi
     if want idle; then
@@ -393,8 +353,8 @@ real_tables() {
             for a in "staged:staged, 1 accept + 1 request" "staged3:staged, 1 accept + 2 request" \
                 "shared-nothing:shared-nothing, 2 threads" "single:single, 1 thread"; do
                 local id=${a%%:*} label=${a#*:}
-                printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$w" "$(f0 "$(get "$id" $w 3)")" \
-                    "$(ratio "$(get "$id" $w 3)" "$base")" "$(get "$id" $w 9)" "$(get "$id" $w 10)" \
+                printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$w" "$(round "$(get "$id" $w 3)")" \
+                    "$(ratio "$(get "$id" $w 3)" "$base" -)" "$(get "$id" $w 9)" "$(get "$id" $w 10)" \
                     "$(get "$id" $w 7)" "$(get "$id" $w 11)"
             done
         done
@@ -416,8 +376,8 @@ real_tables() {
             "acc2:staged, 2 accept + 2 request" "nopin:staged, --no-pin" \
             "shared-nothing:shared-nothing, 2 threads"; do
             local id=${a%%:*} label=${a#*:}
-            printf '| %s | %s | %s | %s | %s | %s |\n' "$label" "$(f0 "$(get "$id" churn 3)")" \
-                "$(ratio "$(get "$id" churn 3)" "$base")" "$(get "$id" churn 9)" \
+            printf '| %s | %s | %s | %s | %s | %s |\n' "$label" "$(round "$(get "$id" churn 3)")" \
+                "$(ratio "$(get "$id" churn 3)" "$base" -)" "$(get "$id" churn 9)" \
                 "$(get "$id" churn 10)" "$(get "$id" churn 7)"
         done
         echo
@@ -435,24 +395,22 @@ real_tables() {
                 # shellcheck disable=SC2086
                 start $flags
                 load keep-alive "$SECS" 4
-                a50+=("$(to_us "$p50")") a99+=("$(to_us "$p99")")
+                a50+=("$p50") a99+=("$p99")
                 BENCH_DEPTH=256 wrk -t1 -c8 -d"$((SECS + 1))s" -s scripts/bench/pipeline.lua \
                     "$url/plaintext" >"$out/hog.log" 2>&1 &
                 local hp=$!
-                pids+=("$hp")
                 sleep 0.3
                 load keep-alive "$SECS" 4
-                h50+=("$(to_us "$p50")") h99+=("$(to_us "$p99")")
+                h50+=("$p50") h99+=("$p99")
                 wait "$hp" || true
-                hog+=("$(awk '/^Requests\/sec/ { print $2 }' "$out/hog.log")")
-                stop
+                hog+=("$(wrk_rps_exact "$out/hog.log")")
+                exp_stop_fastd
             done
-            med() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
             local m99 n99
-            m99=$(med "${a99[@]}") n99=$(med "${h99[@]}")
-            printf '| %s | %s | %s | %s | %s | %s | %s |\n' "fastd $flags" "$(f0 "$(med "${a50[@]}")")" \
-                "$(f0 "$m99")" "$(f0 "$(med "${h50[@]}")")" "$(f0 "$n99")" "$(ratio "$n99" "$m99")" \
-                "$(f0 "$(med "${hog[@]}")")"
+            m99=$(median <<<"${a99[*]}") n99=$(median <<<"${h99[*]}")
+            printf '| %s | %s | %s | %s | %s | %s | %s |\n' "fastd $flags" "$(round "$(median <<<"${a50[*]}")")" \
+                "$(round "$m99")" "$(round "$(median <<<"${h50[*]}")")" "$(round "$n99")" "$(ratio "$n99" "$m99" -)" \
+                "$(round "$(median <<<"${hog[*]}")")"
         done
         echo
     fi
@@ -470,18 +428,13 @@ cg_run() { # arch n mode -> "Ir I1mr D1mr DLmr"; tries again if a run failed
 }
 cg_once() {
     local arch=$1 n=$2 mode=$3
-    rm -f "$out/fastd.out" "$out/cg.err"
+    rm -f "$out/cg.err"
+    : >"$out/fastd.out"
     valgrind --tool=cachegrind --cache-sim=yes --cachegrind-out-file=/dev/null \
-        "$fastd" --port 0 --quiet --arch "$arch" >"$out/fastd.out" 2>"$out/cg.err" &
-    pid=$!
-    pids+=("$pid")
-    port=
-    for _ in $(seq 400); do
-        port=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\) .*/\1/p' "$out/fastd.out" 2>/dev/null)
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
-    [ -n "$port" ] || { echo "09-critics: fastd under valgrind did not start" >&2; cat "$out/cg.err" >&2; exit 1; }
+        "$build/bin/fastd" --port 0 --quiet --arch "$arch" >"$out/fastd.out" 2>"$out/cg.err" &
+    fastd_pid=$!
+    port=$(fastd_port "$out/fastd.out" "$fastd_pid" 400) ||
+        { echo "09-critics: fastd under valgrind did not start" >&2; cat "$out/cg.err" >&2; exit 1; }
     if [ "$n" -gt 0 ]; then
         awk -v n="$n" -v port="$port" 'BEGIN { for (i = 0; i < n; i++)
             printf "url = \"http://127.0.0.1:%s/plaintext\"\noutput = \"/dev/null\"\n", port }' >"$out/urls"
@@ -492,7 +445,7 @@ cg_once() {
         esac
         curl -s --no-progress-meter "${h[@]}" -K "$out/urls" 2>/dev/null || true
     fi
-    stop
+    exp_stop_fastd
     awk '/ I +refs:/ { ir = $4 } / I1 +misses:/ { i1 = $4 } / D1 +misses:/ { d1 = $4 }
          / LLd +misses:/ { dl = $4 }
          END { gsub(",", "", ir); gsub(",", "", i1); gsub(",", "", d1); gsub(",", "", dl)
@@ -527,8 +480,13 @@ echo "# Chapter 9: the critics, measured ($(date -u +%FT%TZ), QUICK=$QUICK)"
 echo
 want model && model_tables
 if want cache || want steer || want idle || want churn || want single; then
-    command -v wrk >/dev/null || { echo "09-critics: wrk is missing: run 'make deps'" >&2; exit 1; }
+    exp_need wrk curl
+    exp_lock
     real_tables
 fi
-want cachegrind && cachegrind_table
+if want cachegrind; then
+    exp_lock
+    cachegrind_table
+fi
+exp_unlock
 echo "Raw runs: $out/real.txt (name kind rps p50 p99 requests cpu_us/req kernel% acc% req% ctxsw/1k accepts)."

@@ -19,26 +19,23 @@
 # (root, or kernel.perf_event_paranoid <= -1); without them they show n/a.
 # Where io_uring is unavailable (kernel.io_uring_disabled, seccomp, an old
 # kernel) its row says so and the epoll rows are still measured.
+# Wall-clock runs hold /tmp/fast-servers-bench.lock so that no other
+# measurement on this machine overlaps them (exp_lock in lib.sh).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-build=${BUILD:-build}
+source "$(dirname "$0")/lib.sh"
+exp_setup 10 wrk fastd
 secs=5 rounds=3
-if [ "${QUICK:-0}" = 1 ]; then secs=1 rounds=1; fi
+if exp_quick; then secs=1 rounds=1; fi
 conns=${CONNS:-64}
 src=${URING_SRC:-exercises/08-io-uring/solution/uring.c}
-out=$build/experiments/10
-mkdir -p "$out"
-command -v wrk >/dev/null || { echo "10: wrk is missing: run 'make deps'" >&2; exit 1; }
-[ -x "$build/bin/fastd" ] || { echo "10: build fastd first: make BUILD=$build" >&2; exit 1; }
 
 events=task-clock,raw_syscalls:sys_enter,syscalls:sys_enter_io_uring_enter
 use_perf=0
-if command -v perf >/dev/null && perf stat -e "$events" -o /dev/null -- true 2>/dev/null; then
+if perf_works "$events"; then
     use_perf=1
     # How often io_uring arms its internal poll (a receive that found no
     # data and must wait): readiness, hidden inside the kernel.
-    perf stat -e "$events,io_uring:io_uring_poll_arm" -o /dev/null -- true 2>/dev/null &&
-        events=$events,io_uring:io_uring_poll_arm
+    perf_works "$events,io_uring:io_uring_poll_arm" && events=$events,io_uring:io_uring_poll_arm
 fi
 
 # A main for uring_serve(): listen on a free loopback port, print it, serve.
@@ -78,25 +75,11 @@ if ! cc -O2 -Wall -Iexercises/08-io-uring -o "$out/uring-serve" "$out/uring-main
 fi
 disabled=$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo "absent")
 
-upid=
-cleanup() { [ -n "$upid" ] && kill "$upid" 2>/dev/null; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
-
 # parse LOG CSV: prints "req/s requests cpu_ms syscalls uring_enters poll_arms"
 parse() {
-    local rps reqs
-    rps=$(awk '/^Requests\/sec/ { print $2 }' "$1")
-    reqs=$(awk '/ requests in / { print $1 }' "$1")
-    if [ -s "$2" ]; then
-        awk -F, -v rps="$rps" -v reqs="$reqs" '
-            $3 == "task-clock" { cpu = $1 }
-            $3 == "raw_syscalls:sys_enter" { sys = $1 }
-            $3 == "syscalls:sys_enter_io_uring_enter" { ue = $1 }
-            $3 == "io_uring:io_uring_poll_arm" { pa = $1 }
-            END { print rps, reqs, cpu, sys, ue, (pa == "" ? "-" : pa) }' "$2"
-    else
-        echo "${rps:-0} ${reqs:-0} - - - -"
-    fi
+    echo "$(wrk_rps_exact "$1") $(wrk_requests "$1")" \
+        "$(perf_count "$2" task-clock) $(perf_count "$2" raw_syscalls:sys_enter)" \
+        "$(perf_count "$2" syscalls:sys_enter_io_uring_enter) $(perf_count "$2" io_uring:io_uring_poll_arm)"
 }
 
 wrk_cmd() { # workload -> wrk arguments before the URL
@@ -113,13 +96,12 @@ measure() { # server workload
     case $1 in
     epoll)
         [ $use_perf = 1 ] && load="perf stat -x, -e $events -o $csv -p \$FASTD_PID -- $load"
-        BUILD=$build scripts/with-fastd --arch single --no-pin --quiet -- \
+        scripts/with-fastd --arch single --no-pin --quiet -- \
             "$load \$FASTD_URL/plaintext" >"$log" 2>&1
         ;;
     uring)
         "$out/uring-serve" >"$out/uring.port" 2>"$out/uring.err" &
-        upid=$!
-        local port=
+        local upid=$! port=
         for _ in $(seq 100); do
             port=$(awk '{ print $2 }' "$out/uring.port" 2>/dev/null)
             [ -n "$port" ] && break
@@ -129,24 +111,19 @@ measure() { # server workload
         sleep 0.1 # uring_serve() sets its ring up after printing the port
         if [ -z "$port" ] || ! kill -0 "$upid" 2>/dev/null; then
             wait "$upid" 2>/dev/null || true
-            upid=
             return 1
         fi
         [ $use_perf = 1 ] && load="perf stat -x, -e $events -o $csv -p $upid -- $load"
         $load "http://127.0.0.1:$port/plaintext" >"$log" 2>&1 || true
         kill "$upid" 2>/dev/null
         wait "$upid" 2>/dev/null || true
-        upid=
         ;;
     esac
     parse "$log" "$csv"
 }
 
-median() { grep -v '^-$' | sort -g | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "-" }'; }
-
 runs=("epoll keep-alive" "uring keep-alive" "epoll pipelined")
-exec 9>/tmp/fast-servers-bench.lock
-flock 9
+exp_lock
 crossing=n/a
 if command -v perf >/dev/null; then
     crossing=$(for _ in 1 2 3 4 5; do
@@ -174,9 +151,9 @@ for ((r = 1; r <= rounds; r++)); do
         fi
     done
 done
-flock -u 9
+exp_unlock
 
-med() { tr ' ' '\n' <<<"${col[$1]:-}" | grep . | median; }
+med() { median <<<"${col[$1]:-}"; }
 echo "One server thread each, unpinned; wrk -t1 -c$conns, ${secs} s per run, median of $rounds round(s)."
 echo "$(nproc) cores, kernel $(uname -r), kernel.io_uring_disabled=$disabled, io_uring side: $src"
 [ $use_perf = 1 ] || echo "(perf syscall tracepoints unavailable here: per-request columns are n/a)"
@@ -194,7 +171,7 @@ for run in "${runs[@]}"; do
         continue
     fi
     v=$(med "$run,rps")
-    ratio=$(awk -v a="$v" -v b="$base" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+    ratio=$(ratio "$v" "$base")
     s=$(med "$run,sys") u=$(med "$run,ue") c=$(med "$run,cpu") p=$(med "$run,pa")
     [ "$s" = - ] && s=n/a u=n/a c=n/a
     [ "$p" = - ] && p=n/a

@@ -2,7 +2,7 @@
 # 11-spread.sh: who accepts, and who serves? The kernel's SO_REUSEPORT
 # hash against one shared listener, measured from fastd's /stats.
 #
-#   flock /tmp/fast-servers-bench.lock chapters/experiments/11-spread.sh
+#   chapters/experiments/11-spread.sh
 #   QUICK=1 chapters/experiments/11-spread.sh     (1 s runs, no waits)
 #
 # Four configurations of fastd take the same churn load (wrk, a new
@@ -17,51 +17,27 @@
 # busiest thread's share over a fair share (1.00 = perfectly even), how
 # many connections changed thread after accept (hand-offs), and req/s.
 # Counts do not depend on the machine's noise; req/s does. Output: a
-# Markdown table; logs in $BUILD/experiments/11/.
+# Markdown table; logs in $BUILD/experiments/11/. The runs hold
+# /tmp/fast-servers-bench.lock so that no other measurement overlaps them
+# (exp_lock in lib.sh).
 set -euo pipefail
-build=${BUILD:-build}
+source "$(dirname "$0")/lib.sh"
+exp_setup 11-spread wrk curl fastd
 secs=4
-[ "${QUICK:-0}" = 1 ] && secs=1
-fastd=$build/bin/fastd
-out=$build/experiments/11
-mkdir -p "$out"
-command -v wrk >/dev/null || { echo "11-spread: wrk is missing: run 'make deps'"; exit 1; }
-[ -x "$fastd" ] || { echo "11-spread: run 'make' first"; exit 1; }
-
-fastd_pid=
-cleanup() { [ -n "$fastd_pid" ] && kill "$fastd_pid" 2>/dev/null; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
-
-wait_time_wait() { # as scripts/bench.sh: old 4-tuples slow new connections
-    [ "${QUICK:-0}" = 1 ] && return 0
-    local waited=0
-    while [ "$(ss -Htan state time-wait | wc -l)" -gt 2000 ] && [ $waited -lt 70 ]; do
-        sleep 5
-        waited=$((waited + 5))
-    done
-}
+if exp_quick; then secs=1; fi
 
 echo "| configuration | wrk connections | accepted by each thread | busiest / fair | served by each thread | hand-offs | req/s |"
 echo "|---|---:|---|---:|---|---:|---:|"
 run() { # connections label fastd-flags...
-    local conns=$1 label=$2 port=
+    local conns=$1 label=$2
     shift 2
-    wait_time_wait
-    "$fastd" --port 0 --quiet "$@" >"$out/fastd.out" 2>&1 &
-    fastd_pid=$!
-    for _ in $(seq 100); do
-        port=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\) .*/\1/p' "$out/fastd.out")
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
-    [ -n "$port" ] || { echo "11-spread: fastd did not start"; cat "$out/fastd.out"; exit 1; }
-    wrk -t1 -c"$conns" -d${secs}s -H "Connection: close" "http://127.0.0.1:$port/plaintext" >"$out/wrk.out" 2>&1 || true
-    curl -s "http://127.0.0.1:$port/stats" >"$out/stats.json"
-    kill -TERM "$fastd_pid"
-    wait "$fastd_pid" || true
-    fastd_pid=
+    exp_quick || exp_wait_time_wait # old 4-tuples slow new connections
+    exp_start_fastd "$out/fastd.out" --quiet "$@"
+    wrk -t1 -c"$conns" -d${secs}s -H "Connection: close" "$url/plaintext" >"$out/wrk.out" 2>&1 || true
+    curl -s "$url/stats" >"$out/stats.json"
+    exp_stop_fastd
     local rps
-    rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' "$out/wrk.out")
+    rps=$(wrk_rps "$out/wrk.out")
     # One thread object per line: id, stage, accepted, handed_off, conns
     # served (closed ones: every churn connection is closed by the end).
     sed 's/},{/}\n{/g; s/\],"total".*//' "$out/stats.json" |
@@ -83,11 +59,13 @@ run() { # connections label fastd-flags...
             }'
 }
 
+exp_lock
 for c in 4 64; do
     run $c "shared-nothing, 2 threads (SO_REUSEPORT)" --arch shared-nothing --threads 2
     run $c "shared-nothing, 4 threads on 2 cores" --arch shared-nothing --threads 4
     run $c "staged, 1 accept + 1 request thread" --arch staged --threads 2
     run $c "staged, 2 accept + 2 request threads (EPOLLEXCLUSIVE)" --arch staged --threads 4 --accept-threads 2
 done
+exp_unlock
 echo
 echo "$(nproc) cores, kernel $(uname -r), wrk -t1 -d${secs}s, a new connection per request."
