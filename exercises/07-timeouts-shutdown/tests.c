@@ -112,8 +112,11 @@ static void test_active_client_stays(void **state)
     struct server s;
     start(&s);
     int c = dial(&s);
-    for (int i = 0; i < 6; i++) { /* 1.8 s, well past the timeout */
-        usleep(300000);
+    /* A ping every 200 ms for 1.8 s, well past the timeout: 300 ms of
+     * slack against the 500 ms timeout, so a busy machine that delays
+     * this thread a little does not fail a right solution. */
+    for (int i = 0; i < 9; i++) {
+        usleep(200000);
         assert_int_equal(send(c, "ping\n", 5, MSG_NOSIGNAL), 5);
         char buf[8];
         ssize_t n = recv_within(c, buf, 5, 2000);

@@ -155,6 +155,11 @@ static void test_solutions_full_starters_not(void **state)
 {
     (void)state;
     char *solved = grade("SOLUTIONS=1", "");
+    /* Keep the solutions' logs: the starters' run replaces grade/. */
+    assert_int_equal(system("rm -rf " BUILD_DIR "/grader-test/solutions && "
+                            "cp -r " BUILD_DIR "/grader-test/grade " BUILD_DIR
+                            "/grader-test/solutions"),
+                     0);
     char *started = grade("", "");
     glob_t g;
     assert_int_equal(glob("exercises/[0-9][0-9]-*/exercise.conf", 0, NULL, &g),
@@ -179,8 +184,9 @@ static void test_solutions_full_starters_not(void **state)
         assert_non_null(t);
         long smax = number_after(s, "\"max\":");
         if (number_after(s, "\"points\":") != smax)
-            fail_msg("%s: the solution scores %ld of %ld", name,
-                     number_after(s, "\"points\":"), smax);
+            fail_msg("%s: the solution scores %ld of %ld (logs in " BUILD_DIR
+                     "/grader-test/solutions/logs/%s/)",
+                     name, number_after(s, "\"points\":"), smax, name);
         if (max_conf != smax && !strstr(s, "\"status\":\"skip\""))
             fail_msg("%s: exercise.conf says max_points=%ld, the tests add "
                      "up to %ld",
