@@ -1,9 +1,8 @@
 # The chapters on the docs site. `make docs` (the rule in the Makefile) reads
 # DOCS_EXTRA_INPUT and DOCS_EXTRA_DEPS from here:
 #   - the "Course" page, generated at build time by docs/course-page.sh: a
-#     \subpage for every chapters/NN-*.md and exercises/NN-*/README.md that
-#     exists, in order, so a missing chapter never breaks the build and a new
-#     one is listed without editing anything;
+#     \subpage for every chapters/NN-*.md and exercises/NN-*/README.md, in
+#     order, so a new one is listed without editing anything;
 #   - the exercises' READMEs (their hints/ stay out: spoilers).
 # The chapters themselves are found through docs/Doxyfile's INPUT, and read
 # through docs/md-filter (FILTER_PATTERNS).

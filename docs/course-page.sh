@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Write the docs site's "Course" page to FILE: a \subpage for every chapter
 # (chapters/NN-slug.md, label chNN) and every exercise (exercises/NN-slug/
-# README.md, label exNN) that exists, in order. Generated at build time so
-# that a chapter not written yet never breaks the docs and a new one is
-# listed without anyone editing a list. FILE is rewritten only when its
+# README.md, label exNN), in order. Generated at build time so that a new
+# chapter or exercise is listed without anyone editing a list. FILE is rewritten only when its
 # text changes, so an unchanged course does not re-run Doxygen.
 #
 #   usage: docs/course-page.sh FILE     (from the repository root)
@@ -26,9 +25,6 @@ exercises=(exercises/[0-9][0-9]-*/README.md)
     # navigation tree beside the pages themselves.
     echo '**The chapters**'
     echo
-    if [ ${#chapters[@]} -eq 0 ]; then
-        echo 'No chapter is written yet.'
-    fi
     for f in "${chapters[@]}"; do
         n=$(basename "$f")
         echo "- \\subpage ch${n%%-*}"

@@ -4,6 +4,8 @@
 # where there is a display; PNGs and a report table where there is none).
 # It ends by itself and stops everything it started.
 set -euo pipefail
+# fastd_port, shared with the experiments and scripts/with-fastd.
+source "$(dirname "$0")/../chapters/experiments/lib.sh"
 build=${1:-build}
 bin=$build/bin
 out=$build/demo
@@ -22,12 +24,8 @@ start_fastd() {
     "$bin/fastd" --port 0 "$@" >"$out/fastd.out" 2>"$out/fastd.err" &
     fastd_pid=$!
     pids+=("$fastd_pid")
-    for _ in $(seq 100); do
-        port=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\) .*/\1/p' "$out/fastd.out" | head -n 1)
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
-    [ -n "$port" ] || { echo "demo: fastd did not start:"; cat "$out/fastd.err"; exit 1; }
+    port=$(fastd_port "$out/fastd.out" "$fastd_pid") ||
+        { echo "demo: fastd did not start:"; cat "$out/fastd.err"; exit 1; }
     head -n 1 "$out/fastd.out"
 }
 

@@ -500,15 +500,6 @@ static int list_chapters(const struct docs *d, struct chapter **out)
     return n;
 }
 
-/* How many of the course's chapter files exist (00 ... 11). */
-static int chapters_written(const struct chapter *c, int n)
-{
-    int k = 0;
-    for (int i = 0; i < n; i++)
-        k += c[i].num >= 0 && c[i].num < COURSE_CHAPTERS;
-    return k;
-}
-
 static const struct chapter *chapter_num(const struct chapter *c, int n,
                                          int num)
 {
@@ -883,14 +874,10 @@ static void test_chapter_shape(void **state)
     int section;
     int nl = readme_chapters(d, l, 64, &section);
 
-    /* Names, numbers, no duplicates, no more than the course. While the
-     * course is being written chapters land in any order: a chapter not
-     * written yet is a note, and the README's list of twelve is the check
-     * that none is missing in the end. */
-    char missing[4 * COURSE_CHAPTERS + 1] = "";
+    /* Names, numbers 00 to 11 without a gap, no duplicates. */
     for (int k = 0; k < COURSE_CHAPTERS; k++)
         if (!chapter_num(c, n, k))
-            snprintf(missing + strlen(missing), 5, " %02d", k);
+            report(&r, "chapters/: chapter %02d is missing", k);
     for (int i = 0; i < n; i++) {
         if (c[i].num < 0)
             report(&r,
@@ -904,8 +891,6 @@ static void test_chapter_shape(void **state)
             report(&r, "%s: a second chapter %02d (also %s)", c[i].rel,
                    c[i].num, c[i - 1].rel);
     }
-    if (missing[0])
-        print_message("note: chapters not written yet:%s\n", missing);
     read_titles(d, &r, c, n);
     for (int i = 0; i < n; i++)
         if (c[i].num >= 0 && c[i].num < COURSE_CHAPTERS)
@@ -1033,20 +1018,7 @@ struct link_check {
     const struct docs *d;
     struct report *r;
     struct labels labels;
-    int written; /* how many of the course's chapters exist */
-    int tolerated;
 };
-
-static bool missing_chapter_ok(struct link_check *lc, const char *resolved)
-{
-    if (lc->written >= COURSE_CHAPTERS || !is_chapter_name(base_name(resolved)))
-        return false;
-    char dir[PATH_MAX], real[PATH_MAX], want[PATH_MAX + 16];
-    snprintf(dir, sizeof dir, "%.*s", (int)(base_name(resolved) - resolved),
-             resolved);
-    snprintf(want, sizeof want, "%s/chapters", lc->d->root);
-    return realpath(dir, real) && !strcmp(real, want);
-}
 
 static void check_md_file(struct link_check *lc, const char *rel)
 {
@@ -1091,10 +1063,6 @@ static void check_md_file(struct link_check *lc, const char *rel)
             continue;
         }
         if (!exists(resolved)) {
-            if (missing_chapter_ok(lc, resolved)) {
-                lc->tolerated++;
-                continue;
-            }
             report(lc->r, "%s:%d: link to %s: no such file", rel, l[i].line,
                    target);
             continue;
@@ -1233,7 +1201,6 @@ static void test_links_resolve(void **state)
     struct link_check lc = {.d = d, .r = &r};
     struct chapter *c;
     int nc = list_chapters(d, &c);
-    lc.written = chapters_written(c, nc);
 
     static const char *const label_files[] = {"*.md",
                                               "chapters/*.md",
@@ -1265,11 +1232,6 @@ static void test_links_resolve(void **state)
     check_exercise_titles(&lc);
 
     print_message("%d Markdown file(s) checked\n", files);
-    if (lc.tolerated)
-        print_message("note: %d link(s) to chapters not written yet (%d of %d "
-                      "exist) were let through; they must resolve once the "
-                      "course is complete\n",
-                      lc.tolerated, lc.written, COURSE_CHAPTERS);
     free(c);
     labels_free(&lc.labels);
     report_done(&r, "broken link(s) between the course's pages");
