@@ -80,20 +80,40 @@ size_t http_write_hello(char *out, const struct http_request *req,
                         bool keep_alive, const struct http_date *date);
 
 /**
- * Write an error response with `Connection: close`.
+ * Write an error response with `Connection: close` and a short text body.
+ * Same as http_write_status() for a GET that may not be kept alive.
  * \param out    room for HTTP_MAX_RESPONSE bytes
- * \param status 400, 404, 405, 413, 431 or 505
+ * \param status 400, 404, 405, 413, 417, 431 or 505
  * \param date   the cached Date header
  * \return bytes written to out (at most HTTP_MAX_RESPONSE).
  */
 size_t http_write_error(char *out, int status, const struct http_date *date);
 
 /**
- * Write the head of a 200 response whose body the caller writes after it.
+ * Write a response with a status other than 200 and a short text body.
+ * \param out        room for HTTP_MAX_RESPONSE bytes
+ * \param status     an error status (as for http_write_error())
+ * \param req        the request it answers: HEAD gets the head only
+ *                   (RFC 9112 6.3: a body would be read as the next
+ *                   response), HTTP/1.0 kept alive is told so; NULL for
+ *                   a request line too broken to tell
+ * \param keep_alive false adds `Connection: close`
+ * \param date       the cached Date header
+ * \return bytes written to out (at most HTTP_MAX_RESPONSE).
+ */
+size_t http_write_status(char *out, int status, const struct http_request *req,
+                         bool keep_alive, const struct http_date *date);
+
+/**
+ * Write the head of a 200 response whose body the caller writes after it
+ * (for a HEAD request the caller writes no body).
+ * \param req the request it answers: an HTTP/1.0 one kept alive gets
+ *            `Connection: keep-alive`
  * \return bytes written to out (at most HTTP_MAX_RESPONSE).
  */
 size_t http_write_head(char *out, const char *content_type, size_t body_len,
-                       bool keep_alive, const struct http_date *date);
+                       const struct http_request *req, bool keep_alive,
+                       const struct http_date *date);
 
 /** The reason phrase of a status code ("Not Found"), or "Unknown". */
 const char *http_reason(int status);

@@ -30,10 +30,16 @@
 static void worker_begin_drain(struct thread *self)
 {
     epoll_ctl(self->epfd, EPOLL_CTL_DEL, self->srv->stop_fd, NULL);
-    if (self->listen_fd >= 0)
-        epoll_ctl(self->epfd, EPOLL_CTL_DEL, self->listen_fd, NULL);
+    /* Our own listener (shared-nothing, single): close it now, so that
+     * new clients are refused at once rather than queued for a thread
+     * that no longer accepts. The staged listener is pool_drain()'s. */
+    if (self->listen_fd >= 0) {
+        close(self->listen_fd);
+        self->listen_fd = -1;
+    }
     self->draining = true;
-    self->drain_deadline = clock_second() + 5;
+    self->drain_deadline = clock_second() + DRAIN_SECONDS;
+    self->drain_grace_end = clock_ms() + DRAIN_GRACE_MS;
 }
 //! [begin drain]
 
