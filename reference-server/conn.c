@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,13 +22,15 @@
 /* Keep at most this many freed connections per thread for reuse: under
  * connection churn it saves a malloc/free pair per client. */
 #define SPARE_MAX 64
-/* Give freed memory back to the kernel once this much has gone to malloc. */
+/* Give freed memory back to the kernel at once past this much. */
 #define TRIM_BYTES (1 << 20)
 
 //! [buffer pool]
 /* The pool is a LIFO list threaded through the free buffers themselves:
  * the buffer handed out next is the one given back last, still warm in
- * this core's cache. */
+ * this core's cache. Past the pool, buffers are whole pages of their own
+ * (mmap): given back, they leave the process at once, instead of staying
+ * in malloc's heap pinned by small allocations around them. */
 char *conn_buf_take(struct conn_table *table)
 {
     char *buf = table->free_bufs;
@@ -36,14 +39,15 @@ char *conn_buf_take(struct conn_table *table)
         table->nfree_bufs--;
         return buf;
     }
-    return malloc(CONN_BUF_SIZE);
+    buf = mmap(NULL, CONN_BUF_SIZE, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return buf == MAP_FAILED ? NULL : buf;
 }
 
 void conn_buf_give(struct conn_table *table, char *buf)
 {
     if (table->nfree_bufs >= CONN_BUF_SPARE_MAX) {
-        free(buf);
-        table->freed_bytes += CONN_BUF_SIZE;
+        munmap(buf, CONN_BUF_SIZE);
         return;
     }
     memcpy(buf, &table->free_bufs, sizeof(void *));
@@ -65,12 +69,15 @@ void conn_bufs_return(struct conn_table *table, struct conn *c)
 }
 //! [buffer pool]
 
-void conns_trim(struct conn_table *table)
+void conns_trim(struct conn_table *table, long now)
 {
-    /* free() keeps memory in the heap for reuse; after a burst of busy
-     * connections, malloc_trim() returns the whole free pages of it. */
-    if (table->freed_bytes >= TRIM_BYTES) {
+    /* free() keeps memory in the heap for reuse; after many connections
+     * close, malloc_trim() returns the whole free pages of it. Once a
+     * second at most: it walks the heap. */
+    if (table->freed_bytes > 0 &&
+        (table->freed_bytes >= TRIM_BYTES || now != table->trimmed_at)) {
         table->freed_bytes = 0;
+        table->trimmed_at = now;
         malloc_trim(0);
     }
 }
@@ -175,6 +182,7 @@ void conn_close(struct thread *self, struct conn *c, enum close_reason why)
         self->conns.nspare++;
     } else {
         free(c);
+        self->conns.freed_bytes += sizeof *c;
     }
 }
 //! [conn close]
@@ -414,7 +422,7 @@ void conns_release(struct thread *self)
     while (self->conns.free_bufs) {
         char *buf = self->conns.free_bufs;
         memcpy(&self->conns.free_bufs, buf, sizeof(void *));
-        free(buf);
+        munmap(buf, CONN_BUF_SIZE);
     }
     self->conns.nfree_bufs = 0;
     free(self->conns.by_fd);

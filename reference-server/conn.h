@@ -28,7 +28,7 @@ struct thread;
 #define CONN_IN_CAP CONN_BUF_SIZE
 /** Output buffer: pipelined responses; a longer body goes in pieces. */
 #define CONN_OUT_CAP CONN_BUF_SIZE
-/** Free buffers a thread keeps for reuse; more go back to malloc. */
+/** Free buffers a thread keeps for reuse; more go back to the kernel. */
 #define CONN_BUF_SPARE_MAX 16
 /** Seconds an error reply's connection lingers to read what is left. */
 #define CONN_LINGER_SECONDS 2
@@ -91,7 +91,8 @@ struct conn_table {
     int open;                   /**< connections open in by_fd */
     void *free_bufs;            /**< the buffer pool: a list of free ones */
     int nfree_bufs;             /**< entries in free_bufs */
-    size_t freed_bytes;         /**< given back to malloc since last trim */
+    size_t freed_bytes;         /**< freed to malloc since the last trim */
+    long trimmed_at;            /**< second of the last conns_trim() */
 };
 
 /** Make an empty table for fds below cap; 0, or -1 if out of memory. */
@@ -112,7 +113,7 @@ void conn_touch(struct thread *self, struct conn *c);
 /** Take an I/O buffer of CONN_BUF_SIZE bytes from the pool, or NULL. */
 char *conn_buf_take(struct conn_table *table);
 
-/** Give a buffer back to the pool (or to malloc when the pool is full). */
+/** Give a buffer back to the pool (or to the kernel when it is full). */
 void conn_buf_give(struct conn_table *table, char *buf);
 
 /**
@@ -123,10 +124,11 @@ void conn_buf_give(struct conn_table *table, char *buf);
 void conn_bufs_return(struct conn_table *table, struct conn *c);
 
 /**
- * Give memory the pools freed back to the kernel when it adds up (at most
- * once per call, cheap when there is nothing to give).
+ * Give the heap memory of closed connections back to the kernel: at most once a
+ * second (now, in seconds), or at once when a lot has been freed; cheap when
+ * there is nothing to give.
  */
-void conns_trim(struct conn_table *table);
+void conns_trim(struct conn_table *table, long now);
 
 /**
  * Serve what epoll reported for fd: flush pending output, answer every

@@ -40,7 +40,7 @@ void conns_expire(struct thread *self)
     while (timeout > 0 && self->conns.oldest &&
            self->now - self->conns.oldest->last_active > timeout)
         conn_close(self, self->conns.oldest, CLOSE_TIMEOUT);
-    conns_trim(&self->conns);
+    conns_trim(&self->conns, self->now);
     if (!self->draining)
         return;
     bool give_up = self->now >= self->drain_deadline;
