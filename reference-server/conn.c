@@ -251,10 +251,18 @@ static int conn_answer(struct thread *self, struct conn *c)
         struct http_request req = {.method = HTTP_OTHER};
         enum http_parse_result r =
             http_parse(c->in + used, c->in_len - used, &c->scanned, &req);
-        if (r == HTTP_INCOMPLETE)
+        if (r == HTTP_INCOMPLETE && !(req.expect_continue && !c->continued))
             break;
         if (!c->out && !(c->out = conn_buf_take(&self->conns)))
             return -1;
+        if (r == HTTP_INCOMPLETE) {
+            /* The client waits for our word before it sends the body. */
+            memcpy(c->out + c->out_len, HTTP_CONTINUE,
+                   sizeof HTTP_CONTINUE - 1);
+            c->out_len += sizeof HTTP_CONTINUE - 1;
+            c->continued = true;
+            break;
+        }
         size_t n;
         if (r == HTTP_ERROR) {
             n = http_write_status(c->out + c->out_len, req.status, &req, false,
@@ -265,6 +273,7 @@ static int conn_answer(struct thread *self, struct conn *c)
                               CONN_OUT_CAP - c->out_len);
             used += req.length;
             c->scanned = 0;
+            c->continued = false;
             c->close_after |= !req.keep_alive || self->draining;
         }
         c->out_len += (uint32_t)n;
@@ -320,7 +329,7 @@ static bool conn_step(struct thread *self, struct conn *c, uint32_t events)
         int answered = conn_answer(self, c);
         if (answered < 0)
             return conn_no_memory(self, c);
-        if (answered > 0)
+        if (answered > 0 || c->out_len > 0) /* out: a 100 Continue */
             continue;
         if (drained || c->peer_done)
             break;

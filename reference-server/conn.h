@@ -58,6 +58,7 @@ struct conn {
     bool bad_input;     /**< answered with an error status */
     bool peer_done;     /**< the client's FIN arrived: no more requests */
     bool lingering;     /**< write side shut, reading until FIN or timeout */
+    bool continued;     /**< sent `100 Continue` for the request in in[] */
     uint32_t in_len;    /**< bytes in in[] */
     uint32_t out_len;   /**< bytes in out[] */
     uint32_t out_sent;  /**< of those, already sent */

@@ -100,6 +100,16 @@ size_t http_write_head(char *out, const char *content_type, size_t body_len,
     return (size_t)n;
 }
 
+size_t http_write_options(char *out, const struct http_request *req,
+                          bool keep_alive, const struct http_date *date)
+{
+    int n = snprintf(out, HTTP_MAX_RESPONSE,
+                     "HTTP/1.1 200 OK\r\nServer: fastd\r\nDate: %s\r\n"
+                     "Allow: GET, HEAD\r\nContent-Length: 0\r\n%s\r\n",
+                     date->text, connection_header(req, keep_alive));
+    return (size_t)n;
+}
+
 //! [write error]
 size_t http_write_status(char *out, int status, const struct http_request *req,
                          bool keep_alive, const struct http_date *date)

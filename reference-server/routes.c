@@ -52,7 +52,9 @@ size_t route_request(struct thread *self, struct conn *c,
 {
     (void)room; /* every reply here fits HTTP_MAX_RESPONSE */
     bool keep = req->keep_alive && !self->draining;
-    if (req->method == HTTP_OTHER) {
+    if (req->method == HTTP_OPTIONS && path_is(req, "*"))
+        return http_write_options(out, req, keep, &self->date);
+    if (req->method == HTTP_OTHER || req->method == HTTP_OPTIONS) {
         c->close_after = c->bad_input = true;
         return http_write_status(out, 405, req, false, &self->date);
     }
