@@ -117,8 +117,13 @@ size_t http_write_status(char *out, int status, const struct http_request *req,
 /**
  * Write the head of a 200 response whose body the caller writes after it
  * (for a HEAD request the caller writes no body).
- * \param req the request it answers: an HTTP/1.0 one kept alive gets
- *            `Connection: keep-alive`
+ * \param out          room for HTTP_MAX_RESPONSE bytes
+ * \param content_type the body's media type
+ * \param body_len     the body's length (sent even for HEAD)
+ * \param req          the request it answers: an HTTP/1.0 one kept alive
+ *                     gets `Connection: keep-alive`
+ * \param keep_alive   false adds `Connection: close`
+ * \param date         the cached Date header
  * \return bytes written to out (at most HTTP_MAX_RESPONSE).
  */
 size_t http_write_head(char *out, const char *content_type, size_t body_len,

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #define WARM 100
-#define REQ "GET /plaintext HTTP/1.1\r\nHost: bench\r\n\r\n"
+#define REQ  "GET /plaintext HTTP/1.1\r\nHost: bench\r\n\r\n"
 
 static long rss_of(int npids, char **pids)
 {
@@ -86,8 +86,8 @@ int main(int argc, char **argv)
     long before = rss_of(argc - 3, argv + 3);
     for (int i = 0; i < n; i++)
         if (open_one(port) < 0) {
-            fprintf(stderr, "idle_rss: connection %d of %d failed: %s\n", i,
-                    n, strerror(errno));
+            fprintf(stderr, "idle_rss: connection %d of %d failed: %s\n", i, n,
+                    strerror(errno));
             return 1;
         }
     usleep(300000);
