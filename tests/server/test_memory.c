@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "reference-server/server.h"
 #include "tests/server/fastd_harness.h"
 
 #define HELLO_GET "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n"
@@ -155,6 +156,21 @@ static void test_memory_returns_after_busy_connections(void **state)
     assert_int_equal(fastd_stop(f, NULL, 0), 0);
 }
 
+/* conns_in, the one counter every accept thread writes, has a cache line
+ * of its own: no other counter, and nothing of struct thread, shares it. */
+static void test_conns_in_own_cache_line(void **state)
+{
+    (void)state;
+    size_t at =
+        offsetof(struct thread, stats) + offsetof(struct stats, conns_in);
+    assert_int_equal(at % 64, 0);
+    assert_int_equal(offsetof(struct stats, conns_in) % 64, 0);
+    /* Nothing after it on its line: the struct ends within it, padded. */
+    assert_true(sizeof(struct stats) - offsetof(struct stats, conns_in) == 64);
+    assert_true(sizeof(struct thread) % 64 == 0);
+    assert_true(sizeof(struct thread) - at == 64);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -164,6 +180,7 @@ int main(int argc, char **argv)
                                   teardown),
         cmocka_unit_test_teardown(test_memory_returns_after_busy_connections,
                                   teardown),
+        cmocka_unit_test(test_conns_in_own_cache_line),
     };
     return cmocka_run_group_tests_name("memory", tests, NULL, NULL);
 }
