@@ -45,7 +45,7 @@ enum close_reason {
     CLOSE_TIMEOUT = 2, /**< idle for longer than --idle-timeout */
 };
 
-//! [struct conn]
+/* [struct conn] */
 /**
  * One client connection, owned by one request thread. An idle keep-alive
  * connection is only this header (under 128 bytes): the buffers are taken
@@ -72,7 +72,7 @@ struct conn {
     char *out;          /**< response bytes not yet sent, or NULL */
     char *body;         /**< a long body (/stats) still to copy, or NULL */
 };
-//! [struct conn]
+/* [struct conn] */
 
 /**
  * A request thread's connection bookkeeping: the fd table, the activity

@@ -53,7 +53,7 @@ static inline void counter_sub_shared(counter *c, uint64_t n)
     atomic_fetch_sub_explicit(&c->value, n, memory_order_relaxed);
 }
 
-//! [struct stats]
+/* [struct stats] */
 /**
  * The counters of one thread; /stats reports them under these names. The
  * owner writes the first eight on every request; conns_in is written by
@@ -73,7 +73,7 @@ struct stats {
     /** Connections given to this thread to serve (by any accept thread). */
     _Alignas(64) counter conns_in;
 };
-//! [struct stats]
+/* [struct stats] */
 
 /** Connections this thread serves now: given to it minus closed. */
 uint64_t stats_open_conns(const struct stats *s);

@@ -143,7 +143,7 @@ for s in fastd-staged nginx h2o; do
     start_server "$s"
     pids=("$server_pid" $(pgrep -P "$server_pid" || true))
     m=$("$out/idle_rss" "$port" "$mem_conns" "${pids[@]}" 2>"$out/$s-mem.err" |
-        awk '{ print $5 }') || true
+        awk '{ print $4 }') || true
     stop_server
     mem_line="$mem_line  $s ${m:-?} B"
     mem_json+=("\"$s\":${m:-null}")
