@@ -245,6 +245,8 @@ static int conn_answer(struct thread *self, struct conn *c)
 {
     size_t used = 0;
     int answered = 0;
+    if (!c->in)
+        return 0; /* nothing received yet */
     while (!c->close_after && !c->body &&
            CONN_OUT_CAP - c->out_len >= HTTP_MAX_RESPONSE) {
         /* A request line too broken to name its method is not a HEAD. */
