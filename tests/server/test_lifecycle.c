@@ -360,7 +360,7 @@ static void test_emfile_shared_nothing(void **state)
     const char *args[] = {"--arch",   "shared-nothing", "--threads", "4",
                           "--no-pin", "--idle-timeout", "0",         NULL};
     struct fastd *f = start(state, args, 64);
-    enum { HOLD = 100, NEW = 40, ROUNDS = 4 };
+    enum { HOLD = 100, NEW = 40, ROUNDS = 10 };
     int hold[HOLD];
     for (int i = 0; i < HOLD; i++) {
         hold[i] = fastd_connect(f);
