@@ -1,7 +1,9 @@
 /*
  * Start a real fastd for a test, talk to it, stop it.
  *
- * fastd_start() runs FASTD_BIN (build/bin/fastd) with --port 0, waits for
+ * fastd_start() runs $FASTD_BIN if the environment sets it (the grader
+ * points it at the learner's fastd), else the FASTD_BIN this build was
+ * compiled with (build/bin/fastd), with --port 0, waits for
  * its first stdout line and reads the port from it. Every process started
  * here is stopped by fastd_stop() (SIGTERM, then SIGKILL after a deadline),
  * so a failing test leaves nothing behind.
@@ -31,7 +33,13 @@ int fastd_start(struct fastd *f, const char *const *args, long nofile);
  * its first line is stored in out (if not NULL). */
 int fastd_stop(struct fastd *f, char *out, size_t cap);
 
-/* A blocking TCP connection to fastd with 5 s send/receive timeouts. */
+/* The send/receive timeout of fastd_connect()'s sockets, in ms (default
+ * 5000). The exercises' server tests lower it, so that a naive learner's
+ * fastd fails them fast instead of at the grader's time limit. */
+extern int fastd_io_timeout_ms;
+
+/* A blocking TCP connection to fastd with fastd_io_timeout_ms send and
+ * receive timeouts. */
 int fastd_connect(const struct fastd *f);
 
 /* Send all of buf. Returns 0 or -1. */
