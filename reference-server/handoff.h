@@ -25,8 +25,10 @@
 
 /**
  * Choose the request thread for a new connection, by server::opt.schedule:
- * round-robin, or the thread with the fewest open connections (ties go
- * round-robin, so equal threads share the load).
+ * round-robin; the thread with the fewest open connections (ties go
+ * round-robin, so equal threads share the load); or power of two choices
+ * (two distinct threads at random, the one with fewer open connections).
+ * Called only by the accept thread self, which owns thread::next_rr.
  */
 struct thread *schedule_pick(struct thread *self);
 

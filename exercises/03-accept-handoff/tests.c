@@ -266,13 +266,13 @@ static void test_emfile_sheds(void **state)
     for (int i = 0; i < e.nclients; i++)
         shed += client_closed(e.clients[i]);
     if (shed != e.nclients)
-        fail_msg("%d of %d clients were closed: the others wait forever",
-                 shed, e.nclients);
+        fail_msg("%d of %d clients were closed: the others wait forever", shed,
+                 e.nclients);
     if (e.self->reserve_fd < 0 || fcntl(e.self->reserve_fd, F_GETFD) < 0)
         fail_msg("the spare fd is gone: the next EMFILE cannot shed");
     if (open_fds() != before)
-        fail_msg("%d fds open after shedding, %d before (a leak)",
-                 open_fds(), before);
+        fail_msg("%d fds open after shedding, %d before (a leak)", open_fds(),
+                 before);
     env_close(&e);
 }
 
