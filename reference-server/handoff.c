@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "reference-server/conn.h"
+#include "reference-server/server.h"
 
 //! [handoff]
 int handoff_to(struct thread *self, struct thread *target, int fd)
