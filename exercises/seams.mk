@@ -10,3 +10,5 @@ SEAM_02 := reference-server/listener.c $(MINE_SRC)/02-listener/listener.c
 SEAM_03 := reference-server/accept_burst.c $(MINE_SRC)/03-accept-handoff/accept_burst.c
 SEAM_04 := reference-server/schedule.c $(MINE_SRC)/04-scheduling/schedule.c
 SEAM_05 := reference-server/http_parse.c $(MINE_SRC)/05-request-parser/http_parse.c
+SEAM_06 := reference-server/conn_write.c $(MINE_SRC)/06-backpressure/conn_write.c
+SEAM_07 := reference-server/conn_expire.c $(MINE_SRC)/07-timeouts-shutdown/conn_expire.c
