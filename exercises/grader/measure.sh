@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Layer (c) of grading: what the learner's code is worth, measured.
+#
+# usage: measure.sh WORKLOAD REF_FASTD MINE_FASTD
+#   WORKLOAD  churn        wrk, a new connection per request (exercise 03)
+#             pipelined    wrk, 16 requests per write (exercise 05)
+#             keep-alive   wrk, one request at a time per connection
+#             slow-reader  4 clients pipeline 20000 requests each and read
+#                          slowly; fastd's CPU time per MiB delivered
+#                          (exercise 06: waiting must cost nothing)
+# Prints ONE line: the workload, both figures and the ratio mine/reference
+# (for slow-reader, CPU: lower is better). Both servers are measured in
+# the same run, one after the other, alternating, under the measurement
+# lock (chapters/experiments/lib.sh), 2 s each (QUICK=1: 1 s); on a busy
+# machine the ratio is the figure to read, not the absolute numbers.
+# It earns no points: the grader prints it beside the score.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+workload=${1:?usage: measure.sh WORKLOAD REF_FASTD MINE_FASTD}
+ref=$(realpath "${2:?usage: measure.sh WORKLOAD REF_FASTD MINE_FASTD}")
+mine=$(realpath "${3:?usage: measure.sh WORKLOAD REF_FASTD MINE_FASTD}")
+source "$here/../../chapters/experiments/lib.sh"
+exp_setup -o measure measure curl
+secs=2
+exp_quick && secs=1
+case $workload in
+churn | pipelined | keep-alive) exp_need wrk ;;
+slow-reader) ;;
+*) echo "measure: unknown workload '$workload' (churn, pipelined, keep-alive, slow-reader)" >&2; exit 2 ;;
+esac
+for b in "$ref" "$mine"; do [ -x "$b" ] || { echo "measure: $b is not a program" >&2; exit 2; }; done
+
+# start BIN: fastd on a free port; sets pid and port.
+start() {
+    local log=$out/$workload-$(basename "$(dirname "$(dirname "$1")")").log
+    : >"$log"
+    "$1" --port 0 --threads 2 --quiet >"$log" 2>&1 &
+    pid=$!
+    port=$(fastd_port "$log" "$pid") || { echo "measure: $1 did not start:" >&2; cat "$log" >&2; exit 1; }
+}
+stop() {
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# One slow-reader run against $port: prints "ticks bytes".
+slow_reader() {
+    local req='GET /plaintext HTTP/1.1\r\nHost: m\r\n\r\n' i before after
+    local tmp=$out/slow
+    mkdir -p "$tmp"
+    before=$(cpu_ticks "$pid")
+    for i in 1 2 3 4; do
+        (
+            exec 3<>"/dev/tcp/127.0.0.1/$port"
+            # The requests go in the background; the reads are slow: 16 KiB
+            # every 10 ms, so fastd's socket stays full most of the time.
+            (for _ in $(seq 40); do printf "%0.s$req" $(seq 500); done >&3) 2>/dev/null &
+            local got=0 n end=$((SECONDS + secs + 1))
+            while [ $SECONDS -lt $end ]; do
+                n=$(timeout 1 head -c 16384 <&3 | wc -c) || true
+                [ "$n" -gt 0 ] || break
+                got=$((got + n))
+                sleep 0.01
+            done
+            echo "$got" >"$tmp/$i"
+            kill %1 2>/dev/null || true
+        ) &
+    done
+    wait
+    after=$(cpu_ticks "$pid")
+    echo "$((after - before)) $(cat "$tmp"/[1-4] | awk '{ s += $1 } END { print s + 0 }')"
+}
+
+run_wrk() {
+    local args=()
+    case $workload in
+    pipelined) args=(-s "$here/../../scripts/bench/pipeline.lua") ;;
+    churn) args=(-H 'Connection: close') ;;
+    esac
+    wrk -t1 -c32 -d"${secs}s" "${args[@]}" "http://127.0.0.1:$port/plaintext" >"$out/wrk.log" 2>&1 || true
+    wrk_rps "$out/wrk.log"
+}
+
+exp_lock
+declare -A sum=([ref]=0 [mine]=0) bytes=([ref]=0 [mine]=0)
+# Alternate, so that a change in the machine's load hits both alike.
+for round in 1 2; do
+    for who in ref mine; do
+        bin=$ref
+        [ $who = mine ] && bin=$mine
+        [ "$workload" = churn ] && exp_wait_time_wait
+        start "$bin"
+        if [ "$workload" = slow-reader ]; then
+            read -r t b < <(slow_reader)
+            sum[$who]=$((sum[$who] + t)) bytes[$who]=$((bytes[$who] + b))
+        else
+            sum[$who]=$((sum[$who] + $(run_wrk)))
+        fi
+        stop
+    done
+done
+exp_unlock
+
+if [ "$workload" = slow-reader ]; then
+    hz=$(getconf CLK_TCK)
+    per() { awk -v t="$1" -v b="$2" -v hz="$hz" 'BEGIN { if (b > 0) printf "%.1f", 1000 * t / hz / (b / 1048576); else print "-" }'; }
+    r=$(per "${sum[ref]}" "${bytes[ref]}") m=$(per "${sum[mine]}" "${bytes[mine]}")
+    printf 'slow-reader: mine %s ms CPU/MiB (%d KiB delivered), reference %s ms CPU/MiB (%d KiB): mine/reference %sx (lower is better)\n' \
+        "$m" $((bytes[mine] / 1024)) "$r" $((bytes[ref] / 1024)) "$(ratio "$m" "$r" -)"
+else
+    printf '%s: mine %d req/s, reference %d req/s: mine/reference %sx\n' "$workload" \
+        $((sum[mine] / 2)) $((sum[ref] / 2)) "$(ratio "${sum[mine]}" "${sum[ref]}" -)"
+fi
