@@ -12,6 +12,9 @@
 #              the starter); a file missing there is taken from solution/
 # env:  CHECK_TIMEOUT  seconds per test (default 10)
 set -uo pipefail
+# A make above us (make test, make sanitize) must not pass its variables
+# (SAN=asan...) down: these builds are plain, in their own tree.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 build=${1:?usage: learner-check.sh BUILD NN [FILES_DIR]}
 nn=${2:?}
 ex=$(ls -d exercises/"$nn"-*/ 2>/dev/null | head -n 1)
