@@ -23,6 +23,7 @@
 
 #include "reference-server/server.h"
 
+/* [schedule seam] */
 /**
  * Choose the request thread for a new connection, by server::opt.schedule:
  * round-robin; the thread with the fewest open connections (ties go
@@ -31,6 +32,7 @@
  * Called only by the accept thread self, which owns thread::next_rr.
  */
 struct thread *schedule_pick(struct thread *self);
+/* [schedule seam] */
 
 /**
  * Hand fd to target by adding it to target's epoll fd (edge-triggered,
