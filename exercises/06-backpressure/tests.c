@@ -106,12 +106,19 @@ static void test_full_socket_waits(void **state)
     setup(CONN_OUT_CAP);
     alarm(3); /* a loop that waits for room by spinning dies here */
     int r = conn_flush(self, c);
-    alarm(0);
     if (r != 0)
         fail_msg("the peer's window is full: expected 0 (wait for EPOLLOUT), "
                  "got %d",
                  r);
     assert_true(c->out_sent > 0 && c->out_sent < c->out_len);
+    /* Called again with the socket still full: send() says EAGAIN. */
+    uint32_t sent = c->out_sent;
+    r = conn_flush(self, c);
+    alarm(0);
+    if (r != 0 || c->out_sent != sent)
+        fail_msg("called again on a full socket: expected 0 and nothing "
+                 "sent, got %d",
+                 r);
     assert_int_equal(c->out_len, CONN_OUT_CAP);
     assert_int_equal(counter_get(&self->stats.bytes_out), c->out_sent);
     teardown_all();
