@@ -149,9 +149,14 @@ static void test_survives_emfile(void **state)
         fail_msg("fastd used %ld ticks of CPU in 0.5 s while out of fds", used);
     for (int i = 0; i < N; i++)
         close(fds[i]);
-    usleep(100 * 1000);
+    /* Once fastd has seen the clients go, it serves as before. */
     char body[64];
-    assert_int_equal(fastd_get(&f, "/", body, sizeof body), 200);
+    int status = -1;
+    for (int i = 0; i < 20 && status != 200; i++) {
+        usleep(100 * 1000);
+        status = fastd_get(&f, "/", body, sizeof body);
+    }
+    assert_int_equal(status, 200);
     fastd_stop(&f, NULL, 0);
 }
 

@@ -83,12 +83,12 @@ static void test_active_client_stays(void **state)
     start(args);
     int fd = fastd_connect(&f);
     char buf[512];
-    /* A request every 300 ms for 2.4 s: busy, never idle for 1 s. */
-    for (int i = 0; i < 8; i++) {
+    /* A request every 250 ms for 1.5 s: busy, never idle for 1 s. */
+    for (int i = 0; i < 6; i++) {
         assert_int_equal(send_all(fd, HELLO_GET, strlen(HELLO_GET)), 0);
         if (recv(fd, buf, sizeof buf, 0) <= 0)
             fail_msg("an active client was cut after %d requests", i);
-        usleep(300 * 1000);
+        usleep(250 * 1000);
     }
     close(fd);
     fastd_stop(&f, NULL, 0);

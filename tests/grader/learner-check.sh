@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A small driver for the exercises that extend fastd (01-07), used by
 # tests/grader/test_learner.c and by hand until the grader runs them:
-# builds the learner's fastd for one exercise from a folder of learner
-# files, builds the exercise's unit (tests.c) and server (server_tests.c)
+# links the learner's fastd for one exercise from a folder of learner
+# files (as `make MINE=NN` would, in a folder of its own so that several
+# checks can run at once), builds the exercise's unit (tests.c) and server (server_tests.c)
 # programs, runs every `unit` and `server` line of its tests.manifest
 # (asan/tsan lines are the grader's), and prints one line per test and a
 # last line "points P MAX".
@@ -26,51 +27,58 @@ limit=${CHECK_TIMEOUT:-10}
 conf() { sed -n "s/^$1=\"\\{0,1\\}\\([^\"]*\\)\"\\{0,1\\}\$/\\1/p" "$ex/exercise.conf"; }
 sources=$(conf sources)
 
-# The learner's files, as a MINE_SRC tree of one exercise.
+# The learner's files, in a folder of their own.
 tag=$(echo "$files" | tr -c 'A-Za-z0-9\n' _)
-src=$build/check/src/$tag
-rm -rf "$src"
-mkdir -p "$src/$name"
-for f in $sources; do
-    if [ -e "$files/$f" ]; then cp -L "$files/$f" "$src/$name/$f"
-    else cp -L "$ex/solution/$f" "$src/$name/$f"; fi
-done
 out=$build/check/out/$tag
-mkdir -p "$out"
-log=$out/build.log
-if ! make --no-print-directory -s MINE="$nn" MINE_SRC="$src" \
-    BUILD="$build/check" "$build/check/bin/fastd" >"$log" 2>&1; then
-    echo "BUILD fastd failed:"; sed -n 1,15p "$log"
-    max=$(awk '$1 == "unit" || $1 == "server" { s += $3 } END { print s + 0 }' "$ex/tests.manifest")
-    echo "points 0 $max"
-    exit 0
-fi
-cp "$build/check/bin/fastd" "$out/fastd"
+rm -rf "$out"
+mkdir -p "$out/src"
+for f in $sources; do
+    if [ -e "$files/$f" ]; then cp -L "$files/$f" "$out/src/$f"
+    else cp -L "$ex/solution/$f" "$out/src/$f"; fi
+done
 
-# The unit program: tests.c, the learner's files and the reference's
-# objects except main and the files the learner's replace.
+# The reference's objects, built once for every check (several checks may
+# run at once: the lock keeps them from building the same file together).
+mkdir -p "$build/check"
+refobjs=()
+for c in reference-server/*.c; do refobjs+=("$build/check/obj/${c%.c}.o"); done
+if ! flock "$build/check/.lock" make --no-print-directory -s \
+    BUILD="$build/check" "${refobjs[@]}" >"$out/build.log" 2>&1; then
+    echo "BUILD reference failed:"; sed -n 1,15p "$out/build.log"; exit 1
+fi
+
+# The learner's fastd is what `make MINE=NN` links: the reference's
+# objects but the one the learner's file replaces, and the learner's.
 seam=$(make --no-print-directory -s -f exercises/seams.mk -f - \
     MINE_SRC=x <<<"all: ; @echo \$(word 1,\$(SEAM_$nn))" 2>/dev/null)
-objs=()
-for o in "$build"/check/obj/reference-server/*.o; do
+objs=() main=
+for o in "${refobjs[@]}"; do
     b=$(basename "$o" .o)
-    [ "$b" = main ] && continue
     [ "reference-server/$b.c" = "$seam" ] && continue
-    objs+=("$o")
+    if [ "$b" = main ]; then main=$o; else objs+=("$o"); fi
 done
+cflags=(-std=gnu11 -g -O2 -Wall -Wextra -D_GNU_SOURCE -I. -pthread)
 cmocka=$(pkg-config --cflags --libs cmocka 2>/dev/null || echo -lcmocka)
 learner=()
-for f in $sources; do learner+=("$src/$name/$f"); done
-cflags=(-std=gnu11 -g -O1 -Wall -Wextra -D_GNU_SOURCE -I. -pthread)
-unit_ok=1 server_ok=1
+fastd_ok=1 unit_ok=1 server_ok=1
+for f in $sources; do
+    cc "${cflags[@]}" -c "$out/src/$f" -o "$out/src/${f%.c}.o" >>"$out/learner.log" 2>&1 || fastd_ok=0
+    learner+=("$out/src/${f%.c}.o")
+done
+[ $fastd_ok = 1 ] && { cc -pthread -o "$out/fastd" "$main" "${objs[@]}" "${learner[@]}" \
+    >>"$out/learner.log" 2>&1 || fastd_ok=0; }
+if [ $fastd_ok = 0 ]; then
+    echo "BUILD fastd failed:"; sed -n 1,15p "$out/learner.log"
+    unit_ok=0 server_ok=0
+fi
 # shellcheck disable=SC2086
-cc "${cflags[@]}" -o "$out/unit" "$ex/tests.c" "${learner[@]}" "${objs[@]}" \
-    $cmocka -lm >"$out/unit.log" 2>&1 || unit_ok=0
+[ $unit_ok = 1 ] && { cc "${cflags[@]}" -o "$out/unit" "$ex/tests.c" "${learner[@]}" \
+    "${objs[@]}" $cmocka -lm >"$out/unit.log" 2>&1 || unit_ok=0; }
 # shellcheck disable=SC2086
 cc "${cflags[@]}" -o "$out/server" "$ex/server_tests.c" \
     tests/server/fastd_harness.c $cmocka -lm >"$out/server.log" 2>&1 || server_ok=0
-[ $unit_ok = 1 ] || { echo "BUILD unit failed:"; sed -n 1,15p "$out/unit.log"; }
-[ $server_ok = 1 ] || { echo "BUILD server failed:"; sed -n 1,15p "$out/server.log"; }
+[ $unit_ok = 1 ] || [ $fastd_ok = 0 ] || { echo "BUILD unit failed:"; sed -n 1,15p "$out/unit.log"; }
+[ $server_ok = 1 ] || [ $fastd_ok = 0 ] || { echo "BUILD server failed:"; sed -n 1,15p "$out/server.log"; }
 
 points=0 max=0
 while read -r suite test pts _; do
