@@ -1,4 +1,5 @@
-/* mutant: threads created detached, as in the original article: pool_stop cannot join them */
+/* mutant: threads created detached, as in the original article: pool_stop
+ * cannot join them */
 /*
  * Starting the pool's threads, pinning each to its core, and giving each
  * its own epoll fd: the part of the pool the design is about (exercise 01

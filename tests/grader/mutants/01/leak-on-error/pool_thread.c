@@ -1,4 +1,5 @@
-/* mutant: fd leak on an error path: a failed registration leaves the epoll fd open */
+/* mutant: fd leak on an error path: a failed registration leaves the epoll fd
+ * open */
 /*
  * Starting the pool's threads, pinning each to its core, and giving each
  * its own epoll fd: the part of the pool the design is about (exercise 01

@@ -1,4 +1,5 @@
-/* mutant: accept threads watch the listener without EPOLLEXCLUSIVE (thundering herd) */
+/* mutant: accept threads watch the listener without EPOLLEXCLUSIVE (thundering
+ * herd) */
 /*
  * Starting the pool's threads, pinning each to its core, and giving each
  * its own epoll fd: the part of the pool the design is about (exercise 01

@@ -1,4 +1,5 @@
-/* mutant: the spawning thread pins itself to each core in turn instead of each thread pinning itself */
+/* mutant: the spawning thread pins itself to each core in turn instead of each
+ * thread pinning itself */
 /*
  * Starting the pool's threads, pinning each to its core, and giving each
  * its own epoll fd: the part of the pool the design is about (exercise 01

@@ -1,4 +1,5 @@
-/* mutant: SO_LINGER {1, 0}: close() resets connections and drops unsent answers */
+/* mutant: SO_LINGER {1, 0}: close() resets connections and drops unsent answers
+ */
 #include "reference-server/listener.h"
 
 #include <arpa/inet.h>

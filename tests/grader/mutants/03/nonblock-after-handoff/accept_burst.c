@@ -1,4 +1,5 @@
-/* mutant: O_NONBLOCK set after the hand-off, when the fd is already the target's */
+/* mutant: O_NONBLOCK set after the hand-off, when the fd is already the
+ * target's */
 /*
  * The accept burst: take every pending connection off the listener and
  * hand each one on, and survive running out of fds. Exercise 03 replaces

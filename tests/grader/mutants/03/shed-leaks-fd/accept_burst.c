@@ -1,4 +1,5 @@
-/* mutant: fd leak on an error path: the shed connection is accepted and never closed */
+/* mutant: fd leak on an error path: the shed connection is accepted and never
+ * closed */
 /*
  * The accept burst: take every pending connection off the listener and
  * hand each one on, and survive running out of fds. Exercise 03 replaces

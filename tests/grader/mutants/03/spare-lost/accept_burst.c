@@ -1,4 +1,5 @@
-/* mutant: the spare fd is given up and never taken back: the next EMFILE cannot shed */
+/* mutant: the spare fd is given up and never taken back: the next EMFILE cannot
+ * shed */
 /*
  * The accept burst: take every pending connection off the listener and
  * hand each one on, and survive running out of fds. Exercise 03 replaces

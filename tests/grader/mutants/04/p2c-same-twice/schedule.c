@@ -1,4 +1,5 @@
-/* mutant: p2c may draw the same thread twice: sometimes a random pick, busiest included */
+/* mutant: p2c may draw the same thread twice: sometimes a random pick, busiest
+ * included */
 /*
  * The hand-off policy: which request thread gets the next connection.
  * Exercise 04 replaces this file; handoff.c keeps the hand-off itself.

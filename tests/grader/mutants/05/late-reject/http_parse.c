@@ -1,4 +1,5 @@
-/* mutant: the request line is checked only once the head is complete: garbage waits */
+/* mutant: the request line is checked only once the head is complete: garbage
+ * waits */
 /*
  * HTTP/1.1 request parsing (exercise 05 replaces this file; http.c keeps
  * the responses).

@@ -1,4 +1,5 @@
-/* mutant: the request is taken to be the whole buffer: pipelined requests are swallowed */
+/* mutant: the request is taken to be the whole buffer: pipelined requests are
+ * swallowed */
 /*
  * HTTP/1.1 request parsing (exercise 05 replaces this file; http.c keeps
  * the responses).

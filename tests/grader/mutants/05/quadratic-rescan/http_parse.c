@@ -1,4 +1,5 @@
-/* mutant: quadratic rescanning parser: every call searches from the start again */
+/* mutant: quadratic rescanning parser: every call searches from the start again
+ */
 /*
  * HTTP/1.1 request parsing (exercise 05 replaces this file; http.c keeps
  * the responses).

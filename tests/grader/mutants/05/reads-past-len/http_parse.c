@@ -1,4 +1,5 @@
-/* mutant: reads past len: looks at the byte after the buffer for the blank line */
+/* mutant: reads past len: looks at the byte after the buffer for the blank line
+ */
 /*
  * HTTP/1.1 request parsing (exercise 05 replaces this file; http.c keeps
  * the responses).

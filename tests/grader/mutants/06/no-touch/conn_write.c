@@ -1,4 +1,5 @@
-/* mutant: progress does not count as activity: the idle timeout cuts slow readers */
+/* mutant: progress does not count as activity: the idle timeout cuts slow
+ * readers */
 /*
  * The write path: send pending output and report backpressure. Exercise
  * 06 replaces this file (exercises/seams.mk); conn.h is the contract.

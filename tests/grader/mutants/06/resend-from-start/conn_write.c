@@ -1,4 +1,5 @@
-/* mutant: after a short write it sends from the start again: bytes arrive twice */
+/* mutant: after a short write it sends from the start again: bytes arrive twice
+ */
 /*
  * The write path: send pending output and report backpressure. Exercise
  * 06 replaces this file (exercises/seams.mk); conn.h is the contract.

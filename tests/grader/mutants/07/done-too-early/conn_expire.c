@@ -1,4 +1,5 @@
-/* mutant: done before the accept stage has stopped: a hand-off on its way is lost */
+/* mutant: done before the accept stage has stopped: a hand-off on its way is
+ * lost */
 /*
  * Idle timeouts and the drain: the work that closes connections other than
  * the one whose event is being handled, so it runs after each batch of
