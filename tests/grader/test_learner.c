@@ -150,9 +150,9 @@ static void test_starters_answer_get(void **state)
 {
     (void)state;
     /* In the checks' tree: the reference's objects are there already. */
-    char *out = run("make --no-print-directory -s MINE=all "
-                    "BUILD=" BUILD_DIR "/check " BUILD_DIR
-                    "/check/bin/fastd 2>&1");
+    char *out =
+        run("make --no-print-directory -s MINE=all "
+            "BUILD=" BUILD_DIR "/check " BUILD_DIR "/check/bin/fastd 2>&1");
     free(out);
     setenv("FASTD_BIN", BUILD_DIR "/check/bin/fastd", 1);
     struct fastd f;
