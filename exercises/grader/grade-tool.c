@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,11 +335,42 @@ static int run(int argc, char **argv)
     int logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (logfd < 0)
         die(log);
+    /* Where the kernel allows it, the phase gets a PID namespace of its
+     * own: it cannot see or signal us, and when its first process (a
+     * small init of ours) exits, the kernel kills everything left in it.
+     * Otherwise the subreaper below does the same job. */
+    int ns = unshare(CLONE_NEWPID) == 0;
+    int st_pipe[2] = {-1, -1};
+    if (ns && pipe2(st_pipe, O_CLOEXEC) < 0)
+        die("pipe2");
     double cpu_before = rusage_children_s();
     double start = now_s();
     pid_t pid = fork();
     if (pid < 0)
         die("fork");
+    if (pid == 0 && ns) {
+        /* pid 1 of the namespace: start the phase as pid 2, reap
+         * everything, pass the phase's own status up, then exit (which
+         * kills whatever the phase left behind). */
+        close(st_pipe[0]);
+        pid_t phase = fork();
+        if (phase < 0)
+            _exit(127);
+        if (phase > 0) {
+            int st;
+            pid_t w;
+            for (int k = 3; k < 1024; k++)
+                if (k != st_pipe[1])
+                    close(k);
+            while ((w = wait(&st)) != phase)
+                if (w < 0 && errno != EINTR)
+                    _exit(127);
+            if (write(st_pipe[1], &st, sizeof st) < 0)
+                _exit(127);
+            _exit(0);
+        }
+        close(st_pipe[1]);
+    }
     if (pid == 0) {
         setsid();
         int devnull = open("/dev/null", O_RDONLY);
@@ -371,6 +403,8 @@ static int run(int argc, char **argv)
         _exit(127);
     }
     close(logfd);
+    if (ns)
+        close(st_pipe[1]);
     char report[8192];
     size_t got = 0;
     if (token_mode) {
@@ -419,6 +453,14 @@ static int run(int argc, char **argv)
         }
     }
     double wall = now_s() - start;
+    if (ns) {
+        /* The phase's own status, as its init saw it (none if killed). */
+        int st;
+        if (!timed_out && !cpu_out &&
+            read(st_pipe[0], &st, sizeof st) == (ssize_t)sizeof st)
+            status = st;
+        close(st_pipe[0]);
+    }
     kill_all(pid);
     if (token_mode) {
         /* Every writer is dead now: read what is left, up to EOF. */

@@ -7,7 +7,7 @@
 # with what was expected, what was seen and which hint to read; and
 # OUT/results.json, OUT/junit.xml, OUT/gradescope.json, merged per exercise.
 #
-# usage: grade.sh [OPTIONS] [BUILD [EX]]      (EX: 3, 03 or 03-accept-handoff)
+# usage: grade.sh [OPTIONS] [BUILD [EX...]]   (EX: 3, 03 or 03-accept-handoff)
 #   --course DIR       the course: tests, manifests, conf (default: .)
 #   --submission DIR   where the learner's files are: DIR/NN-slug/FILE or
 #                      DIR/exercises/NN-slug/FILE (default: the course)
@@ -21,6 +21,10 @@
 # env:   SOLUTIONS=1          grade each exercise's solution/ folder
 #        GRADE_TIME_SCALE=N   multiply every time limit (slow machines)
 #        EXERCISES_DIR=DIR    the exercises, relative to the course
+#        GRADE_CACHE=DIR      keep compiled course files (tests.c, extra
+#                             files) there, keyed by the flags and the
+#                             course's C files (names, sizes, times): for
+#                             many runs in a row (tests/grader)
 #
 # The verdict of a test never rests on what the learner's process prints
 # or on its exit status alone: see exercises/grader/README.md. A learner's
@@ -44,7 +48,7 @@ while [ $# -gt 0 ]; do
     *) args+=("$1"); shift ;;
     esac
 done
-build=${args[0]:-build} want=${args[1]:-}
+build=${args[0]:-build} wants=("${args[@]:1}")
 [[ $repeat =~ ^[1-9][0-9]*$ ]] || { echo "grade: --repeat needs a count" >&2; exit 2; }
 solutions=${SOLUTIONS:-0}
 scale=${GRADE_TIME_SCALE:-1}
@@ -89,9 +93,11 @@ secs() { awk -v a="$1" -v b="$scale" 'BEGIN { printf "%g", a * b }'; }
 
 # Which exercises.
 exercises=()
-if [ -n "$want" ]; then
-    d=$(exercise_dir "$exdir" "$want") || { echo "grade: see the list above" >&2; exit 2; }
-    exercises+=("$d")
+if [ ${#wants[@]} -gt 0 ]; then
+    for want in ${wants[@]}; do
+        d=$(exercise_dir "$exdir" "$want") || { echo "grade: see the list above" >&2; exit 2; }
+        exercises+=("$d")
+    done
 else
     for d in "$exdir"/[0-9][0-9]-*/; do
         [ -f "$d/exercise.conf" ] && exercises+=("${d%/}")
@@ -112,6 +118,39 @@ first_error() {
     fi
 }
 
+# cached_cc LOG SRC FLAGS...: compile SRC to an object and print its path
+# (in GRADE_CACHE when set, keyed by the compiler, flags and preprocessed
+# text; else in the exercise's work folder). Nothing printed: it failed.
+cache=${GRADE_CACHE:-}
+course_key=""
+if [ -n "$cache" ]; then
+    mkdir -p "$cache" && cache=$(cd "$cache" && pwd)
+    # Any change to the course's C files changes every key.
+    course_key=$(find "$course/exercises" "$course/simulator" "$course/reference-server" \
+        "$course/tests" -name '*.[ch]' -newer /dev/null -printf '%P %s %T@\n' 2>/dev/null |
+        sort | sha1sum | cut -c1-40)
+fi
+cached_cc() {
+    local log=$1 src=$2 key obj v comp=$cc
+    shift 2
+    [ "${1:-}" = clang ] && { comp=clang; shift; }
+    if [ -n "$cache" ]; then
+        key=$(echo "$course_key $comp $* $src" | sha1sum | cut -c1-40)
+    else
+        key=$(echo "$comp $* $src" | sha1sum | cut -c1-40)
+    fi
+    if [ -n "$cache" ]; then
+        obj=$cache/$key.o
+        [ -f "$obj" ] && { echo "$obj"; return; }
+    else
+        obj=$work/obj/course-$key.o
+    fi
+    read -r v _ <<<"$("$tool" run --timeout "$(secs 120)" --log "$log" -- \
+        $comp "$@" -c -o "$obj.$$" "$src")"
+    [ "$v" = ok ] && mv -f "$obj.$$" "$obj" && echo "$obj"
+    rm -f "$obj.$$"
+}
+
 # A failed test's message, in words, from its log.
 log_message() {
     local log=$1 m where a b
@@ -122,8 +161,10 @@ log_message() {
     if [ -z "$m" ]; then
         m=$(sed -nE 's/^\[  ERROR   \] --- (.+)$/\1/p' "$log" | grep -v '^\[   LINE' | head -n 1)
         # cmocka's "0xfffffffffffffffe != 0x0": assert_*(seen, expected).
-        if [[ $m =~ ^(0x[0-9a-f]+)\ !=\ (0x[0-9a-f]+)$ ]]; then
-            a=$((16#${BASH_REMATCH[1]#0x})) b=$((16#${BASH_REMATCH[2]#0x}))
+        if [[ $m =~ ^(0x[0-9a-f]+|[0-9]+)\ !=\ (0x[0-9a-f]+|[0-9]+)$ ]]; then
+            a=${BASH_REMATCH[1]} b=${BASH_REMATCH[2]}
+            [[ $a == 0x* ]] && a=$((16#${a#0x}))
+            [[ $b == 0x* ]] && b=$((16#${b#0x}))
             m="expected $b, saw $a"
         elif [[ $m =~ ^(.+)\ !=\ (.+)$ ]]; then
             m="expected ${BASH_REMATCH[2]}, saw ${BASH_REMATCH[1]}"
@@ -275,9 +316,8 @@ for d in "${exercises[@]}"; do
         for s in $symbols; do echo "$s"; done >"$allow"
         for f in $sources; do
             [[ $f == *.c && -f $d/solution/$f ]] || continue
-            if $cc $ccflags $inc -I"$d" -c -o "$work/allow/${f%.c}.o" "$d/solution/$f" >/dev/null 2>&1; then
-                nm -P -g --defined-only "$work/allow/${f%.c}.o" | awk '{print $1}' >>"$allow"
-            fi
+            o=$(cached_cc "$work/allow/cc.log" "$d/solution/$f" $ccflags $inc)
+            [ -n "$o" ] && nm -P -g --defined-only "$o" | awk '{print $1}' >>"$allow"
         done
     fi
     if [ -z "$problem" ]; then
@@ -307,20 +347,34 @@ for d in "${exercises[@]}"; do
         for f in $libs; do [[ $f =~ ^-l[A-Za-z0-9_+.-]+$ ]] && lib="$lib $f"; done
         for f in $sources; do [[ $f == *.c ]] && srcs+=("$work/src/$name/$f"); done
         case $suite in
-        unit)
+        unit | asan | tsan)
             [ -f "$d/tests.c" ] || { build_err[$suite]="the course has no tests.c"; return; }
-            read -r v _ <<<"$("$tool" run --timeout "$(secs 120)" --log "$logs/build-unit.log" -- \
-                $cc $ccflags $inc $cmocka_cflags -o "$prog" "$d/tests.c" "${objs[@]}" \
-                "${extra_files[@]}" "$here/inject.c" $wrap_flags $cmocka_libs $lib -pthread -lm)"
-            [ "$v" = ok ] || build_err[$suite]=$(first_error "$logs/build-unit.log")
-            ;;
-        asan | tsan)
-            local san="-fsanitize=address,undefined -fno-sanitize-recover=all"
-            [ "$suite" = tsan ] && san=-fsanitize=thread
-            read -r v _ <<<"$("$tool" run --timeout "$(secs 180)" --log "$logs/build-$suite.log" -- \
-                clang ${ccflags/-U_FORTIFY_SOURCE/} $san $inc $cmocka_cflags -o "$prog" "$d/tests.c" \
-                "${srcs[@]}" "${extra_files[@]}" "$here/inject.c" $wrap_flags $cmocka_libs $lib -pthread -lm)"
-            [ "$v" = ok ] || build_err[$suite]=$(first_error "$logs/build-$suite.log")
+            local comp=() flags=$ccflags mine=("${objs[@]}") course_objs=() o
+            case $suite in
+            asan) comp=(clang) flags="$ccflags -fsanitize=address,undefined -fno-sanitize-recover=all" ;;
+            tsan) comp=(clang) flags="$ccflags -fsanitize=thread" ;;
+            esac
+            # The course's files once (cached); the learner's from the
+            # private copy (again, instrumented, for a sanitizer build).
+            for f in "$d/tests.c" "${extra_files[@]}" "$here/inject.c"; do
+                o=$(cached_cc "$logs/build-$suite.log" "$f" "${comp[@]}" $flags $inc $cmocka_cflags)
+                [ -n "$o" ] || { build_err[$suite]=$(first_error "$logs/build-$suite.log"); return; }
+                course_objs+=("$o")
+            done
+            if [ "$suite" != unit ]; then
+                mine=()
+                for f in "${srcs[@]}"; do
+                    o=$work/obj/$suite-$(basename "${f%.c}").o
+                    read -r v _ <<<"$("$tool" run --timeout "$(secs 120)" --log "$logs/build-$suite.log" -- \
+                        "${comp[@]}" $flags $inc -c -o "$o" "$f")"
+                    [ "$v" = ok ] || { build_err[$suite]=$(first_error "$logs/build-$suite.log"); return; }
+                    mine+=("$o")
+                done
+            fi
+            read -r v _ <<<"$("$tool" run --timeout "$(secs 120)" --log "$logs/link-$suite.log" -- \
+                "${comp[@]:-$cc}" $flags -o "$prog" "${course_objs[@]}" "${mine[@]}" \
+                $wrap_flags $cmocka_libs $lib -pthread -lm)"
+            [ "$v" = ok ] || build_err[$suite]=$(first_error "$logs/link-$suite.log")
             ;;
         server)
             [ -f "$d/server_tests.c" ] || { build_err[$suite]="the course has no server_tests.c"; return; }
@@ -403,11 +457,11 @@ for d in "${exercises[@]}"; do
             cases+=("<testcase classname=\"exercises.$name\" name=\"$(xesc "$label")\" time=\"$wall\"/>")
         elif [ $status = skip ]; then
             skipmax=$((skipmax + po)) passed=$((passed + 1)) skips=$((skips + 1))
-            lines+=("    SKIP $label: $msg")
+            lines+=("    SKIP $label: ${msg//[$'\001'-$'\037'$'\177']/?}")
             cases+=("<testcase classname=\"exercises.$name\" name=\"$(xesc "$label")\" time=\"$wall\"><skipped message=\"$(xesc "$msg")\"/></testcase>")
         else
             fails=$((fails + 1))
-            lines+=("    FAIL $label: $msg" "         hint $hi: $hint_text")
+            lines+=("    FAIL $label: ${msg//[$'\001'-$'\037'$'\177']/?}" "         hint $hi: $hint_text")
             body="$msg"$'\n'"hint: $hint_text"$'\n'"log: ${log#"$course/"}"
             cases+=("<testcase classname=\"exercises.$name\" name=\"$(xesc "$label")\" time=\"$wall\"><failure type=\"$verdict\" message=\"$(xesc "$msg")\">$(xesc "$body")</failure></testcase>")
             [ "$stop_on_loss" = 1 ] && [ "$po" -gt 0 ] && stopped=1

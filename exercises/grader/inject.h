@@ -60,8 +60,9 @@ void inject_skip_first(enum inject_call call, int n);
 /** Apply \p call's rules only to calls on \p fd (-1: any fd, the default). */
 void inject_only_fd(enum inject_call call, int fd);
 
-/** How many times the learner's code (or the test) made this call since
- *  the program started or inject_reset(). */
+/** How many times this call was made since the program started or
+ *  inject_reset() (the harness makes a few calls of its own before the
+ *  test: call inject_reset() first when you count). */
 long inject_calls(enum inject_call call);
 
 /** Disarm every rule and zero every count. */
