@@ -85,8 +85,9 @@ static void test_uses_every_thread(void **state)
     long total = 0;
     for (int w = 0; w < 64; w++)
         total += chosen[w];
-    want_true(total > 100, "the model handed off %ld connections: expected "
-                           "more than 100 (did pick_mine run?)",
+    want_true(total > 100,
+              "the model handed off %ld connections: expected "
+              "more than 100 (did pick_mine run?)",
               total);
     for (int w = 0; w < workers_seen && w < 64; w++)
         want_true(chosen[w] > 0,

@@ -380,7 +380,8 @@ static int run(int argc, char **argv)
         if (token_mode) {
             /* Via high numbers, so that no dup2 clobbers its own source
              * (and dup2 onto itself would keep FD_CLOEXEC). */
-            int t = fcntl(tok[0], F_DUPFD, 100), r = fcntl(rep[1], F_DUPFD, 100);
+            int t = fcntl(tok[0], F_DUPFD, 100),
+                r = fcntl(rep[1], F_DUPFD, 100);
             dup2(t, TOKEN_FD);
             dup2(r, REPORT_FD);
             setenv("GRADED_FD", "3,4", 1);
@@ -486,7 +487,8 @@ static int run(int argc, char **argv)
                  "timed out after %.0f s (a loop that never ends, or a "
                  "blocking call?)",
                  timeout);
-    } else if (cpu_out || (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU)) {
+    } else if (cpu_out ||
+               (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU)) {
         verdict = "cpu";
         snprintf(detail, sizeof detail,
                  "used %.2f s of CPU, more than the %.2f s allowed (a busy "

@@ -22,9 +22,10 @@
 #        GRADE_TIME_SCALE=N   multiply every time limit (slow machines)
 #        EXERCISES_DIR=DIR    the exercises, relative to the course
 #        GRADE_CACHE=DIR      keep compiled course files (tests.c, extra
-#                             files) there, keyed by the flags and the
-#                             course's C files (names, sizes, times): for
-#                             many runs in a row (tests/grader)
+#                             files, the learner's fastd's tree) there,
+#                             keyed by the flags and the course's own C
+#                             files (names, sizes, times); default
+#                             BUILD/grade-cache, none with --submission
 #
 # The verdict of a test never rests on what the learner's process prints
 # or on its exit status alone: see exercises/grader/README.md. A learner's
@@ -128,14 +129,20 @@ first_error() {
 # cached_cc LOG SRC FLAGS...: compile SRC to an object and print its path
 # (in GRADE_CACHE when set, keyed by the compiler, flags and preprocessed
 # text; else in the exercise's work folder). Nothing printed: it failed.
+# A learner grading their own copy keeps the cache in BUILD; an instructor
+# grading submissions (--submission) gets none unless GRADE_CACHE says so.
 cache=${GRADE_CACHE:-}
+[ -z "$cache" ] && [ -z "$submission" ] && cache=$build/grade-cache
 course_key=""
 if [ -n "$cache" ]; then
     mkdir -p "$cache" && cache=$(cd "$cache" && pwd)
-    # Any change to the course's C files changes every key.
-    course_key=$(find "$course/exercises" "$course/simulator" "$course/reference-server" \
-        "$course/tests" -name '*.[ch]' -newer /dev/null -printf '%P %s %T@\n' 2>/dev/null |
-        sort | sha1sum | cut -c1-40)
+    # Any change to the course's own C files (not the learner's) changes
+    # every key.
+    course_key=$(find "$course/simulator" "$course/reference-server" "$course/tests/server" \
+        "$course/exercises/grader" "$course/$exrel" \( -name '*.h' -o -name tests.c \
+        -o -name server_tests.c -o -path "$course/simulator/*.c" -o -path "$course/reference-server/*.c" \
+        -o -path "$course/tests/server/*.c" -o -path "$course/exercises/grader/*.c" \) \
+        -printf '%p %s %T@\n' 2>/dev/null | sort | sha1sum | cut -c1-40)
 fi
 cached_cc() {
     local log=$1 src=$2 key obj v comp=$cc
@@ -391,11 +398,19 @@ for d in "${exercises[@]}"; do
                 return
             fi
             # The learner's fastd: the course's server with this one file
-            # swapped in, from the private copy, in a private build tree.
-            read -r v _ <<<"$("$tool" run --timeout "$(secs 600)" --log "$logs/build-fastd.log" -- \
-                make --no-print-directory -C "$course" MINE="$num" MINE_SRC="$work/src" \
-                BUILD="$work/fastd" "$work/fastd/bin/fastd")"
-            if [ "$v" != ok ]; then
+            # swapped in, from the private copy. Its build tree is private,
+            # or with a cache one per exercise (only the learner's file and
+            # the link are redone; a lock keeps parallel graders apart).
+            local fb=$work/fastd-build lock=()
+            if [ -n "$cache" ]; then
+                fb=$cache/fastd-$num
+                command -v flock >/dev/null && lock=(flock "$cache/fastd-$num.lock")
+            fi
+            read -r v _ <<<"$("${lock[@]}" "$tool" run --timeout "$(secs 600)" --log "$logs/build-fastd.log" -- \
+                env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$course" \
+                MINE="$num" MINE_SRC="$work/src" BUILD="$fb" "$fb/bin/fastd" &&
+                cp "$fb/bin/fastd" "$work/fastd" 2>/dev/null)"
+            if [ "$v" != ok ] || [ ! -x "$work/fastd" ]; then
                 build_err[$suite]=$(first_error "$logs/build-fastd.log")
                 return
             fi
@@ -427,7 +442,7 @@ for d in "${exercises[@]}"; do
             else
                 env=()
                 case $su in
-                server) env=(FASTD_BIN="$work/fastd/bin/fastd") ;;
+                server) env=(FASTD_BIN="$work/fastd") ;;
                 asan) env=(ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1) ;;
                 tsan) env=(TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1) ;;
                 esac
@@ -438,8 +453,6 @@ for d in "${exercises[@]}"; do
                     IFS=$'\t' read -r verdict wall cpus msg <<<"$res"
                     [ "$verdict" = pass ] || break
                 done
-                [ "$repeat" -gt 1 ] && [ "$verdict" != pass ] && [ -n "$verdict" ] &&
-                    msg="run $r of $repeat: $msg"
                 if [ -z "$verdict" ]; then
                     verdict=fail msg="the grader's runner was killed during this test"
                 elif [ "$verdict" = pass ] && grep -q '^\[  SKIPPED \]' "$log"; then
@@ -451,6 +464,8 @@ for d in "${exercises[@]}"; do
                     s=$(grep -m1 -E '^SUMMARY: [A-Za-z]+Sanitizer|runtime error:' "$log")
                     [ -n "$s" ] && msg="$msg: ${s#SUMMARY: }"
                 fi
+                [ "$repeat" -gt 1 ] && [ "$verdict" != pass ] && [ "$verdict" != skip ] &&
+                    msg="run $r of $repeat: $msg"
             fi
         fi
         case $verdict in
@@ -480,6 +495,18 @@ for d in "${exercises[@]}"; do
         gs+=("{\"name\":\"$(jesc "$name: $label")\",\"score\":$got,\"max_score\":$po,\"output\":\"$(jesc "$out_text")\",\"visibility\":\"visible\"}")
     done
     max=$((max - skipmax))
+    # Layer (c), not graded: how the learner's fastd compares with the
+    # reference on the conf's workload (exercises/grader/measure.sh).
+    measure=$(conf_get "$conf" measure) measured=""
+    if [ -n "$measure" ] && [ -z "$problem" ] && [ "$stopped" = 0 ] && [ "${GRADE_MEASURE:-1}" != 0 ] &&
+        [ -n "${built[server]:-}" ] && [ -x "$here/measure.sh" ] && [ -x "$build/bin/fastd" ]; then
+        read -r v _ <<<"$("$tool" run --timeout "$(secs 300)" --log "$logs/measure.log" -- \
+            "$here/measure.sh" "$measure" "$build/bin/fastd" "$work/fastd")"
+        if [ "$v" = ok ]; then
+            measured=$(grep -v '^[[:space:]]*$' "$logs/measure.log" | tail -n 1)
+            lines+=("    measured ($measure): $measured")
+        fi
+    fi
     if [ -n "$problem" ]; then
         ex_status=${pstatus:-error}
     elif [ "$passed" -eq "$n" ] && [ "$n" -gt 0 ]; then
@@ -494,7 +521,7 @@ for d in "${exercises[@]}"; do
         printf '%-26s %4d/%-3d %4d/%-3d  %s\n' "$name" "$passed" "$n" "$pts" "$max" "$title"
         [ ${#lines[@]} -gt 0 ] && printf '%s\n' "${lines[@]}"
     fi
-    frag_json[$name]="{\"exercise\":\"$name\",\"title\":\"$(jesc "$title")\",\"points\":$pts,\"max\":$max,\"status\":\"$ex_status\",\"message\":\"$(jesc "$problem")\",\"tests\":[$(IFS=,; echo "${tests_json[*]}")]}"
+    frag_json[$name]="{\"exercise\":\"$name\",\"title\":\"$(jesc "$title")\",\"points\":$pts,\"max\":$max,\"status\":\"$ex_status\",\"message\":\"$(jesc "$problem")\",\"measured\":\"$(jesc "$measured")\",\"tests\":[$(IFS=,; echo "${tests_json[*]}")]}"
     frag_junit[$name]="<testsuite name=\"exercises.$name\" tests=\"$n\" failures=\"$fails\" errors=\"0\" skipped=\"$skips\">$(IFS=; echo "${cases[*]}")</testsuite>"
     frag_gs[$name]=$(IFS=,; echo "${gs[*]}")
     frag_score[$name]="$pts $max $([ "$ex_status" = complete ] && echo 1 || echo 0)"

@@ -245,8 +245,7 @@ static inline int graded_main_(const struct graded *table, size_t n, int argc,
     graded_take_token_();
     if (argc > 1 && strcmp(argv[1], "--list") == 0) {
         for (size_t i = 0; i < n; i++)
-            printf("%s %d %d\n", table[i].name, table[i].points,
-                   table[i].hint);
+            printf("%s %d %d\n", table[i].name, table[i].points, table[i].hint);
         return 0;
     }
     const char *want = argc > 1 && strcmp(argv[1], "*") != 0 ? argv[1] : NULL;

@@ -1,4 +1,5 @@
-/* correct: least-loaded, ties to the lowest index (right, but different from the solution; it must score full marks) */
+/* correct: least-loaded, ties to the lowest index (right, but different from
+ * the solution; it must score full marks) */
 #include "policy_mine.h"
 
 int pick_mine(struct sim *s, int acceptor)

@@ -1,4 +1,5 @@
-/* correct: least-loaded, ties broken round-robin with the model's cursor (as fastd does; it must score full marks) */
+/* correct: least-loaded, ties broken round-robin with the model's cursor (as
+ * fastd does; it must score full marks) */
 #include "policy_mine.h"
 
 int pick_mine(struct sim *s, int acceptor)

@@ -1,4 +1,4 @@
-/* mutant: returns the acceptor's index (always 0) instead of choosing a request thread */
+/* mutant: returns the acceptor (0), never a chosen thread */
 #include "policy_mine.h"
 
 int pick_mine(struct sim *s, int acceptor)

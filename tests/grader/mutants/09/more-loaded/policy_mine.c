@@ -1,4 +1,4 @@
-/* mutant: power of two choices with the comparison reversed: keeps the busier of the two threads */
+/* mutant: power of two choices keeps the busier thread */
 #include "policy_mine.h"
 
 int pick_mine(struct sim *s, int acceptor)

@@ -1,4 +1,4 @@
-/* mutant: draws from 0 to n instead of 0 to n - 1, so it sometimes names a thread that does not exist */
+/* mutant: draws 0..n, naming a thread that does not exist */
 #include "policy_mine.h"
 
 int pick_mine(struct sim *s, int acceptor)

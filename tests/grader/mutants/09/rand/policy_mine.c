@@ -1,4 +1,4 @@
-/* mutant: draws its two candidates with rand() instead of the model's seeded RNG, so the same seed no longer gives the same run */
+/* mutant: rand() instead of the model's seeded RNG */
 #include "policy_mine.h"
 
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* mutant: re-seeds the model's RNG on every call, so the two candidates are always the same two threads */
+/* mutant: re-seeds the RNG each call: always the same pair */
 #include "policy_mine.h"
 
 int pick_mine(struct sim *s, int acceptor)

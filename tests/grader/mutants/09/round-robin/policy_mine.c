@@ -1,4 +1,4 @@
-/* mutant: plain round-robin: ignores how many connections each thread holds, so long-lived connections pile up */
+/* mutant: round-robin, blind to open connections */
 #include "policy_mine.h"
 
 int pick_mine(struct sim *s, int acceptor)

@@ -1,4 +1,4 @@
-/* mutant: least-loaded with ties broken by a static counter kept outside the model, so two models with the same seed disagree */
+/* mutant: least-loaded, ties by a static counter */
 #include "policy_mine.h"
 
 int pick_mine(struct sim *s, int acceptor)
