@@ -40,7 +40,7 @@ static void test_one_core_each(void **state)
     const char *args[] = {"--threads", "2", NULL};
     start(args);
     char path[128];
-    snprintf(path, sizeof path, "/proc/%d/task", (int)f.pid);
+    snprintf(path, sizeof path, "/proc/%d/task", (int)proc_pid(f.pid));
     DIR *d = opendir(path);
     assert_non_null(d);
     struct dirent *de;
@@ -84,7 +84,7 @@ static void test_epoll_per_thread(void **state)
     const char *args[] = {"--threads", "3", NULL};
     start(args);
     char path[64];
-    snprintf(path, sizeof path, "/proc/%d/fd", (int)f.pid);
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)proc_pid(f.pid));
     DIR *d = opendir(path);
     assert_non_null(d);
     struct dirent *de;

@@ -81,42 +81,37 @@ static void test_joinable(void **state)
     pool_down();
 }
 
-/* The CPUs a thread may run on, as /proc prints them ("1", "0-1"). */
-static void cpus_allowed(int tid, char *out, size_t cap)
+/* The CPUs a thread may run on, as a list ("1", "0-1" is "0,1"). */
+static void cpus_allowed(pthread_t th, char *out, size_t cap)
 {
-    char path[96], line[256];
-    snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
+    cpu_set_t set;
     out[0] = 0;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "Cpus_allowed_list:", 18) == 0) {
-            char *p = line + 18;
-            while (*p == ' ' || *p == '\t')
-                p++;
-            p[strcspn(p, "\n")] = 0;
-            snprintf(out, cap, "%s", p);
-        }
-    fclose(f);
+    if (pthread_getaffinity_np(th, sizeof set, &set) != 0)
+        return;
+    size_t used = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && used + 8 < cap; cpu++)
+        if (CPU_ISSET(cpu, &set))
+            used += (size_t)snprintf(out + used, cap - used, "%s%d",
+                                     used ? "," : "", cpu);
 }
 
 static void test_each_pinned(void **state)
 {
     (void)state;
-    char before[64], after[64], got[64], want[16];
-    cpus_allowed(gettid(), before, sizeof before);
+    char before[256], after[256], got[256], want[16];
+    cpus_allowed(pthread_self(), before, sizeof before);
     pool_up();
     for (int i = 0; i < srv.nthreads; i++) {
         struct thread *t = &srv.threads[i];
         if (t->core < 0)
             fail_msg("thread %d gave up its core (pinning failed)", i);
-        cpus_allowed(atomic_load(&t->os_tid), got, sizeof got);
+        cpus_allowed(t->handle, got, sizeof got);
         snprintf(want, sizeof want, "%d", t->core);
         if (strcmp(got, want) != 0)
             fail_msg("thread %d may run on cpus '%s', not only on its core %d",
                      i, got, t->core);
     }
-    cpus_allowed(gettid(), after, sizeof after);
+    cpus_allowed(pthread_self(), after, sizeof after);
     pool_down();
     if (strcmp(before, after) != 0)
         fail_msg("the thread that started the pool is now pinned to '%s' "

@@ -72,7 +72,7 @@ static void test_nofile_raised(void **state)
     start(NULL);
     setrlimit(RLIMIT_NOFILE, &old);
     char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/limits", (int)f.pid);
+    snprintf(path, sizeof path, "/proc/%d/limits", (int)proc_pid(f.pid));
     FILE *l = fopen(path, "r");
     assert_non_null(l);
     long soft = -1, hard = -2;

@@ -90,7 +90,7 @@ static void test_burst_in_few_wakeups(void **state)
 static long cpu_ticks(pid_t pid)
 {
     char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)proc_pid(pid));
     FILE *s = fopen(path, "r");
     if (!s)
         return -1;

@@ -252,10 +252,61 @@ long fastd_total(const struct fastd *f, const char *name)
     return stats_counter(body, -1, name);
 }
 
+/* Is /proc/CAND our child whose pid, in our namespace, is pid? */
+static bool proc_is(const char *cand, pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%s/status", cand);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    bool yes = false;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "NSpid:", 6) == 0) {
+            /* The last number is the pid in the innermost namespace. */
+            char *last = strrchr(line, '\t');
+            yes = last && atoi(last + 1) == (int)pid;
+        }
+    fclose(f);
+    return yes;
+}
+
+pid_t proc_pid(pid_t pid)
+{
+    char self[64] = "";
+    if (readlink("/proc/self", self, sizeof self - 1) < 0 ||
+        atoi(self) == (int)getpid())
+        return pid; /* /proc is our namespace's */
+    /* Our children, as /proc numbers them. */
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *t;
+    pid_t found = pid;
+    while (d && (t = readdir(d)) != NULL && found == pid) {
+        char file[300], kids[4096];
+        if (t->d_name[0] == '.')
+            continue;
+        snprintf(file, sizeof file, "/proc/self/task/%s/children", t->d_name);
+        FILE *f = fopen(file, "r");
+        if (!f)
+            continue;
+        size_t n = fread(kids, 1, sizeof kids - 1, f);
+        fclose(f);
+        kids[n] = 0;
+        for (char *k = strtok(kids, " \n"); k; k = strtok(NULL, " \n"))
+            if (proc_is(k, pid)) {
+                found = (pid_t)atoi(k);
+                break;
+            }
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
 int proc_fd_count(pid_t pid)
 {
     char path[64];
-    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)proc_pid(pid));
     DIR *d = opendir(path);
     if (!d)
         return -1;
