@@ -5,7 +5,7 @@
 #   WORKLOAD  churn        wrk, a new connection per request (exercise 03)
 #             pipelined    wrk, 16 requests per write (exercise 05)
 #             keep-alive   wrk, one request at a time per connection
-#             slow-reader  4 clients pipeline 20000 requests each and read
+#             slow-reader  4 clients pipeline 40000 requests each and read
 #                          slowly; fastd's CPU time per MiB delivered
 #                          (exercise 06: waiting must cost nothing)
 # Prints ONE line: the workload, both figures and the ratio mine/reference
@@ -45,7 +45,9 @@ stop() {
     wait "$pid" 2>/dev/null || true
 }
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# CPU time of all of a process's threads, in microseconds (schedstat's
+# nanoseconds: /proc/PID/stat's 10 ms ticks are too coarse for 1 s runs).
+cpu_ticks() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s / 1000 }'; }
 
 # One slow-reader run against $port: prints "ticks bytes".
 slow_reader() {
@@ -58,7 +60,7 @@ slow_reader() {
             exec 3<>"/dev/tcp/127.0.0.1/$port"
             # The requests go in the background; the reads are slow: 16 KiB
             # every 10 ms, so fastd's socket stays full most of the time.
-            (for _ in $(seq 40); do printf "%0.s$req" $(seq 500); done >&3) 2>/dev/null &
+            (for _ in $(seq 80); do printf "%0.s$req" $(seq 500); done >&3) 2>/dev/null &
             local got=0 n end=$((SECONDS + secs + 1))
             while [ $SECONDS -lt $end ]; do
                 n=$(timeout 1 head -c 16384 <&3 2>/dev/null | wc -c) || true
@@ -119,8 +121,7 @@ done
 exp_unlock
 
 if [ "$workload" = slow-reader ]; then
-    hz=$(getconf CLK_TCK)
-    per() { awk -v t="$1" -v b="$2" -v hz="$hz" 'BEGIN { if (b > 0) printf "%.1f", 1000 * t / hz / (b / 1048576); else print "-" }'; }
+    per() { awk -v t="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", t / 1000 / (b / 1048576); else print "-" }'; }
     r=$(per "${sum[ref]}" "${bytes[ref]}") m=$(per "${sum[mine]}" "${bytes[mine]}")
     if [ $((bytes[mine] * 2)) -lt "${bytes[ref]}" ]; then
         # Cut off: little CPU per MiB would mean nothing.
