@@ -285,8 +285,8 @@ static void test_outputs_merge_and_gradescope(void **state)
     assert_non_null(exercise_entry(two, "01-pinned-pool"));
     assert_null(exercise_entry(two, "02-listener"));
     /* The missing file is said in words. */
-    assert_non_null(
-        strstr(exercise_entry(two, "01-pinned-pool"), "pool.c is missing"));
+    assert_non_null(strstr(exercise_entry(two, "01-pinned-pool"),
+                           "pool_thread.c is missing"));
     char *gs = slurp(T "/merge/gradescope.json");
     expect_json("gradescope.json", gs);
     long total = number_after(gs, "{\"score\":"), sum = 0;
