@@ -14,7 +14,17 @@
 #   EX=NN        with `make grade`, `make hint` or `make watch`: one exercise
 #   SOLUTIONS=1  with `make grade`: grade the reference solutions
 #   TEST_TIMEOUT=SEC  time limit for each test program (default 300)
+#   MINE=all|1|NN[,NN]  the learner's fastd: link the exercises' files (all,
+#                or exercises NN) in place of the reference files they
+#                replace (exercises/seams.mk); builds into build/mine unless
+#                BUILD is given; works with `make`, `run`, `bench`
+#   MINE_SRC=DIR the folder holding the exercise folders for MINE
+#                (default exercises)
 
+# A learner's fastd never shares a build tree with the reference's.
+ifneq ($(MINE),)
+BUILD ?= build/mine
+endif
 BUILD ?= build
 OBJ   := $(BUILD)/obj
 BIN   := $(BUILD)/bin
@@ -72,7 +82,7 @@ CHECKS :=
 
 .DEFAULT_GOAL := all
 .PHONY: all test test-run sanitize deps run demo demo-run sim bench docs \
-        format format-check grade hint watch help clean
+        format format-check grade hint watch help clean mine
 
 include reference-server/module.mk
 -include simulator/module.mk
@@ -112,8 +122,23 @@ sanitize:
 	$(MAKE) SAN=asan BUILD=$(BUILD)/asan test
 	$(MAKE) SAN=tsan BUILD=$(BUILD)/tsan test
 
+ifeq ($(MINE),)
 bench: $(BIN)/fastd
 	@scripts/bench.sh $(BUILD)
+
+# The learner's fastd with every exercise's file (MINE=NN for some).
+mine:
+	@$(MAKE) --no-print-directory MINE=all BUILD=$(BUILD)/mine \
+	    $(BUILD)/mine/bin/fastd
+else
+# The learner's fastd beside the reference, in the same run.
+REF_BUILD ?= build
+bench: $(BIN)/fastd
+	@$(MAKE) --no-print-directory MINE= BUILD=$(REF_BUILD) \
+	    $(REF_BUILD)/bin/fastd
+	@BENCH_REF_FASTD=$(REF_BUILD)/bin/fastd scripts/bench.sh $(BUILD)
+mine: $(BIN)/fastd
+endif
 
 demo: deps
 	@$(MAKE) --no-print-directory demo-run
@@ -155,6 +180,11 @@ help:
 	@echo "  make test       every test, the docs build and format-check (runs deps)"
 	@echo "  make sanitize   the tests under ASan+UBSan, then TSan"
 	@echo "  make bench      fastd vs nginx and h2o under wrk"
+	@echo "  make mine       the learner's fastd: build/mine/bin/fastd, built with"
+	@echo "                  every exercise's file in place of the reference's"
+	@echo "                  (MINE=03 or MINE=03,05: only those exercises)"
+	@echo "  make run MINE=1   start the learner's fastd"
+	@echo "  make bench MINE=1 the learner's fastd beside the reference under wrk"
 	@echo "  make fuzz       libFuzzer on the HTTP parser (FUZZ_SECONDS=30)"
 	@echo "  make grade      grade the exercises (EX=NN for one, SOLUTIONS=1)"
 	@echo "  make hint EX=NN the next hint for an exercise"

@@ -14,11 +14,13 @@
  */
 void acceptor_run(struct thread *self);
 
+/* [accept seam] */
 /**
  * Accept until the listener's queue is empty, handing each new fd to
  * schedule_pick() (staged) or to self (shared-nothing, single).
  * Survives EMFILE/ENFILE without spinning (see acceptor.c).
  */
 void accept_burst(struct thread *self, int listen_fd);
+/* [accept seam] */
 
 #endif

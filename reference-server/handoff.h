@@ -23,12 +23,16 @@
 
 #include "reference-server/server.h"
 
+/* [schedule seam] */
 /**
  * Choose the request thread for a new connection, by server::opt.schedule:
- * round-robin, or the thread with the fewest open connections (ties go
- * round-robin, so equal threads share the load).
+ * round-robin; the thread with the fewest open connections (ties go
+ * round-robin, so equal threads share the load); or power of two choices
+ * (two distinct threads at random, the one with fewer open connections).
+ * Called only by the accept thread self, which owns thread::next_rr.
  */
 struct thread *schedule_pick(struct thread *self);
+/* [schedule seam] */
 
 /**
  * Hand fd to target by adding it to target's epoll fd (edge-triggered,

@@ -54,6 +54,7 @@ struct http_request {
     const char *error;       /**< on HTTP_ERROR: a short reason, for logs */
 };
 
+/* [parse seam] */
 /**
  * Parse the request at the start of buf.
  *
@@ -68,6 +69,7 @@ struct http_request {
  */
 enum http_parse_result http_parse(const char *buf, size_t len, size_t *scanned,
                                   struct http_request *req);
+/* [parse seam] */
 
 /** An HTTP date ("Tue, 24 Nov 2026 15:07:36 GMT"), rebuilt once a second. */
 struct http_date {

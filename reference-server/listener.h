@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* [listener seam] */
 /**
  * Open a non-blocking TCP listener on addr:port, set up as the design
  * prescribes: SO_REUSEADDR; SO_LINGER explicitly off (close() returns at
@@ -43,5 +44,6 @@ int listener_backlog(void);
  * \return the new soft limit.
  */
 long nofile_raise(void);
+/* [listener seam] */
 
 #endif

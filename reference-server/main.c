@@ -72,9 +72,8 @@ static void print_banner(const struct server *srv)
     if (!opt->quiet)
         printf("fastd: nofile=%ld backlog=%d schedule=%s idle-timeout=%ds "
                "trace=%s cores=%d; Ctrl-C stops\n",
-               srv->nofile, listener_backlog(),
-               opt->schedule == SCHEDULE_RR ? "rr" : "least", opt->idle_timeout,
-               opt->trace ? opt->trace : "off", srv->ncores);
+               srv->nofile, listener_backlog(), schedule_name(opt->schedule),
+               opt->idle_timeout, opt->trace ? opt->trace : "off", srv->ncores);
     fflush(stdout);
 }
 

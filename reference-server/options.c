@@ -13,7 +13,8 @@ const char options_usage[] =
     "  --threads N         threads in all (default: one per usable core)\n"
     "  --accept-threads N  accept-stage threads, staged only (default 1)\n"
     "  --arch A            staged | shared-nothing | single (default staged)\n"
-    "  --schedule S        staged hand-off target: rr | least (default rr)\n"
+    "  --schedule S        staged hand-off target: rr | least | p2c (default "
+    "rr)\n"
     "  --trace FILE        write an fdtrace v1 file (replay with fastsim)\n"
     "  --no-pin            do not pin threads to cores\n"
     "  --idle-timeout SEC  close connections that make no progress (no\n"
@@ -93,6 +94,8 @@ enum options_result options_parse(int argc, char **argv, struct options *opt,
                 opt->schedule = SCHEDULE_RR;
             else if (!strcmp(optarg, "least"))
                 opt->schedule = SCHEDULE_LEAST;
+            else if (!strcmp(optarg, "p2c"))
+                opt->schedule = SCHEDULE_P2C;
             else
                 ok = false;
             break;

@@ -58,6 +58,7 @@ void pool_describe(const struct server *srv, char *out, size_t len);
  */
 void *pool_thread_main(void *arg);
 
+/* [pool seam] */
 /**
  * Create one joinable thread per entry of server::threads, each running
  * pool_thread_main() on its own struct thread, and store the handles for
@@ -84,5 +85,6 @@ void thread_pin(struct thread *self);
  * thread::epfd set to -1.
  */
 int thread_epoll_open(struct thread *self);
+/* [pool seam] */
 
 #endif

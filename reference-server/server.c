@@ -10,6 +10,12 @@ const char *arch_name(enum arch arch)
     return names[arch];
 }
 
+const char *schedule_name(enum schedule schedule)
+{
+    static const char *const names[] = {"rr", "least", "p2c"};
+    return names[schedule];
+}
+
 const char *stage_name(enum stage stage)
 {
     static const char *const names[] = {"accept", "request", "both"};

@@ -49,6 +49,7 @@ enum arch {
 enum schedule {
     SCHEDULE_RR,    /**< round-robin */
     SCHEDULE_LEAST, /**< fewest open connections */
+    SCHEDULE_P2C,   /**< the less loaded of two picked at random */
 };
 
 /** What a thread does. */
@@ -127,6 +128,9 @@ struct server {
 
 /** The architecture's name as the CLI and /stats spell it. */
 const char *arch_name(enum arch arch);
+
+/** The schedule's name as --schedule spells it ("rr", "least", "p2c"). */
+const char *schedule_name(enum schedule schedule);
 
 /** The stage's name ("accept", "request", "both"). */
 const char *stage_name(enum stage stage);

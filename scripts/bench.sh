@@ -12,6 +12,11 @@
 # Every server is started here on 127.0.0.1 and stopped after its run.
 # Results: a table on stdout and build/bench/results.json.
 #
+# make bench MINE=1 sets BENCH_REF_FASTD to the reference fastd: then the
+# runs are the learner's fastd ($BUILD/bin/fastd, staged) against the
+# reference (staged), one after the other on each workload, and the last
+# column is their ratio (mine/reference); nginx and h2o are left out.
+#
 # Churn runs first wait until the kernel has few TIME_WAIT sockets left:
 # each closed connection leaves one for 60 s, and a run that starts with
 # tens of thousands of them is several times slower (new SYNs collide with
@@ -52,6 +57,11 @@ wait_http() { # port
 # start_server NAME: starts it, sets $port and $server_pid.
 start_server() {
     case $1 in
+    fastd-reference)
+        # The same start as below, with the reference's binary.
+        build=${BENCH_REF_FASTD%/bin/fastd} exp_start_fastd "$out/$1.out" --arch staged --quiet
+        server_pid=$fastd_pid
+        ;;
     fastd-*)
         local flags=(--arch staged)
         case $1 in
@@ -116,9 +126,15 @@ run() { # server workload
 # fastd pinned (its default) and not: with wrk on the same cores, pinning
 # can fight the scheduler - the table shows what that costs.
 servers=(fastd-staged fastd-staged-nopin fastd-shared-nothing)
-for s in nginx h2o; do
-    if command -v "$s" >/dev/null; then servers+=("$s"); else echo "bench: $s not installed: skipped"; fi
-done
+if [ -n "${BENCH_REF_FASTD:-}" ]; then
+    [ -x "$BENCH_REF_FASTD" ] || { echo "bench: $BENCH_REF_FASTD is missing" >&2; exit 1; }
+    servers=(fastd-mine fastd-reference)
+    echo "bench: the learner's fastd ($build/bin/fastd) against the reference ($BENCH_REF_FASTD)"
+else
+    for s in nginx h2o; do
+        if command -v "$s" >/dev/null; then servers+=("$s"); else echo "bench: $s not installed: skipped"; fi
+    done
+fi
 workloads=(keep-alive pipelined churn)
 results=()
 
@@ -154,9 +170,20 @@ echo
 echo "memory     RSS per idle keep-alive connection at $mem_conns:$mem_line"
 printf '%-11s' workload
 for s in "${servers[@]}"; do printf ' %21s' "$s"; done
-printf ' %14s %14s %14s\n' "staged/nginx" "nopin/nginx" "shared/nginx"
 ratios=()
+if [ -n "${BENCH_REF_FASTD:-}" ]; then
+    printf ' %14s\n' "mine/reference"
+    for w in "${workloads[@]}"; do
+        mi="rps_fastd_mine_${w//-/_}" re="rps_fastd_reference_${w//-/_}"
+        printf '%-11s %21.0f %21.0f' "$w" "${!mi:-0}" "${!re:-0}"
+        r=$(ratio "${!mi:-0}" "${!re:-0}" null)
+        printf ' %13sx\n' "$r"
+        ratios+=("\"$w\":{\"mine_vs_reference\":$r}")
+    done
+fi
+[ -n "${BENCH_REF_FASTD:-}" ] || printf ' %14s %14s %14s\n' "staged/nginx" "nopin/nginx" "shared/nginx"
 for w in "${workloads[@]}"; do
+    [ -n "${BENCH_REF_FASTD:-}" ] && break
     printf '%-11s' "$w"
     for s in "${servers[@]}"; do
         v="rps_${s//-/_}_${w//-/_}"

@@ -1,121 +1,237 @@
-/* Exercise 01's graded tests. They look at what the threads see from the
- * inside (sched_getaffinity), never at your code's text. */
+/*
+ * Exercise 01, layer (a): your pool_spawn, thread_pin and
+ * thread_epoll_open, driven by fastd's own pool_start/pool_stop (pool.c)
+ * on a staged pool of three threads, then looked at through /proc.
+ */
 #include "exercises/grader/graded.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "pool.h"
+#include "exercises/common/fake_server.h"
+#include "reference-server/listener.h"
+#include "reference-server/pool.h"
 
-static int online(void)
+static struct server srv;
+
+/* What fastd's main does before pool_start, for a staged pool. */
+static void pool_up(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
+    char err[256];
+    memset(&srv, 0, sizeof srv);
+    srv.opt = (struct options){.bind = "127.0.0.1",
+                               .threads = 3,
+                               .accept_threads = 1,
+                               .arch = ARCH_STAGED,
+                               .pin = true};
+    srv.trace_fd = -1;
+    srv.nofile = 256;
+    if (pool_plan(&srv, err, sizeof err) < 0)
+        fail_msg("%s", err);
+    srv.listen_fd = listener_open("127.0.0.1", 0, false, err, sizeof err);
+    assert_true(srv.listen_fd >= 0);
+    for (int i = 0; i < srv.nthreads; i++)
+        if (srv.threads[i].stage != STAGE_REQUEST)
+            srv.threads[i].listen_fd = srv.listen_fd;
+    alarm(5); /* a pool that never starts or never stops ends here */
+    if (pool_start(&srv, err, sizeof err) < 0)
+        fail_msg("pool_start: %s", err);
 }
 
-static void test_size_default(void **state)
+static void pool_down(void)
+{
+    pool_stop(&srv);
+    alarm(0);
+    close(srv.listen_fd);
+    free(srv.threads);
+    free(srv.workers);
+}
+
+static void test_threads_start_and_stop(void **state)
 {
     (void)state;
-    int got = pool_size(0);
-    if (got != online())
-        fail_msg("pool_size(0): expected %d (online cores), observed %d",
-                 online(), got);
+    pool_up();
+    for (int i = 0; i < srv.nthreads; i++)
+        if (atomic_load(&srv.threads[i].os_tid) == 0)
+            fail_msg("thread %d never ran its set-up", i);
+    pool_down();
 }
 
-static void test_size_override(void **state)
+static void test_joinable(void **state)
 {
     (void)state;
-    assert_int_equal(pool_size(1), 1);
-    if (pool_size(online() + 5) != online())
-        fail_msg("pool_size(%d): more than the cores must give %d, observed "
-                 "%d",
-                 online() + 5, online(), pool_size(online() + 5));
-    assert_int_equal(pool_size(-3), online());
+    pool_up();
+    for (int i = 0; i < srv.nthreads; i++) {
+        pthread_attr_t attr;
+        int detach = -1;
+        assert_int_equal(pthread_getattr_np(srv.threads[i].handle, &attr), 0);
+        pthread_attr_getdetachstate(&attr, &detach);
+        pthread_attr_destroy(&attr);
+        if (detach != PTHREAD_CREATE_JOINABLE)
+            fail_msg("thread %d is detached: pool_stop cannot wait for it to "
+                     "drain",
+                     i);
+    }
+    pool_down();
 }
 
-/* What each thread saw from the inside. */
-struct seen {
-    int cpus, cpu, epfd, epoll_ok;
-};
-static struct seen seen[256];
-
-static void look(struct pool_thread *self)
+/* The CPUs a thread may run on, as a list ("1", "0-1" is "0,1"). */
+static void cpus_allowed(pthread_t th, char *out, size_t cap)
 {
     cpu_set_t set;
-    struct seen *s = &seen[self->index];
-    sched_getaffinity(0, sizeof set, &set);
-    s->cpus = CPU_COUNT(&set);
-    s->cpu = -1;
-    for (int c = 0; c < CPU_SETSIZE; c++)
-        if (CPU_ISSET(c, &set)) {
-            s->cpu = c;
-            break;
-        }
-    s->epfd = self->epfd;
-    /* Is it really an epoll fd? Add an eventfd to it. */
-    int efd = eventfd(0, 0);
-    struct epoll_event ev = {.events = EPOLLIN};
-    s->epoll_ok =
-        self->epfd >= 0 && epoll_ctl(self->epfd, EPOLL_CTL_ADD, efd, &ev) == 0;
-    close(efd);
+    out[0] = 0;
+    if (pthread_getaffinity_np(th, sizeof set, &set) != 0)
+        return;
+    size_t used = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && used + 8 < cap; cpu++)
+        if (CPU_ISSET(cpu, &set))
+            used += (size_t)snprintf(out + used, cap - used, "%s%d",
+                                     used ? "," : "", cpu);
 }
 
-static int run_pool(void)
+static void test_each_pinned(void **state)
 {
-    struct pool p;
-    int n = online() < 256 ? online() : 256;
-    memset(seen, 0, sizeof seen);
-    assert_int_equal(pool_start(&p, n, look, NULL), 0);
-    pool_join(&p);
+    (void)state;
+    char before[256], after[256], got[256], want[16];
+    cpus_allowed(pthread_self(), before, sizeof before);
+    pool_up();
+    for (int i = 0; i < srv.nthreads; i++) {
+        struct thread *t = &srv.threads[i];
+        if (t->core < 0)
+            fail_msg("thread %d gave up its core (pinning failed)", i);
+        cpus_allowed(t->handle, got, sizeof got);
+        snprintf(want, sizeof want, "%d", t->core);
+        if (strcmp(got, want) != 0)
+            fail_msg("thread %d may run on cpus '%s', not only on its core %d",
+                     i, got, t->core);
+    }
+    cpus_allowed(pthread_self(), after, sizeof after);
+    pool_down();
+    if (strcmp(before, after) != 0)
+        fail_msg("the thread that started the pool is now pinned to '%s' "
+                 "(was '%s'): each thread pins itself",
+                 after, before);
+}
+
+static void *pin_to(void *arg)
+{
+    struct thread *t = arg;
+    thread_pin(t);
+    return NULL;
+}
+
+static void test_pin_refused(void **state)
+{
+    (void)state;
+    struct server *s = fake_server(0, 1, SCHEDULE_RR, false);
+    struct thread *t = &s->threads[0];
+    t->core = CPU_SETSIZE - 1; /* no machine here has that CPU */
+    pthread_t th;
+    pthread_create(&th, NULL, pin_to, t);
+    pthread_join(th, NULL);
+    if (t->core != -1)
+        fail_msg("pinning to cpu %d failed, yet thread::core still says %d",
+                 CPU_SETSIZE - 1, t->core);
+    fake_server_free(s);
+}
+
+static void test_own_epoll_cloexec(void **state)
+{
+    (void)state;
+    pool_up();
+    for (int i = 0; i < srv.nthreads; i++) {
+        int epfd = srv.threads[i].epfd;
+        char path[64], link[64] = {0};
+        snprintf(path, sizeof path, "/proc/self/fd/%d", epfd);
+        if (epfd < 0 || readlink(path, link, sizeof link - 1) < 0 ||
+            !strstr(link, "eventpoll"))
+            fail_msg("thread %d has no epoll fd of its own", i);
+        for (int k = 0; k < i; k++)
+            assert_int_not_equal(srv.threads[k].epfd, epfd);
+        if (!(fcntl(epfd, F_GETFD) & FD_CLOEXEC))
+            fail_msg("thread %d's epoll fd is not close-on-exec", i);
+    }
+    pool_down();
+}
+
+/* The events an epoll fd watches fd with, from /proc; 0 if not watched. */
+static unsigned watched(int epfd, int fd)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", epfd);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    unsigned events = 0;
+    int tfd;
+    unsigned ev;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "tfd: %d events: %x", &tfd, &ev) == 2 && tfd == fd)
+            events = ev | 0x80000000u; /* watched, whatever the mask */
+    fclose(f);
+    return events;
+}
+
+static void test_epoll_watches(void **state)
+{
+    (void)state;
+    pool_up();
+    for (int i = 0; i < srv.nthreads; i++) {
+        struct thread *t = &srv.threads[i];
+        if (!watched(t->epfd, srv.stop_fd))
+            fail_msg("thread %d does not watch the stop eventfd: it will "
+                     "never stop",
+                     i);
+        unsigned l = watched(t->epfd, srv.listen_fd);
+        if (t->stage == STAGE_REQUEST && l)
+            fail_msg("request thread %d watches the listener", i);
+        if (t->stage == STAGE_ACCEPT && !(l & EPOLLEXCLUSIVE))
+            fail_msg("accept thread %d watches the listener without "
+                     "EPOLLEXCLUSIVE (every accept thread wakes for every "
+                     "connection)",
+                     i);
+    }
+    pool_down();
+}
+
+static int open_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    while (readdir(d))
+        n++;
+    closedir(d);
     return n;
 }
 
-static void test_each_thread_pinned(void **state)
+static void test_epoll_failure_leaks_nothing(void **state)
 {
     (void)state;
-    int n = run_pool();
-    for (int i = 0; i < n; i++) {
-        if (seen[i].cpus != 1)
-            fail_msg("thread %d may run on %d CPUs; expected exactly 1", i,
-                     seen[i].cpus);
-        if (seen[i].cpu != i % online())
-            fail_msg("thread %d runs on cpu %d; expected cpu %d", i,
-                     seen[i].cpu, i % online());
-    }
-}
-
-static void test_cores_distinct(void **state)
-{
-    (void)state;
-    int n = run_pool();
-    for (int i = 0; i < n; i++)
-        for (int j = i + 1; j < n; j++)
-            if (seen[i].cpus == 1 && seen[i].cpu == seen[j].cpu)
-                fail_msg("threads %d and %d share cpu %d", i, j, seen[i].cpu);
-    assert_true(n == 1 || seen[0].cpus == 1);
-}
-
-static void test_own_epoll_fd(void **state)
-{
-    (void)state;
-    int n = run_pool();
-    for (int i = 0; i < n; i++) {
-        if (!seen[i].epoll_ok)
-            fail_msg("thread %d: epfd %d is not a usable epoll fd", i,
-                     seen[i].epfd);
-        for (int j = 0; j < i; j++)
-            if (seen[i].epfd == seen[j].epfd)
-                fail_msg("threads %d and %d share epoll fd %d", j, i,
-                         seen[i].epfd);
-    }
+    struct server *s = fake_server(1, 1, SCHEDULE_RR, false);
+    struct thread *t = &s->threads[0];
+    /* epoll cannot watch a regular file: registering it fails (EPERM). */
+    t->listen_fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    int before = open_fds();
+    assert_int_equal(thread_epoll_open(t), -1);
+    if (t->epfd != -1 || open_fds() != before)
+        fail_msg("after a failure: epfd %d and %d fds open (%d before)",
+                 t->epfd, open_fds(), before);
+    close(t->listen_fd);
+    fake_server_free(s);
 }
 
 static const struct graded table[] = {
-    GRADED(test_size_default, 2, 1),       GRADED(test_size_override, 2, 1),
-    GRADED(test_each_thread_pinned, 4, 2), GRADED(test_cores_distinct, 2, 2),
-    GRADED(test_own_epoll_fd, 3, 3),
+    GRADED(test_threads_start_and_stop, 1, 1),
+    GRADED(test_joinable, 1, 1),
+    GRADED(test_each_pinned, 3, 1),
+    GRADED(test_pin_refused, 1, 1),
+    GRADED(test_own_epoll_cloexec, 2, 2),
+    GRADED(test_epoll_watches, 2, 2),
+    GRADED(test_epoll_failure_leaks_nothing, 1, 3),
 };
 GRADED_MAIN(table)

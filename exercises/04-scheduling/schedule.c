@@ -1,34 +1,23 @@
-/* Exercise 04 - see README.md. Replace each TODO with working code. */
-#include "schedule.h"
+/*
+ * Exercise 04: the hand-off policy - your version of fastd's
+ * reference-server/schedule.c, behind reference-server/handoff.h.
+ *
+ * This starter works, naively: round-robin, whatever --schedule says.
+ * When a few connections live long, whichever threads happened to get
+ * them stay busier, and round-robin keeps feeding them all the same.
+ *
+ * TODO 1: --schedule least (SCHEDULE_LEAST): the request thread with the
+ *         fewest open connections (stats_open_conns()); ties rotate like
+ *         round-robin, so that equal threads share the load.
+ * TODO 2: --schedule p2c (SCHEDULE_P2C): two DISTINCT threads at random,
+ *         the one with fewer open connections wins.
+ * Only the accept thread calls this: thread::next_rr is yours to use.
+ * Mind the server with one request thread.
+ */
+#include "reference-server/handoff.h"
 
-unsigned sched_random(struct sched *s, unsigned bound)
+struct thread *schedule_pick(struct thread *self)
 {
-    /* xorshift64: small, fast, good enough to pick threads. */
-    uint64_t x = s->rng ? s->rng : 88172645463325252ull;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    s->rng = x;
-    return (unsigned)(x % bound);
-}
-
-int pick_rr(struct sched *s)
-{
-    /* TODO 1: rotate through the threads with s->cursor. */
-    (void)s;
-    return 0;
-}
-
-int pick_least(struct sched *s)
-{
-    /* TODO 2: the index of the smallest s->open[i]. */
-    (void)s;
-    return 0;
-}
-
-int pick_p2c(struct sched *s)
-{
-    /* TODO 3: two different random threads; keep the less loaded. */
-    (void)s;
-    return 0;
+    struct server *srv = self->srv;
+    return srv->workers[self->next_rr++ % (unsigned)srv->nworkers];
 }

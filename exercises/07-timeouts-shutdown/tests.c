@@ -1,158 +1,174 @@
-/* Exercise 07's graded tests: a server thread, real clients, real time. */
+/*
+ * Exercise 07, layer (a): conns_expire() alone, on a request thread whose
+ * connections are real socket pairs served by fastd's own conn_serve().
+ */
 #include "exercises/grader/graded.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <sys/eventfd.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "mini.h"
+#include "exercises/common/fake_server.h"
+#include "reference-server/conn.h"
 
-struct server {
-    int lfd, port, stop_fd, result;
-    bool returned;
-    pthread_t th;
-};
+static struct server *srv;
+static struct thread *self;
+static int peers[128];
 
-static void *run(void *arg)
+static void setup(int timeout)
 {
-    struct server *s = arg;
-    s->result = mini_serve(s->lfd, 500, s->stop_fd);
-    __atomic_store_n(&s->returned, true, __ATOMIC_RELEASE);
-    return NULL;
+    srv = fake_server(0, 1, SCHEDULE_RR, false);
+    srv->opt.idle_timeout = timeout;
+    self = &srv->threads[0];
+    self->now = 1000;
+    assert_int_equal(conns_init(&self->conns, 4096), 0);
+    memset(peers, -1, sizeof peers);
 }
 
-static void start(struct server *s)
+/* A connection fastd's request stage has seen, last active at `when`;
+ * with `partial`, half a request is buffered in it. Returns its fd. */
+static int add_conn(long when, bool partial)
 {
-    s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    socklen_t len = sizeof sa;
-    bind(s->lfd, (struct sockaddr *)&sa, sizeof sa);
-    listen(s->lfd, 64);
-    getsockname(s->lfd, (struct sockaddr *)&sa, &len);
-    s->port = ntohs(sa.sin_port);
-    s->stop_fd = eventfd(0, EFD_NONBLOCK);
-    s->returned = false;
-    pthread_create(&s->th, NULL, run, s);
+    int sv[2];
+    assert_int_equal(
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv),
+        0);
+    if (partial)
+        send(sv[1], "GET / HTTP/1.1\r\n", 16, MSG_NOSIGNAL);
+    long now = self->now;
+    self->now = when;
+    conn_serve(self, sv[0], EPOLLIN | EPOLLOUT);
+    self->now = now;
+    assert_non_null(self->conns.by_fd[sv[0]]);
+    assert_int_equal(self->conns.by_fd[sv[0]]->in_len, partial ? 16 : 0);
+    peers[sv[0]] = sv[1];
+    return sv[0];
 }
 
-static int dial(const struct server *s)
+static bool is_open(int fd)
 {
-    int c = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)s->port)};
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    assert_int_equal(connect(c, (struct sockaddr *)&sa, sizeof sa), 0);
-    return c;
+    return self->conns.by_fd[fd] != NULL;
 }
 
-/* Wait up to ms for input; returns recv's result, or -2 on timeout. */
-static ssize_t recv_within(int fd, char *buf, size_t cap, int ms)
+/* The peer saw the close (EOF), as a client would. */
+static bool peer_closed(int fd)
 {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    if (poll(&p, 1, ms) != 1)
-        return -2;
-    return recv(fd, buf, cap, 0);
+    char c;
+    return recv(peers[fd], &c, 1, MSG_DONTWAIT) == 0;
 }
 
-static void test_ping_pong(void **state)
+static void teardown_all(void)
+{
+    conns_release(self);
+    for (int i = 0; i < 128; i++)
+        if (peers[i] >= 0)
+            close(peers[i]);
+    fake_server_free(srv);
+}
+
+static void test_idle_closed(void **state)
 {
     (void)state;
-    struct server s;
-    start(&s);
-    int c = dial(&s);
-    send(c, "ping\nping\n", 10, 0);
-    char buf[64];
-    size_t have = 0;
-    while (have < 10) {
-        ssize_t n = recv_within(c, buf + have, sizeof buf - have, 2000);
-        if (n <= 0)
-            break;
-        have += (size_t)n;
+    setup(5);
+    int old = add_conn(990, false), fresh = add_conn(998, false);
+    conns_expire(self);
+    if (is_open(old))
+        fail_msg("a connection idle for 10 s outlived a 5 s timeout");
+    assert_true(peer_closed(old));
+    assert_true(is_open(fresh));
+    assert_int_equal(counter_get(&self->stats.closed_timeout), 1);
+    assert_false(self->done);
+    teardown_all();
+}
+
+static void test_many_in_order(void **state)
+{
+    (void)state;
+    setup(5);
+    int fds[40];
+    for (int i = 0; i < 40; i++) /* last active 980 .. 999 */
+        fds[i] = add_conn(980 + i / 2, false);
+    conns_expire(self);
+    for (int i = 0; i < 40; i++) {
+        bool idle = self->now - (980 + i / 2) > 5;
+        if (is_open(fds[i]) == idle)
+            fail_msg("connection last active at %d: %s at %ld with a 5 s "
+                     "timeout",
+                     980 + i / 2, idle ? "still open" : "closed", self->now);
     }
-    assert_int_equal(have, 10);
-    assert_memory_equal(buf, "pong\npong\n", 10);
-    close(c);
+    assert_int_equal(counter_get(&self->stats.closed_timeout), 30);
+    teardown_all();
 }
 
-static void test_slowloris_cut_off(void **state)
+static void test_no_timeout_when_zero(void **state)
 {
     (void)state;
-    struct server s;
-    start(&s);
-    int c = dial(&s);
-    /* A byte every 100 ms, never a whole line. */
-    const char *trickle = "pppppppppppppppppppppppppppppp";
-    bool closed = false;
-    for (int i = 0; i < 30 && !closed; i++) {
-        if (send(c, trickle + i, 1, MSG_NOSIGNAL) != 1)
-            closed = true;
-        char buf[16];
-        ssize_t n = recv_within(c, buf, sizeof buf, 100);
-        if (n == 0 || n == -1)
-            closed = true;
-    }
-    close(c);
-    if (!closed)
-        fail_msg("a client trickling a byte every 100 ms without finishing "
-                 "a line was still connected after 3 s (idle timeout: "
-                 "500 ms)");
+    setup(0);
+    int old = add_conn(1, false);
+    conns_expire(self);
+    assert_true(is_open(old));
+    teardown_all();
 }
 
-static void test_active_client_stays(void **state)
+static void test_drain_keeps_busy(void **state)
 {
     (void)state;
-    struct server s;
-    start(&s);
-    int c = dial(&s);
-    /* A ping every 200 ms for 1.8 s, well past the timeout: 300 ms of
-     * slack against the 500 ms timeout, so a busy machine that delays
-     * this thread a little does not fail a right solution. */
-    for (int i = 0; i < 9; i++) {
-        usleep(200000);
-        assert_int_equal(send(c, "ping\n", 5, MSG_NOSIGNAL), 5);
-        char buf[8];
-        ssize_t n = recv_within(c, buf, 5, 2000);
-        if (n != 5)
-            fail_msg("ping %d: no pong (connection closed while active?)",
-                     i + 1);
-    }
-    close(c);
+    setup(0);
+    int idle = add_conn(999, false), busy = add_conn(999, true);
+    int idle2 = add_conn(999, false), idle3 = add_conn(999, false);
+    self->draining = true;
+    self->drain_deadline = self->now + 5;
+    atomic_store(&srv->acceptors_done, true);
+    conns_expire(self);
+    if (is_open(idle) || is_open(idle2) || is_open(idle3))
+        fail_msg("draining left idle connections open (%d %d %d)",
+                 is_open(idle), is_open(idle2), is_open(idle3));
+    assert_true(peer_closed(idle));
+    if (!is_open(busy))
+        fail_msg("draining closed a connection with a request in flight");
+    assert_false(self->done);
+    teardown_all();
 }
 
-static void test_stop_closes_and_returns(void **state)
+static void test_drain_deadline(void **state)
 {
     (void)state;
-    struct server s;
-    start(&s);
-    int c = dial(&s);
-    send(c, "ping\n", 5, 0);
-    char buf[8];
-    assert_int_equal(recv_within(c, buf, 5, 2000), 5);
-    uint64_t one = 1;
-    assert_int_equal(write(s.stop_fd, &one, sizeof one), 8);
-    for (int i = 0; i < 100 && !__atomic_load_n(&s.returned, __ATOMIC_ACQUIRE);
-         i++)
-        usleep(10000);
-    if (!__atomic_load_n(&s.returned, __ATOMIC_ACQUIRE))
-        fail_msg("mini_serve did not return within 1 s of the stop eventfd");
-    pthread_join(s.th, NULL);
-    assert_int_equal(s.result, 0);
-    assert_int_equal(recv_within(c, buf, sizeof buf, 1000), 0);
-    close(c);
+    setup(0);
+    int busy = add_conn(999, true);
+    self->draining = true;
+    self->drain_deadline = self->now; /* the deadline is now */
+    atomic_store(&srv->acceptors_done, true);
+    conns_expire(self);
+    if (is_open(busy))
+        fail_msg("at the drain deadline a stuck client still holds fastd");
+    assert_true(self->done);
+    teardown_all();
+}
+
+static void test_done_after_acceptors(void **state)
+{
+    (void)state;
+    setup(0);
+    self->draining = true;
+    self->drain_deadline = self->now + 5;
+    conns_expire(self);
+    if (self->done)
+        fail_msg("done while the accept stage may still hand off a "
+                 "connection (acceptors_done is false)");
+    atomic_store(&srv->acceptors_done, true);
+    conns_expire(self);
+    assert_true(self->done);
+    teardown_all();
 }
 
 static const struct graded table[] = {
-    GRADED(test_ping_pong, 1, 1),
-    GRADED(test_slowloris_cut_off, 4, 1),
-    GRADED(test_active_client_stays, 3, 2),
-    GRADED(test_stop_closes_and_returns, 4, 3),
+    GRADED(test_idle_closed, 3, 1),
+    GRADED(test_many_in_order, 2, 1),
+    GRADED(test_no_timeout_when_zero, 1, 1),
+    GRADED(test_drain_keeps_busy, 3, 2),
+    GRADED(test_drain_deadline, 2, 2),
+    GRADED(test_done_after_acceptors, 2, 3),
 };
 GRADED_MAIN(table)

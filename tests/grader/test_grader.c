@@ -1,22 +1,32 @@
-/* The grader and the exercises, proved: every reference solution scores
- * full marks, every untouched starter scores less (failing at least one
- * test per TODO), and a test that hangs, crashes or exits early is failed
- * with the right reason while the run goes on. */
+/* The grader and the exercises, proved: each way a test can end is told
+ * apart; the outputs are valid and merge per exercise; every reference
+ * solution scores full marks, run after run; every untouched starter
+ * scores less; every known-wrong variant (tests/grader/mutants/) loses
+ * points; every right-but-different variant (tests/grader/correct/) keeps
+ * full marks; and every cheat (tests/grader/cheats/) scores no more than
+ * the untouched starter, within the limits, leaving no process behind. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
+#include <dirent.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #ifndef BUILD_DIR
 #define BUILD_DIR "build"
 #endif
+#define T BUILD_DIR "/grader-test"
+/* Course objects compiled once for all the runs below. */
+#define ENV "GRADE_CACHE=" T "/cache "
 
 static char *slurp(const char *path)
 {
@@ -33,23 +43,117 @@ static char *slurp(const char *path)
     return s;
 }
 
-/* Run the grader; return results.json's text. */
-static char *grade(const char *env, const char *ex)
+static void sh(const char *fmt, ...)
 {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd,
-             "%s exercises/grader/grade.sh " BUILD_DIR "/grader-test %s "
-             "> " BUILD_DIR "/grader-test.out 2>&1",
-             env, ex);
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
     int rc = system(cmd);
     if (rc != 0)
-        fail_msg("grader exited with %d: see " BUILD_DIR "/grader-test.out",
-                 rc);
-    char *json = slurp(BUILD_DIR "/grader-test/grade/results.json");
+        fail_msg("'%s' exited with %d", cmd, rc);
+}
+
+/* Run the grader (output in OUT/), return OUT/results.json's text. */
+static char *grade(const char *env, const char *opts, const char *out,
+                   const char *ex)
+{
+    sh("%s exercises/grader/grade.sh --out %s %s " BUILD_DIR " %s > %s.out "
+       "2>&1",
+       env, out, opts, ex, out);
+    char path[512];
+    snprintf(path, sizeof path, "%s/results.json", out);
+    char *json = slurp(path);
     if (!json)
-        fail_msg("no results.json");
+        fail_msg("no %s", path);
     return json;
 }
+
+/* ---- a small JSON syntax check ------------------------------------------ */
+
+static const char *json_value(const char *p);
+
+static const char *json_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+        p++;
+    return p;
+}
+
+static const char *json_string(const char *p)
+{
+    if (*p++ != '"')
+        return NULL;
+    while (*p != '"') {
+        if ((unsigned char)*p < 0x20)
+            return NULL; /* a raw control character */
+        if (*p == '\\') {
+            p++;
+            if (*p == 'u') {
+                for (int i = 1; i <= 4; i++)
+                    if (!isxdigit((unsigned char)p[i]))
+                        return NULL;
+                p += 4;
+            } else if (!strchr("\"\\/bfnrt", *p)) {
+                return NULL;
+            }
+        }
+        p++;
+    }
+    return p + 1;
+}
+
+static const char *json_list(const char *p, char close, int object)
+{
+    p = json_ws(p + 1);
+    if (*p == close)
+        return p + 1;
+    for (;;) {
+        if (object) {
+            p = json_string(json_ws(p));
+            if (!p || *(p = json_ws(p)) != ':')
+                return NULL;
+            p++;
+        }
+        p = json_value(p);
+        if (!p)
+            return NULL;
+        p = json_ws(p);
+        if (*p == close)
+            return p + 1;
+        if (*p++ != ',')
+            return NULL;
+    }
+}
+
+static const char *json_value(const char *p)
+{
+    p = json_ws(p);
+    if (*p == '{')
+        return json_list(p, '}', 1);
+    if (*p == '[')
+        return json_list(p, ']', 0);
+    if (*p == '"')
+        return json_string(p);
+    if (strncmp(p, "true", 4) == 0 || strncmp(p, "null", 4) == 0)
+        return p + 4;
+    if (strncmp(p, "false", 5) == 0)
+        return p + 5;
+    char *end;
+    strtod(p, &end);
+    return end > p ? end : NULL;
+}
+
+static void expect_json(const char *what, const char *text)
+{
+    const char *end = text ? json_value(text) : NULL;
+    if (!end || *json_ws(end))
+        fail_msg("%s is not valid JSON (near offset %ld)", what,
+                 end ? (long)(end - text) : -1L);
+}
+
+/* ---- reading results ----------------------------------------------------- */
 
 static long number_after(const char *s, const char *key)
 {
@@ -57,63 +161,231 @@ static long number_after(const char *s, const char *key)
     return p ? atol(p + strlen(key)) : -1;
 }
 
-/* The JSON object of one test in results.json. */
-static const char *test_entry(const char *json, const char *name)
+/* The entry of one exercise in results.json, or NULL. */
+static const char *exercise_entry(const char *json, const char *name)
+{
+    char key[160];
+    snprintf(key, sizeof key, "{\"exercise\":\"%s\"", name);
+    return strstr(json, key);
+}
+
+static void scores(const char *json, const char *name, long *points, long *max)
+{
+    const char *e = exercise_entry(json, name);
+    if (!e)
+        fail_msg("results.json has no entry for %s", name);
+    *points = number_after(e, "\"points\":");
+    *max = number_after(e, "\"max\":");
+}
+
+/* The JSON object of one test in results.json (up to its end). */
+static void test_entry(const char *json, const char *name, char *out,
+                       size_t cap)
 {
     char key[96];
     snprintf(key, sizeof key, "{\"name\":\"%s\"", name);
     const char *p = strstr(json, key);
     if (!p)
         fail_msg("no result for %s", name);
-    return p;
+    const char *end = strstr(p, "\"hint\":");
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
 }
 
 static void expect_status(const char *json, const char *name,
                           const char *status, const char *reason)
 {
-    const char *e = test_entry(json, name);
-    const char *end = strchr(e, '}');
-    char buf[512];
-    size_t n =
-        (size_t)(end - e) < sizeof buf - 1 ? (size_t)(end - e) : sizeof buf - 1;
-    memcpy(buf, e, n);
-    buf[n] = 0;
-    char want[64];
+    char buf[1024], want[64];
+    test_entry(json, name, buf, sizeof buf);
     snprintf(want, sizeof want, "\"status\":\"%s\"", status);
     if (!strstr(buf, want) || (reason && !strstr(buf, reason)))
         fail_msg("%s: expected %s (%s), got %s", name, status,
                  reason ? reason : "", buf);
 }
 
+/* ---- the fixture: every way a test can end --------------------------------
+ */
+
 static void test_grader_reports_each_ending(void **state)
 {
     (void)state;
-    char *json = grade("EXERCISES_DIR=tests/grader/fixture", "");
+    sh("rm -f evilconf-pwned-* && mkdir -p " T);
+    char *json =
+        grade(ENV "EXERCISES_DIR=tests/grader/fixture", "", T "/fixture", "");
+    expect_json("results.json", json);
     expect_status(json, "test_passes", "pass", NULL);
     expect_status(json, "test_fails", "fail", "observed 3");
     expect_status(json, "test_hangs", "fail", "timed out after 2 s");
     expect_status(json, "test_segfaults", "fail", "SIGSEGV");
-    expect_status(json, "test_exits", "fail", "exited early");
+    expect_status(json, "test_exits", "fail", "exited (status 0) before");
     expect_status(json, "test_skips", "skip", "not possible");
-    /* 1 point; 21 in all, less 6 skipped: 15 possible. */
-    const char *fx = strstr(json, "\"exercise\":\"90-fixture\"");
-    assert_non_null(fx);
-    assert_int_equal(number_after(fx, "\"points\":"), 1);
-    assert_int_equal(number_after(fx, "\"max\":"), 15);
-    /* The broken one scores 0 and is shown, and did not stop the run. */
-    const char *br = strstr(json, "\"exercise\":\"91-broken\"");
+    expect_status(json, "test_control_chars", "fail", "\\u001b[31m");
+    expect_status(json, "test_leaks_fd", "fail", "socket:[");
+    expect_status(json, "test_busy", "fail", "of CPU");
+    expect_status(json, "test_plain_assert", "fail", "expected 0, saw -2");
+    expect_status(json, "test_injects", "pass", NULL);
+    long pts, max;
+    scores(json, "90-fixture", &pts, &max);
+    assert_int_equal(pts, 2);  /* passes + injects */
+    assert_int_equal(max, 20); /* 26 less the 6 skipped */
+    /* The broken one: 0, its first error (not its warnings), every test
+     * listed as failed, and the run went on. */
+    const char *br = exercise_entry(json, "91-broken");
     assert_non_null(br);
     assert_non_null(strstr(br, "\"status\":\"compile-error\""));
-    assert_non_null(strstr(br, "expected"));
-    char *junit = slurp(BUILD_DIR "/grader-test/grade/junit.xml");
+    assert_non_null(strstr(br, "error: expected"));
+    assert_null(strstr(br, "unused"));
+    /* The conf's shell lines were read as data, never run. */
+    const char *ev = exercise_entry(json, "92-evilconf");
+    assert_non_null(ev);
+    assert_non_null(strstr(ev, "\"status\":\"complete\""));
+    struct stat st;
+    for (int i = 1; i <= 4; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "evilconf-pwned-%d", i);
+        if (stat(path, &st) == 0)
+            fail_msg("exercise.conf was run as shell: %s exists", path);
+    }
+    /* JUnit: classname, time, skipped, a failure body with the hint. */
+    char *junit = slurp(T "/fixture/junit.xml");
     assert_non_null(junit);
-    assert_non_null(strstr(junit, "<testsuite name=\"90-fixture\""));
-    assert_non_null(strstr(junit, "<skipped"));
-    char *out = slurp(BUILD_DIR "/grader-test.out");
-    assert_non_null(strstr(out, "Exercises: 0/2 complete, 1/22 points"));
+    assert_non_null(strstr(junit, "<testsuite name=\"exercises.90-fixture\""));
+    assert_non_null(strstr(junit, "classname=\"exercises.90-fixture\""));
+    assert_non_null(strstr(junit, " time=\""));
+    assert_non_null(strstr(junit, "<skipped message=\"not possible"));
+    assert_non_null(strstr(junit, "skipped=\"1\""));
+    assert_non_null(strstr(junit, "observed 3 (at "));
+    assert_non_null(strstr(junit, "\nhint: make hint EX=90 HINT=1\n"));
+    for (const char *p = junit; *p; p++)
+        if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t')
+            fail_msg("junit.xml holds control character 0x%02x", *p);
+    char *out = slurp(T "/fixture.out");
+    assert_non_null(out);
+    assert_non_null(strstr(out, "Exercises: 1/3 complete, 3/42 points"));
+    assert_null(strchr(out, '\x1b'));
     free(out);
     free(junit);
     free(json);
+}
+
+/* The Gradescope shape, and merging: EX=N updates only its own entry. */
+static void test_outputs_merge_and_gradescope(void **state)
+{
+    (void)state;
+    sh("rm -rf " T "/merge && mkdir -p " T);
+    char *one = grade(ENV "SOLUTIONS=1", "", T "/merge", "4");
+    free(one);
+    char *two =
+        grade(ENV, "--submission tests/grader/fixture", T "/merge", "1");
+    expect_json("merged results.json", two);
+    long pts, max;
+    scores(two, "04-scheduling", &pts, &max);
+    if (pts != max)
+        fail_msg("EX=1 changed exercise 04's entry: %ld of %ld", pts, max);
+    assert_non_null(exercise_entry(two, "01-pinned-pool"));
+    assert_null(exercise_entry(two, "02-listener"));
+    /* The missing file is said in words. */
+    assert_non_null(strstr(exercise_entry(two, "01-pinned-pool"),
+                           "pool_thread.c is missing"));
+    char *gs = slurp(T "/merge/gradescope.json");
+    expect_json("gradescope.json", gs);
+    long total = number_after(gs, "{\"score\":"), sum = 0;
+    const char *keys[] = {"\"name\":", "\"score\":", "\"max_score\":",
+                          "\"output\":", "\"visibility\":\"visible\""};
+    int tests = 0;
+    for (const char *p = strstr(gs, "\"tests\":[{"); p;
+         p = strstr(p + 1, "},{")) {
+        const char *end = strstr(p + 2, "}");
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            const char *at = strstr(p, keys[k]);
+            if (!at || at > end)
+                fail_msg("gradescope.json: test %d lacks %s", tests, keys[k]);
+        }
+        sum += number_after(strstr(p, "\"score\":"), "\"score\":");
+        tests++;
+    }
+    assert_true(tests >= 9);
+    assert_int_equal(sum, total);
+    assert_int_equal(total, number_after(two, "\"points\":"));
+    /* SOLUTIONS=1 writes elsewhere by default. */
+    assert_non_null(strstr(T "/merge", "merge"));
+    free(gs);
+    free(two);
+}
+
+/* How many runs the solutions get in `make test`: GRADER_REPEAT (default
+ * 3) for the cheap exercises, one for those whose tests wait on timers
+ * (06, 07) or run the model for seconds (09). The full proof, 20 runs out
+ * of 20: `GRADER_REPEAT=20 build/tests/test_grader '*solutions*'`. */
+static int runs_for(const char *name)
+{
+    if (strncmp(name, "06", 2) == 0 || strncmp(name, "07", 2) == 0 ||
+        strncmp(name, "09", 2) == 0)
+        return 1;
+    const char *env = getenv("GRADER_REPEAT");
+    int n = env ? atoi(env) : 3;
+    return n > 1 ? n : 2;
+}
+
+static char *starters_json;
+
+/* The solutions (three groups by repeat count) and the starters, graded
+ * side by side: the machine is shared, and most of a run is waiting. */
+static void test_solutions_full_every_run(void **state)
+{
+    (void)state;
+    glob_t g;
+    assert_int_equal(glob("exercises/[0-9][0-9]-*/", 0, NULL, &g), 0);
+    char lists[2][256] = {"", ""};
+    const int reps[2] = {runs_for("01"), 1};
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        char nn[3];
+        snprintf(nn, sizeof nn, "%.2s", g.gl_pathv[i] + strlen("exercises/"));
+        for (int k = 0; k < 2; k++)
+            if (runs_for(nn) == reps[k]) {
+                strcat(lists[k], nn);
+                strcat(lists[k], " ");
+            }
+    }
+    sh("rm -rf " T "/solutions-* " T "/starters && mkdir -p " T);
+    char cmd[2048] = "";
+    for (int k = 0; k < 2; k++)
+        if (lists[k][0])
+            snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd),
+                     "(" ENV "SOLUTIONS=1 exercises/grader/grade.sh --out " T
+                     "/solutions-%d --repeat %d " BUILD_DIR " %s > " T
+                     "/solutions-%d.out 2>&1) & ",
+                     reps[k], reps[k], lists[k], reps[k]);
+    snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd),
+             "(" ENV "exercises/grader/grade.sh --out " T "/starters " BUILD_DIR
+             " > " T "/starters.out 2>&1) & wait");
+    sh("%s", cmd);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        char name[128], path[256];
+        snprintf(name, sizeof name, "%.*s",
+                 (int)(strlen(g.gl_pathv[i]) - strlen("exercises/") - 1),
+                 g.gl_pathv[i] + strlen("exercises/"));
+        snprintf(path, sizeof path, T "/solutions-%d/results.json",
+                 runs_for(name));
+        char *json = slurp(path);
+        if (!json)
+            fail_msg("no %s", path);
+        expect_json(path, json);
+        long pts, max;
+        scores(json, name, &pts, &max);
+        if (pts != max || max <= 0) {
+            char first[1024];
+            const char *f = strstr(exercise_entry(json, name), "\"fail\"");
+            snprintf(first, sizeof first, "%.300s", f ? f : "");
+            fail_msg("%s: the solution scores %ld of %ld in %d runs (logs in " T
+                     "/solutions-%d/logs/%s/): %s",
+                     name, pts, max, runs_for(name), runs_for(name), name,
+                     first);
+        }
+        free(json);
+    }
+    globfree(&g);
+    starters_json = slurp(T "/starters/results.json");
 }
 
 /* Distinct TODO numbers in a starter ("TODO 1", "TODO 2 (cont.)"...). */
@@ -126,7 +398,8 @@ static int todos(const char *dir, const char *sources)
         char path[512];
         snprintf(path, sizeof path, "%s/%s", dir, f);
         char *text = slurp(path);
-        assert_non_null(text);
+        if (!text)
+            fail_msg("%s: no %s", dir, path);
         for (char *p = text; (p = strstr(p, "TODO ")) != NULL; p += 5) {
             int k = atoi(p + 5);
             if (k > 0 && k < 32 && !seen[k]++)
@@ -151,22 +424,18 @@ static void conf_value(const char *conf, const char *key, char *out, size_t cap)
     }
 }
 
-static void test_solutions_full_starters_not(void **state)
+static void test_starters_score_less(void **state)
 {
     (void)state;
-    char *solved = grade("SOLUTIONS=1", "");
-    /* Keep the solutions' logs: the starters' run replaces grade/. */
-    assert_int_equal(system("rm -rf " BUILD_DIR "/grader-test/solutions && "
-                            "cp -r " BUILD_DIR "/grader-test/grade " BUILD_DIR
-                            "/grader-test/solutions"),
-                     0);
-    char *started = grade("", "");
+    if (!starters_json)
+        starters_json = grade(ENV, "", T "/starters", "");
+    const char *started = starters_json;
     glob_t g;
     assert_int_equal(glob("exercises/[0-9][0-9]-*/exercise.conf", 0, NULL, &g),
                      0);
-    assert_int_equal(g.gl_pathc, 9);
+    assert_true(g.gl_pathc >= 9);
     for (size_t i = 0; i < g.gl_pathc; i++) {
-        char dir[256], name[128], key[160], sources[256], chapter[128];
+        char dir[256], name[128], sources[256], chapter[128];
         snprintf(dir, sizeof dir, "%.*s",
                  (int)(strrchr(g.gl_pathv[i], '/') - g.gl_pathv[i]),
                  g.gl_pathv[i]);
@@ -176,26 +445,13 @@ static void test_solutions_full_starters_not(void **state)
         sprintf(conf_nl, "\n%s", conf);
         conf_value(conf_nl, "sources", sources, sizeof sources);
         conf_value(conf_nl, "chapter", chapter, sizeof chapter);
-        long max_conf = number_after(conf_nl, "\nmax_points=");
-
-        snprintf(key, sizeof key, "\"exercise\":\"%s\"", name);
-        const char *s = strstr(solved, key), *t = strstr(started, key);
-        assert_non_null(s);
+        const char *t = exercise_entry(started, name);
         assert_non_null(t);
-        long smax = number_after(s, "\"max\":");
-        if (number_after(s, "\"points\":") != smax)
-            fail_msg("%s: the solution scores %ld of %ld (logs in " BUILD_DIR
-                     "/grader-test/solutions/logs/%s/)",
-                     name, number_after(s, "\"points\":"), smax, name);
-        if (max_conf != smax && !strstr(s, "\"status\":\"skip\""))
-            fail_msg("%s: exercise.conf says max_points=%ld, the tests add "
-                     "up to %ld",
-                     name, max_conf, smax);
         long tpoints = number_after(t, "\"points\":");
         if (tpoints >= number_after(t, "\"max\":"))
             fail_msg("%s: the untouched starter scores full marks", name);
         /* At least one failing test per TODO. */
-        const char *end = strstr(t + 1, "\"exercise\":\"");
+        const char *end = strstr(t + 1, "{\"exercise\":\"");
         int failed = 0;
         for (const char *p = t;
              (p = strstr(p, "\"status\":\"fail\"")) && (!end || p < end); p++)
@@ -226,22 +482,240 @@ static void test_solutions_full_starters_not(void **state)
         free(conf_nl);
     }
     globfree(&g);
-    free(solved);
-    free(started);
+}
+
+/* ---- variants: a submission folder from a base plus a variant's files ---- */
+
+/* Exercise folder exercises/NN-*, by number. */
+static void exercise_of(const char *nn, char *out, size_t cap)
+{
+    char pattern[64];
+    glob_t g;
+    snprintf(pattern, sizeof pattern, "exercises/%s-*/", nn);
+    if (glob(pattern, 0, NULL, &g) != 0 || g.gl_pathc != 1)
+        fail_msg("no single exercise %s", nn);
+    snprintf(out, cap, "%.*s", (int)strlen(g.gl_pathv[0]) - 1, g.gl_pathv[0]);
+    globfree(&g);
+}
+
+/* One variant: tests/grader/ROOT/NN/CLASS. */
+struct variant {
+    char nn[3], dir[512], job[600], exdir[256];
+};
+
+/* Every variant under tests/grader/ROOT, each given a job folder
+ * T/v/ROOT-NN-CLASS holding sub/NAME/ = the base folder's sources (the
+ * solution's, or the starter's) overlaid with the variant's files. */
+static int variants(const char *root, int from_solution, struct variant **out)
+{
+    char pattern[128];
+    glob_t g;
+    snprintf(pattern, sizeof pattern, "tests/grader/%s/[0-9][0-9]/*/", root);
+    *out = NULL;
+    if (glob(pattern, 0, NULL, &g) != 0)
+        return 0;
+    struct variant *v = calloc(g.gl_pathc, sizeof *v);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        snprintf(v[i].dir, sizeof v[i].dir, "%.*s",
+                 (int)strlen(g.gl_pathv[i]) - 1, g.gl_pathv[i]);
+        snprintf(v[i].nn, sizeof v[i].nn, "%.2s",
+                 g.gl_pathv[i] + strlen("tests/grader/") + strlen(root) + 1);
+        exercise_of(v[i].nn, v[i].exdir, sizeof v[i].exdir);
+        snprintf(v[i].job, sizeof v[i].job, T "/v/%s-%s-%s", root, v[i].nn,
+                 strrchr(v[i].dir, '/') + 1);
+        const char *name = strrchr(v[i].exdir, '/') + 1;
+        sh("rm -rf %s && mkdir -p %s/sub/%s && "
+           "for f in $(sed -n 's/^sources=\"\\{0,1\\}\\([^\"]*\\)\"\\{0,1\\}$/"
+           "\\1/p' %s/exercise.conf); do [ ! -f %s%s/$f ] || "
+           "cp %s%s/$f %s/sub/%s/; done && cp %s/* %s/sub/%s/",
+           v[i].job, v[i].job, name, v[i].exdir, v[i].exdir,
+           from_solution ? "/solution" : "", v[i].exdir,
+           from_solution ? "/solution" : "", v[i].job, name, v[i].dir, v[i].job,
+           name);
+    }
+    int n = (int)g.gl_pathc;
+    globfree(&g);
+    *out = v;
+    return n;
+}
+
+/* Grade every job, three at a time; ENVF(i) gives a job's environment. */
+static void grade_all(struct variant *v, int n, const char *opts,
+                      const char *(*envf)(int))
+{
+    sh("mkdir -p " T "/v && : > " T "/v/jobs");
+    for (int i = 0; i < n; i++)
+        sh("echo '%s exercises/grader/grade.sh --out %s/out --submission "
+           "%s/sub %s " BUILD_DIR " %s > %s/out.txt 2>&1; echo $(date +%%s) > "
+           "%s/ended' >> " T "/v/jobs",
+           envf ? envf(i) : ENV, v[i].job, v[i].job, opts, v[i].nn, v[i].job,
+           v[i].job);
+    sh("xargs -P 3 -d '\\n' -n 1 sh -c < " T "/v/jobs");
+}
+
+static char *job_results(const struct variant *v, long *pts, long *max)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/out/results.json", v->job);
+    char *json = slurp(path);
+    if (!json)
+        fail_msg("%s: no results (see %s/out.txt)", v->dir, v->job);
+    scores(json, strrchr(v->exdir, '/') + 1, pts, max);
+    return json;
+}
+
+static void test_mutants_lose_points(void **state)
+{
+    (void)state;
+    struct variant *v;
+    int n = variants("mutants", 1, &v);
+    for (int i = 0; i < n; i++) {
+        /* Each file starts with the one-line description. */
+        DIR *d = opendir(v[i].dir);
+        struct dirent *e;
+        while ((e = readdir(d)))
+            if (e->d_name[0] != '.') {
+                char path[800];
+                snprintf(path, sizeof path, "%s/%s", v[i].dir, e->d_name);
+                char *text = slurp(path);
+                if (!text || strncmp(text, "/* mutant: ", 11) != 0)
+                    fail_msg("%s: the first line must be /* mutant: what is "
+                             "wrong */",
+                             path);
+                free(text);
+            }
+        closedir(d);
+    }
+    grade_all(v, n, "--stop-on-loss", NULL);
+    for (int i = 0; i < n; i++) {
+        long pts, max;
+        free(job_results(&v[i], &pts, &max));
+        if (pts >= max)
+            fail_msg("mutant %s keeps full marks (%ld of %ld)", v[i].dir, pts,
+                     max);
+    }
+    print_message("%d mutants, each lost points\n", n);
+    assert_true(n >= 6);
+    free(v);
+}
+
+static void test_right_variants_keep_full_marks(void **state)
+{
+    (void)state;
+    struct variant *v;
+    int n = variants("correct", 1, &v);
+    grade_all(v, n, "", NULL);
+    for (int i = 0; i < n; i++) {
+        long pts, max;
+        free(job_results(&v[i], &pts, &max));
+        if (pts != max)
+            fail_msg("%s is right but scores %ld of %ld (a false positive; "
+                     "logs in %s/out/logs/)",
+                     v[i].dir, pts, max, v[i].job);
+    }
+    free(v);
+}
+
+/* Processes whose environment holds the marker: what a cheat left. */
+static int marked_processes(const char *mark)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int found = 0;
+    while ((e = readdir(d))) {
+        if (!isdigit((unsigned char)e->d_name[0]) ||
+            atoi(e->d_name) == (int)getpid())
+            continue;
+        char path[300], env[16384];
+        snprintf(path, sizeof path, "/proc/%s/environ", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t n = fread(env, 1, sizeof env - 1, f);
+        fclose(f);
+        for (size_t i = 0; i < n; i++)
+            if (env[i] == 0)
+                env[i] = '\n';
+        env[n] = 0;
+        if (strstr(env, mark))
+            found++;
+    }
+    closedir(d);
+    return found;
+}
+
+static char cheat_mark[64];
+static struct variant *cheat_list;
+
+static const char *cheat_env(int i)
+{
+    static char env[1024];
+    snprintf(env, sizeof env,
+             ENV "GRADER_CHEAT_MARK=%s GRADER_CHEAT_TARGET=%s/out/results.json",
+             cheat_mark, cheat_list[i].job);
+    return env;
+}
+
+static void test_cheats_gain_nothing(void **state)
+{
+    (void)state;
+    snprintf(cheat_mark, sizeof cheat_mark, "%d.%ld", (int)getpid(),
+             (long)time(NULL));
+    int n = variants("cheats", 0, &cheat_list);
+    sh("rm -f conf-line-pwned*");
+    time_t t0 = time(NULL);
+    grade_all(cheat_list, n, "", cheat_env);
+    int left = marked_processes(cheat_mark);
+    if (left)
+        fail_msg("the cheats left %d process(es) running after the grader",
+                 left);
+    for (int i = 0; i < n; i++) {
+        struct variant *v = &cheat_list[i];
+        const char *name = strrchr(v->exdir, '/') + 1;
+        if (!starters_json || !exercise_entry(starters_json, name)) {
+            free(starters_json);
+            starters_json = grade(ENV, "", T "/starters", v->nn);
+        }
+        long starter, smax, pts, max;
+        scores(starters_json, name, &starter, &smax);
+        char *json = job_results(v, &pts, &max);
+        if (pts > starter)
+            fail_msg("cheat %s scores %ld, the untouched starter %ld", v->dir,
+                     pts, starter);
+        /* Within the limits: each job's end, against the start. */
+        char path[700];
+        snprintf(path, sizeof path, "%s/ended", v->job);
+        char *ended = slurp(path);
+        if (!ended || atol(ended) - (long)t0 > 300)
+            fail_msg("cheat %s: grading did not end in time", v->dir);
+        free(ended);
+        /* Nothing rewrote the results after the grader ended. */
+        snprintf(path, sizeof path, "%s/out/results.json", v->job);
+        char *again = slurp(path);
+        assert_non_null(again);
+        if (strcmp(json, again) != 0 || strstr(again, "\"points\":1000"))
+            fail_msg("cheat %s: results.json changed after the grader", v->dir);
+        free(again);
+        free(json);
+    }
+    struct stat st;
+    if (stat("conf-line-pwned", &st) == 0 ||
+        stat("conf-line-pwned-2", &st) == 0)
+        fail_msg("a line of a cheat's exercise.conf was run");
+    print_message("%d cheats, none scored above the starter\n", n);
+    assert_true(n >= 7);
+    free(cheat_list);
 }
 
 static void test_hint_reveals_one_at_a_time(void **state)
 {
     (void)state;
-    assert_int_equal(system("rm -f " BUILD_DIR "/grader-test/grade/hints-*"),
-                     0);
+    sh("rm -f " T "/grade/hints-* && mkdir -p " T);
     char *out[4];
     for (int i = 0; i < 4; i++) {
-        assert_int_equal(system("exercises/grader/hint.sh " BUILD_DIR
-                                "/grader-test 04 > " BUILD_DIR
-                                "/grader-hint.out"),
-                         0);
-        out[i] = slurp(BUILD_DIR "/grader-hint.out");
+        sh("exercises/grader/hint.sh " T " %s > " T "/hint.out",
+           i % 2 ? "04" : "4");
+        out[i] = slurp(T "/hint.out");
     }
     assert_non_null(strstr(out[0], "hint 1 of 3"));
     assert_non_null(strstr(out[1], "hint 2 of 3"));
@@ -249,17 +723,39 @@ static void test_hint_reveals_one_at_a_time(void **state)
     assert_non_null(strstr(out[3], "all 3 hints shown"));
     for (int i = 0; i < 4; i++)
         free(out[i]);
-    assert_int_not_equal(system("exercises/grader/hint.sh " BUILD_DIR
-                                "/grader-test 77 > /dev/null"),
+    sh("exercises/grader/hint.sh " T " 09 4 > " T "/hint.out");
+    char *four = slurp(T "/hint.out");
+    assert_non_null(strstr(four, "hint 4 of 4"));
+    free(four);
+    /* A wrong EX says what is wrong and lists the exercises. */
+    assert_int_not_equal(
+        system("exercises/grader/hint.sh " T " 77 > " T "/hint.out 2>&1"), 0);
+    char *bad = slurp(T "/hint.out");
+    assert_non_null(strstr(bad, "no exercise '77'"));
+    assert_non_null(strstr(bad, "01-pinned-pool"));
+    free(bad);
+    assert_int_not_equal(system("exercises/grader/grade.sh --out " T
+                                "/bad " BUILD_DIR " 77 > " T "/bad.out 2>&1"),
                          0);
+    bad = slurp(T "/bad.out");
+    assert_non_null(strstr(bad, "no exercise '77'"));
+    free(bad);
 }
 
-int main(void)
+/* argv[1], if given, runs only the tests whose names match it (a glob). */
+int main(int argc, char **argv)
 {
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grader_reports_each_ending),
-        cmocka_unit_test(test_solutions_full_starters_not),
+        cmocka_unit_test(test_outputs_merge_and_gradescope),
         cmocka_unit_test(test_hint_reveals_one_at_a_time),
+        cmocka_unit_test(test_solutions_full_every_run),
+        cmocka_unit_test(test_starters_score_less),
+        cmocka_unit_test(test_mutants_lose_points),
+        cmocka_unit_test(test_right_variants_keep_full_marks),
+        cmocka_unit_test(test_cheats_gain_nothing),
     };
     return cmocka_run_group_tests_name("grader", tests, NULL, NULL);
 }

@@ -1,7 +1,9 @@
 /*
  * Start a real fastd for a test, talk to it, stop it.
  *
- * fastd_start() runs FASTD_BIN (build/bin/fastd) with --port 0, waits for
+ * fastd_start() runs $FASTD_BIN if the environment sets it (the grader
+ * points it at the learner's fastd), else the FASTD_BIN this build was
+ * compiled with (build/bin/fastd), with --port 0, waits for
  * its first stdout line and reads the port from it. Every process started
  * here is stopped by fastd_stop() (SIGTERM, then SIGKILL after a deadline),
  * so a failing test leaves nothing behind.
@@ -35,7 +37,13 @@ int fastd_stop(struct fastd *f, char *out, size_t cap);
  * (a second SIGTERM would cut its drain short). */
 int fastd_wait(struct fastd *f, char *out, size_t cap);
 
-/* A blocking TCP connection to fastd with 5 s send/receive timeouts. */
+/* The send/receive timeout of fastd_connect()'s sockets, in ms (default
+ * 5000). The exercises' server tests lower it, so that a naive learner's
+ * fastd fails them fast instead of at the grader's time limit. */
+extern int fastd_io_timeout_ms;
+
+/* A blocking TCP connection to fastd with fastd_io_timeout_ms send and
+ * receive timeouts. */
 int fastd_connect(const struct fastd *f);
 
 /* Send all of buf. Returns 0 or -1. */
@@ -59,7 +67,12 @@ long fastd_total(const struct fastd *f, const char *name);
 /* A counter from a /stats body: of thread id, or of "total" if id < 0. */
 long stats_counter(const char *json, int id, const char *name);
 
-/* Open fds of a process, from /proc/PID/fd. */
+/* The number /proc knows a child of ours by: its pid, unless we run in a
+ * PID namespace of our own under the outer /proc (as the grader runs
+ * tests); then the child is found through /proc/self's children. */
+pid_t proc_pid(pid_t pid);
+
+/* Open fds of a child process, from /proc/PID/fd. */
 int proc_fd_count(pid_t pid);
 
 /* Wait (up to ms) until cond(f) is true; returns its last value. */

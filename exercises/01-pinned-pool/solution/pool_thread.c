@@ -1,0 +1,1 @@
+../../../reference-server/pool_thread.c

@@ -1,0 +1,169 @@
+/*
+ * Exercise 03, layer (b): the accept stage's cases from fastd's own
+ * integration tests, run against the learner's fastd ($FASTD_BIN).
+ */
+#include "exercises/grader/graded.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* The harness is compiled in: the grader builds this file alone. */
+#include "tests/server/fastd_harness.c"
+
+#define HELLO_GET "GET / HTTP/1.1\r\nHost: t\r\n\r\n"
+
+static struct fastd f;
+
+static void start(const char *const *args, long nofile)
+{
+    fastd_io_timeout_ms = 2000;
+    if (fastd_start(&f, args, nofile) < 0)
+        fail_msg("fastd did not start");
+}
+
+static void test_serves_get(void **state)
+{
+    (void)state;
+    start(NULL, 0);
+    char body[64];
+    assert_int_equal(fastd_get(&f, "/", body, sizeof body), 200);
+    assert_string_equal(body, "Hello, World!");
+    fastd_stop(&f, NULL, 0);
+}
+
+/* Count thread 0's (the accept thread's) events of one kind. */
+static int trace_count(const char *path, const char *event)
+{
+    FILE *t = fopen(path, "r");
+    if (!t)
+        return -1;
+    char line[256], ev[16];
+    int n = 0, thread;
+    while (fgets(line, sizeof line, t))
+        if (sscanf(line, "%*u %d %*d %15s", &thread, ev) == 2 && thread == 0 &&
+            strcmp(ev, event) == 0)
+            n++;
+    fclose(t);
+    return n;
+}
+
+static void test_burst_in_few_wakeups(void **state)
+{
+    (void)state;
+    char trace[] = "/tmp/fastd-ex03-XXXXXX";
+    int tfd = mkstemp(trace);
+    close(tfd);
+    const char *args[] = {"--threads", "2", "--trace", trace, NULL};
+    start(args, 0);
+    /* Stopped, fastd cannot accept: the kernel queues 30 connections
+     * (with their requests), and one wake-up finds them all. */
+    kill(f.pid, SIGSTOP);
+    enum { N = 30 };
+    int fds[N];
+    for (int i = 0; i < N; i++) {
+        fds[i] = fastd_connect(&f);
+        assert_true(fds[i] >= 0);
+        send_all(fds[i], HELLO_GET, strlen(HELLO_GET));
+    }
+    usleep(100 * 1000);
+    kill(f.pid, SIGCONT);
+    int answered = 0;
+    for (int i = 0; i < N; i++) {
+        char buf[512];
+        answered += recv(fds[i], buf, sizeof buf, 0) > 0;
+        close(fds[i]);
+    }
+    assert_int_equal(answered, N);
+    assert_int_equal(fastd_stop(&f, NULL, 0), 0);
+    int accepts = trace_count(trace, "accept"),
+        wakes = trace_count(trace, "wake");
+    unlink(trace);
+    if (accepts != N || wakes > N / 4)
+        fail_msg("the accept thread woke %d times for %d queued connections "
+                 "(%d accepted): one wake-up should take them all",
+                 wakes, N, accepts);
+}
+
+static long cpu_ticks(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)proc_pid(pid));
+    FILE *s = fopen(path, "r");
+    if (!s)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, s);
+    fclose(s);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')');
+    long utime = 0, stime = 0;
+    if (!p ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld",
+               &utime, &stime) != 2)
+        return -1;
+    return utime + stime;
+}
+
+static void test_survives_emfile(void **state)
+{
+    (void)state;
+    /* 32 fds: a handful for fastd itself, the rest for clients. */
+    start(NULL, 32);
+    enum { N = 60 };
+    int fds[N];
+    struct pollfd p[N];
+    for (int i = 0; i < N; i++) {
+        fds[i] = fastd_connect(&f);
+        assert_true(fds[i] >= 0);
+        send_all(fds[i], HELLO_GET, strlen(HELLO_GET));
+        p[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+    }
+    /* Within 2 s every client is answered or shed (closed): none hangs. */
+    for (int waited = 0; waited < 2000; waited += 50) {
+        usleep(50 * 1000);
+        if (poll(p, N, 0) == N)
+            break;
+    }
+    int answered = 0, shed = 0, hung = 0;
+    for (int i = 0; i < N; i++) {
+        char buf[512];
+        ssize_t n =
+            p[i].revents ? recv(fds[i], buf, sizeof buf, MSG_DONTWAIT) : -1;
+        if (n > 0)
+            answered++;
+        else if (p[i].revents)
+            shed++;
+        else
+            hung++;
+    }
+    if (hung > 0)
+        fail_msg("out of fds: %d clients answered, %d shed, %d left hanging",
+                 answered, shed, hung);
+    assert_true(answered > 0);
+    /* Holding the fds: fastd must sleep, not spin on the full listener. */
+    long before = cpu_ticks(f.pid);
+    usleep(500 * 1000);
+    long used = cpu_ticks(f.pid) - before;
+    if (used > sysconf(_SC_CLK_TCK) / 4)
+        fail_msg("fastd used %ld ticks of CPU in 0.5 s while out of fds", used);
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    /* Once fastd has seen the clients go, it serves as before. */
+    char body[64];
+    int status = -1;
+    for (int i = 0; i < 20 && status != 200; i++) {
+        usleep(100 * 1000);
+        status = fastd_get(&f, "/", body, sizeof body);
+    }
+    assert_int_equal(status, 200);
+    fastd_stop(&f, NULL, 0);
+}
+
+static const struct graded table[] = {
+    GRADED(test_serves_get, 1, 1),
+    GRADED(test_burst_in_few_wakeups, 3, 1),
+    GRADED(test_survives_emfile, 4, 3),
+};
+GRADED_MAIN(table)

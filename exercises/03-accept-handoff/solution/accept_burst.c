@@ -1,0 +1,1 @@
+../../../reference-server/accept_burst.c

@@ -1,0 +1,1 @@
+../../../reference-server/http_parse.c

@@ -1,0 +1,124 @@
+/*
+ * Exercise 06, layer (b): the write path's cases from fastd's own
+ * integration tests, run against the learner's fastd ($FASTD_BIN).
+ */
+#include "exercises/grader/graded.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* The harness is compiled in: the grader builds this file alone. */
+#include "tests/server/fastd_harness.c"
+
+#define HELLO_GET "GET / HTTP/1.1\r\nHost: t\r\n\r\n"
+
+static struct fastd f;
+
+static void start(void)
+{
+    fastd_io_timeout_ms = 2000;
+    if (fastd_start(&f, NULL, 0) < 0)
+        fail_msg("fastd did not start");
+}
+
+static void test_serves_get(void **state)
+{
+    (void)state;
+    start();
+    char body[64];
+    assert_int_equal(fastd_get(&f, "/", body, sizeof body), 200);
+    assert_string_equal(body, "Hello, World!");
+    fastd_stop(&f, NULL, 0);
+}
+
+struct sender {
+    int fd, count;
+};
+
+static void *send_requests(void *arg)
+{
+    struct sender *s = arg;
+    for (int i = 0; i < s->count; i++)
+        if (send_all(s->fd, HELLO_GET, strlen(HELLO_GET)) < 0)
+            break;
+    return NULL;
+}
+
+/* The size of one answer to HELLO_GET. */
+static size_t answer_size(void)
+{
+    char one[512];
+    int st = fastd_request(&f,
+                           "GET / HTTP/1.1\r\nHost: t\r\n"
+                           "Connection: close\r\n\r\n",
+                           one, sizeof one);
+    assert_int_equal(st, 200);
+    /* The same answer without "Connection: close\r\n". */
+    return strlen(one) - strlen("Connection: close\r\n");
+}
+
+static void test_slow_reader_gets_every_byte(void **state)
+{
+    (void)state;
+    start();
+    size_t each = answer_size();
+    int fd = fastd_connect(&f);
+    assert_true(fd >= 0);
+    /* 50000 pipelined requests, ~6 MiB of answers, and nothing read for
+     * 300 ms: fastd's socket fills up long before the answers are all
+     * written, and it must wait for room instead of giving up. */
+    enum { N = 50000 };
+    struct sender s = {fd, N};
+    pthread_t th;
+    pthread_create(&th, NULL, send_requests, &s);
+    usleep(300 * 1000);
+    static char buf[65536];
+    size_t len = 0, want = N * each;
+    while (len < want) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    shutdown(fd, SHUT_RDWR);
+    pthread_join(th, NULL);
+    close(fd);
+    if (len != want)
+        fail_msg("a slow reader got %zu of %zu bytes (%zu answers of %d)", len,
+                 want, len / each, N);
+    fastd_stop(&f, NULL, 0);
+}
+
+static void test_client_resets_mid_response(void **state)
+{
+    (void)state;
+    start();
+    static char req[3000 * 40];
+    size_t len = 0;
+    for (int i = 0; i < 3000; i++)
+        len += (size_t)sprintf(req + len, "%s", HELLO_GET);
+    for (int round = 0; round < 10; round++) {
+        int fd = fastd_connect(&f);
+        assert_true(fd >= 0);
+        int small = 4096;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        send(fd, req, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        char buf[100];
+        recv(fd, buf, sizeof buf, 0);
+        struct linger rst = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof rst);
+        close(fd);
+    }
+    char body[64];
+    assert_int_equal(fastd_get(&f, "/", body, sizeof body), 200);
+    assert_int_equal(fastd_stop(&f, NULL, 0), 0);
+}
+
+static const struct graded table[] = {
+    GRADED(test_serves_get, 1, 1),
+    GRADED(test_slow_reader_gets_every_byte, 4, 1),
+    GRADED(test_client_resets_mid_response, 2, 3),
+};
+GRADED_MAIN(table)

@@ -1,0 +1,1 @@
+../../../reference-server/conn_write.c

@@ -1,0 +1,37 @@
+/*
+ * Exercise 07: idle timeouts and the graceful drain - your version of
+ * fastd's reference-server/conn_expire.c, behind reference-server/conn.h
+ * (conns_expire).
+ *
+ * This starter works, naively: there is no idle timeout at all (a client
+ * that opens connections and says nothing - or trickles a request one
+ * byte at a time, slowloris - holds them forever), and on SIGTERM every
+ * connection is cut at once, answers in flight included.
+ *
+ * TODO 1: --idle-timeout (self->srv->opt.idle_timeout seconds, 0 = never):
+ *         close, as CLOSE_TIMEOUT, every connection whose last_active is
+ *         more than that before self->now. self->conns.oldest is the least
+ *         recently active and the list runs to .newest by ->newer: stop at
+ *         the first one still fresh.
+ * TODO 2: draining (self->draining): close only the idle ones (nothing
+ *         buffered in or out: in_len == 0 and out_len == 0), and let the
+ *         others finish; at self->drain_deadline close them all.
+ * TODO 3: set self->done only when no connection is left AND the accept
+ *         stage is done (srv->acceptors_done, an atomic: load it with
+ *         acquire), or a hand-off still on its way is lost.
+ * Closing frees the connection: read ->newer before conn_close().
+ */
+#include "reference-server/conn.h"
+
+#include <stdatomic.h>
+
+#include "reference-server/server.h"
+
+void conns_expire(struct thread *self)
+{
+    if (!self->draining)
+        return;                /* TODO 1 */
+    while (self->conns.oldest) /* TODO 2 */
+        conn_close(self, self->conns.oldest, CLOSE_NORMAL);
+    self->done = true; /* TODO 3 */
+}

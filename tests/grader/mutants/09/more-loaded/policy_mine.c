@@ -1,0 +1,15 @@
+/* mutant: power of two choices keeps the busier thread */
+#include "policy_mine.h"
+
+int pick_mine(struct sim *s, int acceptor)
+{
+    (void)acceptor;
+    int n = sim_workers(s);
+    if (n == 1)
+        return 0;
+    int a = (int)(rng_next(&s->rng) % (uint64_t)n);
+    int b = (int)(rng_next(&s->rng) % (uint64_t)(n - 1));
+    if (b >= a)
+        b++;
+    return sim_worker_open(s, b) > sim_worker_open(s, a) ? b : a;
+}

@@ -1,0 +1,16 @@
+/* mutant: re-seeds the RNG each call: always the same pair */
+#include "policy_mine.h"
+
+int pick_mine(struct sim *s, int acceptor)
+{
+    (void)acceptor;
+    int n = sim_workers(s);
+    if (n == 1)
+        return 0;
+    rng_seed(&s->rng, 42);
+    int a = (int)(rng_next(&s->rng) % (uint64_t)n);
+    int b = (int)(rng_next(&s->rng) % (uint64_t)(n - 1));
+    if (b >= a)
+        b++;
+    return sim_worker_open(s, b) < sim_worker_open(s, a) ? b : a;
+}
