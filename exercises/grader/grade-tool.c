@@ -353,6 +353,8 @@ static int run(int argc, char **argv)
          * everything, pass the phase's own status up, then exit (which
          * kills whatever the phase left behind). */
         close(st_pipe[0]);
+        /* If we die (killed with make test, say), the namespace dies. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         pid_t phase = fork();
         if (phase < 0)
             _exit(127);
@@ -372,6 +374,8 @@ static int run(int argc, char **argv)
         close(st_pipe[1]);
     }
     if (pid == 0) {
+        if (!ns)
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
         setsid();
         int devnull = open("/dev/null", O_RDONLY);
         dup2(devnull, 0);

@@ -282,7 +282,8 @@ for d in "${exercises[@]}"; do
     max=0
     for p in "${m_points[@]}"; do max=$((max + p)); done
 
-    # The learner's files: only the named ones, copied, never symlinks.
+    # The learner's files: only the named ones, copied, never symlinks
+    # (a course's solution may be a link to the reference's file).
     if [ -z "$problem" ]; then
         if [ "$solutions" = 1 ]; then
             from=$d/solution
@@ -296,12 +297,12 @@ for d in "${exercises[@]}"; do
         for f in $sources; do
             if ! [[ $f =~ ^[A-Za-z0-9_.-]+$ ]]; then
                 problem="exercise.conf names '$f' as a source: only plain file names" pstatus=manifest-error
-            elif [ -L "$from/$f" ]; then
+            elif [ -L "$from/$f" ] && [ "$solutions" != 1 ]; then
                 problem="$f is a symbolic link: hand in the file itself" pstatus=compile-error
             elif [ ! -f "$from/$f" ]; then
                 problem="$f is missing (looked in ${from#"$course/"})" pstatus=compile-error
             else
-                cp -- "$from/$f" "$work/src/$name/$f"
+                cp -L -- "$from/$f" "$work/src/$name/$f"
             fi
             [ -n "$problem" ] && break
         done
@@ -372,7 +373,11 @@ for d in "${exercises[@]}"; do
             # The course's files once (cached); the learner's from the
             # private copy (again, instrumented, for a sanitizer build).
             for f in "$d/tests.c" "${extra_files[@]}" "$here/inject.c"; do
-                o=$(cached_cc "$logs/build-$suite.log" "$f" "${comp[@]}" $flags $inc $cmocka_cflags)
+                # Only tests.c sees the exercise's folder: the others'
+                # objects are shared by every exercise.
+                local finc="-I$course"
+                [ "$f" = "$d/tests.c" ] && finc=$inc
+                o=$(cached_cc "$logs/build-$suite.log" "$f" "${comp[@]}" $flags $finc $cmocka_cflags)
                 [ -n "$o" ] || { build_err[$suite]=$(first_error "$logs/build-$suite.log"); return; }
                 course_objs+=("$o")
             done
@@ -401,10 +406,10 @@ for d in "${exercises[@]}"; do
             # swapped in, from the private copy. Its build tree is private,
             # or with a cache one per exercise (only the learner's file and
             # the link are redone; a lock keeps parallel graders apart).
-            local fb=$work/fastd-build lock=()
+            local fb=$work/fastd-build lock=() o harness=()
             if [ -n "$cache" ]; then
-                fb=$cache/fastd-$num
-                command -v flock >/dev/null && lock=(flock "$cache/fastd-$num.lock")
+                fb=$cache/fastd
+                command -v flock >/dev/null && lock=(flock "$cache/fastd.lock")
             fi
             read -r v _ <<<"$("${lock[@]}" "$tool" run --timeout "$(secs 600)" --log "$logs/build-fastd.log" -- \
                 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$course" \
@@ -414,9 +419,16 @@ for d in "${exercises[@]}"; do
                 build_err[$suite]=$(first_error "$logs/build-fastd.log")
                 return
             fi
+            # tests/server/fastd_harness.c starts and stops a fastd.
+            if [ -f "$course/tests/server/fastd_harness.c" ]; then
+                o=$(cached_cc "$logs/build-server.log" "$course/tests/server/fastd_harness.c" \
+                    $ccflags -I"$course" $cmocka_cflags)
+                [ -n "$o" ] || { build_err[$suite]=$(first_error "$logs/build-server.log"); return; }
+                harness=("$o")
+            fi
             read -r v _ <<<"$("$tool" run --timeout "$(secs 120)" --log "$logs/build-server.log" -- \
                 $cc $ccflags -I"$course" -I"$d" $cmocka_cflags -o "$prog" "$d/server_tests.c" \
-                $cmocka_libs -pthread -lm)"
+                "${harness[@]}" $cmocka_libs -pthread -lm)"
             [ "$v" = ok ] || build_err[$suite]=$(first_error "$logs/build-server.log")
             ;;
         esac
