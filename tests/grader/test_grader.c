@@ -323,8 +323,9 @@ static void test_outputs_merge_and_gradescope(void **state)
 
 /* How many runs the solutions get in `make test`: GRADER_REPEAT (default
  * 2) for the cheap exercises, one for those whose tests wait on timers
- * (06, 07) or run the model for seconds (09), and for 08 (see below). The full proof, 20 runs out
- * of 20: `GRADER_REPEAT=20 build/tests/test_grader '*solutions*'`. */
+ * (06, 07) or run the model for seconds (09), and for 08 (see below). The full
+ * proof, 20 runs out of 20: `GRADER_REPEAT=20 build/tests/test_grader
+ * '*solutions*'`. */
 static int runs_for(const char *name)
 {
     if (strncmp(name, "06", 2) == 0 || strncmp(name, "07", 2) == 0 ||
