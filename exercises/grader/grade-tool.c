@@ -21,6 +21,12 @@
  *       of pass skip fail (with --token), ok fail (without), or timeout,
  *       cpu, crash, exit.
  *
+ *       With --ns (where the kernel allows it: root, or user namespaces)
+ *       the phase runs in a PID and mount namespace of its own, with its
+ *       own /proc: it cannot see or signal the grader, and its end kills
+ *       everything it left.
+ *
+ *   grade-tool ns       prints yes when --ns works here
  *   grade-tool json     stdin -> a JSON string's contents (no quotes):
  *                       every control character escaped, bad UTF-8 as U+FFFD
  *   grade-tool xml      stdin -> XML 1.0 text: markup escaped, characters
@@ -39,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -277,10 +284,47 @@ static int report_has(const char *report, const char *word, const char *token,
     return 0;
 }
 
+/* In a new PID namespace: a mount namespace of our own (the grader keeps
+ * the host's /proc), mounts made private, then a proc that shows this
+ * PID namespace. */
+static int mount_own_proc(void)
+{
+    if (unshare(CLONE_NEWNS) < 0)
+        return -1;
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return -1;
+    return mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                 NULL);
+}
+
+/* Can this process give a phase its own PID namespace and /proc? */
+static int ns_works(void)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return 0;
+    if (pid == 0) {
+        if (unshare(CLONE_NEWPID) < 0)
+            _exit(1);
+        pid_t inner = fork();
+        if (inner < 0)
+            _exit(1);
+        if (inner == 0)
+            _exit(mount_own_proc() < 0 || getpid() != 1);
+        int st;
+        waitpid(inner, &st, 0);
+        _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 1);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 static void usage(void)
 {
     fputs("usage: grade-tool run [--timeout SEC] [--cpu SEC] [--token] "
-          "[--log FILE] [--fsize MB] -- PROGRAM ARGS...\n"
+          "[--ns] [--log FILE] [--fsize MB] -- PROGRAM ARGS...\n"
+          "       grade-tool ns          (prints yes if --ns can work)\n"
           "       grade-tool json|xml < TEXT\n",
           stderr);
     exit(2);
@@ -289,7 +333,7 @@ static void usage(void)
 static int run(int argc, char **argv)
 {
     double timeout = 10, cpu_limit = 0;
-    int token_mode = 0;
+    int token_mode = 0, use_ns = 0;
     long fsize_mb = 64;
     const char *log = "/dev/null";
     int i;
@@ -303,6 +347,8 @@ static int run(int argc, char **argv)
             cpu_limit = atof(argv[++i]);
         else if (strcmp(argv[i], "--token") == 0)
             token_mode = 1;
+        else if (strcmp(argv[i], "--ns") == 0)
+            use_ns = 1;
         else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc)
             log = argv[++i];
         else if (strcmp(argv[i], "--fsize") == 0 && i + 1 < argc)
@@ -339,7 +385,7 @@ static int run(int argc, char **argv)
      * own: it cannot see or signal us, and when its first process (a
      * small init of ours) exits, the kernel kills everything left in it.
      * Otherwise the subreaper below does the same job. */
-    int ns = unshare(CLONE_NEWPID) == 0;
+    int ns = use_ns && unshare(CLONE_NEWPID) == 0;
     int st_pipe[2] = {-1, -1};
     if (ns && pipe2(st_pipe, O_CLOEXEC) < 0)
         die("pipe2");
@@ -353,6 +399,12 @@ static int run(int argc, char **argv)
          * everything, pass the phase's own status up, then exit (which
          * kills whatever the phase left behind). */
         close(st_pipe[0]);
+        /* If we die (killed with make test, say), the namespace dies. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* A /proc of the namespace's own, so that the pids a test sees
+         * (getpid, fork) name the right /proc entries. */
+        if (mount_own_proc() < 0)
+            _exit(126);
         pid_t phase = fork();
         if (phase < 0)
             _exit(127);
@@ -372,6 +424,8 @@ static int run(int argc, char **argv)
         close(st_pipe[1]);
     }
     if (pid == 0) {
+        if (!ns)
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
         setsid();
         int devnull = open("/dev/null", O_RDONLY);
         dup2(devnull, 0);
@@ -538,6 +592,10 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "run") == 0)
         return run(argc - 2, argv + 2);
+    if (argc == 2 && strcmp(argv[1], "ns") == 0) {
+        puts(ns_works() ? "yes" : "no");
+        return 0;
+    }
     if (argc == 2 && strcmp(argv[1], "json") == 0)
         return escape(0);
     if (argc == 2 && strcmp(argv[1], "xml") == 0)

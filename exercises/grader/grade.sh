@@ -21,6 +21,7 @@
 # env:   SOLUTIONS=1          grade each exercise's solution/ folder
 #        GRADE_TIME_SCALE=N   multiply every time limit (slow machines)
 #        EXERCISES_DIR=DIR    the exercises, relative to the course
+#        GRADE_NS=0           no PID namespace per test (grade-tool ns)
 #        GRADE_CACHE=DIR      keep compiled course files (tests.c, extra
 #                             files, the learner's fastd's tree) there,
 #                             keyed by the flags and the course's own C
@@ -89,6 +90,9 @@ if [ ! -x "$tool" ] || [ "$tool" -ot "$here/grade-tool.c" ]; then
     fi
 fi
 # Escaping: plain printable ASCII needs no help (and no process).
+# Tests run in their own PID namespace (and /proc) where the kernel allows.
+ns_opt=""
+[ "${GRADE_NS:-1}" != 0 ] && [ "$("$tool" ns 2>/dev/null)" = yes ] && ns_opt=--ns
 jesc() {
     if [[ $1 =~ ^[\ -~]*$ && $1 != *[\"\\]* ]]; then printf '%s' "$1"; else printf '%s' "$1" | "$tool" json; fi
 }
@@ -282,7 +286,8 @@ for d in "${exercises[@]}"; do
     max=0
     for p in "${m_points[@]}"; do max=$((max + p)); done
 
-    # The learner's files: only the named ones, copied, never symlinks.
+    # The learner's files: only the named ones, copied, never symlinks
+    # (a course's solution may be a link to the reference's file).
     if [ -z "$problem" ]; then
         if [ "$solutions" = 1 ]; then
             from=$d/solution
@@ -303,7 +308,7 @@ for d in "${exercises[@]}"; do
             elif [ ! -f "$from/$f" ]; then
                 problem="$f is missing (looked in ${from#"$course/"})" pstatus=compile-error
             else
-                cp -- "$from/$f" "$work/src/$name/$f"
+                cp -L -- "$from/$f" "$work/src/$name/$f"
             fi
             [ -n "$problem" ] && break
         done
@@ -374,7 +379,11 @@ for d in "${exercises[@]}"; do
             # The course's files once (cached); the learner's from the
             # private copy (again, instrumented, for a sanitizer build).
             for f in "$d/tests.c" "${extra_files[@]}" "$here/inject.c"; do
-                o=$(cached_cc "$logs/build-$suite.log" "$f" "${comp[@]}" $flags $inc $cmocka_cflags)
+                # Only tests.c sees the exercise's folder: the others'
+                # objects are shared by every exercise.
+                local finc="-I$course"
+                [ "$f" = "$d/tests.c" ] && finc=$inc
+                o=$(cached_cc "$logs/build-$suite.log" "$f" "${comp[@]}" $flags $finc $cmocka_cflags)
                 [ -n "$o" ] || { build_err[$suite]=$(first_error "$logs/build-$suite.log"); return; }
                 course_objs+=("$o")
             done
@@ -403,10 +412,10 @@ for d in "${exercises[@]}"; do
             # swapped in, from the private copy. Its build tree is private,
             # or with a cache one per exercise (only the learner's file and
             # the link are redone; a lock keeps parallel graders apart).
-            local fb=$work/fastd-build lock=()
+            local fb=$work/fastd-build lock=() o harness=()
             if [ -n "$cache" ]; then
-                fb=$cache/fastd-$num
-                command -v flock >/dev/null && lock=(flock "$cache/fastd-$num.lock")
+                fb=$cache/fastd
+                command -v flock >/dev/null && lock=(flock "$cache/fastd.lock")
             fi
             read -r v _ <<<"$("${lock[@]}" "$tool" run --timeout "$(secs 600)" --log "$logs/build-fastd.log" -- \
                 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$course" \
@@ -416,9 +425,18 @@ for d in "${exercises[@]}"; do
                 build_err[$suite]=$(first_error "$logs/build-fastd.log")
                 return
             fi
+            # tests/server/fastd_harness.c starts and stops a fastd: linked
+            # in, unless server_tests.c includes it itself.
+            if [ -f "$course/tests/server/fastd_harness.c" ] &&
+                ! grep -q 'include "tests/server/fastd_harness\.c"' "$d/server_tests.c"; then
+                o=$(cached_cc "$logs/build-server.log" "$course/tests/server/fastd_harness.c" \
+                    $ccflags -I"$course" $cmocka_cflags)
+                [ -n "$o" ] || { build_err[$suite]=$(first_error "$logs/build-server.log"); return; }
+                harness=("$o")
+            fi
             read -r v _ <<<"$("$tool" run --timeout "$(secs 120)" --log "$logs/build-server.log" -- \
                 $cc $ccflags -I"$course" -I"$d" $cmocka_cflags -o "$prog" "$d/server_tests.c" \
-                $cmocka_libs -pthread -lm)"
+                "${harness[@]}" $cmocka_libs -pthread -lm)"
             [ "$v" = ok ] || build_err[$suite]=$(first_error "$logs/build-server.log")
             ;;
         esac
@@ -450,7 +468,7 @@ for d in "${exercises[@]}"; do
                 esac
                 [ "${m_keep[$i]}" = 1 ] && env+=(GRADED_FDS_KEEP=1)
                 for ((r = 1; r <= repeat; r++)); do
-                    res=$(env "${env[@]}" "$tool" run --token --timeout "$(secs "${m_timeout[$i]}")" \
+                    res=$(env "${env[@]}" "$tool" run --token $ns_opt --timeout "$(secs "${m_timeout[$i]}")" \
                         --cpu "$(secs "${m_cpu[$i]}")" --fsize 64 --log "$log" -- "$work/$su" "$te")
                     IFS=$'\t' read -r verdict wall cpus msg <<<"$res"
                     [ "$verdict" = pass ] || break

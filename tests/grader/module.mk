@@ -1,8 +1,15 @@
-# The grader's own tests and the proof that every exercise is gradable.
-TESTS += $(TBIN)/test_grader
+# The grader's own tests and the proof that every exercise is gradable:
+# test_grader (the grader, the solutions, the starters) and
+# test_grader_corpus (the mutants, right variants and cheats), one source.
+TESTS += $(TBIN)/test_grader $(TBIN)/test_grader_corpus
 $(OBJ)/tests/grader/%.o: EXTRA_CFLAGS += $(CMOCKA_CFLAGS) \
     -DBUILD_DIR='"$(BUILD)"'
-$(TBIN)/test_grader: $(OBJ)/tests/grader/test_grader.o
+$(OBJ)/tests/grader/test_grader_corpus.o: tests/grader/test_grader.c $(FLAGS_FILE)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $< (corpus)")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -DGRADER_CORPUS -c $< -o $@
+$(TBIN)/test_grader $(TBIN)/test_grader_corpus: $(TBIN)/%: $(OBJ)/tests/grader/%.o \
+    | $(BIN)/grade-tool
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(LDLIBS)
 
