@@ -8,6 +8,7 @@
 
 #include "reference-server/server.h"
 #include "reference-server/stats.h"
+#include "reference-server/work.h"
 
 //! [route request]
 size_t route_request(struct thread *self, struct conn *c,
@@ -31,7 +32,10 @@ size_t route_request(struct thread *self, struct conn *c,
             memcpy(out + h, body, n);
         c->close_after |= !keep;
         return h + (req->method == HTTP_GET ? n : 0);
-    } else
+    } else if (self->srv->opt.work_max_us > 0 && req->path_len == 5 &&
+               !memcmp(req->path, "/work", 5))
+        return work_answer(self, c, req, out); /* teaching only: work.h */
+    else
         status = 404;
     c->close_after = c->bad_input = true;
     return http_write_error(out, status, &self->date);
