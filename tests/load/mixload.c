@@ -8,6 +8,7 @@
  *   mixload --port N [--host ADDR] [--seconds S] [--warmup S]
  *           [--conns N] [--rate R] [--path P]
  *           [--slow-conns M] [--slow-rate R] [--slow-path P]
+ *           [--mark-us U]
  *
  * Each connection is keep-alive with one request in flight, and is paced:
  * connection i of a class sends at fixed times, rate/conns apart. When the
@@ -20,7 +21,10 @@
  *
  * Output, one line per class, then one for the run:
  *   fast n=... p50_us=... p90_us=... p99_us=... p999_us=... max_us=...
+ *        over_mark_pct=... (share slower than --mark-us, default 1000)
  *   slow n=... ...
+ *   fast_during_slow n=... ...  (the fast requests sent while a slow
+ *                                request was in flight)
  *   run seconds=... rps=... errors=... late_sends=...
  */
 #include <arpa/inet.h>
@@ -35,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,7 +48,12 @@
 #define BUF_CAP   65536
 
 enum { FAST, SLOW, NCLASSES };
-static const char *const class_names[NCLASSES] = {"fast", "slow"};
+/* A third set of samples: the fast requests sent while a slow one was in
+ * flight. Comparing them with all fast requests separates what the slow
+ * request did from what the machine's other load did to everyone. */
+#define DURING NCLASSES
+static const char *const class_names[NCLASSES + 1] = {"fast", "slow",
+                                                      "fast_during_slow"};
 
 struct conn {
     int fd;
@@ -52,6 +62,7 @@ struct conn {
     int64_t next_ns;     /* when its next request is due */
     int64_t start_ns;    /* latency origin of the request in flight */
     bool busy;           /* a request is in flight */
+    bool during_slow;    /* fast, sent while a slow request was in flight */
     size_t have;         /* response bytes read so far */
     char buf[BUF_CAP];
 };
@@ -65,19 +76,22 @@ static struct {
     const char *host;
     int port;
     double seconds, warmup;
+    double mark_us; /* report the share of requests slower than this */
     int conns[NCLASSES];
     double rate[NCLASSES];
     const char *path[NCLASSES];
 } cfg = {.host = "127.0.0.1",
          .seconds = 3,
          .warmup = 0.5,
+         .mark_us = 1000,
          .conns = {16, 0},
          .rate = {5000, 20},
          .path = {"/plaintext", "/work?us=1000"}};
 
 static char request[NCLASSES][512];
 static size_t request_len[NCLASSES];
-static struct samples lat[NCLASSES];
+static struct samples lat[NCLASSES + 1];
+static int slow_in_flight;
 static uint64_t errors, late_sends, answered;
 
 static int64_t now_ns(void)
@@ -146,6 +160,10 @@ static void send_request(struct conn *c, int64_t start_ns)
     }
     c->busy = true;
     c->have = 0;
+    if (c->cls == SLOW)
+        slow_in_flight++;
+    else
+        c->during_slow = slow_in_flight > 0;
     c->start_ns = start_ns;
     c->next_ns += c->interval_ns;
 }
@@ -173,8 +191,13 @@ static void read_response(struct conn *c, int64_t measure_from)
         int64_t t = now_ns();
         if (strncmp(c->buf, "HTTP/1.1 200", 12) != 0)
             errors++;
-        else if (c->start_ns >= measure_from)
+        else if (c->start_ns >= measure_from) {
             record(c->cls, t - c->start_ns);
+            if (c->cls == FAST && c->during_slow)
+                record(DURING, t - c->start_ns);
+        }
+        if (c->cls == SLOW)
+            slow_in_flight--;
         answered++;
         c->busy = false;
         if (c->next_ns <= t) /* late answer: the next request goes now */
@@ -201,7 +224,8 @@ static void usage(void)
 {
     fputs("usage: mixload --port N [--host ADDR] [--seconds S] [--warmup S]\n"
           "               [--conns N] [--rate R] [--path P]\n"
-          "               [--slow-conns M] [--slow-rate R] [--slow-path P]\n",
+          "               [--slow-conns M] [--slow-rate R] [--slow-path P]\n"
+          "               [--mark-us U]\n",
           stderr);
     exit(2);
 }
@@ -230,6 +254,7 @@ static void parse(int argc, char **argv)
         {"slow-conns", required_argument, NULL, 'C'},
         {"slow-rate", required_argument, NULL, 'R'},
         {"slow-path", required_argument, NULL, 'S'},
+        {"mark-us", required_argument, NULL, 'm'},
         {0},
     };
     int o;
@@ -265,6 +290,9 @@ static void parse(int argc, char **argv)
         case 'S':
             cfg.path[SLOW] = optarg;
             break;
+        case 'm':
+            cfg.mark_us = number(optarg, 1, 1e9, "mark-us");
+            break;
         default:
             usage();
         }
@@ -276,6 +304,9 @@ static void parse(int argc, char **argv)
 int main(int argc, char **argv)
 {
     parse(argc, argv);
+    /* Timers may fire up to 50 us late by default (timer slack); the
+     * pacing wants them on time. */
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
     struct sockaddr_in addr = {.sin_family = AF_INET,
                                .sin_port = htons((uint16_t)cfg.port)};
     if (inet_pton(AF_INET, cfg.host, &addr.sin_addr) != 1) {
@@ -355,16 +386,20 @@ int main(int argc, char **argv)
         }
     }
     double secs = (double)(now_ns() - measure_from) / 1e9;
-    for (int k = 0; k < NCLASSES; k++) {
+    for (int k = 0; k <= DURING; k++) {
         struct samples *s = &lat[k];
-        if (cfg.conns[k] == 0)
+        if (cfg.conns[k == DURING ? SLOW : k] == 0)
             continue;
         qsort(s->v, s->n, sizeof *s->v, cmp_i64);
+        size_t over = 0;
+        while (over < s->n && (double)s->v[s->n - 1 - over] > cfg.mark_us * 1e3)
+            over++;
         printf("%s n=%zu p50_us=%.0f p90_us=%.0f p99_us=%.0f p999_us=%.0f "
-               "max_us=%.0f\n",
+               "max_us=%.0f over_mark_pct=%.3f\n",
                class_names[k], s->n, percentile_us(s, 50), percentile_us(s, 90),
                percentile_us(s, 99), percentile_us(s, 99.9),
-               percentile_us(s, 100));
+               percentile_us(s, 100),
+               s->n ? 100.0 * (double)over / (double)s->n : 0);
     }
     printf("run seconds=%.2f rps=%.0f errors=%llu late_sends=%llu\n", secs,
            (double)(answered - answered_at_start) / secs,
@@ -374,7 +409,7 @@ int main(int argc, char **argv)
             close(conns[i].fd);
     close(ep);
     free(conns);
-    for (int k = 0; k < NCLASSES; k++)
+    for (int k = 0; k <= DURING; k++)
         free(lat[k].v);
     return errors ? 1 : 0;
 }
