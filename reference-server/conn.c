@@ -8,9 +8,11 @@
 #include "reference-server/conn.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,8 +20,93 @@
 #include "reference-server/server.h"
 
 /* Keep at most this many freed connections per thread for reuse: under
- * connection churn it saves a malloc/free pair (48 KiB each) per client. */
+ * connection churn it saves a malloc/free pair per client. */
 #define SPARE_MAX 64
+/* Give freed memory back to the kernel at once past this much. */
+#define TRIM_BYTES (1 << 20)
+
+//! [buffer pool]
+/* The pool is a LIFO list threaded through the free buffers themselves:
+ * the buffer handed out next is the one given back last, still warm in
+ * this core's cache. Past the pool, buffers are whole pages of their own
+ * (mmap): given back, they leave the process at once, instead of staying
+ * in malloc's heap pinned by small allocations around them. */
+char *conn_buf_take(struct conn_table *table)
+{
+    char *buf = table->free_bufs;
+    if (buf) {
+        memcpy(&table->free_bufs, buf, sizeof(void *));
+        table->nfree_bufs--;
+        return buf;
+    }
+    buf = mmap(NULL, CONN_BUF_SIZE, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return buf == MAP_FAILED ? NULL : buf;
+}
+
+void conn_buf_give(struct conn_table *table, char *buf)
+{
+    if (table->nfree_bufs >= CONN_BUF_SPARE_MAX) {
+        munmap(buf, CONN_BUF_SIZE);
+        return;
+    }
+    memcpy(buf, &table->free_bufs, sizeof(void *));
+    table->free_bufs = buf;
+    table->nfree_bufs++;
+}
+
+void conn_bufs_return(struct conn_table *table, struct conn *c)
+{
+    if (c->in && c->in_len == 0) {
+        conn_buf_give(table, c->in);
+        c->in = NULL;
+        c->scanned = 0;
+    }
+    if (c->out && c->out_len == 0 && !c->body) {
+        conn_buf_give(table, c->out);
+        c->out = NULL;
+    }
+}
+//! [buffer pool]
+
+void conns_trim(struct conn_table *table, long now)
+{
+    /* free() keeps memory in the heap for reuse; after many connections
+     * close, malloc_trim() returns the whole free pages of it. Once a
+     * second at most: it walks the heap. */
+    if (table->freed_bytes > 0 &&
+        (table->freed_bytes >= TRIM_BYTES || now != table->trimmed_at)) {
+        table->freed_bytes = 0;
+        table->trimmed_at = now;
+        malloc_trim(0);
+    }
+}
+
+static void list_unlink(struct conn **oldest, struct conn **newest,
+                        struct conn *c)
+{
+    if (c->older)
+        c->older->newer = c->newer;
+    else
+        *oldest = c->newer;
+    if (c->newer)
+        c->newer->older = c->older;
+    else
+        *newest = c->older;
+    c->older = c->newer = NULL;
+}
+
+static void list_append(struct conn **oldest, struct conn **newest,
+                        struct conn *c)
+{
+    c->older = *newest;
+    c->newer = NULL;
+    if (*newest)
+        (*newest)->newer = c;
+    *newest = c;
+    if (!*oldest)
+        *oldest = c;
+}
 
 //! [conn touch]
 /* Move c to the newest end of the activity list (O(1), so the idle sweep
@@ -30,29 +117,16 @@
 void conn_touch(struct thread *self, struct conn *c)
 {
     c->last_active = self->now;
-    if (self->conns.newest == c)
+    if (self->conns.newest == c || c->lingering)
         return;
-    if (c->older)
-        c->older->newer = c->newer;
-    if (c->newer)
-        c->newer->older = c->older;
-    if (self->conns.oldest == c)
-        self->conns.oldest = c->newer;
-    c->older = self->conns.newest;
-    c->newer = NULL;
-    if (self->conns.newest)
-        self->conns.newest->newer = c;
-    self->conns.newest = c;
-    if (!self->conns.oldest)
-        self->conns.oldest = c;
+    list_unlink(&self->conns.oldest, &self->conns.newest, c);
+    list_append(&self->conns.oldest, &self->conns.newest, c);
 }
 //! [conn touch]
 
 //! [lazy conn state]
 static struct conn *conn_get(struct thread *self, int fd)
 {
-    if (fd < 0 || fd >= self->conns.cap)
-        return NULL;
     struct conn *c = self->conns.by_fd[fd];
     if (c)
         return c;
@@ -63,16 +137,24 @@ static struct conn *conn_get(struct thread *self, int fd)
     } else if (!(c = malloc(sizeof *c))) {
         return NULL;
     }
-    /* Only the header needs clearing: the buffers are read up to their
-     * lengths, so 48 KiB of memset per connection would be wasted. */
-    memset(c, 0, offsetof(struct conn, in));
-    c->fd = fd;
+    /* No buffers yet: an idle connection costs only this header. */
+    *c = (struct conn){.fd = fd, .last_active = self->now};
     self->conns.by_fd[fd] = c;
     self->conns.open++;
-    conn_touch(self, c);
+    list_append(&self->conns.oldest, &self->conns.newest, c);
     return c;
 }
 //! [lazy conn state]
+
+/* A connection we cannot keep (no memory, or an fd past the table): it
+ * was counted in when it was handed to us, so count and trace it out. */
+static void conn_refuse(struct thread *self, int fd, const char *why)
+{
+    thread_warn(self, "fd %d: %s: closing it", fd, why);
+    TRACE(self->trace, TRACE_CLOSE, fd, CLOSE_ERROR);
+    counter_add(&self->stats.closed_error, 1);
+    close(fd);
+}
 
 //! [conn close]
 void conn_close(struct thread *self, struct conn *c, enum close_reason why)
@@ -82,51 +164,118 @@ void conn_close(struct thread *self, struct conn *c, enum close_reason why)
                      : why == CLOSE_ERROR ? &self->stats.closed_error
                                           : &self->stats.closed_timeout;
     counter_add(which, 1);
-    if (c->older)
-        c->older->newer = c->newer;
+    if (c->lingering)
+        list_unlink(&self->conns.linger_oldest, &self->conns.linger_newest, c);
     else
-        self->conns.oldest = c->newer;
-    if (c->newer)
-        c->newer->older = c->older;
-    else
-        self->conns.newest = c->older;
+        list_unlink(&self->conns.oldest, &self->conns.newest, c);
     self->conns.by_fd[c->fd] = NULL;
     self->conns.open--;
     /* close() also removes the fd from our epoll set. */
     close(c->fd);
+    c->in_len = c->out_len = 0;
+    free(c->body);
+    c->body = NULL;
+    conn_bufs_return(&self->conns, c);
     if (self->conns.nspare < SPARE_MAX) {
         c->newer = self->conns.spare;
         self->conns.spare = c;
         self->conns.nspare++;
     } else {
         free(c);
+        self->conns.freed_bytes += sizeof *c;
     }
 }
 //! [conn close]
 
+//! [conn linger]
+void conn_linger(struct thread *self, struct conn *c)
+{
+    if (shutdown(c->fd, SHUT_WR) < 0) {
+        conn_close(self, c, CLOSE_ERROR);
+        return;
+    }
+    /* What is left of the input is never parsed: drop it. */
+    c->in_len = 0;
+    conn_bufs_return(&self->conns, c);
+    list_unlink(&self->conns.oldest, &self->conns.newest, c);
+    list_append(&self->conns.linger_oldest, &self->conns.linger_newest, c);
+    c->lingering = true;
+    c->last_active = self->now;
+}
+
+/* Read and discard until the client's FIN (then close) or EAGAIN. */
+static void conn_linger_read(struct thread *self, struct conn *c)
+{
+    char sink[4096];
+    for (;;) {
+        ssize_t n = recv(c->fd, sink, sizeof sink, 0);
+        if (n > 0) {
+            counter_add(&self->stats.bytes_in, (uint64_t)n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        conn_close(self, c, CLOSE_ERROR); /* FIN or error: done */
+        return;
+    }
+}
+//! [conn linger]
+
+/* Copy the next piece of a long body into out[] once there is room. */
+static void conn_refill(struct conn *c)
+{
+    uint32_t room = CONN_OUT_CAP - c->out_len;
+    uint32_t left = c->body_len - c->body_sent;
+    uint32_t n = left < room ? left : room;
+    memcpy(c->out + c->out_len, c->body + c->body_sent, n);
+    c->out_len += n;
+    c->body_sent += n;
+    if (c->body_sent == c->body_len) {
+        free(c->body);
+        c->body = NULL;
+    }
+}
+
 //! [conn answer]
-/* Answer every complete request in in[]; returns how many. */
+/* Answer every complete request in in[]; returns how many, or -1 if there
+ * is no memory for the output buffer. */
 static int conn_answer(struct thread *self, struct conn *c)
 {
     size_t used = 0;
     int answered = 0;
-    while (!c->close_after && CONN_OUT_CAP - c->out_len >= HTTP_MAX_RESPONSE) {
-        struct http_request req;
+    if (!c->in)
+        return 0; /* nothing received yet */
+    while (!c->close_after && !c->body &&
+           CONN_OUT_CAP - c->out_len >= HTTP_MAX_RESPONSE) {
+        /* A request line too broken to name its method is not a HEAD. */
+        struct http_request req = {.method = HTTP_OTHER};
         enum http_parse_result r =
             http_parse(c->in + used, c->in_len - used, &c->scanned, &req);
-        if (r == HTTP_INCOMPLETE)
+        if (r == HTTP_INCOMPLETE && !(req.expect_continue && !c->continued))
             break;
+        if (!c->out && !(c->out = conn_buf_take(&self->conns)))
+            return -1;
+        if (r == HTTP_INCOMPLETE) {
+            /* The client waits for our word before it sends the body. */
+            memcpy(c->out + c->out_len, HTTP_CONTINUE,
+                   sizeof HTTP_CONTINUE - 1);
+            c->out_len += sizeof HTTP_CONTINUE - 1;
+            c->continued = true;
+            break;
+        }
         size_t n;
         if (r == HTTP_ERROR) {
-            n = http_write_error(c->out + c->out_len, req.status, &self->date);
+            n = http_write_status(c->out + c->out_len, req.status, &req, false,
+                                  &self->date);
             c->close_after = c->bad_input = true;
         } else {
             n = route_request(self, c, &req, c->out + c->out_len,
                               CONN_OUT_CAP - c->out_len);
-            if (n == 0)
-                break; /* /stats needs an empty buffer: flush first */
             used += req.length;
             c->scanned = 0;
+            c->continued = false;
             c->close_after |= !req.keep_alive || self->draining;
         }
         c->out_len += (uint32_t)n;
@@ -144,12 +293,104 @@ static int conn_answer(struct thread *self, struct conn *c)
 }
 //! [conn answer]
 
+static bool conn_no_memory(struct thread *self, struct conn *c)
+{
+    thread_warn(self, "fd %d: no memory for a buffer", c->fd);
+    conn_close(self, c, CLOSE_ERROR);
+    return false;
+}
+
+//! [serve loop]
+/* Returns true while c waits for its next event as an ordinary
+ * connection (its empty buffers can then go back to the pool); false once
+ * it is closed or lingering. */
+static bool conn_step(struct thread *self, struct conn *c, uint32_t events)
+{
+    bool drained = false;
+    for (;;) {
+        if (c->out_len > 0) {
+            int r = conn_flush(self, c);
+            if (r < 0) {
+                conn_close(self, c, CLOSE_ERROR);
+                return false;
+            }
+            if (r == 0)
+                return true; /* backpressure: read nothing until EPOLLOUT */
+            if (c->body) {
+                conn_refill(c);
+                continue;
+            }
+        }
+        if (c->close_after) {
+            if (c->bad_input)
+                conn_linger(self, c);
+            else
+                conn_close(self, c, CLOSE_NORMAL);
+            return false;
+        }
+        int answered = conn_answer(self, c);
+        if (answered < 0)
+            return conn_no_memory(self, c);
+        if (answered > 0 || c->out_len > 0) /* out: a 100 Continue */
+            continue;
+        if (drained || c->peer_done)
+            break;
+        if (!c->in && !(c->in = conn_buf_take(&self->conns)))
+            return conn_no_memory(self, c);
+        size_t room = CONN_IN_CAP - c->in_len;
+        if (room == 0) {
+            /* The parser answers 431/413 before a request outgrows in[]
+             * (conn.h); should that ever fail, recv() of 0 bytes would
+             * look like the client's FIN. Call it what it is. */
+            thread_warn(self, "fd %d: input buffer full", c->fd);
+            conn_close(self, c, CLOSE_ERROR);
+            return false;
+        }
+        ssize_t n = recv(c->fd, c->in + c->in_len, room, 0);
+        if (n > 0) {
+            c->in_len += (uint32_t)n;
+            counter_add(&self->stats.bytes_in, (uint64_t)n);
+            TRACE(self->trace, TRACE_RECV, c->fd, n);
+            //! [short read]
+            /* A short read emptied the socket: the next recv() would only
+             * say EAGAIN, and new data brings a new edge anyway - unless
+             * the client's FIN came with the data. Then no edge will
+             * follow, so EPOLLRDHUP (in this event) marks the end. */
+            drained = (size_t)n < room;
+            if (drained && (events & EPOLLRDHUP))
+                c->peer_done = true;
+            //! [short read]
+        } else if (n == 0) {
+            c->peer_done = true; /* half-close: answer what came, then end */
+        } else if (errno == EAGAIN) {
+            drained = true;
+        } else if (errno != EINTR) {
+            conn_close(self, c, CLOSE_ERROR);
+            return false;
+        }
+    }
+    //! [half close]
+    /* Everything the client sent before its FIN is answered and flushed
+     * (a blocked flush returned above): a partial request left in in[]
+     * can never complete, so the connection is done. */
+    if (c->peer_done) {
+        conn_close(self, c, CLOSE_NORMAL);
+        return false;
+    }
+    //! [half close]
+    return true;
+}
+//! [serve loop]
+
 void conn_serve(struct thread *self, int fd, uint32_t events)
 {
+    if (fd < 0 || fd >= self->conns.cap) {
+        conn_refuse(self, fd, "past the connection table");
+        return;
+    }
     struct conn *c = conn_get(self, fd);
     if (!c) {
-        thread_warn(self, "no memory for connection on fd %d", fd);
-        close(fd);
+        conn_refuse(self, fd, "no memory for the connection");
         return;
     }
     //! [epoll error]
@@ -158,54 +399,12 @@ void conn_serve(struct thread *self, int fd, uint32_t events)
         return;
     }
     //! [epoll error]
-    //! [serve loop]
-    bool drained = false;
-    for (;;) {
-        if (c->out_len > 0) {
-            int r = conn_flush(self, c);
-            if (r < 0) {
-                conn_close(self, c, CLOSE_ERROR);
-                return;
-            }
-            if (r == 0)
-                return; /* backpressure: read nothing until EPOLLOUT */
-        }
-        if (c->close_after) {
-            conn_close(self, c, c->bad_input ? CLOSE_ERROR : CLOSE_NORMAL);
-            return;
-        }
-        if (conn_answer(self, c) > 0)
-            continue;
-        if (drained)
-            return;
-        size_t room = CONN_IN_CAP - c->in_len;
-        if (room == 0) {
-            /* The parser answers 431/413 before a request outgrows in[]
-             * (conn.h); should that ever fail, recv() of 0 bytes would
-             * look like the client's FIN. Call it what it is. */
-            thread_warn(self, "fd %d: input buffer full", fd);
-            conn_close(self, c, CLOSE_ERROR);
-            return;
-        }
-        ssize_t n = recv(fd, c->in + c->in_len, room, 0);
-        if (n > 0) {
-            c->in_len += (uint32_t)n;
-            counter_add(&self->stats.bytes_in, (uint64_t)n);
-            TRACE(self->trace, TRACE_RECV, fd, n);
-            /* A short read emptied the socket: the next recv() would only
-             * say EAGAIN, and new data brings a new edge anyway. */
-            drained = (size_t)n < room;
-        } else if (n == 0) {
-            conn_close(self, c, CLOSE_NORMAL);
-            return;
-        } else if (errno == EAGAIN) {
-            return;
-        } else if (errno != EINTR) {
-            conn_close(self, c, CLOSE_ERROR);
-            return;
-        }
+    if (c->lingering) {
+        conn_linger_read(self, c);
+        return;
     }
-    //! [serve loop]
+    if (conn_step(self, c, events))
+        conn_bufs_return(&self->conns, c);
 }
 
 int conns_init(struct conn_table *table, int cap)
@@ -222,15 +421,21 @@ int conns_open(const struct thread *self)
 
 void conns_release(struct thread *self)
 {
-    for (struct conn *c = self->conns.oldest, *next; c; c = next) {
-        next = c->newer;
-        conn_close(self, c, CLOSE_NORMAL);
-    }
+    while (self->conns.oldest)
+        conn_close(self, self->conns.oldest, CLOSE_NORMAL);
+    while (self->conns.linger_oldest)
+        conn_close(self, self->conns.linger_oldest, CLOSE_ERROR);
     while (self->conns.spare) {
         struct conn *c = self->conns.spare;
         self->conns.spare = c->newer;
         free(c);
     }
+    while (self->conns.free_bufs) {
+        char *buf = self->conns.free_bufs;
+        memcpy(&self->conns.free_bufs, buf, sizeof(void *));
+        munmap(buf, CONN_BUF_SIZE);
+    }
+    self->conns.nfree_bufs = 0;
     free(self->conns.by_fd);
     self->conns.by_fd = NULL;
 }

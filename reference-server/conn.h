@@ -22,13 +22,21 @@
 
 struct thread;
 
+/** Size of every I/O buffer (conn::in, conn::out), taken from a pool. */
+#define CONN_BUF_SIZE 16384
 /** Input buffer: a whole request (head and body) must fit. */
-#define CONN_IN_CAP 16384
-/** Output buffer: pipelined responses, or one /stats response. */
-#define CONN_OUT_CAP 32768
+#define CONN_IN_CAP CONN_BUF_SIZE
+/** Output buffer: pipelined responses; a longer body goes in pieces. */
+#define CONN_OUT_CAP CONN_BUF_SIZE
+/** Free buffers a thread keeps for reuse; more go back to the kernel. */
+#define CONN_BUF_SPARE_MAX 16
+/** Seconds an error reply's connection lingers to read what is left. */
+#define CONN_LINGER_SECONDS 2
 
 _Static_assert(CONN_IN_CAP >= HTTP_MAX_HEAD + HTTP_MAX_BODY,
                "a request at both limits must fit the input buffer");
+_Static_assert(CONN_OUT_CAP >= 4 * HTTP_MAX_RESPONSE,
+               "the output buffer must hold a few pipelined responses");
 
 /** Why a connection was closed (also the trace's close argument). */
 enum close_reason {
@@ -37,21 +45,34 @@ enum close_reason {
     CLOSE_TIMEOUT = 2, /**< idle for longer than --idle-timeout */
 };
 
-/** One client connection, owned by one request thread. */
+/* [struct conn] */
+/**
+ * One client connection, owned by one request thread. An idle keep-alive
+ * connection is only this header (under 128 bytes): the buffers are taken
+ * from the thread's pool when bytes arrive or a reply is written, and
+ * given back as soon as they are empty (conn_bufs_return()).
+ */
 struct conn {
-    int fd;                 /**< the socket */
-    bool close_after;       /**< close once the output is flushed */
-    bool bad_input;         /**< answered with an error status */
-    uint32_t in_len;        /**< bytes in in[] */
-    size_t scanned;         /**< http_parse() resume point in in[] */
-    uint32_t out_len;       /**< bytes in out[] */
-    uint32_t out_sent;      /**< of those, already sent */
-    long last_active;       /**< second of the last I/O (idle timeout) */
-    struct conn *older;     /**< neighbour in the activity list */
-    struct conn *newer;     /**< neighbour in the activity list */
-    char in[CONN_IN_CAP];   /**< request bytes not yet consumed */
-    char out[CONN_OUT_CAP]; /**< response bytes not yet sent */
+    int fd;             /**< the socket */
+    bool close_after;   /**< close once the output is flushed */
+    bool bad_input;     /**< answered with an error status */
+    bool peer_done;     /**< the client's FIN arrived: no more requests */
+    bool lingering;     /**< write side shut, reading until FIN or timeout */
+    bool continued;     /**< sent `100 Continue` for the request in in[] */
+    uint32_t in_len;    /**< bytes in in[] */
+    uint32_t out_len;   /**< bytes in out[] */
+    uint32_t out_sent;  /**< of those, already sent */
+    uint32_t body_sent; /**< bytes of body already copied into out[] */
+    uint32_t body_len;  /**< bytes in body */
+    size_t scanned;     /**< http_parse() resume point in in[] */
+    long last_active;   /**< second of the last progress (idle timeout) */
+    struct conn *older; /**< neighbour in its list (activity or linger) */
+    struct conn *newer; /**< neighbour in its list (activity or linger) */
+    char *in;           /**< request bytes not yet consumed, or NULL */
+    char *out;          /**< response bytes not yet sent, or NULL */
+    char *body;         /**< a long body (/stats) still to copy, or NULL */
 };
+/* [struct conn] */
 
 /**
  * A request thread's connection bookkeeping: the fd table, the activity
@@ -60,13 +81,19 @@ struct conn {
  * (a connection is in the table exactly when it is in the activity list).
  */
 struct conn_table {
-    struct conn **by_fd; /**< fd -> connection, NULL if not ours */
-    int cap;             /**< entries in by_fd (the fd limit) */
-    struct conn *oldest; /**< least recently active connection */
-    struct conn *newest; /**< most recently active connection */
-    struct conn *spare;  /**< freed connections kept for reuse */
-    int nspare;          /**< entries in spare */
-    int open;            /**< connections open in by_fd */
+    struct conn **by_fd;        /**< fd -> connection, NULL if not ours */
+    int cap;                    /**< entries in by_fd (the fd limit) */
+    struct conn *oldest;        /**< least recently active connection */
+    struct conn *newest;        /**< most recently active connection */
+    struct conn *linger_oldest; /**< lingering, in order of their start */
+    struct conn *linger_newest; /**< lingering, the last to start */
+    struct conn *spare;         /**< freed connections kept for reuse */
+    int nspare;                 /**< entries in spare */
+    int open;                   /**< connections open in by_fd */
+    void *free_bufs;            /**< the buffer pool: a list of free ones */
+    int nfree_bufs;             /**< entries in free_bufs */
+    size_t freed_bytes;         /**< freed to malloc since the last trim */
+    long trimmed_at;            /**< second of the last conns_trim() */
 };
 
 /** Make an empty table for fds below cap; 0, or -1 if out of memory. */
@@ -84,6 +111,26 @@ void conns_release(struct thread *self);
  */
 void conn_touch(struct thread *self, struct conn *c);
 
+/** Take an I/O buffer of CONN_BUF_SIZE bytes from the pool, or NULL. */
+char *conn_buf_take(struct conn_table *table);
+
+/** Give a buffer back to the pool (or to the kernel when it is full). */
+void conn_buf_give(struct conn_table *table, char *buf);
+
+/**
+ * Hand back to the pool every buffer of c that holds nothing: in once
+ * every request in it is answered, out once it is sent. Called when a
+ * connection goes back to waiting, so that an idle one owns none.
+ */
+void conn_bufs_return(struct conn_table *table, struct conn *c);
+
+/**
+ * Give the heap memory of closed connections back to the kernel: at most once a
+ * second (now, in seconds), or at once when a lot has been freed; cheap when
+ * there is nothing to give.
+ */
+void conns_trim(struct conn_table *table, long now);
+
 /**
  * Serve what epoll reported for fd: flush pending output, answer every
  * complete request, read until the socket is drained. Stops reading while
@@ -93,6 +140,16 @@ void conn_serve(struct thread *self, int fd, uint32_t events);
 
 /** Close a connection, count it and trace it. */
 void conn_close(struct thread *self, struct conn *c, enum close_reason why);
+
+/**
+ * End a connection that was answered with an error (lingering close): its
+ * output is flushed, so shut down the write side (the client sees the
+ * reply, then a FIN) and read and discard what the client still sends
+ * until its FIN or CONN_LINGER_SECONDS, then close. Closing at once with
+ * unread input would make the kernel send an RST, which can destroy the
+ * reply before the client reads it.
+ */
+void conn_linger(struct thread *self, struct conn *c);
 
 /**
  * The write path (conn_write.c, exercise 06's seam): send what is pending
@@ -105,8 +162,11 @@ int conn_flush(struct thread *self, struct conn *c);
 
 /**
  * Idle timeouts and the drain (conn_expire.c, exercise 07's seam).
- * Close connections idle past the timeout; while draining, close idle ones
- * at once and all of them at the deadline. Call once per loop turn, after
+ * Close connections idle past the timeout and lingering ones past
+ * CONN_LINGER_SECONDS; while draining, close idle ones
+ * at once (idle: nothing buffered, nothing waiting on the socket - a
+ * request that arrived just before the signal is answered) and all of
+ * them at the deadline. Call once per loop turn, after
  * the batch of events (see worker.c for why not during it).
  */
 void conns_expire(struct thread *self);

@@ -33,8 +33,7 @@ int handoff_to(struct thread *self, struct thread *target, int fd)
         thread_warn(self, "epoll_ctl(ADD fd %d to thread %d): %s", fd,
                     target->id, strerror(errno));
         /* Take the count back: the target never saw this connection. */
-        atomic_fetch_sub_explicit(&target->stats.conns_in.value, 1,
-                                  memory_order_relaxed);
+        counter_sub_shared(&target->stats.conns_in, 1);
         TRACE(self->trace, TRACE_CLOSE, fd, CLOSE_ERROR);
         close(fd);
         return -1;

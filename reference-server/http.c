@@ -34,8 +34,12 @@ const char *http_reason(int status)
         return "Method Not Allowed";
     case 413:
         return "Content Too Large";
+    case 417:
+        return "Expectation Failed";
     case 431:
         return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
     case 505:
         return "HTTP Version Not Supported";
     default:
@@ -75,29 +79,57 @@ size_t http_write_hello(char *out, const struct http_request *req,
     return (size_t)(p - out);
 }
 
+/* The Connection header a response needs, if any. */
+static const char *connection_header(const struct http_request *req,
+                                     bool keep_alive)
+{
+    if (!keep_alive)
+        return "Connection: close\r\n";
+    return req && req->minor == 0 ? "Connection: keep-alive\r\n" : "";
+}
+
 size_t http_write_head(char *out, const char *content_type, size_t body_len,
-                       bool keep_alive, const struct http_date *date)
+                       const struct http_request *req, bool keep_alive,
+                       const struct http_date *date)
 {
     int n = snprintf(out, HTTP_MAX_RESPONSE,
                      "HTTP/1.1 200 OK\r\nServer: fastd\r\nDate: %s\r\n"
                      "Content-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
                      date->text, content_type, body_len,
-                     keep_alive ? "" : "Connection: close\r\n");
+                     connection_header(req, keep_alive));
+    return (size_t)n;
+}
+
+size_t http_write_options(char *out, const struct http_request *req,
+                          bool keep_alive, const struct http_date *date)
+{
+    int n = snprintf(out, HTTP_MAX_RESPONSE,
+                     "HTTP/1.1 200 OK\r\nServer: fastd\r\nDate: %s\r\n"
+                     "Allow: GET, HEAD\r\nContent-Length: 0\r\n%s\r\n",
+                     date->text, connection_header(req, keep_alive));
     return (size_t)n;
 }
 
 //! [write error]
-size_t http_write_error(char *out, int status, const struct http_date *date)
+size_t http_write_status(char *out, int status, const struct http_request *req,
+                         bool keep_alive, const struct http_date *date)
 {
     char body[64];
     int blen =
         snprintf(body, sizeof body, "%d %s\n", status, http_reason(status));
+    bool head = req && req->method == HTTP_HEAD;
     int n = snprintf(out, HTTP_MAX_RESPONSE,
                      "HTTP/1.1 %d %s\r\nServer: fastd\r\nDate: %s\r\n"
                      "%sContent-Type: text/plain\r\nContent-Length: %d\r\n"
-                     "Connection: close\r\n\r\n%s",
+                     "%s\r\n%s",
                      status, http_reason(status), date->text,
-                     status == 405 ? "Allow: GET, HEAD\r\n" : "", blen, body);
+                     status == 405 ? "Allow: GET, HEAD\r\n" : "", blen,
+                     connection_header(req, keep_alive), head ? "" : body);
     return (size_t)n;
 }
 //! [write error]
+
+size_t http_write_error(char *out, int status, const struct http_date *date)
+{
+    return http_write_status(out, status, NULL, false, date);
+}

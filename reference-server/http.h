@@ -30,17 +30,27 @@ enum http_parse_result {
 };
 
 /** The methods fastd tells apart; any other valid token is HTTP_OTHER. */
-enum http_method { HTTP_GET, HTTP_HEAD, HTTP_OTHER };
+enum http_method {
+    HTTP_GET,     /**< GET */
+    HTTP_HEAD,    /**< HEAD */
+    HTTP_OTHER,   /**< a method fastd does not serve (405) */
+    HTTP_OPTIONS, /**< OPTIONS: `*` is answered, other targets get 405 */
+};
 
 /** One parsed request. Pointers point into the caller's buffer. */
 struct http_request {
     enum http_method method; /**< GET, HEAD or another method */
-    const char *path;        /**< request target, without the query */
+    const char *path;        /**< the target's path, without the query
+                                  ("/" for "http://host", "*" for
+                                  OPTIONS *) */
     size_t path_len;         /**< length of path */
     int minor;               /**< 0 for HTTP/1.0, 1 for HTTP/1.1 */
     bool keep_alive;         /**< after the version and Connection header */
     size_t length;           /**< bytes this request used, body included */
-    int status;              /**< on HTTP_ERROR: 400, 413, 431 or 505 */
+    bool expect_continue;    /**< head complete, body not yet, and the
+                                  client waits for `100 Continue` (set on
+                                  HTTP_INCOMPLETE) */
+    int status;              /**< on HTTP_ERROR: 400, 413, 417, 431, 505 */
     const char *error;       /**< on HTTP_ERROR: a short reason, for logs */
 };
 
@@ -80,20 +90,56 @@ size_t http_write_hello(char *out, const struct http_request *req,
                         bool keep_alive, const struct http_date *date);
 
 /**
- * Write an error response with `Connection: close`.
+ * Write an error response with `Connection: close` and a short text body.
+ * Same as http_write_status() for a GET that may not be kept alive.
  * \param out    room for HTTP_MAX_RESPONSE bytes
- * \param status 400, 404, 405, 413, 431 or 505
+ * \param status 400, 404, 405, 413, 417, 431 or 505
  * \param date   the cached Date header
  * \return bytes written to out (at most HTTP_MAX_RESPONSE).
  */
 size_t http_write_error(char *out, int status, const struct http_date *date);
 
 /**
- * Write the head of a 200 response whose body the caller writes after it.
+ * Write a response with a status other than 200 and a short text body.
+ * \param out        room for HTTP_MAX_RESPONSE bytes
+ * \param status     an error status (as for http_write_error())
+ * \param req        the request it answers: HEAD gets the head only
+ *                   (RFC 9112 6.3: a body would be read as the next
+ *                   response), HTTP/1.0 kept alive is told so; NULL for
+ *                   a request line too broken to tell
+ * \param keep_alive false adds `Connection: close`
+ * \param date       the cached Date header
+ * \return bytes written to out (at most HTTP_MAX_RESPONSE).
+ */
+size_t http_write_status(char *out, int status, const struct http_request *req,
+                         bool keep_alive, const struct http_date *date);
+
+/**
+ * Write the head of a 200 response whose body the caller writes after it
+ * (for a HEAD request the caller writes no body).
+ * \param out          room for HTTP_MAX_RESPONSE bytes
+ * \param content_type the body's media type
+ * \param body_len     the body's length (sent even for HEAD)
+ * \param req          the request it answers: an HTTP/1.0 one kept alive
+ *                     gets `Connection: keep-alive`
+ * \param keep_alive   false adds `Connection: close`
+ * \param date         the cached Date header
  * \return bytes written to out (at most HTTP_MAX_RESPONSE).
  */
 size_t http_write_head(char *out, const char *content_type, size_t body_len,
-                       bool keep_alive, const struct http_date *date);
+                       const struct http_request *req, bool keep_alive,
+                       const struct http_date *date);
+
+/**
+ * Write the answer to `OPTIONS *`: 200, `Allow: GET, HEAD`, no body.
+ * \return bytes written to out (at most HTTP_MAX_RESPONSE).
+ */
+size_t http_write_options(char *out, const struct http_request *req,
+                          bool keep_alive, const struct http_date *date);
+
+/** `HTTP/1.1 100 Continue` and its blank line: the client may send the
+ *  body it announced with `Expect: 100-continue`. */
+#define HTTP_CONTINUE "HTTP/1.1 100 Continue\r\n\r\n"
 
 /** The reason phrase of a status code ("Not Found"), or "Unknown". */
 const char *http_reason(int status);

@@ -41,6 +41,48 @@ static size_t line_len(const char *line, const char *lf)
     return n > 0 && line[n - 1] == '\r' ? n - 1 : n;
 }
 
+//! [request target]
+/*
+ * The request target's four forms (RFC 9112 3.2): origin-form "/path?q";
+ * absolute-form "http://host/path?q", which a server must accept (the
+ * path is what counts here); asterisk-form "*", for OPTIONS only; and
+ * authority-form, for CONNECT only, which fastd answers with 405 as any
+ * other method it does not serve.
+ */
+static enum http_parse_result parse_target(const char *t, size_t n,
+                                           struct http_request *req)
+{
+    if (n == 1 && t[0] == '*') {
+        if (req->method != HTTP_OPTIONS)
+            return fail(req, 400, "'*' is a target for OPTIONS only");
+        req->path = t;
+        req->path_len = 1;
+        return HTTP_COMPLETE;
+    }
+    if (t[0] != '/') {
+        size_t scheme = n >= 7 && !strncasecmp(t, "http://", 7)    ? 7
+                        : n >= 8 && !strncasecmp(t, "https://", 8) ? 8
+                                                                   : 0;
+        if (req->method == HTTP_OTHER && memchr(t, ':', n))
+            scheme = scheme ? scheme : n; /* authority-form: no path */
+        if (scheme == 0)
+            return fail(req, 400, "bad request target");
+        const char *path = memchr(t + scheme, '/', n - scheme);
+        if (!path) { /* "http://host" or "http://host?q" means "/" */
+            req->path = "/";
+            req->path_len = 1;
+            return HTTP_COMPLETE;
+        }
+        n -= (size_t)(path - t);
+        t = path;
+    }
+    req->path = t;
+    const char *query = memchr(t, '?', n);
+    req->path_len = query ? (size_t)(query - t) : n;
+    return HTTP_COMPLETE;
+}
+//! [request target]
+
 /* Check and take apart "METHOD SP target SP HTTP/1.x". */
 static enum http_parse_result parse_request_line(const char *p, size_t n,
                                                  struct http_request *req)
@@ -55,15 +97,16 @@ static enum http_parse_result parse_request_line(const char *p, size_t n,
         req->method = HTTP_GET;
     else if (i == 4 && memcmp(p, "HEAD", 4) == 0)
         req->method = HTTP_HEAD;
+    else if (i == 7 && memcmp(p, "OPTIONS", 7) == 0)
+        req->method = HTTP_OPTIONS;
 
     size_t t = ++i;
     while (i < n && p[i] > ' ' && p[i] < 0x7f)
         i++;
-    if (i == t || i == n || p[i] != ' ' || p[t] != '/')
+    if (i == t || i == n || p[i] != ' ')
         return fail(req, 400, "bad request target");
-    req->path = p + t;
-    const char *query = memchr(req->path, '?', i - t);
-    req->path_len = query ? (size_t)(query - req->path) : i - t;
+    if (parse_target(p + t, i - t, req) != HTTP_COMPLETE)
+        return HTTP_ERROR;
 
     const char *v = p + i + 1;
     size_t vlen = n - i - 1;
@@ -123,8 +166,10 @@ static enum http_parse_result parse_headers(const char *p, const char *end,
             v++;
         while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
             ve--;
+        /* RFC 9110 5.5: a value holds visible characters, spaces and
+         * tabs, and obs-text (0x80-0xff); controls and DEL are none. */
         for (const char *q = v; q < ve; q++)
-            if ((unsigned char)*q < ' ' && *q != '\t')
+            if (((unsigned char)*q < ' ' && *q != '\t') || *q == 0x7f)
                 return fail(req, 400, "control character in header");
         size_t vn = (size_t)(ve - v);
 
@@ -135,6 +180,12 @@ static enum http_parse_result parse_headers(const char *p, const char *end,
             hosts++;
         } else if (name_is(p, c, "transfer-encoding")) {
             return fail(req, 400, "request bodies must use Content-Length");
+        } else if (name_is(p, c, "expect")) {
+            /* RFC 9110 10.1.1: 100-continue is the only expectation;
+             * an HTTP/1.0 client's is ignored. */
+            if (vn != 12 || strncasecmp(v, "100-continue", 12) != 0)
+                return fail(req, 417, "unknown expectation");
+            req->expect_continue = req->minor == 1;
         } else if (name_is(p, c, "content-length")) {
             long v_num = 0;
             if (vn == 0 || vn > 9)
@@ -212,10 +263,14 @@ enum http_parse_result http_parse(const char *buf, size_t len, size_t *scanned,
         return fail(req, 431, "request head over 8 KiB");
 
     size_t body;
+    req->expect_continue = false;
     enum http_parse_result r =
         parse_headers(line_end + 1, buf + end, req, &body);
     if (r != HTTP_COMPLETE)
         return r;
+    /* Only a body still to come needs the 100 (Content-Length: 0 does
+     * not); expect_continue tells the caller to send it. */
+    req->expect_continue &= len - end < body;
     if (len - end < body)
         return HTTP_INCOMPLETE;
     req->length = end + body;

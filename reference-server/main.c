@@ -17,7 +17,9 @@
  *   stats.c, trace.c  counters for /stats, and fdtrace for the simulator
  *
  * The main thread does no request work: it sets up, waits for SIGINT or
- * SIGTERM, then drains and reports.
+ * SIGTERM, then drains and reports. A second SIGINT/SIGTERM during the
+ * drain exits at once; SIGHUP is logged and ignored; SIGUSR1 prints the
+ * summary table and fastd carries on.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -63,17 +65,6 @@ static int open_listeners(struct server *srv, char *err, size_t errlen)
 }
 //! [open listeners]
 
-static void close_listeners(struct server *srv)
-{
-    for (int i = 0; i < srv->nthreads; i++) {
-        int fd = srv->threads[i].listen_fd;
-        if (fd >= 0 && fd != srv->listen_fd)
-            close(fd);
-    }
-    if (srv->listen_fd >= 0)
-        close(srv->listen_fd);
-}
-
 static void print_banner(const struct server *srv)
 {
     const struct options *opt = &srv->opt;
@@ -91,6 +82,38 @@ static void print_banner(const struct server *srv)
                opt->schedule == SCHEDULE_RR ? "rr" : "least", opt->idle_timeout,
                opt->trace ? opt->trace : "off", srv->ncores);
     fflush(stdout);
+}
+
+/*
+ * Wait up to ms (-1: for ever) for one of the signals. Returns the signal
+ * if it asks fastd to stop (SIGINT, SIGTERM), 0 if it was handled here or
+ * none came.
+ */
+static int next_signal(struct server *srv, const sigset_t *signals, int ms)
+{
+    int sig;
+    if (ms < 0) {
+        if (sigwait(signals, &sig) != 0)
+            return 0;
+    } else {
+        struct timespec wait = {.tv_nsec = ms * 1000000L};
+        sig = sigtimedwait(signals, NULL, &wait);
+        if (sig < 0)
+            return 0;
+    }
+    if (sig == SIGHUP) {
+        fprintf(stderr,
+                "fastd: %s: ignored (fastd has no configuration "
+                "to reload; SIGTERM stops it)\n",
+                strsignal(sig));
+        return 0;
+    }
+    if (sig == SIGUSR1) {
+        stats_print_summary(srv, stdout);
+        fflush(stdout);
+        return 0;
+    }
+    return sig;
 }
 
 static int fail(const char *msg)
@@ -122,27 +145,42 @@ int main(int argc, char **argv)
                               srv.nthreads, srv.ncores, err, sizeof err)) < 0)
         return fail(err);
 
+    //! [signals]
     /* Signals go to the main thread only: every thread inherits this mask,
-     * and main takes SIGINT/SIGTERM synchronously with sigwait(). */
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+     * and main takes them synchronously with sigwait(). SIGHUP (a closed
+     * terminal, or a reload request out of habit) and SIGUSR1 are handled
+     * on purpose, so that neither kills fastd without a drain. */
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
+    sigaddset(&signals, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     if (pool_start(&srv, err, sizeof err) < 0)
         return fail(err);
     print_banner(&srv);
 
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
+    int sig;
+    while ((sig = next_signal(&srv, &signals, -1)) == 0)
+        ;
     if (!srv.opt.quiet) {
         printf("fastd: %s: draining\n", strsignal(sig));
         fflush(stdout);
     }
+    pool_drain(&srv);
+    /* A second SIGINT or SIGTERM cuts the drain short. */
+    while (!pool_drained(&srv))
+        if (next_signal(&srv, &signals, 50) > 0) {
+            fprintf(stderr, "fastd: second stop signal: exiting without "
+                            "finishing the drain\n");
+            fflush(stdout);
+            _exit(1);
+        }
     pool_stop(&srv);
-    close_listeners(&srv);
+    //! [signals]
     if (srv.trace_fd >= 0) {
         close(srv.trace_fd);
         if (trace_sort(srv.opt.trace, err, sizeof err) < 0)

@@ -31,7 +31,9 @@ const char options_usage[] =
     "1000000)\n"
     "                      before it answers; off by default (404)\n"
     "  --quiet             print only the first line\n"
-    "  --help, --version\n";
+    "  --help, --version\n"
+    "signals: INT/TERM drain and exit (a second one exits at once), HUP is\n"
+    "  logged and ignored, USR1 prints the summary\n";
 
 static bool parse_int(const char *s, long lo, long hi, int *out)
 {

@@ -124,8 +124,12 @@ static void thread_teardown(struct thread *self)
         free(self->trace);
         self->trace = NULL;
     }
+    /* Another thread may be shedding with our spare (accept_burst.c). */
+    pthread_mutex_lock(&self->srv->shed_lock);
     if (self->reserve_fd >= 0)
         close(self->reserve_fd);
+    self->reserve_fd = -1;
+    pthread_mutex_unlock(&self->srv->shed_lock);
     if (self->epfd >= 0)
         close(self->epfd);
 }
@@ -145,6 +149,7 @@ void *pool_thread_main(void *arg)
             worker_run(self);
     }
     thread_teardown(self);
+    atomic_fetch_add_explicit(&srv->threads_done, 1, memory_order_release);
     return NULL;
 }
 //! [thread main]
@@ -157,6 +162,7 @@ int pool_start(struct server *srv, char *err, size_t errlen)
         return -1;
     }
     pthread_barrier_init(&srv->ready, NULL, (unsigned)srv->nthreads + 1);
+    pthread_mutex_init(&srv->shed_lock, NULL);
     if (pool_spawn(srv, err, errlen) < 0)
         return -1;
     pthread_barrier_wait(&srv->ready);
@@ -169,14 +175,36 @@ int pool_start(struct server *srv, char *err, size_t errlen)
 }
 
 //! [pool stop]
-void pool_stop(struct server *srv)
+void pool_drain(struct server *srv)
 {
+    if (srv->stopping)
+        return;
+    srv->stopping = true;
     if (eventfd_write(srv->stop_fd, 1) < 0)
         fprintf(stderr, "fastd: eventfd_write: %s\n", strerror(errno));
     for (int i = 0; i < srv->nthreads; i++)
         if (srv->threads[i].stage == STAGE_ACCEPT)
             pthread_join(srv->threads[i].handle, NULL);
+    /* Nobody accepts any more: close the staged listener now, so that new
+     * clients are refused at once instead of waiting in its queue for
+     * the drain to end. Threads that accept and serve close their own
+     * (worker.c). */
+    if (srv->opt.arch == ARCH_STAGED && srv->listen_fd >= 0) {
+        close(srv->listen_fd);
+        srv->listen_fd = -1;
+    }
     atomic_store_explicit(&srv->acceptors_done, true, memory_order_release);
+}
+
+bool pool_drained(struct server *srv)
+{
+    return atomic_load_explicit(&srv->threads_done, memory_order_acquire) ==
+           srv->nthreads;
+}
+
+void pool_stop(struct server *srv)
+{
+    pool_drain(srv);
     for (int i = 0; i < srv->nthreads; i++)
         if (srv->threads[i].stage != STAGE_ACCEPT)
             pthread_join(srv->threads[i].handle, NULL);

@@ -30,9 +30,19 @@ int pool_plan(struct server *srv, char *err, size_t errlen);
 int pool_start(struct server *srv, char *err, size_t errlen);
 
 /**
- * Stop in two steps: wake every thread through the stop eventfd, join the
- * accept stage, then tell the request stage no more hand-offs will come and
- * join it once it has drained.
+ * Begin the drain: wake every thread through the stop eventfd, join the
+ * accept stage, close the staged listener (new clients are refused from
+ * now on) and tell the request stage no more hand-offs will come. Returns
+ * without waiting for the request stage; calling it again does nothing.
+ */
+void pool_drain(struct server *srv);
+
+/** Whether every thread has finished (the drain is over). */
+bool pool_drained(struct server *srv);
+
+/**
+ * Stop: pool_drain() if not done yet, then join the request stage once it
+ * has drained.
  */
 void pool_stop(struct server *srv);
 

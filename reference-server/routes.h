@@ -15,10 +15,12 @@
 struct thread;
 
 /**
- * Write the answer to one parsed request into out (room bytes free).
- * Sets c->close_after (and c->bad_input for an error status) when the
- * connection must close after this reply.
- * \return bytes written, or 0 if the reply needs more room (flush first).
+ * Write the answer to one parsed request into out (room bytes free, at
+ * least HTTP_MAX_RESPONSE). Sets c->close_after and c->bad_input when the
+ * reply is an error after which the connection must end (405; a 404 keeps
+ * it); for /stats, attaches the body as c->body, which conn.c copies into
+ * the output buffer piece by piece.
+ * \return bytes written.
  */
 size_t route_request(struct thread *self, struct conn *c,
                      const struct http_request *req, char *out, size_t room);

@@ -25,6 +25,13 @@ long clock_second(void)
     return (long)ts.tv_sec;
 }
 
+long clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 long clock_wall_second(void)
 {
     struct timespec ts;

@@ -22,7 +22,20 @@
 #include "reference-server/stats.h"
 #include "reference-server/trace.h"
 
-/** Most threads fastd runs; /stats must fit one response buffer. */
+/** Seconds the drain waits for requests in flight before giving up. */
+#define DRAIN_SECONDS 5
+/**
+ * Milliseconds an idle connection stays open once the drain begins: a
+ * keep-alive client answered just before the signal may already be
+ * sending its next request, which is answered (with `Connection: close`)
+ * rather than met with a closed socket.
+ */
+#define DRAIN_GRACE_MS 250
+
+/** After an EMFILE, accept4() calls take the shedding lock this long. */
+#define SHED_CAREFUL_MS 1000
+
+/** Most threads fastd runs (bounds the /stats body). */
 #define MAX_THREADS 64
 
 /** How the threads divide the work. */
@@ -84,6 +97,7 @@ struct thread {
     struct http_date date;   /**< cached Date header */
     bool draining;           /**< shutting down: finish in-flight, then exit */
     long drain_deadline;     /**< second at which draining gives up */
+    long drain_grace_end;    /**< clock_ms() until which idle ones stay */
     bool done;               /**< leave the loop */
 
     /** Counters, on their own cache lines so the owner's writes do not
@@ -101,6 +115,10 @@ struct server {
     int listen_fd;               /**< the shared listener (staged, single) */
     int stop_fd;                 /**< eventfd: becomes readable at shutdown */
     _Atomic bool acceptors_done; /**< no more hand-offs will come */
+    _Atomic int threads_done;    /**< threads that have finished */
+    pthread_mutex_t shed_lock;   /**< EMFILE shedding (accept_burst.c) */
+    _Atomic long shed_until_ms;  /**< accept under shed_lock until then */
+    bool stopping;               /**< pool_drain() has run (main only) */
     pthread_barrier_t ready;     /**< threads and main meet after set-up */
     _Atomic bool setup_failed;   /**< a thread could not set itself up */
     int trace_fd;                /**< trace file, or -1 */
@@ -117,6 +135,9 @@ const char *stage_name(enum stage stage);
 
 /** CLOCK_MONOTONIC in whole seconds. */
 long clock_second(void);
+
+/** CLOCK_MONOTONIC in milliseconds (coarse: a few ms of resolution). */
+long clock_ms(void);
 
 /** CLOCK_REALTIME in whole seconds (for the Date header). */
 long clock_wall_second(void);

@@ -47,23 +47,42 @@ static inline uint64_t counter_get(const counter *c)
     return atomic_load_explicit(&c->value, memory_order_relaxed);
 }
 
-/** The counters of one thread; /stats reports them under these names. */
+/** Take n back from a counter that several threads write (locked). */
+static inline void counter_sub_shared(counter *c, uint64_t n)
+{
+    atomic_fetch_sub_explicit(&c->value, n, memory_order_relaxed);
+}
+
+/* [struct stats] */
+/**
+ * The counters of one thread; /stats reports them under these names. The
+ * owner writes the first eight on every request; conns_in is written by
+ * every accept thread, so it has a cache line of its own: sharing one, each
+ * hand-off would take the line away from the owner in the middle of its
+ * requests (false sharing).
+ */
 struct stats {
     counter accepted;       /**< connections this thread accepted */
     counter handed_off;     /**< of those, handed to another thread */
-    counter conns_in;       /**< connections given to this thread to serve */
     counter requests;       /**< requests answered */
     counter bytes_in;       /**< bytes read from clients */
     counter bytes_out;      /**< bytes written to clients */
     counter closed_normal;  /**< closed by either side after a clean end */
     counter closed_error;   /**< closed after an I/O error or bad input */
     counter closed_timeout; /**< closed by the idle timeout */
+    /** Connections given to this thread to serve (by any accept thread). */
+    _Alignas(64) counter conns_in;
 };
+/* [struct stats] */
 
 /** Connections this thread serves now: given to it minus closed. */
 uint64_t stats_open_conns(const struct stats *s);
 
 struct server;
+
+/** Room for one thread's entry in the /stats body (9 counters of 20
+ *  digits plus their names). */
+#define STATS_THREAD_MAX 420
 
 /**
  * Write the /stats body: {"arch":..,"threads":[{..},..],"total":{..}}.

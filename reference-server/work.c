@@ -48,13 +48,14 @@ size_t work_answer(struct thread *self, struct conn *c,
     long us = work_parse_us(req, self->srv->opt.work_max_us);
     if (us < 0) {
         c->close_after = c->bad_input = true;
-        return http_write_error(out, 400, &self->date);
+        return http_write_status(out, 400, req, false, &self->date);
     }
     work_spin(us);
     char body[48];
     int n = snprintf(body, sizeof body, "worked %ld us\n", us);
     bool keep = req->keep_alive && !self->draining;
-    size_t h = http_write_head(out, "text/plain", (size_t)n, keep, &self->date);
+    size_t h =
+        http_write_head(out, "text/plain", (size_t)n, req, keep, &self->date);
     c->close_after |= !keep;
     if (req->method == HTTP_HEAD)
         return h;

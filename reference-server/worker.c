@@ -30,10 +30,18 @@
 static void worker_begin_drain(struct thread *self)
 {
     epoll_ctl(self->epfd, EPOLL_CTL_DEL, self->srv->stop_fd, NULL);
+    /* Our own listener (shared-nothing, single): close it now, so that
+     * new clients are refused at once rather than queued for a thread
+     * that no longer accepts. The staged listener is pool_drain()'s. */
     if (self->listen_fd >= 0)
-        epoll_ctl(self->epfd, EPOLL_CTL_DEL, self->listen_fd, NULL);
+        close(self->listen_fd);
+    /* self->listen_fd keeps the number: a readiness event for the
+     * listener may follow in this same batch, and must not be taken for a
+     * connection (request loop). Our epoll set never holds that number
+     * again: this thread accepts nothing more. */
     self->draining = true;
-    self->drain_deadline = clock_second() + 5;
+    self->drain_deadline = clock_second() + DRAIN_SECONDS;
+    self->drain_grace_end = clock_ms() + DRAIN_GRACE_MS;
 }
 //! [begin drain]
 
@@ -65,9 +73,10 @@ void worker_run(struct thread *self)
         http_date_refresh(&self->date, clock_wall_second());
         for (int i = 0; i < n; i++) {
             int fd = events[i].data.fd;
-            if (fd == self->listen_fd)
-                accept_burst(self, fd); /* shared-nothing and single only */
-            else if (fd == self->srv->stop_fd)
+            if (fd == self->listen_fd) {
+                if (!self->draining) /* draining: the listener is closed */
+                    accept_burst(self, fd); /* shared-nothing, single */
+            } else if (fd == self->srv->stop_fd)
                 worker_begin_drain(self);
             else
                 conn_serve(self, fd, events[i].events);

@@ -6,6 +6,8 @@
 #              pipelined    the same, 16 requests per write (TechEmpower style)
 #              churn        a new connection per request (Connection: close)
 #   each run   wrk -t1 -c64 for BENCH_SECONDS (default 5) on GET /plaintext
+#   memory     RSS per idle keep-alive connection at BENCH_MEM_CONNS
+#              (default 10,000; QUICK=1: 2,000) for fastd, nginx and h2o
 #
 # Every server is started here on 127.0.0.1 and stopped after its run.
 # Results: a table on stdout and build/bench/results.json.
@@ -130,9 +132,26 @@ for w in "${workloads[@]}"; do
         stop_server
     done
 done
+# Memory: RSS per idle keep-alive connection (each answered once), in
+# the same run; scripts/bench/idle_rss.c measures it.
+mem_conns=${BENCH_MEM_CONNS:-10000}
+exp_quick && mem_conns=2000
+cc -O2 -o "$out/idle_rss" "$here/bench/idle_rss.c"
+mem_line="" mem_json=()
+for s in fastd-staged nginx h2o; do
+    [[ " ${servers[*]} " == *" $s "* ]] || continue
+    start_server "$s"
+    pids=("$server_pid" $(pgrep -P "$server_pid" || true))
+    m=$("$out/idle_rss" "$port" "$mem_conns" "${pids[@]}" 2>"$out/$s-mem.err" |
+        awk '{ print $4 }') || true
+    stop_server
+    mem_line="$mem_line  $s ${m:-?} B"
+    mem_json+=("\"$s\":${m:-null}")
+done
 exp_unlock
 
 echo
+echo "memory     RSS per idle keep-alive connection at $mem_conns:$mem_line"
 printf '%-11s' workload
 for s in "${servers[@]}"; do printf ' %21s' "$s"; done
 printf ' %14s %14s %14s\n' "staged/nginx" "nopin/nginx" "shared/nginx"
@@ -155,7 +174,9 @@ done
     printf '{"machine":{"cores":%d,"kernel":"%s","date":"%s","wrk":"-t1 -c%d -d%ss"},\n' \
         "$(nproc)" "$(uname -r)" "$(date -u +%FT%TZ)" "$conns" "$secs"
     printf ' "runs":[%s],\n' "$(IFS=,; echo "${results[*]}")"
-    printf ' "ratios":{%s}}\n' "$(IFS=,; echo "${ratios[*]}")"
+    printf ' "ratios":{%s},\n' "$(IFS=,; echo "${ratios[*]}")"
+    printf ' "idle_rss_bytes":{"connections":%d,%s}}\n' "$mem_conns" \
+        "$(IFS=,; echo "${mem_json[*]}")"
 } >"$out/results.json"
 echo
 echo "bench: results in $out/results.json; wrk logs in $out/"

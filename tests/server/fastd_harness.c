@@ -92,6 +92,13 @@ int fastd_stop(struct fastd *f, char *out, size_t cap)
     if (f->pid <= 0)
         return -1;
     kill(f->pid, SIGTERM);
+    return fastd_wait(f, out, cap);
+}
+
+int fastd_wait(struct fastd *f, char *out, size_t cap)
+{
+    if (f->pid <= 0)
+        return -1;
     int status = 0, result = -1;
     long deadline = now_ms() + 10000;
     size_t len = 0;

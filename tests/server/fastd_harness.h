@@ -31,6 +31,10 @@ int fastd_start(struct fastd *f, const char *const *args, long nofile);
  * its first line is stored in out (if not NULL). */
 int fastd_stop(struct fastd *f, char *out, size_t cap);
 
+/* Like fastd_stop() without the SIGTERM: for a fastd already told to stop
+ * (a second SIGTERM would cut its drain short). */
+int fastd_wait(struct fastd *f, char *out, size_t cap);
+
 /* A blocking TCP connection to fastd with 5 s send/receive timeouts. */
 int fastd_connect(const struct fastd *f);
 

@@ -1,5 +1,6 @@
 # fastd's tests: parser and listener units, integration against a live fastd.
-SERVER_TESTS := test_http test_listener test_fastd
+SERVER_TESTS := test_http test_listener test_fastd test_lifecycle \
+    test_memory test_http_replies
 TESTS += $(SERVER_TESTS:%=$(TBIN)/%)
 
 HARNESS_OBJS := $(OBJ)/tests/server/fastd_harness.o
@@ -10,6 +11,12 @@ $(TBIN)/test_http: $(OBJ)/tests/server/test_http.o $(FASTD_LIB)
 $(TBIN)/test_listener: $(OBJ)/tests/server/test_listener.o $(FASTD_LIB)
 $(TBIN)/test_fastd: $(OBJ)/tests/server/test_fastd.o $(HARNESS_OBJS) \
     | $(BIN)/fastd
+$(TBIN)/test_lifecycle: $(OBJ)/tests/server/test_lifecycle.o \
+    $(HARNESS_OBJS) | $(BIN)/fastd
+$(TBIN)/test_memory: $(OBJ)/tests/server/test_memory.o $(HARNESS_OBJS) \
+    | $(BIN)/fastd
+$(TBIN)/test_http_replies: $(OBJ)/tests/server/test_http_replies.o \
+    $(HARNESS_OBJS) | $(BIN)/fastd
 
 $(SERVER_TESTS:%=$(TBIN)/%):
 	@mkdir -p $(@D)
