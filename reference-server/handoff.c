@@ -7,10 +7,15 @@
 
 #include "reference-server/conn.h"
 #include "reference-server/server.h"
+#include "reference-server/steer.h"
 
 //! [handoff]
 int handoff_to(struct thread *self, struct thread *target, int fd)
 {
+    /* --incoming-cpu: the core that processed the connection's packets
+     * overrides the schedule's choice when a request thread runs there. */
+    if (target != self && self->srv->opt.incoming_cpu)
+        target = steer_pick(self, fd, target);
     //! [handoff events]
     struct epoll_event ev = {
         .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,

@@ -39,6 +39,9 @@ struct thread *schedule_pick(struct thread *self);
  * input and output, registered once for the connection's whole life).
  * When target is self (shared-nothing, single) it is the same call without
  * the cross-thread part.
+ * With --incoming-cpu a staged acceptor's target is replaced by the
+ * request thread on the core that processed fd's packets, if any
+ * (steer_pick()).
  * \return 0, or -1 after closing fd (the error is logged, rate-limited).
  */
 int handoff_to(struct thread *self, struct thread *target, int fd);

@@ -7,10 +7,12 @@
  *   listener.c  the listening socket and its options
  *   acceptor.c  the accept stage: accept, pick a thread, hand the fd off
  *   handoff.c   the hand-off itself, one epoll_ctl on the target's epoll fd
+ *   steer.c     --incoming-cpu: follow the core the packets arrived on
  *   worker.c    the request stage's loop
  *   conn.c      one connection: read, parse, answer, backpressure
  *   conn_write.c, conn_expire.c  its write path; idle timeouts and drain
  *   routes.c    what each request is answered with
+ *   work.c      GET /work?us=N, a slow request for teaching (off by default)
  *   http.c      HTTP/1.1 parsing and responses
  *   stats.c, trace.c  counters for /stats, and fdtrace for the simulator
  *
@@ -29,6 +31,7 @@
 #include "reference-server/options.h"
 #include "reference-server/pool.h"
 #include "reference-server/server.h"
+#include "reference-server/steer.h"
 
 //! [open listeners]
 static int open_listeners(struct server *srv, char *err, size_t errlen)
@@ -52,6 +55,9 @@ static int open_listeners(struct server *srv, char *err, size_t errlen)
         if (fd < 0)
             return -1;
         srv->threads[i].listen_fd = fd;
+        if (opt->incoming_cpu &&
+            steer_listener(fd, srv->threads[i].core, err, errlen) < 0)
+            return -1;
         port = listener_port(fd);
     }
     srv->listen_fd = srv->threads[0].listen_fd;

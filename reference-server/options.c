@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reference-server/work.h"
+
 const char options_usage[] =
     "usage: fastd [options]\n"
     "  --port N            TCP port (default 8080; 0 picks a free one)\n"
@@ -20,6 +22,15 @@ const char options_usage[] =
     "  --idle-timeout SEC  close connections that make no progress (no\n"
     "                      request answered, no byte sent) for SEC seconds;\n"
     "                      0 = never (default 60)\n"
+    "  --incoming-cpu      follow the kernel's steering: each thread's\n"
+    "                      listener asks for connections whose packets its\n"
+    "                      core processed (shared-nothing), and the accept\n"
+    "                      stage hands a connection to the request thread on\n"
+    "                      the core its packets arrived on (staged)\n"
+    "  --work-max-us N     enable the teaching endpoint GET /work?us=K, which\n"
+    "                      spins the CPU K <= N microseconds (N up to "
+    "1000000)\n"
+    "                      before it answers; off by default (404)\n"
     "  --quiet             print only the first line\n"
     "  --help, --version\n"
     "signals: INT/TERM drain and exit (a second one exits at once), HUP is\n"
@@ -50,6 +61,8 @@ enum options_result options_parse(int argc, char **argv, struct options *opt,
         {"no-pin", no_argument, NULL, 'n'},
         {"idle-timeout", required_argument, NULL, 'i'},
         {"quiet", no_argument, NULL, 'q'},
+        {"incoming-cpu", no_argument, NULL, 'I'},
+        {"work-max-us", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {0},
@@ -110,6 +123,12 @@ enum options_result options_parse(int argc, char **argv, struct options *opt,
             break;
         case 'q':
             opt->quiet = true;
+            break;
+        case 'I':
+            opt->incoming_cpu = true;
+            break;
+        case 'W':
+            ok = parse_int(optarg, 0, WORK_MAX_US, &opt->work_max_us);
             break;
         case 'h':
             fputs(options_usage, stdout);

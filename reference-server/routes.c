@@ -9,6 +9,7 @@
 
 #include "reference-server/server.h"
 #include "reference-server/stats.h"
+#include "reference-server/work.h"
 
 /* The longest /stats body: MAX_THREADS entries (stats.c checks it). */
 #define STATS_BODY_MAX (MAX_THREADS * STATS_THREAD_MAX + 2048)
@@ -62,6 +63,8 @@ size_t route_request(struct thread *self, struct conn *c,
         return http_write_hello(out, req, keep, &self->date);
     if (path_is(req, "/stats"))
         return route_stats(self, c, req, keep, out);
+    if (self->srv->opt.work_max_us > 0 && path_is(req, "/work"))
+        return work_answer(self, c, req, out); /* teaching only: work.h */
     /* A path we do not serve is no reason to drop the connection. */
     return http_write_status(out, 404, req, keep, &self->date);
 }

@@ -71,6 +71,8 @@ struct options {
     bool pin;               /**< pin each thread to its core */
     int idle_timeout;       /**< seconds; 0 = never */
     bool quiet;             /**< print only the first line */
+    int work_max_us;        /**< /work?us=N allowed up to this; 0 = off */
+    bool incoming_cpu;      /**< pick threads by SO_INCOMING_CPU (steer.h) */
 };
 
 /** One thread: its stage, its core, its epoll fd and what it owns. */

@@ -170,8 +170,9 @@ model_tables() {
     echo
     echo "| arch | threads | req/s | p50 us | p99 us | p99 / p50 | util % per core |"
     echo "|---|---:|---:|---:|---:|---:|---|"
-    # The scenario format has const and exp service times only; exp is the
-    # most variable one it offers (not heavy-tailed).
+    # Exponential service: variable, not heavy-tailed. The slow-request
+    # case (a bimodal service, and fastd's /work endpoint) is measured by
+    # chapters/experiments/09-slow-request.sh.
     cat >"$t/slow.ini" <<'EOF'
 [scenario]
 name = variable service

@@ -42,14 +42,14 @@ exp_setup() {
     trap 'exit 130' INT TERM
 }
 
-# exp_need TOOL...: exits with a message unless every TOOL is there. fastd
-# and fastsim are the course's programs, looked for in $build/bin; any
+# exp_need TOOL...: exits with a message unless every TOOL is there. fastd,
+# fastsim and mixload are the course's programs, looked for in $build/bin; any
 # other name is a command on PATH (installed by `make deps`).
 exp_need() {
     local t
     for t in "$@"; do
         case $t in
-        fastd | fastsim)
+        fastd | fastsim | mixload)
             [ -x "$build/bin/$t" ] ||
                 { echo "$EXP_NAME: $build/bin/$t is missing: build it first: make BUILD=$build" >&2; exit 1; } ;;
         *)

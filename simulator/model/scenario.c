@@ -52,6 +52,10 @@ void scenario_defaults(struct scenario *sc)
         .clients = 64,
         .requests_per_conn = 0,
         .service_ns = 1000,
+        .slow_fraction = 0.01,
+        .slow_ns = 1000000,
+        .service_sigma = 1,
+        .service_alpha = 3,
         .long_requests = 1000,
         .cost_epoll_wait = 1000,
         .cost_accept = 3000,
@@ -111,6 +115,10 @@ int scenario_set(struct scenario *sc, const char *section, const char *key,
         F("load", "requests_per_conn", 0, 1e9, 1, 0, requests_per_conn),
         F("load", "rate", 1, 1e9, 1, 1, rate),
         F("load", "service_us", 0, 1e9, US, 1, service_ns),
+        F("load", "slow_fraction", 0, 1, 1, 1, slow_fraction),
+        F("load", "slow_us", 0, 1e9, US, 1, slow_ns),
+        F("load", "service_sigma", 0.01, 5, 1, 1, service_sigma),
+        F("load", "service_alpha", 1.05, 100, 1, 1, service_alpha),
         F("load", "long_fraction", 0, 1, 1, 1, long_fraction),
         F("load", "long_requests", 1, 1e9, 1, 0, long_requests),
         F("cost", "epoll_wait", 0, 1e9, 1, 2, cost_epoll_wait),
@@ -182,18 +190,33 @@ int scenario_set(struct scenario *sc, const char *section, const char *key,
             return bad(err, errlen, "mode: '%s' is not closed or open%s", value,
                        "");
     } else if (!strcmp(section, "load") && !strcmp(key, "service")) {
-        if (!strcmp(value, "exp"))
-            sc->service_exp = true;
-        else if (!strcmp(value, "const"))
-            sc->service_exp = false;
-        else
-            return bad(err, errlen, "service: '%s' is not const or exp%s",
+        enum dist_kind kind;
+        if (dist_kind_parse(value, &kind) < 0)
+            return bad(err, errlen,
+                       "service: '%s' is not const, exp, bimodal, lognormal "
+                       "or pareto%s",
                        value, "");
+        sc->service_exp = kind == DIST_EXP;
+        sc->service_shape = kind == DIST_EXP ? DIST_CONST : kind;
     } else {
         return bad(err, errlen, "unknown key '%s' in [%s]", key, section);
     }
     return 0;
 }
+
+//! [scenario service]
+struct dist scenario_service(const struct scenario *sc)
+{
+    return (struct dist){
+        .kind = sc->service_exp ? DIST_EXP : sc->service_shape,
+        .mean_ns = sc->service_ns,
+        .slow_fraction = sc->slow_fraction,
+        .slow_ns = sc->slow_ns,
+        .sigma = sc->service_sigma,
+        .alpha = sc->service_alpha,
+    };
+}
+//! [scenario service]
 
 int scenario_check(const struct scenario *sc, char *err, size_t errlen)
 {

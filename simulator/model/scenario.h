@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "simulator/model/dist.h"
+
 /** The architectures the model knows. */
 enum sim_arch {
     SIM_STAGED,         /**< accept thread(s) hand fds to request threads */
@@ -50,8 +52,14 @@ struct scenario {
     double rate;           /**< open loop: arrivals per second */
     bool service_exp;      /**< exponential service time, else constant */
     double service_ns;     /**< mean service (application) time */
-    double long_fraction;  /**< share of connections that live long */
-    int long_requests;     /**< requests on a long-lived connection */
+    enum dist_kind service_shape; /**< bimodal, lognormal or pareto; for
+                                       DIST_CONST service_exp decides */
+    double slow_fraction;         /**< bimodal: share of slow requests */
+    double slow_ns;               /**< bimodal: a slow request's service time */
+    double service_sigma;         /**< lognormal: shape (sd of the log) */
+    double service_alpha;         /**< Pareto: tail index */
+    double long_fraction;         /**< share of connections that live long */
+    int long_requests;            /**< requests on a long-lived connection */
 
     int64_t cost_epoll_wait; /**< one epoll_wait that returns events */
     int64_t cost_accept;     /**< accept4 */
@@ -85,6 +93,12 @@ int scenario_parse(struct scenario *sc, const char *text, const char *name,
 /** Set one key of a section from a string, as a file line would. */
 int scenario_set(struct scenario *sc, const char *section, const char *key,
                  const char *value, char *err, size_t errlen);
+
+/**
+ * The service-time distribution the scenario asks for ([load] service,
+ * service_us and the shape's own keys); sim.c draws from it per request.
+ */
+struct dist scenario_service(const struct scenario *sc);
 
 /** Check cross-key rules (threads vs accept threads...). */
 int scenario_check(const struct scenario *sc, char *err, size_t errlen);

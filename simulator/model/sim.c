@@ -127,11 +127,12 @@ static int64_t job_cost(struct sim *s, int t, int c, int job)
         if (s->threads[t].role == ROLE_ACCEPT)
             cost += sc->cost_handoff;
         break;
-    case JOB_REQUEST:
+    case JOB_REQUEST: {
+        struct dist service = scenario_service(sc);
         cost = sc->cost_recv + sc->cost_parse + sc->cost_send;
-        cost += sc->service_exp ? rng_exp_ns(&s->rng, sc->service_ns)
-                                : (int64_t)sc->service_ns;
+        cost += dist_sample_ns(&service, &s->rng);
         break;
+    }
     case JOB_CLOSE:
         cost = sc->cost_close;
         break;

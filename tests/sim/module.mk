@@ -19,3 +19,11 @@ $(SIM_TESTS:%=$(TBIN)/%):
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(filter %.o,$^) -o $@ $(CMOCKA_LIBS) \
 	    $(SDL_LIBS) -lm $(LDLIBS)
+
+# Service-time shapes against M/G/1 (its own rule: the list above is
+# expanded when its rule is read).
+TESTS += $(TBIN)/test_dist
+$(TBIN)/test_dist: $(OBJ)/tests/sim/test_dist.o $(SIM_MODEL_OBJS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) $(filter %.o,$^) -o $@ $(CMOCKA_LIBS) -lm $(LDLIBS)
