@@ -10,6 +10,7 @@
  *   worker.c    the request stage's loop
  *   conn.c      one connection: read, parse, answer, backpressure
  *   http.c      HTTP/1.1 parsing and responses
+ *   uring*.c    the same stages on io_uring (--io uring; uring.h)
  *   stats.c, trace.c  counters for /stats, and fdtrace for the simulator
  *
  * The main thread does no request work: it sets up, waits for SIGINT or
@@ -25,6 +26,7 @@
 #include "reference-server/options.h"
 #include "reference-server/pool.h"
 #include "reference-server/server.h"
+#include "reference-server/uring.h"
 
 //! [open listeners]
 static int open_listeners(struct server *srv, char *err, size_t errlen)
@@ -72,10 +74,10 @@ static void print_banner(const struct server *srv)
     char map[MAX_THREADS * 24];
     pool_describe(srv, map, sizeof map);
     bool v6 = strchr(opt->bind, ':') != NULL;
-    printf("fastd: listening on %s%s%s:%d arch=%s threads=%d %s\n",
+    printf("fastd: listening on %s%s%s:%d arch=%s%s threads=%d %s\n",
            v6 ? "[" : "", opt->bind, v6 ? "]" : "",
-           listener_port(srv->listen_fd), arch_name(opt->arch), srv->nthreads,
-           map);
+           listener_port(srv->listen_fd), arch_name(opt->arch),
+           opt->io == IO_URING ? " io=uring" : "", srv->nthreads, map);
     if (!opt->quiet)
         printf("fastd: nofile=%ld backlog=%d schedule=%s idle-timeout=%ds "
                "trace=%s cores=%d; Ctrl-C stops\n",
@@ -104,6 +106,8 @@ int main(int argc, char **argv)
     case OPTIONS_RUN:
         break;
     }
+    if (srv.opt.io == IO_URING && uring_probe(err, sizeof err) < 0)
+        return fail(err);
     srv.nofile = nofile_raise();
     srv.origin_ns = trace_now_ns();
     if (pool_plan(&srv, err, sizeof err) < 0 ||

@@ -6,6 +6,10 @@ FASTD_LIB  := $(filter-out $(OBJ)/reference-server/main.o,$(FASTD_OBJS))
 
 BINS += $(BIN)/fastd
 
+# --io uring (uring*.c) needs liburing; every program that links FASTD_LIB
+# links it too.
+LDLIBS += -luring
+
 $(BIN)/fastd: $(FASTD_OBJS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")

@@ -13,6 +13,8 @@ const char options_usage[] =
     "  --threads N         threads in all (default: one per usable core)\n"
     "  --accept-threads N  accept-stage threads, staged only (default 1)\n"
     "  --arch A            staged | shared-nothing | single (default staged)\n"
+    "  --io K              epoll | uring: how threads wait and do I/O\n"
+    "                      (default epoll; uring needs Linux >= 6.0)\n"
     "  --schedule S        staged hand-off target: rr | least (default rr)\n"
     "  --trace FILE        write an fdtrace v1 file (replay with fastsim)\n"
     "  --no-pin            do not pin threads to cores\n"
@@ -43,6 +45,7 @@ enum options_result options_parse(int argc, char **argv, struct options *opt,
         {"accept-threads", required_argument, NULL, 'a'},
         {"arch", required_argument, NULL, 'A'},
         {"schedule", required_argument, NULL, 's'},
+        {"io", required_argument, NULL, 'I'},
         {"trace", required_argument, NULL, 'T'},
         {"no-pin", no_argument, NULL, 'n'},
         {"idle-timeout", required_argument, NULL, 'i'},
@@ -91,6 +94,14 @@ enum options_result options_parse(int argc, char **argv, struct options *opt,
                 opt->schedule = SCHEDULE_RR;
             else if (!strcmp(optarg, "least"))
                 opt->schedule = SCHEDULE_LEAST;
+            else
+                ok = false;
+            break;
+        case 'I':
+            if (!strcmp(optarg, "epoll"))
+                opt->io = IO_EPOLL;
+            else if (!strcmp(optarg, "uring"))
+                opt->io = IO_URING;
             else
                 ok = false;
             break;

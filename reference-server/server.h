@@ -31,6 +31,12 @@ enum arch {
     ARCH_SINGLE,         /**< one thread does everything */
 };
 
+/** Which kernel interface the threads wait and do I/O with. */
+enum io_kind {
+    IO_EPOLL, /**< readiness: epoll_wait, then recv/send (the default) */
+    IO_URING, /**< completions: one io_uring per thread (uring.h) */
+};
+
 /** How the accept stage picks the request thread for a new connection. */
 enum schedule {
     SCHEDULE_RR,    /**< round-robin */
@@ -52,6 +58,7 @@ struct options {
     int accept_threads;     /**< accept-stage threads (staged only) */
     enum arch arch;         /**< architecture */
     enum schedule schedule; /**< hand-off target choice */
+    enum io_kind io;        /**< epoll or io_uring */
     const char *trace;      /**< fdtrace file, or NULL */
     bool pin;               /**< pin each thread to its core */
     int idle_timeout;       /**< seconds; 0 = never */
@@ -66,6 +73,7 @@ struct thread {
     enum stage stage;   /**< its job */
     int core;           /**< the CPU it is pinned to, or -1 */
     int epfd;           /**< its own epoll fd */
+    int ring_fd;        /**< its own io_uring fd (--io uring), or -1 */
     int listen_fd;      /**< its listener, or -1 (staged request threads) */
     pthread_t handle;   /**< for pthread_join at shutdown */
     _Atomic int os_tid; /**< kernel thread id, for tests and logs */
