@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "reference-server/conn.h"
+#include "reference-server/server.h"
 
 //! [schedule pick]
 struct thread *schedule_pick(struct thread *self)

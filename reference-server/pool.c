@@ -141,9 +141,7 @@ static int thread_setup(struct thread *self)
     }
     //! [exclusive listener]
     if (self->stage != STAGE_ACCEPT) {
-        self->conns_cap = (int)srv->nofile;
-        self->conns = calloc((size_t)self->conns_cap, sizeof *self->conns);
-        if (!self->conns)
+        if (conns_init(&self->conns, (int)srv->nofile) < 0)
             return -1;
     }
     if (srv->trace_fd >= 0 &&
@@ -158,7 +156,7 @@ static int thread_setup(struct thread *self)
 
 static void thread_teardown(struct thread *self)
 {
-    if (self->conns)
+    if (self->conns.by_fd)
         conns_release(self);
     if (self->trace) {
         trace_flush(self->trace);
