@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "reference-server/routes.h"
 #include "reference-server/uring_recv.h"
 
 /* Freed connections and output buffers kept per thread for reuse. */
@@ -119,7 +120,7 @@ void uring_conn_open(struct uring_thread *u, int fd)
 
 /* Free the connection: the fd closes now (a cancelled receive still
  * holding the socket lets go when the cancel runs). No send is in flight. */
-static void conn_free(struct uring_thread *u, struct uring_conn *c)
+static void uconn_free(struct uring_thread *u, struct uring_conn *c)
 {
     struct thread *self = u->self;
     TRACE(self->trace, TRACE_CLOSE, c->fd, c->why);
@@ -149,14 +150,14 @@ static void conn_free(struct uring_thread *u, struct uring_conn *c)
 /* Close c for the reason why. A send in flight still owns out[]: a
  * graceful close waits for it, a forced one (error, timeout) cancels it;
  * either way the connection is freed when its completion comes back. */
-static void conn_shut(struct uring_thread *u, struct uring_conn *c,
-                      enum close_reason why)
+static void uconn_shut(struct uring_thread *u, struct uring_conn *c,
+                       enum close_reason why)
 {
     if (c->closing)
         return;
     c->why = why;
     if (!c->send_busy) {
-        conn_free(u, c);
+        uconn_free(u, c);
         return;
     }
     c->closing = true;
@@ -168,13 +169,13 @@ static void conn_shut(struct uring_thread *u, struct uring_conn *c,
 
 /* Queue a send of what is pending, unless one is in flight already.
  * Returns false if it had to close c instead. */
-static bool conn_flush(struct uring_thread *u, struct uring_conn *c)
+static bool uconn_flush(struct uring_thread *u, struct uring_conn *c)
 {
     if (c->send_busy || !c->out || c->out_sent == c->out_len)
         return true;
     struct io_uring_sqe *sqe = uring_sqe(u);
     if (!sqe) {
-        conn_shut(u, c, CLOSE_ERROR);
+        uconn_shut(u, c, CLOSE_ERROR);
         return false;
     }
     io_uring_prep_send(sqe, c->fd, c->out + c->out_sent,
@@ -184,40 +185,26 @@ static bool conn_flush(struct uring_thread *u, struct uring_conn *c)
     return true;
 }
 
-/* Write the answer to one request into out; 0 if it needs more room. */
-static size_t conn_route(struct uring_thread *u, struct uring_conn *c,
-                         const struct http_request *req, char *out, size_t room)
+/* The routes are the epoll path's (routes.c). route_request() takes a
+ * struct conn only to set its close_after and bad_input flags, so a
+ * scratch one carries them in and out. */
+static size_t uconn_route(struct uring_thread *u, struct uring_conn *c,
+                          const struct http_request *req, char *out,
+                          size_t room)
 {
-    struct thread *self = u->self;
-    bool keep = req->keep_alive && !self->draining;
-    int status = 0;
-    if (req->method == HTTP_OTHER)
-        status = 405;
-    else if ((req->path_len == 1 && req->path[0] == '/') ||
-             (req->path_len == 10 && !memcmp(req->path, "/plaintext", 10)))
-        return http_write_hello(out, req, keep, &self->date);
-    else if (req->path_len == 6 && !memcmp(req->path, "/stats", 6)) {
-        char body[CONN_OUT_CAP - HTTP_MAX_RESPONSE];
-        size_t n = stats_write_json(self->srv, body, sizeof body);
-        if (n == 0 || n + HTTP_MAX_RESPONSE > room)
-            return 0;
-        size_t h =
-            http_write_head(out, "application/json", n, keep, &self->date);
-        if (req->method == HTTP_GET)
-            memcpy(out + h, body, n);
-        c->close_after |= !keep;
-        return h + (req->method == HTTP_GET ? n : 0);
-    } else
-        status = 404;
-    c->close_after = c->bad_input = true;
-    return http_write_error(out, status, &self->date);
+    u->route_flags->close_after = c->close_after;
+    u->route_flags->bad_input = c->bad_input;
+    size_t n = route_request(u->self, u->route_flags, req, out, room);
+    c->close_after = u->route_flags->close_after;
+    c->bad_input = u->route_flags->bad_input;
+    return n;
 }
 
 //! [uring answer]
 /* Answer the complete requests at the start of buf; returns the bytes
  * used. *blocked says the answers stopped for want of room in out[]. */
-static uint32_t conn_answer(struct uring_thread *u, struct uring_conn *c,
-                            const char *buf, uint32_t len, bool *blocked)
+static uint32_t uconn_answer(struct uring_thread *u, struct uring_conn *c,
+                             const char *buf, uint32_t len, bool *blocked)
 {
     struct thread *self = u->self;
     uint32_t used = 0;
@@ -242,8 +229,8 @@ static uint32_t conn_answer(struct uring_thread *u, struct uring_conn *c,
             n = http_write_error(c->out + c->out_len, req.status, &self->date);
             c->close_after = c->bad_input = true;
         } else {
-            n = conn_route(u, c, &req, c->out + c->out_len,
-                           CONN_OUT_CAP - c->out_len);
+            n = uconn_route(u, c, &req, c->out + c->out_len,
+                            CONN_OUT_CAP - c->out_len);
             if (n == 0) {
                 *blocked = true; /* /stats needs an empty buffer */
                 break;
@@ -270,7 +257,7 @@ static uint32_t conn_answer(struct uring_thread *u, struct uring_conn *c,
 
 /* Append bytes to in[], growing it past CONN_IN_CAP only for the backlog
  * a paused receive can still deliver. */
-static bool conn_take(struct uring_conn *c, const char *data, uint32_t len)
+static bool uconn_take(struct uring_conn *c, const char *data, uint32_t len)
 {
     if (c->in_len + len > c->in_cap) {
         uint32_t cap = c->in_cap ? c->in_cap : CONN_IN_CAP;
@@ -291,11 +278,11 @@ static bool conn_take(struct uring_conn *c, const char *data, uint32_t len)
 
 //! [uring progress]
 /* Answer what in[] holds, send, and pause or resume the receive to match. */
-static void conn_progress(struct uring_thread *u, struct uring_conn *c)
+static void uconn_progress(struct uring_thread *u, struct uring_conn *c)
 {
     bool blocked = false;
     if (c->in_len > 0) {
-        uint32_t used = conn_answer(u, c, c->in, c->in_len, &blocked);
+        uint32_t used = uconn_answer(u, c, c->in, c->in_len, &blocked);
         c->in_len -= used;
         memmove(c->in, c->in + used, c->in_len);
     }
@@ -313,10 +300,10 @@ static void conn_progress(struct uring_thread *u, struct uring_conn *c)
     } else if (!blocked) {
         c->recv_paused = false;
     }
-    if (!conn_flush(u, c))
+    if (!uconn_flush(u, c))
         return;
     if (!c->send_busy && c->close_after) {
-        conn_shut(u, c, c->bad_input ? CLOSE_ERROR : c->why);
+        uconn_shut(u, c, c->bad_input ? CLOSE_ERROR : c->why);
         return;
     }
     if (!c->recv_armed && !c->recv_paused && !c->close_after)
@@ -343,15 +330,15 @@ void uring_conn_on_recv(struct uring_thread *u, const struct io_uring_cqe *cqe)
         TRACE(self->trace, TRACE_RECV, c->fd, cqe->res);
         /* The common case: nothing left over from before, so parse in the
          * kernel's buffer and copy only an incomplete tail. */
-        bool blocked; /* conn_progress() finds out again from in[] */
+        bool blocked; /* uconn_progress() finds out again from in[] */
         if (c->in_len == 0)
-            used = conn_answer(u, c, data, len, &blocked);
+            used = uconn_answer(u, c, data, len, &blocked);
         bool ok = c->close_after || used == len ||
-                  conn_take(c, data + used, len - used);
+                  uconn_take(c, data + used, len - used);
         uring_recv_done(&u->bufs, cqe);
         if (!ok) {
             thread_warn(self, "fd %d: input beyond %u bytes", c->fd, IN_MAX);
-            conn_shut(u, c, CLOSE_ERROR);
+            uconn_shut(u, c, CLOSE_ERROR);
             return;
         }
     } else if (cqe->res == 0) {
@@ -359,12 +346,12 @@ void uring_conn_on_recv(struct uring_thread *u, const struct io_uring_cqe *cqe)
         c->close_after = true;
         c->why = CLOSE_NORMAL;
     } else if (cqe->res != -ENOBUFS && cqe->res != -ECANCELED) {
-        conn_shut(u, c, CLOSE_ERROR);
+        uconn_shut(u, c, CLOSE_ERROR);
         return;
     }
     /* -ENOBUFS: every buffer was in use; they are back by now, re-arm.
      * -ECANCELED: we paused it. */
-    conn_progress(u, c);
+    uconn_progress(u, c);
 }
 //! [uring on recv]
 
@@ -382,11 +369,11 @@ void uring_conn_on_send(struct uring_thread *u, const struct io_uring_cqe *cqe)
         if (!c->closing)
             touch(u, c);
     } else if (!c->closing) {
-        conn_shut(u, c, CLOSE_ERROR);
+        uconn_shut(u, c, CLOSE_ERROR);
         return;
     }
     if (c->closing) {
-        conn_free(u, c);
+        uconn_free(u, c);
         return;
     }
     if (c->out_sent == c->out_len) {
@@ -394,7 +381,7 @@ void uring_conn_on_send(struct uring_thread *u, const struct io_uring_cqe *cqe)
         out_put(u, c->out);
         c->out = NULL;
     }
-    conn_progress(u, c);
+    uconn_progress(u, c);
 }
 
 //! [uring expire]
@@ -404,14 +391,14 @@ void uring_conns_expire(struct uring_thread *u)
     long timeout = self->srv->opt.idle_timeout;
     while (timeout > 0 && u->oldest &&
            self->now - u->oldest->last_active > timeout)
-        conn_shut(u, u->oldest, CLOSE_TIMEOUT);
+        uconn_shut(u, u->oldest, CLOSE_TIMEOUT);
     if (!self->draining)
         return;
     bool give_up = self->now >= self->drain_deadline;
     for (struct uring_conn *c = u->oldest, *next; c; c = next) {
         next = c->newer;
         if (give_up || (c->in_len == 0 && !c->out && !c->send_busy))
-            conn_shut(u, c, give_up ? CLOSE_TIMEOUT : CLOSE_NORMAL);
+            uconn_shut(u, c, give_up ? CLOSE_TIMEOUT : CLOSE_NORMAL);
     }
 }
 //! [uring expire]
@@ -425,7 +412,7 @@ void uring_conns_release(struct uring_thread *u)
             continue;
         c->send_busy = c->recv_armed = false;
         c->why = c->closing ? c->why : CLOSE_NORMAL;
-        conn_free(u, c);
+        uconn_free(u, c);
     }
     while (u->spare) {
         struct uring_conn *c = u->spare;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "reference-server/handoff.h"
+#include "reference-server/pool.h"
 #include "reference-server/uring_recv.h"
 
 /* Submission and completion queue sizes: a batch can queue a send and a
@@ -293,24 +294,13 @@ static void uring_loop(struct uring_thread *u)
 }
 //! [uring loop]
 
-static void name_and_pin(struct thread *self)
+static void name_thread(struct thread *self)
 {
     static const char *const tags[] = {"acc", "req", "all"};
     char name[16];
     snprintf(name, sizeof name, "fastd-%s-%d", tags[self->stage], self->id);
     pthread_setname_np(pthread_self(), name);
     atomic_store(&self->os_tid, gettid());
-    if (self->core < 0)
-        return;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(self->core, &set);
-    int rc = pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-    if (rc != 0) {
-        fprintf(stderr, "fastd: thread %d: pin to cpu %d: %s\n", self->id,
-                self->core, strerror(rc));
-        self->core = -1;
-    }
 }
 
 //! [uring setup]
@@ -357,7 +347,8 @@ static int uring_setup(struct uring_thread *u)
         u->conns_cap = (int)srv->nofile;
         u->conns = calloc((size_t)u->conns_cap, sizeof *u->conns);
         u->spare_bufs = calloc(64, sizeof *u->spare_bufs);
-        if (!u->conns || !u->spare_bufs)
+        u->route_flags = malloc(sizeof *u->route_flags);
+        if (!u->conns || !u->spare_bufs || !u->route_flags)
             return -1;
     }
     if (srv->trace_fd >= 0 &&
@@ -374,7 +365,8 @@ void *uring_thread_main(struct thread *self)
 {
     struct server *srv = self->srv;
     struct uring_thread u = {.self = self};
-    name_and_pin(self);
+    name_thread(self);
+    thread_pin(self);
     if (uring_setup(&u) < 0)
         atomic_store(&srv->setup_failed, true);
     pthread_barrier_wait(&srv->ready);
@@ -387,6 +379,7 @@ void *uring_thread_main(struct thread *self)
     else
         free(u.spare_bufs);
     uring_bufs_free(&u.ring, &u.bufs);
+    free(u.route_flags);
     if (self->trace) {
         trace_flush(self->trace);
         free(self->trace);

@@ -107,6 +107,7 @@ struct uring_thread {
     bool accept_armed;         /**< the multishot accept is active */
     bool stopping;             /**< the stop eventfd fired */
     unsigned msgs_in_flight;   /**< hand-offs not yet confirmed */
+    struct conn *route_flags;  /**< scratch for route_request()'s flags */
 };
 
 /** An SQE, submitting what is queued first if the queue is full. */
