@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "reference-server/fdtrace.h"
 #include "reference-server/http.h"
 
 struct thread;
@@ -29,13 +30,6 @@ struct thread;
 
 _Static_assert(CONN_IN_CAP >= HTTP_MAX_HEAD + HTTP_MAX_BODY,
                "a request at both limits must fit the input buffer");
-
-/** Why a connection was closed (also the trace's close argument). */
-enum close_reason {
-    CLOSE_NORMAL = 0,  /**< the client closed or asked to */
-    CLOSE_ERROR = 1,   /**< I/O error or bad input */
-    CLOSE_TIMEOUT = 2, /**< idle for longer than --idle-timeout */
-};
 
 /** One client connection, owned by one request thread. */
 struct conn {
