@@ -15,6 +15,10 @@ const char options_usage[] =
     "  --arch A            staged | shared-nothing | single (default staged)\n"
     "  --io K              epoll | uring: how threads wait and do I/O\n"
     "                      (default epoll; uring needs Linux >= 6.0)\n"
+    "  --listen-wake W     exclusive | level | edge: how a new connection\n"
+    "                      wakes staged's accept threads on their shared\n"
+    "                      listener (default exclusive, EPOLLEXCLUSIVE; the\n"
+    "                      others wake every one: the thundering herd)\n"
     "  --schedule S        staged hand-off target: rr | least (default rr)\n"
     "  --trace FILE        write an fdtrace v1 file (replay with fastsim)\n"
     "  --no-pin            do not pin threads to cores\n"
@@ -46,6 +50,7 @@ enum options_result options_parse(int argc, char **argv, struct options *opt,
         {"arch", required_argument, NULL, 'A'},
         {"schedule", required_argument, NULL, 's'},
         {"io", required_argument, NULL, 'I'},
+        {"listen-wake", required_argument, NULL, 'W'},
         {"trace", required_argument, NULL, 'T'},
         {"no-pin", no_argument, NULL, 'n'},
         {"idle-timeout", required_argument, NULL, 'i'},
@@ -105,6 +110,16 @@ enum options_result options_parse(int argc, char **argv, struct options *opt,
             else
                 ok = false;
             break;
+        case 'W':
+            if (!strcmp(optarg, "exclusive"))
+                opt->listen_wake = WAKE_EXCLUSIVE;
+            else if (!strcmp(optarg, "level"))
+                opt->listen_wake = WAKE_LEVEL;
+            else if (!strcmp(optarg, "edge"))
+                opt->listen_wake = WAKE_EDGE;
+            else
+                ok = false;
+            break;
         case 'T':
             opt->trace = optarg;
             break;
@@ -140,6 +155,13 @@ enum options_result options_parse(int argc, char **argv, struct options *opt,
     if (optind < argc) {
         snprintf(err, errlen, "unexpected argument '%s' (see --help)",
                  argv[optind]);
+        return OPTIONS_ERROR;
+    }
+    if (opt->io == IO_URING && opt->listen_wake != WAKE_EXCLUSIVE) {
+        snprintf(err, errlen,
+                 "--listen-wake is an epoll setting: io_uring's "
+                 "accept wakes one waiter already (use --io "
+                 "epoll)");
         return OPTIONS_ERROR;
     }
     if (opt->arch == ARCH_SINGLE && opt->threads > 1) {

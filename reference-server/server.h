@@ -38,6 +38,13 @@ enum io_kind {
     IO_URING, /**< completions: one io_uring per thread (uring.h) */
 };
 
+/** How the accept threads of staged wait on their one shared listener. */
+enum listen_wake {
+    WAKE_EXCLUSIVE, /**< EPOLLEXCLUSIVE: a connection wakes one waiter */
+    WAKE_LEVEL,     /**< plain level-triggered: it wakes every waiter */
+    WAKE_EDGE,      /**< EPOLLET, not exclusive: every waiter, once */
+};
+
 /** How the accept stage picks the request thread for a new connection. */
 enum schedule {
     SCHEDULE_RR,    /**< round-robin */
@@ -53,17 +60,18 @@ enum stage {
 
 /** Command-line options (options.h parses them). */
 struct options {
-    const char *bind;       /**< address to listen on */
-    int port;               /**< port; 0 picks a free one */
-    int threads;            /**< total threads; 0 = one per usable core */
-    int accept_threads;     /**< accept-stage threads (staged only) */
-    enum arch arch;         /**< architecture */
-    enum schedule schedule; /**< hand-off target choice */
-    enum io_kind io;        /**< epoll or io_uring */
-    const char *trace;      /**< fdtrace file, or NULL */
-    bool pin;               /**< pin each thread to its core */
-    int idle_timeout;       /**< seconds; 0 = never */
-    bool quiet;             /**< print only the first line */
+    const char *bind;             /**< address to listen on */
+    int port;                     /**< port; 0 picks a free one */
+    int threads;                  /**< total threads; 0 = one per usable core */
+    int accept_threads;           /**< accept-stage threads (staged only) */
+    enum arch arch;               /**< architecture */
+    enum schedule schedule;       /**< hand-off target choice */
+    enum io_kind io;              /**< epoll or io_uring */
+    enum listen_wake listen_wake; /**< accept threads' listener wake-ups */
+    const char *trace;            /**< fdtrace file, or NULL */
+    bool pin;                     /**< pin each thread to its core */
+    int idle_timeout;             /**< seconds; 0 = never */
+    bool quiet;                   /**< print only the first line */
 };
 
 /** One thread: its stage, its core, its epoll fd and what it owns. */

@@ -7,7 +7,7 @@
 #include "reference-server/conn.h"
 #include "reference-server/server.h"
 
-/* The longest thread entry: 9 counters of 20 digits plus names. */
+/* The longest thread entry: 10 counters of 20 digits plus names. */
 #define STATS_THREAD_MAX 420
 _Static_assert(MAX_THREADS *STATS_THREAD_MAX + 2 * 1024 + HTTP_MAX_RESPONSE <=
                    CONN_OUT_CAP,
@@ -39,6 +39,7 @@ static const struct {
     {"closed_normal", offsetof(struct stats, closed_normal)},
     {"closed_error", offsetof(struct stats, closed_error)},
     {"closed_timeout", offsetof(struct stats, closed_timeout)},
+    {"wasted_wakes", offsetof(struct stats, wasted_wakes)},
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 

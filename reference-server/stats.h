@@ -58,6 +58,8 @@ struct stats {
     counter closed_normal;  /**< closed by either side after a clean end */
     counter closed_error;   /**< closed after an I/O error or bad input */
     counter closed_timeout; /**< closed by the idle timeout */
+    counter wasted_wakes;   /**< accept-thread wake-ups that found no
+                                 connection to accept (the herd) */
 };
 
 /** Connections this thread serves now: given to it minus closed. */
