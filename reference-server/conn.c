@@ -110,7 +110,10 @@ static int conn_answer(struct thread *self, struct conn *c)
 {
     size_t used = 0;
     int answered = 0;
-    while (!c->close_after && CONN_OUT_CAP - c->out_len >= HTTP_MAX_RESPONSE) {
+    /* A reply with a tail (a large body) must leave before the next one is
+     * written after it into out[]: stop there until it is flushed. */
+    while (!c->close_after && !c->tail_len &&
+           CONN_OUT_CAP - c->out_len >= HTTP_MAX_RESPONSE) {
         struct http_request req;
         enum http_parse_result r =
             http_parse(c->in + used, c->in_len - used, &c->scanned, &req);
@@ -161,7 +164,7 @@ void conn_serve(struct thread *self, int fd, uint32_t events)
     //! [serve loop]
     bool drained = false;
     for (;;) {
-        if (c->out_len > 0) {
+        if (c->out_len > 0 || c->tail_len > 0) {
             int r = conn_flush(self, c);
             if (r < 0) {
                 conn_close(self, c, CLOSE_ERROR);

@@ -40,6 +40,9 @@ struct conn {
     size_t scanned;         /**< http_parse() resume point in in[] */
     uint32_t out_len;       /**< bytes in out[] */
     uint32_t out_sent;      /**< of those, already sent */
+    const char *tail;       /**< sent after out[], not copied: a large
+                                 static body (--body-kib), or NULL */
+    uint32_t tail_len;      /**< bytes of tail not yet sent */
     long last_active;       /**< second of the last I/O (idle timeout) */
     struct conn *older;     /**< neighbour in the activity list */
     struct conn *newer;     /**< neighbour in the activity list */

@@ -1,5 +1,7 @@
 #include "reference-server/options.h"
 
+#include "reference-server/routes.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -20,6 +22,9 @@ const char options_usage[] =
     "                      listener (default exclusive, EPOLLEXCLUSIVE; the\n"
     "                      others wake every one: the thundering herd)\n"
     "  --schedule S        staged hand-off target: rr | least (default rr)\n"
+    "  --body-kib N        answer GET /body with N KiB (1..1024) of zero\n"
+    "                      bytes, sent from one shared buffer, to measure\n"
+    "                      large responses (default 0: no /body route)\n"
     "  --trace FILE        write an fdtrace v1 file (replay with fastsim)\n"
     "  --no-pin            do not pin threads to cores\n"
     "  --idle-timeout SEC  close connections that make no progress (no\n"
@@ -51,6 +56,7 @@ enum options_result options_parse(int argc, char **argv, struct options *opt,
         {"schedule", required_argument, NULL, 's'},
         {"io", required_argument, NULL, 'I'},
         {"listen-wake", required_argument, NULL, 'W'},
+        {"body-kib", required_argument, NULL, 'B'},
         {"trace", required_argument, NULL, 'T'},
         {"no-pin", no_argument, NULL, 'n'},
         {"idle-timeout", required_argument, NULL, 'i'},
@@ -109,6 +115,9 @@ enum options_result options_parse(int argc, char **argv, struct options *opt,
                 opt->io = IO_URING;
             else
                 ok = false;
+            break;
+        case 'B':
+            ok = parse_int(optarg, 1, ROUTE_BODY_MAX_KIB, &opt->body_kib);
             break;
         case 'W':
             if (!strcmp(optarg, "exclusive"))

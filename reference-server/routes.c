@@ -31,6 +31,22 @@ size_t route_request(struct thread *self, struct conn *c,
             memcpy(out + h, body, n);
         c->close_after |= !keep;
         return h + (req->method == HTTP_GET ? n : 0);
+    } else if (self->srv->opt.body_kib > 0 && req->path_len == 5 &&
+               !memcmp(req->path, "/body", 5)) {
+        //! [large body]
+        /* Zero bytes from a read-only array: all of it maps the kernel's
+         * one zero page, so 1 MiB of it costs no memory. */
+        static const char zeros[ROUTE_BODY_MAX_KIB * 1024];
+        uint32_t len = (uint32_t)self->srv->opt.body_kib * 1024;
+        size_t h = http_write_head(out, "application/octet-stream", len, keep,
+                                   &self->date);
+        if (req->method == HTTP_GET) {
+            c->tail = zeros;
+            c->tail_len = len;
+        }
+        c->close_after |= !keep;
+        return h;
+        //! [large body]
     } else
         status = 404;
     c->close_after = c->bad_input = true;

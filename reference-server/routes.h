@@ -14,10 +14,16 @@
 
 struct thread;
 
+/** Largest GET /body, in KiB (fastd --body-kib). */
+#define ROUTE_BODY_MAX_KIB 1024
+
 /**
  * Write the answer to one parsed request into out (room bytes free).
  * Sets c->close_after (and c->bad_input for an error status) when the
- * connection must close after this reply.
+ * connection must close after this reply. GET /body (only with
+ * --body-kib) writes just the head and points c->tail at the body, a
+ * read-only buffer shared by every connection: the write path sends it
+ * from there after out[], without a copy into each connection.
  * \return bytes written, or 0 if the reply needs more room (flush first).
  */
 size_t route_request(struct thread *self, struct conn *c,

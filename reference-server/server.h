@@ -68,10 +68,11 @@ struct options {
     enum schedule schedule;       /**< hand-off target choice */
     enum io_kind io;              /**< epoll or io_uring */
     enum listen_wake listen_wake; /**< accept threads' listener wake-ups */
-    const char *trace;            /**< fdtrace file, or NULL */
-    bool pin;                     /**< pin each thread to its core */
-    int idle_timeout;             /**< seconds; 0 = never */
-    bool quiet;                   /**< print only the first line */
+    int body_kib;      /**< GET /body's size in KiB; 0 = no such route */
+    const char *trace; /**< fdtrace file, or NULL */
+    bool pin;          /**< pin each thread to its core */
+    int idle_timeout;  /**< seconds; 0 = never */
+    bool quiet;        /**< print only the first line */
 };
 
 /** One thread: its stage, its core, its epoll fd and what it owns. */

@@ -171,15 +171,21 @@ static void uconn_shut(struct uring_thread *u, struct uring_conn *c,
  * Returns false if it had to close c instead. */
 static bool uconn_flush(struct uring_thread *u, struct uring_conn *c)
 {
-    if (c->send_busy || !c->out || c->out_sent == c->out_len)
+    bool out = c->out && c->out_sent < c->out_len;
+    if (c->send_busy || (!out && !c->tail_len))
         return true;
     struct io_uring_sqe *sqe = uring_sqe(u);
     if (!sqe) {
         uconn_shut(u, c, CLOSE_ERROR);
         return false;
     }
-    io_uring_prep_send(sqe, c->fd, c->out + c->out_sent,
-                       c->out_len - c->out_sent, MSG_NOSIGNAL);
+    /* out[] first; the tail (a large body, routes.h) goes after it. */
+    if (out)
+        io_uring_prep_send(sqe, c->fd, c->out + c->out_sent,
+                           c->out_len - c->out_sent, MSG_NOSIGNAL);
+    else
+        io_uring_prep_send(sqe, c->fd, c->tail, c->tail_len, MSG_NOSIGNAL);
+    c->tail_busy = !out;
     io_uring_sqe_set_data64(sqe, uring_tag(URING_SEND, c->gen, c->fd));
     c->send_busy = true;
     return true;
@@ -192,11 +198,16 @@ static size_t uconn_route(struct uring_thread *u, struct uring_conn *c,
                           const struct http_request *req, char *out,
                           size_t room)
 {
-    u->route_flags->close_after = c->close_after;
-    u->route_flags->bad_input = c->bad_input;
-    size_t n = route_request(u->self, u->route_flags, req, out, room);
-    c->close_after = u->route_flags->close_after;
-    c->bad_input = u->route_flags->bad_input;
+    struct conn *flags = u->route_flags;
+    flags->close_after = c->close_after;
+    flags->bad_input = c->bad_input;
+    flags->tail = NULL;
+    flags->tail_len = 0;
+    size_t n = route_request(u->self, flags, req, out, room);
+    c->close_after = flags->close_after;
+    c->bad_input = flags->bad_input;
+    c->tail = flags->tail;
+    c->tail_len = flags->tail_len;
     return n;
 }
 
@@ -214,8 +225,9 @@ static uint32_t uconn_answer(struct uring_thread *u, struct uring_conn *c,
         if (!c->out && !(c->out = out_get(u)))
             break;
         /* While a send is in flight the kernel reads out[] up to out_len:
-         * answers may only be appended after it, and need the room. */
-        if (CONN_OUT_CAP - c->out_len < HTTP_MAX_RESPONSE) {
+         * answers may only be appended after it, and need the room. A
+         * large body (tail) goes out before the next answer is written. */
+        if (c->tail_len > 0 || CONN_OUT_CAP - c->out_len < HTTP_MAX_RESPONSE) {
             *blocked = true;
             break;
         }
@@ -362,8 +374,13 @@ void uring_conn_on_send(struct uring_thread *u, const struct io_uring_cqe *cqe)
     if (!c)
         return;
     c->send_busy = false;
-    if (cqe->res > 0) {
+    if (cqe->res > 0 && c->tail_busy) {
+        c->tail += cqe->res;
+        c->tail_len -= (uint32_t)cqe->res;
+    } else if (cqe->res > 0) {
         c->out_sent += (uint32_t)cqe->res;
+    }
+    if (cqe->res > 0) {
         counter_add(&self->stats.bytes_out, (uint64_t)cqe->res);
         TRACE(self->trace, TRACE_SEND, c->fd, cqe->res);
         if (!c->closing)
@@ -376,7 +393,7 @@ void uring_conn_on_send(struct uring_thread *u, const struct io_uring_cqe *cqe)
         uconn_free(u, c);
         return;
     }
-    if (c->out_sent == c->out_len) {
+    if (c->out && c->out_sent == c->out_len) {
         c->out_len = c->out_sent = 0;
         out_put(u, c->out);
         c->out = NULL;
@@ -397,7 +414,8 @@ void uring_conns_expire(struct uring_thread *u)
     bool give_up = self->now >= self->drain_deadline;
     for (struct uring_conn *c = u->oldest, *next; c; c = next) {
         next = c->newer;
-        if (give_up || (c->in_len == 0 && !c->out && !c->send_busy))
+        if (give_up ||
+            (c->in_len == 0 && !c->out && !c->tail_len && !c->send_busy))
             uconn_shut(u, c, give_up ? CLOSE_TIMEOUT : CLOSE_NORMAL);
     }
 }

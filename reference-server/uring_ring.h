@@ -75,6 +75,9 @@ struct uring_conn {
     char *out;                /**< output, or NULL when there is none */
     uint32_t out_len;         /**< bytes in out */
     uint32_t out_sent;        /**< of those, sent */
+    const char *tail;         /**< a large static body to send after out */
+    uint32_t tail_len;        /**< bytes of tail not yet sent */
+    bool tail_busy;           /**< the send in flight is from tail */
     long last_active;         /**< second of the last progress */
     struct uring_conn *older; /**< neighbour in the activity list */
     struct uring_conn *newer; /**< neighbour in the activity list */

@@ -637,6 +637,52 @@ static void test_listen_wake_level_counts_wasted(void **state)
     assert_int_equal(lines, wasted);
 }
 
+/* --body-kib: GET /body is that many KiB, sent whole and in order with
+ * the answers pipelined after it; without the flag there is no /body. */
+static void test_large_body(void **state)
+{
+    const char *args[] = {"--body-kib", "64", NULL};
+    struct env *e = *state = env_start(args, 0);
+    int fd = fastd_connect(&e->f);
+    assert_true(fd >= 0);
+    const char *reqs = "GET /body HTTP/1.1\r\nHost: t\r\n\r\n"
+                       "HEAD /body HTTP/1.1\r\nHost: t\r\n\r\n"
+                       "GET /body HTTP/1.1\r\nHost: t\r\n\r\n"
+                       "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    assert_int_equal(send_all(fd, reqs, strlen(reqs)), 0);
+    static char resp[3 * 65536];
+    size_t n = recv_until_close(fd, resp, sizeof resp);
+    close(fd);
+    /* The bodies are zero bytes: find the heads with memmem, not strstr. */
+    size_t at[4], nh = 0, ends[4];
+    for (const char *p = resp; nh < 4;) {
+        p = memmem(p, (size_t)(resp + n - p), "HTTP/1.1 200", 12);
+        if (!p)
+            break;
+        at[nh] = (size_t)(p - resp);
+        const char *end = memmem(p, (size_t)(resp + n - p), "\r\n\r\n", 4);
+        assert_non_null(end);
+        ends[nh++] = (size_t)(end + 4 - resp);
+        p = end;
+    }
+    assert_int_equal(nh, 4);
+    assert_non_null(
+        memmem(resp + at[0], ends[0] - at[0], "Content-Length: 65536", 21));
+    assert_int_equal(at[1] - ends[0], 65536); /* GET: the body */
+    assert_int_equal(at[2] - ends[1], 0);     /* HEAD: none */
+    assert_int_equal(at[3] - ends[2], 65536);
+    assert_int_equal(n - ends[3], 13);
+    assert_memory_equal(resp + ends[3], "Hello, World!", 13);
+    env_stop(e, NULL, 0);
+    *state = NULL;
+
+    e = *state = env_start(NULL, 0);
+    char body[64];
+    assert_int_equal(fastd_get(&e->f, "/body", body, sizeof body), 404);
+    env_stop(e, NULL, 0);
+    *state = NULL;
+}
+
 /* usage: test_fastd [PATTERN] - run only the tests matching PATTERN. */
 int main(int argc, char **argv)
 {
@@ -667,6 +713,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_survives_emfile, teardown),
         cmocka_unit_test_teardown(test_listen_wake_level_counts_wasted,
                                   teardown),
+        cmocka_unit_test_teardown(test_large_body, teardown),
     };
     return cmocka_run_group_tests_name("fastd", tests, NULL, NULL);
 }
