@@ -17,10 +17,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/server/fastd_harness.h"
+
+#ifndef FASTD_BIN
+#define FASTD_BIN "build/bin/fastd"
+#endif
 
 #define HELLO_GET "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n"
 
@@ -683,6 +692,62 @@ static void test_large_body(void **state)
     *state = NULL;
 }
 
+/* Where io_uring is forbidden (here: a seccomp filter that fails
+ * io_uring_setup with EPERM, as container runtimes do), fastd --io uring
+ * says so in one line and exits non-zero instead of starting. */
+static void test_uring_unavailable_says_why(void **state)
+{
+    (void)state;
+    int err[2];
+    assert_int_equal(pipe(err), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct sock_filter filter[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                     offsetof(struct seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = {.len = 4, .filter = filter};
+        dup2(err[1], STDERR_FILENO);
+        dup2(err[1], STDOUT_FILENO);
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+            prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+            _exit(99);
+        execl(FASTD_BIN, FASTD_BIN, "--io", "uring", "--port", "0",
+              (char *)NULL);
+        _exit(98);
+    }
+    close(err[1]);
+    char out[1024];
+    size_t len = 0;
+    for (int i = 0; i < 100 && len + 1 < sizeof out; i++) {
+        struct pollfd p = {.fd = err[0], .events = POLLIN};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        ssize_t n = read(err[0], out + len, sizeof out - 1 - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    out[len] = 0;
+    close(err[0]);
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) != pid) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        fail_msg("fastd --io uring started without io_uring: '%s'", out);
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_not_equal(WEXITSTATUS(status), 99); /* seccomp was set */
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_int_equal(count_substr(out, "\n"), 1);
+    assert_non_null(strstr(out, "io_uring is unavailable"));
+    assert_non_null(strstr(out, "Operation not permitted"));
+}
+
 /* usage: test_fastd [PATTERN] - run only the tests matching PATTERN. */
 int main(int argc, char **argv)
 {
@@ -714,6 +779,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_listen_wake_level_counts_wasted,
                                   teardown),
         cmocka_unit_test_teardown(test_large_body, teardown),
+        cmocka_unit_test(test_uring_unavailable_says_why),
     };
     return cmocka_run_group_tests_name("fastd", tests, NULL, NULL);
 }
