@@ -734,8 +734,12 @@ static void test_uring_unavailable_says_why(void **state)
     }
     out[len] = 0;
     close(err[0]);
+    /* It has closed its output; give a sanitizer's exit a few seconds. */
     int status = 0;
-    if (waitpid(pid, &status, WNOHANG) != pid) {
+    pid_t r = 0;
+    for (int i = 0; i < 100 && (r = waitpid(pid, &status, WNOHANG)) == 0; i++)
+        usleep(100000);
+    if (r != pid) {
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
         fail_msg("fastd --io uring started without io_uring: '%s'", out);
