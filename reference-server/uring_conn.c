@@ -86,6 +86,8 @@ static void out_put(struct uring_thread *u, char *buf)
         free(buf);
 }
 
+static void uconn_free(struct uring_thread *u, struct uring_conn *c);
+
 void uring_conn_open(struct uring_thread *u, int fd)
 {
     struct thread *self = u->self;
@@ -113,8 +115,9 @@ void uring_conn_open(struct uring_thread *u, int fd)
     c->recv_armed =
         uring_recv_arm(u, fd, uring_tag(URING_RECV, c->gen, fd)) == 0;
     if (!c->recv_armed) {
-        c->close_after = true;
+        thread_warn(self, "fd %d: cannot arm its receive", fd);
         c->why = CLOSE_ERROR;
+        uconn_free(u, c);
     }
 }
 
@@ -318,9 +321,12 @@ static void uconn_progress(struct uring_thread *u, struct uring_conn *c)
         uconn_shut(u, c, c->bad_input ? CLOSE_ERROR : c->why);
         return;
     }
-    if (!c->recv_armed && !c->recv_paused && !c->close_after)
+    if (!c->recv_armed && !c->recv_paused && !c->close_after) {
         c->recv_armed =
             uring_recv_arm(u, c->fd, uring_tag(URING_RECV, c->gen, c->fd)) == 0;
+        if (!c->recv_armed)
+            uconn_shut(u, c, CLOSE_ERROR);
+    }
 }
 //! [uring progress]
 
