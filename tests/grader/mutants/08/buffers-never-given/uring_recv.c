@@ -1,4 +1,4 @@
-/* mutant: the buffer ring is registered but its tail is never advanced, so the kernel has no buffer to fill */
+/* mutant: the ring's tail is never advanced: the kernel has no buffer */
 /*
  * Exercise 08, reference solution: the receive half of fastd's io_uring
  * path, the same code as reference-server/uring_recv.c. liburing 2.3

@@ -1,4 +1,4 @@
-/* mutant: uring_bufs_setup registers the group but does not record its id in bufs */
+/* mutant: setup registers the group but does not record it in bufs */
 /*
  * Exercise 08, reference solution: the receive half of fastd's io_uring
  * path, the same code as reference-server/uring_recv.c. liburing 2.3

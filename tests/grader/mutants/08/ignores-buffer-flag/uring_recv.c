@@ -1,4 +1,4 @@
-/* mutant: uring_recv_data returns a pointer whenever res > 0, without checking that the completion carries a buffer */
+/* mutant: recv_data returns a pointer without checking for a buffer */
 /*
  * Exercise 08, reference solution: the receive half of fastd's io_uring
  * path, the same code as reference-server/uring_recv.c. liburing 2.3

@@ -1,4 +1,4 @@
-/* mutant: uring_recv_done puts the buffer back in the ring but never publishes the new tail */
+/* mutant: recv_done adds the buffer back but never publishes the tail */
 /*
  * Exercise 08, reference solution: the receive half of fastd's io_uring
  * path, the same code as reference-server/uring_recv.c. liburing 2.3

@@ -1,4 +1,4 @@
-/* mutant: the receive names a group but does not set IOSQE_BUFFER_SELECT: the kernel receives into a NULL buffer */
+/* mutant: the receive names a group without IOSQE_BUFFER_SELECT */
 /*
  * Exercise 08, reference solution: the receive half of fastd's io_uring
  * path, the same code as reference-server/uring_recv.c. liburing 2.3

@@ -1,4 +1,4 @@
-/* mutant: uring_recv_done gives a buffer back even when the completion used none */
+/* mutant: recv_done gives a buffer back when the completion used none */
 /*
  * Exercise 08, reference solution: the receive half of fastd's io_uring
  * path, the same code as reference-server/uring_recv.c. liburing 2.3

@@ -1,4 +1,4 @@
-/* mutant: uring_recv_data ignores the buffer id and always points at buffer 0 */
+/* mutant: recv_data ignores the buffer id: always buffer 0 */
 /*
  * Exercise 08, reference solution: the receive half of fastd's io_uring
  * path, the same code as reference-server/uring_recv.c. liburing 2.3

@@ -1,4 +1,4 @@
-/* mutant: the receive is a plain one-shot recv with buffer select: one completion, then the connection is silent until re-armed */
+/* mutant: a one-shot receive: one completion, then silence until re-armed */
 /*
  * Exercise 08, reference solution: the receive half of fastd's io_uring
  * path, the same code as reference-server/uring_recv.c. liburing 2.3

@@ -1,4 +1,4 @@
-/* mutant: the receive takes buffers from group 0, not from the thread's own group */
+/* mutant: the receive takes buffers from group 0, not the thread's group */
 /*
  * Exercise 08, reference solution: the receive half of fastd's io_uring
  * path, the same code as reference-server/uring_recv.c. liburing 2.3
