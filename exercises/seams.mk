@@ -12,3 +12,4 @@ SEAM_04 := reference-server/schedule.c $(MINE_SRC)/04-scheduling/schedule.c
 SEAM_05 := reference-server/http_parse.c $(MINE_SRC)/05-request-parser/http_parse.c
 SEAM_06 := reference-server/conn_write.c $(MINE_SRC)/06-backpressure/conn_write.c
 SEAM_07 := reference-server/conn_expire.c $(MINE_SRC)/07-timeouts-shutdown/conn_expire.c
+SEAM_08 := reference-server/uring_recv.c $(MINE_SRC)/08-io-uring/uring_recv.c

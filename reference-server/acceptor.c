@@ -24,7 +24,16 @@ void acceptor_run(struct thread *self)
         for (int i = 0; i < n; i++) {
             if (events[i].data.fd == self->srv->stop_fd)
                 return;
+            //! [wasted wake]
+            uint64_t before = counter_get(&self->stats.accepted);
             accept_burst(self, events[i].data.fd);
+            /* Woken for a connection another thread took first: the
+             * thundering herd's cost, one wake-up and one failed accept. */
+            if (counter_get(&self->stats.accepted) == before) {
+                counter_add(&self->stats.wasted_wakes, 1);
+                TRACE(self->trace, FD_WASTED, events[i].data.fd, 0);
+            }
+            //! [wasted wake]
         }
     }
 }

@@ -247,7 +247,9 @@ static int conn_answer(struct thread *self, struct conn *c)
     int answered = 0;
     if (!c->in)
         return 0; /* nothing received yet */
-    while (!c->close_after && !c->body &&
+    /* A long body (/stats) or a tail (--body-kib) must leave before the
+     * next reply is written after it into out[]: stop there until then. */
+    while (!c->close_after && !c->body && !c->tail_len &&
            CONN_OUT_CAP - c->out_len >= HTTP_MAX_RESPONSE) {
         /* A request line too broken to name its method is not a HEAD. */
         struct http_request req = {.method = HTTP_OTHER};
@@ -308,7 +310,7 @@ static bool conn_step(struct thread *self, struct conn *c, uint32_t events)
 {
     bool drained = false;
     for (;;) {
-        if (c->out_len > 0) {
+        if (c->out_len > 0 || c->tail_len > 0) {
             int r = conn_flush(self, c);
             if (r < 0) {
                 conn_close(self, c, CLOSE_ERROR);

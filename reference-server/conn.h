@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "reference-server/fdtrace.h"
 #include "reference-server/http.h"
 
 struct thread;
@@ -37,13 +38,6 @@ _Static_assert(CONN_IN_CAP >= HTTP_MAX_HEAD + HTTP_MAX_BODY,
                "a request at both limits must fit the input buffer");
 _Static_assert(CONN_OUT_CAP >= 4 * HTTP_MAX_RESPONSE,
                "the output buffer must hold a few pipelined responses");
-
-/** Why a connection was closed (also the trace's close argument). */
-enum close_reason {
-    CLOSE_NORMAL = 0,  /**< the client closed or asked to */
-    CLOSE_ERROR = 1,   /**< I/O error or bad input */
-    CLOSE_TIMEOUT = 2, /**< idle for longer than --idle-timeout */
-};
 
 /* [struct conn] */
 /**
@@ -71,6 +65,9 @@ struct conn {
     char *in;           /**< request bytes not yet consumed, or NULL */
     char *out;          /**< response bytes not yet sent, or NULL */
     char *body;         /**< a long body (/stats) still to copy, or NULL */
+    const char *tail;   /**< sent after out[], not copied: a large static
+                             body (--body-kib), or NULL */
+    uint32_t tail_len;  /**< bytes of tail not yet sent */
 };
 /* [struct conn] */
 

@@ -30,6 +30,19 @@ int conn_flush(struct thread *self, struct conn *c)
             return 0;
     }
     c->out_len = c->out_sent = 0;
+    /* Then the tail, a large body sent from where it lives (routes.h). */
+    while (c->tail_len > 0) {
+        ssize_t n = send(c->fd, c->tail, c->tail_len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno == EAGAIN ? 0 : -1;
+        c->tail += n;
+        c->tail_len -= (uint32_t)n;
+        conn_touch(self, c);
+        counter_add(&self->stats.bytes_out, (uint64_t)n);
+        TRACE(self->trace, TRACE_SEND, c->fd, n);
+    }
     return 1;
 }
 //! [conn flush]

@@ -14,6 +14,7 @@
  *   routes.c    what each request is answered with
  *   work.c      GET /work?us=N, a slow request for teaching (off by default)
  *   http.c      HTTP/1.1 parsing and responses
+ *   uring*.c    the same stages on io_uring (--io uring; uring.h)
  *   stats.c, trace.c  counters for /stats, and fdtrace for the simulator
  *
  * The main thread does no request work: it sets up, waits for SIGINT or
@@ -32,6 +33,7 @@
 #include "reference-server/pool.h"
 #include "reference-server/server.h"
 #include "reference-server/steer.h"
+#include "reference-server/uring.h"
 
 //! [open listeners]
 static int open_listeners(struct server *srv, char *err, size_t errlen)
@@ -71,10 +73,10 @@ static void print_banner(const struct server *srv)
     char map[MAX_THREADS * 24];
     pool_describe(srv, map, sizeof map);
     bool v6 = strchr(opt->bind, ':') != NULL;
-    printf("fastd: listening on %s%s%s:%d arch=%s threads=%d %s\n",
+    printf("fastd: listening on %s%s%s:%d arch=%s%s threads=%d %s\n",
            v6 ? "[" : "", opt->bind, v6 ? "]" : "",
-           listener_port(srv->listen_fd), arch_name(opt->arch), srv->nthreads,
-           map);
+           listener_port(srv->listen_fd), arch_name(opt->arch),
+           opt->io == IO_URING ? " io=uring" : "", srv->nthreads, map);
     if (!opt->quiet)
         printf("fastd: nofile=%ld backlog=%d schedule=%s idle-timeout=%ds "
                "trace=%s cores=%d; Ctrl-C stops\n",
@@ -134,6 +136,8 @@ int main(int argc, char **argv)
     case OPTIONS_RUN:
         break;
     }
+    if (srv.opt.io == IO_URING && uring_probe(err, sizeof err) < 0)
+        return fail(err);
     srv.nofile = nofile_raise();
     srv.origin_ns = trace_now_ns();
     if (pool_plan(&srv, err, sizeof err) < 0 ||

@@ -27,6 +27,10 @@ $(MINE_FILES:%.c=$(OBJ)/%.o): WARN := -Wall -Wextra
 
 BINS += $(BIN)/fastd
 
+# --io uring (uring*.c) needs liburing; every program that links FASTD_LIB
+# links it too.
+LDLIBS += -luring
+
 # Which files a MINE build swaps is kept in a file fastd depends on, so
 # that changing MINE relinks it.
 MINE_FILE := $(BUILD)/.mine

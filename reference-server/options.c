@@ -1,5 +1,7 @@
 #include "reference-server/options.h"
 
+#include "reference-server/routes.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -15,8 +17,17 @@ const char options_usage[] =
     "  --threads N         threads in all (default: one per usable core)\n"
     "  --accept-threads N  accept-stage threads, staged only (default 1)\n"
     "  --arch A            staged | shared-nothing | single (default staged)\n"
+    "  --io K              epoll | uring: how threads wait and do I/O\n"
+    "                      (default epoll; uring needs Linux >= 6.0)\n"
+    "  --listen-wake W     exclusive | level | edge: how a new connection\n"
+    "                      wakes staged's accept threads on their shared\n"
+    "                      listener (default exclusive, EPOLLEXCLUSIVE; the\n"
+    "                      others wake every one: the thundering herd)\n"
     "  --schedule S        staged hand-off target: rr | least | p2c (default "
     "rr)\n"
+    "  --body-kib N        answer GET /body with N KiB (1..1024) of zero\n"
+    "                      bytes, sent from one shared buffer, to measure\n"
+    "                      large responses (default 0: no /body route)\n"
     "  --trace FILE        write an fdtrace v1 file (replay with fastsim)\n"
     "  --no-pin            do not pin threads to cores\n"
     "  --idle-timeout SEC  close connections that make no progress (no\n"
@@ -57,12 +68,15 @@ enum options_result options_parse(int argc, char **argv, struct options *opt,
         {"accept-threads", required_argument, NULL, 'a'},
         {"arch", required_argument, NULL, 'A'},
         {"schedule", required_argument, NULL, 's'},
+        {"io", required_argument, NULL, 'I'},
+        {"listen-wake", required_argument, NULL, 'W'},
+        {"body-kib", required_argument, NULL, 'B'},
         {"trace", required_argument, NULL, 'T'},
         {"no-pin", no_argument, NULL, 'n'},
         {"idle-timeout", required_argument, NULL, 'i'},
         {"quiet", no_argument, NULL, 'q'},
-        {"incoming-cpu", no_argument, NULL, 'I'},
-        {"work-max-us", required_argument, NULL, 'W'},
+        {"incoming-cpu", no_argument, NULL, 'C'},
+        {"work-max-us", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {0},
@@ -112,6 +126,27 @@ enum options_result options_parse(int argc, char **argv, struct options *opt,
             else
                 ok = false;
             break;
+        case 'I':
+            if (!strcmp(optarg, "epoll"))
+                opt->io = IO_EPOLL;
+            else if (!strcmp(optarg, "uring"))
+                opt->io = IO_URING;
+            else
+                ok = false;
+            break;
+        case 'B':
+            ok = parse_int(optarg, 1, ROUTE_BODY_MAX_KIB, &opt->body_kib);
+            break;
+        case 'W':
+            if (!strcmp(optarg, "exclusive"))
+                opt->listen_wake = WAKE_EXCLUSIVE;
+            else if (!strcmp(optarg, "level"))
+                opt->listen_wake = WAKE_LEVEL;
+            else if (!strcmp(optarg, "edge"))
+                opt->listen_wake = WAKE_EDGE;
+            else
+                ok = false;
+            break;
         case 'T':
             opt->trace = optarg;
             break;
@@ -124,10 +159,10 @@ enum options_result options_parse(int argc, char **argv, struct options *opt,
         case 'q':
             opt->quiet = true;
             break;
-        case 'I':
+        case 'C':
             opt->incoming_cpu = true;
             break;
-        case 'W':
+        case 'M':
             ok = parse_int(optarg, 0, WORK_MAX_US, &opt->work_max_us);
             break;
         case 'h':
@@ -153,6 +188,13 @@ enum options_result options_parse(int argc, char **argv, struct options *opt,
     if (optind < argc) {
         snprintf(err, errlen, "unexpected argument '%s' (see --help)",
                  argv[optind]);
+        return OPTIONS_ERROR;
+    }
+    if (opt->io == IO_URING && opt->listen_wake != WAKE_EXCLUSIVE) {
+        snprintf(err, errlen,
+                 "--listen-wake is an epoll setting: io_uring's "
+                 "accept wakes one waiter already (use --io "
+                 "epoll)");
         return OPTIONS_ERROR;
     }
     if (opt->arch == ARCH_SINGLE && opt->threads > 1) {

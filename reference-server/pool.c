@@ -18,6 +18,7 @@
 
 #include "reference-server/acceptor.h"
 #include "reference-server/conn.h"
+#include "reference-server/uring.h"
 #include "reference-server/worker.h"
 
 //! [pool cpus]
@@ -78,7 +79,7 @@ int pool_plan(struct server *srv, char *err, size_t errlen)
                    : opt->arch == ARCH_STAGED ? STAGE_REQUEST
                                               : STAGE_BOTH;
         t->core = opt->pin ? cpus[i % srv->ncores] : -1;
-        t->epfd = t->listen_fd = t->reserve_fd = -1;
+        t->epfd = t->ring_fd = t->listen_fd = t->reserve_fd = -1;
         if (t->stage != STAGE_ACCEPT)
             srv->workers[srv->nworkers++] = t;
     }
@@ -139,6 +140,8 @@ void *pool_thread_main(void *arg)
 {
     struct thread *self = arg;
     struct server *srv = self->srv;
+    if (srv->opt.io == IO_URING)
+        return uring_thread_main(self); /* its own set-up and loops */
     if (thread_setup(self) < 0)
         atomic_store(&srv->setup_failed, true);
     pthread_barrier_wait(&srv->ready);

@@ -77,8 +77,13 @@ int thread_epoll_open(struct thread *self)
     //! [exclusive listener]
     if (self->stage != STAGE_REQUEST) {
         /* EPOLLEXCLUSIVE: with several accept threads on one listener, a
-         * new connection wakes one of them, not all (no thundering herd). */
-        uint32_t excl = self->stage == STAGE_ACCEPT ? EPOLLEXCLUSIVE : 0;
+         * new connection wakes one of them, not all (no thundering herd).
+         * --listen-wake level or edge leave it out, to count the herd. */
+        static const uint32_t wake[] = {[WAKE_EXCLUSIVE] = EPOLLEXCLUSIVE,
+                                        [WAKE_LEVEL] = 0,
+                                        [WAKE_EDGE] = EPOLLET};
+        uint32_t excl =
+            self->stage == STAGE_ACCEPT ? wake[self->srv->opt.listen_wake] : 0;
         if (self->listen_fd < 0 ||
             watch(self, self->listen_fd, EPOLLIN | excl) < 0)
             goto fail;

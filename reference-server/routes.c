@@ -65,6 +65,22 @@ size_t route_request(struct thread *self, struct conn *c,
         return route_stats(self, c, req, keep, out);
     if (self->srv->opt.work_max_us > 0 && path_is(req, "/work"))
         return work_answer(self, c, req, out); /* teaching only: work.h */
+    if (self->srv->opt.body_kib > 0 && path_is(req, "/body")) {
+        //! [large body]
+        /* Zero bytes from a read-only array: all of it maps the kernel's
+         * one zero page, so 1 MiB of it costs no memory. */
+        static const char zeros[ROUTE_BODY_MAX_KIB * 1024];
+        uint32_t len = (uint32_t)self->srv->opt.body_kib * 1024;
+        size_t h = http_write_head(out, "application/octet-stream", len, req,
+                                   keep, &self->date);
+        if (req->method == HTTP_GET) {
+            c->tail = zeros;
+            c->tail_len = len;
+        }
+        c->close_after |= !keep;
+        return h;
+        //! [large body]
+    }
     /* A path we do not serve is no reason to drop the connection. */
     return http_write_status(out, 404, req, keep, &self->date);
 }

@@ -14,12 +14,18 @@
 
 struct thread;
 
+/** Largest GET /body, in KiB (fastd --body-kib). */
+#define ROUTE_BODY_MAX_KIB 1024
+
 /**
  * Write the answer to one parsed request into out (room bytes free, at
  * least HTTP_MAX_RESPONSE). Sets c->close_after and c->bad_input when the
  * reply is an error after which the connection must end (405; a 404 keeps
  * it); for /stats, attaches the body as c->body, which conn.c copies into
- * the output buffer piece by piece.
+ * the output buffer piece by piece. GET /body (only with --body-kib)
+ * writes just the head and points c->tail at the body, a read-only buffer
+ * shared by every connection: the write path sends it from there after
+ * out[], without a copy into each connection.
  * \return bytes written.
  */
 size_t route_request(struct thread *self, struct conn *c,

@@ -45,6 +45,19 @@ enum arch {
     ARCH_SINGLE,         /**< one thread does everything */
 };
 
+/** Which kernel interface the threads wait and do I/O with. */
+enum io_kind {
+    IO_EPOLL, /**< readiness: epoll_wait, then recv/send (the default) */
+    IO_URING, /**< completions: one io_uring per thread (uring.h) */
+};
+
+/** How the accept threads of staged wait on their one shared listener. */
+enum listen_wake {
+    WAKE_EXCLUSIVE, /**< EPOLLEXCLUSIVE: a connection wakes one waiter */
+    WAKE_LEVEL,     /**< plain level-triggered: it wakes every waiter */
+    WAKE_EDGE,      /**< EPOLLET, not exclusive: every waiter, once */
+};
+
 /** How the accept stage picks the request thread for a new connection. */
 enum schedule {
     SCHEDULE_RR,    /**< round-robin */
@@ -61,18 +74,21 @@ enum stage {
 
 /** Command-line options (options.h parses them). */
 struct options {
-    const char *bind;       /**< address to listen on */
-    int port;               /**< port; 0 picks a free one */
-    int threads;            /**< total threads; 0 = one per usable core */
-    int accept_threads;     /**< accept-stage threads (staged only) */
-    enum arch arch;         /**< architecture */
-    enum schedule schedule; /**< hand-off target choice */
-    const char *trace;      /**< fdtrace file, or NULL */
-    bool pin;               /**< pin each thread to its core */
-    int idle_timeout;       /**< seconds; 0 = never */
-    bool quiet;             /**< print only the first line */
-    int work_max_us;        /**< /work?us=N allowed up to this; 0 = off */
-    bool incoming_cpu;      /**< pick threads by SO_INCOMING_CPU (steer.h) */
+    const char *bind;             /**< address to listen on */
+    int port;                     /**< port; 0 picks a free one */
+    int threads;                  /**< total threads; 0 = one per usable core */
+    int accept_threads;           /**< accept-stage threads (staged only) */
+    enum arch arch;               /**< architecture */
+    enum schedule schedule;       /**< hand-off target choice */
+    enum io_kind io;              /**< epoll or io_uring */
+    enum listen_wake listen_wake; /**< accept threads' listener wake-ups */
+    int body_kib;      /**< GET /body's size in KiB; 0 = no such route */
+    const char *trace; /**< fdtrace file, or NULL */
+    bool pin;          /**< pin each thread to its core */
+    int idle_timeout;  /**< seconds; 0 = never */
+    bool quiet;        /**< print only the first line */
+    int work_max_us;   /**< /work?us=N allowed up to this; 0 = off */
+    bool incoming_cpu; /**< pick threads by SO_INCOMING_CPU (steer.h) */
 };
 
 /** One thread: its stage, its core, its epoll fd and what it owns. */
@@ -81,6 +97,7 @@ struct thread {
     enum stage stage;   /**< its job */
     int core;           /**< the CPU it is pinned to, or -1 */
     int epfd;           /**< its own epoll fd */
+    int ring_fd;        /**< its own io_uring fd (--io uring), or -1 */
     int listen_fd;      /**< its listener, or -1 (staged request threads) */
     pthread_t handle;   /**< for pthread_join at shutdown */
     _Atomic int os_tid; /**< kernel thread id, for tests and logs */

@@ -34,6 +34,7 @@ static const struct {
     {"closed_normal", offsetof(struct stats, closed_normal)},
     {"closed_error", offsetof(struct stats, closed_error)},
     {"closed_timeout", offsetof(struct stats, closed_timeout)},
+    {"wasted_wakes", offsetof(struct stats, wasted_wakes)},
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 

@@ -70,6 +70,8 @@ struct stats {
     counter closed_normal;  /**< closed by either side after a clean end */
     counter closed_error;   /**< closed after an I/O error or bad input */
     counter closed_timeout; /**< closed by the idle timeout */
+    counter wasted_wakes;   /**< accept-thread wake-ups that found no
+                                 connection to accept (the herd) */
     /** Connections given to this thread to serve (by any accept thread). */
     _Alignas(64) counter conns_in;
 };

@@ -9,18 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const names[] = {
-    [TRACE_ACCEPT] = "accept",   [TRACE_HANDOFF] = "handoff",
-    [TRACE_WAKE] = "wake",       [TRACE_RECV] = "recv",
-    [TRACE_REQUEST] = "request", [TRACE_SEND] = "send",
-    [TRACE_CLOSE] = "close",
-};
-
-const char *trace_event_name(enum trace_event event)
-{
-    return names[event];
-}
-
 uint64_t trace_now_ns(void)
 {
     struct timespec ts;
@@ -83,7 +71,7 @@ void trace_flush(struct trace_buf *tb)
 }
 
 //! [trace emit]
-void trace_emit(struct trace_buf *tb, enum trace_event event, int fd, long arg)
+void trace_emit(struct trace_buf *tb, enum fd_kind event, int fd, long arg)
 {
     if (sizeof tb->buf - tb->len < 128)
         trace_flush(tb);
@@ -91,7 +79,7 @@ void trace_emit(struct trace_buf *tb, enum trace_event event, int fd, long arg)
     int n = snprintf(tb->buf + tb->len, sizeof tb->buf - tb->len,
                      "%llu %d %d %s %d %ld\n",
                      (unsigned long long)(trace_now_ns() - tb->origin),
-                     tb->thread, core, names[event], fd, arg);
+                     tb->thread, core, fd_kind_name(event), fd, arg);
     if (n > 0)
         tb->len += (size_t)n;
 }

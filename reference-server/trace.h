@@ -22,16 +22,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/** The event vocabulary shared with fastsim. */
-enum trace_event {
-    TRACE_ACCEPT,  /**< fd accepted; arg: listener fd */
-    TRACE_HANDOFF, /**< fd handed on; arg: target thread */
-    TRACE_WAKE,    /**< epoll_wait returned; fd -1, arg: events */
-    TRACE_RECV,    /**< read from fd; arg: bytes */
-    TRACE_REQUEST, /**< requests parsed from one read; arg: count */
-    TRACE_SEND,    /**< written to fd; arg: bytes */
-    TRACE_CLOSE,   /**< fd closed; arg: 0 normal, 1 error, 2 timeout */
-};
+#include "reference-server/fdtrace.h"
+
+/*
+ * fastd's code spells the vocabulary's kinds (fdtrace.h) TRACE_*; these
+ * are the same values, not a second list.
+ */
+#define TRACE_ACCEPT  FD_ACCEPT  /**< see fd_kind */
+#define TRACE_HANDOFF FD_HANDOFF /**< see fd_kind */
+#define TRACE_WAKE    FD_WAKE    /**< see fd_kind */
+#define TRACE_RECV    FD_RECV    /**< see fd_kind */
+#define TRACE_REQUEST FD_REQUEST /**< see fd_kind */
+#define TRACE_SEND    FD_SEND    /**< see fd_kind */
+#define TRACE_CLOSE   FD_CLOSE   /**< see fd_kind */
 
 /** One thread's trace buffer. */
 struct trace_buf {
@@ -63,13 +66,10 @@ int trace_open(const char *path, const char *arch, int threads, int cores,
 struct trace_buf *trace_buf_new(int fd, int thread, int core, uint64_t origin);
 
 /** Format one event into the buffer, writing the buffer out when full. */
-void trace_emit(struct trace_buf *tb, enum trace_event event, int fd, long arg);
+void trace_emit(struct trace_buf *tb, enum fd_kind event, int fd, long arg);
 
 /** Write out what is buffered. Call before the thread exits. */
 void trace_flush(struct trace_buf *tb);
-
-/** The event's name as it appears in the file ("accept", ...). */
-const char *trace_event_name(enum trace_event event);
 
 /**
  * Rewrite the file with its events in time order (a stable sort, so one

@@ -40,12 +40,15 @@ void report_sim(FILE *out, bool json, const struct sim *s,
                 "\"seed\":%llu,\"throughput_rps\":%.3f,"
                 "\"latency_us\":{\"mean\":%.3f,\"p50\":%.3f,\"p99\":%.3f},"
                 "\"completed\":%llu,\"handoffs\":%llu,\"cache_misses\":%llu,"
+                "\"accepted\":%llu,\"wasted_wakes\":%llu,"
                 "\"mean_in_system\":%.4f,\"per_core\":[",
                 sc->name, sim_arch_name(sc->arch), sc->cores, first,
                 r->throughput_rps, r->mean_us, r->p50_us, r->p99_us,
                 (unsigned long long)r->completed,
                 (unsigned long long)r->handoffs,
-                (unsigned long long)r->cache_misses, r->mean_in_system);
+                (unsigned long long)r->cache_misses,
+                (unsigned long long)r->accepted,
+                (unsigned long long)r->wasted_wakes, r->mean_in_system);
         for (int c = 0; c < sc->cores; c++)
             fprintf(out, "%s{\"util\":%.4f,\"queue_mean\":%.4f}", c ? "," : "",
                     core_util(s, ci, c), core_queue(s, ci, c));

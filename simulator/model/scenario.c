@@ -172,10 +172,12 @@ int scenario_set(struct scenario *sc, const char *section, const char *key,
             sc->listener = LISTEN_REUSEPORT;
         else if (!strcmp(value, "exclusive"))
             sc->listener = LISTEN_EXCLUSIVE;
+        else if (!strcmp(value, "herd"))
+            sc->listener = LISTEN_HERD;
         else
             return bad(err, errlen,
-                       "listener: '%s' is not reuseport or exclusive%s", value,
-                       "");
+                       "listener: '%s' is not reuseport, exclusive or herd%s",
+                       value, "");
     } else if (!strcmp(section, "scenario") && !strcmp(key, "seed")) {
         if (num(value, 0, 1.8e19, &d) < 0 || d != floor(d))
             return bad(err, errlen, "seed: '%s' is not a whole number%s", value,

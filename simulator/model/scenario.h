@@ -30,6 +30,10 @@ enum sim_listener {
     LISTEN_REUSEPORT, /**< SO_REUSEPORT: a hash of the 4-tuple picks one */
     LISTEN_EXCLUSIVE, /**< one listener, EPOLLEXCLUSIVE: the first idle
                            thread in registration order is woken */
+    LISTEN_HERD,      /**< one listener, not exclusive (fastd
+                           --listen-wake level): every idle thread is
+                           woken, the first takes the connection and the
+                           others find nothing (wasted wake-ups) */
 };
 
 /** Everything a run depends on. Times are in nanoseconds. */

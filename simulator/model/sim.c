@@ -236,6 +236,25 @@ static int listener_pick(struct sim *s, const int *list, int n)
 }
 //! [listener pick]
 
+//! [wake herd]
+/* listener = herd: the listener sits in every accept thread's epoll set
+ * without EPOLLEXCLUSIVE, so a connection wakes every thread asleep in
+ * epoll_wait. One takes it; the others find the queue empty and go back
+ * to sleep. They are counted and traced, not charged: the model's cores
+ * do not spend time on them. */
+static void wake_herd(struct sim *s, int winner)
+{
+    for (int i = 0; i < s->nacceptors; i++) {
+        int t = s->acceptors[i];
+        if (t == winner || !s->threads[t].waiting)
+            continue;
+        if (after_warmup(s))
+            s->wasted++;
+        emit(s, t, FD_WASTED, LISTEN_FD, 0);
+    }
+}
+//! [wake herd]
+
 static void request_send(struct sim *s, int k)
 {
     struct sim_conn *conn = &s->conns[k];
@@ -286,7 +305,10 @@ static void client_connect(struct sim *s, int client)
     conn->sent_at = s->now;
     s->sent++;
     in_system_change(s, +1);
-    give(s, listener_pick(s, s->acceptors, s->nacceptors), JOB(k, JOB_ACCEPT));
+    int winner = listener_pick(s, s->acceptors, s->nacceptors);
+    if (s->sc.listener == LISTEN_HERD)
+        wake_herd(s, winner);
+    give(s, winner, JOB(k, JOB_ACCEPT));
 }
 
 /* ---- 4. what a finished job does -------------------------------------- */
@@ -535,6 +557,8 @@ void sim_report(const struct sim *s, struct sim_report *r)
         .completed = s->completed,
         .handoffs = s->handoffs,
         .cache_misses = s->cache_misses,
+        .accepted = s->accepted,
+        .wasted_wakes = s->wasted,
         .events = s->processed,
         .sim_time_s = (double)s->sc.duration_ns / 1e9,
     };

@@ -120,6 +120,7 @@ struct sim {
     uint64_t handoffs;       /**< cross-thread hand-offs */
     uint64_t cache_misses;   /**< jobs that paid cost_cache */
     uint64_t accepted;       /**< connections accepted */
+    uint64_t wasted;         /**< wake-ups that found nothing to accept */
     uint64_t closed;         /**< connections closed */
     uint64_t processed;      /**< events processed (all of the run) */
     int64_t in_system;       /**< requests sent, not yet answered */
@@ -169,6 +170,8 @@ struct sim_report {
     uint64_t completed;    /**< requests answered after the warm-up */
     uint64_t handoffs;     /**< hand-offs after the warm-up */
     uint64_t cache_misses; /**< cache penalties after the warm-up */
+    uint64_t accepted;     /**< connections accepted after the warm-up */
+    uint64_t wasted_wakes; /**< listener=herd: wake-ups for nothing */
     uint64_t events;       /**< events processed */
     double sim_time_s;     /**< simulated seconds */
 };

@@ -12,7 +12,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <linux/io_uring.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -21,6 +23,33 @@
 #ifndef FASTD_BIN
 #define FASTD_BIN "build/bin/fastd"
 #endif
+/* The --io every fastd_start() passes: FASTD_IO from the environment, or
+ * this default (the uring copy of the harness is built with "uring"). */
+#ifndef FASTD_IO_DEFAULT
+#define FASTD_IO_DEFAULT ""
+#endif
+
+const char *fastd_io(void)
+{
+    const char *io = getenv("FASTD_IO");
+    return io && *io ? io : FASTD_IO_DEFAULT;
+}
+
+bool fastd_io_unavailable(char *why, size_t cap)
+{
+    if (strcmp(fastd_io(), "uring") != 0)
+        return false;
+    struct io_uring_params p;
+    memset(&p, 0, sizeof p);
+    int fd = (int)syscall(__NR_io_uring_setup, 1, &p);
+    if (fd >= 0) {
+        close(fd);
+        return false;
+    }
+    snprintf(why, cap, "io_uring is unavailable here: io_uring_setup: %s",
+             strerror(errno));
+    return true;
+}
 
 int fastd_io_timeout_ms = 5000;
 
@@ -47,6 +76,10 @@ int fastd_start(struct fastd *f, const char *const *args, long nofile)
         return -1;
     const char *argv[32] = {fastd_bin(), "--port", "0"};
     int argc = 3;
+    if (*fastd_io()) {
+        argv[argc++] = "--io";
+        argv[argc++] = fastd_io();
+    }
     for (int i = 0; args && args[i] && argc < 31; i++)
         argv[argc++] = args[i];
     argv[argc] = NULL;

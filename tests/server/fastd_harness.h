@@ -23,6 +23,15 @@ struct fastd {
     char banner[1024]; /* its first stdout line */
 };
 
+/* The --io the harness passes to fastd ("epoll", "uring"), or "" for
+ * fastd's default: $FASTD_IO, else the harness's build-time default. */
+const char *fastd_io(void);
+
+/* True (with the reason in why) when the harness runs fastd with --io
+ * uring and this kernel or sandbox does not allow io_uring: the tests
+ * then skip, saying why. */
+bool fastd_io_unavailable(char *why, size_t cap);
+
 /* Start fastd with these extra arguments (NULL-terminated, may be NULL).
  * nofile > 0 sets the child's RLIMIT_NOFILE (soft and hard) first.
  * Returns 0, or -1 with a message on stderr. */

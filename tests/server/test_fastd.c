@@ -17,10 +17,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/server/fastd_harness.h"
+
+#ifndef FASTD_BIN
+#define FASTD_BIN "build/bin/fastd"
+#endif
 
 #define HELLO_GET "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n"
 
@@ -606,11 +615,161 @@ static void test_survives_emfile(void **state)
     *state = NULL;
 }
 
+/* The herd, counted: with the listener level-triggered in two accept
+ * threads' epoll sets, every connection wakes both. Whatever the count of
+ * wake-ups that found nothing (it depends on timing), every connection is
+ * served, /stats reports it, and the trace has one "wasted" line each. */
+static void test_listen_wake_level_counts_wasted(void **state)
+{
+    if (!strcmp(fastd_io(), "uring"))
+        skip(); /* an epoll setting; --io uring refuses it */
+    char trace[] = "/tmp/fastd-herd-XXXXXX";
+    int tfd = mkstemp(trace);
+    assert_true(tfd >= 0);
+    close(tfd);
+    const char *args[] = {
+        "--threads",     "3",     "--accept-threads", "2",   "--no-pin",
+        "--listen-wake", "level", "--trace",          trace, NULL};
+    struct env *e = *state = env_start(args, 0);
+    enum { N = 50 };
+    char body[64];
+    for (int i = 0; i < N; i++)
+        assert_int_equal(fastd_get(&e->f, "/", body, sizeof body), 200);
+    char stats[32768];
+    assert_int_equal(fastd_get(&e->f, "/stats", stats, sizeof stats), 200);
+    assert_int_equal(stats_counter(stats, -1, "accepted"), N + 1);
+    long wasted = stats_counter(stats, -1, "wasted_wakes");
+    assert_true(wasted >= 0);
+    env_stop(e, NULL, 0);
+    *state = NULL;
+    FILE *f = fopen(trace, "r");
+    assert_non_null(f);
+    char line[256];
+    long lines = 0;
+    while (fgets(line, sizeof line, f))
+        lines += strstr(line, " wasted ") != NULL;
+    fclose(f);
+    unlink(trace);
+    assert_int_equal(lines, wasted);
+}
+
+/* --body-kib: GET /body is that many KiB, sent whole and in order with
+ * the answers pipelined after it; without the flag there is no /body. */
+static void test_large_body(void **state)
+{
+    const char *args[] = {"--body-kib", "64", NULL};
+    struct env *e = *state = env_start(args, 0);
+    int fd = fastd_connect(&e->f);
+    assert_true(fd >= 0);
+    const char *reqs = "GET /body HTTP/1.1\r\nHost: t\r\n\r\n"
+                       "HEAD /body HTTP/1.1\r\nHost: t\r\n\r\n"
+                       "GET /body HTTP/1.1\r\nHost: t\r\n\r\n"
+                       "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    assert_int_equal(send_all(fd, reqs, strlen(reqs)), 0);
+    static char resp[3 * 65536];
+    size_t n = recv_until_close(fd, resp, sizeof resp);
+    close(fd);
+    /* The bodies are zero bytes: find the heads with memmem, not strstr. */
+    size_t at[4], nh = 0, ends[4];
+    for (const char *p = resp; nh < 4;) {
+        p = memmem(p, (size_t)(resp + n - p), "HTTP/1.1 200", 12);
+        if (!p)
+            break;
+        at[nh] = (size_t)(p - resp);
+        const char *end = memmem(p, (size_t)(resp + n - p), "\r\n\r\n", 4);
+        assert_non_null(end);
+        ends[nh++] = (size_t)(end + 4 - resp);
+        p = end;
+    }
+    assert_int_equal(nh, 4);
+    assert_non_null(
+        memmem(resp + at[0], ends[0] - at[0], "Content-Length: 65536", 21));
+    assert_int_equal(at[1] - ends[0], 65536); /* GET: the body */
+    assert_int_equal(at[2] - ends[1], 0);     /* HEAD: none */
+    assert_int_equal(at[3] - ends[2], 65536);
+    assert_int_equal(n - ends[3], 13);
+    assert_memory_equal(resp + ends[3], "Hello, World!", 13);
+    env_stop(e, NULL, 0);
+    *state = NULL;
+
+    e = *state = env_start(NULL, 0);
+    char body[64];
+    assert_int_equal(fastd_get(&e->f, "/body", body, sizeof body), 404);
+    env_stop(e, NULL, 0);
+    *state = NULL;
+}
+
+/* Where io_uring is forbidden (here: a seccomp filter that fails
+ * io_uring_setup with EPERM, as container runtimes do), fastd --io uring
+ * says so in one line and exits non-zero instead of starting. */
+static void test_uring_unavailable_says_why(void **state)
+{
+    (void)state;
+    int err[2];
+    assert_int_equal(pipe(err), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct sock_filter filter[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                     offsetof(struct seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = {.len = 4, .filter = filter};
+        dup2(err[1], STDERR_FILENO);
+        dup2(err[1], STDOUT_FILENO);
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+            prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+            _exit(99);
+        execl(FASTD_BIN, FASTD_BIN, "--io", "uring", "--port", "0",
+              (char *)NULL);
+        _exit(98);
+    }
+    close(err[1]);
+    char out[1024];
+    size_t len = 0;
+    for (int i = 0; i < 100 && len + 1 < sizeof out; i++) {
+        struct pollfd p = {.fd = err[0], .events = POLLIN};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        ssize_t n = read(err[0], out + len, sizeof out - 1 - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    out[len] = 0;
+    close(err[0]);
+    /* It has closed its output; give a sanitizer's exit a few seconds. */
+    int status = 0;
+    pid_t r = 0;
+    for (int i = 0; i < 100 && (r = waitpid(pid, &status, WNOHANG)) == 0; i++)
+        usleep(100000);
+    if (r != pid) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        fail_msg("fastd --io uring started without io_uring: '%s'", out);
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_not_equal(WEXITSTATUS(status), 99); /* seccomp was set */
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_int_equal(count_substr(out, "\n"), 1);
+    assert_non_null(strstr(out, "io_uring is unavailable"));
+    assert_non_null(strstr(out, "Operation not permitted"));
+}
+
 /* usage: test_fastd [PATTERN] - run only the tests matching PATTERN. */
 int main(int argc, char **argv)
 {
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
+    char why[256];
+    if (fastd_io_unavailable(why, sizeof why)) {
+        printf("[  SKIPPED ] every test: %s\n", why);
+        return 0;
+    }
+    printf("fastd runs with --io %s\n", *fastd_io() ? fastd_io() : "(default)");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_curl, teardown),
         cmocka_unit_test_teardown(test_pipelined, teardown),
@@ -628,6 +787,10 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_schedule_rr, teardown),
         cmocka_unit_test_teardown(test_schedule_least, teardown),
         cmocka_unit_test_teardown(test_survives_emfile, teardown),
+        cmocka_unit_test_teardown(test_listen_wake_level_counts_wasted,
+                                  teardown),
+        cmocka_unit_test_teardown(test_large_body, teardown),
+        cmocka_unit_test(test_uring_unavailable_says_why),
     };
     return cmocka_run_group_tests_name("fastd", tests, NULL, NULL);
 }

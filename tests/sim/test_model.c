@@ -242,6 +242,32 @@ static void test_exclusive_listener_concentrates(void **state)
     sim_free(&s);
 }
 
+/* listener = herd (fastd --listen-wake level): at light load all three
+ * accept threads sleep, so each connection wakes all three and two of them
+ * for nothing; exclusive wakes one. */
+static void test_herd_listener_wastes_wakes(void **state)
+{
+    (void)state;
+    struct scenario sc = churn(SIM_STAGED);
+    sc.threads = 4;
+    sc.accept_threads = 3;
+    sc.clients = 1;
+    sc.think_ns = 200000;
+    sc.listener = LISTEN_HERD;
+    struct sim s;
+    struct sim_report r;
+    run(&sc, &s, &r);
+    assert_true(r.accepted > 100);
+    assert_true(r.wasted_wakes * 10 >= r.accepted * 19); /* ~2 each */
+    assert_true(r.wasted_wakes <= r.accepted * 2 + 2);
+    sim_free(&s);
+    sc.listener = LISTEN_EXCLUSIVE;
+    run(&sc, &s, &r);
+    assert_true(r.accepted > 100);
+    assert_int_equal(r.wasted_wakes, 0);
+    sim_free(&s);
+}
+
 /* fastsim --replications: per-core figures are means over the runs, and
  * "seed" is the first seed of the range. */
 static void test_replications_average_per_core(void **state)
@@ -317,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_shared_nothing_never_hands_off),
         cmocka_unit_test(test_pool_pays_cache_penalty),
         cmocka_unit_test(test_exclusive_listener_concentrates),
+        cmocka_unit_test(test_herd_listener_wastes_wakes),
         cmocka_unit_test(test_idle_accept_core),
         cmocka_unit_test(test_replications_average_per_core),
     };

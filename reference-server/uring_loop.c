@@ -1,0 +1,391 @@
+/*
+ * The io_uring path's threads: set-up, the loop, accept and hand-off.
+ *
+ * One loop serves every stage. It submits what the last batch queued and
+ * waits for the next batch in one io_uring_enter(), then dispatches each
+ * completion on its tag (uring_ring.h). An accept thread only ever sees
+ * accept completions and the confirmations of its hand-offs; a request
+ * thread sees receives, sends and hand-offs arriving; a shared-nothing or
+ * single thread sees all of them.
+ */
+#include "reference-server/uring.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "reference-server/handoff.h"
+#include "reference-server/pool.h"
+#include "reference-server/uring_recv.h"
+
+/* Submission and completion queue sizes: a batch can queue a send and a
+ * receive per connection it touched; completions outnumber submissions
+ * (multishot), and the kernel keeps overflow rather than drop it. */
+#define SQ_ENTRIES 1024
+#define CQ_ENTRIES 8192
+#define BUF_GROUP  0
+
+int uring_probe(char *err, size_t errlen)
+{
+    struct io_uring ring;
+    int rc = io_uring_queue_init(4, &ring, 0);
+    if (rc < 0) {
+        snprintf(err, errlen,
+                 "io_uring is unavailable: io_uring_setup: %s (see "
+                 "/proc/sys/kernel/io_uring_disabled, or a seccomp profile); "
+                 "use --io epoll",
+                 strerror(-rc));
+        return -1;
+    }
+    struct io_uring_probe *probe = io_uring_get_probe_ring(&ring);
+    /* IORING_OP_SEND_ZC came with Linux 6.0, as did multishot receive,
+     * which the probe cannot see: take the one as a sign of the other. */
+    bool ok = probe && io_uring_opcode_supported(probe, IORING_OP_MSG_RING) &&
+              io_uring_opcode_supported(probe, IORING_OP_SEND_ZC);
+    io_uring_free_probe(probe);
+    io_uring_queue_exit(&ring);
+    if (!ok) {
+        snprintf(err, errlen,
+                 "io_uring is too old here: --io uring needs "
+                 "Linux >= 6.0; use --io epoll");
+        return -1;
+    }
+    return 0;
+}
+
+struct io_uring_sqe *uring_sqe(struct uring_thread *u)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+    if (!sqe) { /* the queue is full: send it on now, then there is room */
+        io_uring_submit(&u->ring);
+        sqe = io_uring_get_sqe(&u->ring);
+    }
+    return sqe;
+}
+
+void uring_cancel(struct uring_thread *u, uint64_t tag)
+{
+    struct io_uring_sqe *sqe = uring_sqe(u);
+    if (!sqe)
+        return;
+    io_uring_prep_cancel64(sqe, tag, 0);
+    io_uring_sqe_set_data64(sqe, uring_tag(URING_CANCEL, 0, -1));
+}
+
+static void arm_accept(struct uring_thread *u)
+{
+    struct io_uring_sqe *sqe = uring_sqe(u);
+    if (!sqe)
+        return;
+    io_uring_prep_multishot_accept(sqe, u->self->listen_fd, NULL, NULL,
+                                   SOCK_NONBLOCK | SOCK_CLOEXEC);
+    io_uring_sqe_set_data64(sqe,
+                            uring_tag(URING_ACCEPT, 0, u->self->listen_fd));
+    u->accept_armed = true;
+}
+
+//! [uring handoff]
+/* The staged hand-off: a message to the target's ring carrying the fd.
+ * The target gets it as a completion tagged URING_NEW_CONN; we get one
+ * tagged URING_MSG_SENT saying whether it was delivered. */
+static void handoff_msg(struct uring_thread *u, struct thread *target, int fd)
+{
+    struct thread *self = u->self;
+    counter_add_shared(&target->stats.conns_in, 1);
+    counter_add(&self->stats.handed_off, 1);
+    TRACE(self->trace, TRACE_HANDOFF, fd, target->id);
+    struct io_uring_sqe *sqe = uring_sqe(u);
+    if (!sqe) {
+        thread_warn(self, "no SQE for the hand-off of fd %d", fd);
+        close(fd);
+        return;
+    }
+    io_uring_prep_msg_ring(sqe, target->ring_fd, 0,
+                           uring_tag(URING_NEW_CONN, 0, fd), 0);
+    io_uring_sqe_set_data64(
+        sqe, uring_tag(URING_MSG_SENT, (uint32_t)target->id, fd));
+    u->msgs_in_flight++;
+}
+//! [uring handoff]
+
+static void on_msg_sent(struct uring_thread *u, const struct io_uring_cqe *cqe)
+{
+    struct thread *self = u->self;
+    u->msgs_in_flight--;
+    if (cqe->res >= 0)
+        return;
+    int fd = uring_tag_fd(cqe->user_data);
+    struct thread *target = &self->srv->threads[uring_tag_gen(cqe->user_data)];
+    thread_warn(self, "MSG_RING(fd %d to thread %d): %s", fd, target->id,
+                strerror(-cqe->res));
+    /* Take the counts back: the target never saw this connection. */
+    atomic_fetch_sub_explicit(&target->stats.conns_in.value, 1,
+                              memory_order_relaxed);
+    atomic_store_explicit(&self->stats.handed_off.value,
+                          counter_get(&self->stats.handed_off) - 1,
+                          memory_order_relaxed);
+    TRACE(self->trace, TRACE_CLOSE, fd, CLOSE_ERROR);
+    close(fd);
+}
+
+/* Out of fds: the multishot accept has ended with EMFILE, and a client
+ * may wait in the queue. Shed it as acceptor.c does (give up the spare fd,
+ * accept and close, take the spare back). Returns whether one was shed. */
+static bool shed_connection(struct thread *self, int err)
+{
+    thread_warn(self, "accept: %s: closing new connections until fds free",
+                strerror(err));
+    if (self->reserve_fd < 0) {
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+        self->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        return false;
+    }
+    close(self->reserve_fd);
+    int fd = accept4(self->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd >= 0)
+        close(fd);
+    self->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return fd >= 0;
+}
+
+/* An accept takes an fd slot before it looks at the queue, so EMFILE
+ * comes back at once even when nobody waits: re-arming then would spin.
+ * Wait for the listener to have a client instead. */
+static void wait_listener(struct uring_thread *u)
+{
+    struct io_uring_sqe *sqe = uring_sqe(u);
+    if (!sqe)
+        return;
+    io_uring_prep_poll_add(sqe, u->self->listen_fd, POLLIN);
+    io_uring_sqe_set_data64(sqe,
+                            uring_tag(URING_LISTEN, 0, u->self->listen_fd));
+    u->accept_armed = true;
+}
+
+//! [uring accept]
+static void on_accept(struct uring_thread *u, const struct io_uring_cqe *cqe)
+{
+    struct thread *self = u->self;
+    int fd = cqe->res;
+    if (fd >= 0) {
+        counter_add(&self->stats.accepted, 1);
+        TRACE(self->trace, TRACE_ACCEPT, fd, self->listen_fd);
+        if (self->stage == STAGE_ACCEPT) {
+            handoff_msg(u, schedule_pick(self), fd);
+        } else {
+            counter_add_shared(&self->stats.conns_in, 1);
+            uring_conn_open(u, fd);
+        }
+    }
+    if (cqe->flags & IORING_CQE_F_MORE)
+        return;
+    u->accept_armed = false; /* the multishot ended: say why, arm again */
+    if ((fd == -EMFILE || fd == -ENFILE) && !u->stopping &&
+        !shed_connection(self, -fd)) {
+        wait_listener(u);
+        return;
+    }
+    if (fd < 0 && fd != -ECANCELED && fd != -EMFILE && fd != -ENFILE) {
+        thread_warn(self, "accept(fd %d): %s", self->listen_fd, strerror(-fd));
+        nanosleep(&(struct timespec){.tv_nsec = 1000 * 1000}, NULL);
+    }
+    if (!u->stopping)
+        arm_accept(u);
+}
+//! [uring accept]
+
+static void on_stop(struct uring_thread *u)
+{
+    struct thread *self = u->self;
+    u->stopping = true;
+    if (u->accept_armed) { /* one of the two is in flight */
+        uring_cancel(u, uring_tag(URING_ACCEPT, 0, self->listen_fd));
+        uring_cancel(u, uring_tag(URING_LISTEN, 0, self->listen_fd));
+    }
+    if (self->stage != STAGE_ACCEPT) {
+        self->draining = true;
+        self->drain_deadline = clock_second() + 5;
+    }
+}
+
+static void dispatch(struct uring_thread *u, const struct io_uring_cqe *cqe)
+{
+    switch (uring_tag_op(cqe->user_data)) {
+    case URING_STOP:
+        on_stop(u);
+        break;
+    case URING_ACCEPT:
+        on_accept(u, cqe);
+        break;
+    case URING_MSG_SENT:
+        on_msg_sent(u, cqe);
+        break;
+    case URING_NEW_CONN:
+        uring_conn_open(u, uring_tag_fd(cqe->user_data));
+        break;
+    case URING_RECV:
+        uring_conn_on_recv(u, cqe);
+        break;
+    case URING_SEND:
+        uring_conn_on_send(u, cqe);
+        break;
+    case URING_LISTEN:
+        u->accept_armed = false;
+        if (!u->stopping)
+            arm_accept(u);
+        break;
+    case URING_CANCEL:
+        break;
+    }
+}
+
+/* Whether the thread has finished: stopped, nothing of its own in flight,
+ * and (serving threads) every connection it was given closed. */
+static bool finished(const struct uring_thread *u)
+{
+    const struct thread *self = u->self;
+    if (!u->stopping || u->accept_armed || u->msgs_in_flight > 0)
+        return false;
+    if (self->stage == STAGE_ACCEPT)
+        return true;
+    return u->nconns == 0 && stats_open_conns(&self->stats) == 0 &&
+           atomic_load_explicit(&self->srv->acceptors_done,
+                                memory_order_acquire);
+}
+
+//! [uring loop]
+static void uring_loop(struct uring_thread *u)
+{
+    struct thread *self = u->self;
+    while (!finished(u)) {
+        /* Submit everything the last batch queued and wait, in one call. */
+        long ms = self->draining                    ? 50
+                  : self->srv->opt.idle_timeout > 0 ? 1000
+                                                    : 3600 * 1000;
+        struct __kernel_timespec ts = {.tv_sec = ms / 1000,
+                                       .tv_nsec = ms % 1000 * 1000000};
+        struct io_uring_cqe *cqe;
+        int rc = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, &ts, NULL);
+        if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY) {
+            thread_warn(self, "io_uring_enter: %s", strerror(-rc));
+            break;
+        }
+        self->now = clock_second();
+        http_date_refresh(&self->date, clock_wall_second());
+        unsigned head, n = 0;
+        io_uring_for_each_cqe(&u->ring, head, cqe)
+        {
+            dispatch(u, cqe);
+            n++;
+        }
+        io_uring_cq_advance(&u->ring, n);
+        if (n > 0)
+            TRACE(self->trace, TRACE_WAKE, -1, n);
+        if (self->stage != STAGE_ACCEPT)
+            uring_conns_expire(u);
+    }
+}
+//! [uring loop]
+
+static void name_thread(struct thread *self)
+{
+    static const char *const tags[] = {"acc", "req", "all"};
+    char name[16];
+    snprintf(name, sizeof name, "fastd-%s-%d", tags[self->stage], self->id);
+    pthread_setname_np(pthread_self(), name);
+    atomic_store(&self->os_tid, gettid());
+}
+
+//! [uring setup]
+static int uring_setup(struct uring_thread *u)
+{
+    struct thread *self = u->self;
+    struct server *srv = self->srv;
+    char err[256];
+    /* One thread submits to this ring, and completions need only be ready
+     * when it asks for them: let the kernel skip the locking and the
+     * interrupts that a shared ring would need. Older kernels refuse
+     * these flags; fall back to none. */
+    struct io_uring_params p = {.flags = IORING_SETUP_CQSIZE |
+                                         IORING_SETUP_SINGLE_ISSUER |
+                                         IORING_SETUP_DEFER_TASKRUN,
+                                .cq_entries = CQ_ENTRIES};
+    int rc = io_uring_queue_init_params(SQ_ENTRIES, &u->ring, &p);
+    if (rc == -EINVAL) {
+        p = (struct io_uring_params){.flags = IORING_SETUP_CQSIZE,
+                                     .cq_entries = CQ_ENTRIES};
+        rc = io_uring_queue_init_params(SQ_ENTRIES, &u->ring, &p);
+    }
+    if (rc < 0) {
+        fprintf(stderr, "fastd: thread %d: io_uring_queue_init: %s\n", self->id,
+                strerror(-rc));
+        return -1;
+    }
+    self->ring_fd = u->ring.ring_fd;
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+    io_uring_prep_poll_add(sqe, srv->stop_fd, POLLIN);
+    io_uring_sqe_set_data64(sqe, uring_tag(URING_STOP, 0, srv->stop_fd));
+    if (self->stage != STAGE_REQUEST) {
+        if (self->listen_fd < 0)
+            return -1;
+        self->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        arm_accept(u);
+    }
+    if (self->stage != STAGE_ACCEPT) {
+        if (uring_bufs_setup(&u->ring, &u->bufs, URING_BUF_COUNT,
+                             URING_BUF_SIZE, BUF_GROUP, err, sizeof err) < 0) {
+            fprintf(stderr, "fastd: thread %d: %s\n", self->id, err);
+            return -1;
+        }
+        u->conns_cap = (int)srv->nofile;
+        u->conns = calloc((size_t)u->conns_cap, sizeof *u->conns);
+        u->spare_bufs = calloc(64, sizeof *u->spare_bufs);
+        u->route_flags = malloc(sizeof *u->route_flags);
+        if (!u->conns || !u->spare_bufs || !u->route_flags)
+            return -1;
+    }
+    if (srv->trace_fd >= 0 &&
+        !(self->trace = trace_buf_new(srv->trace_fd, self->id, self->core,
+                                      srv->origin_ns)))
+        return -1;
+    self->now = clock_second();
+    http_date_refresh(&self->date, clock_wall_second());
+    return 0;
+}
+//! [uring setup]
+
+void *uring_thread_main(struct thread *self)
+{
+    struct server *srv = self->srv;
+    struct uring_thread u = {.self = self};
+    name_thread(self);
+    thread_pin(self);
+    if (uring_setup(&u) < 0)
+        atomic_store(&srv->setup_failed, true);
+    pthread_barrier_wait(&srv->ready);
+    if (!atomic_load(&srv->setup_failed))
+        uring_loop(&u);
+    if (self->ring_fd >= 0)
+        io_uring_queue_exit(&u.ring); /* cancels what is still in flight */
+    if (u.conns)
+        uring_conns_release(&u);
+    else
+        free(u.spare_bufs);
+    uring_bufs_free(&u.ring, &u.bufs);
+    free(u.route_flags);
+    if (self->trace) {
+        trace_flush(self->trace);
+        free(self->trace);
+        self->trace = NULL;
+    }
+    if (self->reserve_fd >= 0)
+        close(self->reserve_fd);
+    return NULL;
+}

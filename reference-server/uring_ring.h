@@ -1,0 +1,142 @@
+/**
+ * \file
+ * \brief What the io_uring files share: one thread's ring, its connections
+ *        and the tags that say what a completion is about.
+ *
+ * Every request carries a 64-bit user_data that comes back in its
+ * completion. fastd packs three things into it (uring_tag()): what kind of
+ * request it was, the connection's generation and the fd. The generation
+ * is the defence against stale completions: a connection is freed and its
+ * fd closed while its cancelled receive may still complete, and the fd
+ * number may by then name a new connection. Its completion carries the old
+ * generation, does not match, and is dropped (its buffer given back).
+ */
+#ifndef FASTD_URING_RING_H
+#define FASTD_URING_RING_H
+
+#include <liburing.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "reference-server/conn.h"
+#include "reference-server/server.h"
+
+/** What a completion is about (the top byte of user_data). */
+enum uring_op {
+    URING_STOP = 1, /**< the stop eventfd became readable */
+    URING_ACCEPT,   /**< multishot accept: a new fd, or the end */
+    URING_MSG_SENT, /**< our MSG_RING hand-off was delivered (or not) */
+    URING_NEW_CONN, /**< a hand-off arrived from an accept thread */
+    URING_RECV,     /**< multishot receive: bytes in a provided buffer */
+    URING_SEND,     /**< a send finished */
+    URING_CANCEL,   /**< a cancel request finished: nothing to do */
+    URING_LISTEN,   /**< out of fds: the listener has a client again */
+};
+
+/** Pack an op, a generation (24 bits) and an fd (or thread) into user_data. */
+static inline uint64_t uring_tag(enum uring_op op, uint32_t gen, int fd)
+{
+    return (uint64_t)op << 56 | (uint64_t)(gen & 0xffffff) << 32 | (uint32_t)fd;
+}
+
+/** The op of a user_data. */
+static inline enum uring_op uring_tag_op(uint64_t tag)
+{
+    return (enum uring_op)(tag >> 56);
+}
+
+/** The generation of a user_data. */
+static inline uint32_t uring_tag_gen(uint64_t tag)
+{
+    return (uint32_t)(tag >> 32) & 0xffffff;
+}
+
+/** The fd (or thread index) of a user_data. */
+static inline int uring_tag_fd(uint64_t tag)
+{
+    return (int)(uint32_t)tag;
+}
+
+/** One connection served through the ring. */
+struct uring_conn {
+    int fd;                   /**< the socket */
+    uint32_t gen;             /**< generation in its requests' user_data */
+    bool recv_armed;          /**< a multishot receive is active */
+    bool recv_paused;         /**< receive stopped until output drains */
+    bool send_busy;           /**< a send is in flight (owns out[]) */
+    bool closing;             /**< close once the send in flight is back */
+    bool close_after;         /**< close once the output is flushed */
+    bool bad_input;           /**< answered with an error status */
+    enum close_reason why;    /**< reason, once closing */
+    char *in;                 /**< unparsed input, or NULL when there is none */
+    uint32_t in_len;          /**< bytes in in */
+    uint32_t in_cap;          /**< size of in */
+    size_t scanned;           /**< http_parse() resume point in in */
+    char *out;                /**< output, or NULL when there is none */
+    uint32_t out_len;         /**< bytes in out */
+    uint32_t out_sent;        /**< of those, sent */
+    const char *tail;         /**< a large static body to send after out */
+    uint32_t tail_len;        /**< bytes of tail not yet sent */
+    bool tail_busy;           /**< the send in flight is from tail */
+    char *tail_owned;         /**< tail's memory when it is ours to free
+                                   (the /stats body), or NULL */
+    long last_active;         /**< second of the last progress */
+    struct uring_conn *older; /**< neighbour in the activity list */
+    struct uring_conn *newer; /**< neighbour in the activity list */
+};
+
+/** A thread's provided-buffer ring (uring_recv.h). */
+struct uring_bufs {
+    struct io_uring_buf_ring *br; /**< the ring the kernel takes from */
+    char *base;                   /**< count buffers of size bytes */
+    unsigned count;               /**< buffers (a power of two) */
+    unsigned size;                /**< bytes per buffer */
+    int group;                    /**< buffer group id in the ring */
+};
+
+/** One thread's io_uring state; lives on the thread's own stack. */
+struct uring_thread {
+    struct thread *self;       /**< the thread (stage, stats, trace) */
+    struct io_uring ring;      /**< its ring */
+    struct uring_bufs bufs;    /**< its receive buffers */
+    struct uring_conn **conns; /**< fd -> connection */
+    int conns_cap;             /**< entries in conns */
+    int nconns;                /**< connections open */
+    uint32_t next_gen;         /**< generation for the next connection */
+    struct uring_conn *oldest; /**< least recently active */
+    struct uring_conn *newest; /**< most recently active */
+    struct uring_conn *spare;  /**< freed connections for reuse */
+    char **spare_bufs;         /**< freed CONN_OUT_CAP buffers for reuse */
+    int nspare;                /**< entries in spare */
+    int nspare_bufs;           /**< entries in spare_bufs */
+    bool accept_armed;         /**< the multishot accept is active */
+    bool stopping;             /**< the stop eventfd fired */
+    unsigned msgs_in_flight;   /**< hand-offs not yet confirmed */
+    struct conn *route_flags;  /**< scratch for route_request()'s flags */
+};
+
+/** An SQE, submitting what is queued first if the queue is full. */
+struct io_uring_sqe *uring_sqe(struct uring_thread *u);
+
+/** Queue a cancel of the request whose user_data is tag. */
+void uring_cancel(struct uring_thread *u, uint64_t tag);
+
+/** Take a new connection on fd (accepted here, or handed to us). */
+void uring_conn_open(struct uring_thread *u, int fd);
+
+/** Handle a completion of a connection's receive. */
+void uring_conn_on_recv(struct uring_thread *u, const struct io_uring_cqe *cqe);
+
+/** Handle a completion of a connection's send. */
+void uring_conn_on_send(struct uring_thread *u, const struct io_uring_cqe *cqe);
+
+/**
+ * Close idle connections past the timeout; while draining, close idle ones
+ * at once and all at the deadline. Once per loop turn, after the batch.
+ */
+void uring_conns_expire(struct uring_thread *u);
+
+/** Close everything and free the connection memory at thread exit. */
+void uring_conns_release(struct uring_thread *u);
+
+#endif
