@@ -42,11 +42,9 @@ enum close_reason {
 static inline const char *fd_kind_name(enum fd_kind kind)
 {
     static const char *const names[FD_NKINDS] = {
-        [FD_ACCEPT] = "accept", [FD_HANDOFF] = "handoff",
-        [FD_WAKE] = "wake",     [FD_RECV] = "recv",
-        [FD_REQUEST] = "request", [FD_SEND] = "send",
-        [FD_CLOSE] = "close",   [FD_READY] = "ready",
-        [FD_DROP] = "drop",
+        [FD_ACCEPT] = "accept", [FD_HANDOFF] = "handoff", [FD_WAKE] = "wake",
+        [FD_RECV] = "recv",     [FD_REQUEST] = "request", [FD_SEND] = "send",
+        [FD_CLOSE] = "close",   [FD_READY] = "ready",     [FD_DROP] = "drop",
     };
     return (unsigned)kind < FD_NKINDS ? names[kind] : "?";
 }

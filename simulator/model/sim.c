@@ -153,6 +153,17 @@ static int schedule(struct sim *s, int64_t at, int kind, int a, int b)
     return heap_push(&s->events, at, kind, a, b);
 }
 
+/* accept4 returns at the start of the accept job: the fd exists from
+ * then, and the rest of the job (choosing a target, epoll_ctl) follows,
+ * so the view shows the fd in the accept slot before it is handed on. */
+static void accept_start(struct sim *s, int t, int k)
+{
+    struct sim_conn *conn = &s->conns[k];
+    conn->fd = s->nfree_fds ? s->free_fds[--s->nfree_fds] : s->next_fd++;
+    s->threads[t].backlog--;
+    emit(s, t, FD_ACCEPT, conn->fd, LISTEN_FD);
+}
+
 /* Start the next job on core c if it is free and has work. */
 static void core_kick(struct sim *s, int c)
 {
@@ -187,6 +198,8 @@ static void core_kick(struct sim *s, int c)
              1 + (th->role == ROLE_WORKER ? s->shared.len : th->queue.len));
     }
     cost += job_cost(s, t, c, job);
+    if (JOB_TYPE(job) == JOB_ACCEPT)
+        accept_start(s, t, JOB_CONN(job));
     if (JOB_TYPE(job) == JOB_REQUEST)
         emit(s, t, FD_RECV, s->conns[JOB_CONN(job)].fd, 78);
     core->busy = true;
@@ -235,16 +248,25 @@ static int listener_pick(struct sim *s, const int *list, int n)
 }
 //! [listener pick]
 
+/* A request has arrived on connection k: its fd is readable and joins
+ * its owner's ready list (the pool's shared queue). */
+static void request_ready(struct sim *s, int k)
+{
+    struct sim_conn *conn = &s->conns[k];
+    emit(s, conn->owner, FD_READY, conn->fd, 0);
+    if (s->sc.arch == SIM_POOL)
+        give_shared(s, JOB(k, JOB_REQUEST));
+    else
+        give(s, conn->owner, JOB(k, JOB_REQUEST));
+}
+
 static void request_send(struct sim *s, int k)
 {
     struct sim_conn *conn = &s->conns[k];
     conn->sent_at = s->now;
     s->sent++;
     in_system_change(s, +1);
-    if (s->sc.arch == SIM_POOL)
-        give_shared(s, JOB(k, JOB_REQUEST));
-    else
-        give(s, conn->owner, JOB(k, JOB_REQUEST));
+    request_ready(s, k);
 }
 
 static int conn_new(struct sim *s, int client)
@@ -285,7 +307,9 @@ static void client_connect(struct sim *s, int client)
     conn->sent_at = s->now;
     s->sent++;
     in_system_change(s, +1);
-    give(s, listener_pick(s, s->acceptors, s->nacceptors), JOB(k, JOB_ACCEPT));
+    int t = listener_pick(s, s->acceptors, s->nacceptors);
+    s->threads[t].backlog++;
+    give(s, t, JOB(k, JOB_ACCEPT));
 }
 
 /* ---- 4. what a finished job does -------------------------------------- */
@@ -294,11 +318,9 @@ static void client_connect(struct sim *s, int client)
 static void accept_done(struct sim *s, int t, int k)
 {
     struct sim_conn *conn = &s->conns[k];
-    conn->fd = s->nfree_fds ? s->free_fds[--s->nfree_fds] : s->next_fd++;
     s->threads[t].accepted++;
     if (after_warmup(s))
         s->accepted++;
-    emit(s, t, FD_ACCEPT, conn->fd, LISTEN_FD);
     if (s->sc.arch == SIM_STAGED) {
         int target = s->workers[s->policy->pick(s, t)];
         emit(s, t, FD_HANDOFF, conn->fd, target);
@@ -310,10 +332,7 @@ static void accept_done(struct sim *s, int t, int k)
         conn->owner = t;
     }
     s->threads[conn->owner].open++;
-    if (s->sc.arch == SIM_POOL)
-        give_shared(s, JOB(k, JOB_REQUEST));
-    else
-        give(s, conn->owner, JOB(k, JOB_REQUEST));
+    request_ready(s, k);
 }
 //! [accept done]
 

@@ -50,6 +50,7 @@ struct sim_thread {
     int core;           /**< where it runs */
     struct jobq queue;  /**< its epoll ready list */
     bool waiting;       /**< asleep in epoll_wait */
+    int backlog;        /**< connections waiting to be accepted by it */
     int open;           /**< connections it owns */
     uint64_t accepted;  /**< connections it accepted */
     uint64_t handoffs;  /**< connections it handed to another thread */
