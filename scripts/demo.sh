@@ -76,9 +76,10 @@ head -n 8 "$out/trace.fdt"
 if [ -x "$bin/fastsim" ]; then
     say "7. Replaying it in the simulator"
     if [ -n "${DISPLAY:-}" ]; then
-        "$bin/fastsim" --replay "$out/trace.fdt" --duration 10000 --report text
+        "$bin/fastsim" --replay "$out/trace.fdt" --report text
     else
-        echo "(no display: rendering headless to $out/replay.png)"
+        echo "(no display: rendering headless to $out/replay.png, taken when"
+        echo " the most connections were open)"
         "$bin/fastsim" --replay "$out/trace.fdt" --headless \
             --png "$out/replay.png" --report text
         say "8. The model: staged vs shared-nothing, same load (headless)"

@@ -20,6 +20,8 @@ const char cli_usage[] =
     "  --png FILE        save the last frame as a PNG; with --frames and a\n"
     "                    %d in FILE, save every frame\n"
     "  --frames N        headless: animate N frames of 1/30 s at --speed\n"
+    "  --at MS           headless: run the model to MS first (a picture\n"
+    "                    taken mid-run, fds in flight, with --frames)\n"
     "  --size WxH        window or picture size (default 1280x720)\n"
     "  --report text|json  print what was measured\n"
     "  --speed X         simulated seconds per wall second (default 1e-5\n"
@@ -62,6 +64,7 @@ int cli_parse(int argc, char **argv, struct cli *cli, struct scenario *sc)
         {"headless", no_argument, NULL, 'H'},
         {"png", required_argument, NULL, 'p'},
         {"frames", required_argument, NULL, 'f'},
+        {"at", required_argument, NULL, 'A'},
         {"size", required_argument, NULL, 'S'},
         {"report", required_argument, NULL, 'o'},
         {"speed", required_argument, NULL, 'x'},
@@ -121,6 +124,11 @@ int cli_parse(int argc, char **argv, struct cli *cli, struct scenario *sc)
                 return usage_error("bad value '%s' for --%s (1 to 100000)",
                                    optarg, "frames");
             cli->frames = (int)d;
+            break;
+        case 'A':
+            if (parse_number(optarg, 0, 3.6e6, &cli->at_ms) < 0)
+                return usage_error("bad value '%s' for --%s (ms)", optarg,
+                                   "at");
             break;
         case 'S':
             if (sscanf(optarg, "%dx%d", &cli->width, &cli->height) != 2 ||

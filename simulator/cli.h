@@ -27,6 +27,8 @@ struct cli {
     int replications;        /**< --replications */
     int frames;              /**< --frames: headless animation, 0 = none */
     double seconds;          /**< --seconds: live mode's run time, 0 = on */
+    double at_ms;            /**< --at: headless, run the model this far
+                                  before the frames (0 = from the start) */
     bool model_options;      /**< a scenario or a model flag was given */
 };
 

@@ -68,8 +68,9 @@ void hud_from_sim(const struct sim *s, const struct tally *so_far,
         h->p99_us = hist_quantile(&so_far->latency, 0.99) / 1e3;
         h->completed = (unsigned long)so_far->answered;
     }
-    h->handoffs = (unsigned long)(s->handoffs ? s->handoffs
-                                              : (so_far ? so_far->handoffs : 0));
+    h->handoffs =
+        (unsigned long)(s->handoffs ? s->handoffs
+                                    : (so_far ? so_far->handoffs : 0));
     h->cache_misses = (unsigned long)s->cache_misses;
     h->clients = s->sc.open_loop ? 0 : s->sc.clients;
     h->cores = s->sc.cores;

@@ -48,7 +48,7 @@ long live_read(struct live *l, char *buf, size_t cap)
     ssize_t n = recv(l->fd, buf, cap - 1, 0);
     if (n < 0)
         return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0
-                                                                          : -1;
+                                                                         : -1;
     buf[n] = 0;
     return (long)n;
 }

@@ -16,8 +16,8 @@
 
 /** An open live socket. */
 struct live {
-    int fd;          /**< the bound socket */
-    char path[108];  /**< where (unlinked on close) */
+    int fd;         /**< the bound socket */
+    char path[108]; /**< where (unlinked on close) */
 };
 
 /**

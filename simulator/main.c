@@ -16,6 +16,7 @@
  *   main.c            this file: which of them runs
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,12 +126,15 @@ static int run_sim_view(const struct scenario *sc, const struct cli *cli)
     double t0 = wall_now(), last = t0;
     int rc = 0;
     bool every = cli->png && strchr(cli->png, '%');
-    if (cli->headless && !cli->frames) {
-        /* Run to the end, sampling the plot every simulated 10 ms. */
+    if (cli->headless && (!cli->frames || cli->at_ms > 0)) {
+        /* Run to the end (or to --at), sampling the plot every simulated
+         * 10 ms, with every move completed. */
+        int64_t at = cli->frames ? (int64_t)(cli->at_ms * 1e6) : INT64_MAX;
         p.speed = 1;
-        for (int i = 0; !p.ended && i < 1000000; i++)
-            play_frame(&p, 0.01);
+        for (int i = 0; !p.ended && p.sim.now < at && i < 10000000; i++)
+            play_frame(&p, fmin(0.01, (double)(at - p.sim.now) / 1e9));
         p.speed = cli->speed;
+        p.paused = p.ended;
         play_frame(&p, 10.0);
     }
     for (int frame = 0; cli->frames || !cli->headless; frame++) {

@@ -163,9 +163,8 @@ void play_key(struct play *p, enum view_key k)
             say(p, "clients are capped at 1,000,000");
             return;
         }
-        next.clients = next.clients * 2 > PLAY_MAX_CLIENTS
-                           ? PLAY_MAX_CLIENTS
-                           : next.clients * 2;
+        next.clients = next.clients * 2 > PLAY_MAX_CLIENTS ? PLAY_MAX_CLIENTS
+                                                           : next.clients * 2;
         break;
     case KEY_FEWER_CLIENTS:
         if (next.open_loop) {

@@ -25,22 +25,22 @@
 
 /** The model being played. */
 struct play {
-    struct scenario sc;   /**< what runs (keys change it) */
-    struct sim sim;       /**< the model */
-    struct view *view;    /**< where it is drawn */
-    struct tally so_far;  /**< figures before the warm-up ends */
-    double speed;         /**< simulated s per wall s */
-    bool paused;          /**< not advancing */
-    bool help;            /**< the keys overlay */
-    bool running;         /**< false after q */
-    bool ended;           /**< the scenario's end was reached */
-    int shots;            /**< screenshots saved */
+    struct scenario sc;    /**< what runs (keys change it) */
+    struct sim sim;        /**< the model */
+    struct view *view;     /**< where it is drawn */
+    struct tally so_far;   /**< figures before the warm-up ends */
+    double speed;          /**< simulated s per wall s */
+    bool paused;           /**< not advancing */
+    bool help;             /**< the keys overlay */
+    bool running;          /**< false after q */
+    bool ended;            /**< the scenario's end was reached */
+    int shots;             /**< screenshots saved */
     unsigned long emitted; /**< events the model emitted */
-    char narration[160];  /**< the latest event in words */
-    char message[256];    /**< a note after a key */
-    double message_age;   /**< wall s the note has been shown */
-    double *util;         /**< per core, for the HUD */
-    int *backlog;         /**< per thread, for the HUD */
+    char narration[160];   /**< the latest event in words */
+    char message[256];     /**< a note after a key */
+    double message_age;    /**< wall s the note has been shown */
+    double *util;          /**< per core, for the HUD */
+    int *backlog;          /**< per thread, for the HUD */
 };
 
 /**

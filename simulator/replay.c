@@ -21,22 +21,22 @@
 #include "simulator/model/tracefile.h"
 #include "simulator/view/view.h"
 
-#define LIVE_DELAY_S 0.25    /* behind fastd: its flushes come every 20 ms */
+#define LIVE_DELAY_S    0.25    /* behind fastd: its flushes come every 20 ms */
 #define LIVE_MAX_EVENTS 1000000 /* waiting to be drawn; beyond: dropped */
 
 struct player {
     struct view *view;
-    struct trace tr;      /* header and events; live: a growing window */
-    size_t next;          /* the next event to play */
-    struct tally tally;   /* figures so far */
-    int64_t origin;       /* trace time of the first event */
-    double pos;           /* trace seconds played */
+    struct trace tr;    /* header and events; live: a growing window */
+    size_t next;        /* the next event to play */
+    struct tally tally; /* figures so far */
+    int64_t origin;     /* trace time of the first event */
+    double pos;         /* trace seconds played */
     double speed;
     bool paused, help, laid_out;
     char narration[160], message[256], stats[256];
     double message_age;
     double *util;
-    long long drops;      /* live: lost by fastd and by us */
+    long long drops; /* live: lost by fastd and by us */
 };
 
 static double wall_now(void)
@@ -195,9 +195,9 @@ static void draw(struct player *p, const char *title, enum hud_mode mode,
         int c = i % cores;
         p->util[c] = fmin(1, p->util[c] + b);
         if (len < (int)sizeof p->stats - 32)
-            len += snprintf(p->stats + len, sizeof p->stats - (size_t)len,
-                            "  t%d %.0f%% / %.1f", i, 100 * b,
-                            tally_queue(t, i));
+            len +=
+                snprintf(p->stats + len, sizeof p->stats - (size_t)len,
+                         "  t%d %.0f%% / %.1f", i, 100 * b, tally_queue(t, i));
     }
     h.util = p->util, h.cores = cores;
     h.stats = p->stats;
@@ -220,15 +220,19 @@ static int save(struct view *v, const char *path, int frame)
     return 0;
 }
 
-/* The event at which the most connections are open (a busy picture). */
+/* The event at which the most connections are open (a busy picture);
+ * of equally busy moments, the one nearest the middle of the trace, so
+ * that the HUD has figures by then. */
 static size_t busiest(const struct trace *tr)
 {
     long open = 0, best = -1;
-    size_t at = tr->len;
+    size_t at = tr->len, mid = tr->len / 2;
     for (size_t i = 0; i < tr->len; i++) {
         open += tr->events[i].kind == FD_ACCEPT;
         open -= tr->events[i].kind == FD_CLOSE;
-        if (open > best)
+        size_t d = i + 1 > mid ? i + 1 - mid : mid - i - 1;
+        size_t dbest = at > mid ? at - mid : mid - at;
+        if (open > best || (open == best && d < dbest))
             best = open, at = i + 1;
     }
     return at;
@@ -311,8 +315,7 @@ int replay_run(const struct cli *cli)
         struct player q = {.tr = p.tr, .tally = all};
         for (size_t i = 0; i < p.tr.len; i++) {
             tally_event(&q.tally, &p.tr.events[i]);
-            trace_infer_ready(p.tr.events, p.tr.len, i, tally_sink,
-                              &q.tally);
+            trace_infer_ready(p.tr.events, p.tr.len, i, tally_sink, &q.tally);
         }
         report(cli, cli->replay, &p.tr, &q.tally, wall_now() - t0);
         tally_free(&q.tally);

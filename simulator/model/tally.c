@@ -58,9 +58,9 @@ void tally_event(struct tally *t, const struct fd_event *ev)
         t->first_ns = ev->t_ns;
     if (ev->t_ns > t->last_ns)
         t->last_ns = ev->t_ns;
-    struct tally_thread *th =
-        ev->thread >= 0 && ev->thread < t->threads ? &t->thread[ev->thread]
-                                                   : NULL;
+    struct tally_thread *th = ev->thread >= 0 && ev->thread < t->threads
+                                  ? &t->thread[ev->thread]
+                                  : NULL;
     if (th) {
         if (ev->kind == FD_WAKE) {
             if (th->batch_start >= 0)
@@ -124,8 +124,7 @@ void tally_event(struct tally *t, const struct fd_event *ev)
 double tally_rps(const struct tally *t)
 {
     int64_t span = t->last_ns - t->first_ns;
-    return t->first_ns >= 0 && span > 0 ? (double)t->requests * 1e9 / span
-                                        : 0;
+    return t->first_ns >= 0 && span > 0 ? (double)t->requests * 1e9 / span : 0;
 }
 
 double tally_busy(const struct tally *t, int i)

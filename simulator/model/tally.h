@@ -32,22 +32,22 @@ struct tally_thread {
 
 /** The running figures. */
 struct tally {
-    int threads;                  /**< entries in thread */
-    struct tally_thread *thread;  /**< per thread */
-    int64_t first_ns;             /**< the first event's time, or -1 */
-    int64_t last_ns;              /**< the last event's time */
-    uint64_t events;              /**< events counted (ready ones too) */
-    uint64_t wakes;               /**< wake-ups */
-    uint64_t requests;            /**< requests parsed */
-    uint64_t answered;            /**< sends that closed a latency */
-    uint64_t accepts;             /**< connections accepted */
-    uint64_t handoffs;            /**< hand-offs */
-    uint64_t closes;              /**< connections closed */
-    uint64_t drops;               /**< events a live stream lost */
-    struct hist latency;          /**< ready (or read) to send, ns */
-    int64_t *start;               /**< per fd: its request's start, or -1 */
-    bool *ready;                  /**< per fd: counted in a ready list */
-    int nfds;                     /**< room in start and ready */
+    int threads;                 /**< entries in thread */
+    struct tally_thread *thread; /**< per thread */
+    int64_t first_ns;            /**< the first event's time, or -1 */
+    int64_t last_ns;             /**< the last event's time */
+    uint64_t events;             /**< events counted (ready ones too) */
+    uint64_t wakes;              /**< wake-ups */
+    uint64_t requests;           /**< requests parsed */
+    uint64_t answered;           /**< sends that closed a latency */
+    uint64_t accepts;            /**< connections accepted */
+    uint64_t handoffs;           /**< hand-offs */
+    uint64_t closes;             /**< connections closed */
+    uint64_t drops;              /**< events a live stream lost */
+    struct hist latency;         /**< ready (or read) to send, ns */
+    int64_t *start;              /**< per fd: its request's start, or -1 */
+    bool *ready;                 /**< per fd: counted in a ready list */
+    int nfds;                    /**< room in start and ready */
 };
 
 /** Start counting for this many threads. \return 0, or -1 (memory). */

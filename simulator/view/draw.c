@@ -11,8 +11,7 @@
 #include "simulator/view/view_impl.h"
 
 static const SDL_Color bg = {22, 24, 29, 255}, lane_bg = {40, 44, 52, 255},
-                       row_bg = {48, 53, 63, 255},
-                       ready_bg = {36, 62, 74, 255},
+                       row_bg = {48, 53, 63, 255}, ready_bg = {36, 62, 74, 255},
                        text_fg = {225, 228, 235, 255},
                        dim_fg = {150, 155, 165, 255},
                        grey_fg = {85, 90, 100, 255},
@@ -26,12 +25,14 @@ static void text_in(struct view *v, TTF_Font *font, int x, int y, SDL_Color c,
 {
     if (!font || !s || !*s)
         return;
-    Uint32 rgba = (Uint32)c.r << 24 | (Uint32)c.g << 16 | (Uint32)c.b << 8 | c.a;
+    Uint32 rgba =
+        (Uint32)c.r << 24 | (Uint32)c.g << 16 | (Uint32)c.b << 8 | c.a;
     struct text_tex *hit = NULL, *old = &v->texts[0];
     bool cacheable = strlen(s) < sizeof old->s;
     for (int i = 0; i < TEXT_CACHE && cacheable; i++) {
         struct text_tex *e = &v->texts[i];
-        if (e->tex && e->font == font && e->colour == rgba && !strcmp(e->s, s)) {
+        if (e->tex && e->font == font && e->colour == rgba &&
+            !strcmp(e->s, s)) {
             hit = e;
             break;
         }
@@ -113,7 +114,7 @@ static void draw_cpu_bars(struct view *v, const struct hud *h, int y, int w)
     int n = h->cores, groups = n <= 64 ? n : 64;
     if (!h->util || n <= 0)
         return;
-    char name[16];
+    char name[40];
     for (int g = 0; g < groups; g++) {
         int from = g * n / groups, to = (g + 1) * n / groups;
         double u = 0;
@@ -126,7 +127,7 @@ static void draw_cpu_bars(struct view *v, const struct hud *h, int y, int w)
             snprintf(name, sizeof name, "cpu%d", g);
             text_in(v, v->small, x, y + (g / 8) * 16 + 2, dim_fg, name);
         } else {
-            int bw = w / groups;
+            int bw = (w - 10) / groups;
             bar = (SDL_Rect){10 + g * bw, y + 2, bw > 3 ? bw - 2 : 1, 26};
         }
         fill(v, bar, lane_bg);
@@ -136,11 +137,9 @@ static void draw_cpu_bars(struct view *v, const struct hud *h, int y, int w)
             bar.y += bar.h - (int)(bar.h * u), bar.h = (int)(bar.h * u);
         fill(v, bar, view_colours[VC_SERVING]);
     }
-    if (n > 16) {
-        snprintf(name, sizeof name, n > 64 ? "%d cores, in 64 groups" : "%d "
-                                                                    "cores",
-                 n);
-        text_in(v, v->small, 12, y - 10, dim_fg, name);
+    if (n > 64) {
+        snprintf(name, sizeof name, "%d cores in 64 bars", n);
+        text_in(v, v->small, w + 14, y + 10, dim_fg, name);
     }
 }
 
@@ -148,8 +147,9 @@ static void draw_hud(struct view *v, const struct hud *h)
 {
     char line[320];
     static const char *const modes[] = {"model", "replay", "live"};
-    snprintf(line, sizeof line, "fastsim %s  |  %s  |  arch %s  |  t = %.6f s"
-                                "  |  speed x%g%s",
+    snprintf(line, sizeof line,
+             "fastsim %s  |  %s  |  arch %s  |  t = %.6f s"
+             "  |  speed x%g%s",
              modes[h->mode], h->title ? h->title : "", h->arch ? h->arch : "?",
              h->sim_s, h->speed, h->paused ? "  |  PAUSED" : "");
     text(v, 10, 4, text_fg, line);
@@ -160,9 +160,12 @@ static void draw_hud(struct view *v, const struct hud *h)
     } else {
         snprintf(line, sizeof line,
                  "%s%.0f req/s   p50 %.1f us   p99 %.1f us   answered %lu   "
-                 "hand-offs %lu   cache penalties %lu",
+                 "hand-offs %lu",
                  warming ? "so far: " : "", h->throughput_rps, h->p50_us,
-                 h->p99_us, h->completed, h->handoffs, h->cache_misses);
+                 h->p99_us, h->completed, h->handoffs);
+        if (h->mode == HUD_MODEL) /* a trace cannot see caches */
+            snprintf(line + strlen(line), sizeof line - strlen(line),
+                     "   cache penalties %lu", h->cache_misses);
     }
     if (h->mode == HUD_LIVE)
         snprintf(line + strlen(line), sizeof line - strlen(line),
@@ -189,8 +192,9 @@ static void draw_hud(struct view *v, const struct hud *h)
         text(v, 10, 58, note_fg, h->message);
     else if (h->narration)
         text(v, 10, 58, (SDL_Color){255, 255, 255, 255}, h->narration);
-    draw_cpu_bars(v, h, 76, v->w - 350);
-    draw_plot(v, (SDL_Rect){v->w - 330, 6, 320, HUD_H - 12});
+    int pw = v->w >= 1200 ? 320 : 200; /* the plot leaves the text room */
+    draw_cpu_bars(v, h, 76, v->w - pw - 30);
+    draw_plot(v, (SDL_Rect){v->w - pw - 10, 6, pw, HUD_H - 12});
 }
 
 /* The legend: one word per colour, always on screen. */
@@ -292,11 +296,11 @@ static void draw_rows(struct view *v, double dt)
     for (int i = 0; i < v->nrows; i++) {
         struct row *r = &v->rows[i];
         SDL_Color rb = row_bg;
+        r->flash = (float)fmax(0, r->flash - dt * 4);
         if (r->flash > 0) { /* a wake-up: brighten for a moment */
             rb.r = (Uint8)(rb.r + 24 * r->flash);
             rb.g = (Uint8)(rb.g + 24 * r->flash);
             rb.b = (Uint8)(rb.b + 24 * r->flash);
-            r->flash = (float)fmax(0, r->flash - dt * 4);
         }
         fill(v, r->box, rb);
         if (r->ready.box.w)
@@ -309,9 +313,10 @@ static void draw_rows(struct view *v, double dt)
             text(v, r->box.x + 6, r->box.y + 4, text_fg, r->label);
         else if (r->box.h >= 12 && r->queue.w == 0 && r->slot.x > r->box.x + 30)
             text_in(v, v->small, r->box.x + 2, r->box.y, text_fg, r->label);
-        if (!v->compact && r->box.h >= 60 && r->ready.box.w) {
+        if (!v->compact && r->box.h >= 60 && r->ready.box.w)
             text_in(v, v->small, r->ready.box.x + 2,
                     r->ready.box.y + r->ready.box.h - 12, dim_fg, "ready list");
+        if (!v->compact && r->box.h >= 60 && r->idle.box.w) {
             text_in(v, v->small, r->idle.box.x + 2,
                     r->idle.box.y + r->idle.box.h - 12, dim_fg,
                     "interest set (epoll)");

@@ -156,10 +156,13 @@ static void place_rows(struct view *v, SDL_Rect ready[], SDL_Rect idle[])
             int rest = r->box.x + r->box.w - x - 4;
             ready[i] = idle[i] = (SDL_Rect){0, 0, 0, 0};
             if (holds_fds(r->role) && rest > 20) {
-                int rw = rest * 3 / 10;
+                /* The pool's loop has no ready list: the shared queue is. */
+                int rw = r->role == VIEW_LOOP ? 0 : rest * 3 / 10;
                 ready[i] = (SDL_Rect){x, r->box.y + 1, rw, r->box.h - 2};
-                idle[i] = (SDL_Rect){x + rw + 6, r->box.y + 1, rest - rw - 6,
-                                     r->box.h - 2};
+                idle[i] = (SDL_Rect){x + rw + (rw ? 6 : 0), r->box.y + 1,
+                                     rest - rw - (rw ? 6 : 0), r->box.h - 2};
+                if (!rw)
+                    ready[i] = (SDL_Rect){0, 0, 0, 0};
             }
             k++;
         }
@@ -183,14 +186,14 @@ void view_relayout(struct view *v)
     }
     /* One token size for all rows: the largest that gives every interest
      * set room for a few hundred fds. */
-    for (int size = 8; size >= 3; size--) {
+    for (int size = 12; size >= 3; size--) {
         bool fits = true;
         for (int i = 0; i < v->nrows && fits; i++) {
             if (!idle[i].w)
                 continue;
             int cells =
                 ((idle[i].w - 2) / (size + 2)) * ((idle[i].h - 2) / (size + 2));
-            fits = cells >= 600;
+            fits = cells >= 400;
         }
         v->tok = size;
         if (fits)
@@ -452,7 +455,7 @@ void view_event(struct view *v, const struct fd_event *ev)
 /* Advance a token's moves by dt wall seconds; false once it is gone. */
 static bool token_advance(struct view *v, struct token *k, double dt)
 {
-    double step = dt / GLIDE_S * (1 + k->npend);
+    double step = dt / GLIDE_S * (k->npend > 1 ? k->npend : 1);
     while (step > 0) {
         if (k->t >= 1) {
             if (k->npend == 0)

@@ -107,7 +107,7 @@ static void test_killed_viewer_leaves_fastd_serving(void **state)
     curl_n(&f, 5);
     kill(viewer, SIGKILL);
     waitpid(viewer, NULL, 0);
-    unlink(path); /* gone, as a crashed viewer's socket may be */
+    unlink(path);   /* gone, as a crashed viewer's socket may be */
     curl_n(&f, 20); /* each answered: curl -f fails on anything else */
     char body[128];
     assert_int_equal(fastd_get(&f, "/", body, sizeof body), 200);
