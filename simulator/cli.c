@@ -100,7 +100,7 @@ int cli_parse(int argc, char **argv, struct cli *cli, struct scenario *sc)
                 return usage_error("bad value '%s' for --%s", optarg,
                                    "replications");
             cli->replications = (int)d;
-            model_flag = "--replications";
+            model_flag = "replications";
             break;
         case 'r':
             cli->replay = optarg;
@@ -160,7 +160,7 @@ int cli_parse(int argc, char **argv, struct cli *cli, struct scenario *sc)
             return usage_error("unknown option '%s'%s", argv[optind - 1], "");
         }
         if (key) {
-            model_flag = argv[optind - 1];
+            model_flag = longopts[idx].name;
             if (nover == 8) /* a flag repeated many times: the last wins */
                 nover = 7;
             over[nover][0] = sec, over[nover][1] = key;
@@ -180,7 +180,7 @@ int cli_parse(int argc, char **argv, struct cli *cli, struct scenario *sc)
                            "does not apply",
                            source, cli->scenario);
     if (source && model_flag)
-        return usage_error("%s plays a trace; %s does not apply", source,
+        return usage_error("%s plays a trace; --%s does not apply", source,
                            model_flag);
     cli->model_options = cli->scenario || model_flag;
     char err[512];

@@ -47,8 +47,10 @@ struct token {
     int area_row;              /**< the row of the cell it holds, or -1 */
     signed char area_kind;     /**< 0 ready, 1 idle, 2 shared */
     int cell;                  /**< the cell it holds, or -1 */
-    float x, y;                /**< drawn here now */
-    float sx, sy;              /**< where the current move started */
+    float x;                   /**< drawn here now: x */
+    float y;                   /**< drawn here now: y */
+    float sx;                  /**< where the current move started: x */
+    float sy;                  /**< where the current move started: y */
     float t;                   /**< the current move's progress, 0..1 */
     float life;                /**< fades 1 -> 0 once closed */
     struct hop cur;            /**< the current move */
@@ -75,7 +77,8 @@ struct text_tex {
     Uint32 colour;      /**< RGBA packed */
     char s[96];         /**< the string */
     SDL_Texture *tex;   /**< its texture, or NULL if the slot is free */
-    int w, h;           /**< its size */
+    int w;              /**< its width */
+    int h;              /**< its height */
     unsigned long used; /**< the frame it was last drawn in */
 };
 
@@ -86,7 +89,8 @@ struct view {
     SDL_Surface *surface;      /**< headless target */
     TTF_Font *font;            /**< HUD text */
     TTF_Font *small;           /**< labels in compact lanes */
-    int w, h;                  /**< size in pixels */
+    int w;                     /**< width in pixels */
+    int h;                     /**< height in pixels */
     int tok;                   /**< token size in pixels */
     bool headless;             /**< no window */
     bool aggregate;            /**< too many cores or threads for lanes */
