@@ -64,6 +64,8 @@ static int run_model(const struct scenario *base, const struct cli *cli)
         sum.p50_us += r.p50_us / n;
         sum.p99_us += r.p99_us / n;
         sum.mean_in_system += r.mean_in_system / n;
+        sum.offered_rps += r.offered_rps / n;
+        sum.in_system_end = r.in_system_end;
         sum.completed += r.completed;
         sum.handoffs += r.handoffs;
         sum.cache_misses += r.cache_misses;

@@ -49,7 +49,12 @@ void report_sim(FILE *out, bool json, const struct sim *s,
         for (int c = 0; c < sc->cores; c++)
             fprintf(out, "%s{\"util\":%.4f,\"queue_mean\":%.4f}", c ? "," : "",
                     core_util(s, ci, c), core_queue(s, ci, c));
-        fprintf(out, "],\"events\":%llu,\"sim_time_s\":%.3f,\"wall_s\":%.3f",
+        fprintf(out,
+                "],\"shared_queue_mean\":%.4f,\"offered_rps\":%.3f,"
+                "\"overload\":%s,\"events\":%llu,"
+                "\"sim_time_s\":%.3f,\"wall_s\":%.3f",
+                sim_shared_queue(s), r->offered_rps,
+                sim_overloaded(r) ? "true" : "false",
                 (unsigned long long)r->events, r->sim_time_s, wall_s);
         if (ci && ci->replications > 1)
             fprintf(out,
@@ -82,6 +87,15 @@ void report_sim(FILE *out, bool json, const struct sim *s,
             (unsigned long long)r->completed, reps ? " in all runs" : "",
             r->mean_in_system, (unsigned long long)r->handoffs,
             (unsigned long long)r->cache_misses);
+    if (sim_overloaded(r))
+        fprintf(out,
+                "OVERLOAD     %.0f req/s offered, %.0f answered: %lld left "
+                "waiting at the end;\n"
+                "             no steady state - latency grows with the run\n",
+                r->offered_rps, r->throughput_rps, (long long)r->in_system_end);
+    if (sc->arch == SIM_POOL) /* the pool's queue is no core's */
+        fprintf(out, "shared queue %.2f jobs waiting on average (pool)\n",
+                sim_shared_queue(s));
     for (int c = 0; c < sc->cores; c++)
         fprintf(out, "core %-7d %5.1f%% busy, %.2f jobs queued on average\n", c,
                 100 * core_util(s, ci, c), core_queue(s, ci, c));

@@ -65,6 +65,15 @@ static void core_queue_change(struct sim *s, int c, int delta)
     core->queued += delta;
 }
 
+/* The pool's shared queue, as core_queue_change does for a core's. */
+static void shared_change(struct sim *s, int delta)
+{
+    s->shared_area +=
+        (double)s->shared.len * (double)measured(s, s->shared_since, s->now);
+    s->shared_since = s->now;
+    (void)delta; /* the queue itself already changed length */
+}
+
 static void in_system_change(struct sim *s, int delta)
 {
     s->in_system_area +=
@@ -186,6 +195,7 @@ static void core_kick(struct sim *s, int c)
             start = s->lock_free_at;
         s->lock_free_at = start + s->sc.cost_lock;
         cost = s->lock_free_at - s->now;
+        shared_change(s, -1);
         job = jobq_pop(&s->shared);
     } else {
         core_queue_change(s, c, -1);
@@ -220,6 +230,7 @@ static void give(struct sim *s, int t, int job)
 /* Pool: any free worker core may take the job. */
 static void give_shared(struct sim *s, int job)
 {
+    shared_change(s, +1);
     jobq_push(&s->shared, job);
     for (int i = 0; i < s->nworkers && s->shared.len > 0; i++)
         core_kick(s, s->threads[s->workers[i]].core);
@@ -265,6 +276,8 @@ static void request_send(struct sim *s, int k)
     struct sim_conn *conn = &s->conns[k];
     conn->sent_at = s->now;
     s->sent++;
+    if (after_warmup(s))
+        s->offered++;
     in_system_change(s, +1);
     request_ready(s, k);
 }
@@ -306,6 +319,8 @@ static void client_connect(struct sim *s, int client)
     struct sim_conn *conn = &s->conns[k];
     conn->sent_at = s->now;
     s->sent++;
+    if (after_warmup(s))
+        s->offered++;
     in_system_change(s, +1);
     int t = listener_pick(s, s->acceptors, s->nacceptors);
     s->threads[t].backlog++;
@@ -342,7 +357,9 @@ static void request_done(struct sim *s, int t, int k)
     s->threads[t].requests++;
     s->answered++;
     in_system_change(s, -1);
-    if (conn->sent_at >= s->sc.warmup_ns) {
+    /* Count what completes inside the measured window, as the time
+     * averages do, so that Little's law holds in the report. */
+    if (after_warmup(s)) {
         hist_add(&s->latency, s->now - conn->sent_at);
         s->completed++;
     }
@@ -551,11 +568,27 @@ void sim_report(const struct sim *s, struct sim_report *r)
         .p99_us = hist_quantile(&s->latency, 0.99) / 1e3,
         .mean_in_system = area / (secs * 1e9),
         .completed = s->completed,
+        .offered_rps = (double)s->offered / secs,
+        .in_system_end = s->in_system,
         .handoffs = s->handoffs,
         .cache_misses = s->cache_misses,
         .events = s->processed,
         .sim_time_s = (double)s->sc.duration_ns / 1e9,
     };
+}
+
+bool sim_overloaded(const struct sim_report *r)
+{
+    return r->offered_rps > 1.05 * r->throughput_rps &&
+           (double)r->in_system_end > 2 * r->mean_in_system / 1.5;
+}
+
+double sim_shared_queue(const struct sim *s)
+{
+    double area =
+        s->shared_area +
+        (double)s->shared.len * (double)measured(s, s->shared_since, s->now);
+    return area / (double)(s->sc.duration_ns - s->sc.warmup_ns);
 }
 
 double sim_core_util(const struct sim *s, int c)
