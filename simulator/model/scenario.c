@@ -302,7 +302,7 @@ int scenario_parse(struct scenario *sc, const char *text, const char *name,
             return -1;
         }
         char id[48];
-        snprintf(id, sizeof id, "%s.%.30s", section, key);
+        snprintf(id, sizeof id, "%.15s.%.30s", section, key);
         for (int i = 0; i < keys && i < 64; i++)
             if (!strcmp(seen[i], id)) {
                 snprintf(err, errlen,
