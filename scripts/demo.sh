@@ -68,7 +68,7 @@ stop_fastd
 
 say "6. Recording a trace of real hand-offs (fdtrace v1)"
 start_fastd --threads 2 --trace "$out/trace.fdt"
-load 1 4 -H 'Connection: close' >/dev/null
+load 1 16 -H 'Connection: close' >/dev/null
 stop_fastd >/dev/null
 echo "$(($(wc -l <"$out/trace.fdt") - 1)) events in $out/trace.fdt; the first few:"
 head -n 8 "$out/trace.fdt"
