@@ -533,8 +533,15 @@ int sim_init(struct sim *s, const struct scenario *sc, char *err, size_t errlen)
         if (th->role != ROLE_ACCEPT && th->role != ROLE_LOOP)
             s->workers[s->nworkers++] = t;
     }
+    /* Closed-loop clients start spread over one mean think time (within
+     * the warm-up), as they would be in the steady state, not all in the
+     * first nanosecond: a start-up burst would distort a short run. With
+     * no think time a burst is what the load is. */
+    double spread = sc->think_ns < (double)sc->warmup_ns
+                        ? sc->think_ns
+                        : (double)sc->warmup_ns;
     for (int c = 0; c < clients; c++)
-        schedule(s, 0, EV_CONNECT, c, 0);
+        schedule(s, (int64_t)(spread * c / clients), EV_CONNECT, c, 0);
     if (sc->open_loop)
         schedule(s, rng_exp_ns(&s->rng, 1e9 / sc->rate), EV_ARRIVAL, 0, 0);
     return 0;

@@ -144,6 +144,28 @@ static void test_littles_law_every_arch(void **state)
     }
 }
 
+/* Closed-loop clients start over one think time, not in one burst. */
+static void test_first_connects_spread(void **state)
+{
+    (void)state;
+    struct scenario sc;
+    char err[256];
+    scenario_defaults(&sc);
+    sc.clients = 100, sc.think_ns = 100000;
+    struct sim s;
+    assert_int_equal(sim_init(&s, &sc, err, sizeof err), 0);
+    int64_t first = INT64_MAX, last = 0;
+    for (size_t i = 0; i < s.events.len; i++) {
+        int64_t t = s.events.items[i].time;
+        first = t < first ? t : first;
+        last = t > last ? t : last;
+    }
+    assert_int_equal(s.events.len, 100);
+    assert_int_equal(first, 0);
+    assert_int_equal(last, 99000);
+    sim_free(&s);
+}
+
 /* An open loop above capacity is reported as such; below, it is not. */
 static void test_overload_reported(void **state)
 {
@@ -339,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_mm1_and_md1),
         cmocka_unit_test(test_littles_law_every_arch),
         cmocka_unit_test(test_overload_reported),
+        cmocka_unit_test(test_first_connects_spread),
         cmocka_unit_test(test_staged_hands_off_once_per_connection),
         cmocka_unit_test(test_shared_nothing_never_hands_off),
         cmocka_unit_test(test_pool_pays_cache_penalty),
