@@ -39,6 +39,12 @@ void hud_narrate(const struct fd_event *ev, char *out, size_t len)
         snprintf(out, len, "t%d closes fd %d%s", t, fd,
                  ev->arg >= 0 && ev->arg <= 2 ? why[ev->arg] : "");
         break;
+    case FD_WASTED:
+        snprintf(out, len,
+                 "t%d woke for nothing: another thread took the connection "
+                 "(the thundering herd)",
+                 t);
+        break;
     default:
         if (len)
             out[0] = 0;

@@ -379,8 +379,10 @@ void view_event(struct view *v, const struct fd_event *ev)
         v->rows[t].flash = 1;
         return;
     }
+    if (ev->kind == FD_DROP || ev->kind == FD_WASTED) /* no fd moves */
+        return;
     struct token *k = token_at(v, ev->fd);
-    if (!k || ev->kind == FD_DROP)
+    if (!k)
         return;
     float x, y;
     if (ev->kind == FD_ACCEPT) {

@@ -131,6 +131,11 @@ static void test_closed_token_fades(void **state)
     view_draw(v, &h, 1.0); /* glide home */
     view_draw(v, &h, 1.0); /* fade out */
     assert_int_equal(view_tokens(v), 0);
+    /* Events that move no fd draw no token (the listener is no client). */
+    ev(v, 0, FD_WASTED, 3, 0);
+    ev(v, 0, FD_DROP, -1, 12);
+    ev(v, 0, FD_WAKE, -1, 1);
+    assert_int_equal(view_tokens(v), 0);
     view_close(v);
 }
 
