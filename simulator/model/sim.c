@@ -222,6 +222,8 @@ static void core_kick(struct sim *s, int c)
 
 static void give(struct sim *s, int t, int job)
 {
+    if (JOB_TYPE(job) == JOB_ACCEPT) /* its listener's accept queue */
+        s->threads[t].backlog++;
     jobq_push(&s->threads[t].queue, job);
     core_queue_change(s, s->threads[t].core, +1);
     core_kick(s, s->threads[t].core);
@@ -322,9 +324,7 @@ static void client_connect(struct sim *s, int client)
     if (after_warmup(s))
         s->offered++;
     in_system_change(s, +1);
-    int t = listener_pick(s, s->acceptors, s->nacceptors);
-    s->threads[t].backlog++;
-    give(s, t, JOB(k, JOB_ACCEPT));
+    give(s, listener_pick(s, s->acceptors, s->nacceptors), JOB(k, JOB_ACCEPT));
 }
 
 /* ---- 4. what a finished job does -------------------------------------- */
@@ -575,12 +575,12 @@ void sim_report(const struct sim *s, struct sim_report *r)
         .p99_us = hist_quantile(&s->latency, 0.99) / 1e3,
         .mean_in_system = area / (secs * 1e9),
         .completed = s->completed,
-        .offered_rps = (double)s->offered / secs,
-        .in_system_end = s->in_system,
         .handoffs = s->handoffs,
         .cache_misses = s->cache_misses,
         .events = s->processed,
         .sim_time_s = (double)s->sc.duration_ns / 1e9,
+        .offered_rps = (double)s->offered / secs,
+        .in_system_end = s->in_system,
     };
 }
 
