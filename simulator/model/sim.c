@@ -238,6 +238,18 @@ static void give_shared(struct sim *s, int job)
         core_kick(s, s->threads[s->workers[i]].core);
 }
 
+/* A request has arrived on connection k: its fd is readable and joins
+ * its owner's ready list (the pool's shared queue). */
+static void request_ready(struct sim *s, int k)
+{
+    struct sim_conn *conn = &s->conns[k];
+    emit(s, conn->owner, FD_READY, conn->fd, 0);
+    if (s->sc.arch == SIM_POOL)
+        give_shared(s, JOB(k, JOB_REQUEST));
+    else
+        give(s, conn->owner, JOB(k, JOB_REQUEST));
+}
+
 //! [listener pick]
 /* Among threads[0..n) (indexes in list), the one the kernel wakes. */
 static int listener_pick(struct sim *s, const int *list, int n)
@@ -260,18 +272,6 @@ static int listener_pick(struct sim *s, const int *list, int n)
     return list[rng_next(&s->rng) % (uint64_t)n];
 }
 //! [listener pick]
-
-/* A request has arrived on connection k: its fd is readable and joins
- * its owner's ready list (the pool's shared queue). */
-static void request_ready(struct sim *s, int k)
-{
-    struct sim_conn *conn = &s->conns[k];
-    emit(s, conn->owner, FD_READY, conn->fd, 0);
-    if (s->sc.arch == SIM_POOL)
-        give_shared(s, JOB(k, JOB_REQUEST));
-    else
-        give(s, conn->owner, JOB(k, JOB_REQUEST));
-}
 
 static void request_send(struct sim *s, int k)
 {
