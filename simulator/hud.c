@@ -94,6 +94,11 @@ void hud_from_sim(const struct sim *s, const struct tally *so_far,
     for (int t = 0; t < s->nthreads; t++)
         backlog[t] = s->threads[t].backlog;
     h->backlog = backlog;
+    /* An open loop above capacity: say so, figures alone look calm. */
+    if (s->sc.open_loop && s->now > s->sc.warmup_ns &&
+        (double)s->offered > 1.05 * (double)s->completed + 100)
+        h->stats = "OVERLOAD: more requests arrive than are answered - the "
+                   "backlog grows and latency has no steady state";
     h->shared_len = s->shared.len;
     h->lock_held = s->lock_free_at > s->now;
 }
