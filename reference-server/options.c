@@ -29,6 +29,7 @@ const char options_usage[] =
     "                      bytes, sent from one shared buffer, to measure\n"
     "                      large responses (default 0: no /body route)\n"
     "  --trace FILE        write an fdtrace v1 file (replay with fastsim)\n"
+    "                      (--trace unix:PATH: stream to fastsim --live PATH)\n"
     "  --no-pin            do not pin threads to cores\n"
     "  --idle-timeout SEC  close connections that make no progress (no\n"
     "                      request answered, no byte sent) for SEC seconds;\n"

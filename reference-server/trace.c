@@ -3,6 +3,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,19 +35,64 @@ static int write_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
+#define STREAM_PREFIX "unix:"
+#define STREAM_CHUNK  (16 << 10)     /* bytes: a datagram's worth */
+#define STREAM_AGE_NS (20 * 1000000) /* the live view's delay covers it */
+
+/* Where a stream goes and the header each datagram starts with. Written
+ * once by trace_open() before any thread starts, read-only after. */
+static struct {
+    struct sockaddr_un addr;
+    char head[128];
+    size_t headlen;
+} stream;
+
+static bool is_stream(const char *path)
+{
+    return strncmp(path, STREAM_PREFIX, strlen(STREAM_PREFIX)) == 0;
+}
+
+static int stream_open(const char *path, char *err, size_t errlen)
+{
+    const char *name = path + strlen(STREAM_PREFIX);
+    if (!*name || strlen(name) >= sizeof stream.addr.sun_path) {
+        snprintf(err, errlen,
+                 "--trace %s: a unix socket path, up to %zu "
+                 "bytes",
+                 path, sizeof stream.addr.sun_path - 1);
+        return -1;
+    }
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket(AF_UNIX): %s", strerror(errno));
+        return -1;
+    }
+    stream.addr.sun_family = AF_UNIX;
+    snprintf(stream.addr.sun_path, sizeof stream.addr.sun_path, "%s", name);
+    /* The header alone, so that a reader already there lays out early. */
+    sendto(fd, stream.head, stream.headlen, MSG_DONTWAIT | MSG_NOSIGNAL,
+           (struct sockaddr *)&stream.addr, sizeof stream.addr);
+    return fd;
+}
+
 int trace_open(const char *path, const char *arch, int threads, int cores,
                char *err, size_t errlen)
 {
+    char head[128];
+    int n =
+        snprintf(head, sizeof head, "# fdtrace 1 arch=%s threads=%d cores=%d\n",
+                 arch, threads, cores);
+    if (is_stream(path)) {
+        memcpy(stream.head, head, (size_t)n + 1);
+        stream.headlen = (size_t)n;
+        return stream_open(path, err, errlen);
+    }
     int fd =
         open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) {
         snprintf(err, errlen, "open(%s): %s", path, strerror(errno));
         return -1;
     }
-    char head[128];
-    int n =
-        snprintf(head, sizeof head, "# fdtrace 1 arch=%s threads=%d cores=%d\n",
-                 arch, threads, cores);
     if (write_all(fd, head, (size_t)n) < 0) {
         snprintf(err, errlen, "write(%s): %s", path, strerror(errno));
         close(fd);
@@ -54,14 +104,58 @@ int trace_open(const char *path, const char *arch, int threads, int cores,
 struct trace_buf *trace_buf_new(int fd, int thread, int core, uint64_t origin)
 {
     struct trace_buf *tb = malloc(sizeof *tb);
+    struct stat st;
     if (tb)
         *tb = (struct trace_buf){
-            .fd = fd, .thread = thread, .core = core, .origin = origin};
+            .fd = fd,
+            .thread = thread,
+            .core = core,
+            .origin = origin,
+            .stream = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode),
+        };
     return tb;
+}
+
+/* One datagram: the header, a drop line if events were lost, the buffer.
+ * MSG_DONTWAIT: a full or absent reader costs the buffer, never a wait. */
+static void stream_send(struct trace_buf *tb)
+{
+    char drop[96];
+    int dl = 0;
+    if (tb->dropped)
+        dl = snprintf(drop, sizeof drop, "%llu %d %d drop -1 %llu\n",
+                      (unsigned long long)(trace_now_ns() - tb->origin),
+                      tb->thread, tb->core, (unsigned long long)tb->dropped);
+    struct iovec iov[3] = {
+        {stream.head, stream.headlen}, {drop, (size_t)dl}, {tb->buf, tb->len}};
+    struct msghdr msg = {.msg_name = &stream.addr,
+                         .msg_namelen = sizeof stream.addr,
+                         .msg_iov = iov,
+                         .msg_iovlen = 3};
+    if (sendmsg(tb->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
+        tb->dropped = 0;
+        tb->len = 0;
+        return;
+    }
+    /* A reader that is there but behind: keep the buffer while it has
+     * room, and try again when it is due again. */
+    if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+        tb->len < sizeof tb->buf * 3 / 4) {
+        tb->since = trace_now_ns();
+        return;
+    }
+    for (const char *p = tb->buf;
+         (p = memchr(p, '\n', tb->len - (size_t)(p - tb->buf))); p++)
+        tb->dropped++;
+    tb->len = 0;
 }
 
 void trace_flush(struct trace_buf *tb)
 {
+    if (tb->len > 0 && tb->stream) {
+        stream_send(tb);
+        return;
+    }
     /* One write() of whole lines: with O_APPEND the kernel places it at
      * the end of the file as one piece, so threads never split lines. */
     if (tb->len > 0 && write_all(tb->fd, tb->buf, tb->len) < 0)
@@ -70,18 +164,56 @@ void trace_flush(struct trace_buf *tb)
     tb->len = 0;
 }
 
+/* Write v in decimal and then end; return the byte after. */
+static char *put_int(char *p, long long v, char end)
+{
+    char digits[24];
+    int n = 0;
+    unsigned long long u =
+        v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+    do
+        digits[n++] = (char)('0' + u % 10);
+    while ((u /= 10) > 0);
+    if (v < 0)
+        *p++ = '-';
+    while (n > 0)
+        *p++ = digits[--n];
+    *p++ = end;
+    return p;
+}
+
 //! [trace emit]
 void trace_emit(struct trace_buf *tb, enum fd_kind event, int fd, long arg)
 {
-    if (sizeof tb->buf - tb->len < 128)
+    if (sizeof tb->buf - tb->len < 128) {
         trace_flush(tb);
+        if (tb->len) { /* a stream's reader is behind: this event is lost */
+            tb->dropped++;
+            return;
+        }
+    }
+    uint64_t now = trace_now_ns();
     int core = tb->core >= 0 ? tb->core : sched_getcpu();
-    int n = snprintf(tb->buf + tb->len, sizeof tb->buf - tb->len,
-                     "%llu %d %d %s %d %ld\n",
-                     (unsigned long long)(trace_now_ns() - tb->origin),
-                     tb->thread, core, fd_kind_name(event), fd, arg);
-    if (n > 0)
-        tb->len += (size_t)n;
+    if (tb->len == 0)
+        tb->since = now;
+    /* By hand, not snprintf: this runs for every event, and a format
+     * string costs several times the digits it writes. */
+    char *p = tb->buf + tb->len;
+    p = put_int(p, (long long)(now - tb->origin), ' ');
+    p = put_int(p, tb->thread, ' ');
+    p = put_int(p, core, ' ');
+    const char *name = fd_kind_name(event);
+    size_t nlen = strlen(name);
+    memcpy(p, name, nlen);
+    p[nlen] = ' ';
+    p = put_int(p + nlen + 1, fd, ' ');
+    p = put_int(p, arg, '\n');
+    tb->len = (size_t)(p - tb->buf);
+    if (tb->stream &&
+        (event == FD_HANDOFF ||
+         now - tb->since >=
+             (tb->len >= STREAM_CHUNK ? STREAM_AGE_NS / 20 : STREAM_AGE_NS)))
+        trace_flush(tb);
 }
 //! [trace emit]
 
@@ -102,6 +234,8 @@ static int by_time(const void *a, const void *b)
 
 int trace_sort(const char *path, char *err, size_t errlen)
 {
+    if (is_stream(path))
+        return 0;
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, errlen, "open(%s): %s", path, strerror(errno));

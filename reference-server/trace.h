@@ -13,6 +13,14 @@
  * from different threads are therefore interleaved by buffer; trace_sort()
  * puts the file in time order when the server stops.
  *
+ * A trace can also be a stream, `--trace unix:PATH`: each buffer goes as
+ * one datagram to the unix socket `fastsim --live PATH` binds, led by the
+ * header line, and is sent when it holds 16 KiB, when its oldest event is
+ * 20 ms old, or after a hand-off (an accept thread may then sleep long).
+ * A stream never blocks the server: when the reader is slow or gone the
+ * buffer is dropped and counted, and the next datagram that gets through
+ * starts with a `drop` event saying how many events were lost.
+ *
  * When tracing is off a thread's trace pointer is NULL and TRACE() is one
  * well-predicted branch.
  */
@@ -42,6 +50,9 @@ struct trace_buf {
     int thread;        /**< this thread's index */
     int core;          /**< pinned core, or -1: ask sched_getcpu() */
     uint64_t origin;   /**< CLOCK_MONOTONIC ns at server start */
+    uint64_t since;    /**< when the oldest buffered event happened */
+    uint64_t dropped;  /**< stream: events lost since the last datagram */
+    int stream;        /**< 1: fd is a unix datagram socket */
     size_t len;        /**< bytes waiting in buf */
     char buf[1 << 16]; /**< formatted lines not yet written */
 };
@@ -56,7 +67,9 @@ struct trace_buf {
 /* [trace macro] */
 
 /**
- * Create the trace file and write its header.
+ * Create the trace file and write its header; for `unix:PATH`, open a
+ * datagram socket that sends to PATH (a reader need not be there yet).
+ * Call once, before the threads start.
  * \return the fd, or -1 with a message in err.
  */
 int trace_open(const char *path, const char *arch, int threads, int cores,
@@ -65,7 +78,8 @@ int trace_open(const char *path, const char *arch, int threads, int cores,
 /** Allocate a thread's buffer; NULL on out-of-memory. */
 struct trace_buf *trace_buf_new(int fd, int thread, int core, uint64_t origin);
 
-/** Format one event into the buffer, writing the buffer out when full. */
+/** Format one event into the buffer, writing the buffer out when full
+ *  (or, for a stream, when it is due). */
 void trace_emit(struct trace_buf *tb, enum fd_kind event, int fd, long arg);
 
 /** Write out what is buffered. Call before the thread exits. */
@@ -73,7 +87,8 @@ void trace_flush(struct trace_buf *tb);
 
 /**
  * Rewrite the file with its events in time order (a stable sort, so one
- * thread's events keep their order). Keeps the header line first.
+ * thread's events keep their order). Keeps the header line first. A
+ * `unix:` stream has no file: nothing to do.
  * \return 0, or -1 with a message in err.
  */
 int trace_sort(const char *path, char *err, size_t errlen);

@@ -69,6 +69,7 @@ start_server() {
         esac
         case $1 in
         *-nopin) flags+=(--no-pin) ;;
+        *-traced) flags+=(--trace "unix:$out/live.sock") ;; # no reader: drops
         esac
         exp_start_fastd "$out/$1.out" "${flags[@]}" --quiet
         server_pid=$fastd_pid
@@ -125,7 +126,7 @@ run() { # server workload
 
 # fastd pinned (its default) and not: with wrk on the same cores, pinning
 # can fight the scheduler - the table shows what that costs.
-servers=(fastd-staged fastd-staged-nopin fastd-shared-nothing)
+servers=(fastd-staged fastd-staged-nopin fastd-shared-nothing fastd-staged-traced)
 if [ -n "${BENCH_REF_FASTD:-}" ]; then
     [ -x "$BENCH_REF_FASTD" ] || { echo "bench: $BENCH_REF_FASTD is missing" >&2; exit 1; }
     servers=(fastd-mine fastd-reference)
@@ -142,6 +143,8 @@ echo "bench: wrk -t1 -c$conns, ${secs}s per run, $(nproc) cores, kernel $(uname 
 exp_lock
 for w in "${workloads[@]}"; do
     for s in "${servers[@]}"; do
+        # The live trace's cost is a keep-alive question (issue 11).
+        [ "$s" = fastd-staged-traced ] && [ "$w" != keep-alive ] && continue
         if [ "$w" = churn ] && [ "${BENCH_TW_WAIT:-1}" != 0 ]; then exp_wait_time_wait; fi
         start_server "$s"
         run "$s" "$w"
@@ -196,6 +199,12 @@ for w in "${workloads[@]}"; do
     printf ' %13sx %13sx %13sx\n' "$r1" "$r2" "$r3"
     ratios+=("\"$w\":{\"staged_vs_nginx\":$r1,\"staged_nopin_vs_nginx\":$r2,\"shared_nothing_vs_nginx\":$r3}")
 done
+
+if [ -z "${BENCH_REF_FASTD:-}" ]; then
+    tr=$(ratio "${rps_fastd_staged_traced_keep_alive:-0}" "${rps_fastd_staged_keep_alive:-0}" null)
+    echo "live trace (--trace unix:, no reader): keep-alive traced/untraced = ${tr}x"
+    ratios+=("\"live_trace\":{\"traced_vs_untraced_keep_alive\":$tr}")
+fi
 
 # ---- io_uring rows, a 64 KiB body, syscalls per request (issue 13) ---------
 # A self-contained block: fastd --io uring beside the epoll rows above (same

@@ -68,7 +68,7 @@ stop_fastd
 
 say "6. Recording a trace of real hand-offs (fdtrace v1)"
 start_fastd --threads 2 --trace "$out/trace.fdt"
-load 1 4 -H 'Connection: close' >/dev/null
+load 1 16 -H 'Connection: close' >/dev/null
 stop_fastd >/dev/null
 echo "$(($(wc -l <"$out/trace.fdt") - 1)) events in $out/trace.fdt; the first few:"
 head -n 8 "$out/trace.fdt"
@@ -76,9 +76,10 @@ head -n 8 "$out/trace.fdt"
 if [ -x "$bin/fastsim" ]; then
     say "7. Replaying it in the simulator"
     if [ -n "${DISPLAY:-}" ]; then
-        "$bin/fastsim" --replay "$out/trace.fdt" --duration 10000 --report text
+        "$bin/fastsim" --replay "$out/trace.fdt" --report text
     else
-        echo "(no display: rendering headless to $out/replay.png)"
+        echo "(no display: rendering headless to $out/replay.png, taken when"
+        echo " the most connections were open)"
         "$bin/fastsim" --replay "$out/trace.fdt" --headless \
             --png "$out/replay.png" --report text
         say "8. The model: staged vs shared-nothing, same load (headless)"

@@ -2,14 +2,19 @@
 # the SDL2 view, and the command line.
 SIM_MODEL_SRCS := $(wildcard simulator/model/*.c)
 SIM_MODEL_OBJS := $(SIM_MODEL_SRCS:%.c=$(OBJ)/%.o)
-SIM_VIEW_OBJS  := $(OBJ)/simulator/view/view.o
+SIM_VIEW_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(wildcard simulator/view/*.c))
+# The window side of fastsim: its command line, frame loops and HUD (main.o
+# apart, so that tests can link the frame loop).
+SIM_APP_OBJS   := $(patsubst %.c,$(OBJ)/%.o,$(filter-out simulator/main.c,\
+    $(wildcard simulator/*.c)))
 SDL_CFLAGS := $(call pkg_cflags,sdl2 SDL2_ttf)
 SDL_LIBS   := $(or $(call pkg_libs,sdl2 SDL2_ttf),-lSDL2 -lSDL2_ttf)
 
-$(OBJ)/simulator/view/%.o $(OBJ)/simulator/main.o: EXTRA_CFLAGS += $(SDL_CFLAGS)
+$(OBJ)/simulator/view/%.o $(OBJ)/simulator/%.o: EXTRA_CFLAGS += $(SDL_CFLAGS)
 
 BINS += $(BIN)/fastsim
-$(BIN)/fastsim: $(OBJ)/simulator/main.o $(SIM_VIEW_OBJS) $(SIM_MODEL_OBJS)
+$(BIN)/fastsim: $(OBJ)/simulator/main.o $(SIM_APP_OBJS) $(SIM_VIEW_OBJS) \
+    $(SIM_MODEL_OBJS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(SDL_LIBS) -lm $(LDLIBS)

@@ -52,7 +52,12 @@ void report_sim(FILE *out, bool json, const struct sim *s,
         for (int c = 0; c < sc->cores; c++)
             fprintf(out, "%s{\"util\":%.4f,\"queue_mean\":%.4f}", c ? "," : "",
                     core_util(s, ci, c), core_queue(s, ci, c));
-        fprintf(out, "],\"events\":%llu,\"sim_time_s\":%.3f,\"wall_s\":%.3f",
+        fprintf(out,
+                "],\"shared_queue_mean\":%.4f,\"offered_rps\":%.3f,"
+                "\"overload\":%s,\"events\":%llu,"
+                "\"sim_time_s\":%.3f,\"wall_s\":%.3f",
+                sim_shared_queue(s), r->offered_rps,
+                sim_overloaded(r) ? "true" : "false",
                 (unsigned long long)r->events, r->sim_time_s, wall_s);
         if (ci && ci->replications > 1)
             fprintf(out,
@@ -85,39 +90,19 @@ void report_sim(FILE *out, bool json, const struct sim *s,
             (unsigned long long)r->completed, reps ? " in all runs" : "",
             r->mean_in_system, (unsigned long long)r->handoffs,
             (unsigned long long)r->cache_misses);
+    if (sim_overloaded(r))
+        fprintf(out,
+                "OVERLOAD     %.0f req/s offered, %.0f answered: %lld left "
+                "waiting at the end;\n"
+                "             no steady state - latency grows with the run\n",
+                r->offered_rps, r->throughput_rps, (long long)r->in_system_end);
+    if (sc->arch == SIM_POOL) /* the pool's queue is no core's */
+        fprintf(out, "shared queue %.2f jobs waiting on average (pool)\n",
+                sim_shared_queue(s));
     for (int c = 0; c < sc->cores; c++)
         fprintf(out, "core %-7d %5.1f%% busy, %.2f jobs queued on average\n", c,
                 100 * core_util(s, ci, c), core_queue(s, ci, c));
     fprintf(out, "events       %llu in %.3f s of wall time (%.1f M/s)\n",
             (unsigned long long)r->events, wall_s,
             wall_s > 0 ? (double)r->events / wall_s / 1e6 : 0);
-}
-
-void report_trace(FILE *out, bool json, const char *path,
-                  const struct trace *tr, double wall_s)
-{
-    struct trace_counts n;
-    trace_count(tr, &n);
-    if (json) {
-        fprintf(out,
-                "{\"replay\":\"%s\",\"arch\":\"%s\",\"threads\":%d,"
-                "\"cores\":%d,\"connections\":%llu,\"requests\":%llu,"
-                "\"handoffs\":%llu,\"closes\":%llu,\"wakes\":%llu,"
-                "\"events\":%zu,\"sim_time_s\":%.6f,\"wall_s\":%.3f}\n",
-                path, tr->arch, tr->threads, tr->cores,
-                (unsigned long long)n.connections,
-                (unsigned long long)n.requests, (unsigned long long)n.handoffs,
-                (unsigned long long)n.closes, (unsigned long long)n.wakes,
-                tr->len, n.duration_s, wall_s);
-        return;
-    }
-    fprintf(out,
-            "replay       %s (arch %s, %d threads, %d cores)\n"
-            "connections  %llu accepted, %llu handed off, %llu closed\n"
-            "requests     %llu in %.3f s of server time\n"
-            "wake-ups     %llu; %zu events\n",
-            path, tr->arch, tr->threads, tr->cores,
-            (unsigned long long)n.connections, (unsigned long long)n.handoffs,
-            (unsigned long long)n.closes, (unsigned long long)n.requests,
-            n.duration_s, (unsigned long long)n.wakes, tr->len);
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "simulator/model/sim.h"
+#include "simulator/model/tally.h"
 #include "simulator/model/tracefile.h"
 
 /** Means and 95% confidence half-widths over replications. */
@@ -31,9 +32,12 @@ void report_sim(FILE *out, bool json, const struct sim *s,
                 const struct sim_report *r, const struct report_ci *ci,
                 double wall_s);
 
-/** Print what a replayed trace adds up to. */
+/**
+ * Print what a replayed trace (or a live stream) adds up to: tr gives the
+ * header (arch, threads, cores), t the counts and figures.
+ */
 void report_trace(FILE *out, bool json, const char *path,
-                  const struct trace *tr, double wall_s);
+                  const struct trace *tr, const struct tally *t, double wall_s);
 
 /**
  * The half-width of a 95% confidence interval for the mean of n samples

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "simulator/model/policy.h"
 
@@ -155,6 +156,13 @@ int scenario_set(struct scenario *sc, const char *section, const char *key,
         return 0;
     }
     if (!strcmp(section, "scenario") && !strcmp(key, "name")) {
+        /* The name goes into JSON reports and the HUD as it is. */
+        for (const char *c = value; *c; c++)
+            if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
+                return bad(err, errlen,
+                           "name: '%s' may not hold quotes, backslashes or "
+                           "control characters%s",
+                           value, "");
         snprintf(sc->name, sizeof sc->name, "%s", value);
     } else if (!strcmp(section, "scenario") && !strcmp(key, "arch")) {
         if (sim_arch_parse(value, &sc->arch) < 0)
@@ -179,10 +187,16 @@ int scenario_set(struct scenario *sc, const char *section, const char *key,
                        "listener: '%s' is not reuseport, exclusive or herd%s",
                        value, "");
     } else if (!strcmp(section, "scenario") && !strcmp(key, "seed")) {
-        if (num(value, 0, 1.8e19, &d) < 0 || d != floor(d))
-            return bad(err, errlen, "seed: '%s' is not a whole number%s", value,
-                       "");
-        sc->seed = (uint64_t)d;
+        /* Above 2^53 a double cannot tell two seeds apart: parse it as an
+         * integer, and stop where JSON readers stop being exact. */
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(value, &end, 10);
+        if (errno || end == value || *end || *value == '-' || v > (1ULL << 53))
+            return bad(err, errlen,
+                       "seed: '%s' is not a whole number from 0 to 2^53%s",
+                       value, "");
+        sc->seed = (uint64_t)v;
     } else if (!strcmp(section, "load") && !strcmp(key, "mode")) {
         if (!strcmp(value, "closed"))
             sc->open_loop = false;
@@ -255,7 +269,10 @@ int scenario_parse(struct scenario *sc, const char *text, const char *name,
 {
     char section[32] = "";
     char msg[200];
-    int lineno = 0;
+    int lineno = 0, keys = 0;
+    /* Keys seen, as "section.key", for duplicates (a scenario has ~30). */
+    char seen[64][48];
+    int seen_line[64];
     const char *p = text;
     while (*p) {
         const char *nl = strchr(p, '\n');
@@ -309,10 +326,32 @@ int scenario_parse(struct scenario *sc, const char *text, const char *name,
                      name, lineno, key);
             return -1;
         }
+        char id[48];
+        snprintf(id, sizeof id, "%.15s.%.30s", section, key);
+        for (int i = 0; i < keys && i < 64; i++)
+            if (!strcmp(seen[i], id)) {
+                snprintf(err, errlen,
+                         "%s:%d: duplicate key '%.32s' in [%s] (first on "
+                         "line %d)",
+                         name, lineno, key, section, seen_line[i]);
+                return -1;
+            }
+        if (keys < 64) {
+            snprintf(seen[keys], sizeof seen[keys], "%s", id);
+            seen_line[keys] = lineno;
+        }
+        keys++;
         if (scenario_set(sc, section, key, value, msg, sizeof msg) < 0) {
             snprintf(err, errlen, "%s:%d: %s", name, lineno, msg);
             return -1;
         }
+    }
+    if (keys == 0) {
+        snprintf(err, errlen,
+                 "%s:%d: no keys: a scenario sets at least one of [scenario], "
+                 "[load] or [cost]",
+                 name, lineno ? lineno : 1);
+        return -1;
     }
     if (scenario_check(sc, msg, sizeof msg) < 0) {
         snprintf(err, errlen, "%s: %s", name, msg);
@@ -327,6 +366,15 @@ int scenario_load(struct scenario *sc, const char *path, char *err,
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode) &&
+        !S_ISFIFO(st.st_mode)) {
+        fclose(f);
+        snprintf(err, errlen, "%s:1: %s", path,
+                 S_ISDIR(st.st_mode) ? "is a directory, not a file"
+                                     : "not a regular file");
         return -1;
     }
     char *text = NULL;

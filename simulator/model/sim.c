@@ -65,6 +65,15 @@ static void core_queue_change(struct sim *s, int c, int delta)
     core->queued += delta;
 }
 
+/* The pool's shared queue, as core_queue_change does for a core's. */
+static void shared_change(struct sim *s, int delta)
+{
+    s->shared_area +=
+        (double)s->shared.len * (double)measured(s, s->shared_since, s->now);
+    s->shared_since = s->now;
+    (void)delta; /* the queue itself already changed length */
+}
+
 static void in_system_change(struct sim *s, int delta)
 {
     s->in_system_area +=
@@ -154,6 +163,17 @@ static int schedule(struct sim *s, int64_t at, int kind, int a, int b)
     return heap_push(&s->events, at, kind, a, b);
 }
 
+/* accept4 returns at the start of the accept job: the fd exists from
+ * then, and the rest of the job (choosing a target, epoll_ctl) follows,
+ * so the view shows the fd in the accept slot before it is handed on. */
+static void accept_start(struct sim *s, int t, int k)
+{
+    struct sim_conn *conn = &s->conns[k];
+    conn->fd = s->nfree_fds ? s->free_fds[--s->nfree_fds] : s->next_fd++;
+    s->threads[t].backlog--;
+    emit(s, t, FD_ACCEPT, conn->fd, LISTEN_FD);
+}
+
 /* Start the next job on core c if it is free and has work. */
 static void core_kick(struct sim *s, int c)
 {
@@ -176,6 +196,7 @@ static void core_kick(struct sim *s, int c)
             start = s->lock_free_at;
         s->lock_free_at = start + s->sc.cost_lock;
         cost = s->lock_free_at - s->now;
+        shared_change(s, -1);
         job = jobq_pop(&s->shared);
     } else {
         core_queue_change(s, c, -1);
@@ -188,6 +209,8 @@ static void core_kick(struct sim *s, int c)
              1 + (th->role == ROLE_WORKER ? s->shared.len : th->queue.len));
     }
     cost += job_cost(s, t, c, job);
+    if (JOB_TYPE(job) == JOB_ACCEPT)
+        accept_start(s, t, JOB_CONN(job));
     if (JOB_TYPE(job) == JOB_REQUEST)
         emit(s, t, FD_RECV, s->conns[JOB_CONN(job)].fd, 78);
     core->busy = true;
@@ -200,6 +223,8 @@ static void core_kick(struct sim *s, int c)
 
 static void give(struct sim *s, int t, int job)
 {
+    if (JOB_TYPE(job) == JOB_ACCEPT) /* its listener's accept queue */
+        s->threads[t].backlog++;
     jobq_push(&s->threads[t].queue, job);
     core_queue_change(s, s->threads[t].core, +1);
     core_kick(s, s->threads[t].core);
@@ -208,9 +233,22 @@ static void give(struct sim *s, int t, int job)
 /* Pool: any free worker core may take the job. */
 static void give_shared(struct sim *s, int job)
 {
+    shared_change(s, +1);
     jobq_push(&s->shared, job);
     for (int i = 0; i < s->nworkers && s->shared.len > 0; i++)
         core_kick(s, s->threads[s->workers[i]].core);
+}
+
+/* A request has arrived on connection k: its fd is readable and joins
+ * its owner's ready list (the pool's shared queue). */
+static void request_ready(struct sim *s, int k)
+{
+    struct sim_conn *conn = &s->conns[k];
+    emit(s, conn->owner, FD_READY, conn->fd, 0);
+    if (s->sc.arch == SIM_POOL)
+        give_shared(s, JOB(k, JOB_REQUEST));
+    else
+        give(s, conn->owner, JOB(k, JOB_REQUEST));
 }
 
 //! [listener pick]
@@ -260,11 +298,10 @@ static void request_send(struct sim *s, int k)
     struct sim_conn *conn = &s->conns[k];
     conn->sent_at = s->now;
     s->sent++;
+    if (after_warmup(s))
+        s->offered++;
     in_system_change(s, +1);
-    if (s->sc.arch == SIM_POOL)
-        give_shared(s, JOB(k, JOB_REQUEST));
-    else
-        give(s, conn->owner, JOB(k, JOB_REQUEST));
+    request_ready(s, k);
 }
 
 static int conn_new(struct sim *s, int client)
@@ -304,6 +341,8 @@ static void client_connect(struct sim *s, int client)
     struct sim_conn *conn = &s->conns[k];
     conn->sent_at = s->now;
     s->sent++;
+    if (after_warmup(s))
+        s->offered++;
     in_system_change(s, +1);
     int winner = listener_pick(s, s->acceptors, s->nacceptors);
     if (s->sc.listener == LISTEN_HERD)
@@ -317,11 +356,9 @@ static void client_connect(struct sim *s, int client)
 static void accept_done(struct sim *s, int t, int k)
 {
     struct sim_conn *conn = &s->conns[k];
-    conn->fd = s->nfree_fds ? s->free_fds[--s->nfree_fds] : s->next_fd++;
     s->threads[t].accepted++;
     if (after_warmup(s))
         s->accepted++;
-    emit(s, t, FD_ACCEPT, conn->fd, LISTEN_FD);
     if (s->sc.arch == SIM_STAGED) {
         int target = s->workers[s->policy->pick(s, t)];
         emit(s, t, FD_HANDOFF, conn->fd, target);
@@ -333,10 +370,7 @@ static void accept_done(struct sim *s, int t, int k)
         conn->owner = t;
     }
     s->threads[conn->owner].open++;
-    if (s->sc.arch == SIM_POOL)
-        give_shared(s, JOB(k, JOB_REQUEST));
-    else
-        give(s, conn->owner, JOB(k, JOB_REQUEST));
+    request_ready(s, k);
 }
 //! [accept done]
 
@@ -346,7 +380,9 @@ static void request_done(struct sim *s, int t, int k)
     s->threads[t].requests++;
     s->answered++;
     in_system_change(s, -1);
-    if (conn->sent_at >= s->sc.warmup_ns) {
+    /* Count what completes inside the measured window, as the time
+     * averages do, so that Little's law holds in the report. */
+    if (after_warmup(s)) {
         hist_add(&s->latency, s->now - conn->sent_at);
         s->completed++;
     }
@@ -520,8 +556,15 @@ int sim_init(struct sim *s, const struct scenario *sc, char *err, size_t errlen)
         if (th->role != ROLE_ACCEPT && th->role != ROLE_LOOP)
             s->workers[s->nworkers++] = t;
     }
+    /* Closed-loop clients start spread over one mean think time (within
+     * the warm-up), as they would be in the steady state, not all in the
+     * first nanosecond: a start-up burst would distort a short run. With
+     * no think time a burst is what the load is. */
+    double spread = sc->think_ns < (double)sc->warmup_ns
+                        ? sc->think_ns
+                        : (double)sc->warmup_ns;
     for (int c = 0; c < clients; c++)
-        schedule(s, 0, EV_CONNECT, c, 0);
+        schedule(s, (int64_t)(spread * c / clients), EV_CONNECT, c, 0);
     if (sc->open_loop)
         schedule(s, rng_exp_ns(&s->rng, 1e9 / sc->rate), EV_ARRIVAL, 0, 0);
     return 0;
@@ -561,7 +604,23 @@ void sim_report(const struct sim *s, struct sim_report *r)
         .wasted_wakes = s->wasted,
         .events = s->processed,
         .sim_time_s = (double)s->sc.duration_ns / 1e9,
+        .offered_rps = (double)s->offered / secs,
+        .in_system_end = s->in_system,
     };
+}
+
+bool sim_overloaded(const struct sim_report *r)
+{
+    return r->offered_rps > 1.05 * r->throughput_rps &&
+           (double)r->in_system_end > 2 * r->mean_in_system / 1.5;
+}
+
+double sim_shared_queue(const struct sim *s)
+{
+    double area =
+        s->shared_area +
+        (double)s->shared.len * (double)measured(s, s->shared_since, s->now);
+    return area / (double)(s->sc.duration_ns - s->sc.warmup_ns);
 }
 
 double sim_core_util(const struct sim *s, int c)

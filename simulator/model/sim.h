@@ -50,6 +50,7 @@ struct sim_thread {
     int core;           /**< where it runs */
     struct jobq queue;  /**< its epoll ready list */
     bool waiting;       /**< asleep in epoll_wait */
+    int backlog;        /**< connections waiting to be accepted by it */
     int open;           /**< connections it owns */
     uint64_t accepted;  /**< connections it accepted */
     uint64_t handoffs;  /**< connections it handed to another thread */
@@ -110,6 +111,8 @@ struct sim {
 
     struct jobq shared;   /**< pool: the shared queue */
     int64_t lock_free_at; /**< pool: when its lock is next free */
+    double shared_area;   /**< pool: integral of the queue's length */
+    int64_t shared_since; /**< pool: when it last changed */
 
     sim_emit_fn emit; /**< event sink, or NULL */
     void *emit_ctx;   /**< its context */
@@ -127,6 +130,7 @@ struct sim {
     int64_t in_system_since; /**< when in_system last changed */
     double in_system_area;   /**< its integral, for Little's law */
     uint64_t sent;           /**< requests sent (all of the run) */
+    uint64_t offered;        /**< requests sent after the warm-up */
     uint64_t answered;       /**< requests answered (all of the run) */
 };
 
@@ -168,6 +172,8 @@ struct sim_report {
     double p99_us;         /**< 99th percentile latency */
     double mean_in_system; /**< time-average requests outstanding */
     uint64_t completed;    /**< requests answered after the warm-up */
+    double offered_rps;    /**< requests sent per second after the warm-up */
+    int64_t in_system_end; /**< requests outstanding at the end */
     uint64_t handoffs;     /**< hand-offs after the warm-up */
     uint64_t cache_misses; /**< cache penalties after the warm-up */
     uint64_t accepted;     /**< connections accepted after the warm-up */
@@ -176,11 +182,22 @@ struct sim_report {
     double sim_time_s;     /**< simulated seconds */
 };
 
+/**
+ * True when the offered load was above what the server answered (more
+ * than 5% more sent than answered in the measured window, and a backlog
+ * left at the end): an open loop above capacity has no steady state, and
+ * its latency figures grow with the run's length.
+ */
+bool sim_overloaded(const struct sim_report *r);
+
 /** Compute the report (after sim_run_until returned false). */
 void sim_report(const struct sim *s, struct sim_report *r);
 
 /** A core's utilisation, 0..1, after the warm-up. */
 double sim_core_util(const struct sim *s, int core);
+
+/** The pool's shared queue: its mean length after the warm-up. */
+double sim_shared_queue(const struct sim *s);
 
 /** A core's mean number of queued jobs, after the warm-up. */
 double sim_core_queue(const struct sim *s, int core);

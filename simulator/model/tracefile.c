@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int fail(char *err, size_t errlen, const char *name, size_t line,
                 const char *what)
@@ -28,6 +29,84 @@ static int by_time(const void *a, const void *b)
 {
     const struct fd_event *x = a, *y = b;
     return (x->t_ns > y->t_ns) - (x->t_ns < y->t_ns);
+}
+
+int trace_parse_header(struct trace *tr, const char *line)
+{
+    if (strncmp(line, "# fdtrace 1 ", 12) != 0)
+        return -1;
+    const char *a = strstr(line, "arch=");
+    if (!a || sscanf(a + 5, "%31s", tr->arch) != 1)
+        return -1;
+    tr->threads = header_int(line, "threads=");
+    tr->cores = header_int(line, "cores=");
+    return tr->threads < 0 || tr->cores < 0 ? -1 : 0;
+}
+
+int trace_parse_line(const char *line, int threads, struct fd_event *ev,
+                     char *err, size_t errlen)
+{
+    long long t;
+    int thread, core, fd, used = 0;
+    long arg;
+    char kind[16];
+    if (sscanf(line, "%lld %d %d %15s %d %ld%n", &t, &thread, &core, kind, &fd,
+               &arg, &used) != 6 ||
+        line[used] != 0) {
+        snprintf(err, errlen,
+                 "expected '<t_ns> <thread> <core> <event> <fd> <arg>'");
+        return -1;
+    }
+    if (fd_kind_parse(kind, &ev->kind) < 0) {
+        snprintf(err, errlen, "unknown event name");
+        return -1;
+    }
+    if (t < 0 || thread < 0 || thread >= threads || core < -1 || core >= 4096 ||
+        fd < -1 || fd > TRACE_MAX_FD) {
+        snprintf(err, errlen,
+                 "time, thread, core or fd out of range (fds up to %d)",
+                 TRACE_MAX_FD);
+        return -1;
+    }
+    if (ev->kind == FD_HANDOFF && (arg < 0 || arg >= threads)) {
+        snprintf(err, errlen, "handoff to a thread that does not exist");
+        return -1;
+    }
+    if (arg < 0 && ev->kind != FD_ACCEPT && ev->kind != FD_HANDOFF) {
+        snprintf(err, errlen, "negative %s count", fd_kind_name(ev->kind));
+        return -1;
+    }
+    if (ev->kind == FD_CLOSE && arg > CLOSE_TIMEOUT) {
+        snprintf(err, errlen, "close reason must be 0, 1 or 2");
+        return -1;
+    }
+    ev->t_ns = t;
+    ev->thread = thread;
+    ev->core = core;
+    ev->fd = fd;
+    ev->arg = arg;
+    return 0;
+}
+
+void trace_infer_ready(const struct fd_event *events, size_t len, size_t i,
+                       trace_sink sink, void *ctx)
+{
+    if (i >= len || events[i].kind != FD_WAKE)
+        return;
+    int t = events[i].thread;
+    /* A batch is short; the bound keeps a pathological trace linear. */
+    for (size_t j = i + 1; j < len && j < i + 4096; j++) {
+        const struct fd_event *e = &events[j];
+        if (e->thread != t)
+            continue;
+        if (e->kind == FD_WAKE)
+            break;
+        if (e->kind == FD_RECV) {
+            struct fd_event ready = {events[i].t_ns, t,     e->core,
+                                     FD_READY,       e->fd, 0};
+            sink(ctx, &ready);
+        }
+    }
 }
 
 int trace_parse(struct trace *tr, const char *text, size_t len,
@@ -56,12 +135,7 @@ int trace_parse(struct trace *tr, const char *text, size_t len,
                             "not an fdtrace v1 file (expected '# fdtrace 1 "
                             "arch=... threads=N cores=N')");
             }
-            const char *a = strstr(line, "arch=");
-            if (a)
-                sscanf(a + 5, "%31s", tr->arch);
-            tr->threads = header_int(line, "threads=");
-            tr->cores = header_int(line, "cores=");
-            if (!a || tr->threads < 0 || tr->cores < 0) {
+            if (trace_parse_header(tr, line) < 0) {
                 trace_free(tr);
                 return fail(err, errlen, name, 1,
                             "header needs arch=, threads= and cores=");
@@ -70,29 +144,10 @@ int trace_parse(struct trace *tr, const char *text, size_t len,
         }
         if (n == 0 || line[0] == '#')
             continue;
-        long long t;
-        int thread, core, fd, used = 0;
-        long arg;
-        char kind[16];
         struct fd_event ev;
-        if (sscanf(line, "%lld %d %d %15s %d %ld%n", &t, &thread, &core, kind,
-                   &fd, &arg, &used) != 6 ||
-            line[used] != 0)
-            return trace_free(tr),
-                   fail(err, errlen, name, lineno,
-                        "expected '<t_ns> <thread> <core> <event> <fd> <arg>'");
-        if (fd_kind_parse(kind, &ev.kind) < 0)
-            return trace_free(tr),
-                   fail(err, errlen, name, lineno, "unknown event name");
-        if (t < 0 || thread < 0 || thread >= tr->threads || core < -1 ||
-            core >= 4096 || fd < -1)
-            return trace_free(tr),
-                   fail(err, errlen, name, lineno,
-                        "time, thread, core or fd out of range");
-        if (ev.kind == FD_HANDOFF && (arg < 0 || arg >= tr->threads))
-            return trace_free(tr),
-                   fail(err, errlen, name, lineno,
-                        "handoff to a thread that does not exist");
+        char what[128];
+        if (trace_parse_line(line, tr->threads, &ev, what, sizeof what) < 0)
+            return trace_free(tr), fail(err, errlen, name, lineno, what);
         if (tr->len == cap) {
             cap = cap ? cap * 2 : 4096;
             struct fd_event *grown = realloc(tr->events, cap * sizeof *grown);
@@ -101,12 +156,7 @@ int trace_parse(struct trace *tr, const char *text, size_t len,
                        fail(err, errlen, name, lineno, "out of memory");
             tr->events = grown;
         }
-        ev.t_ns = t;
-        ev.thread = thread;
-        ev.core = core;
-        ev.fd = fd;
-        ev.arg = arg;
-        if (tr->len && t < tr->events[tr->len - 1].t_ns)
+        if (tr->len && ev.t_ns < tr->events[tr->len - 1].t_ns)
             sorted = false;
         tr->events[tr->len++] = ev;
     }
@@ -122,6 +172,15 @@ int trace_load(struct trace *tr, const char *path, char *err, size_t errlen)
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode) &&
+        !S_ISFIFO(st.st_mode)) {
+        fclose(f);
+        snprintf(err, errlen, "%s:1: %s", path,
+                 S_ISDIR(st.st_mode) ? "is a directory, not a file"
+                                     : "not a regular file");
         return -1;
     }
     char *text = NULL;

@@ -1,24 +1,21 @@
 /*
- * Drawing fds. The screen:
+ * The view's places and tokens. The screen (draw.c paints it):
  *
- *   +-- HUD: time, speed, throughput, latency, per-core bars, plot -----+
- *   | client |  core 0  | t0 accept  [slot] . . . . . . . . . . . . .   |
- *   |  pool  |----------+--------------------------------------------   |
- *   |  ....  |  core 1  | t1 request [slot] o o o o o o o o o . . . .   |
- *   +-------------------------------------------------------------------+
+ *   +-- HUD: time, speed, figures, what happens now, CPU bars, plot ------+
+ *   | client |  [pool only: lock | shared queue . . . . . . . . . . . ]   |
+ *   |  pool  | core 0 | t0 accept  [queue 12] [cpu]                       |
+ *   |        | core 1 | t1 request          [cpu] [ready] [interest set]  |
+ *   +-- legend: one word per colour; keys -------------------------------+
  *
- * Each thread has a row in its core's lane: a service slot (the fd it is
- * working on) and a grid of the fds it owns (its epoll set). A token's
- * colour says what is happening to it: yellow accepted, purple handed off,
- * green being served, blue waiting in its owner's epoll set, red closing.
+ * An fd is a token. Each event gives it a move (a hop) to a place; the
+ * hops of one token play in order, GLIDE_S wall seconds each, faster when
+ * several wait, so every stage an fd passes through is seen.
  *
  * Headless runs draw into a memory surface with SDL's software renderer,
  * so no video driver, display or GPU is needed at all.
  */
-#include "simulator/view/view.h"
+#include "simulator/view/view_impl.h"
 
-#include <SDL.h>
-#include <SDL_ttf.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,64 +26,19 @@
 #include <stb/stb_image_write.h>
 
 #define FONT_PATH "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-#define HUD_H     116
-#define POOL_W    150
-#define GLIDE_S   0.3
-#define PLOT_N    240
-#define MAX_ROWS  256
 
-enum tstate { T_ACCEPTED, T_HANDOFF, T_SERVING, T_PARKED, T_CLOSING };
-
-static const SDL_Color state_colour[] = {
-    [T_ACCEPTED] = {240, 200, 60, 255}, [T_HANDOFF] = {190, 110, 240, 255},
-    [T_SERVING] = {80, 210, 110, 255},  [T_PARKED] = {70, 140, 230, 255},
-    [T_CLOSING] = {230, 80, 70, 255},
-};
-static const SDL_Color bg = {22, 24, 29, 255}, lane_bg = {40, 44, 52, 255},
-                       row_bg = {48, 53, 63, 255},
-                       text_fg = {225, 228, 235, 255},
-                       dim_fg = {150, 155, 165, 255};
-
-struct token {
-    bool live;
-    enum tstate st;
-    int thread;   /* owner (or accepting thread) */
-    int slot;     /* index in the owner's grid, -1 if none */
-    float x, y;   /* where it is drawn now */
-    float sx, sy; /* where the current glide started */
-    float tx, ty; /* where it is going */
-    float t;      /* glide progress 0..1 */
-    bool arc;     /* glide on an arc (hand-off) */
-    float life;   /* closing tokens fade out */
+const SDL_Color view_colours[VC_NCOLOURS] = {
+    [VC_BACKLOG] = {245, 150, 50, 255}, [VC_ACCEPTING] = {240, 215, 60, 255},
+    [VC_FLIGHT] = {205, 90, 250, 255},  [VC_IDLE] = {50, 85, 140, 255},
+    [VC_READY] = {80, 225, 255, 255},   [VC_SERVING] = {80, 210, 110, 255},
+    [VC_CLOSING] = {230, 80, 70, 255},
 };
 
-struct row {
-    int core;
-    char label[48];
-    SDL_Rect box;            /* the whole row */
-    SDL_Rect slot;           /* the service slot */
-    int gx, gy, cols, lines; /* the grid of owned fds */
-    unsigned char *used;     /* grid cells taken */
-    int cap;                 /* cells */
-    float flash;             /* a wake-up lights the row for a moment */
-};
-
-struct view {
-    SDL_Window *win;
-    SDL_Renderer *ren;
-    SDL_Surface *surface; /* headless target */
-    TTF_Font *font;
-    int w, h, tok_size;
-    bool headless;
-    struct token *tok;
-    int ntok, live;
-    struct row rows[MAX_ROWS];
-    int nrows, cores;
-    double plot_rps[PLOT_N], plot_p99[PLOT_N];
-    int nplot;
-    struct hud last; /* for view_png's redraw */
-    double util[64];
-};
+void view_colour_rgb(enum view_colour c, unsigned char rgb[3])
+{
+    SDL_Color k = view_colours[c < VC_NCOLOURS ? c : 0];
+    rgb[0] = k.r, rgb[1] = k.g, rgb[2] = k.b;
+}
 
 static void set_err(char *err, size_t errlen, const char *what)
 {
@@ -130,446 +82,477 @@ struct view *view_open(int width, int height, bool headless, char *err,
             }
         }
     }
-    SDL_SetRenderDrawBlendMode(v->ren, SDL_BLENDMODE_BLEND);
-    if (TTF_Init() == 0)
+    /* Opaque fills: blending every pixel of every lane costs frames. */
+    SDL_SetRenderDrawBlendMode(v->ren, SDL_BLENDMODE_NONE);
+    if (TTF_Init() == 0) {
         v->font = TTF_OpenFont(FONT_PATH, 14);
+        v->small = TTF_OpenFont(FONT_PATH, 10);
+    }
     if (!v->font)
         fprintf(stderr, "fastsim: no font (%s): drawing without text\n",
                 FONT_PATH);
     return v;
 }
 
-static void row_free(struct row *r)
+/* ---- places ------------------------------------------------------------ */
+
+static void area_set(struct area *a, SDL_Rect box, int tok)
 {
-    free(r->used);
-    r->used = NULL;
+    a->box = box;
+    int cols = box.w > 4 ? (box.w - 2) / (tok + 2) : 0;
+    int lines = box.h > 4 ? (box.h - 2) / (tok + 2) : 0;
+    int cap = cols > 0 && lines > 0 ? cols * lines : 0;
+    if (cap != a->cap) {
+        free(a->used);
+        a->used = cap ? calloc((size_t)cap, 1) : NULL;
+        a->cap = a->used ? cap : 0;
+    } else if (a->used) {
+        memset(a->used, 0, (size_t)cap);
+    }
+    a->cols = cols, a->lines = lines;
 }
 
-/* Place rows in lanes and size the grids for the current window size. */
-static void relayout(struct view *v)
+static bool accepts(enum view_role r)
 {
-    int top = HUD_H + 8, left = POOL_W + 16, right = v->w - 10;
-    int lane_h = (v->h - top - 10) / (v->cores > 0 ? v->cores : 1);
-    int total = 0;
-    for (int i = 0; i < v->nrows; i++)
-        total++;
-    v->tok_size = 8;
+    return r == VIEW_ACCEPT || r == VIEW_BOTH || r == VIEW_LOOP;
+}
+
+static bool holds_fds(enum view_role r)
+{
+    return r == VIEW_REQUEST || r == VIEW_BOTH || r == VIEW_LOOP;
+}
+
+/* The boxes of every row for a token size; areas are set by the caller. */
+static void place_rows(struct view *v, SDL_Rect ready[], SDL_Rect idle[])
+{
+    int top = HUD_H + 4 + (v->pool ? SHARED_H : 0);
+    int bottom = v->h - FOOT_H;
+    int lanes = v->cores > 0 ? v->cores : 1;
+    int lane_h = (bottom - top) / lanes;
+    int lw = v->compact ? 40 : 64;
     for (int c = 0; c < v->cores; c++) {
-        int n = 0;
+        int n = 0, k = 0;
         for (int i = 0; i < v->nrows; i++)
             n += v->rows[i].core == c;
-        int k = 0;
         for (int i = 0; i < v->nrows; i++) {
             struct row *r = &v->rows[i];
             if (r->core != c)
                 continue;
-            int rh = (lane_h - 8) / (n ? n : 1);
-            r->box = (SDL_Rect){left + 70, top + c * lane_h + 4 + k * rh,
-                                right - left - 70, rh - 4};
-            r->slot = (SDL_Rect){r->box.x + 110, r->box.y + 6, 22, 22};
-            r->gx = r->box.x + 150, r->gy = r->box.y + 6;
+            int rh = (lane_h - 2) / (n ? n : 1);
+            r->box = (SDL_Rect){POOL_W + 16 + lw, top + c * lane_h + 1 + k * rh,
+                                v->w - POOL_W - 28 - lw, rh > 2 ? rh - 2 : 1};
+            int s = r->box.h - 4 < 22 ? r->box.h - 4 : 22;
+            if (s < 2)
+                s = 2;
+            int x = r->box.x + (v->compact || rh < 24 ? 4 : 96);
+            int y = r->box.y + (r->box.h - s) / 2;
+            r->queue = (SDL_Rect){0, 0, 0, 0};
+            if (accepts(r->role)) {
+                r->queue = (SDL_Rect){x, y, v->compact ? 36 : 70, s};
+                x += r->queue.w + 6;
+            }
+            r->slot = (SDL_Rect){x, y, s, s};
+            x += s + 8;
+            int rest = r->box.x + r->box.w - x - 4;
+            ready[i] = idle[i] = (SDL_Rect){0, 0, 0, 0};
+            if (holds_fds(r->role) && rest > 20) {
+                /* The pool's loop has no ready list: the shared queue is. */
+                int rw = r->role == VIEW_LOOP ? 0 : rest * 3 / 10;
+                ready[i] = (SDL_Rect){x, r->box.y + 1, rw, r->box.h - 2};
+                idle[i] = (SDL_Rect){x + rw + (rw ? 6 : 0), r->box.y + 1,
+                                     rest - rw - (rw ? 6 : 0), r->box.h - 2};
+                if (!rw)
+                    ready[i] = (SDL_Rect){0, 0, 0, 0};
+            }
             k++;
         }
     }
-    /* One token size for all rows: the largest that fits every grid. */
-    for (int size = 8; size >= 3; size--) {
+}
+
+void view_relayout(struct view *v)
+{
+    static SDL_Rect ready[MAX_ROWS], idle[MAX_ROWS];
+    v->aggregate = v->cores > MAX_LANES || v->threads > MAX_ROWS;
+    v->compact = v->cores > 16;
+    if (v->aggregate)
+        return;
+    place_rows(v, ready, idle);
+    if (v->pool) {
+        int x = POOL_W + 16;
+        v->lock = (SDL_Rect){x + 110, HUD_H + 8, 44, SHARED_H - 10};
+        area_set(&v->shared,
+                 (SDL_Rect){x + 162, HUD_H + 6, v->w - x - 172, SHARED_H - 6},
+                 6);
+    }
+    /* One token size for all rows: the largest that gives every interest
+     * set room for a few hundred fds. */
+    for (int size = 12; size >= 3; size--) {
         bool fits = true;
         for (int i = 0; i < v->nrows && fits; i++) {
-            struct row *r = &v->rows[i];
-            int cols = (r->box.x + r->box.w - r->gx - 4) / (size + 2);
-            int lines = (r->box.y + r->box.h - r->gy - 2) / (size + 2);
-            fits = cols * lines >= 1000 || size == 3;
+            if (!idle[i].w)
+                continue;
+            int cells =
+                ((idle[i].w - 2) / (size + 2)) * ((idle[i].h - 2) / (size + 2));
+            fits = cells >= 400;
         }
-        v->tok_size = size;
+        v->tok = size;
         if (fits)
             break;
     }
     for (int i = 0; i < v->nrows; i++) {
-        struct row *r = &v->rows[i];
-        r->cols = (r->box.x + r->box.w - r->gx - 4) / (v->tok_size + 2);
-        r->lines = (r->box.y + r->box.h - r->gy - 2) / (v->tok_size + 2);
-        if (r->cols < 1)
-            r->cols = 1;
-        if (r->lines < 1)
-            r->lines = 1;
-        int cap = r->cols * r->lines;
-        if (cap != r->cap) {
-            unsigned char *used = calloc((size_t)cap, 1);
-            if (used) {
-                row_free(r);
-                r->used = used;
-                r->cap = cap;
-            }
-        }
+        area_set(&v->rows[i].ready, ready[i], v->tok);
+        area_set(&v->rows[i].idle, idle[i], v->tok);
     }
-    (void)total;
+    /* Cells were forgotten: tokens re-take theirs on their next move. */
+    for (int fd = 0; fd < v->ntok; fd++)
+        v->toks[fd].cell = -1;
 }
 
 void view_layout(struct view *v, int threads, int cores, const int *core,
-                 const char *const *label)
+                 const enum view_role *role)
 {
-    for (int i = 0; i < v->nrows; i++)
-        row_free(&v->rows[i]);
-    memset(v->rows, 0, sizeof v->rows);
+    v->threads = threads;
     v->nrows = threads < MAX_ROWS ? threads : MAX_ROWS;
-    v->cores = cores;
+    v->cores = cores > 0 ? cores : 1;
+    v->pool = false;
     for (int t = 0; t < v->nrows; t++) {
-        v->rows[t].core = core[t] >= 0 && core[t] < cores ? core[t] : 0;
-        snprintf(v->rows[t].label, sizeof v->rows[t].label, "t%d %s", t,
-                 label[t]);
+        struct row *r = &v->rows[t];
+        r->core = core[t] >= 0 && core[t] < v->cores ? core[t] : 0;
+        r->role = role[t];
+        v->pool |= role[t] == VIEW_WORKER;
+        static const char *const names[] = {"accept", "request", "serve",
+                                            "event loop", "worker"};
+        snprintf(r->label, sizeof r->label, "t%d %s", t, names[role[t]]);
     }
-    relayout(v);
+    view_clear(v);
+    view_relayout(v);
 }
+
+int view_place_rect(const struct view *v, int thread, enum view_place p,
+                    int rect[4])
+{
+    SDL_Rect r = {0, 0, 0, 0};
+    if (p == PLACE_SHARED)
+        r = v->pool ? v->shared.box : r;
+    else if (p == PLACE_LEGEND)
+        r = (SDL_Rect){0, v->h - FOOT_H, v->w, FOOT_H / 2};
+    else if (!v->aggregate && thread >= 0 && thread < v->nrows) {
+        const struct row *w = &v->rows[thread];
+        r = p == PLACE_LANE           ? w->box
+            : p == PLACE_ACCEPT_QUEUE ? w->queue
+            : p == PLACE_CPU          ? w->slot
+            : p == PLACE_READY        ? w->ready.box
+                                      : w->idle.box;
+    }
+    rect[0] = r.x, rect[1] = r.y, rect[2] = r.w, rect[3] = r.h;
+    return r.w > 0 && r.h > 0 ? 0 : -1;
+}
+
+/* ---- tokens ------------------------------------------------------------ */
 
 void view_clear(struct view *v)
 {
-    free(v->tok);
-    v->tok = NULL;
+    free(v->toks);
+    v->toks = NULL;
     v->ntok = v->live = 0;
     v->nplot = 0;
-    for (int i = 0; i < v->nrows; i++)
-        if (v->rows[i].used)
-            memset(v->rows[i].used, 0, (size_t)v->rows[i].cap);
+    for (int i = 0; i < v->nrows; i++) {
+        struct area *a[] = {&v->rows[i].ready, &v->rows[i].idle};
+        for (int j = 0; j < 2; j++)
+            if (a[j]->used)
+                memset(a[j]->used, 0, (size_t)a[j]->cap);
+    }
+    if (v->shared.used)
+        memset(v->shared.used, 0, (size_t)v->shared.cap);
 }
 
 static struct token *token_at(struct view *v, int fd)
 {
-    if (fd < 0 || fd > 1 << 22)
+    if (fd < 0 || fd > VIEW_MAX_FD)
         return NULL;
     if (fd >= v->ntok) {
         int n = v->ntok ? v->ntok : 256;
         while (n <= fd)
             n *= 2;
-        struct token *grown = realloc(v->tok, (size_t)n * sizeof *grown);
+        struct token *grown = realloc(v->toks, (size_t)n * sizeof *grown);
         if (!grown)
             return NULL;
         memset(grown + v->ntok, 0, (size_t)(n - v->ntok) * sizeof *grown);
-        v->tok = grown;
+        v->toks = grown;
         v->ntok = n;
     }
-    return &v->tok[fd];
+    return &v->toks[fd];
 }
 
 /* A point in the client pool for this fd (scattered, stable per fd). */
 static void pool_point(const struct view *v, int fd, float *x, float *y)
 {
     unsigned h = (unsigned)fd * 2654435761u;
-    int ph = v->h - HUD_H - 30;
-    *x = 14 + (float)(h % (POOL_W - 28));
-    *y = HUD_H + 22 + (float)((h >> 12) % (unsigned)(ph > 1 ? ph : 1));
+    int ph = v->h - HUD_H - FOOT_H - 30;
+    *x = 12 + (float)(h % (POOL_W - 24));
+    *y = HUD_H + 24 + (float)((h >> 12) % (unsigned)(ph > 1 ? ph : 1));
 }
 
-static void glide_to(struct token *k, float x, float y, bool arc)
+static struct area *area_of(struct view *v, int row, int kind)
 {
-    k->sx = k->x, k->sy = k->y;
-    k->tx = x, k->ty = y;
-    k->t = 0;
-    k->arc = arc;
+    if (kind == 2)
+        return &v->shared;
+    if (row < 0 || row >= v->nrows)
+        return NULL;
+    return kind == 0 ? &v->rows[row].ready : &v->rows[row].idle;
 }
 
-static void release_slot(struct view *v, struct token *k)
+static void cell_release(struct view *v, struct token *k)
 {
-    if (k->slot >= 0 && k->thread >= 0 && k->thread < v->nrows &&
-        k->slot < v->rows[k->thread].cap)
-        v->rows[k->thread].used[k->slot] = 0;
-    k->slot = -1;
+    struct area *a = area_of(v, k->area_row, k->area_kind);
+    if (a && k->cell >= 0 && k->cell < a->cap)
+        a->used[k->cell] = 0;
+    k->cell = -1;
 }
 
-/* Move a token into thread t's grid (its epoll set). */
-static void park(struct view *v, struct token *k, int t, bool arc)
+/* Take a cell in an area; false if the area is not drawn. */
+static bool cell_take(struct view *v, struct token *k, int row, int kind,
+                      float *x, float *y)
 {
-    if (t < 0 || t >= v->nrows)
-        return;
-    struct row *r = &v->rows[t];
-    if (k->slot < 0 || k->thread != t) {
-        release_slot(v, k);
-        k->thread = t;
-        k->slot = r->cap - 1; /* overflow shares the last cell */
-        for (int i = 0; i < r->cap; i++)
-            if (!r->used[i]) {
-                k->slot = i;
-                break;
-            }
-        if (r->cap)
-            r->used[k->slot] = 1;
+    struct area *a = area_of(v, row, kind);
+    cell_release(v, k);
+    if (!a || a->cap == 0)
+        return false;
+    int cell = a->cap - 1; /* overflow shares the last cell */
+    for (int i = 0; i < a->cap; i++)
+        if (!a->used[i]) {
+            cell = i;
+            break;
+        }
+    a->used[cell] = 1;
+    k->cell = cell, k->area_row = row, k->area_kind = (signed char)kind;
+    int size = kind == 2 ? 6 : v->tok;
+    *x = (float)(a->box.x + 2 + (cell % a->cols) * (size + 2));
+    *y = (float)(a->box.y + 2 + (cell / a->cols % a->lines) * (size + 2));
+    return true;
+}
+
+static void hop_push(struct token *k, float x, float y, enum view_colour c,
+                     bool arc)
+{
+    struct hop h = {x, y, (signed char)c, arc};
+    if (k->npend == MAX_HOPS) { /* too many waiting: skip the oldest */
+        memmove(k->pend, k->pend + 1, (MAX_HOPS - 1) * sizeof *k->pend);
+        k->npend--;
     }
-    float x = (float)(r->gx + (k->slot % r->cols) * (v->tok_size + 2));
-    float y =
-        (float)(r->gy + (k->slot / r->cols % r->lines) * (v->tok_size + 2));
-    glide_to(k, x, y, arc);
+    k->pend[k->npend++] = h;
 }
 
-static void to_slot(struct view *v, struct token *k, int t)
+static void slot_point(const struct view *v, int t, float *x, float *y)
 {
-    if (t < 0 || t >= v->nrows)
-        return;
-    struct row *r = &v->rows[t];
-    glide_to(k, (float)r->slot.x + 7, (float)r->slot.y + 7, false);
+    const SDL_Rect *s = &v->rows[t].slot;
+    *x = (float)(s->x + s->w / 2 - v->tok / 2);
+    *y = (float)(s->y + s->h / 2 - v->tok / 2);
+}
+
+/* A token for an fd first seen after its accept (a live view that joined
+ * late, a trace that starts mid-way): it appears in the client pool. */
+static struct token *token_new(struct view *v, struct token *k, int fd,
+                               int owner)
+{
+    if (k->live)
+        cell_release(v, k);
+    else
+        v->live++;
+    *k = (struct token){.live = true,
+                        .owner = owner,
+                        .cell = -1,
+                        .t = 1,
+                        .life = 1,
+                        .area_row = -1};
+    pool_point(v, fd, &k->x, &k->y);
+    k->cur = (struct hop){k->x, k->y, VC_ACCEPTING, false};
+    return k;
 }
 
 void view_event(struct view *v, const struct fd_event *ev)
 {
+    int t = ev->thread;
+    if (t < 0 || t >= v->nrows)
+        return;
     if (ev->kind == FD_WAKE) {
-        if (ev->thread >= 0 && ev->thread < v->nrows)
-            v->rows[ev->thread].flash = 1;
+        v->rows[t].flash = 1;
         return;
     }
+    if (ev->kind == FD_DROP || ev->kind == FD_WASTED) /* no fd moves */
+        return;
     struct token *k = token_at(v, ev->fd);
     if (!k)
         return;
+    float x, y;
+    if (ev->kind == FD_ACCEPT) {
+        token_new(v, k, ev->fd, t);
+        const SDL_Rect *q = &v->rows[t].queue;
+        if (q->w) /* out of the accept queue */
+            k->x = (float)(q->x + q->w - v->tok), k->y = (float)q->y;
+        k->cur.x = k->x, k->cur.y = k->y;
+        slot_point(v, t, &x, &y);
+        hop_push(k, x, y, VC_ACCEPTING, false);
+        return;
+    }
+    if (!k->live && ev->kind == FD_CLOSE)
+        return;
+    if (!k->live)
+        token_new(v, k, ev->fd, t);
+    if (k->closing)
+        return;
     switch (ev->kind) {
-    case FD_ACCEPT:
-        if (k->live)
-            release_slot(v, k);
-        else
-            v->live++;
-        *k = (struct token){.live = true,
-                            .st = T_ACCEPTED,
-                            .slot = -1,
-                            .thread = ev->thread,
-                            .life = 1};
-        pool_point(v, ev->fd, &k->x, &k->y);
-        to_slot(v, k, ev->thread);
-        break;
-    case FD_HANDOFF:
-        if (!k->live)
+    case FD_HANDOFF: {
+        int to = (int)ev->arg;
+        if (to < 0 || to >= v->nrows)
             break;
-        k->st = T_HANDOFF;
-        park(v, k, (int)ev->arg, true);
+        k->owner = to;
+        if (!cell_take(v, k, to, 1, &x, &y))
+            slot_point(v, to, &x, &y);
+        hop_push(k, x, y, VC_FLIGHT, true);
+        break;
+    }
+    case FD_READY:
+        if (v->pool && v->rows[t].role == VIEW_LOOP) {
+            if (!cell_take(v, k, 0, 2, &x, &y))
+                break;
+        } else if (!cell_take(v, k, t, 0, &x, &y)) {
+            break;
+        }
+        hop_push(k, x, y, VC_READY, false);
         break;
     case FD_RECV:
-    case FD_REQUEST:
-        if (!k->live)
-            break;
-        if (k->thread != ev->thread)
-            park(v, k, ev->thread, false);
-        k->st = T_SERVING;
-        to_slot(v, k, ev->thread);
+    case FD_REQUEST: {
+        int last = k->npend ? k->pend[k->npend - 1].c : k->cur.c;
+        float sx, sy;
+        slot_point(v, t, &sx, &sy);
+        float lx = k->npend ? k->pend[k->npend - 1].x : k->cur.x;
+        if (last == VC_SERVING && lx == sx)
+            break; /* already there */
+        cell_release(v, k);
+        hop_push(k, sx, sy, VC_SERVING, false);
         break;
-    case FD_SEND:
-        if (!k->live)
+    }
+    case FD_SEND: {
+        int home = k->owner >= 0 && k->owner < v->nrows &&
+                           holds_fds(v->rows[k->owner].role)
+                       ? k->owner
+                       : t;
+        if (!cell_take(v, k, home, 1, &x, &y))
             break;
-        k->st = T_PARKED;
-        park(v, k, ev->thread, false);
+        hop_push(k, x, y, VC_IDLE, false);
         break;
+    }
     case FD_CLOSE:
-        if (!k->live)
-            break;
-        release_slot(v, k);
-        k->st = T_CLOSING;
-        k->life = 1;
-        float x, y;
+        cell_release(v, k);
         pool_point(v, ev->fd, &x, &y);
-        glide_to(k, x, y, false);
+        hop_push(k, x, y, VC_CLOSING, false);
+        k->closing = true;
         break;
     default:
         break;
     }
 }
 
-static void text(struct view *v, int x, int y, SDL_Color c, const char *s)
+/* Advance a token's moves by dt wall seconds; false once it is gone. */
+static bool token_advance(struct view *v, struct token *k, double dt)
 {
-    if (!v->font || !*s)
-        return;
-    SDL_Surface *surf = TTF_RenderUTF8_Blended(v->font, s, c);
-    if (!surf)
-        return;
-    SDL_Texture *tex = SDL_CreateTextureFromSurface(v->ren, surf);
-    if (tex) {
-        SDL_Rect dst = {x, y, surf->w, surf->h};
-        SDL_RenderCopy(v->ren, tex, NULL, &dst);
-        SDL_DestroyTexture(tex);
+    double step = dt / GLIDE_S * (k->npend > 1 ? k->npend : 1);
+    while (step > 0) {
+        if (k->t >= 1) {
+            if (k->npend == 0)
+                break;
+            k->sx = k->x, k->sy = k->y;
+            k->cur = k->pend[0];
+            memmove(k->pend, k->pend + 1, (size_t)--k->npend * sizeof *k->pend);
+            k->t = 0;
+        }
+        double need = 1 - k->t;
+        k->t = (float)(step >= need ? 1 : k->t + step);
+        step -= need;
+        float e = k->t * k->t * (3 - 2 * k->t); /* smoothstep */
+        k->x = k->sx + (k->cur.x - k->sx) * e;
+        k->y = k->sy + (k->cur.y - k->sy) * e;
+        if (k->cur.arc) /* a hand-off leaves its lane on an arc */
+            k->x += (float)(80 * sin(M_PI * k->t));
     }
-    SDL_FreeSurface(surf);
+    if (k->closing && k->t >= 1 && k->npend == 0) {
+        k->life -= (float)(step > 0 ? step * GLIDE_S : dt) / (float)GLIDE_S;
+        if (k->life <= 0) {
+            k->live = false;
+            v->live--;
+            return false;
+        }
+    }
+    return true;
 }
 
-static void fill(struct view *v, SDL_Rect r, SDL_Color c)
+/* What colour a token shows now: a hand-off lands as idle. */
+static int token_colour(const struct token *k)
 {
-    SDL_SetRenderDrawColor(v->ren, c.r, c.g, c.b, c.a);
-    SDL_RenderFillRect(v->ren, &r);
+    if (k->cur.c == VC_FLIGHT && k->t >= 1)
+        return VC_IDLE;
+    return k->cur.c;
 }
 
-static void draw_tokens(struct view *v, double dt)
+void view_draw_tokens(struct view *v, double dt)
 {
-    /* Batch by colour: one SDL_RenderFillRects call per state. */
-    static SDL_Rect batch[5][4096];
-    int nb[5] = {0};
-    int s = v->tok_size;
+    /* Batch by colour: one SDL_RenderFillRects call per colour. */
+    static SDL_Rect batch[VC_NCOLOURS][2048];
+    int nb[VC_NCOLOURS] = {0};
     for (int fd = 0; fd < v->ntok; fd++) {
-        struct token *k = &v->tok[fd];
-        if (!k->live)
+        struct token *k = &v->toks[fd];
+        if (!k->live || !token_advance(v, k, dt) || v->aggregate)
             continue;
-        if (k->t < 1) {
-            k->t = (float)fmin(1.0, k->t + dt / GLIDE_S);
-            float e = k->t * k->t * (3 - 2 * k->t); /* smoothstep */
-            k->x = k->sx + (k->tx - k->sx) * e;
-            k->y = k->sy + (k->ty - k->sy) * e;
-            if (k->arc) /* hand-offs jump across lanes on an arc */
-                k->x -= (float)(60 * sin(M_PI * k->t));
+        int c = token_colour(k);
+        int s = k->area_kind == 2 && k->cell >= 0 && c == VC_READY ? 6 : v->tok;
+        if (c == VC_FLIGHT)
+            s = v->tok + 2; /* flights stand out */
+        if (nb[c] == 2048) {
+            SDL_Color col = view_colours[c];
+            SDL_SetRenderDrawColor(v->ren, col.r, col.g, col.b, col.a);
+            SDL_RenderFillRects(v->ren, batch[c], nb[c]);
+            nb[c] = 0;
         }
-        if (k->st == T_CLOSING && k->t >= 1) {
-            k->life -= (float)(dt / GLIDE_S);
-            if (k->life <= 0) {
-                k->live = false;
-                v->live--;
-                continue;
-            }
-        }
-        if (k->st == T_ACCEPTED && k->t >= 1 && k->thread >= 0 &&
-            k->thread < v->nrows && v->rows[k->thread].core >= 0) {
-            /* shared-nothing and single: accepted is also where it lives */
-        }
-        int st = k->st;
-        if (nb[st] == 4096) {
-            SDL_Color c = state_colour[st];
-            SDL_SetRenderDrawColor(v->ren, c.r, c.g, c.b, c.a);
-            SDL_RenderFillRects(v->ren, batch[st], nb[st]);
-            nb[st] = 0;
-        }
-        batch[st][nb[st]++] = (SDL_Rect){(int)k->x, (int)k->y, s, s};
+        batch[c][nb[c]++] = (SDL_Rect){(int)k->x, (int)k->y, s, s};
     }
-    for (int st = 0; st < 5; st++) {
-        SDL_Color c = state_colour[st];
-        SDL_SetRenderDrawColor(v->ren, c.r, c.g, c.b, c.a);
-        SDL_RenderFillRects(v->ren, batch[st], nb[st]);
+    for (int c = 0; c < VC_NCOLOURS; c++) {
+        SDL_Color col = view_colours[c];
+        SDL_SetRenderDrawColor(v->ren, col.r, col.g, col.b, col.a);
+        SDL_RenderFillRects(v->ren, batch[c], nb[c]);
     }
 }
 
-static void draw_plot(struct view *v, SDL_Rect box)
+int view_tokens(const struct view *v)
 {
-    fill(v, box, lane_bg);
-    double max_rps = 1, max_p99 = 1;
-    for (int i = 0; i < v->nplot; i++) {
-        max_rps = fmax(max_rps, v->plot_rps[i]);
-        max_p99 = fmax(max_p99, v->plot_p99[i]);
-    }
-    for (int which = 0; which < 2; which++) {
-        const double *data = which ? v->plot_p99 : v->plot_rps;
-        double max = which ? max_p99 : max_rps;
-        SDL_Color c =
-            which ? (SDL_Color){240, 150, 60, 255} : state_colour[T_SERVING];
-        SDL_SetRenderDrawColor(v->ren, c.r, c.g, c.b, 255);
-        for (int i = 1; i < v->nplot; i++) {
-            int x0 = box.x + (i - 1) * box.w / PLOT_N;
-            int x1 = box.x + i * box.w / PLOT_N;
-            int y0 = box.y + box.h - 2 - (int)(data[i - 1] / max * (box.h - 4));
-            int y1 = box.y + box.h - 2 - (int)(data[i] / max * (box.h - 4));
-            SDL_RenderDrawLine(v->ren, x0, y0, x1, y1);
-        }
-    }
-    text(v, box.x + 4, box.y + 2, state_colour[T_SERVING], "throughput");
-    text(v, box.x + 100, box.y + 2, (SDL_Color){240, 150, 60, 255}, "p99");
+    return v->live;
 }
 
-static void draw_hud(struct view *v, const struct hud *h)
+int view_tokens_in(const struct view *v, enum view_colour c)
 {
-    char line[256];
-    snprintf(line, sizeof line,
-             "fastsim  |  %s  |  arch %s  |  t = %.6f s  |"
-             "  speed x%g%s",
-             h->title ? h->title : "", h->arch ? h->arch : "?", h->sim_s,
-             h->speed, h->paused ? "  |  PAUSED" : "");
-    text(v, 10, 6, text_fg, line);
-    snprintf(line, sizeof line,
-             "throughput %.0f req/s   p50 %.1f us   p99 %.1f us   "
-             "hand-offs %lu   cache penalties %lu%s",
-             h->throughput_rps, h->p50_us, h->p99_us, h->handoffs,
-             h->cache_misses, "");
-    text(v, 10, 28, text_fg, line);
-    if (h->clients) {
-        snprintf(line, sizeof line, "clients %d   fds on screen %d", h->clients,
-                 v->live);
-    } else {
-        snprintf(line, sizeof line, "fds on screen %d", v->live);
-    }
-    text(v, 10, 50, dim_fg, line);
-    for (int c = 0; c < h->cores && h->util && c < 16; c++) {
-        int x = 10 + (c % 8) * 120, y = 74 + (c / 8) * 20;
-        SDL_Rect bar = {x + 48, y + 4, 60, 10};
-        fill(v, bar, lane_bg);
-        double u = fmin(1, fmax(0, h->util[c]));
-        bar.w = (int)(60 * u);
-        fill(v, bar, state_colour[T_SERVING]);
-        snprintf(line, sizeof line, "cpu%d", c);
-        text(v, x, y, dim_fg, line);
-    }
-    draw_plot(v, (SDL_Rect){v->w - 330, 8, 320, HUD_H - 16});
-    text(v, 10, v->h - 20, dim_fg,
-         "h help   space pause   . step   <- -> speed   1-4 arch   "
-         "up/down cores   +/- clients   r reset   s screenshot");
+    int n = 0;
+    for (int fd = 0; fd < v->ntok; fd++)
+        n += v->toks[fd].live && token_colour(&v->toks[fd]) == (int)c;
+    return n;
 }
 
-static void draw_help(struct view *v)
-{
-    SDL_Rect box = {v->w / 2 - 260, v->h / 2 - 150, 520, 300};
-    fill(v, box, (SDL_Color){10, 12, 16, 230});
-    static const char *const lines[] = {
-        "Keys",
-        "space      pause / run",
-        ".          one event at a time",
-        "<- ->      half / double speed",
-        "1 2 3 4    staged, shared-nothing, single, pool",
-        "up down    more / fewer cores",
-        "+ -        more / fewer clients",
-        "r          reset     s  screenshot (PNG)     h  this help",
-        "Colours: yellow accepted, purple handed off, green served,",
-        "         blue waiting in its thread's epoll set, red closing"};
-    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
-        text(v, box.x + 20, box.y + 16 + (int)i * 26, text_fg, lines[i]);
-}
-
-static void render(struct view *v, const struct hud *h, double dt)
-{
-    if (v->win) {
-        int w, hh;
-        SDL_GetRendererOutputSize(v->ren, &w, &hh);
-        if (w != v->w || hh != v->h) {
-            v->w = w, v->h = hh;
-            relayout(v);
-        }
-    }
-    SDL_SetRenderDrawColor(v->ren, bg.r, bg.g, bg.b, 255);
-    SDL_RenderClear(v->ren);
-    fill(v, (SDL_Rect){4, HUD_H + 4, POOL_W, v->h - HUD_H - 30}, lane_bg);
-    text(v, 12, HUD_H + 6, dim_fg, "clients");
-    int top = HUD_H + 8;
-    int lane_h = (v->h - top - 10) / (v->cores > 0 ? v->cores : 1);
-    for (int c = 0; c < v->cores; c++) {
-        SDL_Rect lane = {POOL_W + 16, top + c * lane_h, v->w - POOL_W - 26,
-                         lane_h - 4};
-        fill(v, lane, lane_bg);
-        char name[16];
-        snprintf(name, sizeof name, "core %d", c);
-        text(v, lane.x + 8, lane.y + 6, text_fg, name);
-    }
-    for (int i = 0; i < v->nrows; i++) {
-        struct row *r = &v->rows[i];
-        SDL_Color rb = row_bg;
-        if (r->flash > 0) { /* a wake-up: brighten for a moment */
-            rb.r = (Uint8)(rb.r + 30 * r->flash);
-            rb.g = (Uint8)(rb.g + 30 * r->flash);
-            rb.b = (Uint8)(rb.b + 30 * r->flash);
-            r->flash = (float)fmax(0, r->flash - dt * 4);
-        }
-        fill(v, r->box, rb);
-        fill(v, r->slot, bg);
-        text(v, r->box.x + 6, r->box.y + 8, text_fg, r->label);
-    }
-    draw_tokens(v, dt);
-    if (h)
-        draw_hud(v, h);
-    if (h && h->help)
-        draw_help(v);
-}
+/* ---- frames, pictures, keys --------------------------------------------- */
 
 void view_draw(struct view *v, const struct hud *hud, double dt)
 {
     v->last = *hud;
-    int n = hud->cores < 64 ? hud->cores : 64;
+    int n = hud->cores < 1024 ? hud->cores : 1024;
     if (hud->util)
         memcpy(v->util, hud->util, (size_t)n * sizeof *v->util);
     v->last.util = v->util;
-    render(v, hud, dt);
+    v->has_backlog = hud->backlog != NULL;
+    if (hud->backlog)
+        memcpy(v->backlog, hud->backlog, (size_t)v->nrows * sizeof(int));
+    v->last.backlog = NULL;
+    /* Strings the caller owns may not outlive this call: the redraw for a
+     * PNG keeps only the numbers. */
+    view_render(v, hud, dt);
+    v->last.narration = v->last.message = v->last.stats = NULL;
     if (v->win)
         SDL_RenderPresent(v->ren);
 }
@@ -585,10 +568,27 @@ void view_sample(struct view *v, double throughput_rps, double p99_us)
     v->plot_p99[v->nplot++] = p99_us;
 }
 
+int view_read(struct view *v, unsigned char *rgba, char *err, size_t errlen)
+{
+    if (SDL_RenderReadPixels(v->ren, NULL, SDL_PIXELFORMAT_RGBA32, rgba,
+                             v->w * 4) < 0) {
+        set_err(err, errlen, "SDL_RenderReadPixels");
+        return -1;
+    }
+    return 0;
+}
+
+void view_size(const struct view *v, int *w, int *h)
+{
+    *w = v->w, *h = v->h;
+}
+
 int view_png(struct view *v, const char *path, char *err, size_t errlen)
 {
-    /* Redraw the last frame and read it back before any present. */
-    render(v, &v->last, 0);
+    /* A headless frame is still in the surface: read it as it was drawn.
+     * A window's back buffer was presented: redraw it first. */
+    if (v->win)
+        view_render(v, &v->last, 0);
     unsigned char *px = malloc((size_t)v->w * (size_t)v->h * 4);
     if (!px) {
         snprintf(err, errlen, "out of memory");
@@ -609,11 +609,6 @@ int view_png(struct view *v, const char *path, char *err, size_t errlen)
     if (v->win)
         SDL_RenderPresent(v->ren);
     return 0;
-}
-
-int view_tokens(const struct view *v)
-{
-    return v->live;
 }
 
 enum view_key view_poll(struct view *v)
@@ -674,11 +669,19 @@ void view_close(struct view *v)
 {
     if (!v)
         return;
-    for (int i = 0; i < v->nrows; i++)
-        row_free(&v->rows[i]);
-    free(v->tok);
+    for (int i = 0; i < MAX_ROWS; i++) {
+        free(v->rows[i].ready.used);
+        free(v->rows[i].idle.used);
+    }
+    free(v->shared.used);
+    free(v->toks);
+    for (int i = 0; i < TEXT_CACHE; i++)
+        if (v->texts[i].tex)
+            SDL_DestroyTexture(v->texts[i].tex);
     if (v->font)
         TTF_CloseFont(v->font);
+    if (v->small)
+        TTF_CloseFont(v->small);
     if (TTF_WasInit())
         TTF_Quit();
     if (v->ren)

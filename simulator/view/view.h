@@ -1,13 +1,25 @@
 /**
  * \file
- * \brief The SDL2 view: cores as lanes, threads as rows, fds as tokens.
+ * \brief The SDL2 view: every stage of the server is a place on screen,
+ *        every hop of an fd a visible move.
  *
  * The view knows nothing of the model. It is told the threads (their core
- * and stage) and then fed fd events - from the model live, or from a
- * trace fastd recorded - and it draws where each fd is: in the client
- * pool, in a thread's ready queue, in service, or leaving. Tokens glide to
- * their new place (interpolated over `glide` wall seconds), and a hand-off
- * travels on an arc from one lane to the other.
+ * and role) and then fed fd events - from the model live, from a trace
+ * fastd recorded, or from a running fastd - and it draws where each fd
+ * is. For each thread, left to right: its accept queue (connections the
+ * kernel holds for it, acceptors only), its CPU slot (the fd it works
+ * on), its ready list (fds readable, waiting for the CPU: bright) and its
+ * interest set (idle fds in its epoll set: dim). A hand-off is a flight,
+ * in its own colour, from the accept slot to the target thread. The pool
+ * has one shared queue, with its lock, above the lanes.
+ *
+ * Each fd's moves are played one after the other, never skipped: an fd
+ * that is accepted and handed off in the same instant is first seen in
+ * the accept slot, then in flight, then waiting. When moves pile up (a
+ * fast speed) they play faster, so the picture never lags far behind.
+ *
+ * Up to 64 cores each gets a lane (compact lanes from 17); beyond that,
+ * or beyond 256 threads, the view draws an aggregate: one cell per core.
  */
 #ifndef FASTSIM_VIEW_H
 #define FASTSIM_VIEW_H
@@ -19,35 +31,95 @@
 
 struct view;
 
+/** Where the numbers in the HUD come from: keys differ between them. */
+enum hud_mode {
+    HUD_MODEL,  /**< the model runs in the window: every key works */
+    HUD_REPLAY, /**< a recorded trace plays: model keys do not apply */
+    HUD_LIVE,   /**< a running fastd: model keys do not apply */
+};
+
 /** The numbers the heads-up display shows. */
 struct hud {
     const char *title;          /**< scenario or trace name */
     const char *arch;           /**< architecture */
+    enum hud_mode mode;         /**< model, replay or live */
     double sim_s;               /**< simulated (or trace) time, s */
     double speed;               /**< simulated s per wall s */
     bool paused;                /**< shows "paused" */
+    double warmup_s;            /**< the warm-up's length; 0 = none */
     double throughput_rps;      /**< so far */
     double p50_us;              /**< so far */
     double p99_us;              /**< so far */
+    unsigned long completed;    /**< requests answered so far */
     unsigned long handoffs;     /**< so far */
     unsigned long cache_misses; /**< so far */
     int clients;                /**< closed-loop clients (0: not shown) */
     const double *util;         /**< per core, 0..1 */
     int cores;                  /**< entries in util */
+    const int *backlog;         /**< per thread: connections waiting to
+                                     be accepted; NULL when unknown */
+    int shared_len;             /**< pool: jobs in the shared queue */
+    bool lock_held;             /**< pool: the shared queue's lock is taken */
+    long long drops;            /**< live: events lost so far */
+    const char *narration;      /**< the current event in words, or NULL */
+    const char *message;        /**< a short note (a key clamped), or NULL */
+    const char *stats;          /**< an extra line of figures, or NULL */
     bool help;                  /**< draw the keys overlay */
 };
 
+/** What a thread does, for its row's places. */
+enum view_role {
+    VIEW_ACCEPT,  /**< staged accept stage: accept queue and slot */
+    VIEW_REQUEST, /**< staged request stage: slot, ready, interest set */
+    VIEW_BOTH,    /**< shared-nothing or single: all of them */
+    VIEW_LOOP,    /**< pool event loop: accepts, holds idle fds */
+    VIEW_WORKER,  /**< pool worker: a slot; its work is the shared queue */
+};
+
+/** The colours of the legend, for tests that look at pictures. */
+enum view_colour {
+    VC_BACKLOG,   /**< a connection waiting in an accept queue */
+    VC_ACCEPTING, /**< an fd being accepted */
+    VC_FLIGHT,    /**< an fd in a hand-off flight */
+    VC_IDLE,      /**< an fd idle in an interest set */
+    VC_READY,     /**< an fd in a ready list (or the pool's queue) */
+    VC_SERVING,   /**< an fd on a CPU */
+    VC_CLOSING,   /**< an fd closing */
+    VC_NCOLOURS   /**< how many */
+};
+
+/** The places on screen (for tests and the legend). */
+enum view_place {
+    PLACE_LANE,         /**< the thread's whole row */
+    PLACE_ACCEPT_QUEUE, /**< its accept queue (acceptors) */
+    PLACE_CPU,          /**< its CPU slot */
+    PLACE_READY,        /**< its ready list */
+    PLACE_IDLE,         /**< its interest set */
+    PLACE_SHARED,       /**< the pool's shared queue (thread ignored) */
+    PLACE_LEGEND,       /**< the legend line (thread ignored) */
+};
+
+/** An RGB colour of the legend. */
+void view_colour_rgb(enum view_colour c, unsigned char rgb[3]);
+
 /**
- * Open a window, or an off-screen renderer when headless (the SDL
- * "offscreen" or "dummy" video driver, software rendering).
+ * Where a place is drawn, as x, y, w, h in pixels.
+ * \return 0, or -1 if this thread has no such place (or none is drawn).
+ */
+int view_place_rect(const struct view *v, int thread, enum view_place p,
+                    int rect[4]);
+
+/**
+ * Open a window, or an off-screen renderer when headless (software
+ * rendering into memory: no display, driver or GPU needed).
  * \return the view, or NULL with a message in err.
  */
 struct view *view_open(int width, int height, bool headless, char *err,
                        size_t errlen);
 
-/** Set the threads: thread t runs on core[t] with stage label[t]. */
+/** Set the threads: thread t runs on core[t] in role[t]. */
 void view_layout(struct view *v, int threads, int cores, const int *core,
-                 const char *const *label);
+                 const enum view_role *role);
 
 /** Apply one fd event to the picture. */
 void view_event(struct view *v, const struct fd_event *ev);
@@ -64,8 +136,23 @@ void view_sample(struct view *v, double throughput_rps, double p99_us);
 /** Save the last frame as a PNG. \return 0, or -1 with err. */
 int view_png(struct view *v, const char *path, char *err, size_t errlen);
 
+/**
+ * Copy the frame drawn last (headless) as RGBA bytes, w * h * 4 of them.
+ * \return 0, or -1 with err.
+ */
+int view_read(struct view *v, unsigned char *rgba, char *err, size_t errlen);
+
+/** The picture's size. */
+void view_size(const struct view *v, int *w, int *h);
+
 /** Tokens on screen now. */
 int view_tokens(const struct view *v);
+
+/** Tokens on screen now in a colour (e.g. VC_FLIGHT: flights). */
+int view_tokens_in(const struct view *v, enum view_colour c);
+
+/** The highest fd the view draws (larger fds are ignored). */
+#define VIEW_MAX_FD (1 << 20)
 
 /** Keys the program reacts to. */
 enum view_key {

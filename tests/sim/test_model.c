@@ -134,10 +134,57 @@ static void test_littles_law_every_arch(void **state)
         run(&sc, &s, &r);
         double l = r.mean_in_system;
         double lambda_w = r.throughput_rps * r.mean_us / 1e6;
-        expect_within(lambda_w, l, 0.02, sim_arch_name(sc.arch));
+        /* Completions and time averages share one window: tight. */
+        expect_within(lambda_w, l, 0.005, sim_arch_name(sc.arch));
+        assert_false(sim_overloaded(&r)); /* a closed loop settles */
         /* Conservation: every request sent is answered or still open. */
         assert_int_equal(s.sent, s.answered + (uint64_t)s.in_system);
         assert_true(s.in_system >= 0 && s.in_system <= sc.clients);
+        sim_free(&s);
+    }
+}
+
+/* Closed-loop clients start over one think time, not in one burst. */
+static void test_first_connects_spread(void **state)
+{
+    (void)state;
+    struct scenario sc;
+    char err[256];
+    scenario_defaults(&sc);
+    sc.clients = 100, sc.think_ns = 100000;
+    struct sim s;
+    assert_int_equal(sim_init(&s, &sc, err, sizeof err), 0);
+    int64_t first = INT64_MAX, last = 0;
+    for (size_t i = 0; i < s.events.len; i++) {
+        int64_t t = s.events.items[i].time;
+        first = t < first ? t : first;
+        last = t > last ? t : last;
+    }
+    assert_int_equal(s.events.len, 100);
+    assert_int_equal(first, 0);
+    assert_int_equal(last, 99000);
+    sim_free(&s);
+}
+
+/* An open loop above capacity is reported as such; below, it is not. */
+static void test_overload_reported(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 2; i++) {
+        struct scenario sc;
+        char err[256];
+        scenario_defaults(&sc);
+        assert_int_equal(
+            scenario_load(&sc, "simulator/scenarios/mm1.ini", err, sizeof err),
+            0);
+        sc.duration_ns = 300000000, sc.warmup_ns = 30000000;
+        sc.rate = i ? 150000 : 80000; /* capacity: 100000 req/s */
+        struct sim s;
+        struct sim_report r;
+        run(&sc, &s, &r);
+        assert_int_equal(sim_overloaded(&r), i == 1);
+        if (i)
+            assert_true(r.offered_rps > 1.4 * r.throughput_rps);
         sim_free(&s);
     }
 }
@@ -339,6 +386,8 @@ int main(void)
         cmocka_unit_test(test_same_seed_same_report),
         cmocka_unit_test(test_mm1_and_md1),
         cmocka_unit_test(test_littles_law_every_arch),
+        cmocka_unit_test(test_overload_reported),
+        cmocka_unit_test(test_first_connects_spread),
         cmocka_unit_test(test_staged_hands_off_once_per_connection),
         cmocka_unit_test(test_shared_nothing_never_hands_off),
         cmocka_unit_test(test_pool_pays_cache_penalty),

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "simulator/model/tracefile.h"
@@ -105,11 +106,46 @@ static void test_replay_bad_file(void **state)
     assert_non_null(strstr(out, want));
 }
 
+/* Run fastsim with arguments; its exit status and what it printed. */
+static int fastsim(const char *args, char *out, size_t cap)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", FASTSIM_BIN, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t len = fread(out, 1, cap - 1, p);
+    out[len] = 0;
+    int rc = pclose(p);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* A trace is what happened: the model's knobs are refused, not ignored. */
+static void test_replay_refuses_model_options(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"simulator/scenarios/staged.ini --replay t.fdt", "scenario file"},
+        {"--replay t.fdt --arch pool", "--arch does not apply"},
+        {"--replay t.fdt --cores 8", "--cores does not apply"},
+        {"--replay t.fdt --replications 3", "--replications does not apply"},
+        {"--live /tmp/x.sock --clients 3", "--clients does not apply"},
+        {"/tmp", "/tmp:1: is a directory"},
+    };
+    char out[2048];
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        assert_int_equal(fastsim(cases[i][0], out, sizeof out), 2);
+        if (!strstr(out, cases[i][1]))
+            fail_msg("fastsim %s: expected '%s' in '%s'", cases[i][0],
+                     cases[i][1], out);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replay_matches_stats),
         cmocka_unit_test(test_replay_bad_file),
+        cmocka_unit_test(test_replay_refuses_model_options),
     };
     return cmocka_run_group_tests_name("replay", tests, NULL, NULL);
 }

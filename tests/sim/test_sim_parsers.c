@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "simulator/model/scenario.h"
 #include "simulator/model/tracefile.h"
@@ -61,6 +62,57 @@ static void test_ini_errors(void **state)
                      "staged needs threads > accept_threads");
     expect_ini_error("[scenario]\nduration_ms = 10\nwarmup_ms = 10\n",
                      "warmup_ms must be shorter");
+    /* Issue 11's bad inputs. */
+    expect_ini_error("", "t.ini:1: no keys");
+    expect_ini_error("# only a comment\n\n", "t.ini:2: no keys");
+    expect_ini_error("[scenario]\ncores = 2\n[load]\nclients = 3\n"
+                     "[scenario]\ncores = 4\n",
+                     "t.ini:6: duplicate key 'cores' in [scenario] (first on "
+                     "line 2)");
+    expect_ini_error("[scenario]\nname = say \"hi\"\n",
+                     "t.ini:2: name: 'say \"hi\"' may not hold quotes");
+    expect_ini_error("[scenario]\nname = a\\b\n", "t.ini:2: name:");
+    expect_ini_error("[scenario]\nseed = 9007199254740993\n",
+                     "t.ini:2: seed: '9007199254740993' is not a whole number "
+                     "from 0 to 2^53");
+    expect_ini_error("[scenario]\nseed = -1\n", "t.ini:2: seed:");
+    struct scenario sc;
+    char err[256];
+    scenario_defaults(&sc);
+    assert_int_equal(scenario_parse(&sc,
+                                    "[scenario]\nseed = 9007199254740992\n",
+                                    "t.ini", err, sizeof err),
+                     0);
+    assert_true(sc.seed == 9007199254740992ULL);
+    /* The same key in two sections is two keys. */
+    assert_int_equal(scenario_parse(&sc,
+                                    "[load]\nservice = exp\n[cost]\n"
+                                    "accept = 1\n",
+                                    "t.ini", err, sizeof err),
+                     0);
+}
+
+static void test_bad_files(void **state)
+{
+    (void)state;
+    struct scenario sc;
+    struct trace tr;
+    char err[256], dir[] = "/tmp/fastsim-dir-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    scenario_defaults(&sc);
+    assert_int_equal(scenario_load(&sc, dir, err, sizeof err), -1);
+    assert_non_null(strstr(err, ":1: is a directory"));
+    assert_int_equal(trace_load(&tr, dir, err, sizeof err), -1);
+    assert_non_null(strstr(err, ":1: is a directory"));
+    snprintf(path, sizeof path, "%s/empty.ini", dir);
+    FILE *f = fopen(path, "w");
+    fclose(f);
+    assert_int_equal(scenario_load(&sc, path, err, sizeof err), -1);
+    assert_non_null(strstr(err, "empty.ini:1: no keys"));
+    assert_int_equal(trace_load(&tr, path, err, sizeof err), -1);
+    assert_non_null(strstr(err, "empty.ini:1: empty"));
+    unlink(path);
+    rmdir(dir);
 }
 
 static void test_every_shipped_scenario_loads(void **state)
@@ -132,6 +184,16 @@ static void test_trace_errors(void **state)
     expect_trace_error(HEAD "-1 0 0 accept 9 3\n", "x.fdt:2: time, thread");
     expect_trace_error(HEAD "1 0 0 handoff 9 5\n", "x.fdt:2: handoff to a");
     expect_trace_error(HEAD "1 0 0 accept 9 3 extra\n", "x.fdt:2: expected");
+    /* Issue 11's bad inputs: counts below zero, fds past the limit (a
+     * 4-line trace with fd 4194304 once took 447 MB), unknown reasons. */
+    expect_trace_error(HEAD "1 1 1 request 9 -3\n",
+                       "x.fdt:2: negative request count");
+    expect_trace_error(HEAD "1 1 1 recv 9 -1\n", "x.fdt:2: negative recv");
+    expect_trace_error(HEAD "1 0 0 accept 9 3\n2 0 0 handoff 9 1\n"
+                            "3 1 1 recv 4194304 78\n4 1 1 close 9 0\n",
+                       "x.fdt:4: time, thread, core or fd out of range (fds "
+                       "up to 1048576)");
+    expect_trace_error(HEAD "1 1 1 close 9 7\n", "x.fdt:2: close reason");
 }
 
 /* Random bytes, mutations of good input, and every truncation. */
@@ -170,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_ini_good),
         cmocka_unit_test(test_ini_errors),
         cmocka_unit_test(test_every_shipped_scenario_loads),
+        cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_trace_good),
         cmocka_unit_test(test_trace_errors),
         cmocka_unit_test(test_parsers_survive_garbage),

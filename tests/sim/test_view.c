@@ -15,6 +15,8 @@
 #define STB_IMAGE_IMPLEMENTATION
 #include <stb/stb_image.h>
 
+#include "simulator/model/scenario.h"
+#include "simulator/play.h"
 #include "simulator/view/view.h"
 
 struct picture {
@@ -46,6 +48,19 @@ static int count_colour(const struct picture *p, int x0, int y0, int x1, int y1,
     return n;
 }
 
+/* Pixels of a legend colour inside a rectangle (x, y, w, h). */
+static int in_place(const struct picture *p, const int r[4], enum view_colour c)
+{
+    unsigned char rgb[3];
+    view_colour_rgb(c, rgb);
+    return count_colour(p, r[0], r[1], r[0] + r[2], r[1] + r[3], rgb[0], rgb[1],
+                        rgb[2]);
+}
+
+static struct {
+    int idle[4], ready[4], t0[4];
+} v_rects;
+
 static void ev(struct view *v, int thread, enum fd_kind kind, int fd, long arg)
 {
     struct fd_event e = {0, thread, thread, kind, fd, arg};
@@ -60,19 +75,23 @@ static void test_tokens_where_they_belong(void **state)
     if (!v)
         fail_msg("%s", err);
     int core[] = {0, 1};
-    const char *label[] = {"accept", "request"};
-    view_layout(v, 2, 2, core, label);
-    /* fd 5: accepted by t0, handed to t1, served, waiting (blue). */
+    enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST};
+    view_layout(v, 2, 2, core, role);
+    /* fd 5: accepted by t0, handed to t1, served, idle (dim blue). */
     ev(v, 0, FD_ACCEPT, 5, 3);
     ev(v, 0, FD_HANDOFF, 5, 1);
     ev(v, 1, FD_RECV, 5, 78);
     ev(v, 1, FD_REQUEST, 5, 1);
     ev(v, 1, FD_SEND, 5, 130);
-    /* fd 6: accepted and handed off, not yet served (purple). */
+    /* fd 6: accepted, handed off and readable: in t1's ready list. */
     ev(v, 0, FD_ACCEPT, 6, 3);
     ev(v, 0, FD_HANDOFF, 6, 1);
+    ev(v, 1, FD_READY, 6, 0);
     struct hud h = {.title = "test", .arch = "staged", .cores = 2};
     view_draw(v, &h, 10.0); /* long enough for every glide to finish */
+    view_place_rect(v, 1, PLACE_IDLE, v_rects.idle);
+    view_place_rect(v, 1, PLACE_READY, v_rects.ready);
+    view_place_rect(v, 0, PLACE_LANE, v_rects.t0);
     assert_int_equal(view_tokens(v), 2);
     char path[] = "/tmp/fastsim-view-XXXXXX.png";
     int fd = mkstemps(path, 4);
@@ -87,15 +106,13 @@ static void test_tokens_where_they_belong(void **state)
     assert_true(count_colour(&p, 160, 130, 800, 600, 40, 44, 52) > 5000);
     /* The HUD text is drawn (light pixels at the top left). */
     assert_true(count_colour(&p, 0, 0, 400, 24, 225, 228, 235) > 20);
-    /* Layout: core 1's lane is the lower half of the lane area; t1's grid
-     * starts 150 px into its row. Blue and purple tokens are there... */
-    int mid = 116 + (600 - 116) / 2;
-    assert_true(count_colour(&p, 380, mid, 800, 600, 70, 140, 230) >= 30);
-    assert_true(count_colour(&p, 380, mid, 800, 600, 190, 110, 240) >= 30);
-    /* ...and not in core 0's lane, nor in the client pool. */
-    assert_int_equal(count_colour(&p, 160, 116, 800, mid - 10, 70, 140, 230),
-                     0);
-    assert_int_equal(count_colour(&p, 0, 116, 150, 600, 70, 140, 230), 0);
+    /* The idle fd is in t1's interest set, the ready one in its ready
+     * list, in their own colours; neither is in t0's row. */
+    assert_true(in_place(&p, v_rects.idle, VC_IDLE) >= 30);
+    assert_true(in_place(&p, v_rects.ready, VC_READY) >= 30);
+    assert_int_equal(in_place(&p, v_rects.ready, VC_IDLE), 0);
+    assert_int_equal(in_place(&p, v_rects.t0, VC_IDLE), 0);
+    assert_int_equal(in_place(&p, v_rects.t0, VC_READY), 0);
     stbi_image_free(p.px);
 }
 
@@ -106,13 +123,18 @@ static void test_closed_token_fades(void **state)
     struct view *v = view_open(640, 480, true, err, sizeof err);
     assert_non_null(v);
     int core[] = {0};
-    const char *label[] = {"accept+serve"};
-    view_layout(v, 1, 1, core, label);
+    enum view_role role[] = {VIEW_BOTH};
+    view_layout(v, 1, 1, core, role);
     ev(v, 0, FD_ACCEPT, 7, 3);
     ev(v, 0, FD_CLOSE, 7, 0);
     struct hud h = {.cores = 1};
     view_draw(v, &h, 1.0); /* glide home */
     view_draw(v, &h, 1.0); /* fade out */
+    assert_int_equal(view_tokens(v), 0);
+    /* Events that move no fd draw no token (the listener is no client). */
+    ev(v, 0, FD_WASTED, 3, 0);
+    ev(v, 0, FD_DROP, -1, 12);
+    ev(v, 0, FD_WAKE, -1, 1);
     assert_int_equal(view_tokens(v), 0);
     view_close(v);
 }
@@ -136,19 +158,25 @@ static void test_fastsim_headless_png(void **state)
     assert_int_equal(p.w, 960);
     assert_int_equal(p.h, 540);
     assert_true(count_colour(&p, 160, 120, 960, 540, 40, 44, 52) > 5000);
-    assert_true(count_colour(&p, 160, 120, 960, 540, 70, 140, 230) > 50);
+    /* Run to its end, staged.ini leaves its keep-alive fds idle. */
+    unsigned char idle[3];
+    view_colour_rgb(VC_IDLE, idle);
+    assert_true(
+        count_colour(&p, 160, 120, 960, 540, idle[0], idle[1], idle[2]) > 50);
     stbi_image_free(p.px);
 
     char err[256];
     struct view *v = view_open(1280, 720, true, err, sizeof err);
     int core[] = {0, 1, 2, 3};
-    const char *label[] = {"accept", "request", "request", "request"};
-    view_layout(v, 4, 4, core, label);
+    enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST, VIEW_REQUEST,
+                             VIEW_REQUEST};
+    view_layout(v, 4, 4, core, role);
     for (int i = 0; i < 2000; i++) {
         ev(v, 0, FD_ACCEPT, 5 + i, 3);
         ev(v, 0, FD_HANDOFF, 5 + i, 1 + i % 3);
     }
     struct hud h = {.title = "fps", .cores = 4};
+    view_draw(v, &h, 10.0); /* every token in its place first */
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     int frames = 60;
@@ -165,12 +193,77 @@ static void test_fastsim_headless_png(void **state)
     view_close(v);
 }
 
+/* churn.ini, animated headless frame by frame as the window would: the
+ * accept lane holds accepted fds, hand-off flights cross between lanes,
+ * ready fds are drawn unlike idle ones, and the legend is on every frame. */
+static void test_churn_frames_show_every_hop(void **state)
+{
+    (void)state;
+    char err[256];
+    struct scenario sc;
+    scenario_defaults(&sc);
+    if (scenario_load(&sc, "simulator/scenarios/churn.ini", err, sizeof err))
+        fail_msg("%s", err);
+    struct view *v = view_open(1280, 720, true, err, sizeof err);
+    assert_non_null(v);
+    struct play pl;
+    assert_int_equal(play_open(&pl, &sc, v, 1e-5, err, sizeof err), 0);
+    struct picture p = {malloc(1280 * 720 * 4), 1280, 720};
+    int accept_cpu[4], accept_queue[4], t0[4], legend[4];
+    assert_int_equal(view_place_rect(v, 0, PLACE_CPU, accept_cpu), 0);
+    assert_int_equal(view_place_rect(v, 0, PLACE_ACCEPT_QUEUE, accept_queue),
+                     0);
+    assert_int_equal(view_place_rect(v, 0, PLACE_LANE, t0), 0);
+    assert_int_equal(view_place_rect(v, 0, PLACE_LEGEND, legend), 0);
+    int accepting = 0, backlog = 0, flights_out = 0, ready = 0, idle = 0;
+    int frames = 120;
+    for (int f = 0; f < frames; f++) {
+        play_frame(&pl, 1.0 / 30);
+        assert_int_equal(view_read(v, p.px, err, sizeof err), 0);
+        for (int c = 0; c < VC_NCOLOURS; c++)
+            if (in_place(&p, legend, (enum view_colour)c) < 40)
+                fail_msg("frame %d: colour %d missing from the legend", f, c);
+        accepting += in_place(&p, accept_cpu, VC_ACCEPTING) > 10;
+        backlog += in_place(&p, accept_queue, VC_BACKLOG) > 20;
+        /* A flight below t0's row: on its way to another lane. */
+        int below[4] = {t0[0], t0[1] + t0[3] + 2, t0[2],
+                        legend[1] - (t0[1] + t0[3] + 2)};
+        flights_out += in_place(&p, below, VC_FLIGHT) > 10;
+        for (int t = 1; t < 4; t++) {
+            int r[4], i[4];
+            view_place_rect(v, t, PLACE_READY, r);
+            view_place_rect(v, t, PLACE_LANE, i);
+            ready += in_place(&p, r, VC_READY) > 10;
+            /* Under churn an fd is idle only on its way out. */
+            idle += in_place(&p, i, VC_IDLE) > 10;
+        }
+        if (getenv("DEBUG_VIEW") && f == atoi(getenv("DEBUG_VIEW")))
+            view_png(v, "/tmp/simf/debug.png", err, sizeof err);
+    }
+    printf("churn, %d frames: accepting %d, backlog %d, flights across %d, "
+           "ready %d, idle %d\n",
+           frames, accepting, backlog, flights_out, ready, idle);
+    assert_true(accepting >= 5);
+    assert_true(backlog >= frames / 2);
+    assert_true(flights_out >= 3);
+    assert_true(ready >= 3);
+    assert_true(idle >= 1);
+    unsigned char a[3], b[3];
+    view_colour_rgb(VC_READY, a);
+    view_colour_rgb(VC_IDLE, b);
+    assert_true(abs(a[0] - b[0]) + abs(a[1] - b[1]) + abs(a[2] - b[2]) > 150);
+    free(p.px);
+    play_close(&pl);
+    view_close(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tokens_where_they_belong),
         cmocka_unit_test(test_closed_token_fades),
         cmocka_unit_test(test_fastsim_headless_png),
+        cmocka_unit_test(test_churn_frames_show_every_hop),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }

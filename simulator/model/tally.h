@@ -1,0 +1,71 @@
+/**
+ * \file
+ * \brief Figures from a stream of fd events: what a replay, a live view
+ *        and the model's warm-up show, with no model behind them.
+ *
+ * Throughput is requests parsed per second between the first event and
+ * the last. Latency runs from the moment a request's fd became ready (a
+ * `ready` event; in a trace from fastd, the wake-up that returned it) or,
+ * failing that, from its first read, to the send that answers it. A
+ * thread is busy from each wake-up to its last event before the next
+ * one. A ready list's length is the fds ready and not yet read.
+ */
+#ifndef FASTSIM_TALLY_H
+#define FASTSIM_TALLY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "simulator/model/fdevent.h"
+#include "simulator/model/hist.h"
+
+/** Per-thread figures. */
+struct tally_thread {
+    int64_t busy_ns;     /**< closed batches' time */
+    int64_t batch_start; /**< the open batch's wake-up, or -1 */
+    int64_t batch_last;  /**< its last event */
+    int ready;           /**< fds ready, not yet read */
+    double ready_area;   /**< integral of ready over time */
+    int64_t ready_since; /**< when ready last changed */
+    uint64_t requests;   /**< requests it parsed */
+};
+
+/** The running figures. */
+struct tally {
+    int threads;                 /**< entries in thread */
+    struct tally_thread *thread; /**< per thread */
+    int64_t first_ns;            /**< the first event's time, or -1 */
+    int64_t last_ns;             /**< the last event's time */
+    uint64_t events;             /**< events counted (ready ones too) */
+    uint64_t wakes;              /**< wake-ups */
+    uint64_t requests;           /**< requests parsed */
+    uint64_t answered;           /**< sends that closed a latency */
+    uint64_t accepts;            /**< connections accepted */
+    uint64_t handoffs;           /**< hand-offs */
+    uint64_t closes;             /**< connections closed */
+    uint64_t drops;              /**< events a live stream lost */
+    struct hist latency;         /**< ready (or read) to send, ns */
+    int64_t *start;              /**< per fd: its request's start, or -1 */
+    bool *ready;                 /**< per fd: counted in a ready list */
+    int nfds;                    /**< room in start and ready */
+};
+
+/** Start counting for this many threads. \return 0, or -1 (memory). */
+int tally_init(struct tally *t, int threads);
+
+/** Count one event. */
+void tally_event(struct tally *t, const struct fd_event *ev);
+
+/** Requests per second so far (0 before two events). */
+double tally_rps(const struct tally *t);
+
+/** A thread's share of the time it was busy, 0..1. */
+double tally_busy(const struct tally *t, int thread);
+
+/** A thread's mean ready-list length. */
+double tally_queue(const struct tally *t, int thread);
+
+/** Free what tally_init allocated. */
+void tally_free(struct tally *t);
+
+#endif

@@ -1,0 +1,62 @@
+/**
+ * \file
+ * \brief The frame loop of the model in a window (or headless frames):
+ *        keys, time, and one frame at a time.
+ *
+ * Every key is safe: a key that would build a model the architecture
+ * cannot run is clamped to what it allows, and the HUD says so; clients
+ * stay within 1 to 1,000,000; one frame runs a bounded number of events,
+ * so the window always answers `q`.
+ */
+#ifndef FASTSIM_PLAY_H
+#define FASTSIM_PLAY_H
+
+#include <stdbool.h>
+
+#include "simulator/model/sim.h"
+#include "simulator/model/tally.h"
+#include "simulator/view/view.h"
+
+/** Most clients the keys allow (as a scenario file does). */
+#define PLAY_MAX_CLIENTS 1000000
+
+/** Most model events one frame runs. */
+#define PLAY_EVENTS_PER_FRAME 200000
+
+/** The model being played. */
+struct play {
+    struct scenario sc;    /**< what runs (keys change it) */
+    struct sim sim;        /**< the model */
+    struct view *view;     /**< where it is drawn */
+    struct tally so_far;   /**< figures before the warm-up ends */
+    double speed;          /**< simulated s per wall s */
+    bool paused;           /**< not advancing */
+    bool help;             /**< the keys overlay */
+    bool running;          /**< false after q */
+    bool ended;            /**< the scenario's end was reached */
+    int shots;             /**< screenshots saved */
+    unsigned long emitted; /**< events the model emitted */
+    char narration[160];   /**< the latest event in words */
+    char message[256];     /**< a note after a key */
+    double message_age;    /**< wall s the note has been shown */
+    double *util;          /**< per core, for the HUD */
+    int *backlog;          /**< per thread, for the HUD */
+};
+
+/**
+ * Build the model for sc and draw it on v.
+ * \return 0, or -1 with a message in err.
+ */
+int play_open(struct play *p, const struct scenario *sc, struct view *v,
+              double speed, char *err, size_t errlen);
+
+/** Apply one key (never exits; q only clears p->running). */
+void play_key(struct play *p, enum view_key key);
+
+/** Run the model dt wall seconds further (at p->speed) and draw a frame. */
+void play_frame(struct play *p, double dt);
+
+/** Free the model (not the view). */
+void play_close(struct play *p);
+
+#endif
