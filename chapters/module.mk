@@ -18,3 +18,24 @@ $(COURSE_PAGE): docs/course-page.sh FORCE_COURSE_PAGE
 	$(Q)docs/md-filter README.md >/dev/null
 	$(Q)docs/course-page.sh $@
 FORCE_COURSE_PAGE:
+
+# Code quotes and diagrams, written into the Markdown so that a chapter is
+# whole on a forge (CONTRIBUTING.md, "Chapters"):
+#   make snippets   re-writes each chapter's quoted code from the sources'
+#                   [name] markers (scripts/snippets; a \snippet line or a
+#                   \dot block left by a merge is converted too), then
+#   make diagrams   renders docs/images/NN-name.dot into NN-name.png beside
+#                   it (committed: a forge does not run Graphviz), and
+#                   records the sources rendered in diagrams.sha256, which
+#                   tests/docs checks (a .dot changed, its picture not).
+.PHONY: snippets diagrams
+snippets:
+	$(Q)scripts/snippets
+	$(Q)$(MAKE) --no-print-directory diagrams
+DIAGRAMS := $(patsubst %.dot,%.png,$(wildcard docs/images/*.dot))
+diagrams: docs/images/diagrams.sha256
+docs/images/diagrams.sha256: $(DIAGRAMS)
+	$(Q)sha256sum $(sort $(wildcard docs/images/*.dot)) > $@
+docs/images/%.png: docs/images/%.dot
+	@echo "  DOT     $@"
+	$(Q)dot -Tpng -Gdpi=96 $< -o $@
