@@ -9,7 +9,8 @@
 COURSE_PAGE      := $(BUILD)/docs/gen/course.md
 DOCS_EXTRA_INPUT := $(COURSE_PAGE) $(wildcard exercises/README.md) \
                     $(sort $(wildcard exercises/[0-9][0-9]-*/README.md))
-DOCS_EXTRA_DEPS  := $(COURSE_PAGE) docs/md-filter docs/fastservers.css
+DOCS_EXTRA_DEPS  := $(COURSE_PAGE) docs/md-filter docs/fastservers.css \
+                    $(wildcard docs/images/*.png)
 
 # Runs on every make; rewrites the page only when the course changed. The
 # filter is tried first: Doxygen takes a filter that fails for an empty file
