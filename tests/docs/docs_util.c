@@ -370,3 +370,24 @@ void group(const char *s, const regmatch_t *m, char *out, size_t n)
     }
     snprintf(out, n, "%.*s", (int)(m->rm_eo - m->rm_so), s + m->rm_so);
 }
+
+/* ENV's value, else FALLBACK, made absolute into OUT; exits when it does
+ * not exist. */
+static void resolve(const char *env, const char *fallback, char *out)
+{
+    const char *p = getenv(env);
+    if (!p || !*p)
+        p = fallback;
+    if (!realpath(p, out)) {
+        fprintf(stderr, "%s: %s\n", p, strerror(errno));
+        exit(1);
+    }
+}
+
+void docs_init(struct docs *d, const char *root, const char *build)
+{
+    resolve("DOCS_TEST_ROOT", root, d->root);
+    resolve("DOCS_TEST_BUILD", build, d->build);
+    snprintf(d->html, sizeof d->html, "%s/docs/html", d->build);
+    printf("repository %s, build %s\n", d->root, d->build);
+}

@@ -14,6 +14,14 @@
 #include <regex.h>
 #include <stdbool.h>
 
+/* The repository and the build, as tests/docs/module.mk passes them. */
+#ifndef DOCS_ROOT
+#define DOCS_ROOT "."
+#endif
+#ifndef DOCS_BUILD
+#define DOCS_BUILD "build"
+#endif
+
 /* The course: chapters 00 ... 11. */
 #define COURSE_CHAPTERS 12
 /* Lines of a failed command's output that are shown. */
@@ -25,6 +33,11 @@ struct docs {
     char build[PATH_MAX];
     char html[PATH_MAX + 16];
 };
+
+/* Fill D: the repository ROOT and the build directory BUILD, or the
+ * environment's DOCS_TEST_ROOT and DOCS_TEST_BUILD when set (to point the
+ * tests at a broken copy), made absolute. */
+void docs_init(struct docs *d, const char *root, const char *build);
 
 /* ---- files ---- */
 

@@ -9,51 +9,23 @@
  *   test_numbers_match_tables  check_numbers.c   marked prose numbers
  *                                                against their tables
  *   test_html_links_resolve    check_site.c      the built site's links
- *   test_runnable_blocks       check_runnable.c  runnable blocks succeed
- *                                                (supervisor.c bounds them)
  *   test_site_in_chromium      check_chromium.c  headless Chromium
- * Each failure names file:line. The repository and the build directory come
+ * The runnable blocks, which take minutes, are test_docs_runnable's. Each
+ * failure names file:line. The repository and the build directory come
  * from DOCS_ROOT and DOCS_BUILD (tests/docs/module.mk); the environment
  * variables DOCS_TEST_ROOT and DOCS_TEST_BUILD override them, so that the
- * tests can be pointed at a broken copy and seen to fail. DOCS_BLOCK_TIMEOUT
- * (seconds) overrides the runnable blocks' time limit.
+ * tests can be pointed at a broken copy and seen to fail.
  *
  *   usage: test_docs [PATTERN]   run only the tests matching PATTERN */
 #include "tests/docs/checks.h"
 #include "tests/docs/supervisor.h"
-
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#ifndef DOCS_ROOT
-#define DOCS_ROOT "."
-#endif
-#ifndef DOCS_BUILD
-#define DOCS_BUILD "build"
-#endif
-
-static void resolve(const char *env, const char *fallback, char *out)
-{
-    const char *p = getenv(env);
-    if (!p || !*p)
-        p = fallback;
-    if (!realpath(p, out)) {
-        fprintf(stderr, "test_docs: %s: %s\n", p, strerror(errno));
-        exit(1);
-    }
-}
 
 int main(int argc, char **argv)
 {
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
     static struct docs d;
-    resolve("DOCS_TEST_ROOT", DOCS_ROOT, d.root);
-    resolve("DOCS_TEST_BUILD", DOCS_BUILD, d.build);
-    snprintf(d.html, sizeof d.html, "%s/docs/html", d.build);
-    printf("test_docs: repository %s, build %s\n", d.root, d.build);
+    docs_init(&d, DOCS_ROOT, DOCS_BUILD);
     supervisor_init();
 
     const struct CMUnitTest tests[] = {
@@ -63,7 +35,6 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_links_resolve, &d),
         cmocka_unit_test_prestate(test_numbers_match_tables, &d),
         cmocka_unit_test_prestate(test_html_links_resolve, &d),
-        cmocka_unit_test_prestate(test_runnable_blocks, &d),
         cmocka_unit_test_prestate(test_site_in_chromium, &d),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
