@@ -2,6 +2,8 @@
  * The request stage's work on one connection. conn_serve() is a loop over
  * three steps - flush, answer, read - that stops when the socket has no
  * more to give or cannot take more. See conn.h for the ownership rules.
+ * The write path lives in conn_write.c, the idle sweep and the drain in
+ * conn_expire.c, and what each request is answered with in routes.c.
  */
 #include "reference-server/conn.h"
 
@@ -11,6 +13,9 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "reference-server/routes.h"
+#include "reference-server/server.h"
 
 /* Keep at most this many freed connections per thread for reuse: under
  * connection churn it saves a malloc/free pair (48 KiB each) per client. */
@@ -22,39 +27,39 @@
  * counts as activity - a new connection, a request answered, bytes sent -
  * not bytes received: a slowloris client trickling a request one byte at a
  * time is still cut off after --idle-timeout. */
-static void conn_touch(struct thread *self, struct conn *c)
+void conn_touch(struct thread *self, struct conn *c)
 {
     c->last_active = self->now;
-    if (self->newest == c)
+    if (self->conns.newest == c)
         return;
     if (c->older)
         c->older->newer = c->newer;
     if (c->newer)
         c->newer->older = c->older;
-    if (self->oldest == c)
-        self->oldest = c->newer;
-    c->older = self->newest;
+    if (self->conns.oldest == c)
+        self->conns.oldest = c->newer;
+    c->older = self->conns.newest;
     c->newer = NULL;
-    if (self->newest)
-        self->newest->newer = c;
-    self->newest = c;
-    if (!self->oldest)
-        self->oldest = c;
+    if (self->conns.newest)
+        self->conns.newest->newer = c;
+    self->conns.newest = c;
+    if (!self->conns.oldest)
+        self->conns.oldest = c;
 }
 //! [conn touch]
 
 //! [lazy conn state]
 static struct conn *conn_get(struct thread *self, int fd)
 {
-    if (fd < 0 || fd >= self->conns_cap)
+    if (fd < 0 || fd >= self->conns.cap)
         return NULL;
-    struct conn *c = self->conns[fd];
+    struct conn *c = self->conns.by_fd[fd];
     if (c)
         return c;
-    if (self->spare) {
-        c = self->spare;
-        self->spare = c->newer;
-        self->nspare--;
+    if (self->conns.spare) {
+        c = self->conns.spare;
+        self->conns.spare = c->newer;
+        self->conns.nspare--;
     } else if (!(c = malloc(sizeof *c))) {
         return NULL;
     }
@@ -62,8 +67,8 @@ static struct conn *conn_get(struct thread *self, int fd)
      * lengths, so 48 KiB of memset per connection would be wasted. */
     memset(c, 0, offsetof(struct conn, in));
     c->fd = fd;
-    self->conns[fd] = c;
-    self->nconns++;
+    self->conns.by_fd[fd] = c;
+    self->conns.open++;
     conn_touch(self, c);
     return c;
 }
@@ -80,78 +85,24 @@ void conn_close(struct thread *self, struct conn *c, enum close_reason why)
     if (c->older)
         c->older->newer = c->newer;
     else
-        self->oldest = c->newer;
+        self->conns.oldest = c->newer;
     if (c->newer)
         c->newer->older = c->older;
     else
-        self->newest = c->older;
-    self->conns[c->fd] = NULL;
-    self->nconns--;
+        self->conns.newest = c->older;
+    self->conns.by_fd[c->fd] = NULL;
+    self->conns.open--;
     /* close() also removes the fd from our epoll set. */
     close(c->fd);
-    if (self->nspare < SPARE_MAX) {
-        c->newer = self->spare;
-        self->spare = c;
-        self->nspare++;
+    if (self->conns.nspare < SPARE_MAX) {
+        c->newer = self->conns.spare;
+        self->conns.spare = c;
+        self->conns.nspare++;
     } else {
         free(c);
     }
 }
 //! [conn close]
-
-//! [conn flush]
-/* Send what is pending. 1: all sent; 0: the socket is full; -1: error. */
-static int conn_flush(struct thread *self, struct conn *c)
-{
-    while (c->out_sent < c->out_len) {
-        size_t want = c->out_len - c->out_sent;
-        ssize_t n = send(c->fd, c->out + c->out_sent, want, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return errno == EAGAIN ? 0 : -1;
-        c->out_sent += (uint32_t)n;
-        conn_touch(self, c);
-        counter_add(&self->stats.bytes_out, (uint64_t)n);
-        TRACE(self->trace, TRACE_SEND, c->fd, n);
-        /* A short write means the send buffer is full: skip the send()
-         * that would only say EAGAIN. Edge-triggered EPOLLOUT fires when
-         * space frees up. */
-        if ((size_t)n < want)
-            return 0;
-    }
-    c->out_len = c->out_sent = 0;
-    return 1;
-}
-//! [conn flush]
-
-/* Write the answer to one request into out; 0 if it needs more room. */
-static size_t conn_route(struct thread *self, struct conn *c,
-                         const struct http_request *req, char *out, size_t room)
-{
-    bool keep = req->keep_alive && !self->draining;
-    int status = 0;
-    if (req->method == HTTP_OTHER)
-        status = 405;
-    else if ((req->path_len == 1 && req->path[0] == '/') ||
-             (req->path_len == 10 && !memcmp(req->path, "/plaintext", 10)))
-        return http_write_hello(out, req, keep, &self->date);
-    else if (req->path_len == 6 && !memcmp(req->path, "/stats", 6)) {
-        char body[CONN_OUT_CAP - HTTP_MAX_RESPONSE];
-        size_t n = stats_write_json(self->srv, body, sizeof body);
-        if (n == 0 || n + HTTP_MAX_RESPONSE > room)
-            return 0;
-        size_t h =
-            http_write_head(out, "application/json", n, keep, &self->date);
-        if (req->method == HTTP_GET)
-            memcpy(out + h, body, n);
-        c->close_after |= !keep;
-        return h + (req->method == HTTP_GET ? n : 0);
-    } else
-        status = 404;
-    c->close_after = c->bad_input = true;
-    return http_write_error(out, status, &self->date);
-}
 
 //! [conn answer]
 /* Answer every complete request in in[]; returns how many. */
@@ -170,8 +121,8 @@ static int conn_answer(struct thread *self, struct conn *c)
             n = http_write_error(c->out + c->out_len, req.status, &self->date);
             c->close_after = c->bad_input = true;
         } else {
-            n = conn_route(self, c, &req, c->out + c->out_len,
-                           CONN_OUT_CAP - c->out_len);
+            n = route_request(self, c, &req, c->out + c->out_len,
+                              CONN_OUT_CAP - c->out_len);
             if (n == 0)
                 break; /* /stats needs an empty buffer: flush first */
             used += req.length;
@@ -257,44 +208,29 @@ void conn_serve(struct thread *self, int fd, uint32_t events)
     //! [serve loop]
 }
 
-int conns_open(const struct thread *self)
+int conns_init(struct conn_table *table, int cap)
 {
-    return self->nconns;
+    *table = (struct conn_table){.cap = cap};
+    table->by_fd = calloc((size_t)cap, sizeof *table->by_fd);
+    return table->by_fd ? 0 : -1;
 }
 
-//! [conns expire]
-void conns_expire(struct thread *self)
+int conns_open(const struct thread *self)
 {
-    long timeout = self->srv->opt.idle_timeout;
-    /* The list is in activity order: stop at the first one still fresh. */
-    while (timeout > 0 && self->oldest &&
-           self->now - self->oldest->last_active > timeout)
-        conn_close(self, self->oldest, CLOSE_TIMEOUT);
-    if (!self->draining)
-        return;
-    bool give_up = self->now >= self->drain_deadline;
-    for (struct conn *c = self->oldest, *next; c; c = next) {
-        next = c->newer;
-        if (give_up || (c->in_len == 0 && c->out_len == 0))
-            conn_close(self, c, give_up ? CLOSE_TIMEOUT : CLOSE_NORMAL);
-    }
-    if (self->nconns == 0 &&
-        atomic_load_explicit(&self->srv->acceptors_done, memory_order_acquire))
-        self->done = true;
+    return self->conns.open;
 }
-//! [conns expire]
 
 void conns_release(struct thread *self)
 {
-    for (struct conn *c = self->oldest, *next; c; c = next) {
+    for (struct conn *c = self->conns.oldest, *next; c; c = next) {
         next = c->newer;
         conn_close(self, c, CLOSE_NORMAL);
     }
-    while (self->spare) {
-        struct conn *c = self->spare;
-        self->spare = c->newer;
+    while (self->conns.spare) {
+        struct conn *c = self->conns.spare;
+        self->conns.spare = c->newer;
         free(c);
     }
-    free(self->conns);
-    self->conns = NULL;
+    free(self->conns.by_fd);
+    self->conns.by_fd = NULL;
 }

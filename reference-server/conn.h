@@ -19,7 +19,8 @@
 #include <stdint.h>
 
 #include "reference-server/http.h"
-#include "reference-server/server.h"
+
+struct thread;
 
 /** Input buffer: a whole request (head and body) must fit. */
 #define CONN_IN_CAP 16384
@@ -53,6 +54,37 @@ struct conn {
 };
 
 /**
+ * A request thread's connection bookkeeping: the fd table, the activity
+ * list, the spare list and the count. Only the owning thread touches it,
+ * and only through the functions below, which keep its parts consistent
+ * (a connection is in the table exactly when it is in the activity list).
+ */
+struct conn_table {
+    struct conn **by_fd; /**< fd -> connection, NULL if not ours */
+    int cap;             /**< entries in by_fd (the fd limit) */
+    struct conn *oldest; /**< least recently active connection */
+    struct conn *newest; /**< most recently active connection */
+    struct conn *spare;  /**< freed connections kept for reuse */
+    int nspare;          /**< entries in spare */
+    int open;            /**< connections open in by_fd */
+};
+
+/** Make an empty table for fds below cap; 0, or -1 if out of memory. */
+int conns_init(struct conn_table *table, int cap);
+
+/**
+ * Close every connection still open (counted and traced), free the spare
+ * connections and the table. Called at thread exit.
+ */
+void conns_release(struct thread *self);
+
+/**
+ * Move c to the newest end of the activity list and stamp it with the
+ * current second: the connection made progress (see conn.c).
+ */
+void conn_touch(struct thread *self, struct conn *c);
+
+/**
  * Serve what epoll reported for fd: flush pending output, answer every
  * complete request, read until the socket is drained. Stops reading while
  * output is blocked (backpressure) and relies on the next EPOLLOUT edge.
@@ -63,6 +95,16 @@ void conn_serve(struct thread *self, int fd, uint32_t events);
 void conn_close(struct thread *self, struct conn *c, enum close_reason why);
 
 /**
+ * The write path (conn_write.c, exercise 06's seam): send what is pending
+ * in c->out. Stops at the first short write, since the socket is then full
+ * and the next edge-triggered EPOLLOUT says when it has room again.
+ * \return 1 if everything was sent, 0 if the socket is full
+ *         (backpressure: read nothing more until EPOLLOUT), -1 on error.
+ */
+int conn_flush(struct thread *self, struct conn *c);
+
+/**
+ * Idle timeouts and the drain (conn_expire.c, exercise 07's seam).
  * Close connections idle past the timeout; while draining, close idle ones
  * at once and all of them at the deadline. Call once per loop turn, after
  * the batch of events (see worker.c for why not during it).
@@ -71,8 +113,5 @@ void conns_expire(struct thread *self);
 
 /** Connections this thread has open. */
 int conns_open(const struct thread *self);
-
-/** Free the table and the spare connections at thread exit. */
-void conns_release(struct thread *self);
 
 #endif

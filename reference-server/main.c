@@ -9,6 +9,8 @@
  *   handoff.c   the hand-off itself, one epoll_ctl on the target's epoll fd
  *   worker.c    the request stage's loop
  *   conn.c      one connection: read, parse, answer, backpressure
+ *   conn_write.c, conn_expire.c  its write path; idle timeouts and drain
+ *   routes.c    what each request is answered with
  *   http.c      HTTP/1.1 parsing and responses
  *   stats.c, trace.c  counters for /stats, and fdtrace for the simulator
  *

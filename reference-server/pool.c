@@ -86,19 +86,6 @@ int pool_plan(struct server *srv, char *err, size_t errlen)
     return 0;
 }
 
-//! [epoll watch]
-static int watch(struct thread *self, int fd, uint32_t events)
-{
-    struct epoll_event ev = {.events = events, .data.fd = fd};
-    if (epoll_ctl(self->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        fprintf(stderr, "fastd: thread %d: epoll_ctl(ADD fd %d): %s\n",
-                self->id, fd, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-//! [epoll watch]
-
 //! [thread setup]
 static int thread_setup(struct thread *self)
 {
@@ -109,40 +96,13 @@ static int thread_setup(struct thread *self)
     pthread_setname_np(pthread_self(), name);
     atomic_store(&self->os_tid, gettid());
 
-    if (self->core >= 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(self->core, &set);
-        int rc = pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-        if (rc != 0) {
-            fprintf(stderr, "fastd: thread %d: pin to cpu %d: %s\n", self->id,
-                    self->core, strerror(rc));
-            self->core = -1;
-        }
-    }
-    self->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (self->epfd < 0) {
-        fprintf(stderr, "fastd: thread %d: epoll_create1: %s\n", self->id,
-                strerror(errno));
+    thread_pin(self);
+    if (thread_epoll_open(self) < 0)
         return -1;
-    }
-    if (watch(self, srv->stop_fd, EPOLLIN) < 0)
-        return -1;
-    //! [exclusive listener]
-    if (self->stage != STAGE_REQUEST) {
-        /* EPOLLEXCLUSIVE: with several accept threads on one listener, a
-         * new connection wakes one of them, not all (no thundering herd). */
-        uint32_t excl = self->stage == STAGE_ACCEPT ? EPOLLEXCLUSIVE : 0;
-        if (self->listen_fd < 0 ||
-            watch(self, self->listen_fd, EPOLLIN | excl) < 0)
-            return -1;
+    if (self->stage != STAGE_REQUEST)
         self->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    }
-    //! [exclusive listener]
     if (self->stage != STAGE_ACCEPT) {
-        self->conns_cap = (int)srv->nofile;
-        self->conns = calloc((size_t)self->conns_cap, sizeof *self->conns);
-        if (!self->conns)
+        if (conns_init(&self->conns, (int)srv->nofile) < 0)
             return -1;
     }
     if (srv->trace_fd >= 0 &&
@@ -157,7 +117,7 @@ static int thread_setup(struct thread *self)
 
 static void thread_teardown(struct thread *self)
 {
-    if (self->conns)
+    if (self->conns.by_fd)
         conns_release(self);
     if (self->trace) {
         trace_flush(self->trace);
@@ -171,7 +131,7 @@ static void thread_teardown(struct thread *self)
 }
 
 //! [thread main]
-static void *thread_main(void *arg)
+void *pool_thread_main(void *arg)
 {
     struct thread *self = arg;
     struct server *srv = self->srv;
@@ -197,22 +157,9 @@ int pool_start(struct server *srv, char *err, size_t errlen)
         return -1;
     }
     pthread_barrier_init(&srv->ready, NULL, (unsigned)srv->nthreads + 1);
-    //! [pool start]
-    for (int i = 0; i < srv->nthreads; i++) {
-        struct thread *t = &srv->threads[i];
-        /* Joinable, not detached as in the original article: the exit
-         * summary and the graceful drain need to know when each is done. */
-        int rc = pthread_create(&t->handle, NULL, thread_main, t);
-        if (rc != 0) {
-            snprintf(err, errlen, "pthread_create(thread %d): %s", i,
-                     strerror(rc));
-            /* Threads already started wait at the barrier forever; a
-             * start-up failure exits the process, which ends them. */
-            return -1;
-        }
-    }
+    if (pool_spawn(srv, err, errlen) < 0)
+        return -1;
     pthread_barrier_wait(&srv->ready);
-    //! [pool start]
     if (atomic_load(&srv->setup_failed)) {
         snprintf(err, errlen, "a thread failed to set itself up (see above)");
         pool_stop(srv);

@@ -42,4 +42,37 @@ int pool_cpus(int *cpus, int max);
 /** Write the thread map ("t0:accept@cpu0 t1:request@cpu1") into out. */
 void pool_describe(const struct server *srv, char *out, size_t len);
 
+/**
+ * The body of every pool thread (pool.c): its set-up, the start barrier,
+ * its stage's loop, its teardown. \p arg is its struct thread.
+ */
+void *pool_thread_main(void *arg);
+
+/**
+ * Create one joinable thread per entry of server::threads, each running
+ * pool_thread_main() on its own struct thread, and store the handles for
+ * pool_stop()'s pthread_join. Does not wait for their set-up.
+ * \return 0, or -1 with "pthread_create(thread N): reason" in err.
+ */
+int pool_spawn(struct server *srv, char *err, size_t errlen);
+
+/**
+ * Pin the calling thread to thread::core, when it is >= 0. The call is
+ * made by the thread itself, as the design asks. When the kernel refuses,
+ * warn and set thread::core to -1, so that the banner and the trace tell
+ * the truth.
+ */
+void thread_pin(struct thread *self);
+
+/**
+ * Create the calling thread's own epoll fd (close-on-exec) in thread::epfd
+ * and register what it waits on: the stop eventfd (server::stop_fd) and,
+ * unless it is a staged request thread, its listener thread::listen_fd,
+ * level-triggered, with EPOLLEXCLUSIVE for an accept-stage thread (one new
+ * connection wakes one accept thread, not all).
+ * \return 0, or -1 after a message on stderr, with nothing left open and
+ * thread::epfd set to -1.
+ */
+int thread_epoll_open(struct thread *self);
+
 #endif

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "reference-server/conn.h"
 #include "reference-server/http.h"
 #include "reference-server/stats.h"
 #include "reference-server/trace.h"
@@ -58,8 +59,6 @@ struct options {
     bool quiet;             /**< print only the first line */
 };
 
-struct conn;
-
 /** One thread: its stage, its core, its epoll fd and what it owns. */
 struct thread {
     int id;             /**< index in server::threads */
@@ -78,18 +77,12 @@ struct thread {
     long last_warning; /**< second of the last rate-limited warning */
 
     /* Request side; only this thread touches these. */
-    struct conn **conns;   /**< fd -> connection, NULL if not ours */
-    int conns_cap;         /**< entries in conns (the fd limit) */
-    struct conn *oldest;   /**< least recently active connection */
-    struct conn *newest;   /**< most recently active connection */
-    struct conn *spare;    /**< freed connections kept for reuse */
-    int nspare;            /**< entries in spare */
-    int nconns;            /**< connections open in conns */
-    long now;              /**< CLOCK_MONOTONIC second, read once per wake */
-    struct http_date date; /**< cached Date header */
-    bool draining;         /**< shutting down: finish in-flight, then exit */
-    long drain_deadline;   /**< second at which draining gives up */
-    bool done;             /**< leave the loop */
+    struct conn_table conns; /**< its connections (conn.h) */
+    long now;                /**< CLOCK_MONOTONIC second, read once per wake */
+    struct http_date date;   /**< cached Date header */
+    bool draining;           /**< shutting down: finish in-flight, then exit */
+    long drain_deadline;     /**< second at which draining gives up */
+    bool done;               /**< leave the loop */
 
     /** Counters, on their own cache lines so the owner's writes do not
      *  invalidate the lines holding the fields above (false sharing). */

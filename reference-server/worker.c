@@ -21,6 +21,7 @@
 
 #include "reference-server/acceptor.h"
 #include "reference-server/conn.h"
+#include "reference-server/server.h"
 
 #define MAX_EVENTS 256
 

@@ -23,7 +23,7 @@ fuzz: $(BUILD)/fuzz/fuzz_http
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(BUILD)/fuzz/fuzz_http -max_total_time=$(FUZZ_SECONDS) \
 	    -max_len=16384 $(BUILD)/fuzz/corpus
-$(BUILD)/fuzz/fuzz_http: tests/server/fuzz_http.c reference-server/http.c \
+$(BUILD)/fuzz/fuzz_http: tests/server/fuzz_http.c reference-server/http.c reference-server/http_parse.c \
     reference-server/http.h
 	@mkdir -p $(@D)
 	clang $(CSTD) $(WARN) -D_GNU_SOURCE -I. -g -O1 \
