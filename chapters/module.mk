@@ -34,9 +34,11 @@ snippets:
 	$(Q)scripts/snippets
 	$(Q)$(MAKE) --no-print-directory diagrams
 DIAGRAMS := $(patsubst %.dot,%.png,$(wildcard docs/images/*.dot))
-diagrams: docs/images/diagrams.sha256
-docs/images/diagrams.sha256: $(DIAGRAMS)
-	$(Q)sha256sum $(sort $(wildcard docs/images/*.dot)) > $@
+SHA_FILE := docs/images/diagrams.sha256
+diagrams: $(DIAGRAMS)
+	$(Q)sha256sum $(sort $(wildcard docs/images/*.dot)) > $(SHA_FILE).tmp
+	$(Q)cmp -s $(SHA_FILE).tmp $(SHA_FILE) && rm -f $(SHA_FILE).tmp || \
+	    mv -f $(SHA_FILE).tmp $(SHA_FILE)
 docs/images/%.png: docs/images/%.dot
 	@echo "  DOT     $@"
 	$(Q)dot -Tpng -Gdpi=96 $< -o $@
