@@ -122,7 +122,7 @@ echo
 
 echo "## fastsim: simulator/scenarios/skewed-lifetimes.ini, seeds 1-$seeds"
 echo
-echo "| long_fraction | schedule | throughput (req/s), mean | p99 (us), mean | jobs queued per request core, seed $seeds only |"
+echo "| long_fraction | schedule | throughput (req/s), mean | p99 (us), mean | jobs queued per request core, mean of $seeds seeds |"
 echo "|---:|---|---:|---:|---|"
 for lf in 0 0.01 0.05 0.2; do
     for s in rr least; do

@@ -1,8 +1,15 @@
 # The chapters and the docs site: the docs build without warnings, chapter
-# shape, links (Markdown, \ref, built HTML), runnable blocks, and the site
-# in headless Chromium. See tests/docs/test_docs.c.
-TESTS += $(TBIN)/test_docs
+# shape, quoted code and pictures up to date, links (Markdown, \ref, built
+# HTML), prose numbers against their tables, runnable blocks, and the site
+# in headless Chromium: tests/docs/test_docs.c, whose checks live one per
+# file beside it (check_*.c). The runnable blocks, which take minutes, are
+# a program of their own, test_docs_runnable.c, so that a slow run cannot
+# hide the quick checks.
+TESTS += $(TBIN)/test_docs $(TBIN)/test_docs_runnable
 
+DOCS_TEST_MAINS := tests/docs/test_docs.c tests/docs/test_docs_runnable.c
+DOCS_TEST_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(filter-out $(DOCS_TEST_MAINS),\
+                     $(wildcard tests/docs/*.c)))
 $(OBJ)/tests/docs/%.o: EXTRA_CFLAGS += $(CMOCKA_CFLAGS) \
     -DDOCS_ROOT='"$(CURDIR)"' -DDOCS_BUILD='"$(abspath $(BUILD))"'
 
@@ -12,7 +19,8 @@ $(OBJ)/tests/docs/%.o: EXTRA_CFLAGS += $(CMOCKA_CFLAGS) \
 .PHONY: docs-for-tests
 docs-for-tests:
 	-@$(MAKE) --no-print-directory docs
-$(TBIN)/test_docs: $(OBJ)/tests/docs/test_docs.o | docs-for-tests
+$(TBIN)/test_docs $(TBIN)/test_docs_runnable: $(TBIN)/%: $(OBJ)/tests/docs/%.o \
+    $(DOCS_TEST_OBJS) | docs-for-tests
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(filter %.o,$^) -o $@ $(CMOCKA_LIBS) -lm $(LDLIBS)
