@@ -140,18 +140,21 @@ void *pool_thread_main(void *arg)
 {
     struct thread *self = arg;
     struct server *srv = self->srv;
-    if (srv->opt.io == IO_URING)
-        return uring_thread_main(self); /* its own set-up and loops */
-    if (thread_setup(self) < 0)
-        atomic_store(&srv->setup_failed, true);
-    pthread_barrier_wait(&srv->ready);
-    if (!atomic_load(&srv->setup_failed)) {
-        if (self->stage == STAGE_ACCEPT)
-            acceptor_run(self);
-        else
-            worker_run(self);
+    if (srv->opt.io == IO_URING) {
+        uring_thread_main(self); /* its own set-up and loops */
+    } else {
+        if (thread_setup(self) < 0)
+            atomic_store(&srv->setup_failed, true);
+        pthread_barrier_wait(&srv->ready);
+        if (!atomic_load(&srv->setup_failed)) {
+            if (self->stage == STAGE_ACCEPT)
+                acceptor_run(self);
+            else
+                worker_run(self);
+        }
+        thread_teardown(self);
     }
-    thread_teardown(self);
+    /* main waits for every thread to be done (pool_drained()). */
     atomic_fetch_add_explicit(&srv->threads_done, 1, memory_order_release);
     return NULL;
 }

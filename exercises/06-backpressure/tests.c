@@ -55,6 +55,7 @@ static void setup(size_t n)
     peer = sv[1];
     c = calloc(1, sizeof *c);
     c->fd = sv[0];
+    c->out = calloc(1, CONN_OUT_CAP); /* from the thread's pool in fastd */
     for (size_t i = 0; i < n; i++)
         c->out[i] = (char)('a' + i % 23);
     c->out_len = (uint32_t)n;
@@ -65,6 +66,7 @@ static void teardown_all(void)
 {
     close(c->fd);
     close(peer);
+    free(c->out);
     free(c);
     fake_server_free(srv);
 }

@@ -65,7 +65,7 @@ for f in $sources; do
     cc "${cflags[@]}" -c "$out/src/$f" -o "$out/src/${f%.c}.o" >>"$out/learner.log" 2>&1 || fastd_ok=0
     learner+=("$out/src/${f%.c}.o")
 done
-[ $fastd_ok = 1 ] && { cc -pthread -o "$out/fastd" "$main" "${objs[@]}" "${learner[@]}" \
+[ $fastd_ok = 1 ] && { cc -pthread -o "$out/fastd" "$main" "${objs[@]}" "${learner[@]}" -luring \
     >>"$out/learner.log" 2>&1 || fastd_ok=0; }
 if [ $fastd_ok = 0 ]; then
     echo "BUILD fastd failed:"; sed -n 1,15p "$out/learner.log"
@@ -73,7 +73,7 @@ if [ $fastd_ok = 0 ]; then
 fi
 # shellcheck disable=SC2086
 [ $unit_ok = 1 ] && { cc "${cflags[@]}" -o "$out/unit" "$ex/tests.c" "${learner[@]}" \
-    "${objs[@]}" $cmocka -lm >"$out/unit.log" 2>&1 || unit_ok=0; }
+    "${objs[@]}" $cmocka -luring -lm >"$out/unit.log" 2>&1 || unit_ok=0; }
 # shellcheck disable=SC2086
 cc "${cflags[@]}" -o "$out/server" "$ex/server_tests.c" \
     $cmocka -lm >"$out/server.log" 2>&1 || server_ok=0
