@@ -17,6 +17,7 @@ passed=0 failed=0 failures=()
 for t in $tests; do
     name=$(basename "$t")
     echo "=== $name"
+    start=$SECONDS
     timeout -k 5 "$limit" "$t" 2>&1 | tee "$logs/$name.log"
     rc=${PIPESTATUS[0]}
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$logs/$name.log" | awk '{s+=$1} END {print s+0}')
@@ -29,6 +30,7 @@ for t in $tests; do
         failed=$((failed + 1))
     fi
     [ "$rc" -ne 0 ] && failures+=("$name")
+    echo "--- $name: $((SECONDS - start)) s"
 done
 
 for c in $checks; do
