@@ -118,7 +118,8 @@ static void test_sigterm_drains_in_flight(void **state)
     assert_non_null(strstr(buf, "Connection: close"));
     close(idle);
     close(busy);
-    assert_int_equal(fastd_stop(&f, NULL, 0), 0);
+    /* Already told to stop: a second SIGTERM would cut the drain short. */
+    assert_int_equal(fastd_wait(&f, NULL, 0), 0);
 }
 
 static const struct graded table[] = {

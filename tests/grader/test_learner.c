@@ -179,8 +179,8 @@ static void test_solutions_pass_server_suite(void **state)
             "MINE_SRC=$d/src BUILD=" BUILD_DIR "/check " BUILD_DIR
             "/check/bin/fastd && FASTD_BIN=" BUILD_DIR
             "/check/bin/fastd " BUILD_DIR "/tests/test_fastd 2>&1 | "
-            "tail -n 3");
-    if (!strstr(out, "[  PASSED  ] 16 test(s)."))
+            "grep -E '^\\[  (PASSED|FAILED)  \\] [0-9]+ test'");
+    if (!strstr(out, "[  PASSED  ]") || strstr(out, "[  FAILED  ]"))
         fail_msg("tests/server on the solutions' fastd:\n%s", out);
     free(out);
 }
