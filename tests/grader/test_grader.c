@@ -387,6 +387,26 @@ static void test_solutions_full_every_run(void **state)
         expect_json(path, json);
         long pts, max;
         scores(json, name, &pts, &max);
+        /* Known bug, not hidden: under load fastd --io uring now and then
+         * closes a new connection at once (exercise 08's keep-alive test,
+         * about 1 run in 60; open in issue 13). Exercise 08 may try twice
+         * more, alone, and each failed try is printed. */
+        for (int again = 0; again < 2 && strncmp(name, "08", 2) == 0 &&
+                            (pts != max || max <= 0);
+             again++) {
+            fprintf(stderr,
+                    "exercise 08's solution lost points (%ld of %ld): "
+                    "known io_uring flake, grading it again\n",
+                    pts, max);
+            sh(ENV "SOLUTIONS=1 exercises/grader/grade.sh --out " T
+                   "/solutions-%d " BUILD_DIR " %s > " T "/retry.out 2>&1",
+               runs_for(name), name);
+            free(json);
+            json = slurp(path);
+            if (!json)
+                fail_msg("no %s", path);
+            scores(json, name, &pts, &max);
+        }
         if (pts != max || max <= 0) {
             char first[1024];
             const char *f = strstr(exercise_entry(json, name), "\"fail\"");
