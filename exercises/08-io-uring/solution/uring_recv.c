@@ -24,7 +24,9 @@ int uring_bufs_setup(struct io_uring *ring, struct uring_bufs *bufs,
         snprintf(err, errlen, "mmap(buffer ring): %s", strerror(errno));
         return -1;
     }
-    bufs->base = aligned_alloc(4096, (size_t)count * size);
+    /* aligned_alloc() wants a size that is a multiple of the alignment. */
+    bufs->base =
+        aligned_alloc(4096, ((size_t)count * size + 4095) & ~(size_t)4095);
     if (!bufs->base) {
         munmap(br, ring_bytes);
         snprintf(err, errlen, "out of memory for %u receive buffers", count);
