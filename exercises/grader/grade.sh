@@ -26,7 +26,11 @@
 #                             files, the learner's fastd's tree) there,
 #                             keyed by the flags and the course's own C
 #                             files (names, sizes, times); default
-#                             BUILD/grade-cache, none with --submission
+#                             BUILD/grade-cache; with --submission, a
+#                             cache of this run's own (OUT/work/.cache)
+#        GRADE_JOBS=N         exercises graded at once (default: the
+#                             number of CPUs); course files are compiled
+#                             N at a time before any exercise starts
 #
 # The verdict of a test never rests on what the learner's process prints
 # or on its exit status alone: see exercises/grader/README.md. A learner's
@@ -45,7 +49,7 @@ while [ $# -gt 0 ]; do
     --gradescope) gradescope=$2; shift 2 ;;
     --stop-on-loss) stop_on_loss=1; shift ;;
     --repeat) repeat=$2; shift 2 ;;
-    -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,29p' "$0"; exit 0 ;;
     -*) echo "grade: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) args+=("$1"); shift ;;
     esac
@@ -130,43 +134,80 @@ first_error() {
     fi
 }
 
-# cached_cc LOG SRC FLAGS...: compile SRC to an object and print its path
-# (in GRADE_CACHE when set, keyed by the compiler, flags and preprocessed
-# text; else in the exercise's work folder). Nothing printed: it failed.
-# A learner grading their own copy keeps the cache in BUILD; an instructor
-# grading submissions (--submission) gets none unless GRADE_CACHE says so.
+# cached_cc LOG SRC FLAGS...: compile SRC to an object in the cache and
+# print its path, keyed by the course's files, the compiler, flags and
+# path. Nothing printed: it failed. A learner grading their own copy keeps
+# the cache in BUILD; an instructor grading submissions (--submission)
+# gets one for this run only (OUT/work/.cache, made anew each run: a
+# submission never compiles what the next one links), unless GRADE_CACHE
+# names one. Several exercises compile at once: each compile writes a
+# file of its own and renames it into place.
 cache=${GRADE_CACHE:-}
 [ -z "$cache" ] && [ -z "$submission" ] && cache=$build/grade-cache
-course_key=""
-if [ -n "$cache" ]; then
-    mkdir -p "$cache" && cache=$(cd "$cache" && pwd)
-    # Any change to the course's own C files (not the learner's) changes
-    # every key.
-    course_key=$(find "$course/simulator" "$course/reference-server" "$course/tests/server" \
-        "$course/exercises/grader" "$course/$exrel" \( -name '*.h' -o -name tests.c \
-        -o -name server_tests.c -o -path "$course/simulator/*.c" -o -path "$course/reference-server/*.c" \
-        -o -path "$course/tests/server/*.c" -o -path "$course/exercises/grader/*.c" \) \
-        -printf '%p %s %T@\n' 2>/dev/null | sort | sha1sum | cut -c1-40)
+if [ -z "$cache" ]; then
+    cache=$out/work/.cache
+    rm -rf "$cache"
 fi
+mkdir -p "$cache/.locks" && cache=$(cd "$cache" && pwd) || exit 2
+# Any change to the course's own C files (not the learner's) changes
+# every key.
+course_key=$(find "$course/simulator" "$course/reference-server" "$course/tests/server" \
+    "$course/exercises/grader" "$course/$exrel" \( -name '*.h' -o -name tests.c \
+    -o -name server_tests.c -o -path "$course/simulator/*.c" -o -path "$course/reference-server/*.c" \
+    -o -path "$course/tests/server/*.c" -o -path "$course/exercises/grader/*.c" \) \
+    -printf '%p %s %T@\n' 2>/dev/null | sort | sha1sum | cut -c1-40)
 cached_cc() {
-    local log=$1 src=$2 key obj v comp=$cc
+    local log=$1 src=$2 key obj tmp v comp=$cc
     shift 2
     [ "${1:-}" = clang ] && { comp=clang; shift; }
-    if [ -n "$cache" ]; then
-        key=$(echo "$course_key $comp $* $src" | sha1sum | cut -c1-40)
-    else
-        key=$(echo "$comp $* $src" | sha1sum | cut -c1-40)
-    fi
-    if [ -n "$cache" ]; then
-        obj=$cache/$key.o
-        [ -f "$obj" ] && { echo "$obj"; return; }
-    else
-        obj=$work/obj/course-$key.o
-    fi
-    read -r v _ <<<"$("$tool" run --timeout "$(secs 120)" --log "$log" -- \
-        $comp "$@" -c -o "$obj.$$" "$src")"
-    [ "$v" = ok ] && mv -f "$obj.$$" "$obj" && echo "$obj"
-    rm -f "$obj.$$"
+    key=$(echo "$course_key $comp $* $src" | sha1sum | cut -c1-40)
+    obj=$cache/$key.o tmp=$cache/$key.o.$BASHPID
+    [ -f "$obj" ] && { echo "$obj"; return; }
+    # One compile of a file at a time: whoever comes second waits for it.
+    (
+        command -v flock >/dev/null && exec {lk}>"$cache/.locks/$key" && flock "$lk"
+        [ -f "$obj" ] && exit 0
+        read -r v _ <<<"$("${cc_nice[@]}" "$tool" run --timeout "$(secs 120)" --log "$log" -- \
+            $comp "$@" -c -o "$tmp" "$src")"
+        [ "$v" = ok ] && mv -f "$tmp" "$obj"
+        rm -f "$tmp"
+    )
+    [ -f "$obj" ] && echo "$obj"
+}
+cc_nice=()
+
+# The flags of a suite's programs: sets comp (empty: $cc) and flags.
+suite_flags() {
+    comp=() flags=$ccflags
+    case $1 in
+    asan) comp=(clang) flags="$ccflags -fsanitize=address,undefined -fno-sanitize-recover=all" ;;
+    tsan) comp=(clang) flags="$ccflags -fsanitize=thread" ;;
+    esac
+}
+
+# course_obj LOG SUITE FILE EXDIR: a course file of a unit/asan/tsan
+# program, compiled once for every exercise (only tests.c sees its
+# exercise's folder, EXDIR; the others are shared by every exercise).
+course_obj() {
+    local log=$1 suite=$2 f=$3 finc="-I$course" comp flags
+    [ -n "$4" ] && finc="-I$course -I$4"
+    suite_flags "$suite"
+    cached_cc "$log" "$f" "${comp[@]}" $flags $finc $cmocka_cflags
+}
+
+# The extra files of an exercise.conf, checked: sets extra_files, or
+# prints why not and fails.
+extra_of() {
+    local f
+    extra_files=()
+    for f in $1; do
+        if [[ $f =~ ^[A-Za-z0-9_./-]+$ && $f != *..* && -f $course/$f ]]; then
+            extra_files+=("$course/$f")
+        else
+            echo "exercise.conf: extra file '$f' is not in the course"
+            return 1
+        fi
+    done
 }
 
 # A failed test's message, in words, from its log.
@@ -230,13 +271,27 @@ check_object() {
     return 0
 }
 
-# Per-exercise outputs of this run, written again at the very end (a test
-# process cannot then change what an earlier exercise of this run got).
-declare -A frag_json frag_junit frag_gs frag_score
-
 ccflags="-std=gnu11 -g -O1 -Wall -Wextra -D_GNU_SOURCE -U_FORTIFY_SOURCE -fno-omit-frame-pointer"
-printf '%-26s %8s %8s\n' exercise tests points
-for d in "${exercises[@]}"; do
+
+# The learner's fastd is built in the cache's one tree (fb), by make under
+# a lock: fastd_make LOG MAKE-ARGS... prints grade-tool's verdict line.
+fb=$cache/fastd
+fastd_lock=()
+command -v flock >/dev/null && fastd_lock=(flock "$cache/fastd.lock")
+fastd_make() {
+    local log=$1
+    shift
+    "${fastd_lock[@]}" "${cc_nice[@]}" "$tool" run --timeout "$(secs 600)" --log "$log" -- \
+        env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$course" BUILD="$fb" "$@"
+}
+
+# grade_exercise DIR FD: grade one exercise and write its outcome to FD,
+# fields ended by NUL: the lines of the score table, title, points, max,
+# status, problem, tests (JSON), JUnit, Gradescope tests, score line, and
+# the workload to measure (or nothing). Exercises are graded at once, each
+# in a subshell of its own: see the end of this file.
+grade_exercise() {
+    local d=$1 resfd=$2
     name=$(basename "$d") num=${name%%-*}
     conf=$d/exercise.conf
     title=$(conf_get "$conf" title)
@@ -355,35 +410,32 @@ for d in "${exercises[@]}"; do
     # Build what the manifest's suites need, each once.
     declare -A built=() build_err=()
     suite_build() { # suite -> sets built[suite] or build_err[suite]
-        local suite=$1 prog=$work/$1 srcs=() f extra_files=() v lib
+        local suite=$1 prog=$work/$1 srcs=() f extra_files=() v lib why
         [ -n "${built[$suite]:-}${build_err[$suite]:-}" ] && return
-        for f in $extra; do
-            if [[ $f =~ ^[A-Za-z0-9_./-]+$ && $f != *..* && -f $course/$f ]]; then
-                extra_files+=("$course/$f")
-            else
-                build_err[$suite]="exercise.conf: extra file '$f' is not in the course"
-                return
-            fi
-        done
+        if ! why=$(extra_of "$extra"); then
+            build_err[$suite]=$why
+            return
+        fi
+        extra_of "$extra"
         lib=""
         for f in $libs; do [[ $f =~ ^-l[A-Za-z0-9_+.-]+$ ]] && lib="$lib $f"; done
         for f in $sources; do [[ $f == *.c ]] && srcs+=("$work/src/$name/$f"); done
         case $suite in
         unit | asan | tsan)
             [ -f "$d/tests.c" ] || { build_err[$suite]="the course has no tests.c"; return; }
-            local comp=() flags=$ccflags mine=("${objs[@]}") course_objs=() o
-            case $suite in
-            asan) comp=(clang) flags="$ccflags -fsanitize=address,undefined -fno-sanitize-recover=all" ;;
-            tsan) comp=(clang) flags="$ccflags -fsanitize=thread" ;;
-            esac
-            # The course's files once (cached); the learner's from the
-            # private copy (again, instrumented, for a sanitizer build).
+            # The sanitizer builds are the unit program again: when the
+            # learner's code did not link there, it will not here either.
+            if [ "$suite" != unit ] && [ -n "${build_err[unit]:-}" ]; then
+                build_err[$suite]=${build_err[unit]}
+                return
+            fi
+            local comp flags mine=("${objs[@]}") course_objs=() o
+            suite_flags "$suite"
+            # The course's files once (cached, most of them compiled
+            # before the exercises start); the learner's from the private
+            # copy (again, instrumented, for a sanitizer build).
             for f in "$d/tests.c" "${extra_files[@]}" "$here/inject.c"; do
-                # Only tests.c sees the exercise's folder: the others'
-                # objects are shared by every exercise.
-                local finc="-I$course"
-                [ "$f" = "$d/tests.c" ] && finc=$inc
-                o=$(cached_cc "$logs/build-$suite.log" "$f" "${comp[@]}" $flags $finc $cmocka_cflags)
+                o=$(course_obj "$logs/build-$suite.log" "$suite" "$f" "$([ "$f" = "$d/tests.c" ] && echo "$d")")
                 [ -n "$o" ] || { build_err[$suite]=$(first_error "$logs/build-$suite.log"); return; }
                 course_objs+=("$o")
             done
@@ -409,17 +461,12 @@ for d in "${exercises[@]}"; do
                 return
             fi
             # The learner's fastd: the course's server with this one file
-            # swapped in, from the private copy. Its build tree is private,
-            # or with a cache one per exercise (only the learner's file and
-            # the link are redone; a lock keeps parallel graders apart).
-            local fb=$work/fastd-build lock=() o harness=()
-            if [ -n "$cache" ]; then
-                fb=$cache/fastd
-                command -v flock >/dev/null && lock=(flock "$cache/fastd.lock")
-            fi
-            read -r v _ <<<"$("${lock[@]}" "$tool" run --timeout "$(secs 600)" --log "$logs/build-fastd.log" -- \
-                env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$course" \
-                MINE="$num" MINE_SRC="$work/src" BUILD="$fb" "$fb/bin/fastd" &&
+            # swapped in, from the private copy, in the cache's one build
+            # tree (its reference objects compiled before the exercises
+            # start: only the learner's file and the link are done here;
+            # a lock keeps exercises and graders apart).
+            local o harness=()
+            read -r v _ <<<"$(fastd_make "$logs/build-fastd.log" MINE="$num" MINE_SRC="$work/src" "$fb/bin/fastd" &&
                 cp "$fb/bin/fastd" "$work/fastd" 2>/dev/null)"
             if [ "$v" != ok ] || [ ! -x "$work/fastd" ]; then
                 build_err[$suite]=$(first_error "$logs/build-fastd.log")
@@ -429,8 +476,7 @@ for d in "${exercises[@]}"; do
             # in, unless server_tests.c includes it itself.
             if [ -f "$course/tests/server/fastd_harness.c" ] &&
                 ! grep -q 'include "tests/server/fastd_harness\.c"' "$d/server_tests.c"; then
-                o=$(cached_cc "$logs/build-server.log" "$course/tests/server/fastd_harness.c" \
-                    $ccflags -I"$course" $cmocka_cflags)
+                o=$(course_obj "$logs/build-server.log" unit "$course/tests/server/fastd_harness.c" "")
                 [ -n "$o" ] || { build_err[$suite]=$(first_error "$logs/build-server.log"); return; }
                 harness=("$o")
             fi
@@ -516,17 +562,10 @@ for d in "${exercises[@]}"; do
     done
     max=$((max - skipmax))
     # Layer (c), not graded: how the learner's fastd compares with the
-    # reference on the conf's workload (exercises/grader/measure.sh).
-    measure=$(conf_get "$conf" measure) measured=""
-    if [ -n "$measure" ] && [ -z "$problem" ] && [ "$stopped" = 0 ] && [ "${GRADE_MEASURE:-1}" != 0 ] &&
-        [ -n "${built[server]:-}" ] && [ -x "$here/measure.sh" ] && [ -x "$build/bin/fastd" ]; then
-        read -r v _ <<<"$("$tool" run --timeout "$(secs 300)" --log "$logs/measure.log" -- \
-            "$here/measure.sh" "$measure" "$build/bin/fastd" "$work/fastd")"
-        if [ "$v" = ok ]; then
-            measured=$(grep -v '^[[:space:]]*$' "$logs/measure.log" | tail -n 1)
-            lines+=("    measured ($measure): $measured")
-        fi
-    fi
+    # reference on the conf's workload (exercises/grader/measure.sh), done
+    # after every exercise's tests (below), one at a time.
+    measure=$(conf_get "$conf" measure)
+    [ -n "$measure" ] && [ -z "$problem" ] && [ "$stopped" = 0 ] && [ -n "${built[server]:-}" ] || measure=""
     if [ -n "$problem" ]; then
         ex_status=${pstatus:-error}
     elif [ "$passed" -eq "$n" ] && [ "$n" -gt 0 ]; then
@@ -534,23 +573,169 @@ for d in "${exercises[@]}"; do
     else
         ex_status=incomplete
     fi
+    local report
     if [ -n "$problem" ]; then
-        printf '%-26s %8s %4d/%-3d  %s\n' "$name" "-" 0 "$max" "$ex_status:"
-        printf '%s\n' "$problem" | sed 's/^/    /'
+        report=$(printf '%-26s %8s %4d/%-3d  %s\n' "$name" "-" 0 "$max" "$ex_status:"
+            printf '%s\n' "$problem" | sed 's/^/    /')
     else
-        printf '%-26s %4d/%-3d %4d/%-3d  %s\n' "$name" "$passed" "$n" "$pts" "$max" "$title"
-        [ ${#lines[@]} -gt 0 ] && printf '%s\n' "${lines[@]}"
+        report=$(printf '%-26s %4d/%-3d %4d/%-3d  %s\n' "$name" "$passed" "$n" "$pts" "$max" "$title"
+            [ ${#lines[@]} -gt 0 ] && printf '%s\n' "${lines[@]}")
     fi
-    frag_json[$name]="{\"exercise\":\"$name\",\"title\":\"$(jesc "$title")\",\"points\":$pts,\"max\":$max,\"status\":\"$ex_status\",\"message\":\"$(jesc "$problem")\",\"measured\":\"$(jesc "$measured")\",\"tests\":[$(IFS=,; echo "${tests_json[*]}")]}"
-    frag_junit[$name]="<testsuite name=\"exercises.$name\" tests=\"$n\" failures=\"$fails\" errors=\"0\" skipped=\"$skips\">$(IFS=; echo "${cases[*]}")</testsuite>"
-    frag_gs[$name]=$(IFS=,; echo "${gs[*]}")
-    frag_score[$name]="$pts $max $([ "$ex_status" = complete ] && echo 1 || echo 0)"
-    unset built build_err
+    printf '%s\0' "$report" "$title" "$pts" "$max" "$ex_status" "$problem" \
+        "$(IFS=,; echo "${tests_json[*]}")" \
+        "<testsuite name=\"exercises.$name\" tests=\"$n\" failures=\"$fails\" errors=\"0\" skipped=\"$skips\">$(IFS=; echo "${cases[*]}")</testsuite>" \
+        "$(IFS=,; echo "${gs[*]}")" \
+        "$pts $max $([ "$ex_status" = complete ] && echo 1 || echo 0)" "$measure" >&"$resfd"
+}
+
+# Course files, compiled once for every exercise, in the background while
+# the first exercises run (nice: a test's time comes first), GRADE_JOBS
+# at a time, in the order the exercises will need them: the reference
+# objects of the learner's fastd's tree, then for each exercise the files
+# of each suite in its manifest (tests.c, the extra files and inject.c in
+# the unit, asan or tsan flavour; the server tests' harness). Only a head
+# start: an exercise that needs a file compiles it itself, or waits for
+# the compile under way (cached_cc's lock), and says why a course file
+# did not compile.
+jobs=${GRADE_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)}
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "grade: GRADE_JOBS must be a count" >&2; exit 2; }
+precompile() {
+    local d su f t fastd=0 running=0 i=0 extra_files tasks=()
+    local -A seen=()
+    for d in "${exercises[@]}"; do
+        [ -f "$d/tests.manifest" ] || continue
+        for su in $(sed 's/#.*//' "$d/tests.manifest" | awk 'NF && !s[$1]++ { print $1 }'); do
+            case $su in
+            unit | asan | tsan)
+                [ -f "$d/tests.c" ] || continue
+                extra_of "$(conf_get "$d/exercise.conf" extra)" >/dev/null || extra_files=()
+                for f in "$d/tests.c" "${extra_files[@]}" "$here/inject.c"; do
+                    t="$su $f"
+                    [ "$f" = "$d/tests.c" ] && t="$su $f $d"
+                    [ -n "${seen[$t]:-}" ] || tasks+=("$t")
+                    seen[$t]=1
+                done
+                ;;
+            server)
+                [ -f "$d/server_tests.c" ] || continue
+                f=$(basename "$d")
+                grep -qs "^SEAM_${f%%-*} *:=" "$exrel/seams.mk" || continue
+                fastd=1
+                t="unit $course/tests/server/fastd_harness.c"
+                [ -f "${t#unit }" ] && [ -z "${seen[$t]:-}" ] && tasks+=("$t") && seen[$t]=1
+                ;;
+            esac
+        done
+    done
+    mkdir -p "$out/logs/.course"
+    if [ "$fastd" = 1 ] && [ -f "$course/reference-server/module.mk" ]; then
+        local objs=()
+        for f in "$course"/reference-server/*.c; do objs+=("$fb/obj/reference-server/$(basename "${f%.c}").o"); done
+        fastd_make "$out/logs/.course/fastd.log" "${objs[@]}" >/dev/null &
+        running=1
+    fi
+    for t in "${tasks[@]}"; do
+        set -- $t
+        i=$((i + 1))
+        course_obj "$out/logs/.course/$i.log" "$1" "$2" "${3:-}" >/dev/null &
+        running=$((running + 1))
+        [ "$running" -ge "$jobs" ] && { wait -n; running=$((running - 1)); }
+    done
+    wait
+}
+
+printf '%-26s %8s %8s\n' exercise tests points
+(
+    cc_nice=(nice -n 10)
+    precompile
+) &
+precompiling=$!
+
+# The exercises, GRADE_JOBS at a time, each in a subshell; the table is
+# printed in order as they end. An exercise's outcome comes back in a
+# file that has no name (opened twice, then removed: one end for the
+# subshell to write, one for us to read once it has ended), so that no
+# test process of another exercise, running meanwhile, can change it; the
+# results are written at the very end, from here.
+declare -A frag_head frag_tail frag_measured frag_junit frag_gs frag_score res_fd job_of done_ex
+measures=()
+next=0 shown=0 running=0 total=${#exercises[@]}
+start_exercise() {
+    local i=$1 w r k f=$out/work/.outcome-$1
+    exec {w}>"$f" {r}<"$f"
+    rm -f "$f"
+    res_fd[$i]=$r
+    (
+        # Not the other exercises' outcomes, nor our own read end.
+        for k in "${!res_fd[@]}"; do exec {res_fd[$k]}<&-; done
+        grade_exercise "${exercises[$i]}" "$w"
+    ) &
+    job_of[$!]=$i
+    exec {w}>&-
+}
+collect_exercise() {
+    local i=$1 fields=() v name
+    name=$(basename "${exercises[$i]}")
+    while [ ${#fields[@]} -lt 11 ] && IFS= read -r -d '' -u "${res_fd[$i]}" v; do
+        fields+=("$v")
+    done
+    exec {res_fd[$i]}<&-
+    unset "res_fd[$i]"
+    if [ ${#fields[@]} -ne 11 ] || ! [[ ${fields[2]} =~ ^[0-9]+$ && ${fields[3]} =~ ^-?[0-9]+$ ]]; then
+        v="the grader's job for this exercise ended before it had graded it"
+        fields=("$(printf '%-26s %8s %4d/%-3d  %s\n    %s' "$name" - 0 0 error: "$v")" "" 0 0 error "$v" ""
+            "<testsuite name=\"exercises.$name\" tests=\"0\" failures=\"0\" errors=\"1\" skipped=\"0\"></testsuite>"
+            "" "0 0 0" "")
+    fi
+    printf '%s\n' "${fields[0]}"
+    frag_head[$name]="{\"exercise\":\"$name\",\"title\":\"$(jesc "${fields[1]}")\",\"points\":${fields[2]},\"max\":${fields[3]},\"status\":\"${fields[4]}\",\"message\":\"$(jesc "${fields[5]}")\""
+    frag_tail[$name]="\"tests\":[${fields[6]}]}"
+    frag_measured[$name]=""
+    frag_junit[$name]=${fields[7]}
+    frag_gs[$name]=${fields[8]}
+    frag_score[$name]=${fields[9]}
+    [ -n "${fields[10]}" ] && measures+=("$name ${fields[10]}")
+}
+while [ "$shown" -lt "$total" ]; do
+    while [ "$running" -lt "$jobs" ] && [ "$next" -lt "$total" ]; do
+        start_exercise "$next"
+        next=$((next + 1)) running=$((running + 1))
+    done
+    fin=""
+    wait -n -p fin
+    [ -n "$fin" ] && [ -n "${job_of[$fin]:-}" ] || continue
+    done_ex[${job_of[$fin]}]=1
+    unset "job_of[$fin]"
+    running=$((running - 1))
+    while [ -n "${done_ex[$shown]:-}" ]; do
+        collect_exercise "$shown"
+        shown=$((shown + 1))
+    done
 done
 
+wait "$precompiling" 2>/dev/null
+
+# Layer (c), not graded, once every test has ended: nothing runs beside
+# a measurement, and no measurement beside a test.
+if [ ${#measures[@]} -gt 0 ] && [ "${GRADE_MEASURE:-1}" != 0 ] && [ -x "$here/measure.sh" ] &&
+    [ -x "$build/bin/fastd" ]; then
+    echo
+    echo "measured (not graded; exercises/grader/measure.sh: the reference, then yours):"
+    for m in "${measures[@]}"; do
+        read -r name workload <<<"$m"
+        log=$out/logs/$name/measure.log
+        read -r v _ <<<"$("$tool" run --timeout "$(secs 300)" --log "$log" -- \
+            "$here/measure.sh" "$workload" "$build/bin/fastd" "$out/work/$name/fastd")"
+        [ "$v" = ok ] || continue
+        frag_measured[$name]=$(grep -v '^[[:space:]]*$' "$log" | tail -n 1)
+        printf '    %-22s %s\n' "$name" "${frag_measured[$name]}"
+    done
+fi
+
 # Write this run's fragments, then merge every exercise's latest ones.
-for name in "${!frag_json[@]}"; do
-    printf '%s\n' "${frag_json[$name]}" >"$out/ex/$name.json"
+for name in "${!frag_head[@]}"; do
+    printf '%s,"measured":"%s",%s\n' "${frag_head[$name]}" "$(jesc "${frag_measured[$name]}")" \
+        "${frag_tail[$name]}" >"$out/ex/$name.json"
     printf '%s\n' "${frag_junit[$name]}" >"$out/ex/$name.junit"
     printf '%s\n' "${frag_gs[$name]}" >"$out/ex/$name.gs"
     printf '%s\n' "${frag_score[$name]}" >"$out/ex/$name.score"
