@@ -3,6 +3,8 @@
 #   make grade [EX=N] [SOLUTIONS=1]    score table, build/grade/results.json
 #   make hint EX=N [HINT=K]            the next hint (or hint K)
 #   make watch EX=N                    re-grade whenever the files change
+#   make grade-repeat [N=20] [EX=N]    the solutions N times: full marks
+#                                      in how many runs, per exercise
 BINS += $(BIN)/grade-tool
 
 $(BIN)/grade-tool: $(OBJ)/exercises/grader/grade-tool.o
@@ -18,3 +20,8 @@ hint:
 
 watch: $(BIN)/grade-tool
 	@exercises/grader/watch.sh $(BUILD) "$(EX)"
+
+# The proof that the solutions are not flaky (scripts/grade-repeat.sh).
+.PHONY: grade-repeat
+grade-repeat: $(BIN)/grade-tool
+	@scripts/grade-repeat.sh -n $(or $(N),20) $(BUILD) $(EX)

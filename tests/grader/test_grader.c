@@ -33,8 +33,10 @@
 #else
 #define T BUILD_DIR "/grader-corpus"
 #endif
-/* Course objects compiled once for all the runs below. */
-#define ENV "GRADE_CACHE=" T "/cache "
+/* Course objects compiled once for all the runs below, and for both
+ * programs (the cache is keyed by the course's own files); no measurement
+ * (layer c is not graded, and wrk beside the tests would only slow them). */
+#define ENV "GRADE_CACHE=" BUILD_DIR "/grader-cache GRADE_MEASURE=0 "
 
 static char *slurp(const char *path)
 {
@@ -343,8 +345,9 @@ static int runs_for(const char *name)
 
 static char *starters_json;
 
-/* The solutions (three groups by repeat count) and the starters, graded
- * side by side: the machine is shared, and most of a run is waiting. */
+/* The solutions (two groups by repeat count) and the starters, graded
+ * side by side, one exercise at a time each (GRADE_JOBS=1: three in all):
+ * the machine is shared, and most of a run is waiting. */
 static void test_solutions_full_every_run(void **state)
 {
     (void)state;
@@ -387,10 +390,12 @@ static void test_solutions_full_every_run(void **state)
         expect_json(path, json);
         long pts, max;
         scores(json, name, &pts, &max);
-        /* Known bug, not hidden: under load fastd --io uring now and then
-         * closes a new connection at once (exercise 08's keep-alive test,
-         * about 1 run in 60; open in issue 13). Exercise 08 may try twice
-         * more, alone, and each failed try is printed. */
+        /* ---- ISSUE 13 WORKAROUND: remove this block (up to END ISSUE 13)
+         * once fastd --io uring no longer closes a new connection at once
+         * under load (the uring branch's fix). Known bug, not hidden:
+         * exercise 08's keep-alive test then loses points about 1 run in
+         * 60; exercise 08 may be graded twice more, alone, and each failed
+         * try is printed. */
         for (int again = 0; again < 2 && strncmp(name, "08", 2) == 0 &&
                             (pts != max || max <= 0);
              again++) {
@@ -407,6 +412,7 @@ static void test_solutions_full_every_run(void **state)
                 fail_msg("no %s", path);
             scores(json, name, &pts, &max);
         }
+        /* ---- END ISSUE 13 */
         if (pts != max || max <= 0) {
             char first[1024];
             const char *f = strstr(exercise_entry(json, name), "\"fail\"");
