@@ -17,6 +17,7 @@ $(TBIN)/test_grader $(TBIN)/test_grader_corpus: $(TBIN)/%: $(OBJ)/tests/grader/%
 TESTS += $(TBIN)/test_learner
 $(TBIN)/test_learner: $(OBJ)/tests/grader/test_learner.o \
     $(OBJ)/tests/server/fastd_harness.o \
-    | $(BIN)/fastd $(TBIN)/test_fastd
+    | $(BIN)/fastd $(TBIN)/test_fastd $(TBIN)/test_lifecycle \
+    $(TBIN)/test_http_replies $(TBIN)/test_memory
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) $(filter %.o,$^) -o $@ $(CMOCKA_LIBS) $(LDLIBS)

@@ -32,6 +32,10 @@ const char *fastd_io(void);
  * then skip, saying why. */
 bool fastd_io_unavailable(char *why, size_t cap);
 
+/* The fastd the harness runs: $FASTD_BIN when set (the grader points it
+ * at the learner's), else the one this build made. */
+const char *fastd_path(void);
+
 /* Start fastd with these extra arguments (NULL-terminated, may be NULL).
  * nofile > 0 sets the child's RLIMIT_NOFILE (soft and hard) first.
  * Returns 0, or -1 with a message on stderr. */

@@ -27,10 +27,6 @@
 
 #include "tests/server/fastd_harness.h"
 
-#ifndef FASTD_BIN
-#define FASTD_BIN "build/bin/fastd"
-#endif
-
 #define HELLO_GET "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n"
 
 struct env {
@@ -723,7 +719,7 @@ static void test_uring_unavailable_says_why(void **state)
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
             prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
             _exit(99);
-        execl(FASTD_BIN, FASTD_BIN, "--io", "uring", "--port", "0",
+        execl(fastd_path(), fastd_path(), "--io", "uring", "--port", "0",
               (char *)NULL);
         _exit(98);
     }
