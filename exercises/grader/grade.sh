@@ -153,7 +153,8 @@ mkdir -p "$cache/.locks" && cache=$(cd "$cache" && pwd) || exit 2
 # every key.
 course_key=$(find "$course/simulator" "$course/reference-server" "$course/tests/server" \
     "$course/exercises/grader" "$course/$exrel" \( -name '*.h' -o -name tests.c \
-    -o -name server_tests.c -o -path "$course/simulator/*.c" -o -path "$course/reference-server/*.c" \
+    -o -name server_tests.c -o -path "$course/$exrel/*/solution/*.c" \
+    -o -path "$course/simulator/*.c" -o -path "$course/reference-server/*.c" \
     -o -path "$course/tests/server/*.c" -o -path "$course/exercises/grader/*.c" \) \
     -printf '%p %s %T@\n' 2>/dev/null | sort | sha1sum | cut -c1-40)
 cached_cc() {
@@ -273,16 +274,21 @@ check_object() {
 
 ccflags="-std=gnu11 -g -O1 -Wall -Wextra -D_GNU_SOURCE -U_FORTIFY_SOURCE -fno-omit-frame-pointer"
 
-# The learner's fastd is built in the cache's one tree (fb), by make under
-# a lock: fastd_make LOG MAKE-ARGS... prints grade-tool's verdict line.
+# The learner's fastd is built in the cache's one tree (fb), by make:
+# fastd_make LOG COPY MAKE-ARGS... prints grade-tool's verdict line and,
+# when COPY is not empty, copies the fastd made to COPY, both under one
+# lock (another exercise's make would relink the tree's fastd).
 fb=$cache/fastd
-fastd_lock=()
-command -v flock >/dev/null && fastd_lock=(flock "$cache/fastd.lock")
 fastd_make() {
-    local log=$1
-    shift
-    "${fastd_lock[@]}" "${cc_nice[@]}" "$tool" run --timeout "$(secs 600)" --log "$log" -- \
-        env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$course" BUILD="$fb" "$@"
+    local log=$1 copy=$2 lk v rest
+    shift 2
+    (
+        command -v flock >/dev/null && exec {lk}>"$cache/fastd.lock" && flock "$lk"
+        read -r v rest <<<"$("${cc_nice[@]}" "$tool" run --timeout "$(secs 600)" --log "$log" -- \
+            env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$course" BUILD="$fb" "$@")"
+        [ "$v" = ok ] && [ -n "$copy" ] && { cp "$fb/bin/fastd" "$copy" 2>/dev/null || v=fail; }
+        echo "$v $rest"
+    )
 }
 
 # grade_exercise DIR FD: grade one exercise and write its outcome to FD,
@@ -466,8 +472,8 @@ grade_exercise() {
             # start: only the learner's file and the link are done here;
             # a lock keeps exercises and graders apart).
             local o harness=()
-            read -r v _ <<<"$(fastd_make "$logs/build-fastd.log" MINE="$num" MINE_SRC="$work/src" "$fb/bin/fastd" &&
-                cp "$fb/bin/fastd" "$work/fastd" 2>/dev/null)"
+            read -r v _ <<<"$(fastd_make "$logs/build-fastd.log" "$work/fastd" \
+                MINE="$num" MINE_SRC="$work/src" "$fb/bin/fastd")"
             if [ "$v" != ok ] || [ ! -x "$work/fastd" ]; then
                 build_err[$suite]=$(first_error "$logs/build-fastd.log")
                 return
@@ -631,7 +637,7 @@ precompile() {
     if [ "$fastd" = 1 ] && [ -f "$course/reference-server/module.mk" ]; then
         local objs=()
         for f in "$course"/reference-server/*.c; do objs+=("$fb/obj/reference-server/$(basename "${f%.c}").o"); done
-        fastd_make "$out/logs/.course/fastd.log" "${objs[@]}" >/dev/null &
+        fastd_make "$out/logs/.course/fastd.log" "" "${objs[@]}" >/dev/null &
         running=1
     fi
     for t in "${tasks[@]}"; do
