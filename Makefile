@@ -187,6 +187,7 @@ help:
 	@echo "  make bench MINE=1 the learner's fastd beside the reference under wrk"
 	@echo "  make fuzz       libFuzzer on the HTTP parser (FUZZ_SECONDS=30)"
 	@echo "  make grade      grade the exercises (EX=NN for one, SOLUTIONS=1)"
+	@echo "  make grade-repeat N=20  grade the solutions N times: full marks per exercise"
 	@echo "  make hint EX=NN the next hint for an exercise"
 	@echo "  make watch EX=NN re-grade an exercise when its files change"
 	@echo "  make docs       the docs site into $(BUILD)/docs/html/"

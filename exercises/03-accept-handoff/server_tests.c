@@ -50,6 +50,39 @@ static int trace_count(const char *path, const char *event)
     return n;
 }
 
+/* Wait (up to 5 s) until every thread of fastd has stopped: SIGSTOP takes
+ * effect when each thread next runs, which a loaded machine delays. */
+static void wait_stopped(pid_t pid)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/task", (int)proc_pid(pid));
+    for (int i = 0; i < 1000; i++) {
+        DIR *d = opendir(dir);
+        if (!d)
+            return;
+        int running = 0;
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            char path[320], buf[512];
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(path, sizeof path, "%s/%s/stat", dir, e->d_name);
+            FILE *f = fopen(path, "r");
+            if (!f)
+                continue;
+            size_t n = fread(buf, 1, sizeof buf - 1, f);
+            fclose(f);
+            buf[n] = 0;
+            const char *p = strrchr(buf, ')');
+            running += p && p[1] == ' ' && p[2] != 'T' && p[2] != 't';
+        }
+        closedir(d);
+        if (!running)
+            return;
+        usleep(5 * 1000);
+    }
+}
+
 static void test_burst_in_few_wakeups(void **state)
 {
     (void)state;
@@ -61,6 +94,7 @@ static void test_burst_in_few_wakeups(void **state)
     /* Stopped, fastd cannot accept: the kernel queues 30 connections
      * (with their requests), and one wake-up finds them all. */
     kill(f.pid, SIGSTOP);
+    wait_stopped(f.pid);
     enum { N = 30 };
     int fds[N];
     for (int i = 0; i < N; i++) {
@@ -68,7 +102,8 @@ static void test_burst_in_few_wakeups(void **state)
         assert_true(fds[i] >= 0);
         send_all(fds[i], HELLO_GET, strlen(HELLO_GET));
     }
-    usleep(100 * 1000);
+    /* Every connection queued (not a guessed sleep) before fastd runs. */
+    graded_wait_accept_queue(f.port, N, 5000);
     kill(f.pid, SIGCONT);
     int answered = 0;
     for (int i = 0; i < N; i++) {

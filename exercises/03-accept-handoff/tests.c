@@ -82,7 +82,8 @@ static void env_open(struct env *e, int naccept, int nclients)
     e->self->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     for (int i = 0; i < nclients; i++)
         e->clients[e->nclients++] = dial(e->port);
-    usleep(50 * 1000); /* let every connection reach the accept queue */
+    /* Every connection in the accept queue before the test goes on. */
+    graded_wait_accept_queue(e->port, e->nclients, 5000);
     adds = add_nonblock = add_cloexec = 0;
 }
 
@@ -292,7 +293,7 @@ static void test_emfile_twice(void **state)
         if (round == 0) { /* a second wave of clients */
             for (int i = 0; i < 2; i++)
                 e.clients[e.nclients++] = dial(e.port);
-            usleep(50 * 1000);
+            graded_wait_accept_queue(e.port, 2, 2000);
         }
     }
     alarm(0);

@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -88,6 +89,48 @@ static inline double graded_cpu_seconds(void)
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/** How many connections wait in the accept queue of the TCP listeners
+ * on local port @p port (IPv4 and IPv6, every SO_REUSEPORT socket), as
+ * the kernel says in /proc/net/tcp{,6}; -1 if it cannot be read. */
+static inline int graded_accept_queue(int port)
+{
+    const char *files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+    int total = -1;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        FILE *f = fopen(files[i], "r");
+        if (!f)
+            continue;
+        char line[512];
+        unsigned lport, state, rx;
+        total = total < 0 ? 0 : total;
+        while (fgets(line, sizeof line, f))
+            /* "sl: local:PORT remote:PORT st tx:rx ..."; LISTEN is 0A,
+             * and a listener's rx is its accept queue's length. */
+            if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*x:%x",
+                       &lport, &state, &rx) == 3 &&
+                (int)lport == port && state == 0x0A)
+                total += (int)rx;
+        fclose(f);
+    }
+    return total;
+}
+
+/** Wait (up to @p ms) until at least @p n connections wait in the accept
+ * queue on @p port; returns how many do. A test that needs connections
+ * queued waits for them rather than sleeping a guess: on a loaded
+ * machine the kernel may queue a connection late (its data, which
+ * TCP_DEFER_ACCEPT waits for, handled by a starved ksoftirqd). */
+static inline int graded_wait_accept_queue(int port, int n, int ms)
+{
+    int q = graded_accept_queue(port);
+    for (int waited = 0; q >= 0 && q < n && waited < ms; waited += 5) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        q = graded_accept_queue(port);
+    }
+    return q;
 }
 
 /** The name of an errno value ("EAGAIN"), or its number as text. */
