@@ -108,7 +108,8 @@ static inline int graded_accept_queue(int port)
         while (fgets(line, sizeof line, f))
             /* "sl: local:PORT remote:PORT st tx:rx ..."; LISTEN is 0A,
              * and a listener's rx is its accept queue's length. */
-            if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*x:%x",
+            if (sscanf(line,
+                       " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*x:%x",
                        &lport, &state, &rx) == 3 &&
                 (int)lport == port && state == 0x0A)
                 total += (int)rx;
