@@ -168,14 +168,13 @@ cached_cc() {
     (
         command -v flock >/dev/null && exec {lk}>"$cache/.locks/$key" && flock "$lk"
         [ -f "$obj" ] && exit 0
-        read -r v _ <<<"$("${cc_nice[@]}" "$tool" run --timeout "$(secs 120)" --log "$log" -- \
+        read -r v _ <<<"$("$tool" run --timeout "$(secs 120)" --log "$log" -- \
             $comp "$@" -c -o "$tmp" "$src")"
         [ "$v" = ok ] && mv -f "$tmp" "$obj"
         rm -f "$tmp"
     )
     [ -f "$obj" ] && echo "$obj"
 }
-cc_nice=()
 
 # The flags of a suite's programs: sets comp (empty: $cc) and flags.
 suite_flags() {
@@ -284,7 +283,7 @@ fastd_make() {
     shift 2
     (
         command -v flock >/dev/null && exec {lk}>"$cache/fastd.lock" && flock "$lk"
-        read -r v rest <<<"$("${cc_nice[@]}" "$tool" run --timeout "$(secs 600)" --log "$log" -- \
+        read -r v rest <<<"$("$tool" run --timeout "$(secs 600)" --log "$log" -- \
             env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$course" BUILD="$fb" "$@")"
         [ "$v" = ok ] && [ -n "$copy" ] && { cp "$fb/bin/fastd" "$copy" 2>/dev/null || v=fail; }
         echo "$v $rest"
@@ -437,13 +436,17 @@ grade_exercise() {
             fi
             local comp flags mine=("${objs[@]}") course_objs=() o
             suite_flags "$suite"
-            # The course's files once (cached, most of them compiled
-            # before the exercises start); the learner's from the private
-            # copy (again, instrumented, for a sanitizer build).
-            for f in "$d/tests.c" "${extra_files[@]}" "$here/inject.c"; do
+            # The course's files once (cached; the background compiles
+            # go through them first to last, this loop last to first, so
+            # that the two meet halfway instead of waiting on each other);
+            # the learner's from the private copy (again, instrumented,
+            # for a sanitizer build).
+            local files=("$d/tests.c" "${extra_files[@]}" "$here/inject.c") k
+            for ((k = ${#files[@]} - 1; k >= 0; k--)); do
+                f=${files[$k]}
                 o=$(course_obj "$logs/build-$suite.log" "$suite" "$f" "$([ "$f" = "$d/tests.c" ] && echo "$d")")
                 [ -n "$o" ] || { build_err[$suite]=$(first_error "$logs/build-$suite.log"); return; }
-                course_objs+=("$o")
+                course_objs=("$o" "${course_objs[@]}")
             done
             if [ "$suite" != unit ]; then
                 mine=()
@@ -595,7 +598,8 @@ grade_exercise() {
 }
 
 # Course files, compiled once for every exercise, in the background while
-# the first exercises run (nice: a test's time comes first), GRADE_JOBS
+# the first exercises run (not niced: an exercise may be waiting for one
+# of them, and a niced compile starves on a loaded machine), GRADE_JOBS
 # at a time, in the order the exercises will need them: the reference
 # objects of the learner's fastd's tree, then for each exercise the files
 # of each suite in its manifest (tests.c, the extra files and inject.c in
@@ -634,13 +638,21 @@ precompile() {
         done
     done
     mkdir -p "$out/logs/.course"
+    # (When the tree has every object, the exercise's own make brings
+    # them up to date: no make here, and no wait on its lock.)
     if [ "$fastd" = 1 ] && [ -f "$course/reference-server/module.mk" ]; then
-        local objs=()
-        for f in "$course"/reference-server/*.c; do objs+=("$fb/obj/reference-server/$(basename "${f%.c}").o"); done
-        fastd_make "$out/logs/.course/fastd.log" "" "${objs[@]}" >/dev/null &
-        running=1
+        local objs=() missing=0
+        for f in "$course"/reference-server/*.c; do
+            objs+=("$fb/obj/reference-server/$(basename "${f%.c}").o")
+            [ -f "${objs[-1]}" ] || missing=1
+        done
+        if [ "$missing" = 1 ]; then
+            fastd_make "$out/logs/.course/fastd.log" "" "${objs[@]}" >/dev/null &
+            running=1
+        fi
     fi
     for t in "${tasks[@]}"; do
+        [ -e "$precompile_stop" ] && break
         set -- $t
         i=$((i + 1))
         course_obj "$out/logs/.course/$i.log" "$1" "$2" "${3:-}" >/dev/null &
@@ -651,10 +663,12 @@ precompile() {
 }
 
 printf '%-26s %8s %8s\n' exercise tests points
-(
-    cc_nice=(nice -n 10)
-    precompile
-) &
+# Once every exercise has ended, what they did not need is not compiled
+# (--stop-on-loss, a compile error): the compiles under way end, no more
+# start.
+precompile_stop=$out/work/.precompile-stop
+rm -f "$precompile_stop"
+precompile &
 precompiling=$!
 
 # The exercises, GRADE_JOBS at a time, each in a subshell; the table is
@@ -719,6 +733,7 @@ while [ "$shown" -lt "$total" ]; do
     done
 done
 
+: >"$precompile_stop"
 wait "$precompiling" 2>/dev/null
 
 # Layer (c), not graded, once every test has ended: nothing runs beside
