@@ -30,7 +30,7 @@
 #                             cache of this run's own (OUT/work/.cache)
 #        GRADE_JOBS=N         exercises graded at once (default: the
 #                             number of CPUs); course files are compiled
-#                             N at a time before any exercise starts
+#                             N at a time in the background meanwhile
 #
 # The verdict of a test never rests on what the learner's process prints
 # or on its exit status alone: see exercises/grader/README.md. A learner's
