@@ -346,8 +346,8 @@ static int runs_for(const char *name)
 static char *starters_json;
 
 /* The solutions (two groups by repeat count) and the starters, graded
- * side by side, one exercise at a time each (GRADE_JOBS=1: three in all):
- * the machine is shared, and most of a run is waiting. */
+ * side by side (each grader GRADE_JOBS exercises at once): the machine is
+ * shared, and most of a run is waiting. */
 static void test_solutions_full_every_run(void **state)
 {
     (void)state;
