@@ -1,6 +1,6 @@
 # fastd's tests: parser and listener units, integration against a live fastd.
 SERVER_TESTS := test_http test_listener test_fastd test_lifecycle \
-    test_memory test_http_replies test_fastd_uring
+    test_memory test_http_replies test_fastd_uring test_idle_clock
 TESTS += $(SERVER_TESTS:%=$(TBIN)/%)
 
 HARNESS_OBJS := $(OBJ)/tests/server/fastd_harness.o
@@ -16,6 +16,8 @@ $(TBIN)/test_lifecycle: $(OBJ)/tests/server/test_lifecycle.o \
 $(TBIN)/test_memory: $(OBJ)/tests/server/test_memory.o $(HARNESS_OBJS) \
     | $(BIN)/fastd
 $(TBIN)/test_http_replies: $(OBJ)/tests/server/test_http_replies.o \
+    $(HARNESS_OBJS) | $(BIN)/fastd
+$(TBIN)/test_idle_clock: $(OBJ)/tests/server/test_idle_clock.o \
     $(HARNESS_OBJS) | $(BIN)/fastd
 # The same suite against `fastd --io uring`: the harness, built a second
 # time, passes --io uring to every fastd it starts (FASTD_IO overrides).
