@@ -18,15 +18,17 @@
  * lingering (a 2 s deadline under a longer idle timeout). The timer is
  * therefore re-armed only when it is disarmed or when the new deadline is
  * earlier than the armed one; otherwise it fires early, the expiry pass
- * finds the oldest fresh, and the timer is armed again for the deadline of
- * the time. That is at most one early wake-up, one read() and one
+ * finds the oldest fresh, and the timer is armed again for the deadline as
+ * it is then. That is at most one early wake-up, one read() and one
  * timerfd_settime() a second per thread, and only while the thread holds
  * connections: the default's cadence at worst, and no wake-up at all when
- * there is nothing to expire.
+ * there is nothing to expire. (conns_trim(), in the same pass, then gives
+ * memory freed in a quiet second back at the next wake-up, not within the
+ * second.)
  *
  * The drain is short (DRAIN_SECONDS at most) and polls: the grace period
- * ends on a millisecond clock, and idle connections are looked for every
- * few milliseconds. There the timer ticks every IDLE_TIMER_DRAIN_MS, as the
+ * ends on a millisecond clock, and it looks for connections that have
+ * become idle. There the timer ticks every IDLE_TIMER_DRAIN_MS, as the
  * default's epoll_wait() timeout does.
  */
 #include "reference-server/idle_timer.h"
