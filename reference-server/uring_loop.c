@@ -201,6 +201,9 @@ static void on_accept(struct uring_thread *u, const struct io_uring_cqe *cqe)
 }
 //! [uring accept]
 
+//! [uring stop]
+/* The stop eventfd fired: stop accepting, answer what is in flight (the
+ * drain of worker.c: a grace period, then idle connections close). */
 static void on_stop(struct uring_thread *u)
 {
     struct thread *self = u->self;
@@ -209,11 +212,18 @@ static void on_stop(struct uring_thread *u)
         uring_cancel(u, uring_tag(URING_ACCEPT, 0, self->listen_fd));
         uring_cancel(u, uring_tag(URING_LISTEN, 0, self->listen_fd));
     }
-    if (self->stage != STAGE_ACCEPT) {
-        self->draining = true;
-        self->drain_deadline = clock_second() + 5;
-    }
+    if (self->stage == STAGE_ACCEPT)
+        return; /* the staged listener is pool_drain()'s to close */
+    /* Our own listener: closed now, so that new clients are refused at
+     * once. The cancelled accept holds it until the cancel runs, in the
+     * io_uring_enter() that ends this turn. */
+    if (self->listen_fd >= 0)
+        close(self->listen_fd);
+    self->draining = true;
+    self->drain_deadline = clock_second() + DRAIN_SECONDS;
+    self->drain_grace_end = clock_ms() + DRAIN_GRACE_MS;
 }
+//! [uring stop]
 
 static void dispatch(struct uring_thread *u, const struct io_uring_cqe *cqe)
 {
@@ -255,7 +265,7 @@ static bool finished(const struct uring_thread *u)
         return false;
     if (self->stage == STAGE_ACCEPT)
         return true;
-    return u->nconns == 0 && stats_open_conns(&self->stats) == 0 &&
+    return conns_open(self) == 0 && stats_open_conns(&self->stats) == 0 &&
            atomic_load_explicit(&self->srv->acceptors_done,
                                 memory_order_acquire);
 }
@@ -344,11 +354,7 @@ static int uring_setup(struct uring_thread *u)
             fprintf(stderr, "fastd: thread %d: %s\n", self->id, err);
             return -1;
         }
-        u->conns_cap = (int)srv->nofile;
-        u->conns = calloc((size_t)u->conns_cap, sizeof *u->conns);
-        u->spare_bufs = calloc(64, sizeof *u->spare_bufs);
-        u->route_flags = malloc(sizeof *u->route_flags);
-        if (!u->conns || !u->spare_bufs || !u->route_flags)
+        if (conns_init(&self->conns, (int)srv->nofile) < 0)
             return -1;
     }
     if (srv->trace_fd >= 0 &&
@@ -374,12 +380,9 @@ void *uring_thread_main(struct thread *self)
         uring_loop(&u);
     if (self->ring_fd >= 0)
         io_uring_queue_exit(&u.ring); /* cancels what is still in flight */
-    if (u.conns)
+    if (self->conns.by_fd)
         uring_conns_release(&u);
-    else
-        free(u.spare_bufs);
     uring_bufs_free(&u.ring, &u.bufs);
-    free(u.route_flags);
     if (self->trace) {
         trace_flush(self->trace);
         free(self->trace);

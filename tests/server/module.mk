@@ -1,6 +1,6 @@
 # fastd's tests: parser and listener units, integration against a live fastd.
 SERVER_TESTS := test_http test_listener test_fastd test_lifecycle \
-    test_memory test_http_replies test_fastd_uring
+    test_memory test_http_replies test_churn test_fastd_uring
 TESTS += $(SERVER_TESTS:%=$(TBIN)/%)
 
 HARNESS_OBJS := $(OBJ)/tests/server/fastd_harness.o
@@ -17,6 +17,8 @@ $(TBIN)/test_memory: $(OBJ)/tests/server/test_memory.o $(HARNESS_OBJS) \
     | $(BIN)/fastd
 $(TBIN)/test_http_replies: $(OBJ)/tests/server/test_http_replies.o \
     $(HARNESS_OBJS) | $(BIN)/fastd
+$(TBIN)/test_churn: $(OBJ)/tests/server/test_churn.o $(HARNESS_OBJS) \
+    | $(BIN)/fastd
 # The same suite against `fastd --io uring`: the harness, built a second
 # time, passes --io uring to every fastd it starts (FASTD_IO overrides).
 $(OBJ)/tests/server/fastd_harness_uring.o: tests/server/fastd_harness.c \
