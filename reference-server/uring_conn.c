@@ -146,19 +146,25 @@ static bool uconn_take(struct thread *self, struct conn *c, const char *data,
     return true;
 }
 
+/* Once out[] is all sent (and no send is in flight), start it over: room
+ * for more replies, or for the next piece of a long body (copied into
+ * out[] as conn_step() does). */
+static void uconn_rewind(struct conn *c)
+{
+    if (c->send_busy || !c->out || c->out_sent < c->out_len)
+        return;
+    c->out_len = c->out_sent = 0;
+    if (c->body)
+        conn_refill(c);
+}
+
 /* Queue a send of what is pending, unless one is in flight: out[] first,
- * then the next piece of a long body (copied into out[] as conn_step()
- * does), then the tail (a large body, routes.h). Returns false only if no
- * SQE could be had. */
+ * then the tail (a large body, routes.h). Returns false only if no SQE
+ * could be had. */
 static bool uconn_send(struct uring_thread *u, struct conn *c)
 {
     if (c->send_busy)
         return true;
-    if (c->out && c->out_sent == c->out_len) {
-        c->out_len = c->out_sent = 0; /* all sent: out[] starts over */
-        if (c->body)
-            conn_refill(c);
-    }
     const char *from = c->tail;
     uint32_t len = c->tail_len;
     if (c->out_sent < c->out_len) {
@@ -211,6 +217,7 @@ static void uconn_progress(struct uring_thread *u, struct conn *c)
         return;
     }
     do {
+        uconn_rewind(c);
         if (conn_answer(self, c) < 0 || !uconn_send(u, c)) {
             thread_warn(self, "fd %d: no memory or no SQE", c->fd);
             uconn_close(u, c, CLOSE_ERROR);
