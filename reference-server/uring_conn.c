@@ -278,6 +278,7 @@ void uring_conn_on_recv(struct uring_thread *u, const struct io_uring_cqe *cqe)
         uconn_progress(u, c);
     } else if (cqe->res < 0 && cqe->res != -ENOBUFS &&
                cqe->res != -ECANCELED) {
+        thread_warn(self, "fd %d: receive: %s", c->fd, strerror(-cqe->res));
         uconn_close(u, c, CLOSE_ERROR);
     } else {
         /* Bytes; or -ENOBUFS (every buffer was taken: they are back by
@@ -313,6 +314,8 @@ void uring_conn_on_send(struct uring_thread *u, const struct io_uring_cqe *cqe)
         c->closing = false;
         uconn_close(u, c, (enum close_reason)c->why);
     } else if (res <= 0) {
+        thread_warn(self, "fd %d: send: %s", c->fd,
+                    res ? strerror(-res) : "nothing sent");
         uconn_close(u, c, CLOSE_ERROR);
     } else {
         uconn_progress(u, c);
