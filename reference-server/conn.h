@@ -47,12 +47,12 @@ _Static_assert(CONN_OUT_CAP >= 4 * HTTP_MAX_RESPONSE,
  * given back as soon as they are empty (conn_bufs_return()).
  */
 struct conn {
-    int fd;             /**< the socket */
-    bool close_after;   /**< close once the output is flushed */
-    bool bad_input;     /**< answered with an error status */
-    bool peer_done;     /**< the client's FIN arrived: no more requests */
-    bool lingering;     /**< write side shut, reading until FIN or timeout */
-    bool continued;     /**< sent `100 Continue` for the request in in[] */
+    int fd;           /**< the socket */
+    bool close_after; /**< close once the output is flushed */
+    bool bad_input;   /**< answered with an error status */
+    bool peer_done;   /**< the client's FIN arrived: no more requests */
+    bool lingering;   /**< write side shut, reading until FIN or timeout */
+    bool continued;   /**< sent `100 Continue` for the request in in[] */
     /* --io uring only (uring_conn.c): what of it the kernel holds. */
     bool recv_armed;    /**< a multishot receive is active */
     bool recv_stopping; /**< a cancel of that receive is in flight */

@@ -236,8 +236,8 @@ static void uconn_progress(struct uring_thread *u, struct conn *c)
         uconn_close(u, c, CLOSE_NORMAL);
         return;
     }
-    bool full = c->body || c->tail_len ||
-                CONN_OUT_CAP - c->out_len < HTTP_MAX_RESPONSE;
+    bool full =
+        c->body || c->tail_len || CONN_OUT_CAP - c->out_len < HTTP_MAX_RESPONSE;
     bool pause = c->close_after || (full && c->in_len > 0);
     if (pause && c->recv_armed && !c->recv_stopping) {
         c->recv_stopping = true;
@@ -266,7 +266,7 @@ void uring_conn_on_recv(struct uring_thread *u, const struct io_uring_cqe *cqe)
             ok = uconn_take(self, c, data, (uint32_t)cqe->res);
     }
     uring_recv_done(&u->bufs, cqe); /* the bytes are ours now */
-    if (!c || c->closing) /* stale: the connection is gone or going */
+    if (!c || c->closing)           /* stale: the connection is gone or going */
         return;
     if (!ok) {
         thread_warn(self, "fd %d: no room for its input", c->fd);
@@ -276,8 +276,7 @@ void uring_conn_on_recv(struct uring_thread *u, const struct io_uring_cqe *cqe)
     } else if (cqe->res == 0) {
         c->peer_done = true; /* half-close: answer what came, then end */
         uconn_progress(u, c);
-    } else if (cqe->res < 0 && cqe->res != -ENOBUFS &&
-               cqe->res != -ECANCELED) {
+    } else if (cqe->res < 0 && cqe->res != -ENOBUFS && cqe->res != -ECANCELED) {
         thread_warn(self, "fd %d: receive: %s", c->fd, strerror(-cqe->res));
         uconn_close(u, c, CLOSE_ERROR);
     } else {
@@ -363,8 +362,8 @@ void uring_conns_expire(struct uring_thread *u)
     bool give_up = self->now >= self->drain_deadline;
     /* Completions already posted (a ring without DEFER_TASKRUN posts them
      * any time) may hold a request: no idle close until they are seen. */
-    bool quiet = clock_ms() >= self->drain_grace_end &&
-                 io_uring_cq_ready(&u->ring) == 0;
+    bool quiet =
+        clock_ms() >= self->drain_grace_end && io_uring_cq_ready(&u->ring) == 0;
     for (c = table->oldest; c; c = next) {
         next = c->newer;
         if (give_up || (quiet && uconn_idle(c)))

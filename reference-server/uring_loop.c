@@ -209,8 +209,8 @@ static void accept_by_hand(struct uring_thread *u)
     struct server *srv = self->srv;
     for (;;) {
         pthread_mutex_lock(&srv->shed_lock);
-        int fd = accept4(self->listen_fd, NULL, NULL,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd =
+            accept4(self->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         int err = errno;
         pthread_mutex_unlock(&srv->shed_lock);
         if (fd >= 0)
@@ -224,8 +224,8 @@ static void accept_by_hand(struct uring_thread *u)
         } else if (err != EINTR && err != ECONNABORTED)
             break; /* EAGAIN: nobody waits; anything else: try later */
     }
-    if (clock_ms() < atomic_load_explicit(&srv->shed_until_ms,
-                                          memory_order_relaxed))
+    if (clock_ms() <
+        atomic_load_explicit(&srv->shed_until_ms, memory_order_relaxed))
         wait_listener(u);
     else
         arm_accept(u);

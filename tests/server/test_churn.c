@@ -75,8 +75,8 @@ static void check_churn(const char *arch, const char *threads)
 {
     for (int round = 0; round < ROUNDS; round++) {
         struct fastd f;
-        const char *args[] = {"--arch", arch, "--threads", threads,
-                              "--no-pin", NULL};
+        const char *args[] = {"--arch", arch,       "--threads",
+                              threads,  "--no-pin", NULL};
         if (fastd_start(&f, args, 0) < 0)
             fail_msg("fastd did not start");
         pthread_t th[CLIENTS];
