@@ -4,7 +4,7 @@
  * must get its answer, by either --io kind (`make test` runs it as
  * test_churn and test_churn_uring). Written for issue 13, whose flake
  * looked like fastd --io uring closing new connections; it never failed
- * here (hundreds of runs, loaded or not), and the flake turned out to be
+ * here (70 runs against the fastd of then), and the flake turned out to be
  * the tests' own io_uring probe (fastd_harness.c). It stays as the
  * churn check of both paths: accept, hand-off, one answer, close.
  */
