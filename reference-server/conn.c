@@ -125,7 +125,7 @@ void conn_touch(struct thread *self, struct conn *c)
 //! [conn touch]
 
 //! [lazy conn state]
-static struct conn *conn_get(struct thread *self, int fd)
+struct conn *conn_get(struct thread *self, int fd)
 {
     struct conn *c = self->conns.by_fd[fd];
     if (c)
@@ -224,7 +224,7 @@ static void conn_linger_read(struct thread *self, struct conn *c)
 //! [conn linger]
 
 /* Copy the next piece of a long body into out[] once there is room. */
-static void conn_refill(struct conn *c)
+void conn_refill(struct conn *c)
 {
     uint32_t room = CONN_OUT_CAP - c->out_len;
     uint32_t left = c->body_len - c->body_sent;
@@ -241,7 +241,7 @@ static void conn_refill(struct conn *c)
 //! [conn answer]
 /* Answer every complete request in in[]; returns how many, or -1 if there
  * is no memory for the output buffer. */
-static int conn_answer(struct thread *self, struct conn *c)
+int conn_answer(struct thread *self, struct conn *c)
 {
     size_t used = 0;
     int answered = 0;

@@ -47,17 +47,27 @@ _Static_assert(CONN_OUT_CAP >= 4 * HTTP_MAX_RESPONSE,
  * given back as soon as they are empty (conn_bufs_return()).
  */
 struct conn {
-    int fd;             /**< the socket */
-    bool close_after;   /**< close once the output is flushed */
-    bool bad_input;     /**< answered with an error status */
-    bool peer_done;     /**< the client's FIN arrived: no more requests */
-    bool lingering;     /**< write side shut, reading until FIN or timeout */
-    bool continued;     /**< sent `100 Continue` for the request in in[] */
+    int fd;           /**< the socket */
+    bool close_after; /**< close once the output is flushed */
+    bool bad_input;   /**< answered with an error status */
+    bool peer_done;   /**< the client's FIN arrived: no more requests */
+    bool lingering;   /**< write side shut, reading until FIN or timeout */
+    bool continued;   /**< sent `100 Continue` for the request in in[] */
+    /* --io uring only (uring_conn.c): what of it the kernel holds. */
+    bool recv_armed;    /**< a multishot receive is active */
+    bool recv_stopping; /**< a cancel of that receive is in flight */
+    bool send_busy;     /**< a send is in flight: it owns out[] or tail */
+    bool closing;       /**< close once the send in flight is back */
+    uint8_t why;        /**< the close reason, while closing */
+    uint32_t gen;       /**< generation in its requests' user_data */
+    uint32_t spill_len; /**< bytes in spill */
+    /* Both paths. */
     uint32_t in_len;    /**< bytes in in[] */
     uint32_t out_len;   /**< bytes in out[] */
     uint32_t out_sent;  /**< of those, already sent */
     uint32_t body_sent; /**< bytes of body already copied into out[] */
     uint32_t body_len;  /**< bytes in body */
+    uint32_t tail_len;  /**< bytes of tail not yet sent */
     size_t scanned;     /**< http_parse() resume point in in[] */
     long last_active;   /**< second of the last progress (idle timeout) */
     struct conn *older; /**< neighbour in its list (activity or linger) */
@@ -67,9 +77,12 @@ struct conn {
     char *body;         /**< a long body (/stats) still to copy, or NULL */
     const char *tail;   /**< sent after out[], not copied: a large static
                              body (--body-kib), or NULL */
-    uint32_t tail_len;  /**< bytes of tail not yet sent */
+    char *spill;        /**< --io uring: bytes received after in[] filled
+                             up (uring_conn.c), or NULL */
 };
 /* [struct conn] */
+_Static_assert(sizeof(struct conn) < 128,
+               "an idle connection is this header: keep it small");
 
 /**
  * A request thread's connection bookkeeping: the fd table, the activity
@@ -127,6 +140,30 @@ void conn_bufs_return(struct conn_table *table, struct conn *c);
  * there is nothing to give.
  */
 void conns_trim(struct conn_table *table, long now);
+
+/**
+ * The connection on fd, made on first sight (no buffers yet, at the
+ * newest end of the activity list), or NULL if out of memory. fd must be
+ * below the table's cap.
+ */
+struct conn *conn_get(struct thread *self, int fd);
+
+/**
+ * Answer every complete request in c->in into c->out (taken from the pool
+ * if needed), appending after c->out_len: bytes already there, and a send
+ * the kernel may be reading them from, are left alone. Stops at a request
+ * still incomplete (writing `100 Continue` first if it asks for it), at a
+ * reply that must end the connection (c->close_after), or when out[] has
+ * no room for another reply or a long body or tail must go first.
+ * \return requests answered, or -1 if no buffer could be had.
+ */
+int conn_answer(struct thread *self, struct conn *c);
+
+/**
+ * Copy the next piece of a long body (c->body, /stats) into out[] after
+ * what it holds; frees the body once it is all copied.
+ */
+void conn_refill(struct conn *c);
 
 /**
  * Serve what epoll reported for fd: flush pending output, answer every

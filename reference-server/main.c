@@ -79,9 +79,10 @@ static void print_banner(const struct server *srv)
            opt->io == IO_URING ? " io=uring" : "", srv->nthreads, map);
     if (!opt->quiet)
         printf("fastd: nofile=%ld backlog=%d schedule=%s idle-timeout=%ds "
-               "trace=%s cores=%d; Ctrl-C stops\n",
+               "idle-clock=%s trace=%s cores=%d; Ctrl-C stops\n",
                srv->nofile, listener_backlog(), schedule_name(opt->schedule),
-               opt->idle_timeout, opt->trace ? opt->trace : "off", srv->ncores);
+               opt->idle_timeout, idle_clock_name(opt->idle_clock),
+               opt->trace ? opt->trace : "off", srv->ncores);
     fflush(stdout);
 }
 

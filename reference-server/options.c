@@ -34,6 +34,11 @@ const char options_usage[] =
     "  --idle-timeout SEC  close connections that make no progress (no\n"
     "                      request answered, no byte sent) for SEC seconds;\n"
     "                      0 = never (default 60)\n"
+    "  --idle-clock C      wait | timerfd: what wakes a request thread to\n"
+    "                      close idle connections: epoll_wait's timeout,\n"
+    "                      once a second (default), or a timerfd in its\n"
+    "                      epoll set armed for the next deadline (epoll\n"
+    "                      only)\n"
     "  --incoming-cpu      follow the kernel's steering: each thread's\n"
     "                      listener asks for connections whose packets its\n"
     "                      core processed (shared-nothing), and the accept\n"
@@ -75,6 +80,7 @@ enum options_result options_parse(int argc, char **argv, struct options *opt,
         {"trace", required_argument, NULL, 'T'},
         {"no-pin", no_argument, NULL, 'n'},
         {"idle-timeout", required_argument, NULL, 'i'},
+        {"idle-clock", required_argument, NULL, 'c'},
         {"quiet", no_argument, NULL, 'q'},
         {"incoming-cpu", no_argument, NULL, 'C'},
         {"work-max-us", required_argument, NULL, 'M'},
@@ -157,6 +163,14 @@ enum options_result options_parse(int argc, char **argv, struct options *opt,
         case 'i':
             ok = parse_int(optarg, 0, 86400, &opt->idle_timeout);
             break;
+        case 'c':
+            if (!strcmp(optarg, "wait"))
+                opt->idle_clock = IDLE_CLOCK_WAIT;
+            else if (!strcmp(optarg, "timerfd"))
+                opt->idle_clock = IDLE_CLOCK_TIMERFD;
+            else
+                ok = false;
+            break;
         case 'q':
             opt->quiet = true;
             break;
@@ -196,6 +210,12 @@ enum options_result options_parse(int argc, char **argv, struct options *opt,
                  "--listen-wake is an epoll setting: io_uring's "
                  "accept wakes one waiter already (use --io "
                  "epoll)");
+        return OPTIONS_ERROR;
+    }
+    if (opt->io == IO_URING && opt->idle_clock == IDLE_CLOCK_TIMERFD) {
+        snprintf(err, errlen,
+                 "--idle-clock timerfd is an epoll setting: an io_uring "
+                 "thread's wait has its own timeout (use --io epoll)");
         return OPTIONS_ERROR;
     }
     if (opt->arch == ARCH_SINGLE && opt->threads > 1) {

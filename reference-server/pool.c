@@ -80,6 +80,7 @@ int pool_plan(struct server *srv, char *err, size_t errlen)
                                               : STAGE_BOTH;
         t->core = opt->pin ? cpus[i % srv->ncores] : -1;
         t->epfd = t->ring_fd = t->listen_fd = t->reserve_fd = -1;
+        t->timer.fd = -1;
         if (t->stage != STAGE_ACCEPT)
             srv->workers[srv->nworkers++] = t;
     }
@@ -103,7 +104,8 @@ static int thread_setup(struct thread *self)
     if (self->stage != STAGE_REQUEST)
         self->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (self->stage != STAGE_ACCEPT) {
-        if (conns_init(&self->conns, (int)srv->nofile) < 0)
+        if (conns_init(&self->conns, (int)srv->nofile) < 0 ||
+            idle_timer_open(self) < 0)
             return -1;
     }
     if (srv->trace_fd >= 0 &&
@@ -120,6 +122,7 @@ static void thread_teardown(struct thread *self)
 {
     if (self->conns.by_fd)
         conns_release(self);
+    idle_timer_close(self);
     if (self->trace) {
         trace_flush(self->trace);
         free(self->trace);

@@ -16,6 +16,12 @@ const char *schedule_name(enum schedule schedule)
     return names[schedule];
 }
 
+const char *idle_clock_name(enum idle_clock clock)
+{
+    static const char *const names[] = {"wait", "timerfd"};
+    return names[clock];
+}
+
 const char *stage_name(enum stage stage)
 {
     static const char *const names[] = {"accept", "request", "both"};

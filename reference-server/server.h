@@ -19,6 +19,7 @@
 
 #include "reference-server/conn.h"
 #include "reference-server/http.h"
+#include "reference-server/idle_timer.h"
 #include "reference-server/stats.h"
 #include "reference-server/trace.h"
 
@@ -65,6 +66,12 @@ enum schedule {
     SCHEDULE_P2C,   /**< the less loaded of two picked at random */
 };
 
+/** What wakes a request thread when idle connections are due to close. */
+enum idle_clock {
+    IDLE_CLOCK_WAIT,    /**< epoll_wait()'s timeout, once a second */
+    IDLE_CLOCK_TIMERFD, /**< a timerfd armed for the next deadline */
+};
+
 /** What a thread does. */
 enum stage {
     STAGE_ACCEPT,  /**< accepts and hands off */
@@ -86,8 +93,9 @@ struct options {
     const char *trace; /**< fdtrace file, or NULL */
     bool pin;          /**< pin each thread to its core */
     int idle_timeout;  /**< seconds; 0 = never */
-    bool quiet;        /**< print only the first line */
-    int work_max_us;   /**< /work?us=N allowed up to this; 0 = off */
+    enum idle_clock idle_clock; /**< how expiry passes are timed */
+    bool quiet;                 /**< print only the first line */
+    int work_max_us;            /**< /work?us=N allowed up to this; 0 = off */
     bool incoming_cpu; /**< pick threads by SO_INCOMING_CPU (steer.h) */
 };
 
@@ -117,6 +125,7 @@ struct thread {
     long drain_deadline;     /**< second at which draining gives up */
     long drain_grace_end;    /**< clock_ms() until which idle ones stay */
     bool done;               /**< leave the loop */
+    struct idle_timer timer; /**< --idle-clock timerfd (idle_timer.h) */
 
     /** Counters, on their own cache lines so the owner's writes do not
      *  invalidate the lines holding the fields above (false sharing). */
@@ -150,6 +159,9 @@ const char *arch_name(enum arch arch);
 
 /** The schedule's name as --schedule spells it ("rr", "least", "p2c"). */
 const char *schedule_name(enum schedule schedule);
+
+/** The idle clock's name as --idle-clock spells it ("wait", "timerfd"). */
+const char *idle_clock_name(enum idle_clock clock);
 
 /** The stage's name ("accept", "request", "both"). */
 const char *stage_name(enum stage stage);

@@ -20,9 +20,12 @@
  * - shared-nothing runs one multishot accept per thread, each on its own
  *   SO_REUSEPORT listener.
  *
- * The HTTP side (parser, routes, limits, keep-alive, drain, idle timeout,
- * counters and fdtrace events) is the epoll path's, so the same tests run
- * against both.
+ * A connection is the epoll path's struct conn in the thread's own conn
+ * table, answered by conn.c's conn_answer(): the HTTP side (parser,
+ * routes, limits, keep-alive, 100 Continue, lingering close after an
+ * error, half-close, drain, idle timeout, buffer pool, counters and
+ * fdtrace events) is the epoll path's, and tests/server runs the same
+ * suites against both (the *_uring programs).
  */
 #ifndef FASTD_URING_H
 #define FASTD_URING_H

@@ -98,7 +98,12 @@ static void arm_accept(struct uring_thread *u)
 static void handoff_msg(struct uring_thread *u, struct thread *target, int fd)
 {
     struct thread *self = u->self;
-    counter_add_shared(&target->stats.conns_in, 1);
+    /* Release: what this thread did with the fd (accept4() while fds are
+     * short) happens before the target takes it (acquire in dispatch()).
+     * The ring orders the message too, but ThreadSanitizer cannot see
+     * that; this pair it sees, and it costs one atomic either way. */
+    atomic_fetch_add_explicit(&target->stats.conns_in.value, 1,
+                              memory_order_release);
     counter_add(&self->stats.handed_off, 1);
     TRACE(self->trace, TRACE_HANDOFF, fd, target->id);
     struct io_uring_sqe *sqe = uring_sqe(u);
@@ -135,29 +140,38 @@ static void on_msg_sent(struct uring_thread *u, const struct io_uring_cqe *cqe)
     close(fd);
 }
 
-/* Out of fds: the multishot accept has ended with EMFILE, and a client
- * may wait in the queue. Shed it as acceptor.c does (give up the spare fd,
- * accept and close, take the spare back). Returns whether one was shed. */
+/* Out of fds: shed a waiting client as accept_burst.c does. Every
+ * accepting thread shares one fd table, so the spare fds are one pool
+ * (any thread may give up any of them) and the shedding takes one lock.
+ * Returns whether a client was shed. */
 static bool shed_connection(struct thread *self, int err)
 {
+    struct server *srv = self->srv;
     thread_warn(self, "accept: %s: closing new connections until fds free",
                 strerror(err));
-    if (self->reserve_fd < 0) {
-        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
-        self->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        return false;
+    pthread_mutex_lock(&srv->shed_lock);
+    int *spare = &self->reserve_fd;
+    for (int i = 0; i < srv->nthreads && *spare < 0; i++)
+        if (srv->threads[i].reserve_fd >= 0)
+            spare = &srv->threads[i].reserve_fd;
+    if (*spare < 0) /* every spare was lost: perhaps a slot freed since */
+        *spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int fd = -1;
+    if (*spare >= 0) {
+        close(*spare);
+        fd = accept4(self->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0)
+            close(fd);
+        *spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
     }
-    close(self->reserve_fd);
-    int fd = accept4(self->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-    if (fd >= 0)
-        close(fd);
-    self->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    bool lost = *spare < 0;
+    pthread_mutex_unlock(&srv->shed_lock);
+    if (lost && fd < 0) /* no spare left anywhere: back off, do not spin */
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
     return fd >= 0;
 }
 
-/* An accept takes an fd slot before it looks at the queue, so EMFILE
- * comes back at once even when nobody waits: re-arming then would spin.
- * Wait for the listener to have a client instead. */
+/* Wait for the listener to have a client (a one-shot poll). */
 static void wait_listener(struct uring_thread *u)
 {
     struct io_uring_sqe *sqe = uring_sqe(u);
@@ -169,38 +183,82 @@ static void wait_listener(struct uring_thread *u)
     u->accept_armed = true;
 }
 
+/* A new connection: hand it off (staged) or serve it here. */
+static void take_connection(struct uring_thread *u, int fd)
+{
+    struct thread *self = u->self;
+    counter_add(&self->stats.accepted, 1);
+    TRACE(self->trace, TRACE_ACCEPT, fd, self->listen_fd);
+    if (self->stage == STAGE_ACCEPT) {
+        handoff_msg(u, schedule_pick(self), fd);
+    } else {
+        counter_add_shared(&self->stats.conns_in, 1);
+        uring_conn_open(u, fd);
+    }
+}
+
+//! [uring accept by hand]
+/* While fds are short, accept with accept4() under the shedding lock, as
+ * accept_burst.c does, and not with the multishot accept: that one takes
+ * an fd slot in the kernel whenever a client comes, and would take the
+ * slot another thread frees to shed its own client. Once the careful
+ * time is over, the multishot accept comes back. */
+static void accept_by_hand(struct uring_thread *u)
+{
+    struct thread *self = u->self;
+    struct server *srv = self->srv;
+    for (;;) {
+        pthread_mutex_lock(&srv->shed_lock);
+        int fd =
+            accept4(self->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int err = errno;
+        pthread_mutex_unlock(&srv->shed_lock);
+        if (fd >= 0)
+            take_connection(u, fd);
+        else if (err == EMFILE || err == ENFILE) {
+            atomic_store_explicit(&srv->shed_until_ms,
+                                  clock_ms() + SHED_CAREFUL_MS,
+                                  memory_order_relaxed);
+            if (!shed_connection(self, err))
+                break;
+        } else if (err != EINTR && err != ECONNABORTED)
+            break; /* EAGAIN: nobody waits; anything else: try later */
+    }
+    if (clock_ms() <
+        atomic_load_explicit(&srv->shed_until_ms, memory_order_relaxed))
+        wait_listener(u);
+    else
+        arm_accept(u);
+}
+//! [uring accept by hand]
+
 //! [uring accept]
 static void on_accept(struct uring_thread *u, const struct io_uring_cqe *cqe)
 {
     struct thread *self = u->self;
     int fd = cqe->res;
-    if (fd >= 0) {
-        counter_add(&self->stats.accepted, 1);
-        TRACE(self->trace, TRACE_ACCEPT, fd, self->listen_fd);
-        if (self->stage == STAGE_ACCEPT) {
-            handoff_msg(u, schedule_pick(self), fd);
-        } else {
-            counter_add_shared(&self->stats.conns_in, 1);
-            uring_conn_open(u, fd);
-        }
-    }
+    if (fd >= 0)
+        take_connection(u, fd);
     if (cqe->flags & IORING_CQE_F_MORE)
         return;
     u->accept_armed = false; /* the multishot ended: say why, arm again */
-    if ((fd == -EMFILE || fd == -ENFILE) && !u->stopping &&
-        !shed_connection(self, -fd)) {
-        wait_listener(u);
+    if (u->stopping)
+        return;
+    if (fd == -EMFILE || fd == -ENFILE) {
+        accept_by_hand(u); /* out of fds: shed, carefully */
         return;
     }
-    if (fd < 0 && fd != -ECANCELED && fd != -EMFILE && fd != -ENFILE) {
+    if (fd < 0 && fd != -ECANCELED) {
         thread_warn(self, "accept(fd %d): %s", self->listen_fd, strerror(-fd));
         nanosleep(&(struct timespec){.tv_nsec = 1000 * 1000}, NULL);
     }
-    if (!u->stopping)
-        arm_accept(u);
+    arm_accept(u);
 }
 //! [uring accept]
 
+//! [uring stop]
+/* The stop eventfd fired: stop accepting, answer what is in flight (the
+ * drain of worker.c: a grace period, then idle connections close). */
 static void on_stop(struct uring_thread *u)
 {
     struct thread *self = u->self;
@@ -209,11 +267,18 @@ static void on_stop(struct uring_thread *u)
         uring_cancel(u, uring_tag(URING_ACCEPT, 0, self->listen_fd));
         uring_cancel(u, uring_tag(URING_LISTEN, 0, self->listen_fd));
     }
-    if (self->stage != STAGE_ACCEPT) {
-        self->draining = true;
-        self->drain_deadline = clock_second() + 5;
-    }
+    if (self->stage == STAGE_ACCEPT)
+        return; /* the staged listener is pool_drain()'s to close */
+    /* Our own listener: closed now, so that new clients are refused at
+     * once. The cancelled accept holds it until the cancel runs, in the
+     * io_uring_enter() that ends this turn. */
+    if (self->listen_fd >= 0)
+        close(self->listen_fd);
+    self->draining = true;
+    self->drain_deadline = clock_second() + DRAIN_SECONDS;
+    self->drain_grace_end = clock_ms() + DRAIN_GRACE_MS;
 }
+//! [uring stop]
 
 static void dispatch(struct uring_thread *u, const struct io_uring_cqe *cqe)
 {
@@ -227,7 +292,9 @@ static void dispatch(struct uring_thread *u, const struct io_uring_cqe *cqe)
     case URING_MSG_SENT:
         on_msg_sent(u, cqe);
         break;
-    case URING_NEW_CONN:
+    case URING_NEW_CONN: /* acquire: see handoff_msg() */
+        atomic_load_explicit(&u->self->stats.conns_in.value,
+                             memory_order_acquire);
         uring_conn_open(u, uring_tag_fd(cqe->user_data));
         break;
     case URING_RECV:
@@ -236,10 +303,10 @@ static void dispatch(struct uring_thread *u, const struct io_uring_cqe *cqe)
     case URING_SEND:
         uring_conn_on_send(u, cqe);
         break;
-    case URING_LISTEN:
+    case URING_LISTEN: /* a client waits, while fds are short */
         u->accept_armed = false;
         if (!u->stopping)
-            arm_accept(u);
+            accept_by_hand(u);
         break;
     case URING_CANCEL:
         break;
@@ -255,7 +322,7 @@ static bool finished(const struct uring_thread *u)
         return false;
     if (self->stage == STAGE_ACCEPT)
         return true;
-    return u->nconns == 0 && stats_open_conns(&self->stats) == 0 &&
+    return conns_open(self) == 0 && stats_open_conns(&self->stats) == 0 &&
            atomic_load_explicit(&self->srv->acceptors_done,
                                 memory_order_acquire);
 }
@@ -344,11 +411,7 @@ static int uring_setup(struct uring_thread *u)
             fprintf(stderr, "fastd: thread %d: %s\n", self->id, err);
             return -1;
         }
-        u->conns_cap = (int)srv->nofile;
-        u->conns = calloc((size_t)u->conns_cap, sizeof *u->conns);
-        u->spare_bufs = calloc(64, sizeof *u->spare_bufs);
-        u->route_flags = malloc(sizeof *u->route_flags);
-        if (!u->conns || !u->spare_bufs || !u->route_flags)
+        if (conns_init(&self->conns, (int)srv->nofile) < 0)
             return -1;
     }
     if (srv->trace_fd >= 0 &&
@@ -374,18 +437,19 @@ void *uring_thread_main(struct thread *self)
         uring_loop(&u);
     if (self->ring_fd >= 0)
         io_uring_queue_exit(&u.ring); /* cancels what is still in flight */
-    if (u.conns)
+    if (self->conns.by_fd)
         uring_conns_release(&u);
-    else
-        free(u.spare_bufs);
     uring_bufs_free(&u.ring, &u.bufs);
-    free(u.route_flags);
     if (self->trace) {
         trace_flush(self->trace);
         free(self->trace);
         self->trace = NULL;
     }
+    /* Other threads may still take our spare to shed (shed_connection). */
+    pthread_mutex_lock(&srv->shed_lock);
     if (self->reserve_fd >= 0)
         close(self->reserve_fd);
+    self->reserve_fd = -1;
+    pthread_mutex_unlock(&srv->shed_lock);
     return NULL;
 }

@@ -57,34 +57,6 @@ static inline int uring_tag_fd(uint64_t tag)
     return (int)(uint32_t)tag;
 }
 
-/** One connection served through the ring. */
-struct uring_conn {
-    int fd;                   /**< the socket */
-    uint32_t gen;             /**< generation in its requests' user_data */
-    bool recv_armed;          /**< a multishot receive is active */
-    bool recv_paused;         /**< receive stopped until output drains */
-    bool send_busy;           /**< a send is in flight (owns out[]) */
-    bool closing;             /**< close once the send in flight is back */
-    bool close_after;         /**< close once the output is flushed */
-    bool bad_input;           /**< answered with an error status */
-    enum close_reason why;    /**< reason, once closing */
-    char *in;                 /**< unparsed input, or NULL when there is none */
-    uint32_t in_len;          /**< bytes in in */
-    uint32_t in_cap;          /**< size of in */
-    size_t scanned;           /**< http_parse() resume point in in */
-    char *out;                /**< output, or NULL when there is none */
-    uint32_t out_len;         /**< bytes in out */
-    uint32_t out_sent;        /**< of those, sent */
-    const char *tail;         /**< a large static body to send after out */
-    uint32_t tail_len;        /**< bytes of tail not yet sent */
-    bool tail_busy;           /**< the send in flight is from tail */
-    char *tail_owned;         /**< tail's memory when it is ours to free
-                                   (the /stats body), or NULL */
-    long last_active;         /**< second of the last progress */
-    struct uring_conn *older; /**< neighbour in the activity list */
-    struct uring_conn *newer; /**< neighbour in the activity list */
-};
-
 /** A thread's provided-buffer ring (uring_recv.h). */
 struct uring_bufs {
     struct io_uring_buf_ring *br; /**< the ring the kernel takes from */
@@ -94,25 +66,20 @@ struct uring_bufs {
     int group;                    /**< buffer group id in the ring */
 };
 
-/** One thread's io_uring state; lives on the thread's own stack. */
+/**
+ * One thread's io_uring state; lives on the thread's own stack. Its
+ * connections are the epoll path's (struct conn in self->conns, conn.h):
+ * the same table, lists and buffer pool.
+ */
 struct uring_thread {
-    struct thread *self;       /**< the thread (stage, stats, trace) */
-    struct io_uring ring;      /**< its ring */
-    struct uring_bufs bufs;    /**< its receive buffers */
-    struct uring_conn **conns; /**< fd -> connection */
-    int conns_cap;             /**< entries in conns */
-    int nconns;                /**< connections open */
-    uint32_t next_gen;         /**< generation for the next connection */
-    struct uring_conn *oldest; /**< least recently active */
-    struct uring_conn *newest; /**< most recently active */
-    struct uring_conn *spare;  /**< freed connections for reuse */
-    char **spare_bufs;         /**< freed CONN_OUT_CAP buffers for reuse */
-    int nspare;                /**< entries in spare */
-    int nspare_bufs;           /**< entries in spare_bufs */
-    bool accept_armed;         /**< the multishot accept is active */
-    bool stopping;             /**< the stop eventfd fired */
-    unsigned msgs_in_flight;   /**< hand-offs not yet confirmed */
-    struct conn *route_flags;  /**< scratch for route_request()'s flags */
+    struct thread *self;     /**< the thread (stage, stats, trace, conns) */
+    struct io_uring ring;    /**< its ring */
+    struct uring_bufs bufs;  /**< its receive buffers */
+    uint32_t next_gen;       /**< generation for the next connection */
+    bool accept_armed;       /**< the multishot accept (or its wait for the
+                                  listener, after EMFILE) is active */
+    bool stopping;           /**< the stop eventfd fired */
+    unsigned msgs_in_flight; /**< hand-offs not yet confirmed */
 };
 
 /** An SQE, submitting what is queued first if the queue is full. */
@@ -131,12 +98,15 @@ void uring_conn_on_recv(struct uring_thread *u, const struct io_uring_cqe *cqe);
 void uring_conn_on_send(struct uring_thread *u, const struct io_uring_cqe *cqe);
 
 /**
- * Close idle connections past the timeout; while draining, close idle ones
- * at once and all at the deadline. Once per loop turn, after the batch.
+ * conns_expire() for the ring: close connections idle past the timeout and
+ * lingering ones past CONN_LINGER_SECONDS; while draining, idle ones once
+ * the grace period is over and all at the deadline. Once per loop turn,
+ * after the batch.
  */
 void uring_conns_expire(struct uring_thread *u);
 
-/** Close everything and free the connection memory at thread exit. */
+/** Close everything and free the connection memory at thread exit,
+ *  once the ring is gone (nothing in flight). */
 void uring_conns_release(struct uring_thread *u);
 
 #endif

@@ -46,9 +46,12 @@ static void worker_begin_drain(struct thread *self)
 //! [begin drain]
 
 //! [worker timeout]
-/* Sleep until the next idle check is due; drain checks come faster. */
+/* Sleep until the next idle check is due; drain checks come faster. With
+ * --idle-clock timerfd, the timer in the epoll set wakes us instead. */
 static int worker_timeout(const struct thread *self)
 {
+    if (self->timer.fd >= 0)
+        return -1;
     if (self->draining)
         return 50;
     return self->srv->opt.idle_timeout > 0 ? 1000 : -1;
@@ -78,10 +81,13 @@ void worker_run(struct thread *self)
                     accept_burst(self, fd); /* shared-nothing, single */
             } else if (fd == self->srv->stop_fd)
                 worker_begin_drain(self);
+            else if (fd == self->timer.fd)
+                idle_timer_read(self); /* the pass below is what it asks */
             else
                 conn_serve(self, fd, events[i].events);
         }
         conns_expire(self);
+        idle_timer_arm(self); /* --idle-clock timerfd: the next deadline */
     }
 }
 //! [request loop]

@@ -325,18 +325,13 @@ static void test_outputs_merge_and_gradescope(void **state)
 
 /* How many runs the solutions get in `make test`: GRADER_REPEAT (default
  * 2) for the cheap exercises, one for those whose tests wait on timers
- * (06, 07) or run the model for seconds (09), and for 08 (see below). The full
+ * (06, 07) or run the model for seconds (09). The full
  * proof, 20 runs out of 20: `GRADER_REPEAT=20 build/tests/test_grader
  * '*solutions*'`. */
 static int runs_for(const char *name)
 {
     if (strncmp(name, "06", 2) == 0 || strncmp(name, "07", 2) == 0 ||
         strncmp(name, "09", 2) == 0)
-        return 1;
-    /* 08's test_one_request fails about once in 60 runs when the machine
-     * is loaded, grader or not (the connection is closed at once): once,
-     * until exercise 08 is fixed. */
-    if (strncmp(name, "08", 2) == 0)
         return 1;
     const char *env = getenv("GRADER_REPEAT");
     int n = env ? atoi(env) : 2;
@@ -390,29 +385,6 @@ static void test_solutions_full_every_run(void **state)
         expect_json(path, json);
         long pts, max;
         scores(json, name, &pts, &max);
-        /* ---- ISSUE 13 WORKAROUND: remove this block (up to END ISSUE 13)
-         * once fastd --io uring no longer closes a new connection at once
-         * under load (the uring branch's fix). Known bug, not hidden:
-         * exercise 08's keep-alive test then loses points about 1 run in
-         * 60; exercise 08 may be graded twice more, alone, and each failed
-         * try is printed. */
-        for (int again = 0; again < 2 && strncmp(name, "08", 2) == 0 &&
-                            (pts != max || max <= 0);
-             again++) {
-            fprintf(stderr,
-                    "exercise 08's solution lost points (%ld of %ld): "
-                    "known io_uring flake, grading it again\n",
-                    pts, max);
-            sh(ENV "SOLUTIONS=1 exercises/grader/grade.sh --out " T
-                   "/solutions-%d " BUILD_DIR " %s > " T "/retry.out 2>&1",
-               runs_for(name), name);
-            free(json);
-            json = slurp(path);
-            if (!json)
-                fail_msg("no %s", path);
-            scores(json, name, &pts, &max);
-        }
-        /* ---- END ISSUE 13 */
         if (pts != max || max <= 0) {
             char first[1024];
             const char *f = strstr(exercise_entry(json, name), "\"fail\"");

@@ -27,9 +27,14 @@ struct fastd {
  * fastd's default: $FASTD_IO, else the harness's build-time default. */
 const char *fastd_io(void);
 
+/* True (with the reason in why) when this kernel or sandbox does not
+ * allow io_uring. The probe ring is made in a child process, never in the
+ * caller: see fastd_harness.c for why. */
+bool fastd_uring_unavailable(char *why, size_t cap);
+
 /* True (with the reason in why) when the harness runs fastd with --io
- * uring and this kernel or sandbox does not allow io_uring: the tests
- * then skip, saying why. */
+ * uring and io_uring is unavailable (fastd_uring_unavailable()): the
+ * tests then skip, saying why. */
 bool fastd_io_unavailable(char *why, size_t cap);
 
 /* The fastd the harness runs: $FASTD_BIN when set (the grader points it

@@ -1,6 +1,6 @@
 # fastd's tests: parser and listener units, integration against a live fastd.
 SERVER_TESTS := test_http test_listener test_fastd test_lifecycle \
-    test_memory test_http_replies test_fastd_uring
+    test_memory test_http_replies test_churn test_idle_clock
 TESTS += $(SERVER_TESTS:%=$(TBIN)/%)
 
 HARNESS_OBJS := $(OBJ)/tests/server/fastd_harness.o
@@ -17,16 +17,28 @@ $(TBIN)/test_memory: $(OBJ)/tests/server/test_memory.o $(HARNESS_OBJS) \
     | $(BIN)/fastd
 $(TBIN)/test_http_replies: $(OBJ)/tests/server/test_http_replies.o \
     $(HARNESS_OBJS) | $(BIN)/fastd
-# The same suite against `fastd --io uring`: the harness, built a second
-# time, passes --io uring to every fastd it starts (FASTD_IO overrides).
+$(TBIN)/test_idle_clock: $(OBJ)/tests/server/test_idle_clock.o \
+    $(HARNESS_OBJS) | $(BIN)/fastd
+$(TBIN)/test_churn: $(OBJ)/tests/server/test_churn.o $(HARNESS_OBJS) \
+    | $(BIN)/fastd
+# The suites that start fastd, again against `fastd --io uring`: the
+# harness, built a second time, passes --io uring to every fastd it starts
+# (FASTD_IO overrides). Where io_uring is unavailable they skip, saying why.
+URING_TESTS := test_fastd test_lifecycle test_http_replies test_memory \
+    test_churn
+TESTS += $(URING_TESTS:%=$(TBIN)/%_uring)
 $(OBJ)/tests/server/fastd_harness_uring.o: tests/server/fastd_harness.c \
     $(FLAGS_FILE)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) \
 	    -DFASTD_IO_DEFAULT='"uring"' -c $< -o $@
-$(TBIN)/test_fastd_uring: $(OBJ)/tests/server/test_fastd.o \
-    $(OBJ)/tests/server/fastd_harness_uring.o | $(BIN)/fastd
+$(URING_TESTS:%=$(TBIN)/%_uring): $(TBIN)/%_uring: \
+    $(OBJ)/tests/server/%.o $(OBJ)/tests/server/fastd_harness_uring.o \
+    | $(BIN)/fastd
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) $(filter %.o,$^) -o $@ $(CMOCKA_LIBS) $(LDLIBS)
 
 $(SERVER_TESTS:%=$(TBIN)/%):
 	@mkdir -p $(@D)

@@ -153,6 +153,31 @@ static void test_options(void **state)
                      OPTIONS_ERROR);
 }
 
+static void test_options_idle_clock(void **state)
+{
+    (void)state;
+    struct options opt;
+    char err[256];
+    assert_int_equal(run(&opt, err, NULL, NULL, NULL), OPTIONS_RUN);
+    assert_int_equal(opt.idle_clock, IDLE_CLOCK_WAIT);
+    assert_int_equal(run(&opt, err, "--idle-clock", "timerfd", NULL),
+                     OPTIONS_RUN);
+    assert_int_equal(opt.idle_clock, IDLE_CLOCK_TIMERFD);
+    assert_int_equal(run(&opt, err, "--idle-clock=wait", NULL, NULL),
+                     OPTIONS_RUN);
+    assert_int_equal(opt.idle_clock, IDLE_CLOCK_WAIT);
+    assert_int_equal(run(&opt, err, "--idle-clock", "tick", NULL),
+                     OPTIONS_ERROR);
+    assert_string_equal(err, "bad value 'tick' for --idle-clock (see --help)");
+    assert_int_equal(run(&opt, err, "--idle-clock", NULL, NULL), OPTIONS_ERROR);
+    assert_non_null(strstr(err, "needs a value"));
+    /* io_uring threads do not wait in epoll_wait(): refused, not ignored. */
+    assert_int_equal(run(&opt, err, "--io=uring", "--idle-clock", "timerfd"),
+                     OPTIONS_ERROR);
+    assert_non_null(strstr(err, "--idle-clock timerfd"));
+    assert_non_null(strstr(err, "--io epoll"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -162,6 +187,7 @@ int main(void)
         cmocka_unit_test(test_listener_bad_address),
         cmocka_unit_test(test_nofile_raised),
         cmocka_unit_test(test_options),
+        cmocka_unit_test(test_options_idle_clock),
     };
     return cmocka_run_group_tests_name("listener", tests, NULL, NULL);
 }
