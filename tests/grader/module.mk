@@ -18,6 +18,7 @@ TESTS += $(TBIN)/test_learner
 $(TBIN)/test_learner: $(OBJ)/tests/grader/test_learner.o \
     $(OBJ)/tests/server/fastd_harness.o \
     | $(BIN)/fastd $(TBIN)/test_fastd $(TBIN)/test_lifecycle \
-    $(TBIN)/test_http_replies $(TBIN)/test_memory
+    $(TBIN)/test_http_replies $(TBIN)/test_memory $(TBIN)/test_churn \
+    $(TBIN)/test_idle_clock $(TBIN)/test_fastd_uring
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) $(filter %.o,$^) -o $@ $(CMOCKA_LIBS) $(LDLIBS)

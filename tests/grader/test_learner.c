@@ -176,8 +176,9 @@ static void test_solutions_pass_server_suite(void **state)
     (void)state;
     char *out = run("tests/grader/solutions-suite.sh " BUILD_DIR " 2>&1; "
                     "echo \"status $?\"");
-    const char *programs[] = {"test_fastd", "test_lifecycle",
-                              "test_http_replies", "test_memory"};
+    const char *programs[] = {
+        "test_fastd", "test_lifecycle",  "test_http_replies", "test_memory",
+        "test_churn", "test_idle_clock", "test_fastd_uring"};
     for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {
         char line[96];
         snprintf(line, sizeof line, "%s exit 0 passed ", programs[i]);
