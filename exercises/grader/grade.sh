@@ -276,7 +276,9 @@ ccflags="-std=gnu11 -g -O1 -Wall -Wextra -D_GNU_SOURCE -U_FORTIFY_SOURCE -fno-om
 # The learner's fastd is built in the cache's one tree (fb), by make:
 # fastd_make LOG COPY MAKE-ARGS... prints grade-tool's verdict line and,
 # when COPY is not empty, copies the fastd made to COPY, both under one
-# lock (another exercise's make would relink the tree's fastd).
+# lock (another exercise's make would relink the tree's fastd). A make
+# above us (make sanitize: SAN=asan BUILD=build/asan) exports its
+# command-line variables: they must not reach this plain build.
 fb=$cache/fastd
 fastd_make() {
     local log=$1 copy=$2 lk v rest
@@ -284,7 +286,7 @@ fastd_make() {
     (
         command -v flock >/dev/null && exec {lk}>"$cache/fastd.lock" && flock "$lk"
         read -r v rest <<<"$("$tool" run --timeout "$(secs 600)" --log "$log" -- \
-            env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$course" BUILD="$fb" "$@")"
+            env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SAN -u BUILD -u MINE -u MINE_SRC make --no-print-directory -C "$course" BUILD="$fb" "$@")"
         [ "$v" = ok ] && [ -n "$copy" ] && { cp "$fb/bin/fastd" "$copy" 2>/dev/null || v=fail; }
         echo "$v $rest"
     )
@@ -528,6 +530,9 @@ grade_exercise() {
                     IFS=$'\t' read -r verdict wall cpus msg <<<"$res"
                     [ "$verdict" = pass ] || break
                 done
+                # Numbers only in the JSON, whatever the runner printed.
+                [[ $wall =~ ^[0-9]+(\.[0-9]+)?$ ]] || wall=0
+                [[ $cpus =~ ^[0-9]+(\.[0-9]+)?$ ]] || cpus=0
                 if [ -z "$verdict" ]; then
                     verdict=fail msg="the grader's runner was killed during this test"
                 elif [ "$verdict" = pass ] && grep -q '^\[  SKIPPED \]' "$log"; then

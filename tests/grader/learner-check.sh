@@ -15,7 +15,7 @@
 set -uo pipefail
 # A make above us (make test, make sanitize) must not pass its variables
 # (SAN=asan...) down: these builds are plain, in their own tree.
-unset MAKEFLAGS MFLAGS MAKELEVEL
+unset MAKEFLAGS MFLAGS MAKELEVEL SAN BUILD MINE MINE_SRC
 build=${1:?usage: learner-check.sh BUILD NN [FILES_DIR]}
 nn=${2:?}
 ex=$(ls -d exercises/"$nn"-*/ 2>/dev/null | head -n 1)

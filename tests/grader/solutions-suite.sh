@@ -15,7 +15,7 @@
 #            can be named)
 # env:  SUITE_TIMEOUT  seconds per program (default 180)
 set -uo pipefail
-unset MAKEFLAGS MFLAGS MAKELEVEL
+unset MAKEFLAGS MFLAGS MAKELEVEL SAN BUILD MINE MINE_SRC
 build=${1:?usage: solutions-suite.sh BUILD [PROGRAM...]}
 shift
 programs=("$@")
