@@ -191,6 +191,9 @@ help:
 	@echo "  make hint EX=NN the next hint for an exercise"
 	@echo "  make watch EX=NN re-grade an exercise when its files change"
 	@echo "  make docs       the docs site into $(BUILD)/docs/html/"
+	@echo "  make snippets   refresh the code quoted in chapters/ (after a"
+	@echo "                  change to code between //! [name] markers)"
+	@echo "  make diagrams   render docs/images/*.dot into their pictures"
 	@echo "  make format     clang-format every C file (format-check to verify)"
 	@echo "  make clean      remove $(BUILD)/"
 
