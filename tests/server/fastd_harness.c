@@ -408,3 +408,14 @@ int count_substr(const char *haystack, const char *needle)
         n++;
     return n;
 }
+
+bool fastd_suite_skips(void)
+{
+    char why[256];
+    if (fastd_io_unavailable(why, sizeof why)) {
+        printf("[  SKIPPED ] every test: %s\n", why);
+        return true;
+    }
+    printf("fastd runs with --io %s\n", *fastd_io() ? fastd_io() : "(default)");
+    return false;
+}

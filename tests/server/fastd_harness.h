@@ -37,6 +37,12 @@ bool fastd_uring_unavailable(char *why, size_t cap);
  * tests then skip, saying why. */
 bool fastd_io_unavailable(char *why, size_t cap);
 
+/* A suite's first step in main(): when the --io it runs against is
+ * unavailable, print one "[  SKIPPED ] every test: <why>" line and return
+ * true (main then returns 0); otherwise print which --io fastd runs with
+ * and return false. */
+bool fastd_suite_skips(void);
+
 /* The fastd the harness runs: $FASTD_BIN when set (the grader points it
  * at the learner's), else the one this build made. */
 const char *fastd_path(void);

@@ -793,12 +793,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
-    char why[256];
-    if (fastd_io_unavailable(why, sizeof why)) {
-        printf("[  SKIPPED ] every test: %s\n", why);
+    if (fastd_suite_skips())
         return 0;
-    }
-    printf("fastd runs with --io %s\n", *fastd_io() ? fastd_io() : "(default)");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_curl, teardown),
         cmocka_unit_test_teardown(test_pipelined, teardown),

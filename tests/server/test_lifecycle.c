@@ -495,12 +495,8 @@ int main(int argc, char **argv)
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
     signal(SIGPIPE, SIG_IGN);
-    char why[256];
-    if (fastd_io_unavailable(why, sizeof why)) {
-        printf("[  SKIPPED ] every test: %s\n", why);
+    if (fastd_suite_skips())
         return 0;
-    }
-    printf("fastd runs with --io %s\n", *fastd_io() ? fastd_io() : "(default)");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_half_close_staged, teardown),
         cmocka_unit_test_teardown(test_half_close_shared_nothing, teardown),
