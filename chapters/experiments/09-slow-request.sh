@@ -86,16 +86,16 @@ measured_table() {
     echo
     echo "$(nproc) cores, kernel $(uname -r), $(date -u +%F); ${SECS} s per run, median of $REPS; latency of the FAST requests only, in us."
     echo
-    echo "| server | p50 alone | p99 alone | p50 with slow | p99 with slow | p99 with / alone | % over $MARK_US us alone | % over $MARK_US us with slow | sent during a slow one: % over $MARK_US us | their p50 | slow request p50 |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| server | p50 alone | p99 alone | p99.9 alone | p50 with slow | p99 with slow | p99.9 with slow | p99 with / alone | % over $MARK_US us alone | % over $MARK_US us with slow | sent during a slow one: % over $MARK_US us | their p50 | slow request p50 |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for a in "${archs[@]}"; do
         IFS='|' read -r label flags _ <<<"$a"
         [ -n "$flags" ] || continue
         local k=${label// /_}
         local a99 m99
         a99=$(get "$k:alone" 3) m99=$(get "$k:mixed" 3)
-        printf '| fastd %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$flags" \
-            "$(get "$k:alone" 2)" "$a99" "$(get "$k:mixed" 2)" "$m99" \
+        printf '| fastd %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$flags" \
+            "$(get "$k:alone" 2)" "$a99" "$(get "$k:alone" 4)" "$(get "$k:mixed" 2)" "$m99" "$(get "$k:mixed" 4)" \
             "$(ratio "$m99" "$a99" -)" "$(get "$k:alone" 6)" "$(get "$k:mixed" 6)" \
             "$(get "$k:mixed" 9)" "$(get "$k:mixed" 8)" "$(get "$k:mixed" 5)"
     done
