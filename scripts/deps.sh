@@ -9,6 +9,7 @@ packages=(
     libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core libstb-dev  # fastsim view
     liburing-dev               # exercise 08 (io_uring)
     doxygen graphviz           # the docs site
+    cmark-gfm                  # the chapters as a forge renders them (tests/docs)
     curl wrk nginx-light h2o   # integration tests and benchmarks
     xvfb chromium              # headless checks of the simulator and docs
     procps psmisc inotify-tools iproute2 linux-perf strace valgrind

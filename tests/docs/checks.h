@@ -15,6 +15,9 @@ void test_chapter_shape(void **state);
 void test_snippets_fresh(void **state);
 /* check_links.c: Markdown links and pictures resolve outside Doxygen. */
 void test_links_resolve(void **state);
+/* check_forge.c: the pages rendered as GitHub-flavoured Markdown show no
+ * Doxygen syntax and have no dead relative link. */
+void test_pages_on_a_forge(void **state);
 /* check_numbers.c: a number marked in prose matches the table cell it
  * cites. */
 void test_numbers_match_tables(void **state);

@@ -352,6 +352,37 @@ bool has_scheme(const char *target)
 
 /* Does FILE (Markdown) define ANCHOR: a {#label}, an \anchor, or a heading
  * whose GitHub anchor it is? */
+bool md_has_anchor(const char *file, const char *anchor)
+{
+    struct text t;
+    if (!text_load(&t, file))
+        return false;
+    char want[300];
+    snprintf(want, sizeof want, "{#%s}", anchor);
+    bool found = false;
+    for (int i = 0; i < t.n && !found; i++) {
+        if (t.kind[i] != PROSE)
+            continue;
+        const char *l = t.line[i];
+        if (strstr(l, want))
+            found = true;
+        const char *a = strstr(l, "\\anchor ");
+        if (a) {
+            a += strlen("\\anchor ");
+            size_t len = strcspn(a, " \t");
+            found |= len == strlen(anchor) && !strncmp(a, anchor, len);
+        }
+        if (l[0] == '#') {
+            char h[512], s[512];
+            heading_text(l, h, sizeof h);
+            slug(h, s, sizeof s);
+            found |= !strcmp(s, anchor);
+        }
+    }
+    text_free(&t);
+    return found;
+}
+
 bool regex_match(const char *re, const char *s, regmatch_t *m, size_t nm)
 {
     regex_t rx;

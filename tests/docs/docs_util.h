@@ -101,6 +101,9 @@ struct md_link {
 int md_links(const struct text *t, struct md_link **out);
 /* "https:", "mailto:", ...: not a local file. */
 bool has_scheme(const char *target);
+/* Does FILE (Markdown) define ANCHOR: a {#label}, an \anchor, or a heading
+ * whose GitHub anchor it is? */
+bool md_has_anchor(const char *file, const char *anchor);
 
 /* ---- regular expressions (POSIX extended) ---- */
 

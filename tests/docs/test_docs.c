@@ -6,6 +6,9 @@
  *                                                are today's
  *   test_links_resolve         check_links.c     Markdown links, pictures,
  *                                                \ref, the README's list
+ *   test_pages_on_a_forge      check_forge.c     rendered by cmark-gfm:
+ *                                                no Doxygen syntax shows,
+ *                                                no dead relative link
  *   test_numbers_match_tables  check_numbers.c   marked prose numbers
  *                                                against their tables
  *   test_html_links_resolve    check_site.c      the built site's links
@@ -33,6 +36,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_chapter_shape, &d),
         cmocka_unit_test_prestate(test_snippets_fresh, &d),
         cmocka_unit_test_prestate(test_links_resolve, &d),
+        cmocka_unit_test_prestate(test_pages_on_a_forge, &d),
         cmocka_unit_test_prestate(test_numbers_match_tables, &d),
         cmocka_unit_test_prestate(test_html_links_resolve, &d),
         cmocka_unit_test_prestate(test_site_in_chromium, &d),
