@@ -15,6 +15,10 @@
 #          BUILD=dir      where `make` put bin/ (default build)
 #          SECS=N REPS=N  seconds per wrk run, runs per figure (median)
 #          CONNS=N        wrk connections (default 32)
+#          WRK_CPU=N      pin wrk to CPU N (default: unpinned). With more
+#                         than two CPUs, give wrk one the server does not
+#                         use; on two, every CPU is a server's, and 0 (the
+#                         staged acceptor's, idle) disturbs staged least
 #
 # Needs CAP_NET_ADMIN (root) to create namespaces, and two CPUs. Where it
 # cannot, it prints one line saying why and exits 0. Everything it creates
@@ -27,6 +31,9 @@ source "$(dirname "$0")/lib.sh"
 exp_setup -o experiments/09/steering 09-steering fastd wrk
 if exp_quick; then SECS=${SECS:-1} REPS=${REPS:-1}; else SECS=${SECS:-4} REPS=${REPS:-3}; fi
 CONNS=${CONNS:-32}
+WRK_CPU=${WRK_CPU:-}
+pin_wrk=()
+[ -z "$WRK_CPU" ] || pin_wrk=(taskset -c "$WRK_CPU")
 
 skip() { echo "09-steering: skipped: $*"; exit 0; }
 [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs to steer between, this machine offers $(nproc)"
@@ -122,7 +129,7 @@ measure() {
                 -o "$out/perf.csv" -- sleep "$SECS" 2>/dev/null &
             pp=$!
         fi
-        ip netns exec "$ns_c" wrk -t1 -c"$CONNS" -d"${SECS}s" "${args[@]}" \
+        ip netns exec "$ns_c" "${pin_wrk[@]}" wrk -t1 -c"$CONNS" -d"${SECS}s" "${args[@]}" \
             "http://$addr_s:$port/plaintext" >"$out/wrk.log" 2>&1 || true
         cpu_snapshot >"$out/c1"
         [ -z "$pp" ] || wait "$pp" || true
@@ -183,7 +190,7 @@ exp_unlock
 
 echo "## Claim 2: steering on one machine ($(date -u +%FT%TZ), QUICK=${QUICK:-0})"
 echo
-echo "Two namespaces joined by a veth pair; wrk -t1 -c$CONNS in one, fastd in the other."
+echo "Two namespaces joined by a veth pair; wrk -t1 -c$CONNS in one${WRK_CPU:+ (pinned to cpu$WRK_CPU)}, fastd in the other."
 echo "$(nproc) cores, kernel $(uname -r); ${SECS} s per run, median of $REPS."
 echo "CPU us/req: fastd's own (task-clock$([ $perf_ok = 1 ] || echo ' from /proc')), and every"
 echo "CPU's busy time (wrk and the whole machine included). softirq ms: time each"
