@@ -4,7 +4,9 @@
  * A program of its own because the blocks take minutes, and wait for the
  * measurement lock when a benchmark runs: a slow run must not hide the
  * quick checks of test_docs. DOCS_TEST_ROOT and DOCS_TEST_BUILD point it
- * at another copy; DOCS_BLOCK_TIMEOUT (seconds) sets a block's limit. */
+ * at another copy; DOCS_BLOCK_TIMEOUT (seconds) sets a block's limit;
+ * DOCS_RUNNABLE_ONLY=NN runs only the chapters whose file name contains
+ * NN. */
 #include "tests/docs/checks.h"
 #include "tests/docs/supervisor.h"
 
