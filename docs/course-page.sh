@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Write the docs site's "Course" page to FILE: a \subpage for every chapter
-# (chapters/NN-slug.md, label chNN) and every exercise (exercises/NN-slug/
+# (chapters/NN-slug.md, label chNN, and its companion pages in
+# chapters/more/) and every exercise (exercises/NN-slug/
 # README.md, label exNN), in order. Generated at build time so that a new
 # chapter or exercise is listed without anyone editing a list. FILE is rewritten only when its
 # text changes, so an unchanged course does not re-run Doxygen.
@@ -28,6 +29,14 @@ exercises=(exercises/[0-9][0-9]-*/README.md)
     for f in "${chapters[@]}"; do
         n=$(basename "$f")
         echo "- \\subpage ch${n%%-*}"
+        # The chapter's companion pages, chapters/more/NN-slug.md (labels
+        # from docs/md-filter), under it.
+        for m in chapters/more/"${n%%-*}"-*.md; do
+            [ -e "$m" ] || continue
+            slug=$(basename "$m" .md)
+            slug=${slug#*-}
+            echo "  - \\subpage more${n%%-*}_${slug//-/_}"
+        done
     done
     echo
     echo '**The exercises** (\ref exercises "how they are graded")'

@@ -261,6 +261,7 @@ void test_pages_on_a_forge(void **state)
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++, pages++)
         check_page(d, &r, cmark, fixed[i], &links);
     static const char *const globs[] = {"chapters/[0-9][0-9]-*.md",
+                                        "chapters/more/[0-9][0-9]-*.md",
                                         "exercises/[0-9][0-9]-*/README.md"};
     for (size_t g = 0; g < sizeof globs / sizeof globs[0]; g++) {
         char pattern[PATH_MAX + 64];

@@ -323,7 +323,7 @@ void test_links_resolve(void **state)
     struct report r = {0};
     struct link_check lc = {.d = d, .r = &r};
     struct chapter *c;
-    int nc = list_chapters(d, &c);
+    int nc = list_pages(d, &c);
 
     static const char *const label_files[] = {"*.md",
                                               "chapters/*.md",

@@ -269,7 +269,7 @@ void test_numbers_match_tables(void **state)
 {
     const struct docs *d = *state;
     struct chapter *c;
-    int n = list_chapters(d, &c);
+    int n = list_pages(d, &c);
     struct report r = {0};
     int cites = 0;
     for (int i = 0; i < n; i++)

@@ -111,7 +111,7 @@ void test_runnable_blocks(void **state)
 {
     const struct docs *d = *state;
     struct chapter *c;
-    int nc = list_chapters(d, &c);
+    int nc = list_pages(d, &c);
     if (nc == 0) {
         print_message("no chapters yet in chapters/: no runnable block to "
                       "run\n");

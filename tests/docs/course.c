@@ -52,6 +52,27 @@ int list_chapters(const struct docs *d, struct chapter **out)
     return n;
 }
 
+int list_pages(const struct docs *d, struct chapter **out)
+{
+    int n = list_chapters(d, out);
+    char pattern[PATH_MAX + 32];
+    snprintf(pattern, sizeof pattern, "%s/chapters/more/*.md", d->root);
+    glob_t g;
+    if (glob(pattern, 0, NULL, &g) != 0)
+        return n;
+    struct chapter *v = realloc(*out, (n + g.gl_pathc + 1) * sizeof *v);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        memset(&v[n], 0, sizeof v[n]);
+        snprintf(v[n].rel, sizeof v[n].rel, "chapters/more/%s",
+                 base_name(g.gl_pathv[i]));
+        v[n].num = -1;
+        n++;
+    }
+    globfree(&g);
+    *out = v;
+    return n;
+}
+
 const struct chapter *chapter_num(const struct chapter *c, int n, int num)
 {
     for (int i = 0; i < n; i++)

@@ -13,6 +13,10 @@ struct chapter {
 
 /* Every chapters/ *.md (top level), sorted by name (free *OUT). */
 int list_chapters(const struct docs *d, struct chapter **out);
+/* The chapters, then their companion pages chapters/more/NN-slug.md
+ * (num -1): every page whose links, numbers and runnable blocks the
+ * checks read (free *OUT). */
+int list_pages(const struct docs *d, struct chapter **out);
 const struct chapter *chapter_num(const struct chapter *c, int n, int num);
 /* Read each chapter's title line; report a malformed one. */
 void read_titles(const struct docs *d, struct report *r, struct chapter *c,
