@@ -1,7 +1,8 @@
 /* The chapter linter: every chapter has the shape CONTRIBUTING.md's
- * "Chapters" section gives it - title and label, the seven sections in
- * order, a diagram in "The idea", quoted code whose markers exist, and the
- * previous/next navigation as its last line. */
+ * "Chapters" section gives it - a title without a label, the seven
+ * sections in order, a diagram in "The idea", quoted code whose markers
+ * exist, the questions' answers, and the previous/next navigation as its
+ * last line. */
 #include "tests/docs/checks.h"
 
 #include <ctype.h>
@@ -42,6 +43,56 @@ static const char *chapter_file(const struct chapter *c, int n,
         if (l[i].num == num)
             return l[i].name;
     return "";
+}
+
+/* "Check your understanding" ends with its answers, collapsed: a line
+ * "<details><summary>Answers</summary>", one numbered item per question,
+ * numbered as the questions are, then "</details>". */
+static void check_answers(struct report *r, const char *rel,
+                          const struct text *t)
+{
+    int from = -1, details = -1, end = -1, questions = 0, answers = 0;
+    for (int i = 0; i < t->n; i++) {
+        if (t->kind[i] != PROSE)
+            continue;
+        const char *l = t->line[i];
+        if (!strncmp(l, "## ", 3)) {
+            char h[256];
+            heading_text(l, h, sizeof h);
+            from = !strcmp(h, "Check your understanding") ? i : -1;
+            continue;
+        }
+        if (from < 0 || end >= 0)
+            continue;
+        if (!strncmp(l, "<details><summary>Answers</summary>", 35))
+            details = i;
+        else if (details >= 0 && !strncmp(l, "</details>", 10))
+            end = i;
+        else if (isdigit((unsigned char)l[0])) {
+            int k = atoi(l);
+            const char *dot = l + strspn(l, "0123456789");
+            if (dot[0] != '.' || dot[1] != ' ')
+                continue;
+            int *count = details < 0 ? &questions : &answers;
+            if (k != *count + 1)
+                report(r, "%s:%d: %s %d follows %s %d", rel, i + 1,
+                       details < 0 ? "question" : "answer", k,
+                       details < 0 ? "question" : "answer", *count);
+            (*count)++;
+        }
+    }
+    if (details < 0)
+        report(r,
+               "%s: 'Check your understanding' has no answers: end it with "
+               "'<details><summary>Answers</summary>', a numbered list and "
+               "'</details>'",
+               rel);
+    else if (end < 0)
+        report(r, "%s:%d: the answers' <details> is not closed", rel,
+               details + 1);
+    else if (answers != questions)
+        report(r, "%s:%d: %d question(s) but %d answer(s)", rel, details + 1,
+               questions, answers);
 }
 
 /* Check "[Chapter K: Title](file.md)" from a navigation line. */
@@ -213,6 +264,8 @@ static void check_chapter(const struct docs *d, struct report *r,
                "between //! [name] markers in the source, and run 'make "
                "snippets')",
                rel);
+
+    check_answers(r, rel, &t);
 
     /* The last line: Previous and Next. */
     int last = t.n - 1;
