@@ -1,5 +1,6 @@
 /* The site in headless Chromium: the index and a chapter open with nothing
- * on the console, and their screenshots are not blank. */
+ * on the console, and their screenshots are not blank; so does chapter 4
+ * as a forge renders it (docs/forge-preview.sh). */
 #include "tests/docs/checks.h"
 #include "tests/docs/supervisor.h"
 
@@ -78,12 +79,12 @@ static void ink(const unsigned char *px, int w, int h, int *colours,
     *share = total ? 1.0 - (double)hist[top] / total : 0;
 }
 
-static void check_page(const struct docs *d, struct report *r,
-                       const char *chromium, const char *page)
+/* Open URL (named PAGE in the report and the screenshot's name). */
+static void check_url(const struct docs *d, struct report *r,
+                      const char *chromium, const char *page, const char *url)
 {
-    char url[PATH_MAX + 32], png[PATH_MAX + 64], log[PATH_MAX + 64];
+    char png[PATH_MAX + 64], log[PATH_MAX + 64];
     char profile[PATH_MAX + 64], a_profile[PATH_MAX + 96], a_png[PATH_MAX + 96];
-    snprintf(url, sizeof url, "file://%s/%s", d->html, page);
     snprintf(png, sizeof png, "%s/test-logs/docs-%s.png", d->build, page);
     snprintf(log, sizeof log, "%s/test-logs/docs-%s.chromium.log", d->build,
              page);
@@ -139,6 +140,43 @@ static void check_page(const struct docs *d, struct report *r,
                page, png, colours, share * 100);
 }
 
+static void check_page(const struct docs *d, struct report *r,
+                       const char *chromium, const char *page)
+{
+    char url[PATH_MAX + 64];
+    snprintf(url, sizeof url, "file://%s/%s", d->html, page);
+    check_url(d, r, chromium, page, url);
+}
+
+/* Chapter 4 as a forge shows it: docs/forge-preview.sh renders it with
+ * cmark-gfm (test_pages_on_a_forge checks its text and links); here it
+ * must open in Chromium with nothing on the console and not be blank. */
+static void check_forge_page(const struct docs *d, struct report *r,
+                             const char *chromium)
+{
+    const char *md = "chapters/04-accept-and-handoff.md";
+    char src[PATH_MAX + 64], log[PATH_MAX + 64], env_build[PATH_MAX + 16];
+    snprintf(src, sizeof src, "%s/%s", d->root, md);
+    if (!exists(src))
+        return;
+    snprintf(log, sizeof log, "%s/test-logs/forge-preview.log", d->build);
+    snprintf(env_build, sizeof env_build, "BUILD=%s", d->build);
+    const char *const argv[] = {"docs/forge-preview.sh", md, NULL};
+    const char *const env[] = {env_build, NULL};
+    struct run res = run_bounded(argv, d->root, log, env, CHROMIUM_SECONDS);
+    if (res.timed_out || !WIFEXITED(res.status) || WEXITSTATUS(res.status)) {
+        char why[128];
+        describe(&res, CHROMIUM_SECONDS, why, sizeof why);
+        report(r, "docs/forge-preview.sh %s failed (%s); its log %s ends:", md,
+               why, log);
+        tail_into(r, log, 10);
+        return;
+    }
+    char url[PATH_MAX + 96];
+    snprintf(url, sizeof url, "file://%s/forge-preview/%s.html", d->build, md);
+    check_url(d, r, chromium, "forge-ch04.html", url);
+}
+
 void test_site_in_chromium(void **state)
 {
     const struct docs *d = *state;
@@ -162,6 +200,7 @@ void test_site_in_chromium(void **state)
     }
     struct report r = {0};
     check_page(d, &r, chromium, "index.html");
+    check_forge_page(d, &r, chromium);
     if (chapter[0])
         check_page(d, &r, chromium, chapter);
     else
