@@ -33,20 +33,6 @@
 
 /* ---- the site in headless Chromium ------------------------------------ */
 
-static bool find_program(const char *name, char *out, size_t n)
-{
-    const char *path = getenv("PATH");
-    char *dirs = strdup(path ? path : "/usr/bin:/bin");
-    bool found = false;
-    for (char *dir = strtok(dirs, ":"); dir && !found;
-         dir = strtok(NULL, ":")) {
-        snprintf(out, n, "%s/%s", dir, name);
-        found = access(out, X_OK) == 0;
-    }
-    free(dirs);
-    return found;
-}
-
 static int rm_entry(const char *path, const struct stat *st, int flag,
                     struct FTW *ftw)
 {

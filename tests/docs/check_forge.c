@@ -55,20 +55,6 @@ static const char *const DOXYGEN_COMMANDS[] = {
     "tableofcontents",
 };
 
-static bool find_program(const char *name, char *out, size_t n)
-{
-    const char *path = getenv("PATH");
-    char *dirs = strdup(path ? path : "/usr/bin:/bin");
-    bool found = false;
-    for (char *dir = strtok(dirs, ":"); dir && !found;
-         dir = strtok(NULL, ":")) {
-        snprintf(out, n, "%s/%s", dir, name);
-        found = access(out, X_OK) == 0;
-    }
-    free(dirs);
-    return found;
-}
-
 /* The Markdown line the HTML at OFF came from: the last data-sourcepos
  * ("line:col-line:col", written by --sourcepos) that opens before OFF. */
 static int source_line(const char *html, size_t off)

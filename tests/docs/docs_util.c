@@ -342,6 +342,20 @@ int md_links(const struct text *t, struct md_link **out)
     return n;
 }
 
+bool find_program(const char *name, char *out, size_t n)
+{
+    const char *path = getenv("PATH");
+    char *dirs = strdup(path ? path : "/usr/bin:/bin");
+    bool found = false;
+    for (char *dir = strtok(dirs, ":"); dir && !found;
+         dir = strtok(NULL, ":")) {
+        snprintf(out, n, "%s/%s", dir, name);
+        found = access(out, X_OK) == 0;
+    }
+    free(dirs);
+    return found;
+}
+
 bool has_scheme(const char *target)
 {
     const char *p = target;

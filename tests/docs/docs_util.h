@@ -99,6 +99,8 @@ struct md_link {
 /* Every inline link, image and reference definition on the prose lines
  * (free *OUT). */
 int md_links(const struct text *t, struct md_link **out);
+/* The path of program NAME on $PATH into OUT; false when there is none. */
+bool find_program(const char *name, char *out, size_t n);
 /* "https:", "mailto:", ...: not a local file. */
 bool has_scheme(const char *target);
 /* Does FILE (Markdown) define ANCHOR: a {#label}, an \anchor, or a heading
