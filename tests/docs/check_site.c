@@ -65,6 +65,33 @@ static void url_decode(char *s)
     *o = 0;
 }
 
+/* A chapter's collapsed answers reach the page whole: every <details>
+ * opens with its <summary> and is closed (Doxygen 1.9 closes a Markdown
+ * page's block right after the summary unless docs/md-filter passes it
+ * through as raw HTML). */
+static void check_details(struct report *r, const char *s, const char *shown)
+{
+    int open = 0, close = 0;
+    for (const char *p = s; (p = strstr(p, "<details")); p++) {
+        open++;
+        const char *gt = strchr(p, '>');
+        if (gt && strncmp(gt + 1, "<summary>", 9) != 0)
+            report(r, "%s: a <details> without its <summary> right after it",
+                   shown);
+        const char *end = strstr(p, "</details>");
+        const char *summary_end = strstr(p, "</summary>");
+        if (end && summary_end && end == summary_end + 10)
+            report(r,
+                   "%s: a <details> that holds only its <summary> (the "
+                   "answers fell out of it)",
+                   shown);
+    }
+    for (const char *p = s; (p = strstr(p, "</details>")); p++)
+        close++;
+    if (open != close)
+        report(r, "%s: %d <details> but %d </details>", shown, open, close);
+}
+
 /* Every local href, src and data of FILE names a file that exists. */
 static int check_html_file(struct report *r, const char *file,
                            const char *shown)
@@ -72,6 +99,7 @@ static int check_html_file(struct report *r, const char *file,
     char *s = slurp(file, NULL);
     if (!s)
         return 0;
+    check_details(r, s, shown);
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%.*s", (int)(base_name(file) - file), file);
     static const char *const attrs[] = {"href=", "src=", "data="};

@@ -11,7 +11,8 @@
  *                                                no dead relative link
  *   test_numbers_match_tables  check_numbers.c   marked prose numbers
  *                                                against their tables
- *   test_html_links_resolve    check_site.c      the built site's links
+ *   test_html_links_resolve    check_site.c      the built site's links,
+ *                                                <details> kept whole
  *   test_site_in_chromium      check_chromium.c  headless Chromium
  * The runnable blocks, which take minutes, are test_docs_runnable's. Each
  * failure names file:line. The repository and the build directory come
