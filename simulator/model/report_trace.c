@@ -25,7 +25,12 @@ void report_trace(FILE *out, bool json, const char *path,
         for (int i = 0; i < t->threads; i++)
             fprintf(out, "%s{\"busy\":%.4f,\"ready_mean\":%.4f}", i ? "," : "",
                     tally_busy(t, i), tally_queue(t, i));
-        fprintf(out, "],\"events\":%llu,\"sim_time_s\":%.6f,\"wall_s\":%.3f}\n",
+        fprintf(out, "],\"lost\":{");
+        for (int k = 0; k < FD_NKINDS; k++)
+            fprintf(out, "%s\"%s\":%llu", k ? "," : "", fd_kind_name(k),
+                    (unsigned long long)t->lost[k]);
+        fprintf(out, "}");
+        fprintf(out, ",\"events\":%llu,\"sim_time_s\":%.6f,\"wall_s\":%.3f}\n",
                 (unsigned long long)t->events, span, wall_s);
         return;
     }

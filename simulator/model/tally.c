@@ -32,22 +32,62 @@ static bool fd_room(struct tally *t, int fd)
     if (!start)
         return false;
     t->start = start;
-    bool *ready = realloc(t->ready, (size_t)n * sizeof *ready);
-    if (!ready)
+    int *ready_on = realloc(t->ready_on, (size_t)n * sizeof *ready_on);
+    if (!ready_on)
         return false;
-    t->ready = ready;
+    t->ready_on = ready_on;
     for (int i = t->nfds; i < n; i++)
-        t->start[i] = -1, t->ready[i] = false;
+        t->start[i] = -1, t->ready_on[i] = 0;
     t->nfds = n;
     return true;
 }
 
 static void ready_change(struct tally_thread *th, int64_t now, int delta)
 {
-    if (th->ready_since > 0 || th->ready > 0)
+    /* A live stream may deliver a record late: time never runs back. */
+    if (now > th->ready_since) {
         th->ready_area += (double)th->ready * (double)(now - th->ready_since);
-    th->ready_since = now;
+        th->ready_since = now;
+    }
     th->ready += delta;
+    if (th->ready < 0) /* cannot happen: an fd is counted once */
+        th->ready = 0;
+}
+
+/* Take fd out of whichever ready list counts it. */
+static void ready_leave(struct tally *t, int fd, int64_t now)
+{
+    int on = t->ready_on[fd] - 1;
+    t->ready_on[fd] = 0;
+    if (on >= 0 && on < t->threads)
+        ready_change(&t->thread[on], now, -1);
+}
+
+void tally_lost(struct tally *t, int kind, uint64_t n)
+{
+    t->drops += n;
+    if (kind < 0 || kind >= FD_NKINDS)
+        return; /* an older fastd: a total, kinds unknown */
+    t->lost[kind] += n;
+    switch ((enum fd_kind)kind) {
+    case FD_ACCEPT:
+        t->accepts += n;
+        break;
+    case FD_HANDOFF:
+        t->handoffs += n;
+        break;
+    case FD_WAKE:
+        t->wakes += n;
+        break;
+    case FD_REQUEST:
+        t->requests += n;
+        break;
+    case FD_CLOSE:
+        t->closes += n;
+        break;
+    default:
+        break;
+    }
 }
 
 void tally_event(struct tally *t, const struct fd_event *ev)
@@ -74,28 +114,28 @@ void tally_event(struct tally *t, const struct fd_event *ev)
     switch (ev->kind) {
     case FD_ACCEPT:
         t->accepts++;
+        if (timed) /* a new connection on a reused number */
+            ready_leave(t, ev->fd, ev->t_ns), t->start[ev->fd] = -1;
         break;
     case FD_HANDOFF:
         t->handoffs++;
         break;
-    case FD_DROP:
-        t->drops += ev->arg > 0 ? (uint64_t)ev->arg : 0;
+    case FD_DROP: /* what was lost is added back to the counts */
+        tally_lost(t, ev->fd, ev->arg > 0 ? (uint64_t)ev->arg : 0);
         break;
     case FD_READY:
         if (timed && t->start[ev->fd] < 0)
             t->start[ev->fd] = ev->t_ns;
-        if (timed && th && !t->ready[ev->fd]) {
-            t->ready[ev->fd] = true;
+        if (timed && th && !t->ready_on[ev->fd]) {
+            t->ready_on[ev->fd] = ev->thread + 1;
             ready_change(th, ev->t_ns, +1);
         }
         break;
     case FD_RECV:
         if (timed && t->start[ev->fd] < 0)
             t->start[ev->fd] = ev->t_ns;
-        if (timed && th && t->ready[ev->fd]) {
-            t->ready[ev->fd] = false;
-            ready_change(th, ev->t_ns, -1);
-        }
+        if (timed)
+            ready_leave(t, ev->fd, ev->t_ns);
         break;
     case FD_REQUEST:
         if (ev->arg > 0) {
@@ -113,8 +153,10 @@ void tally_event(struct tally *t, const struct fd_event *ev)
         break;
     case FD_CLOSE:
         t->closes++;
-        if (timed)
+        if (timed) {
             t->start[ev->fd] = -1;
+            ready_leave(t, ev->fd, ev->t_ns);
+        }
         break;
     default:
         break;
@@ -155,6 +197,6 @@ void tally_free(struct tally *t)
 {
     free(t->thread);
     free(t->start);
-    free(t->ready);
+    free(t->ready_on);
     memset(t, 0, sizeof *t);
 }

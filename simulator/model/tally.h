@@ -8,7 +8,15 @@
  * `ready` event; in a trace from fastd, the wake-up that returned it) or,
  * failing that, from its first read, to the send that answers it. A
  * thread is busy from each wake-up to its last event before the next
- * one. A ready list's length is the fds ready and not yet read.
+ * one. A ready list's length is the fds ready and not yet read; it is
+ * never negative: an fd is counted in one thread's list at most, and a
+ * read, an accept or a close of that fd takes it out.
+ *
+ * A live stream may lose records; fastd then sends `drop` events saying
+ * how many of each kind were lost (fd: the kind, arg: how many, or -1 and
+ * a total when the kind is unknown). The counters add them back, so
+ * accepts, hand-offs, requests and closes are fastd's own counts; only
+ * latency, busy time and ready lists are measured on what arrived.
  */
 #ifndef FASTSIM_TALLY_H
 #define FASTSIM_TALLY_H
@@ -44,9 +52,12 @@ struct tally {
     uint64_t handoffs;           /**< hand-offs */
     uint64_t closes;             /**< connections closed */
     uint64_t drops;              /**< events a live stream lost */
+    uint64_t lost[FD_NKINDS];    /**< of those, by kind (a drop event's fd);
+                                      requests: the requests they counted */
     struct hist latency;         /**< ready (or read) to send, ns */
     int64_t *start;              /**< per fd: its request's start, or -1 */
-    bool *ready;                 /**< per fd: counted in a ready list */
+    int *ready_on;               /**< per fd: 1 + the thread whose ready
+                                      list counts it, or 0 */
     int nfds;                    /**< room in start and ready */
 };
 
@@ -55,6 +66,13 @@ int tally_init(struct tally *t, int threads);
 
 /** Count one event. */
 void tally_event(struct tally *t, const struct fd_event *ev);
+
+/**
+ * Count n lost events of a kind (-1: of unknown kinds) into the figures,
+ * as a `drop` event does, without touching the time: for losses reported
+ * out of time order (before a live view started, or by the view itself).
+ */
+void tally_lost(struct tally *t, int kind, uint64_t n);
 
 /** Requests per second so far (0 before two events). */
 double tally_rps(const struct tally *t);
