@@ -106,6 +106,9 @@ bool player_key(struct player *p, enum view_key k, bool live)
     case KEY_HELP:
         p->help = !p->help;
         break;
+    case KEY_FLOW:
+        view_flow_toggle(p->view);
+        break;
     case KEY_SCREENSHOT:
         snprintf(msg, sizeof msg, "fastsim-%d.png", ++p->shots);
         if (view_png(p->view, msg, err, sizeof err) == 0) {

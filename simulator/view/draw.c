@@ -224,7 +224,8 @@ static void draw_keys(struct view *v, const struct hud *h)
 {
     bool model = h->mode == HUD_MODEL;
     int x = 10, y = v->h - 20;
-    text(v, x, y, dim_fg, "h help  space pause  . step  <- -> speed  s shot");
+    text(v, x, y, dim_fg,
+         "h help  space pause  . step  <- -> speed  s shot  v flows");
     x += 400;
     text(v, x, y, model ? dim_fg : grey_fg,
          model ? "1-4 arch  up/down cores  +/- clients  r reset"
@@ -391,6 +392,7 @@ void view_render(struct view *v, const struct hud *h, double dt)
     fill(v, (SDL_Rect){4, HUD_H + 4, POOL_W, v->h - HUD_H - FOOT_H - 6},
          lane_bg);
     text(v, 12, HUD_H + 6, dim_fg, "clients");
+    flow_tick(&v->flow, dt); /* flow view (flow.h): squares or flows */
     if (v->aggregate) {
         view_draw_tokens(v, dt); /* moves still advance, unseen */
         draw_aggregate(v, h);
@@ -399,6 +401,7 @@ void view_render(struct view *v, const struct hud *h, double dt)
             draw_shared(v, h);
         draw_rows(v, dt);
         view_draw_tokens(v, dt);
+        flow_draw(v); /* flow view (flow.h) */
     }
     draw_hud(v, h);
     draw_legend(v);
