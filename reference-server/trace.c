@@ -153,6 +153,7 @@ static bool stream_send(struct trace_buf *tb)
                          .msg_iovlen = 3};
     tb->last_try = trace_now_ns();
     if (sendmsg(tb->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
+        tb->behind = false;
         tb->dropped = 0;
         tb->len = 0;
         memset(tb->held, 0, sizeof tb->held);
@@ -162,6 +163,7 @@ static bool stream_send(struct trace_buf *tb)
     /* A reader that is there but behind: keep the buffer while it has
      * room, and try again when it is due again. */
     bool behind = errno == EAGAIN || errno == EWOULDBLOCK;
+    tb->behind = behind;
     if (behind && tb->len < sizeof tb->buf * 3 / 4) {
         tb->since = trace_now_ns();
         return false;
@@ -255,11 +257,12 @@ void trace_emit(struct trace_buf *tb, enum fd_kind event, int fd, long arg)
         return;
     /* What the drop lines would report if this buffer were lost. */
     tb->held[event] += event == FD_REQUEST && arg > 0 ? (uint32_t)arg : 1;
-    /* After a hand-off the accept thread may sleep long: send then, but
-     * not more than once a millisecond, so that a busy acceptor does not
-     * fill the reader's queue (net.unix.max_dgram_qlen datagrams, 10 by
-     * default) with one tiny datagram per connection. */
-    if ((event == FD_HANDOFF && now - tb->last_try >= STREAM_AGE_NS / 20) ||
+    /* After a hand-off the accept thread may sleep long: send then. But
+     * when the reader is behind (its queue holds only
+     * net.unix.max_dgram_qlen datagrams, 10 by default), not more than
+     * once a millisecond: a datagram per connection would keep it full. */
+    if ((event == FD_HANDOFF &&
+         (!tb->behind || now - tb->last_try >= STREAM_AGE_NS / 20)) ||
         now - tb->since >=
             (tb->len >= STREAM_CHUNK ? STREAM_AGE_NS / 20 : STREAM_AGE_NS))
         flush_now(tb);

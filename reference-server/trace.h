@@ -59,6 +59,7 @@ struct trace_buf {
     uint64_t since;    /**< when the oldest buffered event happened */
     uint64_t dropped;  /**< stream: events lost since the last datagram */
     uint64_t last_try; /**< stream: when a datagram was last sent (tried) */
+    int behind;        /**< stream: the last send found the reader behind */
     uint32_t held[FD_NKINDS]; /**< stream: what buf holds, per kind (as
                                    the drop lines count it) */
     uint64_t lost[FD_NKINDS]; /**< stream: lost since the last datagram,

@@ -281,6 +281,9 @@ int live_run(const struct cli *cli)
     if (cli->png && !strchr(cli->png, '%') && p->laid_out &&
         player_save(p, cli->png, 0) < 0)
         rc = 1;
+    if (lp.in.bad_lines)
+        fprintf(stderr, "fastsim: %llu trace lines did not parse\n",
+                (unsigned long long)lp.in.bad_lines);
     if (cli->report != REPORT_NONE)
         report_trace(stdout, cli->report == REPORT_JSON, cli->live, &p->tr,
                      &p->tally, wall_now() - start);

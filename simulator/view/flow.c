@@ -176,8 +176,8 @@ void flow_tick(struct flow *f, double dt)
         return;
     if (f->now_ns - f->mark_ns >= RATE_SPAN_NS)
         measure(f);
-    if (dt > 0) { /* moves per wall second, smoothed over ~1 s */
-        double a = dt > 1 ? 1 : dt;
+    if (dt > 0) { /* moves per wall second, smoothed over half a second */
+        double a = 1 - exp(-dt / 0.5);
         f->wall_rate = (1 - a) * f->wall_rate + a * (f->moves / dt);
         f->moves = 0;
     }
