@@ -184,6 +184,8 @@ void player_draw(struct player *p, const char *title, enum hud_mode mode,
     h.util = p->util, h.cores = cores;
     h.stats = p->stats;
     explain_lost(p);
+    if (p->note[0] && p->lost[0]) /* the note takes the narration's line */
+        h.stats = p->lost;
     h.narration = p->lost[0] ? p->lost : p->narration[0] ? p->narration : NULL;
     p->message_age += dt;
     if (p->message[0] && p->message_age < 4)

@@ -176,6 +176,16 @@ void flow_tick(struct flow *f, double dt)
         return;
     if (f->now_ns - f->mark_ns >= RATE_SPAN_NS)
         measure(f);
+    /* No event for a second of wall time: nothing flows (the rates were
+     * measured between events, and no event comes to measure the pause). */
+    f->quiet_s = f->moves > 0 ? 0 : f->quiet_s + dt;
+    if (f->quiet_s > 1)
+        for (int i = 0; i < f->threads; i++) {
+            struct flow_thread *th = &f->thread[i];
+            th->accept_rps = th->request_rps = 0;
+            for (int j = 0; j < f->threads; j++)
+                th->to_rps[j] = 0;
+        }
     if (dt > 0) { /* moves per wall second, smoothed over half a second */
         double a = 1 - exp(-dt / 0.5);
         f->wall_rate = (1 - a) * f->wall_rate + a * (f->moves / dt);

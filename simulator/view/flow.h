@@ -71,6 +71,7 @@ struct flow {
                                      hand-offs of each thread, in a row */
     double moves;               /**< events since the last tick */
     double wall_rate;           /**< moves per wall second (smoothed) */
+    double quiet_s;             /**< wall seconds with no event */
 };
 
 /** The highest fd the flow view keeps track of. */
