@@ -191,7 +191,11 @@ static void check_fastd(struct live_player *lp, double now)
     if (now < lp->next_check || lp->stopped)
         return;
     lp->next_check = now + 0.25;
-    if (lp->pid > 0 && kill((pid_t)lp->pid, 0) < 0 && errno == ESRCH) {
+    double quiet = lp->in.last_arrival > 0 ? now - lp->in.last_arrival : 0;
+    /* No such process, and nothing arriving (its last buffers come as it
+     * exits; a fastd in another pid namespace keeps sending). */
+    if (lp->pid > 0 && quiet > 0.3 && kill((pid_t)lp->pid, 0) < 0 &&
+        errno == ESRCH) {
         lp->stopped = true;
         snprintf(p->note, sizeof p->note,
                  "fastd (pid %ld) has stopped: everything it sent is counted, "
@@ -200,7 +204,6 @@ static void check_fastd(struct live_player *lp, double now)
         fprintf(stderr, "fastsim: fastd (pid %ld) has stopped\n", lp->pid);
         return;
     }
-    double quiet = lp->in.last_arrival > 0 ? now - lp->in.last_arrival : 0;
     if (quiet > LIVE_QUIET_S)
         snprintf(p->note, sizeof p->note,
                  "no records from fastd for %.0f s: it is idle%s", quiet,

@@ -33,6 +33,7 @@ void flow_layout(struct flow *f, int threads)
         memset(f->ready, 0, (size_t)f->nfds);
     f->sample = -1;
     f->now_ns = f->mark_ns = 0;
+    f->marked = false;
     f->thread = calloc((size_t)threads, sizeof *f->thread);
     f->mark = calloc((size_t)threads * (size_t)(threads + 2), sizeof *f->mark);
     if (!f->thread || !f->mark) {
@@ -102,8 +103,6 @@ void flow_event(struct flow *f, const struct fd_event *ev)
     if (ev->t_ns > f->now_ns)
         f->now_ns = ev->t_ns;
     bool known = fd_room(f, ev->fd);
-    if (known && ev->fd == f->sample)
-        f->sample_kind = ev->kind, f->sample_thread = t;
     switch (ev->kind) {
     case FD_ACCEPT:
         th->accepts++;
@@ -112,8 +111,7 @@ void flow_event(struct flow *f, const struct fd_event *ev)
         unready(f, ev->fd);
         hold(f, ev->fd, t);
         if (f->sample < 0) /* follow the next one that arrives */
-            f->sample = ev->fd, f->sample_kind = FD_ACCEPT,
-            f->sample_thread = t;
+            f->sample = ev->fd;
         break;
     case FD_HANDOFF:
         if (ev->arg >= 0 && ev->arg < f->threads) {
@@ -157,7 +155,7 @@ static void measure(struct flow *f)
     for (int i = 0; i < n; i++) {
         struct flow_thread *th = &f->thread[i];
         uint64_t *row = m + (size_t)i * (size_t)(n + 2);
-        if (f->mark_ns > 0) {
+        if (f->marked) {
             th->accept_rps = (double)(th->accepts - row[0]) / span;
             th->request_rps = (double)(th->requests - row[1]) / span;
             for (int j = 0; j < n; j++)
@@ -168,14 +166,21 @@ static void measure(struct flow *f)
             row[2 + j] = th->to[j];
     }
     f->mark_ns = f->now_ns;
+    f->marked = true;
 }
 
 void flow_tick(struct flow *f, double dt)
 {
     if (!f->threads)
         return;
-    if (f->now_ns - f->mark_ns >= RATE_SPAN_NS)
+    /* Over 250 ms of trace time, or of wall time when the trace runs
+     * slower than the clock (the model at a low speed). */
+    f->since_measure_s += dt;
+    if (!f->marked || f->now_ns - f->mark_ns >= RATE_SPAN_NS ||
+        (f->since_measure_s >= 0.25 && f->now_ns > f->mark_ns)) {
         measure(f);
+        f->since_measure_s = 0;
+    }
     /* No event for a second of wall time: nothing flows (the rates were
      * measured between events, and no event comes to measure the pause). */
     f->quiet_s = f->moves > 0 ? 0 : f->quiet_s + dt;
@@ -316,25 +321,19 @@ static void gauge(struct view *v, SDL_Rect box, int n, int cap, SDL_Color c,
     label(v, box.x + 4, y + 14, (SDL_Color){225, 228, 235, 255}, s, false);
 }
 
-static const char *kind_words(enum fd_kind k)
+/* Where the sample's square is now, in words (its colour's meaning). */
+static const char *colour_words(int c)
 {
-    switch (k) {
-    case FD_ACCEPT:
-        return "accepted";
-    case FD_HANDOFF:
-        return "handed off";
-    case FD_READY:
-        return "ready";
-    case FD_RECV:
-    case FD_REQUEST:
-        return "on CPU";
-    case FD_SEND:
-        return "answered, idle";
-    case FD_CLOSE:
-        return "closed";
-    default:
-        return "";
-    }
+    static const char *const words[VC_NCOLOURS] = {
+        [VC_BACKLOG] = "waiting to be accepted",
+        [VC_ACCEPTING] = "being accepted",
+        [VC_FLIGHT] = "handed off (epoll_ctl ADD)",
+        [VC_IDLE] = "idle in the interest set",
+        [VC_READY] = "ready, waiting for the CPU",
+        [VC_SERVING] = "on CPU",
+        [VC_CLOSING] = "closing",
+    };
+    return c >= 0 && c < VC_NCOLOURS ? words[c] : "";
 }
 
 void flow_draw(struct view *v)
@@ -372,7 +371,7 @@ void flow_draw(struct view *v)
             band_v(v, tx, ty, to->slot.y - 2, w, th->pulse,
                    view_colours[VC_FLIGHT]);
             rate_text(s, sizeof s, th->to_rps[j], "hand-offs/s");
-            label(v, sx + 10, (cy + ty) / 2, text_fg, s, false);
+            label(v, sx + w / 2 + 6, ty - 7, text_fg, s, false);
         }
         gauge(v, r->ready.box, th->ready, r->ready.cap > 0 ? r->ready.cap : 64,
               view_colours[VC_READY], "ready");
@@ -380,17 +379,26 @@ void flow_draw(struct view *v)
               view_colours[VC_IDLE], "open fds");
         if (th->requests || r->role != VIEW_ACCEPT) {
             rate_text(s, sizeof s, th->request_rps, "req/s");
-            label(v, r->slot.x, r->slot.y + r->slot.h + 2, text_fg, s, false);
+            if (r->queue.w) /* left of the slot is the accept queue */
+                label(v, r->slot.x, r->slot.y + r->slot.h + 2, text_fg, s,
+                      false);
+            else
+                label(v, r->slot.x - 6, r->slot.y + r->slot.h / 2 - 6, text_fg,
+                      s, true);
         }
     }
-    /* The sample: its square (drawn by the tokens), ringed and named. */
+    /* The sample: its square, over the arrows, ringed and named by where
+     * it is drawn (its moves play one by one, behind the events). */
     if (f->sample >= 0 && f->sample < v->ntok && v->toks[f->sample].live) {
         const struct token *k = &v->toks[f->sample];
+        int c = k->cur.c == VC_FLIGHT && k->t >= 1 ? VC_IDLE : k->cur.c;
+        c = c >= 0 && c < VC_NCOLOURS ? c : VC_ACCEPTING;
+        fill(v, (SDL_Rect){(int)k->x, (int)k->y, v->tok, v->tok},
+             view_colours[c]);
         SDL_Rect ring = {(int)k->x - 3, (int)k->y - 3, v->tok + 6, v->tok + 6};
         SDL_SetRenderDrawColor(v->ren, 255, 255, 255, 255);
         SDL_RenderDrawRect(v->ren, &ring);
-        snprintf(s, sizeof s, "sampled fd %d: %s (t%d)", f->sample,
-                 kind_words(f->sample_kind), f->sample_thread);
+        snprintf(s, sizeof s, "sampled fd %d: %s", f->sample, colour_words(c));
         label(v, ring.x, ring.y - 14, (SDL_Color){255, 255, 255, 255}, s,
               false);
     }

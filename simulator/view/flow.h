@@ -63,15 +63,15 @@ struct flow {
     signed char *ready;         /**< per fd: counted in a ready list */
     int nfds;                   /**< room in where and ready */
     int sample;                 /**< the fd followed, or -1 */
-    enum fd_kind sample_kind;   /**< its last event */
-    int sample_thread;          /**< where that happened */
     int64_t now_ns;             /**< the latest event's time */
     int64_t mark_ns;            /**< when the rates were last measured */
-    uint64_t *mark;             /**< counts then: accepts, requests and
-                                     hand-offs of each thread, in a row */
-    double moves;               /**< events since the last tick */
-    double wall_rate;           /**< moves per wall second (smoothed) */
-    double quiet_s;             /**< wall seconds with no event */
+    bool marked;      /**< mark holds counts (a first measure was taken) */
+    uint64_t *mark;   /**< counts then: accepts, requests and
+                           hand-offs of each thread, in a row */
+    double moves;     /**< events since the last tick */
+    double wall_rate; /**< moves per wall second (smoothed) */
+    double quiet_s;   /**< wall seconds with no event */
+    double since_measure_s; /**< wall s since the rates were measured */
 };
 
 /** The highest fd the flow view keeps track of. */
