@@ -47,7 +47,8 @@ void report_trace(FILE *out, bool json, const char *path,
             span, tally_rps(t), hist_mean(&t->latency) / 1e3, p50, p99,
             (unsigned long long)t->wakes, (unsigned long long)t->events);
     if (t->drops)
-        fprintf(out, "; %llu dropped on the way", (unsigned long long)t->drops);
+        fprintf(out, "; %llu lost on the way (counted back in)",
+                (unsigned long long)t->drops);
     fprintf(out, "\n");
     for (int i = 0; i < t->threads; i++)
         fprintf(out,
