@@ -93,6 +93,33 @@ static void unready(struct flow *f, int fd)
     f->ready[fd] = 0;
 }
 
+/* A drop report (fd: the kind lost, arg: how many): add what the lost
+ * records would have added. Lost hand-offs name no target: they are
+ * shared out as the thread's hand-offs so far were. */
+static void lost(struct flow *f, struct flow_thread *th,
+                 const struct fd_event *ev)
+{
+    uint64_t n = ev->arg > 0 ? (uint64_t)ev->arg : 0, all = 0, given = 0;
+    if (ev->fd == FD_ACCEPT)
+        th->accepts += n;
+    else if (ev->fd == FD_REQUEST)
+        th->requests += n;
+    if (ev->fd != FD_HANDOFF)
+        return;
+    for (int j = 0; j < f->threads; j++)
+        all += th->to[j];
+    for (int j = 0; j < f->threads && all; j++) {
+        uint64_t share = n * th->to[j] / all;
+        th->to[j] += share;
+        given += share;
+    }
+    for (int j = 0; j < f->threads && given < n && all; j++)
+        if (th->to[j]) { /* the remainder, to the first target */
+            th->to[j] += n - given;
+            break;
+        }
+}
+
 void flow_event(struct flow *f, const struct fd_event *ev)
 {
     int t = ev->thread;
@@ -132,6 +159,9 @@ void flow_event(struct flow *f, const struct fd_event *ev)
         break;
     case FD_REQUEST:
         th->requests += ev->arg > 0 ? (uint64_t)ev->arg : 0;
+        break;
+    case FD_DROP: /* records lost on the way: counted, so rates are right */
+        lost(f, th, ev);
         break;
     case FD_CLOSE:
         if (!known)
