@@ -47,6 +47,16 @@ static struct {
     size_t headlen;
 } stream;
 
+/* The server's counts for `total` lines: set once before the threads. */
+static trace_totals_fn totals_fn;
+static void *totals_ctx;
+
+void trace_set_totals(trace_totals_fn fn, void *ctx)
+{
+    totals_fn = fn;
+    totals_ctx = ctx;
+}
+
 static bool is_stream(const char *path)
 {
     return strncmp(path, STREAM_PREFIX, strlen(STREAM_PREFIX)) == 0;
@@ -145,12 +155,28 @@ static bool stream_send(struct trace_buf *tb)
             dl += snprintf(drop + dl, sizeof drop - (size_t)dl,
                            "%llu %d %d drop %d %llu\n", now, tb->thread,
                            tb->core, k, (unsigned long long)tb->lost[k]);
-    struct iovec iov[3] = {
-        {stream.head, stream.headlen}, {drop, (size_t)dl}, {tb->buf, tb->len}};
+    /* The server's counts, after the events they include. */
+    char total[4 * 64];
+    int tl = 0;
+    if (totals_fn) {
+        static const enum fd_kind counted[] = {FD_ACCEPT, FD_HANDOFF,
+                                               FD_REQUEST, FD_CLOSE};
+        uint64_t n[FD_NKINDS] = {0};
+        totals_fn(totals_ctx, n);
+        for (int i = 0; i < 4; i++)
+            tl += snprintf(total + tl, sizeof total - (size_t)tl,
+                           "%llu %d %d total %d %llu\n", now, tb->thread,
+                           tb->core, counted[i],
+                           (unsigned long long)n[counted[i]]);
+    }
+    struct iovec iov[4] = {{stream.head, stream.headlen},
+                           {drop, (size_t)dl},
+                           {tb->buf, tb->len},
+                           {total, (size_t)tl}};
     struct msghdr msg = {.msg_name = &stream.addr,
                          .msg_namelen = sizeof stream.addr,
                          .msg_iov = iov,
-                         .msg_iovlen = 3};
+                         .msg_iovlen = 4};
     tb->last_try = trace_now_ns();
     if (sendmsg(tb->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
         tb->behind = false;

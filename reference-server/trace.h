@@ -25,7 +25,10 @@
  * `request`, the requests they counted). A reader adds them back, so its
  * counts stay exact and only latencies and pictures miss the lost part.
  * A stream's header also names fastd's pid (`pid=N`), so that a reader
- * can tell when fastd has stopped.
+ * can tell when fastd has stopped. And each datagram ends with `total`
+ * lines, the server's counts so far (trace_set_totals()): a thread that
+ * sleeps keeps its last records until its next event, but any thread
+ * that sends carries every thread's counts.
  *
  * When tracing is off a thread's trace pointer is NULL and TRACE() is one
  * well-predicted branch.
@@ -86,6 +89,16 @@ struct trace_buf {
  */
 int trace_open(const char *path, const char *arch, int threads, int cores,
                char *err, size_t errlen);
+
+/** Fills out[kind] with the server's count of that kind so far (accept,
+ *  handoff, request, close); ctx is trace_set_totals()'s. */
+typedef void (*trace_totals_fn)(void *ctx, uint64_t out[FD_NKINDS]);
+
+/**
+ * What a stream's datagrams report as `total` lines. Call once, before
+ * the threads start; fn must be safe to call from any thread.
+ */
+void trace_set_totals(trace_totals_fn fn, void *ctx);
 
 /** Allocate a thread's buffer; NULL on out-of-memory. */
 struct trace_buf *trace_buf_new(int fd, int thread, int core, uint64_t origin);

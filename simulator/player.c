@@ -56,6 +56,7 @@ int player_lay_out(struct player *p, char *err, size_t errlen)
     free(core);
     free(role);
     p->laid_out = true;
+    p->totals = false;
     p->narration[0] = p->lost[0] = 0;
     return 0;
 }
@@ -73,7 +74,13 @@ void player_event(struct player *p, const struct fd_event *ev)
     to_view(p, ev);
     if (ev->t_ns > p->clock_ns)
         p->clock_ns = ev->t_ns;
-    if (ev->kind != FD_WAKE && ev->kind != FD_DROP)
+    if (ev->kind == FD_TOTAL && !p->totals) {
+        /* fastd's counts since it started arrive at once: the rates of
+         * the last second start from here. */
+        p->totals = true;
+        p->recent.n = 0, p->recent.next = 0;
+    }
+    if (ev->kind != FD_WAKE && ev->kind != FD_DROP && ev->kind != FD_TOTAL)
         hud_narrate(ev, p->narration, sizeof p->narration);
 }
 
@@ -161,17 +168,17 @@ void player_draw(struct player *p, const char *title, enum hud_mode mode,
     h.p50_us = hist_quantile(&t->latency, 0.5) / 1e3;
     h.p99_us = hist_quantile(&t->latency, 0.99) / 1e3;
     /* fastd answers every request it parses: a request record is answers */
-    h.completed = (unsigned long)t->requests;
-    h.handoffs = (unsigned long)t->handoffs;
+    h.completed = (unsigned long)tally_count(t, FD_REQUEST);
+    h.handoffs = (unsigned long)tally_count(t, FD_HANDOFF);
     h.drops = (long long)t->drops;
     int cores = p->tr.cores > 0 ? p->tr.cores : 1;
     for (int c = 0; c < cores; c++)
         p->util[c] = 0;
-    int len =
-        snprintf(p->stats, sizeof p->stats,
-                 "accepted %llu  closed %llu  |  last 1 s, busy / "
-                 "ready list:",
-                 (unsigned long long)t->accepts, (unsigned long long)t->closes);
+    int len = snprintf(p->stats, sizeof p->stats,
+                       "accepted %llu  closed %llu  |  last 1 s, busy / "
+                       "ready list:",
+                       (unsigned long long)tally_count(t, FD_ACCEPT),
+                       (unsigned long long)tally_count(t, FD_CLOSE));
     for (int i = 0; i < t->threads; i++) {
         double b = recent_busy(&p->recent, t, i, now);
         int c = i % cores;

@@ -30,6 +30,7 @@ struct player {
     bool paused;          /**< not advancing */
     bool help;            /**< the keys overlay */
     bool laid_out;        /**< threads known and drawn */
+    bool totals;          /**< a `total` record has been played */
     int shots;            /**< screenshots saved */
     char narration[160];  /**< the latest event in words */
     char message[256];    /**< a note after a key */

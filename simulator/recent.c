@@ -51,9 +51,9 @@ void recent_tick(struct recent *r, const struct tally *t, int64_t now_ns)
         return;
     struct recent_note *n = &r->note[r->next];
     n->t_ns = now_ns;
-    n->requests = t->requests;
-    n->accepts = t->accepts;
-    n->handoffs = t->handoffs;
+    n->requests = tally_count(t, FD_REQUEST);
+    n->accepts = tally_count(t, FD_ACCEPT);
+    n->handoffs = tally_count(t, FD_HANDOFF);
     for (int i = 0; i < threads_of(r, t); i++) {
         n->busy_ns[i] = busy_at(t, i);
         n->area[i] = area_at(t, i, now_ns);
@@ -76,7 +76,7 @@ static const struct recent_note *oldest(const struct recent *r, int64_t now)
 double recent_rps(const struct recent *r, const struct tally *t, int64_t now)
 {
     const struct recent_note *n = oldest(r, now);
-    return n ? (double)(t->requests - n->requests) * 1e9 /
+    return n ? (double)(tally_count(t, FD_REQUEST) - n->requests) * 1e9 /
                    (double)(now - n->t_ns)
              : 0;
 }
@@ -85,7 +85,8 @@ double recent_accept_rate(const struct recent *r, const struct tally *t,
                           int64_t now)
 {
     const struct recent_note *n = oldest(r, now);
-    return n ? (double)(t->accepts - n->accepts) * 1e9 / (double)(now - n->t_ns)
+    return n ? (double)(tally_count(t, FD_ACCEPT) - n->accepts) * 1e9 /
+                   (double)(now - n->t_ns)
              : 0;
 }
 

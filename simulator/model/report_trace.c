@@ -18,8 +18,10 @@ void report_trace(FILE *out, bool json, const char *path,
                 "\"latency_us\":{\"mean\":%.3f,\"p50\":%.3f,\"p99\":%.3f},"
                 "\"per_thread\":[",
                 path, tr->arch, tr->threads, tr->cores,
-                (unsigned long long)t->accepts, (unsigned long long)t->requests,
-                (unsigned long long)t->handoffs, (unsigned long long)t->closes,
+                (unsigned long long)tally_count(t, FD_ACCEPT),
+                (unsigned long long)tally_count(t, FD_REQUEST),
+                (unsigned long long)tally_count(t, FD_HANDOFF),
+                (unsigned long long)tally_count(t, FD_CLOSE),
                 (unsigned long long)t->wakes, (unsigned long long)t->drops,
                 tally_rps(t), hist_mean(&t->latency) / 1e3, p50, p99);
         for (int i = 0; i < t->threads; i++)
@@ -42,9 +44,11 @@ void report_trace(FILE *out, bool json, const char *path,
             "p99 %.1f us\n"
             "wake-ups     %llu; %llu events",
             path, tr->arch, tr->threads, tr->cores,
-            (unsigned long long)t->accepts, (unsigned long long)t->handoffs,
-            (unsigned long long)t->closes, (unsigned long long)t->requests,
-            span, tally_rps(t), hist_mean(&t->latency) / 1e3, p50, p99,
+            (unsigned long long)tally_count(t, FD_ACCEPT),
+            (unsigned long long)tally_count(t, FD_HANDOFF),
+            (unsigned long long)tally_count(t, FD_CLOSE),
+            (unsigned long long)tally_count(t, FD_REQUEST), span, tally_rps(t),
+            hist_mean(&t->latency) / 1e3, p50, p99,
             (unsigned long long)t->wakes, (unsigned long long)t->events);
     if (t->drops)
         fprintf(out, "; %llu lost on the way (counted back in)",

@@ -90,8 +90,25 @@ void tally_lost(struct tally *t, int kind, uint64_t n)
     }
 }
 
+uint64_t tally_count(const struct tally *t, enum fd_kind kind)
+{
+    uint64_t seen = kind == FD_ACCEPT    ? t->accepts
+                    : kind == FD_HANDOFF ? t->handoffs
+                    : kind == FD_REQUEST ? t->requests
+                    : kind == FD_CLOSE   ? t->closes
+                                         : 0;
+    uint64_t total = (unsigned)kind < FD_NKINDS ? t->total[kind] : 0;
+    return total > seen ? total : seen;
+}
+
 void tally_event(struct tally *t, const struct fd_event *ev)
 {
+    if (ev->kind == FD_TOTAL) { /* a count, not an event: time stays */
+        if (ev->fd >= 0 && ev->fd < FD_NKINDS && ev->arg > 0 &&
+            (uint64_t)ev->arg > t->total[ev->fd])
+            t->total[ev->fd] = (uint64_t)ev->arg;
+        return;
+    }
     t->events += ev->kind != FD_READY;
     t->wakes += ev->kind == FD_WAKE;
     if (t->first_ns < 0)
@@ -166,7 +183,9 @@ void tally_event(struct tally *t, const struct fd_event *ev)
 double tally_rps(const struct tally *t)
 {
     int64_t span = t->last_ns - t->first_ns;
-    return t->first_ns >= 0 && span > 0 ? (double)t->requests * 1e9 / span : 0;
+    return t->first_ns >= 0 && span > 0
+               ? (double)tally_count(t, FD_REQUEST) * 1e9 / (double)span
+               : 0;
 }
 
 double tally_busy(const struct tally *t, int i)

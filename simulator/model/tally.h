@@ -17,6 +17,9 @@
  * a total when the kind is unknown). The counters add them back, so
  * accepts, hand-offs, requests and closes are fastd's own counts; only
  * latency, busy time and ready lists are measured on what arrived.
+ * fastd also sends its own counts so far (`total` events): a thread that
+ * sleeps holds its last records, but the counts come with any thread's
+ * datagram. tally_count() is the larger of the two.
  */
 #ifndef FASTSIM_TALLY_H
 #define FASTSIM_TALLY_H
@@ -52,6 +55,8 @@ struct tally {
     uint64_t handoffs;           /**< hand-offs */
     uint64_t closes;             /**< connections closed */
     uint64_t drops;              /**< events a live stream lost */
+    uint64_t total[FD_NKINDS];   /**< fastd's own counts (`total` events),
+                                      by kind: the largest seen */
     uint64_t lost[FD_NKINDS];    /**< of those, by kind (a drop event's fd);
                                       requests: the requests they counted */
     struct hist latency;         /**< ready (or read) to send, ns */
@@ -73,6 +78,13 @@ void tally_event(struct tally *t, const struct fd_event *ev);
  * out of time order (before a live view started, or by the view itself).
  */
 void tally_lost(struct tally *t, int kind, uint64_t n);
+
+/**
+ * What fastd did so far, of a kind: accepts, hand-offs, requests (the
+ * requests answered) or closes; the events counted (with those reported
+ * lost), or fastd's own total if that is larger.
+ */
+uint64_t tally_count(const struct tally *t, enum fd_kind kind);
 
 /** Requests per second so far (0 before two events). */
 double tally_rps(const struct tally *t);

@@ -126,6 +126,8 @@ void flow_event(struct flow *f, const struct fd_event *ev)
     if (t < 0 || t >= f->threads)
         return;
     struct flow_thread *th = &f->thread[t];
+    if (ev->kind == FD_TOTAL)
+        return;
     f->moves++;
     if (ev->t_ns > f->now_ns)
         f->now_ns = ev->t_ns;

@@ -381,7 +381,8 @@ void view_event(struct view *v, const struct fd_event *ev)
         v->rows[t].flash = 1;
         return;
     }
-    if (ev->kind == FD_DROP || ev->kind == FD_WASTED) /* no fd moves */
+    if (ev->kind == FD_DROP || ev->kind == FD_WASTED ||
+        ev->kind == FD_TOTAL) /* no fd moves */
         return;
     struct token *k = token_at(v, ev->fd);
     if (!k)

@@ -285,8 +285,69 @@ static void test_lost_records_are_counted(void **state)
     assert_int_equal(t.handoffs, 1500);
     assert_int_equal(t.requests, 1500);
     assert_int_equal(t.closes, 1500);
+    /* fastd's own totals say the same. */
+    assert_int_equal(t.total[FD_ACCEPT], 1500);
+    assert_int_equal(t.total[FD_REQUEST], 1500);
     tally_free(&t);
     free(b.events);
+    live_close(&l);
+    rmdir(dir);
+}
+
+/* Keep-alive clients connect while the reader stalls: the accept thread
+ * cannot send, keeps its records, and then sleeps (no new connection
+ * comes) holding them. The counts must still be right while fastd runs:
+ * the request thread's datagrams carry the server's totals. */
+static void test_sleeping_acceptor_still_counted(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/fastsim-live-XXXXXX", err[256];
+    assert_non_null(mkdtemp(dir));
+    char path[64], arg[80];
+    snprintf(path, sizeof path, "%s/s", dir);
+    snprintf(arg, sizeof arg, "unix:%s", path);
+    struct live l;
+    assert_int_equal(live_open(&l, path, err, sizeof err), 0);
+    const char *args[] = {"--threads", "2", "--trace", arg, NULL};
+    struct fastd f;
+    assert_int_equal(fastd_start(&f, args, 0), 0);
+    enum { CONNS = 40 };
+    int fds[CONNS];
+    for (int i = 0; i < CONNS; i++) { /* the queue fills while they come */
+        fds[i] = fastd_connect(&f);
+        assert_true(fds[i] >= 0);
+        assert_true(get_one(fds[i], false));
+    }
+    assert_int_equal(live_start(&l, err, sizeof err), 0);
+    usleep(100000);
+    for (int round = 0; round < 5; round++) { /* only t1 has work now */
+        for (int i = 0; i < CONNS; i++)
+            assert_true(get_one(fds[i], false));
+        usleep(30000); /* past t1's 20 ms: it sends */
+    }
+    /* t1 now sleeps too, holding the last round's records; its idle
+     * clock wakes it within a second, and it sends them with the totals. */
+    struct live_batch b = {0};
+    struct tally t;
+    assert_int_equal(tally_init(&t, 2), 0);
+    for (int i = 0; i < 100 && tally_count(&t, FD_REQUEST) < 6 * CONNS; i++) {
+        usleep(50000);
+        assert_int_equal(live_take(&l, &b), 0);
+        for (size_t j = 0; j < b.len; j++)
+            tally_event(&t, &b.events[j]);
+        b.len = 0;
+    }
+    printf("accept records %llu, fastd's total %llu\n",
+           (unsigned long long)t.accepts,
+           (unsigned long long)t.total[FD_ACCEPT]);
+    assert_int_equal(tally_count(&t, FD_ACCEPT), CONNS);
+    assert_int_equal(tally_count(&t, FD_HANDOFF), CONNS);
+    assert_int_equal(tally_count(&t, FD_REQUEST), 6 * CONNS);
+    tally_free(&t);
+    free(b.events);
+    for (int i = 0; i < CONNS; i++)
+        close(fds[i]);
+    assert_int_equal(fastd_stop(&f, NULL, 0), 0);
     live_close(&l);
     rmdir(dir);
 }
@@ -321,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_live_counts_curl_requests),
         cmocka_unit_test(test_live_counts_are_the_clients),
         cmocka_unit_test(test_lost_records_are_counted),
+        cmocka_unit_test(test_sleeping_acceptor_still_counted),
         cmocka_unit_test(test_killed_viewer_leaves_fastd_serving),
     };
     return cmocka_run_group_tests_name("live", tests, NULL, NULL);
