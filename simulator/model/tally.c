@@ -111,9 +111,15 @@ void tally_event(struct tally *t, const struct fd_event *ev)
     }
     t->events += ev->kind != FD_READY;
     t->wakes += ev->kind == FD_WAKE;
-    if (t->first_ns < 0)
+    /* The span is that of work on fds: wake-ups of an idle thread (its
+     * idle clock ticks every second) and drop reports (sent later than
+     * what they report) would stretch it past the load. */
+    bool work = ev->kind == FD_ACCEPT || ev->kind == FD_HANDOFF ||
+                ev->kind == FD_RECV || ev->kind == FD_REQUEST ||
+                ev->kind == FD_SEND || ev->kind == FD_CLOSE;
+    if (work && t->first_ns < 0)
         t->first_ns = ev->t_ns;
-    if (ev->t_ns > t->last_ns)
+    if (work && ev->t_ns > t->last_ns)
         t->last_ns = ev->t_ns;
     struct tally_thread *th = ev->thread >= 0 && ev->thread < t->threads
                                   ? &t->thread[ev->thread]
@@ -207,7 +213,7 @@ double tally_queue(const struct tally *t, int i)
         return 0;
     const struct tally_thread *th = &t->thread[i];
     double area = th->ready_area;
-    if (th->ready > 0)
+    if (th->ready > 0 && t->last_ns > th->ready_since)
         area += (double)th->ready * (double)(t->last_ns - th->ready_since);
     return area / (double)span;
 }

@@ -3,7 +3,8 @@
  * \brief Figures from a stream of fd events: what a replay, a live view
  *        and the model's warm-up show, with no model behind them.
  *
- * Throughput is requests parsed per second between the first event and
+ * Throughput is requests parsed per second between the first event on an
+ * fd (accept, hand-off, read, request, send or close) and
  * the last. Latency runs from the moment a request's fd became ready (a
  * `ready` event; in a trace from fastd, the wake-up that returned it) or,
  * failing that, from its first read, to the send that answers it. A
@@ -45,8 +46,8 @@ struct tally_thread {
 struct tally {
     int threads;                 /**< entries in thread */
     struct tally_thread *thread; /**< per thread */
-    int64_t first_ns;            /**< the first event's time, or -1 */
-    int64_t last_ns;             /**< the last event's time */
+    int64_t first_ns;            /**< the first fd event's time, or -1 */
+    int64_t last_ns;             /**< the last fd event's time */
     uint64_t events;             /**< events counted (ready ones too) */
     uint64_t wakes;              /**< wake-ups */
     uint64_t requests;           /**< requests parsed */
