@@ -159,9 +159,10 @@ static void draw_hud(struct view *v, const struct hud *h)
                  warming ? "" : " - figures appear with the first");
     } else {
         snprintf(line, sizeof line,
-                 "%s%.0f req/s   p50 %.1f us   p99 %.1f us   answered %lu   "
+                 "%s%.0f req/s%s   p50 %.1f us   p99 %.1f us   answered %lu   "
                  "hand-offs %lu",
-                 warming ? "so far: " : "", h->throughput_rps, h->p50_us,
+                 warming ? "so far: " : "", h->throughput_rps,
+                 h->mode == HUD_MODEL ? "" : " (last 1 s)", h->p50_us,
                  h->p99_us, h->completed, h->handoffs);
         if (h->mode == HUD_MODEL) /* a trace cannot see caches */
             snprintf(line + strlen(line), sizeof line - strlen(line),

@@ -132,6 +132,13 @@ void flow_event(struct flow *f, const struct fd_event *ev)
     if (ev->t_ns > f->now_ns)
         f->now_ns = ev->t_ns;
     bool known = fd_room(f, ev->fd);
+    /* Follow the next fd that moves (its accept may not be in the stream:
+     * a view that joined late, a record lost). */
+    bool moves = ev->kind == FD_ACCEPT || ev->kind == FD_HANDOFF ||
+                 ev->kind == FD_READY || ev->kind == FD_RECV ||
+                 ev->kind == FD_REQUEST || ev->kind == FD_SEND;
+    if (known && moves && f->sample < 0)
+        f->sample = ev->fd;
     switch (ev->kind) {
     case FD_ACCEPT:
         th->accepts++;
@@ -139,8 +146,6 @@ void flow_event(struct flow *f, const struct fd_event *ev)
             break;
         unready(f, ev->fd);
         hold(f, ev->fd, t);
-        if (f->sample < 0) /* follow the next one that arrives */
-            f->sample = ev->fd;
         break;
     case FD_HANDOFF:
         if (ev->arg >= 0 && ev->arg < f->threads) {
@@ -187,11 +192,15 @@ static void measure(struct flow *f)
     for (int i = 0; i < n; i++) {
         struct flow_thread *th = &f->thread[i];
         uint64_t *row = m + (size_t)i * (size_t)(n + 2);
-        if (f->marked) {
-            th->accept_rps = (double)(th->accepts - row[0]) / span;
-            th->request_rps = (double)(th->requests - row[1]) / span;
+        if (f->marked) { /* smoothed: half the new, half the old */
+            th->accept_rps =
+                (th->accept_rps + (double)(th->accepts - row[0]) / span) / 2;
+            th->request_rps =
+                (th->request_rps + (double)(th->requests - row[1]) / span) / 2;
             for (int j = 0; j < n; j++)
-                th->to_rps[j] = (double)(th->to[j] - row[2 + j]) / span;
+                th->to_rps[j] =
+                    (th->to_rps[j] + (double)(th->to[j] - row[2 + j]) / span) /
+                    2;
         }
         row[0] = th->accepts, row[1] = th->requests;
         for (int j = 0; j < n; j++)
