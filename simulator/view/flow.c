@@ -439,7 +439,8 @@ void flow_draw(struct view *v)
         SDL_Rect ring = {(int)k->x - 3, (int)k->y - 3, v->tok + 6, v->tok + 6};
         SDL_SetRenderDrawColor(v->ren, 255, 255, 255, 255);
         SDL_RenderDrawRect(v->ren, &ring);
-        snprintf(s, sizeof s, "sampled fd %d: %s", f->sample, colour_words(c));
+        snprintf(s, sizeof s, "sampled fd %d: %s%s", f->sample,
+                 k->t < 1 ? "moving on: " : "", colour_words(c));
         label(v, ring.x, ring.y - 14, (SDL_Color){255, 255, 255, 255}, s,
               false);
     }
