@@ -148,6 +148,7 @@ int main(int argc, char **argv)
                               srv.opt.trace, arch_name(srv.opt.arch),
                               srv.nthreads, srv.ncores, err, sizeof err)) < 0)
         return fail(err);
+    trace_set_totals(stats_totals, &srv); /* a live stream's counts */
 
     //! [signals]
     /* Signals go to the main thread only: every thread inherits this mask,

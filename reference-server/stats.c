@@ -21,6 +21,26 @@ uint64_t stats_open_conns(const struct stats *s)
 }
 //! [open conns]
 
+void stats_totals(void *server, uint64_t out[FD_NKINDS])
+{
+    const struct server *srv = server;
+    uint64_t closes = 0, handoffs = 0, requests = 0, accepts = 0;
+    for (int i = 0; i < srv->nthreads; i++) {
+        const struct stats *s = &srv->threads[i].stats;
+        closes += counter_get(&s->closed_normal) +
+                  counter_get(&s->closed_error) +
+                  counter_get(&s->closed_timeout);
+        handoffs += counter_get(&s->handed_off);
+        requests += counter_get(&s->requests);
+    }
+    for (int i = 0; i < srv->nthreads; i++) /* read last: the largest */
+        accepts += counter_get(&srv->threads[i].stats.accepted);
+    out[FD_ACCEPT] = accepts;
+    out[FD_HANDOFF] = handoffs < accepts ? handoffs : accepts;
+    out[FD_REQUEST] = requests;
+    out[FD_CLOSE] = closes < accepts ? closes : accepts;
+}
+
 /* The counters in /stats order; one table keeps JSON and summary alike. */
 static const struct {
     const char *name;

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdint.h>
 
+#include "reference-server/fdtrace.h"
+
 /** A counter written by one thread and read by any. */
 typedef struct {
     _Atomic uint64_t value; /**< the count; use counter_add()/counter_get() */
@@ -81,6 +83,14 @@ struct stats {
 uint64_t stats_open_conns(const struct stats *s);
 
 struct server;
+
+/**
+ * The server's counts so far, for a live trace's `total` lines (a
+ * trace_totals_fn; srv is the struct server): accepts, hand-offs,
+ * requests and closes, summed over every thread. Hand-offs and closes
+ * never exceed accepts, however the loads are ordered.
+ */
+void stats_totals(void *srv, uint64_t out[FD_NKINDS]);
 
 /** Room for one thread's entry in the /stats body (9 counters of 20
  *  digits plus their names). */

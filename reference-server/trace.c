@@ -47,6 +47,16 @@ static struct {
     size_t headlen;
 } stream;
 
+/* The server's counts for `total` lines: set once before the threads. */
+static trace_totals_fn totals_fn;
+static void *totals_ctx;
+
+void trace_set_totals(trace_totals_fn fn, void *ctx)
+{
+    totals_fn = fn;
+    totals_ctx = ctx;
+}
+
 static bool is_stream(const char *path)
 {
     return strncmp(path, STREAM_PREFIX, strlen(STREAM_PREFIX)) == 0;
@@ -83,7 +93,10 @@ int trace_open(const char *path, const char *arch, int threads, int cores,
         snprintf(head, sizeof head, "# fdtrace 1 arch=%s threads=%d cores=%d\n",
                  arch, threads, cores);
     if (is_stream(path)) {
-        memcpy(stream.head, head, (size_t)n + 1);
+        /* The pid: a reader can tell a stopped fastd from an idle one. */
+        n = snprintf(stream.head, sizeof stream.head,
+                     "# fdtrace 1 arch=%s threads=%d cores=%d pid=%ld\n", arch,
+                     threads, cores, (long)getpid());
         stream.headlen = (size_t)n;
         return stream_open(path, err, errlen);
     }
@@ -116,33 +129,12 @@ struct trace_buf *trace_buf_new(int fd, int thread, int core, uint64_t origin)
     return tb;
 }
 
-/* One datagram: the header, a drop line if events were lost, the buffer.
- * MSG_DONTWAIT: a full or absent reader costs the buffer, never a wait. */
-static void stream_send(struct trace_buf *tb)
+/* Lost: what the buffer held is added to what the next datagram reports. */
+static void stream_lose(struct trace_buf *tb)
 {
-    char drop[96];
-    int dl = 0;
-    if (tb->dropped)
-        dl = snprintf(drop, sizeof drop, "%llu %d %d drop -1 %llu\n",
-                      (unsigned long long)(trace_now_ns() - tb->origin),
-                      tb->thread, tb->core, (unsigned long long)tb->dropped);
-    struct iovec iov[3] = {
-        {stream.head, stream.headlen}, {drop, (size_t)dl}, {tb->buf, tb->len}};
-    struct msghdr msg = {.msg_name = &stream.addr,
-                         .msg_namelen = sizeof stream.addr,
-                         .msg_iov = iov,
-                         .msg_iovlen = 3};
-    if (sendmsg(tb->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
-        tb->dropped = 0;
-        tb->len = 0;
-        return;
-    }
-    /* A reader that is there but behind: keep the buffer while it has
-     * room, and try again when it is due again. */
-    if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
-        tb->len < sizeof tb->buf * 3 / 4) {
-        tb->since = trace_now_ns();
-        return;
+    for (int k = 0; k < FD_NKINDS; k++) {
+        tb->lost[k] += tb->held[k];
+        tb->held[k] = 0;
     }
     for (const char *p = tb->buf;
          (p = memchr(p, '\n', tb->len - (size_t)(p - tb->buf))); p++)
@@ -150,10 +142,75 @@ static void stream_send(struct trace_buf *tb)
     tb->len = 0;
 }
 
+/* One datagram: the header, a drop line per kind lost, the buffer.
+ * MSG_DONTWAIT: a full or absent reader costs the buffer, never a wait.
+ * Returns false if a reader that is there was behind (EAGAIN). */
+static bool stream_send(struct trace_buf *tb)
+{
+    char drop[FD_NKINDS * 64];
+    int dl = 0;
+    unsigned long long now = trace_now_ns() - tb->origin;
+    for (int k = 0; k < FD_NKINDS && tb->dropped; k++)
+        if (tb->lost[k])
+            dl += snprintf(drop + dl, sizeof drop - (size_t)dl,
+                           "%llu %d %d drop %d %llu\n", now, tb->thread,
+                           tb->core, k, (unsigned long long)tb->lost[k]);
+    /* The server's counts, after the events they include. */
+    char total[4 * 64];
+    int tl = 0;
+    if (totals_fn) {
+        static const enum fd_kind counted[] = {FD_ACCEPT, FD_HANDOFF,
+                                               FD_REQUEST, FD_CLOSE};
+        uint64_t n[FD_NKINDS] = {0};
+        totals_fn(totals_ctx, n);
+        for (int i = 0; i < 4; i++)
+            tl += snprintf(total + tl, sizeof total - (size_t)tl,
+                           "%llu %d %d total %d %llu\n", now, tb->thread,
+                           tb->core, counted[i],
+                           (unsigned long long)n[counted[i]]);
+    }
+    struct iovec iov[4] = {{stream.head, stream.headlen},
+                           {drop, (size_t)dl},
+                           {tb->buf, tb->len},
+                           {total, (size_t)tl}};
+    struct msghdr msg = {.msg_name = &stream.addr,
+                         .msg_namelen = sizeof stream.addr,
+                         .msg_iov = iov,
+                         .msg_iovlen = 4};
+    tb->last_try = trace_now_ns();
+    if (sendmsg(tb->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
+        tb->behind = false;
+        tb->dropped = 0;
+        tb->len = 0;
+        memset(tb->held, 0, sizeof tb->held);
+        memset(tb->lost, 0, sizeof tb->lost);
+        return true;
+    }
+    /* A reader that is there but behind: keep the buffer while it has
+     * room, and try again when it is due again. */
+    bool behind = errno == EAGAIN || errno == EWOULDBLOCK;
+    tb->behind = behind;
+    if (behind && tb->len < sizeof tb->buf * 3 / 4) {
+        tb->since = trace_now_ns();
+        return false;
+    }
+    stream_lose(tb);
+    return !behind;
+}
+
 void trace_flush(struct trace_buf *tb)
 {
-    if (tb->len > 0 && tb->stream) {
-        stream_send(tb);
+    if (tb->stream) {
+        /* The thread is about to exit: what it holds is the end of the
+         * story, so give a reader that is behind a moment (the server no
+         * longer serves on this thread), then count what is left. */
+        for (int i = 0; i < 100 && (tb->len || tb->dropped); i++) {
+            if (stream_send(tb))
+                break;
+            nanosleep(&(struct timespec){0, 1000000}, NULL);
+        }
+        if (tb->len)
+            stream_lose(tb);
         return;
     }
     /* One write() of whole lines: with O_APPEND the kernel places it at
@@ -162,6 +219,15 @@ void trace_flush(struct trace_buf *tb)
         fprintf(stderr, "fastd: thread %d: trace write: %s\n", tb->thread,
                 strerror(errno));
     tb->len = 0;
+}
+
+/* Write out what is buffered without waiting (the hot path's flush). */
+static void flush_now(struct trace_buf *tb)
+{
+    if (!tb->stream)
+        trace_flush(tb);
+    else if (tb->len > 0)
+        stream_send(tb);
 }
 
 /* Write v in decimal and then end; return the byte after. */
@@ -185,10 +251,14 @@ static char *put_int(char *p, long long v, char end)
 //! [trace emit]
 void trace_emit(struct trace_buf *tb, enum fd_kind event, int fd, long arg)
 {
+    if ((unsigned)event >= FD_NKINDS)
+        return;
     if (sizeof tb->buf - tb->len < 128) {
-        trace_flush(tb);
+        flush_now(tb);
         if (tb->len) { /* a stream's reader is behind: this event is lost */
             tb->dropped++;
+            tb->lost[event] +=
+                event == FD_REQUEST && arg > 0 ? (uint64_t)arg : 1;
             return;
         }
     }
@@ -209,11 +279,19 @@ void trace_emit(struct trace_buf *tb, enum fd_kind event, int fd, long arg)
     p = put_int(p + nlen + 1, fd, ' ');
     p = put_int(p, arg, '\n');
     tb->len = (size_t)(p - tb->buf);
-    if (tb->stream &&
-        (event == FD_HANDOFF ||
-         now - tb->since >=
-             (tb->len >= STREAM_CHUNK ? STREAM_AGE_NS / 20 : STREAM_AGE_NS)))
-        trace_flush(tb);
+    if (!tb->stream)
+        return;
+    /* What the drop lines would report if this buffer were lost. */
+    tb->held[event] += event == FD_REQUEST && arg > 0 ? (uint32_t)arg : 1;
+    /* After a hand-off the accept thread may sleep long: send then. But
+     * when the reader is behind (its queue holds only
+     * net.unix.max_dgram_qlen datagrams, 10 by default), not more than
+     * once a millisecond: a datagram per connection would keep it full. */
+    if ((event == FD_HANDOFF &&
+         (!tb->behind || now - tb->last_try >= STREAM_AGE_NS / 20)) ||
+        now - tb->since >=
+            (tb->len >= STREAM_CHUNK ? STREAM_AGE_NS / 20 : STREAM_AGE_NS))
+        flush_now(tb);
 }
 //! [trace emit]
 

@@ -19,7 +19,16 @@
  * 20 ms old, or after a hand-off (an accept thread may then sleep long).
  * A stream never blocks the server: when the reader is slow or gone the
  * buffer is dropped and counted, and the next datagram that gets through
- * starts with a `drop` event saying how many events were lost.
+ * starts with `drop` events saying what was lost, one per kind:
+ * `<t_ns> <thread> <core> drop <kind> <n>`, kind being the fd_kind number
+ * of the lost events and n what they add to the figures (events; for
+ * `request`, the requests they counted). A reader adds them back, so its
+ * counts stay exact and only latencies and pictures miss the lost part.
+ * A stream's header also names fastd's pid (`pid=N`), so that a reader
+ * can tell when fastd has stopped. And each datagram ends with `total`
+ * lines, the server's counts so far (trace_set_totals()): a thread that
+ * sleeps keeps its last records until its next event, but any thread
+ * that sends carries every thread's counts.
  *
  * When tracing is off a thread's trace pointer is NULL and TRACE() is one
  * well-predicted branch.
@@ -52,9 +61,15 @@ struct trace_buf {
     uint64_t origin;   /**< CLOCK_MONOTONIC ns at server start */
     uint64_t since;    /**< when the oldest buffered event happened */
     uint64_t dropped;  /**< stream: events lost since the last datagram */
-    int stream;        /**< 1: fd is a unix datagram socket */
-    size_t len;        /**< bytes waiting in buf */
-    char buf[1 << 16]; /**< formatted lines not yet written */
+    uint64_t last_try; /**< stream: when a datagram was last sent (tried) */
+    int behind;        /**< stream: the last send found the reader behind */
+    uint32_t held[FD_NKINDS]; /**< stream: what buf holds, per kind (as
+                                   the drop lines count it) */
+    uint64_t lost[FD_NKINDS]; /**< stream: lost since the last datagram,
+                                   per kind */
+    int stream;               /**< 1: fd is a unix datagram socket */
+    size_t len;               /**< bytes waiting in buf */
+    char buf[1 << 16];        /**< formatted lines not yet written */
 };
 
 /* [trace macro] */
@@ -75,6 +90,16 @@ struct trace_buf {
 int trace_open(const char *path, const char *arch, int threads, int cores,
                char *err, size_t errlen);
 
+/** Fills out[kind] with the server's count of that kind so far (accept,
+ *  handoff, request, close); ctx is trace_set_totals()'s. */
+typedef void (*trace_totals_fn)(void *ctx, uint64_t out[FD_NKINDS]);
+
+/**
+ * What a stream's datagrams report as `total` lines. Call once, before
+ * the threads start; fn must be safe to call from any thread.
+ */
+void trace_set_totals(trace_totals_fn fn, void *ctx);
+
 /** Allocate a thread's buffer; NULL on out-of-memory. */
 struct trace_buf *trace_buf_new(int fd, int thread, int core, uint64_t origin);
 
@@ -82,7 +107,8 @@ struct trace_buf *trace_buf_new(int fd, int thread, int core, uint64_t origin);
  *  (or, for a stream, when it is due). */
 void trace_emit(struct trace_buf *tb, enum fd_kind event, int fd, long arg);
 
-/** Write out what is buffered. Call before the thread exits. */
+/** Write out what is buffered. Call before the thread exits: a stream
+ *  whose reader is there but behind is given up to 100 ms to take it. */
 void trace_flush(struct trace_buf *tb);
 
 /**

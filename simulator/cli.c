@@ -27,7 +27,8 @@ const char cli_usage[] =
     "  --speed X         simulated seconds per wall second (default 1e-5\n"
     "                    for the model, 0.01 for a replay)\n"
     "Keys: space pause, . step, left/right speed, 1-4 architecture,\n"
-    "      up/down cores, +/- clients, r reset, s screenshot, h help, q quit\n"
+    "      up/down cores, +/- clients, r reset, s screenshot, h help, q quit,\n"
+    "      v squares or flows (chosen by the rate until v is pressed)\n"
     "      (a replay or a live view plays what happened: 1-4, up/down, +/-\n"
     "      and r do not apply there)\n";
 

@@ -11,7 +11,11 @@
  *   view/view.h       the places on screen, and how an fd moves
  *   cli.c             the command line
  *   play.c            the model's frame loop and its keys
- *   replay.c          playing a trace (--replay) or fastd live (--live)
+ *   player.c          what a replay and a live view share: figures, HUD
+ *   replay.c          playing a trace (--replay)
+ *   live_view.c       fastd live (--live); live.c reads its socket
+ *   recent.c          figures over the last second
+ *   view/flow.c       flows instead of squares under load
  *   hud.c             what the heads-up display says
  *   main.c            this file: which of them runs
  */

@@ -193,6 +193,9 @@ void play_key(struct play *p, enum view_key k)
     case KEY_HELP:
         p->help = !p->help;
         return;
+    case KEY_FLOW: /* flow view (flow.h) */
+        view_flow_toggle(p->view);
+        return;
     default:
         return;
     }

@@ -18,14 +18,21 @@ void report_trace(FILE *out, bool json, const char *path,
                 "\"latency_us\":{\"mean\":%.3f,\"p50\":%.3f,\"p99\":%.3f},"
                 "\"per_thread\":[",
                 path, tr->arch, tr->threads, tr->cores,
-                (unsigned long long)t->accepts, (unsigned long long)t->requests,
-                (unsigned long long)t->handoffs, (unsigned long long)t->closes,
+                (unsigned long long)tally_count(t, FD_ACCEPT),
+                (unsigned long long)tally_count(t, FD_REQUEST),
+                (unsigned long long)tally_count(t, FD_HANDOFF),
+                (unsigned long long)tally_count(t, FD_CLOSE),
                 (unsigned long long)t->wakes, (unsigned long long)t->drops,
                 tally_rps(t), hist_mean(&t->latency) / 1e3, p50, p99);
         for (int i = 0; i < t->threads; i++)
             fprintf(out, "%s{\"busy\":%.4f,\"ready_mean\":%.4f}", i ? "," : "",
                     tally_busy(t, i), tally_queue(t, i));
-        fprintf(out, "],\"events\":%llu,\"sim_time_s\":%.6f,\"wall_s\":%.3f}\n",
+        fprintf(out, "],\"lost\":{");
+        for (int k = 0; k < FD_NKINDS; k++)
+            fprintf(out, "%s\"%s\":%llu", k ? "," : "", fd_kind_name(k),
+                    (unsigned long long)t->lost[k]);
+        fprintf(out, "}");
+        fprintf(out, ",\"events\":%llu,\"sim_time_s\":%.6f,\"wall_s\":%.3f}\n",
                 (unsigned long long)t->events, span, wall_s);
         return;
     }
@@ -37,12 +44,15 @@ void report_trace(FILE *out, bool json, const char *path,
             "p99 %.1f us\n"
             "wake-ups     %llu; %llu events",
             path, tr->arch, tr->threads, tr->cores,
-            (unsigned long long)t->accepts, (unsigned long long)t->handoffs,
-            (unsigned long long)t->closes, (unsigned long long)t->requests,
-            span, tally_rps(t), hist_mean(&t->latency) / 1e3, p50, p99,
+            (unsigned long long)tally_count(t, FD_ACCEPT),
+            (unsigned long long)tally_count(t, FD_HANDOFF),
+            (unsigned long long)tally_count(t, FD_CLOSE),
+            (unsigned long long)tally_count(t, FD_REQUEST), span, tally_rps(t),
+            hist_mean(&t->latency) / 1e3, p50, p99,
             (unsigned long long)t->wakes, (unsigned long long)t->events);
     if (t->drops)
-        fprintf(out, "; %llu dropped on the way", (unsigned long long)t->drops);
+        fprintf(out, "; %llu lost on the way (counted back in)",
+                (unsigned long long)t->drops);
     fprintf(out, "\n");
     for (int i = 0; i < t->threads; i++)
         fprintf(out,

@@ -159,9 +159,10 @@ static void draw_hud(struct view *v, const struct hud *h)
                  warming ? "" : " - figures appear with the first");
     } else {
         snprintf(line, sizeof line,
-                 "%s%.0f req/s   p50 %.1f us   p99 %.1f us   answered %lu   "
+                 "%s%.0f req/s%s   p50 %.1f us   p99 %.1f us   answered %lu   "
                  "hand-offs %lu",
-                 warming ? "so far: " : "", h->throughput_rps, h->p50_us,
+                 warming ? "so far: " : "", h->throughput_rps,
+                 h->mode == HUD_MODEL ? "" : " (last 1 s)", h->p50_us,
                  h->p99_us, h->completed, h->handoffs);
         if (h->mode == HUD_MODEL) /* a trace cannot see caches */
             snprintf(line + strlen(line), sizeof line - strlen(line),
@@ -224,7 +225,8 @@ static void draw_keys(struct view *v, const struct hud *h)
 {
     bool model = h->mode == HUD_MODEL;
     int x = 10, y = v->h - 20;
-    text(v, x, y, dim_fg, "h help  space pause  . step  <- -> speed  s shot");
+    text(v, x, y, dim_fg,
+         "h help  space pause  . step  <- -> speed  s shot  v flows");
     x += 400;
     text(v, x, y, model ? dim_fg : grey_fg,
          model ? "1-4 arch  up/down cores  +/- clients  r reset"
@@ -391,6 +393,7 @@ void view_render(struct view *v, const struct hud *h, double dt)
     fill(v, (SDL_Rect){4, HUD_H + 4, POOL_W, v->h - HUD_H - FOOT_H - 6},
          lane_bg);
     text(v, 12, HUD_H + 6, dim_fg, "clients");
+    flow_tick(&v->flow, dt); /* flow view (flow.h): squares or flows */
     if (v->aggregate) {
         view_draw_tokens(v, dt); /* moves still advance, unseen */
         draw_aggregate(v, h);
@@ -399,6 +402,7 @@ void view_render(struct view *v, const struct hud *h, double dt)
             draw_shared(v, h);
         draw_rows(v, dt);
         view_draw_tokens(v, dt);
+        flow_draw(v); /* flow view (flow.h) */
     }
     draw_hud(v, h);
     draw_legend(v);

@@ -226,6 +226,7 @@ void view_layout(struct view *v, int threads, int cores, const int *core,
     }
     view_clear(v);
     view_relayout(v);
+    flow_layout(&v->flow, v->nrows); /* flow view (flow.h) */
 }
 
 int view_place_rect(const struct view *v, int thread, enum view_place p,
@@ -375,11 +376,13 @@ void view_event(struct view *v, const struct fd_event *ev)
     int t = ev->thread;
     if (t < 0 || t >= v->nrows)
         return;
+    flow_event(&v->flow, ev); /* flow view (flow.h) */
     if (ev->kind == FD_WAKE) {
         v->rows[t].flash = 1;
         return;
     }
-    if (ev->kind == FD_DROP || ev->kind == FD_WASTED) /* no fd moves */
+    if (ev->kind == FD_DROP || ev->kind == FD_WASTED ||
+        ev->kind == FD_TOTAL) /* no fd moves */
         return;
     struct token *k = token_at(v, ev->fd);
     if (!k)
@@ -502,7 +505,8 @@ void view_draw_tokens(struct view *v, double dt)
     int nb[VC_NCOLOURS] = {0};
     for (int fd = 0; fd < v->ntok; fd++) {
         struct token *k = &v->toks[fd];
-        if (!k->live || !token_advance(v, k, dt) || v->aggregate)
+        if (!k->live || !token_advance(v, k, dt) || v->aggregate ||
+            flow_hides(&v->flow, fd)) /* flow view (flow.h) */
             continue;
         int c = token_colour(k);
         int s = k->area_kind == 2 && k->cell >= 0 && c == VC_READY ? 6 : v->tok;
@@ -611,6 +615,24 @@ int view_png(struct view *v, const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* ---- flow view (flow.h) ------------------------------------------------- */
+
+void view_flow_toggle(struct view *v)
+{
+    flow_toggle(&v->flow);
+}
+
+void view_set_flows(struct view *v, bool flows)
+{
+    v->flow.mode = flows ? FLOW_FLOWS : FLOW_SQUARES;
+    v->flow.on = flows;
+}
+
+bool view_flows(const struct view *v)
+{
+    return v->flow.on;
+}
+
 enum view_key view_poll(struct view *v)
 {
     if (!v->win)
@@ -658,6 +680,8 @@ enum view_key view_poll(struct view *v)
             return KEY_SCREENSHOT;
         case SDLK_h:
             return KEY_HELP;
+        case SDLK_v: /* flow view (flow.h) */
+            return KEY_FLOW;
         default:
             break;
         }
@@ -675,6 +699,7 @@ void view_close(struct view *v)
     }
     free(v->shared.used);
     free(v->toks);
+    flow_free(&v->flow); /* flow view (flow.h) */
     for (int i = 0; i < TEXT_CACHE; i++)
         if (v->texts[i].tex)
             SDL_DestroyTexture(v->texts[i].tex);

@@ -173,7 +173,17 @@ enum view_key {
     KEY_RESET,
     KEY_SCREENSHOT,
     KEY_HELP,
+    KEY_FLOW, /**< squares or flows (flow.h) */
 };
+
+/** `v`: switch between squares and flows (the choice is then the user's). */
+void view_flow_toggle(struct view *v);
+
+/** Draw flows (true) or squares (false) from now on, whatever the rate. */
+void view_set_flows(struct view *v, bool flows);
+
+/** Whether the last frame drew flows. */
+bool view_flows(const struct view *v);
 
 /** The next key pressed (or window closed), KEY_NONE if none. */
 enum view_key view_poll(struct view *v);

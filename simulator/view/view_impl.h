@@ -9,6 +9,7 @@
 #include <SDL.h>
 #include <SDL_ttf.h>
 
+#include "simulator/view/flow.h"
 #include "simulator/view/view.h"
 
 #define HUD_H      100 /**< the heads-up display's height */
@@ -114,6 +115,7 @@ struct view {
     bool has_backlog;          /**< backlog is known */
     struct text_tex texts[TEXT_CACHE]; /**< rendered strings */
     unsigned long frame;               /**< frames drawn */
+    struct flow flow;                  /**< the flow view (flow.h) */
 };
 
 /** The legend's colours. */

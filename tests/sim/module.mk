@@ -1,6 +1,6 @@
 # fastsim's tests: the model, its parsers, the headless view, replay.
 SIM_TESTS := test_model test_sim_parsers test_view test_replay test_live \
-    test_keys
+    test_keys test_flow
 TESTS += $(SIM_TESTS:%=$(TBIN)/%)
 
 $(OBJ)/tests/sim/%.o: EXTRA_CFLAGS += $(CMOCKA_CFLAGS) $(SDL_CFLAGS) \
@@ -15,9 +15,11 @@ $(TBIN)/test_view: $(OBJ)/tests/sim/test_view.o $(SIM_APP_OBJS) \
 $(TBIN)/test_replay: $(OBJ)/tests/sim/test_replay.o $(HARNESS_OBJS) \
     $(SIM_MODEL_OBJS) | $(BIN)/fastd $(BIN)/fastsim
 $(TBIN)/test_live: $(OBJ)/tests/sim/test_live.o $(HARNESS_OBJS) \
-    | $(BIN)/fastd $(BIN)/fastsim
+    $(OBJ)/simulator/live.o $(SIM_MODEL_OBJS) | $(BIN)/fastd $(BIN)/fastsim
 $(TBIN)/test_keys: $(OBJ)/tests/sim/test_keys.o $(SIM_APP_OBJS) \
     $(SIM_VIEW_OBJS) $(SIM_MODEL_OBJS) | $(BIN)/fastsim
+$(TBIN)/test_flow: $(OBJ)/tests/sim/test_flow.o $(SIM_VIEW_OBJS) \
+    $(SIM_MODEL_OBJS)
 
 $(SIM_TESTS:%=$(TBIN)/%):
 	@mkdir -p $(@D)

@@ -1,0 +1,122 @@
+#include "simulator/recent.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int recent_init(struct recent *r, int threads)
+{
+    memset(r, 0, sizeof *r);
+    r->threads = threads > 0 ? threads : 1;
+    for (int i = 0; i < RECENT_NOTES; i++) {
+        r->note[i].busy_ns = calloc((size_t)r->threads, sizeof(int64_t));
+        r->note[i].area = calloc((size_t)r->threads, sizeof(double));
+        if (!r->note[i].busy_ns || !r->note[i].area) {
+            recent_free(r);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A thread's busy time up to now, its open batch included. */
+static int64_t busy_at(const struct tally *t, int i)
+{
+    const struct tally_thread *th = &t->thread[i];
+    return th->busy_ns +
+           (th->batch_start >= 0 ? th->batch_last - th->batch_start : 0);
+}
+
+/* A thread's ready-list area (fd-ns) up to now. */
+static double area_at(const struct tally *t, int i, int64_t now)
+{
+    const struct tally_thread *th = &t->thread[i];
+    double a = th->ready_area;
+    if (th->ready > 0 && now > th->ready_since)
+        a += (double)th->ready * (double)(now - th->ready_since);
+    return a;
+}
+
+static int threads_of(const struct recent *r, const struct tally *t)
+{
+    return r->threads < t->threads ? r->threads : t->threads;
+}
+
+void recent_tick(struct recent *r, const struct tally *t, int64_t now_ns)
+{
+    if (!r->note[0].busy_ns)
+        return;
+    int last = (r->next + RECENT_NOTES - 1) % RECENT_NOTES;
+    if (r->n && now_ns - r->note[last].t_ns < RECENT_STEP_NS &&
+        now_ns >= r->note[last].t_ns)
+        return;
+    struct recent_note *n = &r->note[r->next];
+    n->t_ns = now_ns;
+    n->requests = tally_count(t, FD_REQUEST);
+    n->accepts = tally_count(t, FD_ACCEPT);
+    n->handoffs = tally_count(t, FD_HANDOFF);
+    for (int i = 0; i < threads_of(r, t); i++) {
+        n->busy_ns[i] = busy_at(t, i);
+        n->area[i] = area_at(t, i, now_ns);
+    }
+    r->next = (r->next + 1) % RECENT_NOTES;
+    if (r->n < RECENT_NOTES)
+        r->n++;
+}
+
+/* The oldest note (about a second ago), or NULL. */
+static const struct recent_note *oldest(const struct recent *r, int64_t now)
+{
+    if (!r->n)
+        return NULL;
+    int at = r->n < RECENT_NOTES ? 0 : r->next;
+    const struct recent_note *n = &r->note[at];
+    return now > n->t_ns ? n : NULL;
+}
+
+double recent_rps(const struct recent *r, const struct tally *t, int64_t now)
+{
+    const struct recent_note *n = oldest(r, now);
+    return n ? (double)(tally_count(t, FD_REQUEST) - n->requests) * 1e9 /
+                   (double)(now - n->t_ns)
+             : 0;
+}
+
+double recent_accept_rate(const struct recent *r, const struct tally *t,
+                          int64_t now)
+{
+    const struct recent_note *n = oldest(r, now);
+    return n ? (double)(tally_count(t, FD_ACCEPT) - n->accepts) * 1e9 /
+                   (double)(now - n->t_ns)
+             : 0;
+}
+
+double recent_busy(const struct recent *r, const struct tally *t, int i,
+                   int64_t now)
+{
+    const struct recent_note *n = oldest(r, now);
+    if (!n || i < 0 || i >= threads_of(r, t))
+        return 0;
+    double b =
+        (double)(busy_at(t, i) - n->busy_ns[i]) / (double)(now - n->t_ns);
+    return b < 0 ? 0 : b > 1 ? 1 : b;
+}
+
+double recent_queue(const struct recent *r, const struct tally *t, int i,
+                    int64_t now)
+{
+    const struct recent_note *n = oldest(r, now);
+    if (!n || i < 0 || i >= threads_of(r, t))
+        return 0;
+    double q = (area_at(t, i, now) - n->area[i]) / (double)(now - n->t_ns);
+    return q < 0 ? 0 : q;
+}
+
+void recent_free(struct recent *r)
+{
+    for (int i = 0; i < RECENT_NOTES; i++) {
+        free(r->note[i].busy_ns);
+        free(r->note[i].area);
+        r->note[i].busy_ns = NULL, r->note[i].area = NULL;
+    }
+    r->n = 0;
+}

@@ -1,0 +1,132 @@
+/* The flow view, headless: under a high rate the view draws flows by
+ * itself, the arrows' widths follow the measured hand-off rates, one fd
+ * stays visible and ringed, `v` forces squares, and a quiet stream goes
+ * back to squares. Pictures are checked by colours in regions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "simulator/view/view.h"
+
+static void ev(struct view *v, int64_t t, int thread, enum fd_kind kind, int fd,
+               long arg)
+{
+    struct fd_event e = {t, thread, thread, kind, fd, arg};
+    view_event(v, &e);
+}
+
+/* Connections for one trace second: t0 accepts each and hands three in
+ * four to t1, the rest to t2; each is served and closed. */
+static void load_second(struct view *v, int64_t start, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int64_t t = start + (int64_t)i * 1000000000 / n;
+        int fd = 100 + i % 50, to = i % 4 == 3 ? 2 : 1;
+        ev(v, t, 0, FD_ACCEPT, fd, 3);
+        ev(v, t, 0, FD_HANDOFF, fd, to);
+        ev(v, t + 1000, to, FD_READY, fd, 0);
+        ev(v, t + 2000, to, FD_RECV, fd, 80);
+        ev(v, t + 2000, to, FD_REQUEST, fd, 1);
+        ev(v, t + 3000, to, FD_SEND, fd, 130);
+        ev(v, t + 4000, to, FD_CLOSE, fd, 0);
+    }
+}
+
+/* Flight-coloured pixels in the band above a request thread's CPU slot,
+ * left of the accept slot's column: the arrow's horizontal leg. */
+static int arrow_pixels(struct view *v, const unsigned char *px, int w, int to)
+{
+    int acc[4], slot[4];
+    view_place_rect(v, 0, PLACE_CPU, acc);
+    view_place_rect(v, to, PLACE_CPU, slot);
+    unsigned char rgb[3];
+    view_colour_rgb(VC_FLIGHT, rgb);
+    int n = 0, x1 = acc[0] - 6;
+    for (int y = slot[1] - 30; y < slot[1]; y++)
+        for (int x = slot[0] + slot[2] + 4; x < x1; x++) {
+            const unsigned char *q = px + 4 * (y * w + x);
+            n += abs(q[0] - rgb[0]) < 12 && abs(q[1] - rgb[1]) < 12 &&
+                 abs(q[2] - rgb[2]) < 12;
+        }
+    return n;
+}
+
+static void test_flows_follow_the_rates(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(1280, 720, true, err, sizeof err);
+    if (!v)
+        fail_msg("%s", err);
+    int core[] = {0, 1, 2};
+    enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST, VIEW_REQUEST};
+    view_layout(v, 3, 3, core, role);
+    struct hud h = {.title = "flow", .arch = "staged", .mode = HUD_LIVE};
+    assert_false(view_flows(v));
+    /* 4,000 connections a second: 28,000 moves in a tenth of a second of
+     * wall time is far beyond what squares can show. */
+    for (int s = 0; s < 3; s++) {
+        load_second(v, (int64_t)s * 1000000000, 4000);
+        view_draw(v, &h, 0.1);
+    }
+    assert_true(view_flows(v)); /* chosen by itself */
+    int w, hh;
+    view_size(v, &w, &hh);
+    unsigned char *px = malloc((size_t)w * (size_t)hh * 4);
+    assert_non_null(px);
+    assert_int_equal(view_read(v, px, err, sizeof err), 0);
+    int to1 = arrow_pixels(v, px, w, 1), to2 = arrow_pixels(v, px, w, 2);
+    printf("arrow pixels: to t1 %d, to t2 %d\n", to1, to2);
+    /* t1 gets three times t2's hand-offs: a wider arrow, both drawn. */
+    assert_true(to2 > 0);
+    assert_true(to1 > to2);
+    /* Squares are hidden but one: the sample. */
+    assert_true(view_tokens(v) >= 1);
+    /* v: squares, even at this rate. */
+    view_flow_toggle(v);
+    load_second(v, 3000000000, 4000);
+    view_draw(v, &h, 0.1);
+    assert_false(view_flows(v));
+    view_flow_toggle(v);
+    view_draw(v, &h, 0.1);
+    assert_true(view_flows(v));
+    free(px);
+    view_close(v);
+}
+
+static void test_quiet_stream_goes_back_to_squares(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(800, 600, true, err, sizeof err);
+    assert_non_null(v);
+    int core[] = {0, 1};
+    enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST};
+    view_layout(v, 2, 2, core, role);
+    struct hud h = {.arch = "staged", .cores = 2};
+    load_second(v, 0, 2000);
+    view_draw(v, &h, 0.1);
+    assert_true(view_flows(v));
+    for (int i = 0; i < 120; i++) /* four seconds with no event */
+        view_draw(v, &h, 1.0 / 30);
+    assert_false(view_flows(v));
+    /* A few connections a second stay squares. */
+    load_second(v, 2000000000, 5);
+    view_draw(v, &h, 1.0);
+    assert_false(view_flows(v));
+    view_close(v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_flows_follow_the_rates),
+        cmocka_unit_test(test_quiet_stream_goes_back_to_squares),
+    };
+    return cmocka_run_group_tests_name("flow", tests, NULL, NULL);
+}
