@@ -384,8 +384,11 @@ declare -A sys_dirs=()
 system_dirs() {
     local comp=$1 d
     if [ -z "${sys_dirs[$comp]:-}" ]; then
-        sys_dirs[$comp]=$("$comp" -E -Wp,-v -x c /dev/null 2>&1 >/dev/null |
-            sed -n 's/^ \(\/.*\)$/\1/p' | while read -r d; do realpath -m "$d"; done | tr '\n' ' ')
+        # (and its own folder: clang's sanitizer ignore lists are there)
+        sys_dirs[$comp]=$({
+            "$comp" -E -Wp,-v -x c /dev/null 2>&1 >/dev/null | sed -n 's/^ \(\/.*\)$/\1/p'
+            d=$("$comp" -print-file-name=include) && [[ $d == /* ]] && dirname "$d"
+        } | while read -r d; do realpath -m "$d"; done | tr '\n' ' ')
     fi
     printf '%s' "${sys_dirs[$comp]}"
 }
