@@ -412,7 +412,7 @@ check_includes() {
             ok=1
         fi
         if [ "$ok" = 0 ]; then
-            echo "$f includes ${real#"$course/"}: a submission may include only the system's headers and the course's headers (never the reference's or the solution's code)"
+            echo "$f includes ${path#"$course/"}: a submission may include only the system's headers and the course's headers (never the reference's or the solution's code)"
             return 1
         fi
     done < <(sed -e 's/^[^:]*://' -e 's/\\$//' "$dep" | tr ' ' '\n')
