@@ -41,9 +41,10 @@
  *
  *   grade-tool ns       prints yes when --ns works here
  *   grade-tool cesc     stdin -> the same text with C escapes, for a
- *                       learner's eyes: \r and \t as such, other control
- *                       bytes and bad UTF-8 as \xNN, newlines kept,
- *                       trailing ones dropped
+ *                       learner's eyes: \r\n, \r and \t as such, other
+ *                       control bytes and bad UTF-8 as \xNN, a newline
+ *                       alone kept (the message's own lines), trailing
+ *                       ones dropped
  *   grade-tool json     stdin -> a JSON string's contents (no quotes):
  *                       every control character escaped, bad UTF-8 as U+FFFD
  *   grade-tool xml      stdin -> XML 1.0 text: markup escaped, characters
@@ -160,7 +161,10 @@ static int escape(int mode)
         if (mode == ESC_C) {
             /* What a request looked like on the wire: "\r\n" stays
              * visible; a newline of the message itself stays a newline. */
-            if (c == '\r')
+            if (c == '\r' && i < n && buf[i] == '\n') {
+                fputs("\\r\\n", stdout);
+                i++;
+            } else if (c == '\r')
                 fputs("\\r", stdout);
             else if (c == '\t')
                 fputs("\\t", stdout);
@@ -370,11 +374,11 @@ static void drop_capabilities(void)
 /* The seccomp filter of --lock (x86-64; another architecture's calls, and
  * x32's, are refused). Each block tests one call and returns. */
 #define NR_IS(nr, skip) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, (skip))
-#define LOAD(field)                                                           \
+#define LOAD(field)                                                            \
     BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, field))
-#define RET(v) BPF_STMT(BPF_RET | BPF_K, (v))
+#define RET(v)  BPF_STMT(BPF_RET | BPF_K, (v))
 #define DENY(e) RET(SECCOMP_RET_ERRNO | (e))
-#define ALLOW RET(SECCOMP_RET_ALLOW)
+#define ALLOW   RET(SECCOMP_RET_ALLOW)
 /* Low 32 bits of an argument (x86-64 is little-endian). */
 #define ARG(n) args[n]
 

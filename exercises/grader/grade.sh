@@ -687,9 +687,18 @@ grade_exercise() {
             msg=$(sed -n 's/^SKIPPED: //p' "$log" | head -n 1)
         elif [ "$verdict" = fail ] && [ -z "$msg" ]; then
             msg=$(log_message "$log")
-        elif [ "$verdict" = crash ] || [ "$verdict" = exit ]; then
+        fi
+        # A sanitizer's report: its summary, and the first line of the
+        # learner's file it names.
+        if [ "$verdict" != pass ] && [ "$verdict" != skip ]; then
             s=$(grep -m1 -E '^SUMMARY: [A-Za-z]+Sanitizer|runtime error:' "$log")
-            [ -n "$s" ] && msg="$msg: ${s#SUMMARY: }"
+            if [ -n "$s" ]; then
+                s=${s#SUMMARY: }
+                [[ $s == *"runtime error:"* ]] && s=${s#*"$work/src/$name/"}
+                msg="$msg: $s"
+                s=$(grep -m1 -oE "$work/src/$name/[^ :]+:[0-9]+" "$log")
+                [ -n "$s" ] && msg="$msg (at ${s#"$work/src/$name/"} in your file)"
+            fi
         fi
         # A sanitizer's report is the learner's when a line of their file
         # is in it (a stack frame, the place of the error); otherwise it

@@ -68,5 +68,5 @@ static void early(void)
 {
     printf("[  PASSED  ] 1 test(s).\n");
 }
-static void (*early_ptr)(void) __attribute__((section(".init_array"), used)) =
-    early;
+static void (*early_ptr)(void)
+    __attribute__((section(".init_array"), used)) = early;

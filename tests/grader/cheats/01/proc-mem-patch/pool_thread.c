@@ -78,7 +78,8 @@ static unsigned long cmocka_base(char *path, size_t cap)
     FILE *maps = fopen("/proc/self/maps", "r");
     while (maps && fgets(line, sizeof line, maps)) {
         char file[400] = "";
-        if (sscanf(line, "%lx-%*x %*s %lx %*s %*s %399s", &lo, &off, file) == 3 &&
+        if (sscanf(line, "%lx-%*x %*s %lx %*s %*s %399s", &lo, &off, file) ==
+                3 &&
             strstr(file, "libcmocka") && off == 0) {
             snprintf(path, cap, "%s", file);
             fclose(maps);
@@ -111,8 +112,8 @@ static void neuter_all(void)
         const char *names = img + sh[sh[i].sh_link].sh_offset;
         for (size_t k = 0; k < sh[i].sh_size / sizeof *sym; k++) {
             const char *n = names + sym[k].st_name;
-            if (sym[k].st_value && (strcmp(n, "_fail") == 0 ||
-                                    strncmp(n, "_assert_", 8) == 0)) {
+            if (sym[k].st_value &&
+                (strcmp(n, "_fail") == 0 || strncmp(n, "_assert_", 8) == 0)) {
                 unsigned char ret = 0xc3;
                 if (pwrite(mem, &ret, 1, (off_t)(base + sym[k].st_value)) != 1)
                     continue;
