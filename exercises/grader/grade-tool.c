@@ -584,6 +584,12 @@ static int run(int argc, char **argv)
                         ro[k], strerror(errno));
                 _exit(126);
             }
+        /* The working folder was entered before the read-only mounts
+         * covered it: enter it again, through them (a relative path would
+         * otherwise reach the writable mount below). */
+        char cwd[4096];
+        if (nro > 0 && (!getcwd(cwd, sizeof cwd) || chdir(cwd) < 0))
+            _exit(126);
         pid_t phase = fork();
         if (phase < 0)
             _exit(127);

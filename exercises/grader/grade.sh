@@ -58,7 +58,7 @@ while [ $# -gt 0 ]; do
     --gradescope) gradescope=$2; shift 2 ;;
     --stop-on-loss) stop_on_loss=1; shift ;;
     --repeat) repeat=$2; shift 2 ;;
-    -h | --help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,40p' "$0"; exit 0 ;;
     -*) echo "grade: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) args+=("$1"); shift ;;
     esac
