@@ -695,7 +695,7 @@ grade_exercise() {
             if [ -n "$s" ]; then
                 s=${s#SUMMARY: }
                 [[ $s == *"runtime error:"* ]] && s=${s#*"$work/src/$name/"}
-                msg="$msg: $s"
+                [[ $msg == *"$s"* ]] || msg="$msg: $s"
                 s=$(grep -m1 -oE "$work/src/$name/[^ :]+:[0-9]+" "$log")
                 [ -n "$s" ] && msg="$msg (at ${s#"$work/src/$name/"} in your file)"
             fi
