@@ -21,8 +21,9 @@
 #                      that a known-wrong variant loses points)
 #   --repeat N         run every test N times; it passes only if all N pass
 #                      (the proof that the solutions are not flaky)
-#   --only "TEST..."   run only these tests (a manifest's name, or its
-#                      label: asan:NAME, server:NAME, tsan:*); the others
+#   --only "TEST..."   run only these tests (a label: NAME for a unit
+#                      test, asan:NAME, server:NAME, tsan:*; a bare name
+#                      with no unit test is any suite's); the others
 #                      are not run and count for nothing (the course's
 #                      mutants: the tests their killed-by line names)
 # env:   SOLUTIONS=1          grade each exercise's solution/ folder
@@ -742,7 +743,10 @@ grade_exercise() {
         [ "$su" != unit ] && label="$su:$te"
         log=$logs/$su-${te//\*/all}.log
         verdict="" wall=0 cpus=0 msg=""
-        if [ -n "$only" ] && [[ $only != *" $label "* && $only != *" $te "* ]]; then
+        # --only: a label, or a bare name: the unit test of that name, or
+        # where there is none, the other suites' tests of that name.
+        if [ -n "$only" ] && [[ $only != *" $label "* ]] &&
+            { [[ $only != *" $te "* ]] || [ -n "${unit_seen[$te]:-}" -a "$su" != unit ]; }; then
             verdict=not-run msg="not run (--only)"
         elif [ -n "$problem" ]; then
             verdict=fail msg=$problem
