@@ -807,7 +807,10 @@ grade_exercise() {
         tests_json+=("{\"name\":\"$(jesc "$label")\",\"suite\":\"$su\",\"points\":$got,\"max\":$po,\"status\":\"$status\",\"verdict\":\"$verdict\",\"time\":$wall,\"cpu\":$cpus,\"message\":\"$(jesc "$shown")\",\"hint\":$hi}")
         out_text=$shown
         [ $status = fail ] && out_text="$shown"$'\n'"hint $hi: $hint_text"
-        gs+=("{\"name\":\"$(jesc "$name: $label")\",\"score\":$got,\"max_score\":$po,\"output\":\"$(jesc "$out_text")\",\"visibility\":\"visible\"}")
+        # (Not run, skipped, the harness's fault: worth nothing either way.)
+        gmax=$po
+        [ $status = skip ] || [ $status = harness ] && gmax=0
+        gs+=("{\"name\":\"$(jesc "$name: $label")\",\"score\":$got,\"max_score\":$gmax,\"output\":\"$(jesc "$out_text")\",\"visibility\":\"visible\"}")
     done
     max=$((max - skipmax))
     # Layer (c), not graded: how the learner's fastd compares with the
