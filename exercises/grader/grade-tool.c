@@ -24,9 +24,27 @@
  *       With --ns (where the kernel allows it: root, or user namespaces)
  *       the phase runs in a PID and mount namespace of its own, with its
  *       own /proc: it cannot see or signal the grader, and its end kills
- *       everything it left.
+ *       everything it left. --ro PATH (with --ns, repeatable) makes PATH
+ *       read-only in that namespace: the build and cache trees, which a
+ *       test that runs a submission's code must not write.
+ *
+ *       With --lock (classroom grading) the phase also loses every
+ *       capability (a root grader's tests run as a root without powers:
+ *       no mount, no ptrace of others, no way back to a writable tree),
+ *       its /proc is read-only (no writes through /proc/self/mem), and a
+ *       seccomp filter refuses what would rewrite the test program's
+ *       code or leave its namespaces: mprotect/pkey_mprotect to an
+ *       executable page, a writable and executable mmap, ptrace requests
+ *       that write (POKE*, SET*REGS), process_vm_writev, unshare, setns,
+ *       mount and its kin, clone into new namespaces (clone3 reads
+ *       ENOSYS, so that the C library falls back on clone).
  *
  *   grade-tool ns       prints yes when --ns works here
+ *   grade-tool cesc     stdin -> the same text with C escapes, for a
+ *                       learner's eyes: \r\n, \r and \t as such, other
+ *                       control bytes and bad UTF-8 as \xNN, a newline
+ *                       alone kept (the message's own lines), trailing
+ *                       ones dropped
  *   grade-tool json     stdin -> a JSON string's contents (no quotes):
  *                       every control character escaped, bad UTF-8 as U+FFFD
  *   grade-tool xml      stdin -> XML 1.0 text: markup escaped, characters
@@ -38,6 +56,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -47,8 +69,10 @@
 #include <sys/prctl.h>
 #include <sys/mount.h>
 #include <sys/random.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -105,13 +129,24 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-static int escape(int xml)
+enum { ESC_JSON, ESC_XML, ESC_C };
+
+static int escape(int mode)
 {
     static unsigned char buf[1 << 20];
     size_t n = fread(buf, 1, sizeof buf, stdin);
+    int xml = mode == ESC_XML;
+    if (mode == ESC_C)
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+            n--;
     for (size_t i = 0; i < n;) {
         unsigned char c = buf[i];
         size_t len = utf8_len(buf + i, n - i);
+        if (len == 0 && mode == ESC_C) {
+            printf("\\x%02x", c);
+            i++;
+            continue;
+        }
         if (len == 0) {
             fputs("\xef\xbf\xbd", stdout); /* U+FFFD */
             i++;
@@ -123,7 +158,23 @@ static int escape(int xml)
             continue;
         }
         i++;
-        if (xml) {
+        if (mode == ESC_C) {
+            /* What a request looked like on the wire: "\r\n" stays
+             * visible; a newline of the message itself stays a newline. */
+            if (c == '\r' && i < n && buf[i] == '\n') {
+                fputs("\\r\\n", stdout);
+                i++;
+            } else if (c == '\r')
+                fputs("\\r", stdout);
+            else if (c == '\t')
+                fputs("\\t", stdout);
+            else if (c == '\n')
+                putchar(c);
+            else if (c < 0x20 || c == 0x7f)
+                printf("\\x%02x", c);
+            else
+                putchar(c);
+        } else if (xml) {
             if (c == '&')
                 fputs("&amp;", stdout);
             else if (c == '<')
@@ -287,14 +338,130 @@ static int report_has(const char *report, const char *word, const char *token,
 /* In a new PID namespace: a mount namespace of our own (the grader keeps
  * the host's /proc), mounts made private, then a proc that shows this
  * PID namespace. */
-static int mount_own_proc(void)
+static int mount_own_proc(int readonly)
 {
     if (unshare(CLONE_NEWNS) < 0)
         return -1;
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         return -1;
-    return mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+    return mount("proc", "/proc", "proc",
+                 MS_NOSUID | MS_NODEV | MS_NOEXEC | (readonly ? MS_RDONLY : 0),
                  NULL);
+}
+
+/* PATH read-only in this mount namespace (bound onto itself, then
+ * remounted). Files the grader opened before (the test's log) keep their
+ * own, writable, mount. */
+static int mount_readonly(const char *path)
+{
+    if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return -1;
+    return mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL);
+}
+
+/* A root grader's test keeps uid 0 but none of root's powers: every
+ * capability leaves the bounding set, so that exec grants none back. Only
+ * CAP_IPC_LOCK stays: io_uring's registered buffers count against
+ * RLIMIT_MEMLOCK without it, and it rewrites nothing. */
+static void drop_capabilities(void)
+{
+    for (int cap = 0; cap < 64; cap++)
+        if (cap != 14 /* CAP_IPC_LOCK */)
+            prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+}
+
+/* The seccomp filter of --lock (x86-64; another architecture's calls, and
+ * x32's, are refused). Each block tests one call and returns. */
+#define NR_IS(nr, skip) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, (skip))
+#define LOAD(field)                                                            \
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, field))
+#define RET(v)  BPF_STMT(BPF_RET | BPF_K, (v))
+#define DENY(e) RET(SECCOMP_RET_ERRNO | (e))
+#define ALLOW   RET(SECCOMP_RET_ALLOW)
+/* Low 32 bits of an argument (x86-64 is little-endian). */
+#define ARG(n) args[n]
+
+static int install_seccomp(void)
+{
+    struct sock_filter f[] = {
+        LOAD(arch),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        DENY(ENOSYS),
+        LOAD(nr),
+        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1), /* x32 */
+        DENY(ENOSYS),
+        /* No executable page made or changed after the start. */
+        NR_IS(SYS_mprotect, 4),
+        LOAD(ARG(2)),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 0, 1),
+        DENY(EPERM),
+        ALLOW,
+        NR_IS(SYS_pkey_mprotect, 4),
+        LOAD(ARG(2)),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 0, 1),
+        DENY(EPERM),
+        ALLOW,
+        NR_IS(SYS_mmap, 5),
+        LOAD(ARG(2)),
+        BPF_STMT(BPF_ALU | BPF_AND | BPF_K, PROT_WRITE | PROT_EXEC),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PROT_WRITE | PROT_EXEC, 1, 0),
+        ALLOW,
+        DENY(EPERM),
+        /* ptrace may look (LeakSanitizer stops the threads and reads their
+         * registers), never write. */
+        NR_IS(SYS_ptrace, 10),
+        LOAD(ARG(0)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 4 /* POKETEXT */, 7, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 5 /* POKEDATA */, 6, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6 /* POKEUSER */, 5, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 13 /* SETREGS */, 4, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 15 /* SETFPREGS */, 3, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x4203 /* SETSIGINFO */, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x4205 /* SETREGSET */, 1, 0),
+        ALLOW,
+        DENY(EPERM),
+        NR_IS(SYS_clone, 4),
+        LOAD(ARG(0)),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K,
+                 CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC |
+                     CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET,
+                 0, 1),
+        DENY(EPERM),
+        ALLOW,
+        LOAD(nr),
+        NR_IS(SYS_clone3, 1),
+        DENY(ENOSYS),
+        NR_IS(SYS_process_vm_writev, 1),
+        DENY(EPERM),
+        NR_IS(SYS_unshare, 1),
+        DENY(EPERM),
+        NR_IS(SYS_setns, 1),
+        DENY(EPERM),
+        NR_IS(SYS_mount, 1),
+        DENY(EPERM),
+        NR_IS(SYS_umount2, 1),
+        DENY(EPERM),
+        NR_IS(SYS_pivot_root, 1),
+        DENY(EPERM),
+        NR_IS(SYS_chroot, 1),
+        DENY(EPERM),
+        NR_IS(SYS_open_tree, 1),
+        DENY(EPERM),
+        NR_IS(SYS_move_mount, 1),
+        DENY(EPERM),
+        NR_IS(SYS_fsopen, 1),
+        DENY(EPERM),
+        NR_IS(SYS_fsmount, 1),
+        DENY(EPERM),
+        NR_IS(SYS_mount_setattr, 1),
+        DENY(EPERM),
+        ALLOW,
+    };
+    struct sock_fprog prog = {(unsigned short)(sizeof f / sizeof f[0]), f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return -1;
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
 }
 
 /* Can this process give a phase its own PID namespace and /proc? */
@@ -310,7 +477,7 @@ static int ns_works(void)
         if (inner < 0)
             _exit(1);
         if (inner == 0)
-            _exit(mount_own_proc() < 0 || getpid() != 1);
+            _exit(mount_own_proc(0) < 0 || getpid() != 1);
         int st;
         waitpid(inner, &st, 0);
         _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 1);
@@ -323,7 +490,8 @@ static int ns_works(void)
 static void usage(void)
 {
     fputs("usage: grade-tool run [--timeout SEC] [--cpu SEC] [--token] "
-          "[--ns] [--log FILE] [--fsize MB] -- PROGRAM ARGS...\n"
+          "[--ns] [--ro PATH]... [--lock] [--log FILE] [--fsize MB] -- "
+          "PROGRAM ARGS...\n"
           "       grade-tool ns          (prints yes if --ns can work)\n"
           "       grade-tool json|xml < TEXT\n",
           stderr);
@@ -333,9 +501,10 @@ static void usage(void)
 static int run(int argc, char **argv)
 {
     double timeout = 10, cpu_limit = 0;
-    int token_mode = 0, use_ns = 0;
+    int token_mode = 0, use_ns = 0, lock = 0, nro = 0;
     long fsize_mb = 64;
     const char *log = "/dev/null";
+    const char *ro[16];
     int i;
     for (i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) {
@@ -349,6 +518,10 @@ static int run(int argc, char **argv)
             token_mode = 1;
         else if (strcmp(argv[i], "--ns") == 0)
             use_ns = 1;
+        else if (strcmp(argv[i], "--lock") == 0)
+            lock = 1;
+        else if (strcmp(argv[i], "--ro") == 0 && i + 1 < argc && nro < 16)
+            ro[nro++] = argv[++i];
         else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc)
             log = argv[++i];
         else if (strcmp(argv[i], "--fsize") == 0 && i + 1 < argc)
@@ -403,7 +576,19 @@ static int run(int argc, char **argv)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         /* A /proc of the namespace's own, so that the pids a test sees
          * (getpid, fork) name the right /proc entries. */
-        if (mount_own_proc() < 0)
+        if (mount_own_proc(lock) < 0)
+            _exit(126);
+        for (int k = 0; k < nro; k++)
+            if (mount_readonly(ro[k]) < 0) {
+                fprintf(stderr, "grade-tool: cannot make %s read-only: %s\n",
+                        ro[k], strerror(errno));
+                _exit(126);
+            }
+        /* The working folder was entered before the read-only mounts
+         * covered it: enter it again, through them (a relative path would
+         * otherwise reach the writable mount below). */
+        char cwd[4096];
+        if (nro > 0 && (!getcwd(cwd, sizeof cwd) || chdir(cwd) < 0))
             _exit(126);
         pid_t phase = fork();
         if (phase < 0)
@@ -452,6 +637,13 @@ static int run(int argc, char **argv)
         struct rlimit fsz = {(rlim_t)fsize_mb << 20, (rlim_t)fsize_mb << 20};
         setrlimit(RLIMIT_FSIZE, &fsz);
         signal(SIGPIPE, SIG_DFL);
+        if (lock) {
+            drop_capabilities();
+            if (install_seccomp() < 0) {
+                fprintf(stderr, "grade-tool: seccomp: %s\n", strerror(errno));
+                _exit(126);
+            }
+        }
         execvp(argv[i], argv + i);
         fprintf(stderr, "grade-tool: cannot run %s: %s\n", argv[i],
                 strerror(errno));
@@ -606,9 +798,11 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc == 2 && strcmp(argv[1], "json") == 0)
-        return escape(0);
+        return escape(ESC_JSON);
     if (argc == 2 && strcmp(argv[1], "xml") == 0)
-        return escape(1);
+        return escape(ESC_XML);
+    if (argc == 2 && strcmp(argv[1], "cesc") == 0)
+        return escape(ESC_C);
     usage();
     return 2;
 }

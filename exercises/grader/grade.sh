@@ -11,6 +11,9 @@
 #   --course DIR       the course: tests, manifests, conf (default: .)
 #   --submission DIR   where the learner's files are: DIR/NN-slug/FILE or
 #                      DIR/exercises/NN-slug/FILE (default: the course)
+#                      Either option is classroom mode: the submission is
+#                      untrusted (its includes, sections and calls are
+#                      checked; its tests run locked: see the README)
 #   --out DIR          where results go (default BUILD/grade, or
 #                      BUILD/grade-solutions with SOLUTIONS=1)
 #   --gradescope FILE  also write the Gradescope results.json there
@@ -18,6 +21,11 @@
 #                      that a known-wrong variant loses points)
 #   --repeat N         run every test N times; it passes only if all N pass
 #                      (the proof that the solutions are not flaky)
+#   --only "TEST..."   run only these tests (a label: NAME for a unit
+#                      test, asan:NAME, server:NAME, tsan:*; a bare name
+#                      with no unit test is any suite's); the others
+#                      are not run and count for nothing (the course's
+#                      mutants: the tests their killed-by line names)
 # env:   SOLUTIONS=1          grade each exercise's solution/ folder
 #        GRADE_TIME_SCALE=N   multiply every time limit (slow machines)
 #        EXERCISES_DIR=DIR    the exercises, relative to the course
@@ -40,16 +48,18 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 
-course=. submission="" out="" gradescope="" stop_on_loss=0 repeat=1 args=()
+course=. submission="" out="" gradescope="" stop_on_loss=0 repeat=1 args=() classroom=0 only=""
+
 while [ $# -gt 0 ]; do
     case $1 in
-    --course) course=$2; shift 2 ;;
-    --submission) submission=$2; shift 2 ;;
+    --course) course=$2 classroom=1; shift 2 ;;
+    --submission) submission=$2 classroom=1; shift 2 ;;
+    --only) only=" $2 "; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --gradescope) gradescope=$2; shift 2 ;;
     --stop-on-loss) stop_on_loss=1; shift ;;
     --repeat) repeat=$2; shift 2 ;;
-    -h | --help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,40p' "$0"; exit 0 ;;
     -*) echo "grade: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) args+=("$1"); shift ;;
     esac
@@ -103,6 +113,11 @@ jesc() {
 xesc() {
     if [[ $1 =~ ^[\ -~]*$ && $1 != *[\"\&\<\>]* ]]; then printf '%s' "$1"; else printf '%s' "$1" | "$tool" xml; fi
 }
+# What a learner reads: the message whole, C-escaped (\r\n shown as
+# such, control bytes as \xNN), newlines kept.
+cesc() {
+    if [[ $1 =~ ^[\ -~]*$ ]]; then printf '%s' "$1"; else printf '%s' "$1" | "$tool" cesc; fi
+}
 secs() {
     if [ "$scale" = 1 ]; then echo "$1"; else awk -v a="$1" -v b="$scale" 'BEGIN { printf "%g", a * b }'; fi
 }
@@ -149,6 +164,22 @@ if [ -z "$cache" ]; then
     rm -rf "$cache"
 fi
 mkdir -p "$cache/.locks" && cache=$(cd "$cache" && pwd) || exit 2
+# Classroom mode: every test (the processes that run the submission's
+# code) runs locked (grade-tool --lock: no capabilities, read-only /proc,
+# no code rewriting) and, in its own mount namespace, sees the course,
+# the build tree, the results and the cache read-only: one exercise's
+# test cannot change what another's links, nor the results.
+lock_opt=()
+if [ "$classroom" = 1 ]; then
+    lock_opt=(--lock)
+    if [ -n "$ns_opt" ]; then
+        for p in "$course" "$build" "$out" "$cache" ${submission:+"$submission"}; do
+            lock_opt+=(--ro "$p")
+        done
+    else
+        echo "grade: warning: no PID and mount namespaces here (grade-tool ns: run the grader as root, or where user namespaces are allowed): a submission's tests can write the build tree" >&2
+    fi
+fi
 # Any change to the course's own C files (not the learner's) changes
 # every key.
 course_key=$(find "$course/simulator" "$course/reference-server" "$course/tests/server" \
@@ -216,7 +247,11 @@ log_message() {
     m=$(grep -m1 -E '^SUMMARY: [A-Za-z]+Sanitizer' "$log")
     [ -n "$m" ] || m=$(grep -m1 -oE 'runtime error: .*' "$log")
     [ -n "$m" ] || m=$(grep -m1 -E 'WARNING: ThreadSanitizer: .*' "$log")
-    [ -n "$m" ] || m=$(sed -n 's/^ERROR: //p' "$log" | head -n 1)
+    # cmocka's message (fail_msg, want_*, graded.h): whole, every line,
+    # up to cmocka's own next line.
+    [ -n "$m" ] || m=$(awk '!on && /^ERROR: / { on = 1; sub(/^ERROR: /, "") }
+        on && /^\[  (ERROR|FAILED) *\]|^\[   LINE   \]/ { exit }
+        on { print }' "$log")
     if [ -z "$m" ]; then
         m=$(sed -nE 's/^\[  ERROR   \] --- (.+)$/\1/p' "$log" | grep -v '^\[   LINE' | head -n 1)
         # cmocka's "0xfffffffffffffffe != 0x0": assert_*(seen, expected).
@@ -237,23 +272,91 @@ log_message() {
     printf '%s' "${m:-failed}"
 }
 
-# Refuse a learner's object that could take over the harness: a
-# constructor or destructor, an ifunc, a global symbol the exercise does
-# not ask for (the allow list: the solution's globals and conf `symbols`),
-# or a reference to the harness's own symbols.
-harness_re='^(main|_?cmocka.*|_assert_.*|_fail|_skip|_test_.*|_will_return|_expect_.*|_check_expected|_function_called|mock_.*|_mock.*|graded_.*|inject_.*|__wrap_.*|__real_.*)$'
+# Refuse a learner's object that could take over the harness. What a
+# verdict rests on (see the README): the harness's code runs unchanged
+# and has the last word, and the process cannot end with status 0 before
+# it has spoken. So the learner's object may hold only what a compiler
+# makes of ordinary C:
+# - sections: code, data, debug information, unwind tables, notes, and
+#   nothing that runs by itself (.init, .fini, .init_array, .ctors, a
+#   section of one's own...); no code section writable, no data
+#   executable, no request for an executable stack. A sanitizer build
+#   adds its own module constructor: allowed when it is exactly that;
+# - global symbols: those of the allow list (the solution's globals and
+#   conf `symbols`), none of the harness's;
+# - calls: none to the harness (cmocka, graded_*, inject_*), none to the
+#   reference module linked as the oracle (ref_*), none to what would
+#   look up or rewrite code (dl*, mprotect, ptrace, process_vm_*,
+#   syscall, prctl), end the process or run another program (exit,
+#   _exit, exec*, system, pthread_exit, pthread_cancel, kill, raise...),
+#   or jump past the harness (longjmp, setcontext...);
+# - instructions: no system call but through the C library (no syscall,
+#   sysenter or int $0x80 of its own).
+harness_re='^(main|_?cmocka.*|_assert_.*|_fail|_skip|_test_.*|_will_return|_expect_.*|_check_expected|_function_called|mock_.*|_mock.*|graded_.*|inject_.*|__wrap_.*|__real_.*|print_message|print_error|vprint_message|vprint_error|cm_print_error|global_.*)$'
+denied_re='^(ref_.*|dl[a-z_]*|_dl_.*|__libc_.*|mprotect|pkey_.*|ptrace|process_vm_.*|syscall|prctl|personality|unshare|setns|mount|umount2?|chroot|pivot_root|memfd_create|_?_?exit|_Exit|quick_exit|at_quick_exit|atexit|on_exit|__cxa_atexit|__cxa_thread_atexit.*|exec[lv]p?e?|execvpe|fexecve|posix_spawnp?|system|popen|pthread_exit|pthread_cancel|pthread_kill|pthread_sigqueue|pthread_atfork|__register_atfork|tgkill|tkill|kill|killpg|raise|sigqueue|longjmp|_longjmp|siglongjmp|__longjmp_chk|setcontext|swapcontext|makecontext|environ|__environ|getauxval|_r_debug)$'
+section_re='^\.(text|data|bss|rodata|tdata|tbss)(\..+)?$|^\.(comment|note\.GNU-stack|note\.gnu\.property|eh_frame|symtab|strtab|shstrtab|group|llvm_addrsig)$|^\.debug_[a-z_.]+$'
+# check_object OBJ ALLOW FILE [asan|tsan]: 0, or the reason on stdout.
 check_object() {
-    local obj=$1 allow=$2 f=$3 s name type
-    s=$(readelf -SW "$obj" 2>/dev/null | grep -oE '\.(init_array|fini_array|preinit_array|ctors|dtors)[.0-9]*' | head -n 1)
-    if [ -n "$s" ]; then
-        echo "$f has a constructor or destructor (section $s): code that runs before or after the tests is not allowed"
-        return 1
+    local obj=$1 allow=$2 f=$3 flavour=${4:-} name type flags rest idx size sec
+    local -A ctor_idx=() ctor_size=()
+    while read -r idx name type flags size; do
+        sec=${name#.rela}
+        sec=${sec#.rel}
+        [ "$sec" != "$name" ] && [ "$type" = RELA -o "$type" = REL ] && name=$sec
+        if [ -n "$flavour" ] && [[ $name =~ ^\.text\.(asan|tsan)\.module_(ctor|dtor)$ ]]; then
+            [ "$type" = PROGBITS ] && ctor_idx[$idx]=$name ctor_size[$idx]=$((16#$size))
+            continue
+        fi
+        if [ -n "$flavour" ] && [[ $name =~ ^\.(init|fini)_array\.[0-9]+$ ]]; then
+            # The sanitizer's own: every entry points at its module
+            # constructor (checked below).
+            continue
+        fi
+        if ! [[ $name =~ $section_re ]]; then
+            echo "$f has a section $name: only the sections a compiler makes for ordinary C are allowed (no code that runs before or after the tests)"
+            return 1
+        fi
+        if [[ $name == .text* && $flags == *W* ]] || [[ $name != .text* && $flags == *X* ]]; then
+            echo "$f has a section $name that is both code and writable, or data and executable: not allowed"
+            return 1
+        fi
+    done < <(readelf -SW "$obj" 2>/dev/null | awk -F']' '/^ *\[ *[0-9]+\]/ {
+        idx = $1; sub(/.*\[ */, "", idx); n = split($2, a, " ")
+        if (idx == 0 || n < 6) next
+        print idx, a[1], a[2], (n >= 10 ? a[7] : "-"), a[5] }')
+    if [ -n "$flavour" ]; then
+        # A sanitizer's module constructor: one function of its own name
+        # filling its section, and the only target of the init/fini arrays.
+        local num value ssize stype bind vis ndx sname
+        local -A ctor_funcs=()
+        while read -r num value ssize stype bind vis ndx sname; do
+            [ -n "${ctor_idx[$ndx]:-}" ] || continue
+            [ "$stype" = SECTION ] && continue
+            if [ "$stype" != FUNC ] || [ ".text.$sname" != "${ctor_idx[$ndx]}" ] ||
+                [ "$ssize" != "${ctor_size[$ndx]}" ] || [ -n "${ctor_funcs[$ndx]:-}" ]; then
+                echo "$f has code of its own in ${ctor_idx[$ndx]}: not allowed"
+                return 1
+            fi
+            ctor_funcs[$ndx]=1
+        done < <(readelf -sW "$obj" 2>/dev/null | awk '$1 ~ /^[0-9]+:$/ && NF >= 8')
+        local target
+        while read -r target; do
+            if ! [[ $target =~ ^\.text\.(asan|tsan)\.module_(ctor|dtor)\ \+\ 0$ ]]; then
+                echo "$f puts $target in an init or fini array: code that runs before or after the tests is not allowed"
+                return 1
+            fi
+        done < <(readelf -rW "$obj" 2>/dev/null | awk '/^Relocation section/ { on = ($3 ~ /^.\.rela?\.(init|fini)_array/) ; next }
+            on && NF >= 5 && $1 ~ /^[0-9a-f]+$/ { s = ""; for (i = 5; i <= NF; i++) s = s (i > 5 ? " " : "") $i; print s }')
     fi
     while read -r name type _; do
         [ -n "$name" ] || continue
         if [ "$type" = U ] || [ "$type" = w ] || [ "$type" = v ]; then
             if [[ $name =~ $harness_re ]]; then
                 echo "$f uses '$name', a symbol of the test harness: not allowed"
+                return 1
+            fi
+            if [[ $name =~ $denied_re ]]; then
+                echo "$f calls '$name': an exercise's file has no use for it (it could look up or rewrite the test program, reach the reference it is compared with, or end the test before the grader sees its result)"
                 return 1
             fi
             continue
@@ -263,11 +366,57 @@ check_object() {
             return 1
         fi
         case $type in [A-Z] | u) ;; *) continue ;; esac
+        [ -n "$flavour" ] && [[ $name =~ ^__odr_asan_gen_ ]] && continue
         if [[ $name =~ $harness_re ]] || { [ -n "$allow" ] && ! grep -qxF -- "$name" "$allow"; }; then
             echo "$f defines '$name', which is not a function this exercise asks for ($(tr '\n' ' ' <"$allow" 2>/dev/null | sed 's/ $//')): make it static, or rename it"
             return 1
         fi
     done < <(nm -P "$obj" 2>/dev/null)
+    if objdump -d --no-show-raw-insn "$obj" 2>/dev/null |
+        grep -qE '^ +[0-9a-f]+:[[:space:]]+(syscall|sysenter|int +\$0x80)([[:space:]]|$)'; then
+        echo "$f makes a system call of its own (a syscall instruction): call the C library's function instead"
+        return 1
+    fi
+    return 0
+}
+
+# The compiler's own header folders (for check_includes), per compiler.
+declare -A sys_dirs=()
+system_dirs() {
+    local comp=$1 d
+    if [ -z "${sys_dirs[$comp]:-}" ]; then
+        # (and its own folder: clang's sanitizer ignore lists are there)
+        sys_dirs[$comp]=$({
+            "$comp" -E -Wp,-v -x c /dev/null 2>&1 >/dev/null | sed -n 's/^ \(\/.*\)$/\1/p'
+            d=$("$comp" -print-file-name=include) && [[ $d == /* ]] && dirname "$d"
+        } | while read -r d; do realpath -m "$d"; done | tr '\n' ' ')
+    fi
+    printf '%s' "${sys_dirs[$comp]}"
+}
+
+# check_includes DEPFILE FILE COMPILER: in classroom mode, what the
+# preprocessor really read for FILE (the compiler's -MD list) may be
+# only the system's headers and the course's headers: never a .c file
+# (the reference module, the solution), nothing in a solution/ folder,
+# nothing of the build tree or outside the course.
+check_includes() {
+    local dep=$1 f=$2 comp=$3 path real d ok dirs
+    dirs=$(system_dirs "$comp")
+    while read -r path; do
+        [ -n "$path" ] || continue
+        real=$(realpath -m -- "$path")
+        [ "$real" = "$work/src/$name/$f" ] && continue
+        ok=0
+        for d in $dirs; do [[ $real == "$d"/* ]] && ok=1 && break; done
+        if [ "$ok" = 0 ] && [[ $real == "$course"/*.h && $real != */solution/* ]] &&
+            [[ $real != "$build"/* && $real != "$out"/* && $real != "$cache"/* ]]; then
+            ok=1
+        fi
+        if [ "$ok" = 0 ]; then
+            echo "$f includes ${path#"$course/"}: a submission may include only the system's headers and the course's headers (never the reference's or the solution's code)"
+            return 1
+        fi
+    done < <(sed -e 's/^[^:]*://' -e 's/\\$//' "$dep" | tr ' ' '\n')
     return 0
 }
 
@@ -384,10 +533,14 @@ grade_exercise() {
             [[ $f == *.c ]] || continue
             o=$work/obj/${f%.c}.o
             read -r v _ <<<"$("$tool" run --timeout "$(secs 60)" --log "$logs/build.log" -- \
-                $cc $ccflags $inc -c -o "$o" "$work/src/$name/$f")"
+                $cc $ccflags $inc -MD -MF "$o.d" -c -o "$o" "$work/src/$name/$f")"
             if [ "$v" != ok ]; then
                 [ "$v" = timeout ] && problem="compiling $f took too long" || problem=$(first_error "$logs/build.log")
                 pstatus=compile-error
+                break
+            fi
+            if [ "$classroom" = 1 ] && ! why=$(check_includes "$o.d" "$f" "$cc"); then
+                problem="refused: $why" pstatus=refused
                 break
             fi
             objs+=("$o")
@@ -455,8 +608,15 @@ grade_exercise() {
                 for f in "${srcs[@]}"; do
                     o=$work/obj/$suite-$(basename "${f%.c}").o
                     read -r v _ <<<"$("$tool" run --timeout "$(secs 120)" --log "$logs/build-$suite.log" -- \
-                        "${comp[@]}" $flags $inc -c -o "$o" "$f")"
+                        "${comp[@]}" $flags $inc -MD -MF "$o.d" -c -o "$o" "$f")"
                     [ "$v" = ok ] || { build_err[$suite]=$(first_error "$logs/build-$suite.log"); return; }
+                    # The same checks as the plain object's: a file can
+                    # differ under clang or a sanitizer (#ifdef).
+                    if { [ "$classroom" = 1 ] && ! why=$(check_includes "$o.d" "$(basename "$f")" "${comp[0]}"); } ||
+                        ! why=$(check_object "$o" "$allow" "$(basename "$f")" "$suite"); then
+                        build_err[$suite]="refused: $why"
+                        return
+                    fi
                     mine+=("$o")
                 done
             fi
@@ -500,15 +660,95 @@ grade_exercise() {
         [ -n "${build_err[$suite]:-}" ] || built[$suite]=1
     }
 
+    # run_one SUITE TEST LOG I: one test, in a process of its own, under
+    # the limits of manifest line I: sets verdict, wall, cpus and msg
+    # (the message whole, as the runner or the log says it).
+    run_one() {
+        local su=$1 te=$2 log=$3 i=$4 env=() res r s
+        case $su in
+        server) env=(FASTD_BIN="$work/fastd") ;;
+        asan) env=(ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1) ;;
+        tsan) env=(TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1) ;;
+        esac
+        [ "${m_keep[$i]}" = 1 ] && env+=(GRADED_FDS_KEEP=1)
+        verdict="" wall=0 cpus=0 msg=""
+        for ((r = 1; r <= repeat; r++)); do
+            res=$(env "${env[@]}" "$tool" run --token $ns_opt "${lock_opt[@]}" --timeout "$(secs "${m_timeout[$i]}")" \
+                --cpu "$(secs "${m_cpu[$i]}")" --fsize 64 --log "$log" -- "$work/$su" "$te")
+            IFS=$'\t' read -r verdict wall cpus msg <<<"$res"
+            [ "$verdict" = pass ] || break
+        done
+        # Numbers only in the JSON, whatever the runner printed.
+        [[ $wall =~ ^[0-9]+(\.[0-9]+)?$ ]] || wall=0
+        [[ $cpus =~ ^[0-9]+(\.[0-9]+)?$ ]] || cpus=0
+        if [ -z "$verdict" ]; then
+            verdict=fail msg="the grader's runner was killed during this test"
+        elif [ "$verdict" = pass ] && grep -q '^\[  SKIPPED \]' "$log"; then
+            verdict=skip
+            msg=$(sed -n 's/^SKIPPED: //p' "$log" | head -n 1)
+        elif [ "$verdict" = fail ] && [ -z "$msg" ]; then
+            msg=$(log_message "$log")
+        fi
+        # A sanitizer's report: its summary, and the first line of the
+        # learner's file it names.
+        if [ "$verdict" != pass ] && [ "$verdict" != skip ]; then
+            s=$(grep -m1 -E '^SUMMARY: [A-Za-z]+Sanitizer|runtime error:' "$log")
+            if [ -n "$s" ]; then
+                s=${s#SUMMARY: }
+                [[ $s == *"runtime error:"* ]] && s=${s#*"$work/src/$name/"}
+                [[ $msg == *"$s"* ]] || msg="$msg: $s"
+                s=$(grep -m1 -oE "$work/src/$name/[^ :]+:[0-9]+" "$log")
+                [ -n "$s" ] && msg="$msg (at ${s#"$work/src/$name/"} in your file)"
+            fi
+        fi
+        # A sanitizer's report is the learner's when a line of their file
+        # is in it (a stack frame, the place of the error); otherwise it
+        # is the harness's (the aftermath of a failed assertion, a course
+        # bug): said, and not counted. A report with no source line at
+        # all (no symbolizer) cannot be told apart: it counts.
+        if [ "$su" = asan -o "$su" = tsan ] && [ "$verdict" != pass ] && [ "$verdict" != skip ] &&
+            grep -qE '^==[0-9]+==ERROR: |^WARNING: ThreadSanitizer|runtime error:|^SUMMARY: [A-Za-z]+Sanitizer' "$log" &&
+            ! grep -qF "$work/src/$name/" "$log" && grep -qE "($course|$work)/[^ :]+\.[ch]:[0-9]" "$log"; then
+            verdict=harness
+            msg="a fault of the test harness, not of your file (the sanitizer's report names no line of yours): not counted; $msg"
+        fi
+        [ "$repeat" -gt 1 ] && [ "$verdict" != pass ] && [ "$verdict" != skip ] &&
+            msg="run $r of $repeat: $msg"
+    }
+    # The unit tests, in manifest order: an asan or tsan line whose TEST
+    # is * runs each of them in a process of its own (one failure cannot
+    # cause the next), and passes when they all do.
+    local unit_names=() k
+    local -A unit_seen=()
+    for k in "${!m_test[@]}"; do
+        [ "${m_suite[$k]}" = unit ] && [ -z "${unit_seen[${m_test[$k]}]:-}" ] &&
+            unit_names+=("${m_test[$k]}") && unit_seen[${m_test[$k]}]=1
+    done
+    # table_add PREFIX TEXT: a line of the score table; a message of
+    # several lines goes on, indented, below it.
+    table_add() {
+        local first=${2%%$'\n'*} rest
+        lines+=("$1$first")
+        [ "$first" = "$2" ] && return
+        rest=${2#*$'\n'}
+        while IFS= read -r first; do lines+=("          $first"); done <<<"$rest"
+    }
+
     pts=0 passed=0 n=${#m_test[@]} skipmax=0 stopped=0
     tests_json=() cases=() gs=() lines=() fails=0 skips=0
+    local shown wsum csum sub subv subm nsub nskip
     for i in "${!m_test[@]}"; do
         su=${m_suite[$i]} te=${m_test[$i]} po=${m_points[$i]} hi=${m_hint[$i]}
         label=$te
         [ "$su" != unit ] && label="$su:$te"
         log=$logs/$su-${te//\*/all}.log
         verdict="" wall=0 cpus=0 msg=""
-        if [ -n "$problem" ]; then
+        # --only: a label, or a bare name: the unit test of that name, or
+        # where there is none, the other suites' tests of that name.
+        if [ -n "$only" ] && [[ $only != *" $label "* ]] &&
+            { [[ $only != *" $te "* ]] || [ -n "${unit_seen[$te]:-}" -a "$su" != unit ]; }; then
+            verdict=not-run msg="not run (--only)"
+        elif [ -n "$problem" ]; then
             verdict=fail msg=$problem
         elif [ "$stopped" = 1 ]; then
             verdict=fail msg="not run (the grader stopped at the first lost point)"
@@ -516,63 +756,61 @@ grade_exercise() {
             suite_build "$su"
             if [ -n "${build_err[$su]:-}" ]; then
                 verdict=fail msg="the $su test program did not build: ${build_err[$su]}"
-            else
-                env=()
-                case $su in
-                server) env=(FASTD_BIN="$work/fastd") ;;
-                asan) env=(ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1) ;;
-                tsan) env=(TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1) ;;
-                esac
-                [ "${m_keep[$i]}" = 1 ] && env+=(GRADED_FDS_KEEP=1)
-                for ((r = 1; r <= repeat; r++)); do
-                    res=$(env "${env[@]}" "$tool" run --token $ns_opt --timeout "$(secs "${m_timeout[$i]}")" \
-                        --cpu "$(secs "${m_cpu[$i]}")" --fsize 64 --log "$log" -- "$work/$su" "$te")
-                    IFS=$'\t' read -r verdict wall cpus msg <<<"$res"
-                    [ "$verdict" = pass ] || break
+            elif [ "$te" = '*' ] && [ "$su" != unit ] && [ ${#unit_names[@]} -gt 0 ]; then
+                wsum=0 csum=0 subv=pass subm="" nsub=0 nskip=0
+                for sub in "${unit_names[@]}"; do
+                    run_one "$su" "$sub" "$logs/$su-$sub.log" "$i"
+                    wsum=$(awk -v a="$wsum" -v b="$wall" 'BEGIN { printf "%.2f", a + b }')
+                    csum=$(awk -v a="$csum" -v b="$cpus" 'BEGIN { printf "%.2f", a + b }')
+                    nsub=$((nsub + 1))
+                    case $verdict in
+                    pass) ;;
+                    skip) nskip=$((nskip + 1)) ;;
+                    harness) [ "$subv" = pass ] && subv=harness subm="$sub: $msg" log=$logs/$su-$sub.log ;;
+                    *) subv=$verdict subm="$sub: $msg" log=$logs/$su-$sub.log; break ;;
+                    esac
                 done
-                # Numbers only in the JSON, whatever the runner printed.
-                [[ $wall =~ ^[0-9]+(\.[0-9]+)?$ ]] || wall=0
-                [[ $cpus =~ ^[0-9]+(\.[0-9]+)?$ ]] || cpus=0
-                if [ -z "$verdict" ]; then
-                    verdict=fail msg="the grader's runner was killed during this test"
-                elif [ "$verdict" = pass ] && grep -q '^\[  SKIPPED \]' "$log"; then
-                    verdict=skip
-                    msg=$(sed -n 's/^SKIPPED: //p' "$log" | head -n 1)
-                elif [ "$verdict" = fail ] && [ -z "$msg" ]; then
-                    msg=$(log_message "$log")
-                elif [ "$verdict" = crash ] || [ "$verdict" = exit ]; then
-                    s=$(grep -m1 -E '^SUMMARY: [A-Za-z]+Sanitizer|runtime error:' "$log")
-                    [ -n "$s" ] && msg="$msg: ${s#SUMMARY: }"
-                fi
-                [ "$repeat" -gt 1 ] && [ "$verdict" != pass ] && [ "$verdict" != skip ] &&
-                    msg="run $r of $repeat: $msg"
+                verdict=$subv msg=$subm wall=$wsum cpus=$csum
+                [ "$verdict" = pass ] && [ "$nskip" = "$nsub" ] && verdict=skip msg="every test skipped"
+            else
+                run_one "$su" "$te" "$log" "$i"
             fi
         fi
         case $verdict in
         pass) status=pass ;;
-        skip) status=skip ;;
+        skip | not-run) status=skip ;;
+        harness) status=harness ;;
         *) status=fail ;;
         esac
         got=0
         hint_text="make hint EX=$num HINT=$hi"
+        shown=$(cesc "$msg")
         if [ $status = pass ]; then
             got=$po pts=$((pts + po)) passed=$((passed + 1))
             cases+=("<testcase classname=\"exercises.$name\" name=\"$(xesc "$label")\" time=\"$wall\"/>")
         elif [ $status = skip ]; then
             skipmax=$((skipmax + po)) passed=$((passed + 1)) skips=$((skips + 1))
-            lines+=("    SKIP $label: ${msg//[$'\001'-$'\037'$'\177']/?}")
-            cases+=("<testcase classname=\"exercises.$name\" name=\"$(xesc "$label")\" time=\"$wall\"><skipped message=\"$(xesc "$msg")\"/></testcase>")
+            [ "$verdict" = skip ] && table_add "    SKIP $label: " "$shown"
+            cases+=("<testcase classname=\"exercises.$name\" name=\"$(xesc "$label")\" time=\"$wall\"><skipped message=\"$(xesc "$shown")\"/></testcase>")
+        elif [ $status = harness ]; then
+            skipmax=$((skipmax + po)) skips=$((skips + 1))
+            table_add "    HARNESS $label: " "$shown"
+            cases+=("<testcase classname=\"exercises.$name\" name=\"$(xesc "$label")\" time=\"$wall\"><skipped message=\"$(xesc "$shown")\"/></testcase>")
         else
             fails=$((fails + 1))
-            lines+=("    FAIL $label: ${msg//[$'\001'-$'\037'$'\177']/?}" "         hint $hi: $hint_text")
-            body="$msg"$'\n'"hint: $hint_text"$'\n'"log: ${log#"$course/"}"
-            cases+=("<testcase classname=\"exercises.$name\" name=\"$(xesc "$label")\" time=\"$wall\"><failure type=\"$verdict\" message=\"$(xesc "$msg")\">$(xesc "$body")</failure></testcase>")
+            table_add "    FAIL $label: " "$shown"
+            lines+=("         hint $hi: $hint_text")
+            body="$shown"$'\n'"hint: $hint_text"$'\n'"log: ${log#"$course/"}"
+            cases+=("<testcase classname=\"exercises.$name\" name=\"$(xesc "$label")\" time=\"$wall\"><failure type=\"$verdict\" message=\"$(xesc "$shown")\">$(xesc "$body")</failure></testcase>")
             [ "$stop_on_loss" = 1 ] && [ "$po" -gt 0 ] && stopped=1
         fi
-        tests_json+=("{\"name\":\"$(jesc "$label")\",\"suite\":\"$su\",\"points\":$got,\"max\":$po,\"status\":\"$status\",\"verdict\":\"$verdict\",\"time\":$wall,\"cpu\":$cpus,\"message\":\"$(jesc "$msg")\",\"hint\":$hi}")
-        out_text=$msg
-        [ $status = fail ] && out_text="$msg"$'\n'"hint $hi: $hint_text"
-        gs+=("{\"name\":\"$(jesc "$name: $label")\",\"score\":$got,\"max_score\":$po,\"output\":\"$(jesc "$out_text")\",\"visibility\":\"visible\"}")
+        tests_json+=("{\"name\":\"$(jesc "$label")\",\"suite\":\"$su\",\"points\":$got,\"max\":$po,\"status\":\"$status\",\"verdict\":\"$verdict\",\"time\":$wall,\"cpu\":$cpus,\"message\":\"$(jesc "$shown")\",\"hint\":$hi}")
+        out_text=$shown
+        [ $status = fail ] && out_text="$shown"$'\n'"hint $hi: $hint_text"
+        # (Not run, skipped, the harness's fault: worth nothing either way.)
+        gmax=$po
+        [ $status = skip ] || [ $status = harness ] && gmax=0
+        gs+=("{\"name\":\"$(jesc "$name: $label")\",\"score\":$got,\"max_score\":$gmax,\"output\":\"$(jesc "$out_text")\",\"visibility\":\"visible\"}")
     done
     max=$((max - skipmax))
     # Layer (c), not graded: how the learner's fastd compares with the
