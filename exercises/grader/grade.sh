@@ -210,6 +210,19 @@ extra_of() {
     done
 }
 
+# ref_obj OBJ: a copy of a cached course object (conf `oracle`) whose
+# global symbols are renamed ref_NAME, so that a test can run the
+# reference module beside the learner's in one program; prints its path.
+ref_obj() {
+    local o=$1 r=${1%.o}.ref.o s args=()
+    [ -f "$r" ] && { echo "$r"; return; }
+    for s in $(nm -P -g --defined-only "$o" | awk '{ print $1 }'); do
+        args+=(--redefine-sym "$s=ref_$s")
+    done
+    objcopy "${args[@]}" "$o" "$r.$BASHPID" && mv -f "$r.$BASHPID" "$r"
+    [ -f "$r" ] && echo "$r"
+}
+
 # A failed test's message, in words, from its log.
 log_message() {
     local log=$1 m where a b
@@ -304,6 +317,7 @@ grade_exercise() {
     title=$(conf_get "$conf" title)
     sources=$(conf_get "$conf" sources)
     extra=$(conf_get "$conf" extra)
+    oracle=$(conf_get "$conf" oracle)
     libs=$(conf_get "$conf" libs)
     symbols=$(conf_get "$conf" symbols)
     timeout=$(conf_get "$conf" timeout) cpu=$(conf_get "$conf" cpu)
@@ -449,6 +463,14 @@ grade_exercise() {
                 o=$(course_obj "$logs/build-$suite.log" "$suite" "$f" "$([ "$f" = "$d/tests.c" ] && echo "$d")")
                 [ -n "$o" ] || { build_err[$suite]=$(first_error "$logs/build-$suite.log"); return; }
                 course_objs=("$o" "${course_objs[@]}")
+            done
+            # The oracle: the reference module, its symbols renamed ref_*.
+            extra_of "$oracle" >/dev/null || { build_err[$suite]=$(extra_of "$oracle"); return; }
+            for f in "${extra_files[@]}"; do
+                o=$(course_obj "$logs/build-$suite.log" "$suite" "$f" "")
+                [ -n "$o" ] && o=$(ref_obj "$o")
+                [ -n "$o" ] || { build_err[$suite]=$(first_error "$logs/build-$suite.log"); return; }
+                course_objs+=("$o")
             done
             if [ "$suite" != unit ]; then
                 mine=()
