@@ -198,9 +198,9 @@ int conn_flush(struct thread *self, struct conn *c);
  * Idle timeouts and the drain (conn_expire.c, exercise 07's seam).
  * Close connections idle past the timeout and lingering ones past
  * CONN_LINGER_SECONDS; while draining, close idle ones
- * at once (idle: nothing buffered, nothing waiting on the socket - a
- * request that arrived just before the signal is answered) and all of
- * them at the deadline. Call once per loop turn, after
+ * at once (idle: nothing buffered, nothing left to send, nothing waiting
+ * on the socket - a request that arrived just before the signal is
+ * answered) and all of them at the deadline. Call once per loop turn, after
  * the batch of events (see worker.c for why not during it).
  */
 void conns_expire(struct thread *self);
