@@ -349,8 +349,8 @@ static void run_case(flush_fn fn, const struct wcase *w, char *out, size_t cap)
         r = fn(t, cn);
         alarm(0);
         long tail_at = cn->tail ? (long)(cn->tail - tail_bytes) : -1;
-        o += (size_t)snprintf(
-            out + o, cap - o,
+        oracle_appendf(
+            out, cap, &o,
             "%s%d (out_len %u, out_sent %u, tail at %ld, tail_len %u, %zu "
             "bytes delivered, bytes_out %llu%s)",
             k ? "; " : "", r, cn->out_len, cn->out_sent, tail_at, cn->tail_len,
@@ -396,11 +396,12 @@ static bool steps_differ(const void *items, size_t n, void *ctx)
 
 static void describe(const struct wcase *w, char *out, size_t cap)
 {
-    size_t o = (size_t)snprintf(out, cap,
-                                "out_len %u, out_sent %u, tail_len %u; the "
-                                "socket takes%s",
-                                w->out_len, w->out_sent, w->tail_len,
-                                w->nsteps ? "" : " all it is given");
+    size_t o = 0;
+    oracle_appendf(out, cap, &o,
+                   "out_len %u, out_sent %u, tail_len %u; the "
+                   "socket takes%s",
+                   w->out_len, w->out_sent, w->tail_len,
+                   w->nsteps ? "" : " all it is given");
     for (size_t k = 0; k < w->nsteps && o < cap; k++) {
         const struct step *st = &w->steps[k];
         char room[32], eintr[40] = "";
@@ -410,11 +411,10 @@ static void describe(const struct wcase *w, char *out, size_t cap)
             snprintf(room, sizeof room, "%ld bytes", st->room);
         if (st->eintr_at)
             snprintf(eintr, sizeof eintr, ", EINTR on call %d", st->eintr_at);
-        o += (size_t)snprintf(out + o, cap - o, "%s %s%s%s", k ? ";" : "", room,
-                              eintr, st->err ? ", then " : "");
+        oracle_appendf(out, cap, &o, "%s %s%s%s", k ? ";" : "", room, eintr,
+                       st->err ? ", then " : "");
         if (st->err && o < cap)
-            o += (size_t)snprintf(out + o, cap - o, "%s",
-                                  graded_errno_name(st->err));
+            oracle_appendf(out, cap, &o, "%s", graded_errno_name(st->err));
     }
     if (o < cap && w->nsteps)
         snprintf(out + o, cap - o, "; then all it is given");

@@ -284,20 +284,20 @@ static void run_pop(expire_fn fn, const struct pop *p, char *out, size_t cap)
         }
         fn(t);
         inject_reset();
-        o += (size_t)snprintf(out + o, cap - o, "%sat +%lds: open [",
-                              k ? "; " : "", t->now - 1000);
+        oracle_appendf(out, cap, &o, "%sat +%lds: open [", k ? "; " : "",
+                       t->now - 1000);
         for (size_t i = 0; i < p->n && o < cap; i++) {
             char b;
             ssize_t got = recv(peer[i], &b, 1, MSG_PEEK | MSG_DONTWAIT);
-            o += (size_t)snprintf(out + o, cap - o, "%s%zu%s", i ? " " : "", i,
-                                  t->conns.by_fd[fds[i]] ? "" : "x");
+            oracle_appendf(out, cap, &o, "%s%zu%s", i ? " " : "", i,
+                           t->conns.by_fd[fds[i]] ? "" : "x");
             if (got == 0 && t->conns.by_fd[fds[i]] &&
                 p->c[i].state != C_LINGER && o < cap)
-                o += (size_t)snprintf(out + o, cap - o, "(client saw EOF)");
+                oracle_appendf(out, cap, &o, "(client saw EOF)");
         }
         if (o < cap)
-            o += (size_t)snprintf(
-                out + o, cap - o,
+            oracle_appendf(
+                out, cap, &o,
                 "] closed normal %llu, error %llu, timeout %llu, %d open%s",
                 (unsigned long long)counter_get(&t->stats.closed_normal),
                 (unsigned long long)counter_get(&t->stats.closed_error),
@@ -336,8 +336,9 @@ static void check_pop(const char *what, struct pop *p)
     p->n = oracle_shrink(p->c, p->n, sizeof *p->c, conns_differ, p, 200);
     pop_differs(p);
     char desc[1600];
-    size_t o = (size_t)snprintf(
-        desc, sizeof desc,
+    size_t o = 0;
+    oracle_appendf(
+        desc, sizeof desc, &o,
         "idle timeout %d s, %s, drain deadline in %d s, grace %s, "
         "acceptors %s%s%s; the clock moves +%d, +%d, +%d s; connections:",
         p->timeout, p->draining ? "draining" : "not draining", p->deadline,
@@ -347,9 +348,8 @@ static void check_pop(const char *what, struct pop *p)
         p->err ? graded_errno_name(p->err) : "", p->steps[0], p->steps[1],
         p->steps[2]);
     for (size_t i = 0; i < p->n && o < sizeof desc; i++)
-        o += (size_t)snprintf(desc + o, sizeof desc - o,
-                              " %zu: %s, last active %d s ago;", i,
-                              cstate_name[p->c[i].state], p->c[i].age);
+        oracle_appendf(desc, sizeof desc, &o, " %zu: %s, last active %d s ago;",
+                       i, cstate_name[p->c[i].state], p->c[i].age);
     fail_msg("%s: your conns_expire() and the reference differ on this "
              "population (shrunk): %s - after each call the reference had: "
              "%s - yours had: %s",

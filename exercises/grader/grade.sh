@@ -80,7 +80,7 @@ command -v flock >/dev/null && flock 9
 cc=${CC:-cc}
 cmocka_cflags=$(pkg-config --cflags cmocka 2>/dev/null)
 cmocka_libs=$(pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
-wrapped="read write recv send writev accept accept4 epoll_wait"
+wrapped="read write recv send writev accept accept4 epoll_wait mmap munmap"
 wrap_flags=$(printf -- '-Wl,--wrap=%s ' $wrapped)
 
 # The process runner: the one make built, or a private build of it.

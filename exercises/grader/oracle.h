@@ -23,6 +23,7 @@
 #ifndef GRADER_ORACLE_H
 #define GRADER_ORACLE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -99,6 +100,23 @@ static inline char *oracle_escape(const void *p, size_t n, char *out,
     }
     out[o < cap ? o : cap - 1] = 0;
     return out;
+}
+
+/**
+ * Append to the text in @p out (room @p cap, length *@p at) as printf
+ * would; a text too long for the room is cut, never written past it.
+ */
+__attribute__((format(printf, 4, 5))) static inline void
+oracle_appendf(char *out, size_t cap, size_t *at, const char *fmt, ...)
+{
+    if (*at + 1 >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out + *at, cap - *at, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *at = *at + (size_t)n < cap ? *at + (size_t)n : cap - 1;
 }
 
 /**
