@@ -467,7 +467,7 @@ grade_exercise() {
             # The oracle: the reference module, its symbols renamed ref_*.
             extra_of "$oracle" >/dev/null || { build_err[$suite]=$(extra_of "$oracle"); return; }
             for f in "${extra_files[@]}"; do
-                o=$(course_obj "$logs/build-$suite.log" "$suite" "$f" "")
+                o=$(course_obj "$logs/build-$suite.log" "$suite" "$f" "$d")
                 [ -n "$o" ] && o=$(ref_obj "$o")
                 [ -n "$o" ] || { build_err[$suite]=$(first_error "$logs/build-$suite.log"); return; }
                 course_objs+=("$o")
