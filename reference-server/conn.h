@@ -187,8 +187,13 @@ void conn_linger(struct thread *self, struct conn *c);
 
 /**
  * The write path (conn_write.c, exercise 06's seam): send what is pending
- * in c->out. Stops at the first short write, since the socket is then full
- * and the next edge-triggered EPOLLOUT says when it has room again.
+ * in c->out (from c->out_sent; once all of it is sent, out_len and
+ * out_sent go back to 0), then the tail (c->tail, c->tail_len, moved
+ * past what went out). Stops at the first short write of out[], since
+ * the socket is then full and the next edge-triggered EPOLLOUT says when
+ * it has room again; retries on EINTR; sends with MSG_NOSIGNAL. Every
+ * byte sent touches the connection (conn_touch()) and counts in
+ * stats.bytes_out.
  * \return 1 if everything was sent, 0 if the socket is full
  *         (backpressure: read nothing more until EPOLLOUT), -1 on error.
  */

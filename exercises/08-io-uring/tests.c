@@ -25,11 +25,27 @@
 #include "exercises/grader/oracle.h"
 #include "reference-server/uring_recv.h"
 
+/* The reference's, linked with its symbols renamed (exercise.conf). */
+int ref_uring_bufs_setup(struct io_uring *ring, struct uring_bufs *bufs,
+                         unsigned count, unsigned size, int group, char *err,
+                         size_t errlen);
+void ref_uring_bufs_free(struct io_uring *ring, struct uring_bufs *bufs);
+int ref_uring_recv_arm(struct uring_thread *u, int fd, uint64_t tag);
+const char *ref_uring_recv_data(const struct uring_bufs *bufs,
+                                const struct io_uring_cqe *cqe);
+void ref_uring_recv_done(struct uring_bufs *bufs,
+                         const struct io_uring_cqe *cqe);
+
 static struct uring_thread u;
 static int client[4], server[4];
 
+/* test_arm_without_sqe: the submission queue has no room at all. */
+static bool no_sqe;
+
 struct io_uring_sqe *uring_sqe(struct uring_thread *t)
 {
+    if (no_sqe)
+        return NULL;
     struct io_uring_sqe *sqe = io_uring_get_sqe(&t->ring);
     if (!sqe) {
         io_uring_submit(&t->ring);
@@ -291,6 +307,23 @@ static void test_arm_uses_the_group(void **state)
     down(1);
 }
 
+/* TODO 2: with no SQE to be had (uring_sqe() says NULL), arming says
+ * so (-1), and the reference does the same. */
+static void test_arm_without_sqe(void **state)
+{
+    (void)state;
+    struct uring_thread t;
+    memset(&t, 0, sizeof t);
+    no_sqe = true;
+    int ref = ref_uring_recv_arm(&t, 3, 42);
+    int got = uring_recv_arm(&t, 3, 42);
+    no_sqe = false;
+    if (got != ref)
+        fail_msg("uring_recv_arm() with no SQE to be had: the reference "
+                 "returned %d, yours %d",
+                 ref, got);
+}
+
 /* TODO 2: arming takes no buffer: four idle connections, two buffers,
  * and the two that talk still get them. */
 static void test_idle_connections_hold_no_buffer(void **state)
@@ -410,16 +443,6 @@ static void test_buffers_recycle(void **state)
 }
 
 /* ---- The differential oracle: your uring_recv.c beside the reference ---- */
-
-/* The reference's, linked with its symbols renamed (exercise.conf). */
-int ref_uring_bufs_setup(struct io_uring *ring, struct uring_bufs *bufs,
-                         unsigned count, unsigned size, int group, char *err,
-                         size_t errlen);
-void ref_uring_bufs_free(struct io_uring *ring, struct uring_bufs *bufs);
-const char *ref_uring_recv_data(const struct uring_bufs *bufs,
-                                const struct io_uring_cqe *cqe);
-void ref_uring_recv_done(struct uring_bufs *bufs,
-                         const struct io_uring_cqe *cqe);
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
@@ -859,6 +882,7 @@ static const struct graded table[] = {
     GRADED(test_free_unregisters, 1, 1),
     GRADED(test_arm_is_multishot, 3, 2),
     GRADED(test_arm_uses_the_group, 1, 2),
+    GRADED(test_arm_without_sqe, 1, 2),
     GRADED(test_idle_connections_hold_no_buffer, 1, 2),
     GRADED(test_data_points_into_buffer, 2, 3),
     GRADED(test_data_none_without_bytes, 1, 3),
