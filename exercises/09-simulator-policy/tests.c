@@ -4,6 +4,9 @@
  * reproducible (same seed, same run) and beat round-robin's p99. */
 #include "exercises/grader/graded.h"
 
+#include <setjmp.h>
+#include <signal.h>
+
 #include "exercises/grader/oracle.h"
 #include "policy_mine.h"
 #include "simulator/model/scenario.h"
@@ -153,6 +156,27 @@ static void test_beats_round_robin_p99(void **state)
  * (exercise.conf `oracle`). */
 int ref_pick_mine(struct sim *s, int acceptor);
 
+/* pick_mine(), with a crash (a division by zero, a bad pointer) turned
+ * into a message that names the case: *sig is the signal, or 0. */
+static sigjmp_buf pick_jmp;
+static void pick_crashed(int sig)
+{
+    siglongjmp(pick_jmp, sig);
+}
+static int safe_pick(struct sim *s, int *sig)
+{
+    struct sigaction sa = {.sa_handler = pick_crashed}, old_fpe, old_segv;
+    sigaction(SIGFPE, &sa, &old_fpe);
+    sigaction(SIGSEGV, &sa, &old_segv);
+    volatile int got = -1;
+    *sig = sigsetjmp(pick_jmp, 1);
+    if (*sig == 0)
+        got = pick_mine(s, 0);
+    sigaction(SIGFPE, &old_fpe, NULL);
+    sigaction(SIGSEGV, &old_segv, NULL);
+    return got;
+}
+
 /* A model with n request threads whose loads are held at load[]. */
 static void model_with(struct sim *s, int n, const int *load)
 {
@@ -192,8 +216,15 @@ static void test_oracle_one_worker(void **state)
         int l[1] = {load};
         model_with(&s, 1, l);
         for (int i = 0; i < 100; i++) {
-            int ref = ref_pick_mine(&s, 0);
-            int got = pick_mine(&s, 0);
+            int ref = ref_pick_mine(&s, 0), sig;
+            int got = safe_pick(&s, &sig);
+            if (sig) {
+                model_free(&s, 1);
+                fail_msg("one request thread (holding %d connections): "
+                         "pick_mine died of %s (a division by n - 1, or a "
+                         "draw from an empty range?); the reference chose %d",
+                         load, strsignal(sig), ref);
+            }
             if (got != ref) {
                 model_free(&s, 1);
                 fail_msg("one request thread (holding %d connections): "
@@ -230,7 +261,16 @@ static void check_held(const char *what, int n, const int *load, int picks)
     model_free(&b, n);
     model_with(&b, n, load);
     for (int i = 0; i < picks; i++) {
-        int x = pick_mine(&a, 0), y = pick_mine(&b, 0);
+        int sig, x = safe_pick(&a, &sig), y = sig ? x : pick_mine(&b, 0);
+        if (sig) {
+            model_free(&a, n);
+            model_free(&b, n);
+            fail_msg("%s: %d request threads holding [%s] connections: "
+                     "pick_mine died of %s at pick %d (a division by a sum "
+                     "of weights that is 0 here?); the reference chooses in "
+                     "range",
+                     what, n, lt, strsignal(sig), i + 1);
+        }
         if (x < 0 || x >= n || x != y) {
             model_free(&a, n);
             model_free(&b, n);
