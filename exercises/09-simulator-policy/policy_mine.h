@@ -9,7 +9,8 @@
  * loads, ties: always in range, never a division by zero). You may read
  * sim_worker_open(s, i), use s->policy_cursor as you like, and draw
  * random numbers with rng_next(&s->rng) (so that runs stay reproducible:
- * the same seed, the same choices). */
+ * the same seed, the same choices). Never choose the thread that holds
+ * more connections than every other. */
 int pick_mine(struct sim *s, int acceptor);
 
 #endif

@@ -248,8 +248,19 @@ static void check_held(const char *what, int n, const int *load, int picks)
     model_with(&b, n, load);
     char lt[256];
     loads_text(load, n, lt, sizeof lt);
+    /* The thread holding more than every other, if there is one: a
+     * policy that weighs loads never hands it a connection (the
+     * reference does not, nor does least-loaded with any tie rule). */
+    int heaviest = -1, ref_heaviest = 0, mine_heaviest = 0;
+    for (int i = 0; i < n; i++) {
+        bool above = true;
+        for (int j = 0; j < n; j++)
+            above &= j == i || load[j] < load[i];
+        heaviest = above && n > 1 ? i : heaviest;
+    }
     for (int i = 0; i < picks; i++) {
         int ref = ref_pick_mine(&b, 0);
+        ref_heaviest += ref == heaviest;
         if (ref < 0 || ref >= n) {
             model_free(&a, n);
             model_free(&b, n);
@@ -271,6 +282,7 @@ static void check_held(const char *what, int n, const int *load, int picks)
                      "range",
                      what, n, lt, strsignal(sig), i + 1);
         }
+        mine_heaviest += x == heaviest;
         if (x < 0 || x >= n || x != y) {
             model_free(&a, n);
             model_free(&b, n);
@@ -288,6 +300,12 @@ static void check_held(const char *what, int n, const int *load, int picks)
     }
     model_free(&a, n);
     model_free(&b, n);
+    if (ref_heaviest == 0 && mine_heaviest > 0)
+        fail_msg("%s: %d request threads holding [%s] connections: thread %d "
+                 "holds more than any other, and %d of %d new connections "
+                 "went to it (the reference gave it none: a tie rule that "
+                 "keeps a thread no longer among the lightest?)",
+                 what, n, lt, heaviest, mine_heaviest, picks);
 }
 
 /* 2. Equal loads: every thread as loaded as every other, empty, light
@@ -321,6 +339,17 @@ static void test_oracle_ties(void **state)
             load[oracle_below(&r, (unsigned)n)] = tie;
         check_held("tied loads", n, load, 20);
     }
+    /* The heaviest first, then ties among the lightest. */
+    for (int n = 2; n <= 8; n++)
+        for (int second = 1; second <= 3; second++) {
+            int load[64];
+            for (int i = 0; i < n; i++)
+                load[i] = 1;
+            load[0] = 9;
+            if (n > 2)
+                load[1] = second;
+            check_held("the heaviest first, then ties", n, load, 40);
+        }
 }
 
 static const struct graded table[] = {
