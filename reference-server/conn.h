@@ -187,8 +187,13 @@ void conn_linger(struct thread *self, struct conn *c);
 
 /**
  * The write path (conn_write.c, exercise 06's seam): send what is pending
- * in c->out. Stops at the first short write, since the socket is then full
- * and the next edge-triggered EPOLLOUT says when it has room again.
+ * in c->out (from c->out_sent; once all of it is sent, out_len and
+ * out_sent go back to 0), then the tail (c->tail, c->tail_len, moved
+ * past what went out). Stops at the first short write of out[], since
+ * the socket is then full and the next edge-triggered EPOLLOUT says when
+ * it has room again; retries on EINTR; sends with MSG_NOSIGNAL. Every
+ * byte sent touches the connection (conn_touch()) and counts in
+ * stats.bytes_out.
  * \return 1 if everything was sent, 0 if the socket is full
  *         (backpressure: read nothing more until EPOLLOUT), -1 on error.
  */
@@ -198,9 +203,9 @@ int conn_flush(struct thread *self, struct conn *c);
  * Idle timeouts and the drain (conn_expire.c, exercise 07's seam).
  * Close connections idle past the timeout and lingering ones past
  * CONN_LINGER_SECONDS; while draining, close idle ones
- * at once (idle: nothing buffered, nothing waiting on the socket - a
- * request that arrived just before the signal is answered) and all of
- * them at the deadline. Call once per loop turn, after
+ * at once (idle: nothing buffered, nothing left to send, nothing waiting
+ * on the socket - a request that arrived just before the signal is
+ * answered) and all of them at the deadline. Call once per loop turn, after
  * the batch of events (see worker.c for why not during it).
  */
 void conns_expire(struct thread *self);

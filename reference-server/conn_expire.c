@@ -13,14 +13,15 @@
 #include "reference-server/server.h"
 
 //! [conn idle]
-/* Idle for the drain: nothing buffered, nothing to send, and nothing
- * waiting on the socket. The last check matters: a request that arrived
- * just before the stop signal has an event waiting in the next batch,
- * and closing the connection now would drop it unanswered (a FIN or an
- * RST instead of the reply). A peeked FIN (0) counts as idle. */
+/* Idle for the drain: nothing buffered, nothing to send (in out[], a
+ * long body or a tail), and nothing waiting on the socket. The last
+ * check matters: a request that arrived just before the stop signal has
+ * an event waiting in the next batch, and closing the connection now
+ * would drop it unanswered (a FIN or an RST instead of the reply). A
+ * peeked FIN (0) counts as idle. */
 static bool conn_idle(const struct conn *c)
 {
-    if (c->in_len > 0 || c->out_len > 0 || c->body)
+    if (c->in_len > 0 || c->out_len > 0 || c->body || c->tail_len > 0)
         return false;
     char byte;
     ssize_t n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);

@@ -25,9 +25,9 @@ int uring_bufs_setup(struct io_uring *ring, struct uring_bufs *bufs,
         return -1;
     }
     /* aligned_alloc() wants a size that is a multiple of the alignment. */
-    bufs->base =
+    char *base =
         aligned_alloc(4096, ((size_t)count * size + 4095) & ~(size_t)4095);
-    if (!bufs->base) {
+    if (!base) {
         munmap(br, ring_bytes);
         snprintf(err, errlen, "out of memory for %u receive buffers", count);
         return -1;
@@ -38,11 +38,14 @@ int uring_bufs_setup(struct io_uring *ring, struct uring_bufs *bufs,
     int rc = io_uring_register_buf_ring(ring, &reg, 0);
     if (rc < 0) {
         snprintf(err, errlen, "io_uring_register_buf_ring: %s", strerror(-rc));
-        free(bufs->base);
+        free(base);
         munmap(br, ring_bytes);
         return -1;
     }
+    /* Only now: a set-up that failed leaves bufs as it was, and
+     * uring_bufs_free() on it does nothing. */
     bufs->br = br;
+    bufs->base = base;
     bufs->count = count;
     bufs->size = size;
     bufs->group = group;

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "exercises/grader/oracle.h"
 #include "reference-server/http.h"
 
 static char *pages;
@@ -224,11 +225,616 @@ static void test_keep_alive_rules(void **state)
     assert_false(req.keep_alive);
 }
 
+/* ---- The differential oracle: your parser beside the reference ---- */
+
+/* The reference parser, linked with its symbols renamed (exercise.conf
+ * `oracle`). */
+enum http_parse_result ref_http_parse(const char *buf, size_t len,
+                                      size_t *scanned,
+                                      struct http_request *req);
+
+typedef enum http_parse_result (*parse_fn)(const char *, size_t, size_t *,
+                                           struct http_request *);
+
+#define CASE_MAX 40000 /* room for three requests at every limit */
+
+/* One generated case: bytes, and how they are delivered. */
+struct pcase {
+    char b[CASE_MAX];
+    size_t n;
+};
+
+/* A fixed region whose end is followed by an unmapped page: your parser
+ * always sees its input there (a read past len crashes). */
+static char *fence;
+static char *fenced(const char *s, size_t n)
+{
+    static size_t room;
+    if (!fence) {
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        room = (CASE_MAX + page - 1) / page * page;
+        char *m = mmap(NULL, room + page, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        assert_true(m != MAP_FAILED);
+        mprotect(m + room, page, PROT_NONE);
+        fence = m + room;
+    }
+    memcpy(fence - n, s, n);
+    return fence - n;
+}
+
+static const char *method_name(enum http_method m)
+{
+    return m == HTTP_GET       ? "GET"
+           : m == HTTP_HEAD    ? "HEAD"
+           : m == HTTP_OPTIONS ? "OPTIONS"
+           : m == HTTP_OTHER   ? "other"
+                               : "?";
+}
+
+/* Deliver s[0..n) in pieces ending at cuts[] (ascending, the last n) to
+ * the parser as fastd's conn.c does (a fresh request each call; the
+ * next request starts after req.length; scanned reset after each), and
+ * write what a caller can see, call after call, into out. */
+static void transcript(parse_fn fn, const char *s, size_t n, const size_t *cuts,
+                       size_t ncuts, char *out, size_t cap)
+{
+    size_t used = 0, scanned = 0, o = 0;
+    char last[256] = "";
+    out[0] = 0;
+    (void)n;
+    for (size_t k = 0; k < ncuts; k++) {
+        size_t have = cuts[k];
+        while (used < have && o + 1 < cap) {
+            struct http_request req = {.method = HTTP_OTHER};
+            size_t len = have - used;
+            const char *buf =
+                fn == http_parse ? fenced(s + used, len) : s + used;
+            enum http_parse_result r = fn(buf, len, &scanned, &req);
+            char step[256], esc[96];
+            if (r == HTTP_COMPLETE && (req.length == 0 || req.length > len)) {
+                snprintf(out + o, cap - o,
+                         "complete, length %zu of the %zu bytes there; ",
+                         req.length, len);
+                return;
+            }
+            if (r == HTTP_COMPLETE) {
+                const char *path = "(outside the buffer)";
+                if (req.path && req.path_len < 64 &&
+                    ((req.path >= buf &&
+                      req.path + req.path_len <= buf + len) ||
+                     (req.path_len == 1 && req.path[0] == '/')))
+                    path =
+                        oracle_escape(req.path, req.path_len, esc, sizeof esc);
+                snprintf(step, sizeof step,
+                         "complete %s \"%s\" HTTP/1.%d %s, %zu bytes; ",
+                         method_name(req.method), path, req.minor,
+                         req.keep_alive ? "keep-alive" : "close", req.length);
+            } else if (r == HTTP_INCOMPLETE) {
+                snprintf(step, sizeof step, "incomplete%s; ",
+                         req.expect_continue ? " (send 100 Continue)" : "");
+            } else if (r == HTTP_ERROR) {
+                snprintf(step, sizeof step, "error %d; ", req.status);
+            } else {
+                snprintf(step, sizeof step, "result %d; ", (int)r);
+            }
+            /* The same answer again, after more bytes, says nothing new. */
+            if (r == HTTP_COMPLETE || strcmp(step, last) != 0)
+                o += (size_t)snprintf(out + o, cap - o, "%s", step);
+            if (o >= cap)
+                o = cap - 1;
+            snprintf(last, sizeof last, "%s", step);
+            if (r == HTTP_COMPLETE) {
+                used += req.length;
+                scanned = 0;
+                last[0] = 0;
+                continue;
+            }
+            if (r != HTTP_INCOMPLETE)
+                return;
+            break;
+        }
+    }
+}
+
+/* How a case is delivered: whole, byte by byte, or in two pieces. */
+enum delivery { WHOLE, BYTEWISE, SPLIT };
+
+struct diff {
+    enum delivery how;
+    size_t at; /* SPLIT: the first piece's length */
+    char ref[1024], mine[1024];
+};
+
+static size_t piece_of(size_t n)
+{
+    return n > 2000 ? 61 : 1;
+}
+
+static size_t cuts_of(enum delivery how, size_t at, size_t n, size_t *cuts)
+{
+    if (how == BYTEWISE) {
+        /* A long case in pieces of a prime size: byte by byte, the
+         * parsers' own O(n) checks of a long line make it O(n^2). */
+        size_t step = piece_of(n), k = 0;
+        for (size_t i = step; i < n + step; i += step)
+            cuts[k++] = i < n ? i : n;
+        return k;
+    }
+    if (how == SPLIT && at > 0 && at < n) {
+        cuts[0] = at;
+        cuts[1] = n;
+        return 2;
+    }
+    cuts[0] = n;
+    return 1;
+}
+
+static size_t cuts_buf[CASE_MAX];
+
+/* Do the two parsers differ on s, delivered so? Fills d. */
+static bool differs_as(const char *s, size_t n, enum delivery how, size_t at,
+                       struct diff *d)
+{
+    size_t k = cuts_of(how, at, n, cuts_buf);
+    transcript(ref_http_parse, s, n, cuts_buf, k, d->ref, sizeof d->ref);
+    transcript(http_parse, s, n, cuts_buf, k, d->mine, sizeof d->mine);
+    d->how = k == 2 ? SPLIT : how == SPLIT ? WHOLE : how;
+    d->at = at;
+    return strcmp(d->ref, d->mine) != 0;
+}
+
+/* The split points worth trying: all of them for a short case; for a
+ * long one, the ends, around the head limit, and a stride. */
+static bool split_matters(size_t n, size_t k)
+{
+    return n <= 1500 || k < 24 || k + 24 > n || k % 211 == 0 ||
+           (k + 3 > HTTP_MAX_HEAD && k < HTTP_MAX_HEAD + 3);
+}
+
+/* Any delivery on which they differ (the first found). */
+static bool differs_any(const char *s, size_t n, bool splits, struct diff *d)
+{
+    if (differs_as(s, n, WHOLE, 0, d))
+        return true;
+    if (splits)
+        for (size_t k = 1; k < n; k++)
+            if (split_matters(n, k) && differs_as(s, n, SPLIT, k, d))
+                return true;
+    return differs_as(s, n, BYTEWISE, 0, d);
+}
+
+/* What kind of outcomes a transcript holds: its steps without paths
+ * and byte counts ("complete GET; incomplete; error 400;"). Shrinking
+ * keeps both kinds, so that the small case shows the same mistake. */
+static void kinds(const char *t, char *out, size_t cap)
+{
+    size_t o = 0;
+    bool quoted = false, status = false;
+    for (const char *p = t; *p && o + 1 < cap; p++) {
+        bool digit = *p >= '0' && *p <= '9';
+        if (*p == '"' && (p == t || p[-1] != '\\'))
+            quoted = !quoted;
+        else if (!quoted && (!digit || status))
+            out[o++] = *p;
+        if (!digit)
+            status = strncmp(p - (p - t >= 5 ? 5 : 0), "error ", 6) == 0;
+    }
+    out[o] = 0;
+}
+
+/* The shrinker's predicate: the same delivery still differs, with the
+ * same kinds of outcome (a split point past the end moves to the end;
+ * short cases try every split). */
+struct shrink_ctx {
+    struct diff d;
+    char ref_kinds[1024], mine_kinds[1024];
+};
+static bool same_kinds(const struct shrink_ctx *sc, const struct diff *d)
+{
+    char a[1024], b[1024];
+    kinds(d->ref, a, sizeof a);
+    kinds(d->mine, b, sizeof b);
+    return strcmp(a, sc->ref_kinds) == 0 && strcmp(b, sc->mine_kinds) == 0;
+}
+static bool still_differs(const void *items, size_t n, void *ctx)
+{
+    struct shrink_ctx *sc = ctx;
+    const char *s = items;
+    struct diff d;
+    if (n == 0)
+        return false;
+    if (sc->d.how == SPLIT) {
+        size_t at = sc->d.at < n ? sc->d.at : n - 1;
+        if (at > 0 && differs_as(s, n, SPLIT, at, &d) && same_kinds(sc, &d))
+            goto yes;
+        if (n <= 400)
+            for (size_t k = 1; k < n; k++)
+                if (differs_as(s, n, SPLIT, k, &d) && same_kinds(sc, &d))
+                    goto yes;
+        return false;
+    }
+    if (!differs_as(s, n, sc->d.how, 0, &d) || !same_kinds(sc, &d))
+        return false;
+yes:
+    sc->d = d;
+    return true;
+}
+
+/* Compare the two parsers on one case; on a difference, shrink it and
+ * fail with the smallest case and both transcripts. */
+static void check_case(const char *family, struct pcase *pc, bool splits)
+{
+    static struct shrink_ctx sc;
+    if (!differs_any(pc->b, pc->n, splits, &sc.d))
+        return;
+    size_t before = pc->n;
+    kinds(sc.d.ref, sc.ref_kinds, sizeof sc.ref_kinds);
+    kinds(sc.d.mine, sc.mine_kinds, sizeof sc.mine_kinds);
+    if (sc.d.how == BYTEWISE && pc->n > 3000)
+        ; /* a byte-by-byte run of a long case is slow to shrink */
+    else
+        pc->n = oracle_shrink(pc->b, pc->n, 1, still_differs, &sc, 600);
+    for (char *t = sc.d.ref; t; t = t == sc.d.ref ? sc.d.mine : NULL) {
+        size_t k = strlen(t);
+        if (k >= 2 && strcmp(t + k - 2, "; ") == 0)
+            t[k - 2] = 0;
+    }
+    static char esc[1400];
+    oracle_escape(pc->b, pc->n, esc, sizeof esc);
+    char how[96];
+    if (sc.d.how == BYTEWISE && piece_of(pc->n) == 1)
+        snprintf(how, sizeof how, "sent byte by byte");
+    else if (sc.d.how == BYTEWISE)
+        snprintf(how, sizeof how, "sent in pieces of %zu bytes",
+                 piece_of(pc->n));
+    else if (sc.d.how == SPLIT)
+        snprintf(how, sizeof how, "sent as %zu bytes, then the rest", sc.d.at);
+    else
+        snprintf(how, sizeof how, "sent whole");
+    fail_msg("%s: your parser and the reference differ on this request "
+             "(%zu bytes, shrunk from %zu, %s): \"%s\" - the reference "
+             "saw: %s - yours saw: %s",
+             family, pc->n, before, how, esc, sc.d.ref, sc.d.mine);
+}
+
+/* ---- The generators: RFC 9112's grammar, with its mistakes ---- */
+
+static struct pcase gen;
+static void put(const char *s)
+{
+    size_t k = strlen(s);
+    if (gen.n + k <= CASE_MAX) {
+        memcpy(gen.b + gen.n, s, k);
+        gen.n += k;
+    }
+}
+static void put_n(char c, size_t k)
+{
+    if (gen.n + k <= CASE_MAX) {
+        memset(gen.b + gen.n, c, k);
+        gen.n += k;
+    }
+}
+
+static const char *const methods[] = {"GET", "HEAD",   "OPTIONS", "POST",
+                                      "PUT", "DELETE", "CONNECT", "get",
+                                      "G@T", "X-Y!~",  "",        "GET\t"};
+static const char *const targets[] = {
+    "/",          "/plaintext",     "/a/b?x=1&y", "/?",
+    "*",          "http://h",       "http://h/",  "http://h:80/plaintext?q",
+    "HTTP://H/x", "https://h/x",    "http://h?q", "h:443",
+    "localhost",  "example.com:80", "//x",        "",
+    "/%41",       "ftp://h/x",      "*x",         "/a*"};
+static const char *const versions[] = {
+    "HTTP/1.1",  "HTTP/1.0", "HTTP/2.0", "HTTP/1.2", "HTTP/0.9",
+    "HTTP/1.10", "http/1.1", "HTTP/11",  "HTTP/1.",  "HTTP/9.9"};
+static const char *const plain_headers[] = {
+    "Host: x",
+    "Host: a.b:80",
+    "host:x",
+    "HOST:   x   ",
+    "Connection: close",
+    "Connection: keep-alive",
+    "Connection: Keep-Alive, Upgrade",
+    "Connection: upgrade,close",
+    "Connection: closed",
+    "User-Agent: t/1",
+    "Accept: */*",
+    "X-Empty:",
+    "X-Tab: a\tb",
+    "X-Obs-Text: caf\xc3\xa9",
+    "Content-Length: 0",
+    "Expect: 100-continue",
+};
+
+/* A request line from the grammar (mostly valid). */
+static void put_request_line(struct oracle_rng *r, const char *eol)
+{
+    bool valid = oracle_below(r, 4) != 0;
+    const char *m =
+        valid ? ORACLE_PICK(r, ((const char *[]){"GET", "HEAD", "POST"}))
+              : ORACLE_PICK(r, methods);
+    const char *t =
+        valid ? ORACLE_PICK(r, ((const char *[]){"/", "/plaintext", "/a?b"}))
+              : ORACLE_PICK(r, targets);
+    const char *v =
+        valid || oracle_below(r, 2)
+            ? ORACLE_PICK(r, ((const char *[]){"HTTP/1.1", "HTTP/1.0"}))
+            : ORACLE_PICK(r, versions);
+    put(m);
+    put(" ");
+    put(t);
+    put(" ");
+    put(v);
+    put(eol);
+}
+
+/* A request of the grammar: request line, 0-5 headers, maybe a body. */
+static void put_request(struct oracle_rng *r)
+{
+    const char *eol = oracle_below(r, 8) ? "\r\n" : "\n";
+    if (oracle_below(r, 8) == 0)
+        put(ORACLE_PICK(r, ((const char *[]){"\r\n", "\n", "\r\n\r\n"})));
+    put_request_line(r, eol);
+    if (oracle_below(r, 6))
+        put("Host: x"), put(eol);
+    int body = -1;
+    for (unsigned h = oracle_below(r, 5); h > 0; h--) {
+        const char *line = ORACLE_PICK(r, plain_headers);
+        put(line);
+        put(eol);
+    }
+    if (oracle_below(r, 4) == 0) {
+        body = (int)oracle_below(r, 12);
+        char cl[64];
+        snprintf(cl, sizeof cl, "Content-Length: %d", body);
+        put(cl);
+        put(eol);
+    }
+    put(eol);
+    if (body > 0)
+        put_n('b', (size_t)body);
+}
+
+/* 1. The grammar: requests built at random from its parts, each sent
+ * whole, byte by byte and split at every byte. */
+static void test_oracle_grammar(void **state)
+{
+    (void)state;
+    struct oracle_rng r = {0x9e3779b97f4a7c15ULL};
+    for (int i = 0; i < 250; i++) {
+        gen.n = 0;
+        put_request(&r);
+        check_case("a request of the RFC 9112 grammar", &gen, true);
+    }
+}
+
+/* 2. Every request-target form with every method, every version. */
+static void test_oracle_targets(void **state)
+{
+    (void)state;
+    for (size_t m = 0; m < sizeof methods / sizeof *methods; m++)
+        for (size_t t = 0; t < sizeof targets / sizeof *targets; t++)
+            for (size_t v = 0; v < sizeof versions / sizeof *versions; v++) {
+                if (v > 1 && (m > 2 || t > 5))
+                    continue; /* odd versions with the common forms */
+                gen.n = 0;
+                put(methods[m]);
+                put(" ");
+                put(targets[t]);
+                put(" ");
+                put(versions[v]);
+                put("\r\nHost: x\r\n\r\n");
+                check_case("a request-target form", &gen, false);
+            }
+}
+
+/* 3. Framing: Content-Length at and past every limit, overflowing,
+ * signed, spaced, duplicated and conflicting; Transfer-Encoding;
+ * every kind of Expect; bodies complete and short. */
+static void test_oracle_framing(void **state)
+{
+    (void)state;
+    static const char *const lengths[] = {"0",
+                                          "1",
+                                          "5",
+                                          "4095",
+                                          "4096",
+                                          "4097",
+                                          "0005",
+                                          "18446744073709551617",
+                                          "18446744073709551616",
+                                          "4294967297",
+                                          "99999999999999999999999",
+                                          "999999999",
+                                          "1000000000",
+                                          "-1",
+                                          "+5",
+                                          " 5",
+                                          "5 ",
+                                          "0x10",
+                                          "",
+                                          "1e3",
+                                          "00000000000000000000005",
+                                          "5x",
+                                          "\t7"};
+    static const char *const expects[] = {
+        NULL, "100-continue",      "100-Continue", "102-processing",
+        "",   "100-continue, foo", "100-continuex"};
+    static const char *const te[] = {NULL, "chunked", "identity",
+                                     "gzip, chunked"};
+    struct oracle_rng r = {0x1234567887654321ULL};
+    for (size_t l = 0; l < sizeof lengths / sizeof *lengths; l++)
+        for (size_t e = 0; e < sizeof expects / sizeof *expects; e++)
+            for (int variant = 0; variant < 4; variant++) {
+                gen.n = 0;
+                put(oracle_below(&r, 3) ? "POST /up HTTP/1.1\r\n"
+                                        : "GET / HTTP/1.0\r\n");
+                put("Host: x\r\n");
+                put("Content-Length: ");
+                put(lengths[l]);
+                put("\r\n");
+                if (variant == 1) { /* a second one, conflicting */
+                    put("Content-Length: ");
+                    put(ORACLE_PICK(&r, lengths));
+                    put("\r\n");
+                }
+                if (variant == 2 || (variant == 3 && oracle_below(&r, 2))) {
+                    const char *t = te[1 + oracle_below(&r, 3)];
+                    put("Transfer-Encoding: ");
+                    put(t);
+                    put("\r\n");
+                }
+                if (expects[e]) {
+                    put("Expect: ");
+                    put(expects[e]);
+                    put("\r\n");
+                }
+                put("\r\n");
+                /* The body: all of it, one byte short, or none yet. */
+                char *end;
+                long want = strtol(lengths[l], &end, 10);
+                if (want > 0 && want <= 4200 && !*end) {
+                    unsigned k = oracle_below(&r, 3);
+                    put_n('b', k == 0   ? (size_t)want
+                               : k == 1 ? (size_t)want - 1
+                                        : 0);
+                }
+                check_case("framing (Content-Length, Transfer-Encoding, "
+                           "Expect)",
+                           &gen, gen.n < 600);
+            }
+}
+
+/* 4. Every limit, one under, at and one over: the head (with padding in
+ * a header, in the target, or in empty lines before the request line),
+ * with and without its blank line; the body. */
+static void test_oracle_limits(void **state)
+{
+    (void)state;
+    for (int where = 0; where < 3; where++)
+        for (int d = -2; d <= 2; d++)
+            for (int blank = 0; blank < 2; blank++) {
+                size_t want = (size_t)(HTTP_MAX_HEAD + d);
+                gen.n = 0;
+                if (where == 2) { /* empty lines first */
+                    size_t lines = (want - 26) / 2;
+                    for (size_t i = 0; i < lines; i++)
+                        put("\r\n");
+                    if ((want - 26) % 2)
+                        put("\n");
+                    put("GET / HTTP/1.1\r\nHost: x\r\n");
+                } else if (where == 1) { /* a long target */
+                    put("GET /");
+                    put_n('t', want - 5 - 26);
+                    put(" HTTP/1.1\r\nHost: x\r\n");
+                } else { /* a long header */
+                    put("GET / HTTP/1.1\r\nHost: x\r\nX: ");
+                    put_n('h', want - 29 - 2 - 2);
+                    put("\r\n");
+                }
+                if (blank)
+                    put("\r\n");
+                else
+                    gen.n -= 2, put_n('v', 2); /* no line end yet */
+                check_case("a head at the 8 KiB limit (one under, at, one "
+                           "over)",
+                           &gen, true);
+            }
+    for (int d = -2; d <= 2; d++)
+        for (int sent = -1; sent <= 1; sent++) {
+            size_t body = (size_t)(HTTP_MAX_BODY + d);
+            char head[128];
+            gen.n = 0;
+            snprintf(head, sizeof head,
+                     "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %zu"
+                     "\r\n\r\n",
+                     body);
+            put(head);
+            put_n('b', body + (size_t)(sent + 1) - 1);
+            check_case("a body at the 4 KiB limit (one under, at, one over)",
+                       &gen, false);
+        }
+}
+
+/* 5. Bytes that do not belong: every control byte, DEL and obs-text at
+ * random places of a valid request; obs-fold; bare LF and CR; empty
+ * lines before the request line. */
+static void test_oracle_controls(void **state)
+{
+    (void)state;
+    static const char ctl[] = {0x00,       0x01, 0x08, 0x0b, 0x0c,
+                               '\r',       '\n', 0x1f, 0x7f, (char)0x80,
+                               (char)0xff, '\t', ' '};
+    const char *base = "GET /p HTTP/1.1\r\nHost: x\r\nX-A: v\r\n\r\n";
+    size_t bn = strlen(base);
+    for (size_t at = 0; at < bn; at++)
+        for (size_t c = 0; c < sizeof ctl; c++) {
+            gen.n = 0;
+            memcpy(gen.b, base, at);
+            gen.b[at] = ctl[c];
+            memcpy(gen.b + at + 1, base + at, bn - at);
+            gen.n = bn + 1;
+            check_case("a control byte, DEL or obs-text inside a request", &gen,
+                       false);
+        }
+    static const char *const odd[] = {
+        "GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n folded\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n\tfolded\r\n\r\n",
+        "GET / HTTP/1.1\r\n Host: x\r\n\r\n",
+        "GET / HTTP/1.1\nHost: x\n\n",
+        "GET / HTTP/1.1\r\nHost: x\n\r\n",
+        "GET / HTTP/1.1\rHost: x\r\r\n\r\n",
+        "\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        "\n\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        "\r\rGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        " GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET  / HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET / HTTP/1.1 \r\nHost: x\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost : x\r\n\r\n",
+        "GET / HTTP/1.1\r\n: x\r\nHost: x\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost x\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: x\r\nX:\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
+        gen.n = 0;
+        put(odd[i]);
+        check_case("obs-fold, a bare LF or CR, empty lines or odd spaces", &gen,
+                   true);
+    }
+}
+
+/* 6. Pipelines: 2 to 4 requests in one buffer, sent whole, byte by byte
+ * and split at every byte. */
+static void test_oracle_pipelined(void **state)
+{
+    (void)state;
+    struct oracle_rng r = {0x5151515151515151ULL};
+    for (int i = 0; i < 60; i++) {
+        gen.n = 0;
+        for (unsigned k = 2 + oracle_below(&r, 3); k > 0; k--)
+            put_request(&r);
+        check_case("pipelined requests", &gen, true);
+    }
+}
+
 static const struct graded table[] = {
-    GRADED(test_simple_get, 1, 1),   GRADED(test_split_reads, 1, 1),
-    GRADED(test_resumes_scan, 2, 2), GRADED(test_pipelining, 3, 1),
-    GRADED(test_methods, 1, 3),      GRADED(test_errors, 2, 3),
-    GRADED(test_early_reject, 2, 2), GRADED(test_head_limit, 2, 2),
-    GRADED(test_body, 2, 3),         GRADED(test_keep_alive_rules, 2, 3),
+    GRADED(test_simple_get, 1, 1),
+    GRADED(test_split_reads, 1, 1),
+    GRADED(test_resumes_scan, 2, 2),
+    GRADED(test_pipelining, 3, 1),
+    GRADED(test_methods, 1, 3),
+    GRADED(test_errors, 2, 3),
+    GRADED(test_early_reject, 2, 2),
+    GRADED(test_head_limit, 2, 2),
+    GRADED(test_body, 2, 3),
+    GRADED(test_keep_alive_rules, 2, 3),
+    GRADED(test_oracle_grammar, 3, 4),
+    GRADED(test_oracle_targets, 2, 4),
+    GRADED(test_oracle_framing, 3, 4),
+    GRADED(test_oracle_limits, 2, 4),
+    GRADED(test_oracle_controls, 2, 4),
+    GRADED(test_oracle_pipelined, 2, 4),
 };
 GRADED_MAIN(table)

@@ -116,9 +116,45 @@ static void test_client_resets_mid_response(void **state)
     assert_int_equal(fastd_stop(&f, NULL, 0), 0);
 }
 
+/* --body-kib 256: GET /body is sent from where it lives, after the
+ * head (c->tail). The whole body must arrive, and the answer pipelined
+ * behind it. */
+static void test_large_body_arrives(void **state)
+{
+    (void)state;
+    const char *args[] = {"--body-kib", "256", NULL};
+    fastd_io_timeout_ms = 3000;
+    if (fastd_start(&f, args, 0) < 0)
+        fail_msg("fastd did not start");
+    int fd = fastd_connect(&f);
+    assert_true(fd >= 0);
+    const char *reqs = "GET /body HTTP/1.1\r\nHost: t\r\n\r\n"
+                       "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    assert_int_equal(send_all(fd, reqs, strlen(reqs)), 0);
+    static char resp[300 * 1024];
+    size_t n = recv_until_close(fd, resp, sizeof resp);
+    close(fd);
+    fastd_stop(&f, NULL, 0);
+    const char *end = memmem(resp, n, "\r\n\r\n", 4);
+    if (!end)
+        fail_msg("GET /body with --body-kib 256: no response head in %zu "
+                 "bytes",
+                 n);
+    size_t body = n - (size_t)(end + 4 - resp);
+    const char *next = memmem(end + 4, body, "HTTP/1.1 200", 12);
+    if (next)
+        body = (size_t)(next - (end + 4));
+    if (body != 256 * 1024 || !next)
+        fail_msg("GET /body with --body-kib 256: expected a body of 262144 "
+                 "bytes and the next answer after it, saw %zu bytes of "
+                 "body%s (is the tail, c->tail, ever sent?)",
+                 body, next ? "" : " and no next answer");
+}
+
 static const struct graded table[] = {
     GRADED(test_serves_get, 1, 1),
     GRADED(test_slow_reader_gets_every_byte, 4, 1),
     GRADED(test_client_resets_mid_response, 2, 3),
+    GRADED(test_large_body_arrives, 2, 4),
 };
 GRADED_MAIN(table)

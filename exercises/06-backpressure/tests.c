@@ -12,15 +12,69 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "exercises/common/fake_server.h"
+#include "exercises/grader/oracle.h"
 #include "reference-server/conn.h"
 
 static int sends, eintr_next, short_sends;
 
+/* The simulated socket of the differential tests (sim.fd >= 0): every
+ * call that writes to it (send, sendto, sendmsg, write, writev) takes
+ * what the schedule allows - at most `room` bytes in this conn_flush()
+ * call, EINTR on its `eintr_at`-th call, then `err` (EAGAIN unless the
+ * fault matrix names another) once the room is used up. The bytes go to
+ * `got`, as the peer would read them. */
+static struct {
+    int fd;
+    long room;      /* bytes the socket still takes (< 0: any) */
+    int eintr_at;   /* this call (1, 2...) fails with EINTR; 0: none */
+    int err;        /* the errno once the room is used up */
+    int calls;      /* calls in this conn_flush() */
+    bool no_nosig;  /* a send without MSG_NOSIGNAL, or write/writev */
+    char *got;      /* what the peer received */
+    size_t got_len; /* bytes in got */
+    size_t got_cap; /* room in got */
+} sim = {.fd = -1};
+
+static ssize_t sim_take(const struct iovec *iov, int iovcnt)
+{
+    sim.calls++;
+    if (sim.calls == sim.eintr_at) {
+        errno = EINTR;
+        return -1;
+    }
+    if (sim.room == 0) {
+        errno = sim.err ? sim.err : EAGAIN;
+        return -1;
+    }
+    size_t moved = 0;
+    for (int i = 0; i < iovcnt; i++) {
+        size_t k = iov[i].iov_len;
+        if (sim.room >= 0 && k > (size_t)sim.room - moved)
+            k = (size_t)sim.room - moved;
+        if (sim.got_len + k > sim.got_cap)
+            k = sim.got_cap - sim.got_len;
+        memcpy(sim.got + sim.got_len, iov[i].iov_base, k);
+        sim.got_len += k;
+        moved += k;
+        if (k < iov[i].iov_len)
+            break;
+    }
+    if (sim.room >= 0)
+        sim.room -= (long)moved;
+    return (ssize_t)moved;
+}
+
 ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
+    if (fd == sim.fd) {
+        sim.no_nosig |= !(flags & MSG_NOSIGNAL);
+        struct iovec v = {(void *)buf, len};
+        return sim_take(&v, 1);
+    }
     sends++;
     if (eintr_next > 0) {
         eintr_next--;
@@ -31,6 +85,42 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
     if (n >= 0 && (size_t)n < len)
         short_sends++;
     return n;
+}
+
+ssize_t sendto(int fd, const void *buf, size_t len, int flags,
+               const struct sockaddr *to, socklen_t tolen)
+{
+    if (fd == sim.fd)
+        return send(fd, buf, len, flags);
+    return syscall(SYS_sendto, fd, buf, len, flags, to, tolen);
+}
+
+ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+    if (fd == sim.fd) {
+        sim.no_nosig |= !(flags & MSG_NOSIGNAL);
+        return sim_take(msg->msg_iov, (int)msg->msg_iovlen);
+    }
+    return syscall(SYS_sendmsg, fd, msg, flags);
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
+{
+    if (fd == sim.fd) {
+        sim.no_nosig = true;
+        return sim_take(iov, iovcnt);
+    }
+    return syscall(SYS_writev, fd, iov, iovcnt);
+}
+
+ssize_t write(int fd, const void *buf, size_t len)
+{
+    if (fd == sim.fd) {
+        struct iovec v = {(void *)buf, len};
+        sim.no_nosig = true;
+        return sim_take(&v, 1);
+    }
+    return syscall(SYS_write, fd, buf, len);
 }
 
 static struct server *srv;
@@ -195,6 +285,299 @@ static void test_progress_touches(void **state)
     teardown_all();
 }
 
+/* ---- The differential oracle: your conn_flush() beside the reference ---- */
+
+/* The reference's, linked with its symbols renamed (exercise.conf). */
+int ref_conn_flush(struct thread *self, struct conn *c);
+typedef int (*flush_fn)(struct thread *, struct conn *);
+
+/* One conn_flush() call of a schedule: what the socket does meanwhile. */
+struct step {
+    long room;    /* bytes it takes in this call (< 0: all) */
+    int eintr_at; /* the call that fails with EINTR (0: none) */
+    int err;      /* the errno once the room is used up (0: EAGAIN) */
+};
+
+#define STEPS_MAX 24
+#define TAIL_MAX  (256 * 1024)
+
+/* A case: the connection's state, then the schedule. */
+struct wcase {
+    uint32_t out_len, out_sent, tail_len;
+    size_t nsteps;
+    struct step steps[STEPS_MAX];
+};
+
+static char tail_bytes[TAIL_MAX];
+
+/* Run a case with one conn_flush; write what a caller can see after
+ * each call into out. */
+static void run_case(flush_fn fn, const struct wcase *w, char *out, size_t cap)
+{
+    static char got[CONN_OUT_CAP + TAIL_MAX];
+    struct server *s = fake_server(0, 1, SCHEDULE_RR, false);
+    struct thread *t = &s->threads[0];
+    t->now = 1000;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    struct conn *cn = calloc(1, sizeof *cn);
+    cn->fd = sv[0];
+    cn->out = malloc(CONN_OUT_CAP);
+    for (size_t i = 0; i < CONN_OUT_CAP; i++)
+        cn->out[i] = (char)('a' + i % 23);
+    cn->out_len = w->out_len;
+    cn->out_sent = w->out_sent;
+    cn->tail = w->tail_len ? tail_bytes : NULL;
+    cn->tail_len = w->tail_len;
+    cn->last_active = 1;
+    sim.fd = sv[0];
+    sim.got = got;
+    sim.got_len = 0;
+    sim.got_cap = sizeof got;
+    sim.no_nosig = false;
+    size_t o = 0;
+    out[0] = 0;
+    int r = 0;
+    for (size_t k = 0; k <= w->nsteps && r == 0; k++) {
+        struct step st = k < w->nsteps ? w->steps[k] : (struct step){-1, 0, 0};
+        sim.room = st.room;
+        sim.eintr_at = st.eintr_at;
+        sim.err = st.err;
+        sim.calls = 0;
+        cn->last_active = 1;
+        alarm(5); /* a loop that spins on EAGAIN dies here */
+        r = fn(t, cn);
+        alarm(0);
+        long tail_at = cn->tail ? (long)(cn->tail - tail_bytes) : -1;
+        oracle_appendf(
+            out, cap, &o,
+            "%s%d (out_len %u, out_sent %u, tail at %ld, tail_len %u, %zu "
+            "bytes delivered, bytes_out %llu%s)",
+            k ? "; " : "", r, cn->out_len, cn->out_sent, tail_at, cn->tail_len,
+            sim.got_len, (unsigned long long)counter_get(&t->stats.bytes_out),
+            cn->last_active == t->now ? ", touched" : "");
+        if (o >= cap)
+            o = cap - 1;
+    }
+    /* What arrived, and in which order: out[] from out_sent, then the
+     * tail, each byte once. */
+    size_t want = w->out_len - w->out_sent;
+    bool good = sim.got_len <= want + w->tail_len;
+    for (size_t i = 0; good && i < sim.got_len; i++)
+        good = sim.got[i] == (i < want ? (char)('a' + (w->out_sent + i) % 23)
+                                       : tail_bytes[i - want]);
+    snprintf(out + o, cap - o, "%s%s",
+             good ? "" : "; the bytes delivered are not out[] then the tail",
+             sim.no_nosig ? "; a write without MSG_NOSIGNAL" : "");
+    sim.fd = -1;
+    close(sv[0]);
+    close(sv[1]);
+    free(cn->out);
+    free(cn);
+    fake_server_free(s);
+}
+
+static char ref_seen[4096], mine_seen[4096];
+
+static bool case_differs(const struct wcase *w)
+{
+    run_case(ref_conn_flush, w, ref_seen, sizeof ref_seen);
+    run_case(conn_flush, w, mine_seen, sizeof mine_seen);
+    return strcmp(ref_seen, mine_seen) != 0;
+}
+
+/* The kind of a difference: the return values, call after call, on
+ * both sides ("0 1 / 0 0 -1"), and whether the bytes or the flags were
+ * wrong. Shrinking keeps it, so that the small case shows the same
+ * mistake. */
+static char want_kind[256];
+static void kind_of(char *out, size_t cap)
+{
+    size_t o = 0;
+    const char *sides[] = {ref_seen, mine_seen};
+    out[0] = 0;
+    for (int k = 0; k < 2; k++) {
+        const char *p = sides[k];
+        for (;;) {
+            oracle_appendf(out, cap, &o, "%d ", atoi(p));
+            const char *next = strstr(p, "); ");
+            if (!next || next[3] < '-' || next[3] > '9')
+                break;
+            p = next + 3;
+        }
+        oracle_appendf(out, cap, &o, "%s%s/ ",
+                       strstr(sides[k], "not out[] then") ? "bytes " : "",
+                       strstr(sides[k], "MSG_NOSIGNAL") ? "flags " : "");
+    }
+}
+
+static bool same_kind_differs(const struct wcase *w)
+{
+    char kind[256];
+    if (!case_differs(w))
+        return false;
+    kind_of(kind, sizeof kind);
+    return strcmp(kind, want_kind) == 0;
+}
+
+static bool steps_differ(const void *items, size_t n, void *ctx)
+{
+    struct wcase w = *(struct wcase *)ctx;
+    memcpy(w.steps, items, n * sizeof *w.steps);
+    w.nsteps = n;
+    return same_kind_differs(&w);
+}
+
+static void describe(const struct wcase *w, char *out, size_t cap)
+{
+    size_t o = 0;
+    oracle_appendf(out, cap, &o,
+                   "out_len %u, out_sent %u, tail_len %u; the "
+                   "socket takes%s",
+                   w->out_len, w->out_sent, w->tail_len,
+                   w->nsteps ? "" : " all it is given");
+    for (size_t k = 0; k < w->nsteps && o < cap; k++) {
+        const struct step *st = &w->steps[k];
+        char room[32], eintr[40] = "";
+        if (st->room < 0)
+            snprintf(room, sizeof room, "all");
+        else
+            snprintf(room, sizeof room, "%ld bytes", st->room);
+        if (st->eintr_at)
+            snprintf(eintr, sizeof eintr, ", EINTR on call %d", st->eintr_at);
+        oracle_appendf(out, cap, &o, "%s %s%s%s", k ? ";" : "", room, eintr,
+                       st->err ? ", then " : "");
+        if (st->err && o < cap)
+            oracle_appendf(out, cap, &o, "%s", graded_errno_name(st->err));
+    }
+    if (o < cap && w->nsteps)
+        snprintf(out + o, cap - o, "; then all it is given");
+}
+
+/* Compare; on a difference shrink the case (fewer steps, smaller
+ * numbers) and fail with it and both outcomes. */
+static void check_wcase(const char *what, struct wcase *w)
+{
+    if (!case_differs(w))
+        return;
+    kind_of(want_kind, sizeof want_kind);
+    w->nsteps = oracle_shrink(w->steps, w->nsteps, sizeof *w->steps,
+                              steps_differ, w, 200);
+    /* Smaller numbers, while it still differs. */
+    for (int pass = 0; pass < 2; pass++) {
+        uint32_t *field[] = {&w->tail_len, &w->out_len, &w->out_sent};
+        for (size_t f = 0; f < 3; f++)
+            for (int tries = 0; tries < 20 && *field[f] > 0; tries++) {
+                uint32_t save = *field[f];
+                *field[f] /= 2;
+                if (w->out_sent > w->out_len || !same_kind_differs(w)) {
+                    *field[f] = save;
+                    break;
+                }
+            }
+        for (size_t k = 0; k < w->nsteps; k++)
+            for (int tries = 0; tries < 20 && w->steps[k].room > 1; tries++) {
+                long save = w->steps[k].room;
+                w->steps[k].room /= 2;
+                if (!same_kind_differs(w)) {
+                    w->steps[k].room = save;
+                    break;
+                }
+            }
+    }
+    case_differs(w);
+    char desc[1024];
+    describe(w, desc, sizeof desc);
+    fail_msg("%s: your conn_flush() and the reference differ on this case "
+             "(shrunk): %s - after each call the reference had: %s - "
+             "yours had: %s",
+             what, desc, ref_seen, mine_seen);
+}
+
+static uint32_t pick_size(struct oracle_rng *r, uint32_t most)
+{
+    static const uint32_t sizes[] = {0,    1,     2,     100,   4095,
+                                     4096, 16383, 16384, 65536, 262144};
+    uint32_t v = ORACLE_PICK(r, sizes);
+    return v > most ? most : v;
+}
+
+static void fill_tail(void)
+{
+    for (size_t i = 0; i < TAIL_MAX; i++)
+        tail_bytes[i] = (char)('A' + (i * 7) % 26);
+}
+
+/* 1. The tail: out[], then a large body sent from where it lives, on a
+ * socket that takes everything, then in pieces. */
+static void test_oracle_tail(void **state)
+{
+    (void)state;
+    fill_tail();
+    struct wcase w = {.out_len = 200, .tail_len = TAIL_MAX, .nsteps = 0};
+    check_wcase("out[] then a 256 KiB tail, the socket takes all", &w);
+    struct oracle_rng r = {0x7a11u};
+    for (int i = 0; i < 60; i++) {
+        w = (struct wcase){.out_len = pick_size(&r, CONN_OUT_CAP),
+                           .tail_len = pick_size(&r, TAIL_MAX - 1) + 1};
+        w.nsteps = 1 + oracle_below(&r, 6);
+        for (size_t k = 0; k < w.nsteps; k++)
+            w.steps[k].room =
+                (long)pick_size(&r, TAIL_MAX) + (long)oracle_below(&r, 3) - 1;
+        check_wcase("out[] then a tail, sent in pieces", &w);
+    }
+}
+
+/* 2. Schedules: short writes, EAGAIN and EINTR at random across out[],
+ * the body already copied and the tail. */
+static void test_oracle_schedules(void **state)
+{
+    (void)state;
+    fill_tail();
+    struct oracle_rng r = {0xbacc9e55u};
+    for (int i = 0; i < 300; i++) {
+        struct wcase w = {.out_len = pick_size(&r, CONN_OUT_CAP)};
+        w.out_sent = w.out_len ? oracle_below(&r, w.out_len + 1) : 0;
+        if (oracle_below(&r, 2))
+            w.out_sent = 0;
+        w.tail_len = oracle_below(&r, 2) ? pick_size(&r, TAIL_MAX) : 0;
+        w.nsteps = oracle_below(&r, STEPS_MAX);
+        for (size_t k = 0; k < w.nsteps; k++) {
+            unsigned kind = oracle_below(&r, 4);
+            w.steps[k].room = kind == 0   ? 0
+                              : kind == 1 ? (long)oracle_below(&r, 8)
+                                          : (long)pick_size(&r, TAIL_MAX);
+            w.steps[k].eintr_at =
+                oracle_below(&r, 3) == 0 ? 1 + (int)oracle_below(&r, 3) : 0;
+        }
+        check_wcase("a schedule of short writes, EAGAIN and EINTR", &w);
+    }
+}
+
+/* 3. The fault matrix: every errno send(2) lists, in out[] and in the
+ * tail, after 0 or some bytes: the same outcome as the reference (0 for
+ * EAGAIN, a retry for EINTR, -1 for the rest) and the same state. */
+static void test_fault_matrix(void **state)
+{
+    (void)state;
+    fill_tail();
+    static const int errs[] = {
+        EACCES, EAGAIN,   EALREADY, EBADF,      ECONNRESET, EDESTADDRREQ,
+        EFAULT, EINTR,    EINVAL,   EISCONN,    EMSGSIZE,   ENOBUFS,
+        ENOMEM, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPIPE};
+    static const long rooms[] = {0, 10, 300, 5000};
+    for (size_t e = 0; e < sizeof errs / sizeof *errs; e++)
+        for (size_t k = 0; k < sizeof rooms / sizeof *rooms; k++) {
+            struct wcase w = {.out_len = 300,
+                              .tail_len = 5000,
+                              .nsteps = 1,
+                              .steps = {{rooms[k], 0, errs[e]}}};
+            if (errs[e] == EINTR) /* EINTR forever would never end */
+                w.steps[0] = (struct step){rooms[k], 1, 0};
+            check_wcase("a send that fails", &w);
+        }
+}
+
 static const struct graded table[] = {
     GRADED(test_sends_all_when_room, 1, 1),
     GRADED(test_full_socket_waits, 3, 1),
@@ -203,5 +586,8 @@ static const struct graded table[] = {
     GRADED(test_eintr_retries, 1, 3),
     GRADED(test_error_when_peer_gone, 2, 3),
     GRADED(test_progress_touches, 1, 3),
+    GRADED(test_oracle_tail, 3, 4),
+    GRADED(test_oracle_schedules, 3, 4),
+    GRADED(test_fault_matrix, 2, 4),
 };
 GRADED_MAIN(table)

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "exercises/common/fake_server.h"
+#include "exercises/grader/inject.h"
+#include "exercises/grader/oracle.h"
 #include "reference-server/conn.h"
 
 static struct server *srv;
@@ -163,6 +165,271 @@ static void test_done_after_acceptors(void **state)
     teardown_all();
 }
 
+/* ---- The differential oracle: your conns_expire() beside the reference ----
+ */
+
+/* The reference's, linked with its symbols renamed (exercise.conf). */
+void ref_conns_expire(struct thread *self);
+typedef void (*expire_fn)(struct thread *);
+
+/* What a connection of a population is doing. */
+enum cstate {
+    C_IDLE,    /* nothing buffered, nothing waiting */
+    C_PARTIAL, /* half a request in in[] */
+    C_PEEKED,  /* a whole request waiting on the socket, not read yet */
+    C_FIN,     /* the client's FIN waiting on the socket */
+    C_OUTPUT,  /* a reply in out[] not sent yet */
+    C_TAIL,    /* out[] sent, a tail (GET /body) still to send */
+    C_LINGER,  /* answered with an error, lingering */
+    C_STATES
+};
+static const char *const cstate_name[] = {"idle",
+                                          "half a request read",
+                                          "a request waiting on the socket",
+                                          "a FIN waiting on the socket",
+                                          "a reply not yet sent",
+                                          "a tail not yet sent",
+                                          "lingering"};
+
+struct pconn {
+    enum cstate state;
+    int age; /* seconds since its last activity */
+};
+
+#define POP_MAX 12
+/* A population and a clock. */
+struct pop {
+    int timeout;         /* --idle-timeout */
+    bool draining;       /* the stop signal came */
+    int deadline;        /* drain_deadline - now */
+    bool grace_over;     /* clock_ms() >= drain_grace_end */
+    bool acceptors_done; /* no more hand-offs */
+    int steps[3];        /* seconds the clock moves before each call */
+    int err;             /* recv() fails with this (the fault matrix) */
+    size_t n;
+    struct pconn c[POP_MAX];
+};
+
+static const char tail_body[64] = "a tail";
+
+/* Build the population on a fresh thread; its fds in fds[]. */
+static struct server *build(const struct pop *p, int *fds, int *peer)
+{
+    struct server *s = fake_server(0, 1, SCHEDULE_RR, false);
+    s->opt.idle_timeout = p->timeout;
+    struct thread *t = &s->threads[0];
+    t->now = 1000;
+    assert_int_equal(conns_init(&t->conns, 4096), 0);
+    for (size_t i = 0; i < p->n; i++) {
+        int sv[2];
+        assert_int_equal(socketpair(AF_UNIX,
+                                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                                    0, sv),
+                         0);
+        fds[i] = sv[0];
+        peer[i] = sv[1];
+        if (p->c[i].state == C_PARTIAL)
+            send(sv[1], "GET / HTTP/1.1\r\n", 16, MSG_NOSIGNAL);
+        t->now = 1000 - p->c[i].age;
+        conn_serve(t, sv[0], EPOLLIN | EPOLLOUT);
+        struct conn *cn = t->conns.by_fd[sv[0]];
+        assert_non_null(cn);
+        switch (p->c[i].state) {
+        case C_PEEKED:
+            send(sv[1], "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27, MSG_NOSIGNAL);
+            break;
+        case C_FIN:
+            shutdown(sv[1], SHUT_WR);
+            break;
+        case C_OUTPUT:
+            cn->out = conn_buf_take(&t->conns);
+            assert_non_null(cn->out);
+            memcpy(cn->out, "HTTP/1.1 200 OK\r\n", 17);
+            cn->out_len = 17;
+            break;
+        case C_TAIL:
+            cn->tail = tail_body;
+            cn->tail_len = sizeof tail_body;
+            break;
+        case C_LINGER:
+            conn_linger(t, cn);
+            break;
+        default:
+            break;
+        }
+    }
+    t->now = 1000;
+    t->draining = p->draining;
+    t->drain_deadline = t->now + p->deadline;
+    t->drain_grace_end = p->grace_over ? 0 : clock_ms() + 3600 * 1000;
+    atomic_store(&s->acceptors_done, p->acceptors_done);
+    return s;
+}
+
+/* Run the clock and conns_expire(); write what a caller can see after
+ * each call: who is open, the close counters, done, what each client
+ * sees. */
+static void run_pop(expire_fn fn, const struct pop *p, char *out, size_t cap)
+{
+    int fds[POP_MAX], peer[POP_MAX];
+    struct server *s = build(p, fds, peer);
+    struct thread *t = &s->threads[0];
+    size_t o = 0;
+    out[0] = 0;
+    for (int k = 0; k < 3; k++) {
+        t->now += p->steps[k];
+        if (p->err) {
+            inject_reset();
+            inject_fail(INJECT_RECV, p->err, -1);
+        }
+        fn(t);
+        inject_reset();
+        oracle_appendf(out, cap, &o, "%sat +%lds: open [", k ? "; " : "",
+                       t->now - 1000);
+        for (size_t i = 0; i < p->n && o < cap; i++) {
+            char b;
+            ssize_t got = recv(peer[i], &b, 1, MSG_PEEK | MSG_DONTWAIT);
+            oracle_appendf(out, cap, &o, "%s%zu%s", i ? " " : "", i,
+                           t->conns.by_fd[fds[i]] ? "" : "x");
+            if (got == 0 && t->conns.by_fd[fds[i]] &&
+                p->c[i].state != C_LINGER && o < cap)
+                oracle_appendf(out, cap, &o, "(client saw EOF)");
+        }
+        if (o < cap)
+            oracle_appendf(
+                out, cap, &o,
+                "] closed normal %llu, error %llu, timeout %llu, %d open%s",
+                (unsigned long long)counter_get(&t->stats.closed_normal),
+                (unsigned long long)counter_get(&t->stats.closed_error),
+                (unsigned long long)counter_get(&t->stats.closed_timeout),
+                conns_open(t), t->done ? ", done" : "");
+        if (o >= cap)
+            o = cap - 1;
+    }
+    conns_release(t);
+    for (size_t i = 0; i < p->n; i++)
+        close(peer[i]);
+    fake_server_free(s);
+}
+
+static char ref_seen[4096], mine_seen[4096];
+
+static bool pop_differs(const struct pop *p)
+{
+    run_pop(ref_conns_expire, p, ref_seen, sizeof ref_seen);
+    run_pop(conns_expire, p, mine_seen, sizeof mine_seen);
+    return strcmp(ref_seen, mine_seen) != 0;
+}
+
+static bool conns_differ(const void *items, size_t n, void *ctx)
+{
+    struct pop p = *(struct pop *)ctx;
+    memcpy(p.c, items, n * sizeof *p.c);
+    p.n = n;
+    return pop_differs(&p);
+}
+
+static void check_pop(const char *what, struct pop *p)
+{
+    if (!pop_differs(p))
+        return;
+    p->n = oracle_shrink(p->c, p->n, sizeof *p->c, conns_differ, p, 200);
+    pop_differs(p);
+    char desc[1600];
+    size_t o = 0;
+    oracle_appendf(
+        desc, sizeof desc, &o,
+        "idle timeout %d s, %s, drain deadline in %d s, grace %s, "
+        "acceptors %s%s%s; the clock moves +%d, +%d, +%d s; connections:",
+        p->timeout, p->draining ? "draining" : "not draining", p->deadline,
+        p->grace_over ? "over" : "not over",
+        p->acceptors_done ? "done" : "still running",
+        p->err ? "; every recv() fails with " : "",
+        p->err ? graded_errno_name(p->err) : "", p->steps[0], p->steps[1],
+        p->steps[2]);
+    for (size_t i = 0; i < p->n && o < sizeof desc; i++)
+        oracle_appendf(desc, sizeof desc, &o, " %zu: %s, last active %d s ago;",
+                       i, cstate_name[p->c[i].state], p->c[i].age);
+    fail_msg("%s: your conns_expire() and the reference differ on this "
+             "population (shrunk): %s - after each call the reference had: "
+             "%s - yours had: %s",
+             what, desc, ref_seen, mine_seen);
+}
+
+static void random_pop(struct oracle_rng *r, struct pop *p, bool draining)
+{
+    static const int timeouts[] = {0, 1, 2, 5, 30};
+    static const int deadlines[] = {-1, 0, 1, 2, 5};
+    *p = (struct pop){.timeout = ORACLE_PICK(r, timeouts),
+                      .draining = draining,
+                      .deadline = ORACLE_PICK(r, deadlines),
+                      .grace_over = oracle_below(r, 3) != 0,
+                      .acceptors_done = oracle_below(r, 3) != 0};
+    for (int k = 0; k < 3; k++)
+        p->steps[k] = k == 0 ? 0 : (int)oracle_below(r, 3);
+    p->n = 1 + oracle_below(r, POP_MAX);
+    for (size_t i = 0; i < p->n; i++)
+        p->c[i] = (struct pconn){(enum cstate)oracle_below(r, C_STATES),
+                                 (int)oracle_below(r, 8)};
+}
+
+/* 1. Idle timeouts and lingering connections: populations in every
+ * state, ages around the timeouts, clocks that move. */
+static void test_oracle_expiry(void **state)
+{
+    (void)state;
+    struct oracle_rng r = {0xe1e1e1e1u};
+    for (int i = 0; i < 120; i++) {
+        struct pop p;
+        random_pop(&r, &p, false);
+        check_pop("expiry (not draining)", &p);
+    }
+}
+
+/* 2. The drain: the same populations after the stop signal, with the
+ * grace period running or over, the deadline ahead or past, the accept
+ * stage done or not. */
+static void test_oracle_drain(void **state)
+{
+    (void)state;
+    struct oracle_rng r = {0xd7a1d7a1u};
+    for (int i = 0; i < 160; i++) {
+        struct pop p;
+        random_pop(&r, &p, true);
+        check_pop("the drain", &p);
+    }
+    /* Each state alone, grace over, deadline ahead. */
+    for (int st = 0; st < C_STATES; st++) {
+        struct pop p = {.draining = true,
+                        .deadline = 5,
+                        .grace_over = true,
+                        .acceptors_done = true,
+                        .n = 1,
+                        .c = {{(enum cstate)st, 0}}};
+        check_pop("the drain, one connection", &p);
+    }
+}
+
+/* 3. The fault matrix: the peek at the socket (recv) fails with each
+ * errno recv(2) lists; the outcome must equal the reference's. */
+static void test_fault_matrix(void **state)
+{
+    (void)state;
+    static const int errs[] = {EAGAIN, EBADF,  ECONNREFUSED, EFAULT,  EINTR,
+                               EINVAL, ENOMEM, ENOTCONN,     ENOTSOCK};
+    for (size_t e = 0; e < sizeof errs / sizeof *errs; e++)
+        for (int st = 0; st < C_STATES; st++) {
+            struct pop p = {.draining = true,
+                            .deadline = 5,
+                            .grace_over = true,
+                            .acceptors_done = true,
+                            .err = errs[e],
+                            .n = 2,
+                            .c = {{(enum cstate)st, 0}, {C_IDLE, 1}}};
+            check_pop("a recv() that fails during the drain", &p);
+        }
+}
+
 static const struct graded table[] = {
     GRADED(test_idle_closed, 3, 1),
     GRADED(test_many_in_order, 2, 1),
@@ -170,5 +437,8 @@ static const struct graded table[] = {
     GRADED(test_drain_keeps_busy, 3, 2),
     GRADED(test_drain_deadline, 2, 2),
     GRADED(test_done_after_acceptors, 2, 3),
+    GRADED(test_oracle_expiry, 3, 4),
+    GRADED(test_oracle_drain, 4, 4),
+    GRADED(test_fault_matrix, 2, 4),
 };
 GRADED_MAIN(table)

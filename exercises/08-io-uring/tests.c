@@ -18,13 +18,34 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <dlfcn.h>
+#include <malloc.h>
+
+#include "exercises/grader/inject.h"
+#include "exercises/grader/oracle.h"
 #include "reference-server/uring_recv.h"
+
+/* The reference's, linked with its symbols renamed (exercise.conf). */
+int ref_uring_bufs_setup(struct io_uring *ring, struct uring_bufs *bufs,
+                         unsigned count, unsigned size, int group, char *err,
+                         size_t errlen);
+void ref_uring_bufs_free(struct io_uring *ring, struct uring_bufs *bufs);
+int ref_uring_recv_arm(struct uring_thread *u, int fd, uint64_t tag);
+const char *ref_uring_recv_data(const struct uring_bufs *bufs,
+                                const struct io_uring_cqe *cqe);
+void ref_uring_recv_done(struct uring_bufs *bufs,
+                         const struct io_uring_cqe *cqe);
 
 static struct uring_thread u;
 static int client[4], server[4];
 
+/* test_arm_without_sqe: the submission queue has no room at all. */
+static bool no_sqe;
+
 struct io_uring_sqe *uring_sqe(struct uring_thread *t)
 {
+    if (no_sqe)
+        return NULL;
     struct io_uring_sqe *sqe = io_uring_get_sqe(&t->ring);
     if (!sqe) {
         io_uring_submit(&t->ring);
@@ -94,6 +115,21 @@ static void own_bufs_free(struct uring_bufs *b)
     munmap(b->br, b->count * sizeof(struct io_uring_buf));
     free(b->base);
     b->br = NULL;
+}
+
+/* Is group 11 taken? Registering it again fails with EEXIST if so. */
+static void own_bufs_try(struct uring_bufs *b, bool *taken)
+{
+    b->br = mmap(NULL, 4 * sizeof(struct io_uring_buf), PROT_READ | PROT_WRITE,
+                 MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    assert_true(b->br != MAP_FAILED);
+    struct io_uring_buf_reg reg = {
+        .ring_addr = (uintptr_t)b->br, .ring_entries = 4, .bgid = 11};
+    int rc = io_uring_register_buf_ring(&u.ring, &reg, 0);
+    *taken = rc == -EEXIST;
+    if (rc == 0)
+        io_uring_unregister_buf_ring(&u.ring, 11);
+    munmap(b->br, 4 * sizeof(struct io_uring_buf));
 }
 
 /* The next completion, within 2 s; a copy, already marked seen. */
@@ -271,6 +307,23 @@ static void test_arm_uses_the_group(void **state)
     down(1);
 }
 
+/* TODO 2: with no SQE to be had (uring_sqe() says NULL), arming says
+ * so (-1), and the reference does the same. */
+static void test_arm_without_sqe(void **state)
+{
+    (void)state;
+    struct uring_thread t;
+    memset(&t, 0, sizeof t);
+    no_sqe = true;
+    int ref = ref_uring_recv_arm(&t, 3, 42);
+    int got = uring_recv_arm(&t, 3, 42);
+    no_sqe = false;
+    if (got != ref)
+        fail_msg("uring_recv_arm() with no SQE to be had: the reference "
+                 "returned %d, yours %d",
+                 ref, got);
+}
+
 /* TODO 2: arming takes no buffer: four idle connections, two buffers,
  * and the two that talk still get them. */
 static void test_idle_connections_hold_no_buffer(void **state)
@@ -389,6 +442,439 @@ static void test_buffers_recycle(void **state)
     down(1);
 }
 
+/* ---- The differential oracle: your uring_recv.c beside the reference ---- */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+/* liburing's registration, through here: the fault matrix makes it fail
+ * (reg_fail: the negated errno it returns). */
+static int reg_fail;
+int io_uring_register_buf_ring(struct io_uring *ring,
+                               struct io_uring_buf_reg *reg, unsigned int flags)
+{
+    if (reg_fail)
+        return -reg_fail;
+    static int (*real)(struct io_uring *, struct io_uring_buf_reg *,
+                       unsigned int);
+    if (!real)
+        real = (int (*)(struct io_uring *, struct io_uring_buf_reg *,
+                        unsigned int))dlsym(RTLD_NEXT,
+                                            "io_uring_register_buf_ring");
+    return real ? real(ring, reg, flags) : -ENOSYS;
+}
+
+/* A buffer ring set up as uring_bufs_setup() leaves it, without a
+ * kernel: the completions of test_oracle_completions are made up. */
+static void fake_bufs(struct uring_bufs *b, unsigned count, unsigned size)
+{
+    b->br = aligned_alloc(4096, ((size_t)count * 16 + 4095) & ~(size_t)4095);
+    b->base = malloc((size_t)count * size);
+    assert_true(b->br && b->base);
+    b->count = count;
+    b->size = size;
+    b->group = 3;
+    io_uring_buf_ring_init(b->br);
+    for (unsigned i = 0; i < count; i++)
+        io_uring_buf_ring_add(b->br, b->base + (size_t)i * size, size,
+                              (unsigned short)i, (int)count - 1, (int)i);
+    io_uring_buf_ring_advance(b->br, (int)count);
+}
+
+/* One event of a made-up run: the kernel completes a receive (taking
+ * the next buffer for bytes), or the program gives back the buffer of
+ * the k-th completion still held. */
+struct uev {
+    int kind;       /* 0: data, 1: EOF, 2: error, 3: give back */
+    int res;        /* data: bytes; error: -errno */
+    unsigned flags; /* F_MORE, F_SOCK_NONEMPTY */
+    unsigned which; /* give back: which held completion (mod held) */
+};
+
+#define UEV_MAX 48
+struct urun {
+    unsigned count, size;
+    size_t n;
+    struct uev ev[UEV_MAX];
+};
+
+/* Play a run on one side; write what a caller sees. The kernel's part
+ * is played here: it takes the entry at its head, if the tail is past
+ * it (else -ENOBUFS), and names that entry's bid. */
+static void play(bool ref, const struct urun *run, char *out, size_t cap)
+{
+    struct uring_bufs b;
+    fake_bufs(&b, run->count, run->size);
+    unsigned short head = 0;
+    struct io_uring_cqe held[UEV_MAX];
+    size_t nheld = 0, o = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < run->n && o < cap; i++) {
+        const struct uev *e = &run->ev[i];
+        struct io_uring_cqe cqe = {.user_data = 7};
+        if (e->kind == 3) {
+            if (nheld == 0)
+                continue;
+            size_t k = e->which % nheld;
+            cqe = held[k];
+            memmove(held + k, held + k + 1, (nheld - k - 1) * sizeof *held);
+            nheld--;
+        } else if (e->kind == 0) {
+            unsigned short tail = io_uring_smp_load_acquire(&b.br->tail);
+            if (tail == head) {
+                cqe.res = -ENOBUFS;
+            } else {
+                struct io_uring_buf *ent = &b.br->bufs[head & (b.count - 1)];
+                head++;
+                cqe.res = e->res;
+                cqe.flags = IORING_CQE_F_BUFFER |
+                            ((unsigned)ent->bid << IORING_CQE_BUFFER_SHIFT) |
+                            e->flags;
+                if (ent->bid >= b.count ||
+                    ent->addr !=
+                        (uintptr_t)(b.base + (size_t)ent->bid * b.size))
+                    oracle_appendf(out, cap, &o,
+                                   "[the kernel took entry %u: bid %u, "
+                                   "not a buffer of the ring] ",
+                                   (unsigned)(head - 1) & (b.count - 1),
+                                   ent->bid);
+            }
+        } else if (e->kind == 1) {
+            cqe.res = 0;
+        } else {
+            cqe.res = e->res;
+            cqe.flags = e->flags & IORING_CQE_F_MORE;
+        }
+        if (e->kind != 3) {
+            const char *d =
+                ref ? ref_uring_recv_data(&b, &cqe) : uring_recv_data(&b, &cqe);
+            long at = d ? (long)(d - b.base) : -1;
+            oracle_appendf(out, cap, &o, "data(res %d%s%s) = %s%ld; ", cqe.res,
+                           cqe.flags & IORING_CQE_F_BUFFER ? ", buffer" : "",
+                           cqe.flags & IORING_CQE_F_MORE ? ", more" : "",
+                           d ? "base+" : "", d ? at : -1L);
+            if (cqe.flags & IORING_CQE_F_BUFFER) {
+                held[nheld++] = cqe;
+                continue;
+            }
+        }
+        if (ref)
+            ref_uring_recv_done(&b, &cqe);
+        else
+            uring_recv_done(&b, &cqe);
+        /* The ring as the kernel will read it: the tail, and every entry
+         * published past the kernel's head. */
+        unsigned short tail = io_uring_smp_load_acquire(&b.br->tail);
+        oracle_appendf(out, cap, &o, "done(%s) -> tail %u:",
+                       cqe.flags & IORING_CQE_F_BUFFER ? "buffer" : "no buffer",
+                       tail);
+        for (unsigned short at = head; at != tail && o < cap; at++) {
+            struct io_uring_buf *ent = &b.br->bufs[at & (b.count - 1)];
+            long off = (long)((char *)(uintptr_t)ent->addr - b.base);
+            oracle_appendf(out, cap, &o, " [bid %u, base+%ld, %u]", ent->bid,
+                           off, ent->len);
+        }
+        if (o < cap)
+            oracle_appendf(out, cap, &o, "; ");
+    }
+    if (o >= cap)
+        out[cap - 1] = 0;
+    free(b.br);
+    free(b.base);
+}
+
+static char ref_seen[8192], mine_seen[8192];
+
+static bool run_differs(const struct urun *run)
+{
+    play(true, run, ref_seen, sizeof ref_seen);
+    play(false, run, mine_seen, sizeof mine_seen);
+    return strcmp(ref_seen, mine_seen) != 0;
+}
+
+static bool events_differ(const void *items, size_t n, void *ctx)
+{
+    struct urun run = *(struct urun *)ctx;
+    memcpy(run.ev, items, n * sizeof *run.ev);
+    run.n = n;
+    return run_differs(&run);
+}
+
+/* Compare; on a difference, shrink the run and fail with it. */
+static void check_run(struct urun *run)
+{
+    if (!run_differs(run))
+        return;
+    run->n = oracle_shrink(run->ev, run->n, sizeof *run->ev, events_differ, run,
+                           300);
+    run_differs(run);
+    char desc[2048];
+    size_t o = 0;
+    oracle_appendf(desc, sizeof desc, &o, "%u buffers of %u bytes;", run->count,
+                   run->size);
+    for (size_t i = 0; i < run->n && o < sizeof desc; i++) {
+        const struct uev *e = &run->ev[i];
+        if (e->kind == 3)
+            oracle_appendf(desc, sizeof desc, &o,
+                           " give back held completion #%u;", e->which);
+        else
+            oracle_appendf(
+                desc, sizeof desc, &o, " %s res %d%s%s;",
+                e->kind == 0   ? "receive,"
+                : e->kind == 1 ? "end of stream,"
+                               : "error,",
+                e->res, e->flags & IORING_CQE_F_MORE ? ", F_MORE" : "",
+                e->flags & IORING_CQE_F_SOCK_NONEMPTY ? ", F_SOCK_NONEMPTY"
+                                                      : "");
+    }
+    fail_msg("receive completions: your uring_recv_data()/uring_recv_done() "
+             "and the reference differ on this run (shrunk): %s - the "
+             "reference saw: %s - yours saw: %s",
+             desc, ref_seen, mine_seen);
+}
+
+/* 1. Completions of every kind (bytes with and without F_MORE and
+ * F_SOCK_NONEMPTY, the end of the stream, errors), buffers given back in
+ * any order, the ring running dry and wrapping around. No kernel
+ * needed: the completions are made up, the ring is this test's. */
+static void test_oracle_completions(void **state)
+{
+    (void)state;
+    static const unsigned counts[] = {1, 2, 4, 8, 16};
+    static const unsigned sizes[] = {16, 256, 4096};
+    static const int errs[] = {ENOBUFS, ECONNRESET, ECANCELED, EINTR};
+    struct oracle_rng r = {0x0b0e0b0eu};
+    for (int i = 0; i < 300; i++) {
+        struct urun run = {.count = ORACLE_PICK(&r, counts),
+                           .size = ORACLE_PICK(&r, sizes)};
+        run.n = 1 + oracle_below(&r, UEV_MAX);
+        for (size_t k = 0; k < run.n; k++) {
+            struct uev *e = &run.ev[k];
+            unsigned kind = oracle_below(&r, 10);
+            e->kind = kind < 4 ? 0 : kind < 5 ? 1 : kind < 6 ? 2 : 3;
+            e->res = e->kind == 0   ? 1 + (int)oracle_below(&r, run.size)
+                     : e->kind == 2 ? -ORACLE_PICK(&r, errs)
+                                    : 0;
+            e->flags = (oracle_below(&r, 2) ? IORING_CQE_F_MORE : 0) |
+                       (oracle_below(&r, 4) ? 0 : IORING_CQE_F_SOCK_NONEMPTY);
+            e->which = oracle_below(&r, 8);
+        }
+        check_run(&run);
+    }
+}
+
+/* Bytes of anonymous mappings and of the heap in use: what a set-up
+ * that failed must leave as it found. */
+static size_t anon_mapped(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    size_t total = 0;
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi, ino;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s %*s %*s %lu", &lo, &hi, perms, &ino) ==
+                4 &&
+            ino == 0 && perms[0] == 'r' && perms[1] == 'w' &&
+            !strstr(line, "["))
+            total += hi - lo;
+    }
+    if (f)
+        fclose(f);
+    return total;
+}
+
+static size_t heap_in_use(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
+
+/* One set-up under a fault: its return, what err says, what bufs holds,
+ * what it left mapped or allocated. */
+static void setup_under(bool ref, struct io_uring *ring, unsigned count,
+                        unsigned size, int group, int mmap_err, int reg_err,
+                        char *out, size_t cap)
+{
+    struct uring_bufs b = {.group = -1};
+    char err[256] = "";
+    size_t mapped = anon_mapped(), heap = heap_in_use();
+    inject_reset();
+    if (mmap_err)
+        inject_fail(INJECT_MMAP, mmap_err, -1);
+    reg_fail = reg_err;
+    int rc =
+        ref ? ref_uring_bufs_setup(ring, &b, count, size, group, err,
+                                   sizeof err)
+            : uring_bufs_setup(ring, &b, count, size, group, err, sizeof err);
+    reg_fail = 0;
+    inject_reset();
+    long grew_map = (long)anon_mapped() - (long)mapped;
+    long grew_heap = (long)heap_in_use() - (long)heap;
+    if (rc == 0) {
+        snprintf(out, cap, "0 (count %u, size %u, group %d)", b.count, b.size,
+                 b.group);
+        if (ref)
+            ref_uring_bufs_free(ring, &b);
+        else
+            uring_bufs_free(ring, &b);
+        return;
+    }
+    int n = snprintf(out, cap, "%d, err %s, bufs %s", rc,
+                     err[0] ? "says why" : "EMPTY",
+                     b.br || b.base || b.group != -1
+                         ? "changed (uring_bufs_free() would free it again)"
+                         : "untouched");
+#ifndef UNDER_ASAN
+    if (n > 0 && (size_t)n < cap && grew_map >= (long)(count * 16))
+        n += snprintf(out + n, cap - (size_t)n, ", %ld bytes still mapped",
+                      grew_map);
+    if (n > 0 && (size_t)n < cap && grew_heap >= (long)((size_t)count * size))
+        snprintf(out + n, cap - (size_t)n, ", %ld bytes of heap leaked",
+                 grew_heap);
+#else
+    (void)grew_map;
+    (void)grew_heap;
+    (void)n;
+#endif
+}
+
+/* 2. The fault matrix of uring_bufs_setup(): mmap() fails with each
+ * errno mmap(2) lists, the allocation fails, the registration fails with
+ * each errno io_uring_register(2) lists. The outcome must be the
+ * reference's: -1, a reason in err, bufs untouched, nothing left mapped,
+ * allocated or registered. No kernel ring is needed. */
+static void test_fault_matrix(void **state)
+{
+    (void)state;
+    static const int mmap_errs[] = {EACCES,    EAGAIN, EBADF,  EEXIST,
+                                    EINVAL,    ENFILE, ENODEV, ENOMEM,
+                                    EOVERFLOW, EPERM,  ETXTBSY};
+    static const int reg_errs[] = {EACCES, EBADF,  EBUSY,    EEXIST, EFAULT,
+                                   EINVAL, EMFILE, ENOMEM,   ENXIO,  EOPNOTSUPP,
+                                   EPERM,  EINTR,  EOVERFLOW};
+    struct io_uring none;
+    memset(&none, 0, sizeof none);
+    none.ring_fd = -1;
+    char ref_out[512], mine_out[512];
+    for (int phase = 0; phase < 3; phase++) {
+        size_t n = phase == 0   ? sizeof mmap_errs / sizeof *mmap_errs
+                   : phase == 1 ? 1
+                                : sizeof reg_errs / sizeof *reg_errs;
+        for (size_t i = 0; i < n; i++) {
+            int me = phase == 0 ? mmap_errs[i] : 0;
+            int re = phase == 2 ? reg_errs[i] : 0;
+            /* phase 1: no memory for the buffers (a size nobody has). */
+            unsigned count = phase == 1 ? 32768 : 64;
+            unsigned size = phase == 1 ? 1u << 31 : 4096;
+#ifdef UNDER_ASAN
+            if (phase == 1)
+                continue; /* ASan aborts on such a size instead */
+#endif
+            if (phase == 1)
+                re = EINVAL; /* should it get that far */
+            setup_under(true, &none, count, size, 9, me, re, ref_out,
+                        sizeof ref_out);
+            setup_under(false, &none, count, size, 9, me, re, mine_out,
+                        sizeof mine_out);
+            if (strcmp(ref_out, mine_out) != 0)
+                fail_msg("uring_bufs_setup(%u buffers of %u bytes) when %s "
+                         "fails with %s: the reference returned %s - yours "
+                         "returned %s",
+                         count, size,
+                         phase == 0   ? "mmap()"
+                         : phase == 1 ? "the allocation"
+                                      : "io_uring_register_buf_ring()",
+                         phase == 0   ? graded_errno_name(me)
+                         : phase == 1 ? "ENOMEM"
+                                      : graded_errno_name(re),
+                         ref_out, mine_out);
+        }
+    }
+}
+
+/* 3. Set-up on a real ring, for every count and size: the same ring as
+ * the reference's (the tail, every entry), and the group registered. */
+static void test_oracle_setup(void **state)
+{
+    (void)state;
+    ring_up();
+    static const unsigned counts[] = {1, 2, 8, 64, 1024};
+    static const unsigned sizes[] = {1, 100, 4096};
+    for (size_t c = 0; c < sizeof counts / sizeof *counts; c++)
+        for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++) {
+            struct uring_bufs a = {0}, b = {0};
+            char err[256];
+            int ra = ref_uring_bufs_setup(&u.ring, &a, counts[c], sizes[z], 11,
+                                          err, sizeof err);
+            char ref_out[256], mine_out[256];
+            snprintf(ref_out, sizeof ref_out, "%d", ra);
+            if (ra == 0) {
+                size_t o = strlen(ref_out);
+                unsigned short tail = io_uring_smp_load_acquire(&a.br->tail);
+                snprintf(ref_out + o, sizeof ref_out - o, ", tail %u", tail);
+            }
+            char ref_ring[64 * 1024] = "";
+            for (unsigned i = 0; ra == 0 && i < a.count && i < 1024; i++) {
+                size_t o = strlen(ref_ring);
+                if (o + 40 < sizeof ref_ring)
+                    snprintf(
+                        ref_ring + o, sizeof ref_ring - o, "%u:%u@%ld,%u ", i,
+                        a.br->bufs[i].bid,
+                        (long)((char *)(uintptr_t)a.br->bufs[i].addr - a.base),
+                        a.br->bufs[i].len);
+            }
+            if (ra == 0)
+                ref_uring_bufs_free(&u.ring, &a);
+            int rb = uring_bufs_setup(&u.ring, &b, counts[c], sizes[z], 11, err,
+                                      sizeof err);
+            snprintf(mine_out, sizeof mine_out, "%d", rb);
+            if (rb == 0) {
+                size_t o = strlen(mine_out);
+                unsigned short tail = io_uring_smp_load_acquire(&b.br->tail);
+                snprintf(mine_out + o, sizeof mine_out - o, ", tail %u", tail);
+            }
+            static char mine_ring[64 * 1024];
+            mine_ring[0] = 0;
+            for (unsigned i = 0; rb == 0 && i < b.count && i < 1024; i++) {
+                size_t o = strlen(mine_ring);
+                if (o + 40 < sizeof mine_ring)
+                    snprintf(
+                        mine_ring + o, sizeof mine_ring - o, "%u:%u@%ld,%u ", i,
+                        b.br->bufs[i].bid,
+                        (long)((char *)(uintptr_t)b.br->bufs[i].addr - b.base),
+                        b.br->bufs[i].len);
+            }
+            bool registered = false;
+            if (rb == 0) {
+                /* The group is taken: registering it again must fail. */
+                struct uring_bufs again = {0};
+                own_bufs_try(&again, &registered);
+                uring_bufs_free(&u.ring, &b);
+            }
+            if (strcmp(ref_out, mine_out) != 0 || rb != 0 ||
+                strcmp(ref_ring, mine_ring) != 0 || !registered) {
+                char a1[200], b1[200];
+                oracle_escape(ref_ring, strlen(ref_ring), a1, sizeof a1);
+                oracle_escape(mine_ring, strlen(mine_ring), b1, sizeof b1);
+                down(0);
+                fail_msg("uring_bufs_setup(%u buffers of %u bytes): the "
+                         "reference returned %s, ring (entry:bid@offset,len) "
+                         "%s - yours returned %s, ring %s%s",
+                         counts[c], sizes[z], ref_out, a1, mine_out, b1,
+                         rb == 0 && !registered
+                             ? " - and group 11 was not registered"
+                             : "");
+            }
+        }
+    down(0);
+}
+
 static const struct graded table[] = {
     GRADED(test_setup_hands_every_buffer, 2, 1),
     GRADED(test_setup_registers_group, 2, 1),
@@ -396,12 +882,16 @@ static const struct graded table[] = {
     GRADED(test_free_unregisters, 1, 1),
     GRADED(test_arm_is_multishot, 3, 2),
     GRADED(test_arm_uses_the_group, 1, 2),
+    GRADED(test_arm_without_sqe, 1, 2),
     GRADED(test_idle_connections_hold_no_buffer, 1, 2),
     GRADED(test_data_points_into_buffer, 2, 3),
     GRADED(test_data_none_without_bytes, 1, 3),
     GRADED(test_done_returns_buffer, 2, 3),
     GRADED(test_done_ignores_no_buffer, 1, 3),
     GRADED(test_buffers_recycle, 3, 3),
+    GRADED(test_oracle_completions, 3, 4),
+    GRADED(test_oracle_setup, 2, 4),
+    GRADED(test_fault_matrix, 3, 4),
 };
 
 GRADED_MAIN(table)

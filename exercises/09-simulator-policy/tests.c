@@ -4,6 +4,10 @@
  * reproducible (same seed, same run) and beat round-robin's p99. */
 #include "exercises/grader/graded.h"
 
+#include <setjmp.h>
+#include <signal.h>
+
+#include "exercises/grader/oracle.h"
 #include "policy_mine.h"
 #include "simulator/model/scenario.h"
 #include "simulator/model/sim.h"
@@ -146,10 +150,215 @@ static void test_beats_round_robin_p99(void **state)
               rr, yours);
 }
 
+/* ---- The reference beside yours: one worker, ties, equal loads ---- */
+
+/* The reference solution's policy, linked with its symbols renamed
+ * (exercise.conf `oracle`). */
+int ref_pick_mine(struct sim *s, int acceptor);
+
+/* pick_mine(), with a crash (a division by zero, a bad pointer) turned
+ * into a message that names the case: *sig is the signal, or 0. */
+static sigjmp_buf pick_jmp;
+static void pick_crashed(int sig)
+{
+    siglongjmp(pick_jmp, sig);
+}
+static int safe_pick(struct sim *s, int *sig)
+{
+    struct sigaction sa = {.sa_handler = pick_crashed}, old_fpe, old_segv;
+    sigaction(SIGFPE, &sa, &old_fpe);
+    sigaction(SIGSEGV, &sa, &old_segv);
+    volatile int got = -1;
+    *sig = sigsetjmp(pick_jmp, 1);
+    if (*sig == 0)
+        got = pick_mine(s, 0);
+    sigaction(SIGFPE, &old_fpe, NULL);
+    sigaction(SIGSEGV, &old_segv, NULL);
+    return got;
+}
+
+/* A model with n request threads whose loads are held at load[]. */
+static void model_with(struct sim *s, int n, const int *load)
+{
+    struct scenario sc;
+    char err[256];
+    scenario_defaults(&sc);
+    sc.cores = 17;
+    want_true(sim_init(s, &sc, err, sizeof err) == 0, "sim_init: %s", err);
+    want_true(sim_workers(s) >= n, "the model has %d request threads",
+              sim_workers(s));
+    s->nworkers = n;
+    for (int i = 0; i < n; i++)
+        s->threads[s->workers[i]].open = load[i];
+}
+
+static void model_free(struct sim *s, int n)
+{
+    (void)n;
+    sim_free(s);
+}
+
+static void loads_text(const int *load, int n, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = 0;
+    for (int i = 0; i < n; i++)
+        oracle_appendf(out, cap, &o, "%s%d", i ? " " : "", load[i]);
+}
+
+/* 1. One request thread: the only choice is 0, and a policy must make
+ * it without dividing by n - 1 or drawing from an empty range. */
+static void test_oracle_one_worker(void **state)
+{
+    (void)state;
+    for (int load = 0; load < 3; load++) {
+        struct sim s;
+        int l[1] = {load};
+        model_with(&s, 1, l);
+        for (int i = 0; i < 100; i++) {
+            int ref = ref_pick_mine(&s, 0), sig;
+            int got = safe_pick(&s, &sig);
+            if (sig) {
+                model_free(&s, 1);
+                fail_msg("one request thread (holding %d connections): "
+                         "pick_mine died of %s (a division by n - 1, or a "
+                         "draw from an empty range?); the reference chose %d",
+                         load, strsignal(sig), ref);
+            }
+            if (got != ref) {
+                model_free(&s, 1);
+                fail_msg("one request thread (holding %d connections): "
+                         "the reference chose %d, yours chose %d",
+                         load, ref, got);
+            }
+        }
+        model_free(&s, 1);
+    }
+}
+
+/* Hand off `picks` connections with the loads held at load[]: every
+ * choice in range, and the same choices as a second model with the same
+ * seed (ties broken with the model's PRNG or cursor, never rand() or a
+ * static). The reference must pass the same check: it is the proof that
+ * the case is fair. */
+static void check_held(const char *what, int n, const int *load, int picks)
+{
+    struct sim a, b;
+    model_with(&a, n, load);
+    model_with(&b, n, load);
+    char lt[256];
+    loads_text(load, n, lt, sizeof lt);
+    /* The thread holding more than every other, if there is one: a
+     * policy that weighs loads never hands it a connection (the
+     * reference does not, nor does least-loaded with any tie rule). */
+    int heaviest = -1, ref_heaviest = 0, mine_heaviest = 0;
+    for (int i = 0; i < n; i++) {
+        bool above = true;
+        for (int j = 0; j < n; j++)
+            above &= j == i || load[j] < load[i];
+        heaviest = above && n > 1 ? i : heaviest;
+    }
+    for (int i = 0; i < picks; i++) {
+        int ref = ref_pick_mine(&b, 0);
+        ref_heaviest += ref == heaviest;
+        if (ref < 0 || ref >= n) {
+            model_free(&a, n);
+            model_free(&b, n);
+            fail_msg("the course's fault, not yours: the reference chose %d "
+                     "of %d threads",
+                     ref, n);
+        }
+    }
+    model_free(&b, n);
+    model_with(&b, n, load);
+    for (int i = 0; i < picks; i++) {
+        int sig, x = safe_pick(&a, &sig), y = sig ? x : pick_mine(&b, 0);
+        if (sig) {
+            model_free(&a, n);
+            model_free(&b, n);
+            fail_msg("%s: %d request threads holding [%s] connections: "
+                     "pick_mine died of %s at pick %d (a division by a sum "
+                     "of weights that is 0 here?); the reference chooses in "
+                     "range",
+                     what, n, lt, strsignal(sig), i + 1);
+        }
+        mine_heaviest += x == heaviest;
+        if (x < 0 || x >= n || x != y) {
+            model_free(&a, n);
+            model_free(&b, n);
+            if (x < 0 || x >= n)
+                fail_msg("%s: %d request threads holding [%s] connections: "
+                         "pick %d chose %d, expected 0 to %d (the reference "
+                         "chooses in range here)",
+                         what, n, lt, i + 1, x, n - 1);
+            fail_msg("%s: %d request threads holding [%s] connections: two "
+                     "models with the same seed chose %d and %d at pick %d; "
+                     "expected the same (break ties with rng_next(&s->rng) "
+                     "or s->policy_cursor)",
+                     what, n, lt, x, y, i + 1);
+        }
+    }
+    model_free(&a, n);
+    model_free(&b, n);
+    if (ref_heaviest == 0 && mine_heaviest > 0)
+        fail_msg("%s: %d request threads holding [%s] connections: thread %d "
+                 "holds more than any other, and %d of %d new connections "
+                 "went to it (the reference gave it none: a tie rule that "
+                 "keeps a thread no longer among the lightest?)",
+                 what, n, lt, heaviest, mine_heaviest, picks);
+}
+
+/* 2. Equal loads: every thread as loaded as every other, empty, light
+ * and heavy, from 1 to 16 threads (a weight of "spare room" is 0 for
+ * all of them: nothing to divide by). */
+static void test_oracle_equal_loads(void **state)
+{
+    (void)state;
+    static const int levels[] = {0, 1, 7, 1000, 1 << 20};
+    for (int n = 1; n <= 16; n++)
+        for (size_t l = 0; l < sizeof levels / sizeof *levels; l++) {
+            int load[64];
+            for (int i = 0; i < n; i++)
+                load[i] = levels[l];
+            check_held("equal loads", n, load, 50);
+        }
+}
+
+/* 3. Ties: some threads share the lightest or the heaviest load;
+ * generated at random. */
+static void test_oracle_ties(void **state)
+{
+    (void)state;
+    struct oracle_rng r = {0x71e571e5u};
+    for (int k = 0; k < 200; k++) {
+        int n = 2 + (int)oracle_below(&r, 15), load[64];
+        for (int i = 0; i < n; i++)
+            load[i] = 3 + (int)oracle_below(&r, 3);
+        int tie = (int)oracle_below(&r, 3) == 0 ? 0 : 1 << oracle_below(&r, 12);
+        for (int t = 2 + (int)oracle_below(&r, (unsigned)n - 1); t > 0; t--)
+            load[oracle_below(&r, (unsigned)n)] = tie;
+        check_held("tied loads", n, load, 20);
+    }
+    /* The heaviest first, then ties among the lightest. */
+    for (int n = 2; n <= 8; n++)
+        for (int second = 1; second <= 3; second++) {
+            int load[64];
+            for (int i = 0; i < n; i++)
+                load[i] = 1;
+            load[0] = 9;
+            if (n > 2)
+                load[1] = second;
+            check_held("the heaviest first, then ties", n, load, 40);
+        }
+}
+
 static const struct graded table[] = {
     GRADED(test_valid_choices, 2, 1),
     GRADED(test_uses_every_thread, 3, 2),
     GRADED(test_deterministic, 2, 4),
     GRADED(test_beats_round_robin_p99, 5, 3),
+    GRADED(test_oracle_one_worker, 2, 1),
+    GRADED(test_oracle_equal_loads, 2, 1),
+    GRADED(test_oracle_ties, 2, 1),
 };
 GRADED_MAIN(table)

@@ -90,7 +90,7 @@ command -v flock >/dev/null && flock 9
 cc=${CC:-cc}
 cmocka_cflags=$(pkg-config --cflags cmocka 2>/dev/null)
 cmocka_libs=$(pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
-wrapped="read write recv send writev accept accept4 epoll_wait"
+wrapped="read write recv send writev accept accept4 epoll_wait mmap munmap"
 wrap_flags=$(printf -- '-Wl,--wrap=%s ' $wrapped)
 
 # The process runner: the one make built, or a private build of it.
@@ -239,6 +239,19 @@ extra_of() {
             return 1
         fi
     done
+}
+
+# ref_obj OBJ: a copy of a cached course object (conf `oracle`) whose
+# global symbols are renamed ref_NAME, so that a test can run the
+# reference module beside the learner's in one program; prints its path.
+ref_obj() {
+    local o=$1 r=${1%.o}.ref.o s args=()
+    [ -f "$r" ] && { echo "$r"; return; }
+    for s in $(nm -P -g --defined-only "$o" | awk '{ print $1 }'); do
+        args+=(--redefine-sym "$s=ref_$s")
+    done
+    objcopy "${args[@]}" "$o" "$r.$BASHPID" && mv -f "$r.$BASHPID" "$r"
+    [ -f "$r" ] && echo "$r"
 }
 
 # A failed test's message, in words, from its log.
@@ -453,6 +466,7 @@ grade_exercise() {
     title=$(conf_get "$conf" title)
     sources=$(conf_get "$conf" sources)
     extra=$(conf_get "$conf" extra)
+    oracle=$(conf_get "$conf" oracle)
     libs=$(conf_get "$conf" libs)
     symbols=$(conf_get "$conf" symbols)
     timeout=$(conf_get "$conf" timeout) cpu=$(conf_get "$conf" cpu)
@@ -602,6 +616,14 @@ grade_exercise() {
                 o=$(course_obj "$logs/build-$suite.log" "$suite" "$f" "$([ "$f" = "$d/tests.c" ] && echo "$d")")
                 [ -n "$o" ] || { build_err[$suite]=$(first_error "$logs/build-$suite.log"); return; }
                 course_objs=("$o" "${course_objs[@]}")
+            done
+            # The oracle: the reference module, its symbols renamed ref_*.
+            extra_of "$oracle" >/dev/null || { build_err[$suite]=$(extra_of "$oracle"); return; }
+            for f in "${extra_files[@]}"; do
+                o=$(course_obj "$logs/build-$suite.log" "$suite" "$f" "$d")
+                [ -n "$o" ] && o=$(ref_obj "$o")
+                [ -n "$o" ] || { build_err[$suite]=$(first_error "$logs/build-$suite.log"); return; }
+                course_objs+=("$o")
             done
             if [ "$suite" != unit ]; then
                 mine=()

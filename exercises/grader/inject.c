@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -22,6 +23,9 @@ ssize_t __real_writev(int fd, const struct iovec *iov, int iovcnt);
 int __real_accept(int fd, struct sockaddr *addr, socklen_t *len);
 int __real_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 int __real_epoll_wait(int epfd, struct epoll_event *ev, int max, int ms);
+void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd,
+                  off_t off);
+int __real_munmap(void *addr, size_t len);
 
 ssize_t __wrap_read(int fd, void *buf, size_t n);
 ssize_t __wrap_write(int fd, const void *buf, size_t n);
@@ -31,6 +35,9 @@ ssize_t __wrap_writev(int fd, const struct iovec *iov, int iovcnt);
 int __wrap_accept(int fd, struct sockaddr *addr, socklen_t *len);
 int __wrap_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 int __wrap_epoll_wait(int epfd, struct epoll_event *ev, int max, int ms);
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd,
+                  off_t off);
+int __wrap_munmap(void *addr, size_t len);
 
 struct rule {
     int err;     /* errno to fail with, 0 = none */
@@ -209,4 +216,23 @@ int __wrap_epoll_wait(int epfd, struct epoll_event *ev, int max, int ms)
     if (err)
         return errno = err, -1;
     return __real_epoll_wait(epfd, ev, (int)capped((size_t)max, cap), ms);
+}
+
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd,
+                  off_t off)
+{
+    size_t cap;
+    int err = decide(INJECT_MMAP, fd, &cap);
+    if (err)
+        return errno = err, MAP_FAILED;
+    return __real_mmap(addr, len, prot, flags, fd, off);
+}
+
+int __wrap_munmap(void *addr, size_t len)
+{
+    size_t cap;
+    int err = decide(INJECT_MUNMAP, -1, &cap);
+    if (err)
+        return errno = err, -1;
+    return __real_munmap(addr, len);
 }

@@ -6,10 +6,10 @@
  *
  * Every unit test program is linked with exercises/grader/inject.c and
  * `-Wl,--wrap=` for each call below, so the learner's calls to recv(),
- * send(), read(), write(), writev(), accept(), accept4() and epoll_wait()
- * go through a wrapper. With no rule armed the wrapper calls the real
- * function and only counts. A test arms a rule, calls the learner's code,
- * and checks what it did:
+ * send(), read(), write(), writev(), accept(), accept4(), epoll_wait(),
+ * mmap() and munmap() go through a wrapper. With no rule armed the wrapper
+ * calls the real function and only counts. A test arms a rule, calls the
+ * learner's code, and checks what it did:
  *
  *     inject_fail(INJECT_ACCEPT4, EINTR, 1);   // the next accept4 fails
  *     got = accept_burst(...);                 // the learner's loop
@@ -36,6 +36,8 @@ enum inject_call {
     INJECT_ACCEPT,     /**< accept() */
     INJECT_ACCEPT4,    /**< accept4() */
     INJECT_EPOLL_WAIT, /**< epoll_wait() */
+    INJECT_MMAP,       /**< mmap() (fails with MAP_FAILED and errno) */
+    INJECT_MUNMAP,     /**< munmap() */
     INJECT_CALLS       /**< how many there are */
 };
 

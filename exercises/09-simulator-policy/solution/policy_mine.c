@@ -1,5 +1,5 @@
 /* Exercise 09, reference solution: power of two choices. */
-#include "policy_mine.h"
+#include "exercises/09-simulator-policy/policy_mine.h"
 
 int pick_mine(struct sim *s, int acceptor)
 {
