@@ -81,7 +81,13 @@ cc=${CC:-cc}
 cmocka_cflags=$(pkg-config --cflags cmocka 2>/dev/null)
 cmocka_libs=$(pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 wrapped="read write recv send writev accept accept4 epoll_wait"
-wrap_flags=$(printf -- '-Wl,--wrap=%s ' $wrapped)
+# faults.c: the set-up calls the fault matrix fails and logs. The
+# sanitizers' runtimes, linked statically, call getrlimit and setrlimit
+# before they are ready to run instrumented code: those two are wrapped
+# in the plain unit program only.
+wrapped="$wrapped socket setsockopt bind listen epoll_create1 epoll_ctl open pthread_create pthread_setaffinity_np"
+san_wrap_flags=$(printf -- '-Wl,--wrap=%s ' $wrapped)
+wrap_flags="$san_wrap_flags -Wl,--wrap=getrlimit -Wl,--wrap=setrlimit"
 
 # The process runner: the one make built, or a private build of it.
 tool=${GRADE_TOOL:-$build/bin/grade-tool}
@@ -195,6 +201,26 @@ course_obj() {
     cached_cc "$log" "$f" "${comp[@]}" $flags $finc $cmocka_cflags
 }
 
+# oracle_obj LOG SUITE FILE: the reference module FILE (exercise.conf's
+# `oracle`) compiled for SUITE with every global symbol it defines renamed
+# ref_NAME (objcopy), so that a differential test calls the reference's
+# ref_accept_burst() beside the learner's accept_burst(). Cached beside
+# the plain object.
+oracle_obj() {
+    local o r map
+    o=$(course_obj "$1" "$2" "$3" "")
+    [ -n "$o" ] || return 1
+    r=${o%.o}.ref.o
+    if [ ! -f "$r" ]; then
+        map=$r.map.$BASHPID
+        nm -P -g --defined-only "$o" | awk '{ print $1, "ref_" $1 }' >"$map"
+        objcopy --redefine-syms="$map" "$o" "$r.$BASHPID" 2>>"$1" &&
+            mv -f "$r.$BASHPID" "$r"
+        rm -f "$map" "$r.$BASHPID"
+    fi
+    [ -f "$r" ] && echo "$r"
+}
+
 # The extra files of an exercise.conf, checked: sets extra_files, or
 # prints why not and fails.
 extra_of() {
@@ -241,7 +267,7 @@ log_message() {
 # constructor or destructor, an ifunc, a global symbol the exercise does
 # not ask for (the allow list: the solution's globals and conf `symbols`),
 # or a reference to the harness's own symbols.
-harness_re='^(main|_?cmocka.*|_assert_.*|_fail|_skip|_test_.*|_will_return|_expect_.*|_check_expected|_function_called|mock_.*|_mock.*|graded_.*|inject_.*|__wrap_.*|__real_.*)$'
+harness_re='^(main|_?cmocka.*|_assert_.*|_fail|_skip|_test_.*|_will_return|_expect_.*|_check_expected|_function_called|mock_.*|_mock.*|graded_.*|inject_.*|__wrap_.*|__real_.*|ref_.*)$'
 check_object() {
     local obj=$1 allow=$2 f=$3 s name type
     s=$(readelf -SW "$obj" 2>/dev/null | grep -oE '\.(init_array|fini_array|preinit_array|ctors|dtors)[.0-9]*' | head -n 1)
@@ -304,6 +330,7 @@ grade_exercise() {
     title=$(conf_get "$conf" title)
     sources=$(conf_get "$conf" sources)
     extra=$(conf_get "$conf" extra)
+    oracle=$(conf_get "$conf" oracle)
     libs=$(conf_get "$conf" libs)
     symbols=$(conf_get "$conf" symbols)
     timeout=$(conf_get "$conf" timeout) cpu=$(conf_get "$conf" cpu)
@@ -443,12 +470,24 @@ grade_exercise() {
             # that the two meet halfway instead of waiting on each other);
             # the learner's from the private copy (again, instrumented,
             # for a sanitizer build).
-            local files=("$d/tests.c" "${extra_files[@]}" "$here/inject.c") k
+            local files=("$d/tests.c" "${extra_files[@]}" "$here/inject.c" "$here/faults.c") k
             for ((k = ${#files[@]} - 1; k >= 0; k--)); do
                 f=${files[$k]}
                 o=$(course_obj "$logs/build-$suite.log" "$suite" "$f" "$([ "$f" = "$d/tests.c" ] && echo "$d")")
                 [ -n "$o" ] || { build_err[$suite]=$(first_error "$logs/build-$suite.log"); return; }
                 course_objs=("$o" "${course_objs[@]}")
+            done
+            # The reference modules the differential tests compare with.
+            local oracle_files=()
+            if [ -n "$oracle" ]; then
+                why=$(extra_of "$oracle") || { build_err[$suite]=${why/extra/oracle}; return; }
+                extra_of "$oracle"
+                oracle_files=("${extra_files[@]}")
+            fi
+            for f in "${oracle_files[@]}"; do
+                o=$(oracle_obj "$logs/build-$suite.log" "$suite" "$f")
+                [ -n "$o" ] || { build_err[$suite]=$(first_error "$logs/build-$suite.log"); return; }
+                course_objs+=("$o")
             done
             if [ "$suite" != unit ]; then
                 mine=()
@@ -462,7 +501,8 @@ grade_exercise() {
             fi
             read -r v _ <<<"$("$tool" run --timeout "$(secs 120)" --log "$logs/link-$suite.log" -- \
                 "${comp[@]:-$cc}" $flags -o "$prog" "${course_objs[@]}" "${mine[@]}" \
-                $wrap_flags $cmocka_libs $lib -pthread -lm)"
+                $([ "$suite" = unit ] && echo "$wrap_flags" || echo "$san_wrap_flags") \
+                $cmocka_libs $lib -pthread -lm)"
             [ "$v" = ok ] || build_err[$suite]=$(first_error "$logs/link-$suite.log")
             ;;
         server)
@@ -607,7 +647,7 @@ grade_exercise() {
 # of them, and a niced compile starves on a loaded machine), GRADE_JOBS
 # at a time, in the order the exercises will need them: the reference
 # objects of the learner's fastd's tree, then for each exercise the files
-# of each suite in its manifest (tests.c, the extra files and inject.c in
+# of each suite in its manifest (tests.c, the extra files, inject.c and faults.c in
 # the unit, asan or tsan flavour; the server tests' harness). Only a head
 # start: an exercise that needs a file compiles it itself, or waits for
 # the compile under way (cached_cc's lock), and says why a course file
@@ -624,7 +664,7 @@ precompile() {
             unit | asan | tsan)
                 [ -f "$d/tests.c" ] || continue
                 extra_of "$(conf_get "$d/exercise.conf" extra)" >/dev/null || extra_files=()
-                for f in "$d/tests.c" "${extra_files[@]}" "$here/inject.c"; do
+                for f in "$d/tests.c" "${extra_files[@]}" "$here/inject.c" "$here/faults.c"; do
                     t="$su $f"
                     [ "$f" = "$d/tests.c" ] && t="$su $f $d"
                     [ -n "${seen[$t]:-}" ] || tasks+=("$t")
