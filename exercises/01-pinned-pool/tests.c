@@ -275,12 +275,38 @@ static bool watch_mask(int epfd, int fd, unsigned *events)
     return found;
 }
 
+/* stderr caught in a pipe while a function runs: whether it said
+ * something (the header promises a message on a failure). */
+static int stderr_saved = -1, stderr_pipe[2] = {-1, -1};
+
+static void catch_stderr(void)
+{
+    fflush(stderr);
+    if (pipe2(stderr_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+        fail_msg("pipe2: %s", strerror(errno));
+    stderr_saved = dup(2);
+    dup2(stderr_pipe[1], 2);
+}
+
+static bool stderr_said(void)
+{
+    fflush(stderr);
+    dup2(stderr_saved, 2);
+    close(stderr_saved);
+    char buf[4096];
+    ssize_t n = read(stderr_pipe[0], buf, sizeof buf);
+    close(stderr_pipe[0]);
+    close(stderr_pipe[1]);
+    return n > 0;
+}
+
 /* What thread_epoll_open() did, in words: its return, thread::epfd, what
  * the epoll fd watches and how, the calls it made, what it left open. */
 static void epoll_outcome(int (*fn)(struct thread *), struct thread *t,
                           const char *const *roles, const int *fds, int nfds,
                           char *out, size_t cap)
 {
+    catch_stderr();
     int before = open_fds();
     t->epfd = -1;
     fault_record(1);
@@ -309,6 +335,9 @@ static void epoll_outcome(int (*fn)(struct thread *), struct thread *t,
     if (left)
         used += (size_t)snprintf(out + used, cap - used,
                                  ", %d more fd(s) open after", left);
+    if (stderr_said())
+        used +=
+            (size_t)snprintf(out + used, cap - used, ", a message on stderr");
     /* The calls, one per line in the log: shown joined by "; ". */
     used += (size_t)snprintf(out + used, cap - used, "; calls: ");
     for (const char *c = fault_log(); *c && used + 2 < cap; c++)
@@ -462,13 +491,16 @@ static void pin_outcome(void (*fn)(struct thread *), int core, int err,
     pthread_t th;
     if (err)
         fault_fail_nth(FAULT_SETAFFINITY, 1, err);
+    catch_stderr();
     fault_record(1);
     if (pthread_create(&th, NULL, pin_run, &c) != 0)
         fail_msg("pthread_create failed");
     pthread_join(th, NULL);
     fault_record(0);
+    bool said = stderr_said();
     size_t used =
-        (size_t)snprintf(out, cap, "thread::core %d after; calls: ", t.core);
+        (size_t)snprintf(out, cap, "thread::core %d after%s; calls: ", t.core,
+                         said ? ", a warning on stderr" : "");
     for (const char *p = fault_log(); *p && used + 2 < cap; p++)
         if (strncmp(p, "pthread_create", 14) == 0) /* the test's own */
             p += strcspn(p, "\n");

@@ -272,12 +272,17 @@ static void listener_outcome(int (*fn)(const char *, int, bool, char *, size_t),
         socklen_t ll = sizeof lg;
         getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &ll);
         int fl = fcntl(fd, F_GETFL), fdf = fcntl(fd, F_GETFD);
+        int port_seen = ss.ss_family == AF_INET6
+                            ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                            : ntohs(((struct sockaddr_in *)&ss)->sin_port);
         used = (size_t)snprintf(
             out, cap,
-            "a socket: %s %s, listening %d, SO_REUSEADDR %d, SO_REUSEPORT "
+            "a socket: %s %s, listener_port() %s, listening %d, SO_REUSEADDR "
+            "%d, SO_REUSEPORT "
             "%d, SO_LINGER {%d,%d}, TCP_DEFER_ACCEPT %d, TCP_NODELAY %d, "
             "%sblocking, %sclose-on-exec",
             ss.ss_family == AF_INET6 ? "IPv6" : "IPv4", host,
+            listener_port(fd) == port_seen ? "right" : "wrong",
             opt_int(fd, SOL_SOCKET, SO_ACCEPTCONN),
             opt_int(fd, SOL_SOCKET, SO_REUSEADDR),
             opt_int(fd, SOL_SOCKET, SO_REUSEPORT), lg.l_onoff, lg.l_linger,
@@ -355,6 +360,12 @@ static void test_oracle_listener_matrix(void **state)
                      rp ? "true" : "false", rp ? "true" : "false", mine, ref);
     }
     want_int("listener_backlog()", ref_listener_backlog(), listener_backlog());
+    want_int("listener_port(-1)", ref_listener_port(-1), listener_port(-1));
+    int file = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int not_socket = listener_port(file),
+        ref_not_socket = ref_listener_port(file);
+    close(file);
+    want_int("listener_port() of a file", ref_not_socket, not_socket);
 }
 
 /* Each call listener_open() makes - socket, each setsockopt, bind,
