@@ -300,6 +300,11 @@ static bool stderr_said(void)
     return n > 0;
 }
 
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
 /* What thread_epoll_open() did, in words: its return, thread::epfd, what
  * the epoll fd watches and how, the calls it made, what it left open. */
 static void epoll_outcome(int (*fn)(struct thread *), struct thread *t,
@@ -338,11 +343,19 @@ static void epoll_outcome(int (*fn)(struct thread *), struct thread *t,
     if (stderr_said())
         used +=
             (size_t)snprintf(out + used, cap - used, ", a message on stderr");
-    /* The calls, one per line in the log: shown joined by "; ". */
-    used += (size_t)snprintf(out + used, cap - used, "; calls: ");
-    for (const char *c = fault_log(); *c && used + 2 < cap; c++)
-        out[used++] = *c == '\n' ? ';' : *c;
-    out[used] = 0;
+    /* The calls, one per line in the log, sorted (their order is free),
+     * joined by "; ". */
+    char lines[16][160];
+    int n = 0;
+    for (const char *c = fault_log(); *c && n < 16; n++) {
+        size_t len = strcspn(c, "\n");
+        snprintf(lines[n], sizeof lines[n], "%.*s", (int)len, c);
+        c += len + (c[len] == '\n');
+    }
+    qsort(lines, (size_t)n, sizeof lines[0], by_text);
+    used += (size_t)snprintf(out + used, cap - used, "; calls:");
+    for (int i = 0; i < n && used + 4 < cap; i++)
+        used += (size_t)snprintf(out + used, cap - used, " %s;", lines[i]);
 }
 
 static const char *const arch_words[] = {"staged", "shared-nothing", "single"};

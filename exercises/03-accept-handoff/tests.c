@@ -83,10 +83,11 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
     return (int)syscall(SYS_epoll_ctl, epfd, op, fd, ev);
 }
 
-/* The pauses asked of nanosleep(), in ns; while the differential test
- * runs they are only counted (a pause of the reference's costs no time),
- * else slept. A learner's usleep() or poll() is not seen here: it is
- * measured as time passed. */
+/* The pauses asked of nanosleep(), clock_nanosleep() and usleep(), in
+ * ns; while the differential test runs they are only counted (a pause
+ * costs no time, and a thousand cases run in a blink), else slept. A
+ * pause made another way (poll() with a timeout...) is measured as the
+ * time passed. */
 static long asked_ns;
 static bool sleep_counts_only;
 
@@ -97,6 +98,23 @@ int nanosleep(const struct timespec *req, struct timespec *rem)
     if (sleep_counts_only)
         return 0;
     return (int)syscall(SYS_nanosleep, req, rem);
+}
+
+int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
+                    struct timespec *rem)
+{
+    if (req && !(flags & TIMER_ABSTIME))
+        asked_ns += req->tv_sec * 1000000000L + req->tv_nsec;
+    if (sleep_counts_only && !(flags & TIMER_ABSTIME))
+        return 0;
+    return (int)syscall(SYS_clock_nanosleep, clock, flags, req, rem) < 0 ? errno
+                                                                         : 0;
+}
+
+int usleep(useconds_t us)
+{
+    struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+    return nanosleep(&ts, NULL);
 }
 
 struct env {
