@@ -355,7 +355,7 @@ static void test_emfile_sheds(void **state)
     env_open(&e, 1, 3);
     int before = open_fds(), nplugs;
     static int plugs[1024];
-    alarm(3); /* a loop that spins on EMFILE dies here */
+    alarm(8); /* a loop that spins on EMFILE dies here */
     struct rlimit old = fill_fd_table(plugs, &nplugs);
     accept_burst(e.self, e.lfd);
     empty_fd_table(plugs, nplugs, old);
@@ -385,7 +385,7 @@ static void test_emfile_twice(void **state)
     env_open(&e, 1, 2);
     static int plugs[1024];
     int nplugs;
-    alarm(3);
+    alarm(8); /* on a loaded machine, two waves of clients take a while */
     for (int round = 0; round < 2; round++) {
         struct rlimit old = fill_fd_table(plugs, &nplugs);
         accept_burst(e.self, e.lfd);
@@ -415,7 +415,7 @@ static void test_emfile_no_spare_returns(void **state)
     e.self->reserve_fd = -1;
     static int plugs[1024];
     int nplugs;
-    alarm(2); /* out of fds with no spare: back off and return */
+    alarm(8); /* out of fds with no spare: back off and return */
     struct rlimit old = fill_fd_table(plugs, &nplugs);
     accept_burst(e.self, e.lfd);
     empty_fd_table(plugs, nplugs, old);
