@@ -360,6 +360,20 @@ static void test_oracle_listener_matrix(void **state)
                      rp ? "true" : "false", rp ? "true" : "false", mine, ref);
     }
     want_int("listener_backlog()", ref_listener_backlog(), listener_backlog());
+    /* somaxconn unreadable: fopen fails with each errno it may give. */
+    const int *errs;
+    int nerr = fault_errnos(FAULT_FOPEN, &errs);
+    for (int e = 0; e < nerr; e++) {
+        fault_fail_nth(FAULT_FOPEN, 1, errs[e]);
+        int ref_backlog = ref_listener_backlog();
+        fault_fail_nth(FAULT_FOPEN, 1, errs[e]);
+        int backlog = listener_backlog();
+        fault_reset();
+        if (backlog != ref_backlog)
+            fail_msg("listener_backlog() when fopen(somaxconn) fails with %s: "
+                     "yours %d, the reference's %d",
+                     graded_errno_name(errs[e]), backlog, ref_backlog);
+    }
     want_int("listener_port(-1)", ref_listener_port(-1), listener_port(-1));
     int file = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int not_socket = listener_port(file),

@@ -33,6 +33,7 @@ int __real_pthread_create(pthread_t *th, const pthread_attr_t *attr,
                           void *(*fn)(void *), void *arg);
 int __real_pthread_setaffinity_np(pthread_t th, size_t size,
                                   const cpu_set_t *set);
+FILE *__real_fopen(const char *path, const char *mode);
 
 int __wrap_socket(int domain, int type, int proto);
 int __wrap_setsockopt(int fd, int level, int name, const void *v,
@@ -48,6 +49,7 @@ int __wrap_pthread_create(pthread_t *th, const pthread_attr_t *attr,
                           void *(*fn)(void *), void *arg);
 int __wrap_pthread_setaffinity_np(pthread_t th, size_t size,
                                   const cpu_set_t *set);
+FILE *__wrap_fopen(const char *path, const char *mode);
 
 static const char *const names[FAULT_CALLS] = {
     [FAULT_SOCKET] = "socket",
@@ -61,6 +63,7 @@ static const char *const names[FAULT_CALLS] = {
     [FAULT_OPEN] = "open",
     [FAULT_PTHREAD_CREATE] = "pthread_create",
     [FAULT_SETAFFINITY] = "pthread_setaffinity_np",
+    [FAULT_FOPEN] = "fopen",
 };
 
 /* ERRORS of each man page (Linux man-pages 6.x), the ones a call on a
@@ -78,6 +81,9 @@ static const int e_epoll_ctl[] = {EBADF,  EEXIST, EINVAL, ELOOP,
                                   ENOENT, ENOMEM, ENOSPC, EPERM};
 static const int e_open[] = {EACCES, EINTR,  EMFILE, ENFILE, ENODEV,
                              ENOENT, ENOMEM, ENXIO,  EPERM};
+/* fopen(3): open(2)'s, and malloc's. */
+static const int e_fopen[] = {EACCES, EINTR,  EMFILE, ENFILE, ENODEV,
+                              ENOENT, ENOMEM, ENXIO,  EPERM,  EINVAL};
 static const int e_pthread_create[] = {EAGAIN, EINVAL, EPERM};
 static const int e_setaffinity[] = {EFAULT, EINVAL, ESRCH};
 
@@ -106,6 +112,8 @@ int fault_errnos(enum fault_call call, const int **list)
         return LIST(e_pthread_create);
     case FAULT_SETAFFINITY:
         return LIST(e_setaffinity);
+    case FAULT_FOPEN:
+        return LIST(e_fopen);
     case FAULT_CALLS:
         break;
     }
@@ -444,4 +452,15 @@ int __wrap_pthread_setaffinity_np(pthread_t th, size_t size,
     if (err)
         return err;
     return __real_pthread_setaffinity_np(th, size, set);
+}
+
+FILE *__wrap_fopen(const char *path, const char *mode)
+{
+    int err = enter(FAULT_FOPEN);
+    note(err, "fopen %s %s", path ? path : "(null)", mode ? mode : "(null)");
+    if (err) {
+        errno = err;
+        return NULL;
+    }
+    return __real_fopen(path, mode);
 }

@@ -2,7 +2,7 @@
  * \file
  * \brief The system-call fault matrix and call log of graded unit tests:
  *        fail the n-th call of a set-up call (socket, setsockopt, bind,
- *        listen, epoll_create1, epoll_ctl, open, pthread_create,
+ *        listen, epoll_create1, epoll_ctl, open, fopen, pthread_create,
  *        pthread_setaffinity_np, setrlimit...) with any errno its man page
  *        lists, and record every such call with its arguments, so that a
  *        test can compare the learner's module with the reference's.
@@ -41,6 +41,7 @@ enum fault_call {
     FAULT_OPEN,           /**< open() */
     FAULT_PTHREAD_CREATE, /**< pthread_create() (fails by return value) */
     FAULT_SETAFFINITY,    /**< pthread_setaffinity_np() (return value) */
+    FAULT_FOPEN,          /**< fopen() */
     FAULT_CALLS           /**< how many there are */
 };
 

@@ -71,9 +71,27 @@ if [ $fastd_ok = 0 ]; then
     echo "BUILD fastd failed:"; sed -n 1,15p "$out/learner.log"
     unit_ok=0 server_ok=0
 fi
+# As the grader links the unit program (exercises/grader/grade.sh): the
+# fault injection of inject.c and faults.c behind -Wl,--wrap (keep this
+# list in step with grade.sh's), and the reference module the
+# differential tests compare with (exercise.conf's `oracle`), its global
+# symbols renamed ref_*.
+wrapped="read write recv send writev accept accept4 epoll_wait socket setsockopt bind listen epoll_create1 epoll_ctl open fopen pthread_create pthread_setaffinity_np getrlimit setrlimit"
+oracle=()
+for c in $(conf oracle); do
+    o=$out/ref-$(basename "${c%.c}")
+    if cc "${cflags[@]}" -c "$c" -o "$o.plain.o" >>"$out/unit.log" 2>&1; then
+        nm -P -g --defined-only "$o.plain.o" | awk '{ print $1, "ref_" $1 }' >"$o.map"
+        objcopy --redefine-syms="$o.map" "$o.plain.o" "$o.o" >>"$out/unit.log" 2>&1 || unit_ok=0
+        oracle+=("$o.o")
+    else
+        unit_ok=0
+    fi
+done
 # shellcheck disable=SC2086
 [ $unit_ok = 1 ] && { cc "${cflags[@]}" -o "$out/unit" "$ex/tests.c" "${learner[@]}" \
-    "${objs[@]}" $cmocka -luring -lm >"$out/unit.log" 2>&1 || unit_ok=0; }
+    "${objs[@]}" "${oracle[@]}" exercises/grader/inject.c exercises/grader/faults.c \
+    $(printf -- '-Wl,--wrap=%s ' $wrapped) $cmocka -luring -lm >"$out/unit.log" 2>&1 || unit_ok=0; }
 # shellcheck disable=SC2086
 cc "${cflags[@]}" -o "$out/server" "$ex/server_tests.c" \
     $cmocka -lm >"$out/server.log" 2>&1 || server_ok=0
