@@ -34,6 +34,7 @@ int __real_pthread_create(pthread_t *th, const pthread_attr_t *attr,
 int __real_pthread_setaffinity_np(pthread_t th, size_t size,
                                   const cpu_set_t *set);
 FILE *__real_fopen(const char *path, const char *mode);
+int __real_sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *set);
 
 int __wrap_socket(int domain, int type, int proto);
 int __wrap_setsockopt(int fd, int level, int name, const void *v,
@@ -50,6 +51,7 @@ int __wrap_pthread_create(pthread_t *th, const pthread_attr_t *attr,
 int __wrap_pthread_setaffinity_np(pthread_t th, size_t size,
                                   const cpu_set_t *set);
 FILE *__wrap_fopen(const char *path, const char *mode);
+int __wrap_sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *set);
 
 static const char *const names[FAULT_CALLS] = {
     [FAULT_SOCKET] = "socket",
@@ -436,17 +438,39 @@ int __wrap_pthread_create(pthread_t *th, const pthread_attr_t *attr,
     return __real_pthread_create(th, attr, fn, arg);
 }
 
+/* "0,3": the CPUs of a mask. */
+static const char *cpu_list(char *cpus, size_t cap, size_t size,
+                            const cpu_set_t *set)
+{
+    size_t used = 0;
+    cpus[0] = 0;
+    for (int cpu = 0; set && cpu < (int)(size * 8) && used + 8 < cap; cpu++)
+        if (CPU_ISSET_S((size_t)cpu, size, set))
+            used += (size_t)snprintf(cpus + used, cap - used, "%s%d",
+                                     used ? "," : "", cpu);
+    return cpus;
+}
+
+/* Both ways to pin share FAULT_SETAFFINITY's rule. */
+int __wrap_sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *set)
+{
+    int err = enter(FAULT_SETAFFINITY);
+    char cpus[128];
+    note(err, "sched_setaffinity %s cpus=%s", pid == 0 ? "self" : "other",
+         cpu_list(cpus, sizeof cpus, size, set));
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    return __real_sched_setaffinity(pid, size, set);
+}
+
 int __wrap_pthread_setaffinity_np(pthread_t th, size_t size,
                                   const cpu_set_t *set)
 {
     int err = enter(FAULT_SETAFFINITY);
-    char cpus[128] = "";
-    size_t used = 0;
-    for (int cpu = 0; set && cpu < (int)(size * 8) && used + 8 < sizeof cpus;
-         cpu++)
-        if (CPU_ISSET_S((size_t)cpu, size, set))
-            used += (size_t)snprintf(cpus + used, sizeof cpus - used, "%s%d",
-                                     used ? "," : "", cpu);
+    char cpus[128];
+    cpu_list(cpus, sizeof cpus, size, set);
     note(err, "pthread_setaffinity_np %s cpus=%s",
          pthread_equal(th, pthread_self()) ? "self" : "other", cpus);
     if (err)

@@ -40,7 +40,8 @@ enum fault_call {
     FAULT_EPOLL_CTL,      /**< epoll_ctl() */
     FAULT_OPEN,           /**< open() */
     FAULT_PTHREAD_CREATE, /**< pthread_create() (fails by return value) */
-    FAULT_SETAFFINITY,    /**< pthread_setaffinity_np() (return value) */
+    FAULT_SETAFFINITY,    /**< pthread_setaffinity_np() (return value),
+                               and sched_setaffinity() */
     FAULT_FOPEN,          /**< fopen() */
     FAULT_CALLS           /**< how many there are */
 };

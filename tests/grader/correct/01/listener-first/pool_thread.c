@@ -1,6 +1,6 @@
-/* correct: the listener registered before the stop eventfd, the flags
- * chosen by a switch, other messages (right, but different from the
- * solution; it must score full marks) */
+/* correct: pinned with sched_setaffinity(0, ...), the listener registered
+ * before the stop eventfd, the flags chosen by a switch, other messages (right,
+ * but different from the solution; it must score full marks) */
 #include "reference-server/pool.h"
 
 #include <errno.h>
@@ -31,10 +31,9 @@ void thread_pin(struct thread *self)
     cpu_set_t one;
     CPU_ZERO(&one);
     CPU_SET(self->core, &one);
-    int rc = pthread_setaffinity_np(pthread_self(), sizeof one, &one);
-    if (rc) {
+    if (sched_setaffinity(0, sizeof one, &one) < 0) {
         fprintf(stderr, "fastd: cannot pin thread %d to cpu %d (%s)\n",
-                self->id, self->core, strerror(rc));
+                self->id, self->core, strerror(errno));
         self->core = -1;
     }
 }
