@@ -343,17 +343,20 @@ static void epoll_outcome(int (*fn)(struct thread *), struct thread *t,
     if (stderr_said())
         used +=
             (size_t)snprintf(out + used, cap - used, ", a message on stderr");
-    /* The calls, one per line in the log, sorted (their order is free),
-     * joined by "; ". */
+    /* The registrations, one per line in the log, sorted (their order is
+     * free), joined by "; " (how the epoll fd was made - epoll_create1,
+     * or epoll_create and fcntl - is free: its state is above). */
     char lines[16][160];
     int n = 0;
-    for (const char *c = fault_log(); *c && n < 16; n++) {
+    for (const char *c = fault_log(); *c && n < 16;) {
         size_t len = strcspn(c, "\n");
         snprintf(lines[n], sizeof lines[n], "%.*s", (int)len, c);
         c += len + (c[len] == '\n');
+        if (strncmp(lines[n], "epoll_ctl ", 10) == 0)
+            n++;
     }
     qsort(lines, (size_t)n, sizeof lines[0], by_text);
-    used += (size_t)snprintf(out + used, cap - used, "; calls:");
+    used += (size_t)snprintf(out + used, cap - used, "; epoll_ctl calls:");
     for (int i = 0; i < n && used + 4 < cap; i++)
         used += (size_t)snprintf(out + used, cap - used, " %s;", lines[i]);
 }

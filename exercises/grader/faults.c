@@ -27,6 +27,7 @@ int __real_setsockopt(int fd, int level, int name, const void *v,
 int __real_bind(int fd, const struct sockaddr *sa, socklen_t len);
 int __real_listen(int fd, int backlog);
 int __real_epoll_create1(int flags);
+int __real_epoll_create(int size);
 int __real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 int __real_open(const char *path, int flags, ...);
 int __real_pthread_create(pthread_t *th, const pthread_attr_t *attr,
@@ -44,6 +45,7 @@ int __wrap_listen(int fd, int backlog);
 int __wrap_getrlimit(int res, struct rlimit *rl);
 int __wrap_setrlimit(int res, const struct rlimit *rl);
 int __wrap_epoll_create1(int flags);
+int __wrap_epoll_create(int size);
 int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 int __wrap_open(const char *path, int flags, ...);
 int __wrap_pthread_create(pthread_t *th, const pthread_attr_t *attr,
@@ -374,6 +376,18 @@ int __wrap_epoll_create1(int flags)
         return -1;
     }
     return __real_epoll_create1(flags);
+}
+
+/* The older call shares epoll_create1's rule. */
+int __wrap_epoll_create(int size)
+{
+    int err = enter(FAULT_EPOLL_CREATE1);
+    note(err, "epoll_create %d", size);
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    return __real_epoll_create(size);
 }
 
 int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)

@@ -36,7 +36,7 @@ enum fault_call {
     FAULT_LISTEN,         /**< listen() */
     FAULT_GETRLIMIT,      /**< getrlimit() */
     FAULT_SETRLIMIT,      /**< setrlimit() */
-    FAULT_EPOLL_CREATE1,  /**< epoll_create1() */
+    FAULT_EPOLL_CREATE1,  /**< epoll_create1(), and epoll_create() */
     FAULT_EPOLL_CTL,      /**< epoll_ctl() */
     FAULT_OPEN,           /**< open() */
     FAULT_PTHREAD_CREATE, /**< pthread_create() (fails by return value) */
