@@ -46,20 +46,33 @@ static ino_t ino_of(int fd)
     return fstat(fd, &st) == 0 ? st.st_ino : 0;
 }
 
+/* The script's next outcome: a new fd, or -1 with its errno. */
+static int scripted(int flags)
+{
+    int err = script_pos < script_len ? script[script_pos] : EAGAIN;
+    script_pos++;
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    int c = socket(AF_INET, SOCK_STREAM | flags, 0);
+    if (c >= 0 && nmade < SCRIPT_MAX)
+        made[nmade++] = (struct made){c, ino_of(c)};
+    return c;
+}
+
+/* (accept() too follows the script: a shed may use either.) */
+int accept(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len)
+{
+    if (script_len >= 0)
+        return scripted(0);
+    return (int)syscall(SYS_accept, fd, addr.__sockaddr__, len);
+}
+
 int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len, int flags)
 {
-    if (script_len >= 0) {
-        int err = script_pos < script_len ? script[script_pos] : EAGAIN;
-        script_pos++;
-        if (err) {
-            errno = err;
-            return -1;
-        }
-        int c = socket(AF_INET, SOCK_STREAM | flags, 0);
-        if (c >= 0 && nmade < SCRIPT_MAX)
-            made[nmade++] = (struct made){c, ino_of(c)};
-        return c;
-    }
+    if (script_len >= 0)
+        return scripted(flags);
     if (inject_count > 0) {
         inject_count--;
         errno = inject_errno;
@@ -509,7 +522,8 @@ static void burst_outcome(void (*fn)(struct thread *, int),
     int spare_fds = spare ? 1 : 0, spare_was = c->spare ? 1 : 0;
     int extra = open_fds() - before - (spare_fds - spare_was);
     snprintf(out, cap,
-             "accept4 called %d time(s); %d connection(s) handed off, %d "
+             "accept4 (or accept) called %d time(s); %d connection(s) "
+             "handed off, %d "
              "closed at once, %d left open and never handed off; %d of them "
              "non-blocking at the hand-off; stats::accepted %d; %s spare fd "
              "after%s",
