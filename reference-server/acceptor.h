@@ -16,9 +16,21 @@ void acceptor_run(struct thread *self);
 
 /* [accept seam] */
 /**
- * Accept until the listener's queue is empty, handing each new fd to
- * schedule_pick() (staged) or to self (shared-nothing, single).
- * Survives EMFILE/ENFILE without spinning (see acceptor.c).
+ * Accept until the listener's queue is empty (accept4 says EAGAIN),
+ * handing each new fd, non-blocking and close-on-exec before the
+ * hand-off, to schedule_pick() (staged) or to self (shared-nothing,
+ * single), and counting it in stats::accepted. A hand-off that fails
+ * (handoff_to() closed the fd) does not end the burst.
+ * - EINTR, ECONNABORTED, EPROTO: that connection is gone, the burst goes
+ *   on.
+ * - EMFILE, ENFILE (out of fds): shed one connection with the spare fd
+ *   thread::reserve_fd - give it up, accept, close, take it back - so the
+ *   client sees a close instead of a hang, and go on. A spare that could
+ *   not be taken back is opened again at the next shortage. With no spare
+ *   and none to be had: pause 10 ms and return - never spin.
+ * - Any other error (ENOBUFS, ENOMEM, EPERM...): warn, pause 1 ms,
+ *   return.
+ * (accept_burst.c says why.)
  */
 void accept_burst(struct thread *self, int listen_fd);
 /* [accept seam] */

@@ -79,8 +79,11 @@ void thread_pin(struct thread *self);
  * Create the calling thread's own epoll fd (close-on-exec) in thread::epfd
  * and register what it waits on: the stop eventfd (server::stop_fd) and,
  * unless it is a staged request thread, its listener thread::listen_fd,
- * level-triggered, with EPOLLEXCLUSIVE for an accept-stage thread (one new
- * connection wakes one accept thread, not all).
+ * for EPOLLIN. An accept-stage thread adds what server::opt.listen_wake
+ * (--listen-wake) asks for: EPOLLEXCLUSIVE for exclusive, the default (one
+ * new connection wakes one accept thread, not all), nothing for level,
+ * EPOLLET for edge (the herd chapter 7 counts). A thread that accepts and
+ * serves (shared-nothing, single) owns its listener: plain level-triggered.
  * \return 0, or -1 after a message on stderr, with nothing left open and
  * thread::epfd set to -1.
  */

@@ -13,7 +13,8 @@
  * TODO 1: thread_pin: pin the CALLING thread to self->core (when >= 0);
  *         when the kernel refuses, warn and set self->core to -1.
  * TODO 2: thread_epoll_open: the epoll fd close-on-exec; an accept-stage
- *         thread registers its listener with EPOLLEXCLUSIVE.
+ *         thread registers its listener with the flags --listen-wake asks
+ *         for (self->srv->opt.listen_wake: EPOLLEXCLUSIVE, none, EPOLLET).
  * TODO 3: thread_epoll_open: on failure, close what you opened and set
  *         self->epfd to -1.
  * pool_spawn must keep the threads joinable: pool_stop joins them.

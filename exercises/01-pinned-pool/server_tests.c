@@ -56,6 +56,7 @@ static void test_one_core_each(void **state)
             continue; /* the main thread */
         }
         fclose(c);
+        comm[strcspn(comm, "\n")] = 0; /* the whole name in a message */
         snprintf(file, sizeof file, "%s/%s/status", path, de->d_name);
         FILE *s = fopen(file, "r");
         assert_non_null(s);

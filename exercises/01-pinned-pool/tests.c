@@ -12,13 +12,16 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "exercises/common/fake_server.h"
+#include "exercises/grader/faults.h"
 #include "reference-server/listener.h"
 #include "reference-server/pool.h"
 
 static struct server srv;
+static bool pool_running; /* pool_start succeeded: pool_stop must run */
 
 /* What fastd's main does before pool_start, for a staged pool. */
 static void pool_up(void)
@@ -35,22 +38,39 @@ static void pool_up(void)
     if (pool_plan(&srv, err, sizeof err) < 0)
         fail_msg("%s", err);
     srv.listen_fd = listener_open("127.0.0.1", 0, false, err, sizeof err);
-    assert_true(srv.listen_fd >= 0);
+    if (srv.listen_fd < 0)
+        fail_msg("%s", err);
     for (int i = 0; i < srv.nthreads; i++)
         if (srv.threads[i].stage != STAGE_REQUEST)
             srv.threads[i].listen_fd = srv.listen_fd;
     alarm(5); /* a pool that never starts or never stops ends here */
     if (pool_start(&srv, err, sizeof err) < 0)
         fail_msg("pool_start: %s", err);
+    pool_running = true;
 }
 
+/* Stop and free what pool_up() set up, however far it got. */
 static void pool_down(void)
 {
-    pool_stop(&srv);
+    if (pool_running)
+        pool_stop(&srv);
+    pool_running = false;
     alarm(0);
-    close(srv.listen_fd);
+    if (srv.listen_fd > 0)
+        close(srv.listen_fd);
     free(srv.threads);
     free(srv.workers);
+    memset(&srv, 0, sizeof srv);
+}
+
+/* The cleanup of every test that starts the pool: it runs when the test
+ * failed half-way too, so that its threads do not run on into the next
+ * test (in the tsan line's one process, as a race blamed on it). */
+static int pool_cleanup(void **state)
+{
+    (void)state;
+    pool_down();
+    return 0;
 }
 
 static void test_threads_start_and_stop(void **state)
@@ -225,13 +245,377 @@ static void test_epoll_failure_leaks_nothing(void **state)
     fake_server_free(s);
 }
 
+/*
+ * The differential tests: your functions and the reference's
+ * (reference-server/pool_thread.c, linked beside yours with its symbols
+ * renamed ref_*: exercise.conf's `oracle`) run on the same generated
+ * cases; everything observable is compared. Cases are generated smallest
+ * first, so the first one that differs, the one shown, is the smallest.
+ */
+int ref_pool_spawn(struct server *s, char *err, size_t errlen);
+void ref_thread_pin(struct thread *self);
+int ref_thread_epoll_open(struct thread *self);
+
+/* Whether epfd watches fd, with the whole mask in *events (fdinfo). */
+static bool watch_mask(int epfd, int fd, unsigned *events)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", epfd);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    bool found = false;
+    int tfd;
+    unsigned ev;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "tfd: %d events: %x", &tfd, &ev) == 2 && tfd == fd) {
+            *events = ev;
+            found = true;
+        }
+    fclose(f);
+    return found;
+}
+
+/* stderr caught in a pipe while a function runs: whether it said
+ * something (the header promises a message on a failure). */
+static int stderr_saved = -1, stderr_pipe[2] = {-1, -1};
+
+static void catch_stderr(void)
+{
+    fflush(stderr);
+    if (pipe2(stderr_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+        fail_msg("pipe2: %s", strerror(errno));
+    stderr_saved = dup(2);
+    dup2(stderr_pipe[1], 2);
+}
+
+static bool stderr_said(void)
+{
+    fflush(stderr);
+    dup2(stderr_saved, 2);
+    close(stderr_saved);
+    char buf[4096];
+    ssize_t n = read(stderr_pipe[0], buf, sizeof buf);
+    close(stderr_pipe[0]);
+    close(stderr_pipe[1]);
+    return n > 0;
+}
+
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* What thread_epoll_open() did, in words: its return, thread::epfd, what
+ * the epoll fd watches and how, the calls it made, what it left open. */
+static void epoll_outcome(int (*fn)(struct thread *), struct thread *t,
+                          const char *const *roles, const int *fds, int nfds,
+                          char *out, size_t cap)
+{
+    catch_stderr();
+    int before = open_fds();
+    t->epfd = -1;
+    fault_record(1);
+    int rc = fn(t);
+    fault_record(0);
+    size_t used = (size_t)snprintf(out, cap, "returned %d, ", rc);
+    if (t->epfd < 0) {
+        used += (size_t)snprintf(out + used, cap - used, "epfd %d", t->epfd);
+    } else {
+        used += (size_t)snprintf(
+            out + used, cap - used, "epfd open%s, watches {",
+            fcntl(t->epfd, F_GETFD) & FD_CLOEXEC ? " (close-on-exec)" : "");
+        for (int i = 0; i < nfds; i++) {
+            unsigned ev;
+            if (watch_mask(t->epfd, fds[i], &ev))
+                used += (size_t)snprintf(
+                    out + used, cap - used, " %s: %s%s%s", roles[i],
+                    ev & EPOLLIN ? "IN" : "", ev & EPOLLET ? "|ET" : "",
+                    ev & EPOLLEXCLUSIVE ? "|EXCLUSIVE" : "");
+        }
+        used += (size_t)snprintf(out + used, cap - used, " }");
+        close(t->epfd);
+        t->epfd = -1;
+    }
+    int left = open_fds() - before;
+    if (left)
+        used += (size_t)snprintf(out + used, cap - used,
+                                 ", %d more fd(s) open after", left);
+    if (stderr_said())
+        used +=
+            (size_t)snprintf(out + used, cap - used, ", a message on stderr");
+    /* The registrations, one per line in the log, sorted (their order is
+     * free), joined by "; " (how the epoll fd was made - epoll_create1,
+     * or epoll_create and fcntl - is free: its state is above). */
+    char lines[16][160];
+    int n = 0;
+    for (const char *c = fault_log(); *c && n < 16;) {
+        size_t len = strcspn(c, "\n");
+        snprintf(lines[n], sizeof lines[n], "%.*s", (int)len, c);
+        c += len + (c[len] == '\n');
+        if (strncmp(lines[n], "epoll_ctl ", 10) == 0)
+            n++;
+    }
+    qsort(lines, (size_t)n, sizeof lines[0], by_text);
+    used += (size_t)snprintf(out + used, cap - used, "; epoll_ctl calls:");
+    for (int i = 0; i < n && used + 4 < cap; i++)
+        used += (size_t)snprintf(out + used, cap - used, " %s;", lines[i]);
+}
+
+static const char *const arch_words[] = {"staged", "shared-nothing", "single"};
+static const char *const wake_words[] = {"exclusive", "level", "edge"};
+
+/* Every thread of every pool the options can lay out: arch x
+ * --listen-wake x threads 1..4 x accept threads 1..2 x an IPv4 or IPv6
+ * listener, each thread's thread_epoll_open() yours and the reference's. */
+static void test_oracle_epoll_matrix(void **state)
+{
+    (void)state;
+    int stop = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    char err[256], mine[2048], ref[2048];
+    const char *binds[] = {"127.0.0.1", "::1"};
+    for (int nthreads = 1; nthreads <= 4; nthreads++)
+        for (int arch = 0; arch < 3; arch++)
+            for (int wake = 0; wake < 3; wake++)
+                for (int accept = 1; accept <= 2; accept++)
+                    for (int b = 0; b < 2; b++) {
+                        if (arch != ARCH_STAGED && accept > 1)
+                            continue;
+                        if (arch == ARCH_STAGED && nthreads < accept + 1)
+                            continue;
+                        struct server s = {0};
+                        s.opt = (struct options){.bind = binds[b],
+                                                 .threads = nthreads,
+                                                 .accept_threads = accept,
+                                                 .arch = (enum arch)arch,
+                                                 .listen_wake =
+                                                     (enum listen_wake)wake};
+                        s.stop_fd = stop;
+                        s.trace_fd = -1;
+                        if (pool_plan(&s, err, sizeof err) < 0)
+                            fail_msg("pool_plan: %s", err);
+                        int lfd = listener_open(binds[b], 0, arch != 0, err,
+                                                sizeof err);
+                        if (lfd < 0 && b == 1) { /* no IPv6 here */
+                            free(s.threads);
+                            free(s.workers);
+                            continue;
+                        }
+                        if (lfd < 0)
+                            fail_msg("%s", err);
+                        const char *roles[] = {"stop", "listener"};
+                        int fds[] = {stop, lfd};
+                        for (int i = 0; i < s.nthreads; i++) {
+                            struct thread *t = &s.threads[i];
+                            if (t->stage != STAGE_REQUEST)
+                                t->listen_fd = lfd;
+                            epoll_outcome(thread_epoll_open, t, roles, fds, 2,
+                                          mine, sizeof mine);
+                            epoll_outcome(ref_thread_epoll_open, t, roles, fds,
+                                          2, ref, sizeof ref);
+                            if (strcmp(mine, ref) != 0) {
+                                const char *stage = stage_name(t->stage);
+                                close(lfd);
+                                free(s.threads);
+                                free(s.workers);
+                                close(stop);
+                                fail_msg("smallest differing case: --arch %s "
+                                         "--threads %d --accept-threads %d "
+                                         "--listen-wake %s --bind %s, thread "
+                                         "%d (%s). Yours: %s. The "
+                                         "reference: %s",
+                                         arch_words[arch], nthreads, accept,
+                                         wake_words[wake], binds[b], i, stage,
+                                         mine, ref);
+                            }
+                        }
+                        close(lfd);
+                        free(s.threads);
+                        free(s.workers);
+                    }
+    close(stop);
+}
+
+/* Every call thread_epoll_open() makes, failed in turn (the n-th
+ * epoll_create1 or epoll_ctl) with each errno its man page lists, for an
+ * accept, a request and a shared-nothing thread: the outcome (return,
+ * epfd, what is left open) must be the reference's. */
+static void test_fault_matrix_epoll(void **state)
+{
+    (void)state;
+    struct server *s = fake_server(1, 1, SCHEDULE_RR, false);
+    char err[256], mine[2048], ref[2048];
+    int lfd = listener_open("127.0.0.1", 0, false, err, sizeof err);
+    if (lfd < 0)
+        fail_msg("%s", err);
+    const char *roles[] = {"stop", "listener"};
+    int fds[] = {s->stop_fd, lfd};
+    enum stage stages[] = {STAGE_ACCEPT, STAGE_REQUEST, STAGE_BOTH};
+    enum fault_call calls[] = {FAULT_EPOLL_CREATE1, FAULT_EPOLL_CTL};
+    for (int st = 0; st < 3; st++)
+        for (int c = 0; c < 2; c++)
+            for (int nth = 1; nth <= (c ? 2 : 1); nth++) {
+                const int *errs;
+                int nerr = fault_errnos(calls[c], &errs);
+                for (int e = 0; e < nerr; e++) {
+                    struct thread *t = &s->threads[0];
+                    t->stage = stages[st];
+                    t->listen_fd = lfd;
+                    fault_fail_nth(calls[c], nth, errs[e]);
+                    epoll_outcome(thread_epoll_open, t, roles, fds, 2, mine,
+                                  sizeof mine);
+                    fault_fail_nth(calls[c], nth, errs[e]);
+                    epoll_outcome(ref_thread_epoll_open, t, roles, fds, 2, ref,
+                                  sizeof ref);
+                    fault_reset();
+                    /* The outcome, not the calls' order: up to "; calls". */
+                    mine[strcspn(mine, ";")] = 0;
+                    ref[strcspn(ref, ";")] = 0;
+                    if (strcmp(mine, ref) != 0) {
+                        close(lfd);
+                        fake_server_free(s);
+                        fail_msg("thread of stage %s, call %d of %s fails "
+                                 "with %s. "
+                                 "Yours: %s. The reference: %s",
+                                 stage_name(stages[st]), nth,
+                                 fault_name(calls[c]),
+                                 graded_errno_name(errs[e]), mine, ref);
+                    }
+                }
+            }
+    close(lfd);
+    fake_server_free(s);
+}
+
+struct pin_case {
+    void (*fn)(struct thread *);
+    struct thread *t;
+    char cpus[256]; /* where the thread may run after the call */
+};
+
+static void *pin_run(void *arg)
+{
+    struct pin_case *c = arg;
+    c->fn(c->t);
+    cpus_allowed(pthread_self(), c->cpus, sizeof c->cpus);
+    return NULL;
+}
+
+/* thread_pin() in a thread of its own: thread::core after, the calls. */
+static void pin_outcome(void (*fn)(struct thread *), int core, int err,
+                        char *out, size_t cap)
+{
+    struct thread t = {.id = 1, .core = core};
+    struct pin_case c = {fn, &t, ""};
+    pthread_t th;
+    if (err)
+        fault_fail_nth(FAULT_SETAFFINITY, 1, err);
+    catch_stderr();
+    if (pthread_create(&th, NULL, pin_run, &c) != 0)
+        fail_msg("pthread_create failed");
+    pthread_join(th, NULL);
+    bool said = stderr_said();
+    /* The state left, not the calls: pthread_setaffinity_np() or
+     * sched_setaffinity(0, ...) pin the caller alike. */
+    snprintf(out, cap,
+             "thread::core %d after, the thread may run on cpus '%s'%s", t.core,
+             c.cpus, said ? ", a warning on stderr" : "");
+    fault_reset();
+}
+
+/* thread_pin() on every core this process may use, no core (-1), a core
+ * that does not exist, and the pinning call (pthread_setaffinity_np or
+ * sched_setaffinity) failing with each errno its man page lists: the core
+ * left, where the thread may run and the warning must be the
+ * reference's. */
+static void test_oracle_pin(void **state)
+{
+    (void)state;
+    int cpus[CPU_SETSIZE];
+    int n = pool_cpus(cpus, CPU_SETSIZE);
+    int cores[CPU_SETSIZE + 2], ncores = 0;
+    cores[ncores++] = -1;
+    for (int i = 0; i < n; i++)
+        cores[ncores++] = cpus[i];
+    cores[ncores++] = CPU_SETSIZE - 1;
+    char mine[512], ref[512];
+    const int *errs;
+    int nerr = fault_errnos(FAULT_SETAFFINITY, &errs);
+    for (int e = -1; e < nerr; e++)
+        for (int k = 0; k < ncores; k++) {
+            int err = e < 0 ? 0 : errs[e];
+            pin_outcome(thread_pin, cores[k], err, mine, sizeof mine);
+            pin_outcome(ref_thread_pin, cores[k], err, ref, sizeof ref);
+            if (strcmp(mine, ref) != 0)
+                fail_msg("smallest differing case: thread::core %d%s%s. "
+                         "Yours: %s. The reference: %s",
+                         cores[k],
+                         err ? ", pthread_setaffinity_np fails "
+                               "with "
+                             : "",
+                         err ? graded_errno_name(err) : "", mine, ref);
+        }
+}
+
+/* pool_spawn() when pthread_create() refuses the first thread (each
+ * errno its man page lists), for pools of 1 to 3 threads: the return,
+ * the message and the threads left must be the reference's. (A later
+ * refusal leaves started threads waiting at the barrier for good, by
+ * contract: the process must exit, which a test cannot.) */
+static int tasks(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/task");
+    while (d && readdir(d))
+        n++;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void test_fault_matrix_spawn(void **state)
+{
+    (void)state;
+    const int *errs;
+    int nerr = fault_errnos(FAULT_PTHREAD_CREATE, &errs);
+    for (int n = 1; n <= 3; n++)
+        for (int e = 0; e < nerr; e++) {
+            char mine[512], ref[512], em[256] = "", er[256] = "";
+            struct server *s = fake_server(0, n, SCHEDULE_RR, false);
+            int before = tasks();
+            fault_fail_nth(FAULT_PTHREAD_CREATE, 1, errs[e]);
+            int rm = pool_spawn(s, em, sizeof em);
+            int tm = tasks() - before;
+            fault_fail_nth(FAULT_PTHREAD_CREATE, 1, errs[e]);
+            int rr = ref_pool_spawn(s, er, sizeof er);
+            int tr = tasks() - before;
+            fault_reset();
+            fake_server_free(s);
+            snprintf(mine, sizeof mine,
+                     "returned %d, err \"%s\", %d thread(s) "
+                     "left",
+                     rm, em, tm);
+            snprintf(ref, sizeof ref,
+                     "returned %d, err \"%s\", %d thread(s) "
+                     "left",
+                     rr, er, tr);
+            if (strcmp(mine, ref) != 0)
+                fail_msg("%d thread(s), the first pthread_create fails with "
+                         "%s. Yours: %s. The reference: %s",
+                         n, graded_errno_name(errs[e]), mine, ref);
+        }
+}
+
 static const struct graded table[] = {
-    GRADED(test_threads_start_and_stop, 1, 1),
-    GRADED(test_joinable, 1, 1),
-    GRADED(test_each_pinned, 3, 1),
+    GRADED_CLEANUP(test_threads_start_and_stop, 1, 1, pool_cleanup),
+    GRADED_CLEANUP(test_joinable, 1, 1, pool_cleanup),
+    GRADED_CLEANUP(test_each_pinned, 3, 1, pool_cleanup),
     GRADED(test_pin_refused, 1, 1),
-    GRADED(test_own_epoll_cloexec, 2, 2),
-    GRADED(test_epoll_watches, 2, 2),
+    GRADED_CLEANUP(test_own_epoll_cloexec, 2, 2, pool_cleanup),
+    GRADED_CLEANUP(test_epoll_watches, 2, 2, pool_cleanup),
     GRADED(test_epoll_failure_leaks_nothing, 1, 3),
+    GRADED(test_oracle_epoll_matrix, 3, 4),
+    GRADED(test_oracle_pin, 1, 1),
+    GRADED(test_fault_matrix_epoll, 2, 3),
+    GRADED(test_fault_matrix_spawn, 1, 1),
 };
 GRADED_MAIN(table)

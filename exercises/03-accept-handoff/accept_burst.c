@@ -12,8 +12,11 @@
  * TODO 2: a signal (EINTR) or a client that gave up (ECONNABORTED, EPROTO)
  *         must not end the burst.
  * TODO 3: out of fds (EMFILE, ENFILE): shed the connection with the spare
- *         fd thread::reserve_fd (give it up, accept, close, take it back);
- *         with no spare, back off briefly and return - never spin.
+ *         fd thread::reserve_fd (give it up, accept, close, take it back;
+ *         a spare lost once is opened again at the next shortage); with
+ *         no spare to be had, back off 10 ms and return - never spin.
+ * TODO 4: any other error (ENOBUFS, ENOMEM, EPERM...): warn, pause 1 ms,
+ *         return.
  * Keep: non-blocking and close-on-exec BEFORE the hand-off; count
  * stats::accepted; trace the accept; schedule_pick() when staged.
  */
@@ -29,7 +32,7 @@ void accept_burst(struct thread *self, int listen_fd)
 {
     int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
-        return; /* TODO 1-3: EAGAIN, EINTR, ECONNABORTED, EMFILE... */
+        return; /* TODO 1-4: EAGAIN, EINTR, ECONNABORTED, EMFILE... */
     counter_add(&self->stats.accepted, 1);
     TRACE(self->trace, TRACE_ACCEPT, fd, listen_fd);
     struct thread *target =

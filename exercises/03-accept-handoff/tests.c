@@ -16,17 +16,63 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exercises/common/fake_server.h"
+#include "exercises/grader/faults.h"
 #include "reference-server/acceptor.h"
 #include "reference-server/listener.h"
 
 static int inject_errno, inject_count; /* fail the next accept4 calls */
 
+/* A script for the differential test: what each accept4 call returns -
+ * 0: a new connection (a fresh socket, made here), else that errno; once
+ * it has run out, EAGAIN. The fds made are remembered by inode, so that
+ * the test can tell, after the burst, which are still open. */
+#define SCRIPT_MAX 8
+static int script[SCRIPT_MAX], script_len = -1, script_pos;
+static struct made {
+    int fd;
+    ino_t ino;
+} made[SCRIPT_MAX];
+static int nmade;
+
+static ino_t ino_of(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+/* The script's next outcome: a new fd, or -1 with its errno. */
+static int scripted(int flags)
+{
+    int err = script_pos < script_len ? script[script_pos] : EAGAIN;
+    script_pos++;
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    int c = socket(AF_INET, SOCK_STREAM | flags, 0);
+    if (c >= 0 && nmade < SCRIPT_MAX)
+        made[nmade++] = (struct made){c, ino_of(c)};
+    return c;
+}
+
+/* (accept() too follows the script: a shed may use either.) */
+int accept(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len)
+{
+    if (script_len >= 0)
+        return scripted(0);
+    return (int)syscall(SYS_accept, fd, addr.__sockaddr__, len);
+}
+
 int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len, int flags)
 {
+    if (script_len >= 0)
+        return scripted(flags);
     if (inject_count > 0) {
         inject_count--;
         errno = inject_errno;
@@ -36,15 +82,52 @@ int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len, int flags)
 }
 
 static int adds, add_nonblock, add_cloexec; /* what the hand-offs saw */
+static ino_t added[SCRIPT_MAX];             /* the fds handed off (script) */
 
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
     if (op == EPOLL_CTL_ADD) {
+        if (adds < SCRIPT_MAX)
+            added[adds] = ino_of(fd);
         adds++;
         add_nonblock += (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
         add_cloexec += (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0;
     }
     return (int)syscall(SYS_epoll_ctl, epfd, op, fd, ev);
+}
+
+/* The pauses asked of nanosleep(), clock_nanosleep() and usleep(), in
+ * ns; while the differential test runs they are only counted (a pause
+ * costs no time, and a thousand cases run in a blink), else slept. A
+ * pause made another way (poll() with a timeout...) is measured as the
+ * time passed. */
+static long asked_ns;
+static bool sleep_counts_only;
+
+int nanosleep(const struct timespec *req, struct timespec *rem)
+{
+    if (req)
+        asked_ns += req->tv_sec * 1000000000L + req->tv_nsec;
+    if (sleep_counts_only)
+        return 0;
+    return (int)syscall(SYS_nanosleep, req, rem);
+}
+
+int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
+                    struct timespec *rem)
+{
+    if (req && !(flags & TIMER_ABSTIME))
+        asked_ns += req->tv_sec * 1000000000L + req->tv_nsec;
+    if (sleep_counts_only && !(flags & TIMER_ABSTIME))
+        return 0;
+    return (int)syscall(SYS_clock_nanosleep, clock, flags, req, rem) < 0 ? errno
+                                                                         : 0;
+}
+
+int usleep(useconds_t us)
+{
+    struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+    return nanosleep(&ts, NULL);
 }
 
 struct env {
@@ -66,6 +149,14 @@ static int dial(int port)
     return c;
 }
 
+/* The env a test has open, and the fd table it filled: a failed
+ * assertion leaves the test at once, and its cleanup (env_cleanup) closes
+ * them, so that the next test in the asan line's one process does not
+ * report them as a leak of its own. */
+static struct env *env_live;
+static int *plugs_live, nplugs_live;
+static struct rlimit plugs_old;
+
 /* naccept 1: staged (thread 0 accepts, 1 and 2 serve); 0: shared-nothing
  * (thread 0 accepts and serves, thread 1 too). */
 static void env_open(struct env *e, int naccept, int nclients)
@@ -85,6 +176,7 @@ static void env_open(struct env *e, int naccept, int nclients)
     /* Every connection in the accept queue before the test goes on. */
     graded_wait_accept_queue(e->port, e->nclients, 5000);
     adds = add_nonblock = add_cloexec = 0;
+    env_live = e;
 }
 
 /* Is a connection still waiting in the listener's queue? */
@@ -111,12 +203,13 @@ static void env_close(struct env *e)
         close(e->self->reserve_fd);
     close(e->lfd);
     fake_server_free(e->srv);
+    env_live = NULL;
 }
 
 static void test_accepts_all_pending(void **state)
 {
     (void)state;
-    struct env e;
+    static struct env e;
     env_open(&e, 1, 6);
     accept_burst(e.self, e.lfd);
     if (counter_get(&e.self->stats.accepted) != 6)
@@ -132,7 +225,7 @@ static void test_accepts_all_pending(void **state)
 static void test_nonblocking_cloexec_at_handoff(void **state)
 {
     (void)state;
-    struct env e;
+    static struct env e;
     env_open(&e, 1, 3);
     accept_burst(e.self, e.lfd);
     assert_true(adds > 0);
@@ -149,7 +242,7 @@ static void test_nonblocking_cloexec_at_handoff(void **state)
 static void test_spreads_or_keeps(void **state)
 {
     (void)state;
-    struct env e;
+    static struct env e;
     env_open(&e, 1, 4);
     for (int i = 0; i < 4 && pending(e.lfd); i++)
         accept_burst(e.self, e.lfd);
@@ -170,7 +263,7 @@ static void test_spreads_or_keeps(void **state)
 static void test_eintr_goes_on(void **state)
 {
     (void)state;
-    struct env e;
+    static struct env e;
     env_open(&e, 1, 3);
     inject_errno = EINTR;
     inject_count = 1;
@@ -185,7 +278,7 @@ static void test_eintr_goes_on(void **state)
 static void test_aborted_goes_on(void **state)
 {
     (void)state;
-    struct env e;
+    static struct env e;
     env_open(&e, 1, 3);
     inject_errno = ECONNABORTED;
     inject_count = 1;
@@ -217,6 +310,9 @@ static struct rlimit fill_fd_table(int *plugs, int *nplugs)
     int fd;
     while (*nplugs < 1024 && (fd = open("/dev/null", O_RDONLY)) >= 0)
         plugs[(*nplugs)++] = fd;
+    plugs_live = plugs;
+    nplugs_live = *nplugs;
+    plugs_old = old;
     return old;
 }
 
@@ -225,6 +321,23 @@ static void empty_fd_table(int *plugs, int nplugs, struct rlimit old)
     for (int i = 0; i < nplugs; i++)
         close(plugs[i]);
     setrlimit(RLIMIT_NOFILE, &old);
+    plugs_live = NULL;
+}
+
+/* The cleanup of every test that opens an env (see env_live). */
+static int env_cleanup(void **state)
+{
+    (void)state;
+    alarm(0);
+    inject_count = 0;
+    script_len = -1;
+    sleep_counts_only = false;
+    fault_reset();
+    if (plugs_live)
+        empty_fd_table(plugs_live, nplugs_live, plugs_old);
+    if (env_live)
+        env_close(env_live);
+    return 0;
 }
 
 static int open_fds(void)
@@ -251,10 +364,11 @@ static int client_closed(int fd)
 static void test_emfile_sheds(void **state)
 {
     (void)state;
-    struct env e;
+    static struct env e;
     env_open(&e, 1, 3);
-    int before = open_fds(), plugs[1024], nplugs;
-    alarm(3); /* a loop that spins on EMFILE dies here */
+    int before = open_fds(), nplugs;
+    static int plugs[1024];
+    alarm(8); /* a loop that spins on EMFILE dies here */
     struct rlimit old = fill_fd_table(plugs, &nplugs);
     accept_burst(e.self, e.lfd);
     empty_fd_table(plugs, nplugs, old);
@@ -280,10 +394,11 @@ static void test_emfile_sheds(void **state)
 static void test_emfile_twice(void **state)
 {
     (void)state;
-    struct env e;
+    static struct env e;
     env_open(&e, 1, 2);
-    int plugs[1024], nplugs;
-    alarm(3);
+    static int plugs[1024];
+    int nplugs;
+    alarm(8); /* on a loaded machine, two waves of clients take a while */
     for (int round = 0; round < 2; round++) {
         struct rlimit old = fill_fd_table(plugs, &nplugs);
         accept_burst(e.self, e.lfd);
@@ -307,12 +422,13 @@ static void test_emfile_twice(void **state)
 static void test_emfile_no_spare_returns(void **state)
 {
     (void)state;
-    struct env e;
+    static struct env e;
     env_open(&e, 1, 2);
     close(e.self->reserve_fd);
     e.self->reserve_fd = -1;
-    int plugs[1024], nplugs;
-    alarm(2); /* out of fds with no spare: back off and return */
+    static int plugs[1024];
+    int nplugs;
+    alarm(8); /* out of fds with no spare: back off and return */
     struct rlimit old = fill_fd_table(plugs, &nplugs);
     accept_burst(e.self, e.lfd);
     empty_fd_table(plugs, nplugs, old);
@@ -321,14 +437,202 @@ static void test_emfile_no_spare_returns(void **state)
     env_close(&e);
 }
 
+/*
+ * The differential test: your accept_burst() and the reference's
+ * (reference-server/accept_burst.c, linked beside yours with its symbols
+ * renamed ref_*: exercise.conf's `oracle`) on generated sequences of what
+ * accept4 returns - a connection, or any errno its man page lists - with
+ * and without a spare fd, with the spare's reopening failing, and with
+ * the hand-off's epoll_ctl failing. Sequences go shortest first: the
+ * first that differs, the one shown, is the smallest.
+ */
+void ref_accept_burst(struct thread *self, int listen_fd);
+
+/* Every errno accept4(2) lists, and 0: a connection. */
+static const int accept_outcomes[] = {
+    0,      EAGAIN, EINTR, ECONNABORTED, EPROTO, EMFILE,   ENFILE,    ENOBUFS,
+    ENOMEM, EPERM,  EBADF, EFAULT,       EINVAL, ENOTSOCK, EOPNOTSUPP};
+#define NOUTCOMES (int)(sizeof accept_outcomes / sizeof accept_outcomes[0])
+
+struct burst_case {
+    int script[SCRIPT_MAX], len;
+    bool spare;           /* a spare fd at the start */
+    enum fault_call fail; /* FAULT_CALLS: none; else its nth fails */
+    int nth, err;
+};
+
+static void describe_case(const struct burst_case *c, char *out, size_t cap)
+{
+    size_t used = (size_t)snprintf(out, cap, "accept4 returns: ");
+    for (int i = 0; i < c->len; i++)
+        used += (size_t)snprintf(out + used, cap - used, "%s, ",
+                                 c->script[i] ? graded_errno_name(c->script[i])
+                                              : "a connection");
+    used += (size_t)snprintf(out + used, cap - used, "then EAGAIN; %s",
+                             c->spare ? "a spare fd" : "no spare fd");
+    if (c->fail != FAULT_CALLS)
+        snprintf(out + used, cap - used, "; call %d of %s fails with %s",
+                 c->nth, fault_name(c->fail), graded_errno_name(c->err));
+}
+
+/* One run of fn on the case: what a client, the kernel and the server
+ * would see afterwards. paused_ns: the pause it made. */
+static void burst_outcome(void (*fn)(struct thread *, int),
+                          const struct burst_case *c, char *out, size_t cap,
+                          long *paused_ns)
+{
+    struct server *srv = fake_server(1, 2, SCHEDULE_RR, true);
+    struct thread *self = &srv->threads[0];
+    self->reserve_fd = c->spare ? open("/dev/null", O_RDONLY | O_CLOEXEC) : -1;
+    int before = open_fds();
+    memcpy(script, c->script, sizeof script);
+    script_len = c->len;
+    script_pos = nmade = adds = add_nonblock = 0;
+    asked_ns = 0;
+    sleep_counts_only = true;
+    if (c->fail != FAULT_CALLS)
+        fault_fail_nth(c->fail, c->nth, c->err);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    fn(self, -1);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    fault_reset();
+    sleep_counts_only = false;
+    script_len = -1;
+    long took = (t1.tv_sec - t0.tv_sec) * 1000000000L + t1.tv_nsec - t0.tv_nsec;
+    /* The reference's pause is what it asked of nanosleep; a learner's
+     * may be another call: the time passed, if longer. */
+    *paused_ns = fn == ref_accept_burst || asked_ns > took ? asked_ns : took;
+    /* The connections: handed off, closed at once (shed), or left open
+     * and nowhere (a leak: that client waits forever). */
+    int handed = 0, leaked = 0;
+    for (int i = 0; i < nmade; i++) {
+        bool open_now = ino_of(made[i].fd) == made[i].ino;
+        bool was_added = false;
+        for (int k = 0; k < adds && k < SCRIPT_MAX; k++)
+            was_added |= added[k] == made[i].ino;
+        if (open_now && was_added)
+            handed++;
+        else if (open_now)
+            leaked++;
+        if (open_now)
+            close(made[i].fd);
+    }
+    bool spare = self->reserve_fd >= 0 && ino_of(self->reserve_fd) != 0;
+    int spare_fds = spare ? 1 : 0, spare_was = c->spare ? 1 : 0;
+    int extra = open_fds() - before - (spare_fds - spare_was);
+    snprintf(out, cap,
+             "accept4 (or accept) called %d time(s); %d connection(s) "
+             "handed off, %d "
+             "closed at once, %d left open and never handed off; %d of them "
+             "non-blocking at the hand-off; stats::accepted %d; %s spare fd "
+             "after%s",
+             script_pos, handed, nmade - handed - leaked, leaked, add_nonblock,
+             (int)counter_get(&self->stats.accepted), spare ? "a" : "no",
+             extra ? "; other fds left open" : "");
+    if (self->reserve_fd >= 0)
+        close(self->reserve_fd);
+    fake_server_free(srv);
+}
+
+/* Compare the two on one case; false (with the message) when they differ. */
+static bool burst_same(const struct burst_case *c, char *msg, size_t cap)
+{
+    char mine[512], ref[512], what[256];
+    long pm, pr;
+    burst_outcome(ref_accept_burst, c, ref, sizeof ref, &pr);
+    burst_outcome(accept_burst, c, mine, sizeof mine, &pm);
+    describe_case(c, what, sizeof what);
+    if (strcmp(mine, ref) != 0) {
+        snprintf(msg, cap,
+                 "smallest differing case: %s. Yours: %s. The "
+                 "reference: %s",
+                 what, mine, ref);
+        return false;
+    }
+    /* One-sided: a pause as long as the reference's, or longer. */
+    if (pm < pr * 9 / 10) {
+        snprintf(msg, cap,
+                 "smallest differing case: %s. The reference "
+                 "pauses %.1f ms before it returns (the listener is still "
+                 "readable: without a pause the accept loop spins); yours "
+                 "returned after %.2f ms. Both: %s",
+                 what, pr / 1e6, pm / 1e6, ref);
+        return false;
+    }
+    return true;
+}
+
+static void test_oracle_accept_sequences(void **state)
+{
+    (void)state;
+    char msg[1400];
+    struct burst_case c = {.fail = FAULT_CALLS};
+    /* Every sequence of up to 2 outcomes, with and without a spare. */
+    for (int len = 1; len <= 2; len++)
+        for (int k = 0; k < NOUTCOMES * (len == 2 ? NOUTCOMES : 1); k++)
+            for (int spare = 1; spare >= 0; spare--) {
+                c.len = len;
+                c.script[0] = accept_outcomes[k % NOUTCOMES];
+                c.script[1] = accept_outcomes[k / NOUTCOMES];
+                c.spare = spare;
+                if (!burst_same(&c, msg, sizeof msg))
+                    fail_msg("%s", msg);
+            }
+}
+
+/* Out of fds: sequences of connections, EMFILE and ENFILE, with the
+ * spare's reopening (open) failing in turn with each errno its man page
+ * lists; and the hand-off (epoll_ctl) failing with each of its own. */
+static void test_fault_matrix_accept(void **state)
+{
+    (void)state;
+    char msg[1400];
+    const int short_of[] = {0, EMFILE, ENFILE};
+    struct burst_case c = {0};
+    const int *errs;
+    int nerr = fault_errnos(FAULT_OPEN, &errs);
+    for (int len = 1; len <= 2; len++) {
+        int total = len == 1 ? 3 : 9;
+        for (int k = 0; k < total; k++)
+            for (int spare = 1; spare >= 0; spare--)
+                for (int nth = 1; nth <= 2; nth++)
+                    for (int e = 0; e < nerr; e++) {
+                        c.len = len;
+                        for (int i = 0, v = k; i < len; i++, v /= 3)
+                            c.script[i] = short_of[v % 3];
+                        c.spare = spare;
+                        c.fail = FAULT_OPEN;
+                        c.nth = nth;
+                        c.err = errs[e];
+                        if (!burst_same(&c, msg, sizeof msg))
+                            fail_msg("%s", msg);
+                    }
+    }
+    nerr = fault_errnos(FAULT_EPOLL_CTL, &errs);
+    for (int len = 1; len <= 2; len++)
+        for (int nth = 1; nth <= len; nth++)
+            for (int e = 0; e < nerr; e++) {
+                c = (struct burst_case){.len = len,
+                                        .spare = true,
+                                        .fail = FAULT_EPOLL_CTL,
+                                        .nth = nth,
+                                        .err = errs[e]};
+                if (!burst_same(&c, msg, sizeof msg))
+                    fail_msg("%s", msg);
+            }
+}
+
 static const struct graded table[] = {
-    GRADED(test_accepts_all_pending, 3, 1),
-    GRADED(test_nonblocking_cloexec_at_handoff, 2, 1),
-    GRADED(test_spreads_or_keeps, 2, 2),
-    GRADED(test_eintr_goes_on, 2, 2),
-    GRADED(test_aborted_goes_on, 1, 2),
-    GRADED(test_emfile_sheds, 3, 3),
-    GRADED(test_emfile_twice, 2, 3),
-    GRADED(test_emfile_no_spare_returns, 1, 3),
+    GRADED_CLEANUP(test_accepts_all_pending, 3, 1, env_cleanup),
+    GRADED_CLEANUP(test_nonblocking_cloexec_at_handoff, 2, 1, env_cleanup),
+    GRADED_CLEANUP(test_spreads_or_keeps, 2, 2, env_cleanup),
+    GRADED_CLEANUP(test_eintr_goes_on, 2, 2, env_cleanup),
+    GRADED_CLEANUP(test_aborted_goes_on, 1, 2, env_cleanup),
+    GRADED_CLEANUP(test_emfile_sheds, 3, 3, env_cleanup),
+    GRADED_CLEANUP(test_emfile_twice, 2, 3, env_cleanup),
+    GRADED_CLEANUP(test_emfile_no_spare_returns, 1, 3, env_cleanup),
+    GRADED_CLEANUP(test_oracle_accept_sequences, 4, 4, env_cleanup),
+    GRADED_CLEANUP(test_fault_matrix_accept, 3, 3, env_cleanup),
 };
 GRADED_MAIN(table)

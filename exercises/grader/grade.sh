@@ -91,7 +91,13 @@ cc=${CC:-cc}
 cmocka_cflags=$(pkg-config --cflags cmocka 2>/dev/null)
 cmocka_libs=$(pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 wrapped="read write recv send writev accept accept4 epoll_wait mmap munmap"
-wrap_flags=$(printf -- '-Wl,--wrap=%s ' $wrapped)
+# faults.c: the set-up calls the fault matrix fails and logs. The
+# sanitizers' runtimes, linked statically, call getrlimit and setrlimit
+# before they are ready to run instrumented code: those two are wrapped
+# in the plain unit program only.
+wrapped="$wrapped socket setsockopt bind listen epoll_create1 epoll_create epoll_ctl open fopen pthread_create pthread_setaffinity_np sched_setaffinity"
+san_wrap_flags=$(printf -- '-Wl,--wrap=%s ' $wrapped)
+wrap_flags="$san_wrap_flags -Wl,--wrap=getrlimit -Wl,--wrap=setrlimit"
 
 # The process runner: the one make built, or a private build of it.
 tool=${GRADE_TOOL:-$build/bin/grade-tool}
@@ -226,6 +232,26 @@ course_obj() {
     cached_cc "$log" "$f" "${comp[@]}" $flags $finc $cmocka_cflags
 }
 
+# oracle_obj LOG SUITE FILE: the reference module FILE (exercise.conf's
+# `oracle`) compiled for SUITE with every global symbol it defines renamed
+# ref_NAME (objcopy), so that a differential test calls the reference's
+# ref_accept_burst() beside the learner's accept_burst(). Cached beside
+# the plain object.
+oracle_obj() {
+    local o r map
+    o=$(course_obj "$1" "$2" "$3" "")
+    [ -n "$o" ] || return 1
+    r=${o%.o}.ref.o
+    if [ ! -f "$r" ]; then
+        map=$r.map.$BASHPID
+        nm -P -g --defined-only "$o" | awk '{ print $1, "ref_" $1 }' >"$map"
+        objcopy --redefine-syms="$map" "$o" "$r.$BASHPID" 2>>"$1" &&
+            mv -f "$r.$BASHPID" "$r"
+        rm -f "$map" "$r.$BASHPID"
+    fi
+    [ -f "$r" ] && echo "$r"
+}
+
 # The extra files of an exercise.conf, checked: sets extra_files, or
 # prints why not and fails.
 extra_of() {
@@ -239,19 +265,6 @@ extra_of() {
             return 1
         fi
     done
-}
-
-# ref_obj OBJ: a copy of a cached course object (conf `oracle`) whose
-# global symbols are renamed ref_NAME, so that a test can run the
-# reference module beside the learner's in one program; prints its path.
-ref_obj() {
-    local o=$1 r=${1%.o}.ref.o s args=()
-    [ -f "$r" ] && { echo "$r"; return; }
-    for s in $(nm -P -g --defined-only "$o" | awk '{ print $1 }'); do
-        args+=(--redefine-sym "$s=ref_$s")
-    done
-    objcopy "${args[@]}" "$o" "$r.$BASHPID" && mv -f "$r.$BASHPID" "$r"
-    [ -f "$r" ] && echo "$r"
 }
 
 # A failed test's message, in words, from its log.
@@ -610,18 +623,22 @@ grade_exercise() {
             # that the two meet halfway instead of waiting on each other);
             # the learner's from the private copy (again, instrumented,
             # for a sanitizer build).
-            local files=("$d/tests.c" "${extra_files[@]}" "$here/inject.c") k
+            local files=("$d/tests.c" "${extra_files[@]}" "$here/inject.c" "$here/faults.c") k
             for ((k = ${#files[@]} - 1; k >= 0; k--)); do
                 f=${files[$k]}
                 o=$(course_obj "$logs/build-$suite.log" "$suite" "$f" "$([ "$f" = "$d/tests.c" ] && echo "$d")")
                 [ -n "$o" ] || { build_err[$suite]=$(first_error "$logs/build-$suite.log"); return; }
                 course_objs=("$o" "${course_objs[@]}")
             done
-            # The oracle: the reference module, its symbols renamed ref_*.
-            extra_of "$oracle" >/dev/null || { build_err[$suite]=$(extra_of "$oracle"); return; }
-            for f in "${extra_files[@]}"; do
-                o=$(course_obj "$logs/build-$suite.log" "$suite" "$f" "$d")
-                [ -n "$o" ] && o=$(ref_obj "$o")
+            # The reference modules the differential tests compare with.
+            local oracle_files=()
+            if [ -n "$oracle" ]; then
+                why=$(extra_of "$oracle") || { build_err[$suite]=${why/extra/oracle}; return; }
+                extra_of "$oracle"
+                oracle_files=("${extra_files[@]}")
+            fi
+            for f in "${oracle_files[@]}"; do
+                o=$(oracle_obj "$logs/build-$suite.log" "$suite" "$f")
                 [ -n "$o" ] || { build_err[$suite]=$(first_error "$logs/build-$suite.log"); return; }
                 course_objs+=("$o")
             done
@@ -644,7 +661,8 @@ grade_exercise() {
             fi
             read -r v _ <<<"$("$tool" run --timeout "$(secs 120)" --log "$logs/link-$suite.log" -- \
                 "${comp[@]:-$cc}" $flags -o "$prog" "${course_objs[@]}" "${mine[@]}" \
-                $wrap_flags $cmocka_libs $lib -pthread -lm)"
+                $([ "$suite" = unit ] && echo "$wrap_flags" || echo "$san_wrap_flags") \
+                $cmocka_libs $lib -pthread -lm)"
             [ "$v" = ok ] || build_err[$suite]=$(first_error "$logs/link-$suite.log")
             ;;
         server)
@@ -867,7 +885,7 @@ grade_exercise() {
 # of them, and a niced compile starves on a loaded machine), GRADE_JOBS
 # at a time, in the order the exercises will need them: the reference
 # objects of the learner's fastd's tree, then for each exercise the files
-# of each suite in its manifest (tests.c, the extra files and inject.c in
+# of each suite in its manifest (tests.c, the extra files, inject.c and faults.c in
 # the unit, asan or tsan flavour; the server tests' harness). Only a head
 # start: an exercise that needs a file compiles it itself, or waits for
 # the compile under way (cached_cc's lock), and says why a course file
@@ -884,7 +902,7 @@ precompile() {
             unit | asan | tsan)
                 [ -f "$d/tests.c" ] || continue
                 extra_of "$(conf_get "$d/exercise.conf" extra)" >/dev/null || extra_files=()
-                for f in "$d/tests.c" "${extra_files[@]}" "$here/inject.c"; do
+                for f in "$d/tests.c" "${extra_files[@]}" "$here/inject.c" "$here/faults.c"; do
                     t="$su $f"
                     [ "$f" = "$d/tests.c" ] && t="$su $f $d"
                     [ -n "${seen[$t]:-}" ] || tasks+=("$t")

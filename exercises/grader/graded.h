@@ -49,18 +49,32 @@ struct graded {
     int hint;              /**< which hints/N.md helps (the manifest decides) */
     CMUnitTestFunction fn; /**< the test */
     int keeps_fds;         /**< 1: skip the fd-leak check for this test */
+    /** Run after the test, whether it passed or failed (NULL: none). */
+    CMFixtureFunction cleanup;
 };
 
 /** One table entry: GRADED(test_fn, points, hint). */
 #define GRADED(fn, points, hint)                                               \
     {                                                                          \
-#fn, points, hint, fn, 0                                               \
+#fn, points, hint, fn, 0, NULL                                         \
+    }
+
+/**
+ * A table entry with a cleanup that runs after the test even when an
+ * assertion failed (cmocka's teardown): it stops the threads and closes
+ * the fds the test set up, so that one failure is not reported again as
+ * a race or a leak by the tests after it (the asan/tsan `*` lines run
+ * every test in one process).
+ */
+#define GRADED_CLEANUP(fn, points, hint, cleanup_fn)                           \
+    {                                                                          \
+#fn, points, hint, fn, 0, cleanup_fn                                   \
     }
 
 /** A table entry whose test may leave fds open (no fd-leak check). */
 #define GRADED_KEEPS_FDS(fn, points, hint)                                     \
     {                                                                          \
-#fn, points, hint, fn, 1                                               \
+#fn, points, hint, fn, 1, NULL                                         \
     }
 
 /* The harness's state lives in this file's statics: the learner's object
@@ -299,7 +313,7 @@ static inline int graded_main_(const struct graded *table, size_t n, int argc,
     for (size_t i = 0; i < n && k < 64; i++)
         if (!want || strcmp(want, table[i].name) == 0) {
             tests[k++] = (struct CMUnitTest){table[i].name, table[i].fn, NULL,
-                                             NULL, NULL};
+                                             table[i].cleanup, NULL};
             keeps_fds |= table[i].keeps_fds;
         }
     if (k == 0) {

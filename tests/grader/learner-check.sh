@@ -72,11 +72,11 @@ if [ $fastd_ok = 0 ]; then
     unit_ok=0 server_ok=0
 fi
 # As the grader links the unit program (exercises/grader/grade.sh): the
-# fault injection of inject.c behind -Wl,--wrap (keep this list in step
-# with grade.sh's), and the reference module the differential tests
-# compare with (exercise.conf's `oracle`), its global symbols renamed
-# ref_*.
-wrapped="read write recv send writev accept accept4 epoll_wait mmap munmap"
+# fault injection of inject.c and faults.c behind -Wl,--wrap (keep this
+# list in step with grade.sh's), and the reference module the
+# differential tests compare with (exercise.conf's `oracle`), its global
+# symbols renamed ref_*.
+wrapped="read write recv send writev accept accept4 epoll_wait mmap munmap socket setsockopt bind listen epoll_create1 epoll_create epoll_ctl open fopen pthread_create pthread_setaffinity_np sched_setaffinity getrlimit setrlimit"
 oracle=()
 for c in $(conf oracle); do
     o=$out/ref-$(basename "${c%.c}")
@@ -90,7 +90,7 @@ for c in $(conf oracle); do
 done
 # shellcheck disable=SC2086
 [ $unit_ok = 1 ] && { cc "${cflags[@]}" -o "$out/unit" "$ex/tests.c" "${learner[@]}" \
-    "${objs[@]}" "${oracle[@]}" exercises/grader/inject.c \
+    "${objs[@]}" "${oracle[@]}" exercises/grader/inject.c exercises/grader/faults.c \
     $(printf -- '-Wl,--wrap=%s ' $wrapped) $cmocka -luring -lm >"$out/unit.log" 2>&1 || unit_ok=0; }
 # shellcheck disable=SC2086
 cc "${cflags[@]}" -o "$out/server" "$ex/server_tests.c" \

@@ -892,17 +892,18 @@ static void test_hint_reveals_one_at_a_time(void **state)
 {
     (void)state;
     sh("rm -f " T "/grade/hints-* && mkdir -p " T);
-    char *out[4];
-    for (int i = 0; i < 4; i++) {
+    char *out[5];
+    for (int i = 0; i < 5; i++) {
         sh("exercises/grader/hint.sh " T " %s > " T "/hint.out",
            i % 2 ? "04" : "4");
         out[i] = slurp(T "/hint.out");
     }
-    assert_non_null(strstr(out[0], "hint 1 of 3"));
-    assert_non_null(strstr(out[1], "hint 2 of 3"));
-    assert_non_null(strstr(out[2], "hint 3 of 3"));
-    assert_non_null(strstr(out[3], "all 3 hints shown"));
-    for (int i = 0; i < 4; i++)
+    assert_non_null(strstr(out[0], "hint 1 of 4"));
+    assert_non_null(strstr(out[1], "hint 2 of 4"));
+    assert_non_null(strstr(out[2], "hint 3 of 4"));
+    assert_non_null(strstr(out[3], "hint 4 of 4"));
+    assert_non_null(strstr(out[4], "all 4 hints shown"));
+    for (int i = 0; i < 5; i++)
         free(out[i]);
     sh("exercises/grader/hint.sh " T " 09 4 > " T "/hint.out");
     char *four = slurp(T "/hint.out");
