@@ -29,3 +29,10 @@ TESTS += $(TBIN)/test_bench_mine
 $(TBIN)/test_bench_mine: $(OBJ)/tests/grader/test_bench_mine.o | $(BIN)/fastd
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(LDLIBS)
+
+# make progress: the summary, the page, its plots, and the page in
+# headless Chromium (issue 22).
+TESTS += $(TBIN)/test_progress
+$(TBIN)/test_progress: $(OBJ)/tests/grader/test_progress.o
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(LDLIBS) -lm
