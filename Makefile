@@ -21,8 +21,16 @@
 #   MINE_SRC=DIR the folder holding the exercise folders for MINE
 #                (default exercises)
 
-# A learner's fastd never shares a build tree with the reference's.
+# A learner's fastd never shares a build tree with the reference's: a
+# BUILD from the environment (the tests', an experiment's) is the
+# reference's tree, and the learner's goes into its mine/ folder.
 ifneq ($(MINE),)
+ifeq ($(origin BUILD),environment)
+ifeq ($(origin REF_BUILD),undefined)
+REF_BUILD := $(BUILD)
+endif
+BUILD := $(BUILD)/mine
+endif
 BUILD ?= build/mine
 endif
 BUILD ?= build

@@ -21,7 +21,10 @@
 # row), whatever the learner's exercises do. Env: BENCH_SECONDS (per cell,
 # default 5), BENCH_CONNS (64), BENCH_MEM_CONNS (10,000; QUICK=1: 2,000),
 # BENCH_TW_WAIT=0 (no wait for TIME_WAIT sockets before churn),
-# BENCH_URING=0 (no io_uring rows). Results: build/bench/mine.json.
+# BENCH_URING=0 (no io_uring rows), BENCH_ROWS=PATTERN (only the rows
+# whose label holds PATTERN, e.g. churn or shared-nothing), QUICK=1 (1 s
+# per cell, 2,000 connections for memory, no TIME_WAIT wait).
+# Results: build/bench/mine.json.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../chapters/experiments/lib.sh"
@@ -30,6 +33,8 @@ ref=${2:?usage: mine.sh BUILD REF_FASTD}
 exp_setup -o bench bench wrk curl fastd
 mine=$build/bin/fastd
 secs=${BENCH_SECONDS:-5}
+exp_quick && [ -z "${BENCH_SECONDS:-}" ] && secs=1
+exp_quick && BENCH_TW_WAIT=${BENCH_TW_WAIT:-0}
 conns=${BENCH_CONNS:-64}
 [ -x "$ref" ] || { echo "bench: the reference $ref is missing" >&2; exit 1; }
 
@@ -47,6 +52,15 @@ rows=(
     "staged-uring pipelined pipelined 05"
 )
 [ "${BENCH_URING:-1}" = 0 ] && rows=("${rows[@]:0:6}")
+if [ -n "${BENCH_ROWS:-}" ]; then
+    keep=()
+    for r in "${rows[@]}"; do
+        read -r a w _ <<<"$r"
+        [[ "$a $w" == *"$BENCH_ROWS"* ]] && keep+=("$r")
+    done
+    [ ${#keep[@]} -gt 0 ] || { echo "bench: no row matches BENCH_ROWS='$BENCH_ROWS'" >&2; exit 2; }
+    rows=("${keep[@]}")
+fi
 
 # exercise_name NN: "exercise 05 (05-request-parser)".
 exercise_name() {
@@ -155,20 +169,22 @@ done
 # Memory: RSS per idle keep-alive connection, both servers (staged).
 mem_conns=${BENCH_MEM_CONNS:-10000}
 exp_quick && [ -z "${BENCH_MEM_CONNS:-}" ] && mem_conns=2000
-cc -O2 -o "$out/idle_rss" "$here/idle_rss.c"
-declare -A mem
-for who in mine reference; do
-    bin=$mine
-    [ $who = reference ] && bin=$ref
-    if ! start "$bin" "$out/mem-$who.out" --arch staged --quiet; then
-        [ $who = reference ] && { echo "bench: the reference did not start:"; cat "$out/mem-$who.out"; exit 1; }
-        mem[$who]="? (did not start)"
-        continue
-    fi
-    m=$("$out/idle_rss" "$port" "$mem_conns" "$pid" 2>"$out/mem-$who.err" | awk '{ print $4 }') || true
-    stop
-    mem[$who]=${m:-?}
-done
+declare -A mem=([mine]=- [reference]=-)
+if [ -z "${BENCH_ROWS:-}" ] || [[ memory == *"$BENCH_ROWS"* ]]; then
+    cc -O2 -o "$out/idle_rss" "$here/idle_rss.c"
+    for who in mine reference; do
+        bin=$mine
+        [ $who = reference ] && bin=$ref
+        if ! start "$bin" "$out/mem-$who.out" --arch staged --quiet; then
+            [ $who = reference ] && { echo "bench: the reference did not start:"; cat "$out/mem-$who.out"; exit 1; }
+            mem[$who]="? (did not start)"
+            continue
+        fi
+        m=$("$out/idle_rss" "$port" "$mem_conns" "$pid" 2>"$out/mem-$who.err" | awk '{ print $4 }') || true
+        stop
+        mem[$who]=${m:-?}
+    done
+fi
 exp_unlock
 
 echo
