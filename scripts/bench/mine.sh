@@ -199,8 +199,12 @@ for r in "${rows[@]}"; do
         printf '%-26s %14d %14d %13sx\n' "$label" "$m" "$re" "$(ratio "$m" "$re" -)"
     fi
 done
-printf '%-26s %14s %14s   (RSS per idle keep-alive connection at %d, bytes)\n' \
-    "memory" "${mem[mine]}" "${mem[reference]}" "$mem_conns"
+if [ "${mem[reference]}" = - ]; then
+    echo "memory: not measured (BENCH_ROWS=$BENCH_ROWS leaves it out)"
+else
+    printf '%-26s %14s %14s   (RSS per idle keep-alive connection at %d, bytes)\n' \
+        "memory" "${mem[mine]}" "${mem[reference]}" "$mem_conns"
+fi
 num() { [[ $1 =~ ^[0-9]+$ ]] && echo "$1" || echo null; }
 {
     printf '{"machine":{"cores":%d,"kernel":"%s","date":"%s","wrk":"-t1 -c%d -d%ss"},\n' \
