@@ -2,7 +2,9 @@
 # Layer (c) of grading: what the learner's code is worth, measured.
 #
 # usage: measure.sh WORKLOAD REF_FASTD MINE_FASTD
-#   WORKLOAD  churn        wrk, a new connection per request (exercise 03)
+#   WORKLOAD  churn        wrk, a new connection per request (exercise 03);
+#                          fastd traced, and the accepts per wake-up of
+#                          its accept thread counted
 #             pipelined    wrk, 16 requests per write (exercise 05)
 #             keep-alive   wrk, one request at a time per connection
 #             slow-reader  4 clients pipeline GET /body (fastd --body-kib
@@ -47,6 +49,11 @@ for b in "$ref" "$mine"; do [ -x "$b" ] || { echo "measure: $b is not a program"
 start() {
     local log=$out/$workload-$1.log flags=()
     [ "$workload" = slow-reader ] && flags=(--body-kib 64)
+    # Under churn, the trace counts the accept thread's wake-ups (both
+    # sides traced alike): exercise 03's starter takes one connection per
+    # wake-up, which costs little throughput on a small machine but is
+    # the defect the exercise is about.
+    [ "$workload" = churn ] && rm -f "$out/$1.fdt" && flags=(--trace "$out/$1.fdt")
     : >"$log"
     "$2" --port 0 --threads 2 --quiet "${flags[@]}" >"$log" 2>&1 &
     pid=$!
@@ -93,6 +100,7 @@ fi
 unit="req/s"
 [ "$workload" = slow-reader ] && unit=KiB
 ratios=() mines=() refs=() cut_mine=0 cut_ref=0
+rm -f "$out/mine.wakes" "$out/ref.wakes"
 for round in $(seq "$rounds"); do
     order="ref mine"
     [ $((round % 2)) = 0 ] && order="mine ref"
@@ -102,6 +110,8 @@ for round in $(seq "$rounds"); do
         start "$who" "$bin"
         read -r v cut < <(run_one)
         stop
+        [ "$workload" = churn ] && awk '$2 == 0 && $4 == "wake" { w++ } $2 == 0 && $4 == "accept" { a++ }
+            END { print w + 0, a + 0 }' "$out/$who.fdt" >>"$out/$who.wakes"
         v=${v:-0}
         [ "$workload" = slow-reader ] && v=$((v / 1024))
         if [ $who = mine ]; then m=$v cut_mine=$((cut_mine + ${cut:-0})); else r=$v cut_ref=$((cut_ref + ${cut:-0})); fi
@@ -128,6 +138,10 @@ if [ "$workload" = slow-reader ]; then
     detail="delivered to the slow readers per round: $detail"
     [ $cut_mine -gt 0 ] && detail="$detail; yours cut off $cut_mine of $((4 * rounds)) slow readers"
     [ $cut_ref -gt 0 ] && detail="$detail; the reference cut off $cut_ref"
+fi
+if [ "$workload" = churn ]; then
+    per_wake() { awk '{ w += $1; a += $2 } END { if (w > 0) printf "%.1f", a / w; else print "-" }' "$out/$1.wakes"; }
+    detail="$detail; accepts per wake-up of the accept thread: mine $(per_wake mine), reference $(per_wake ref)"
 fi
 printf '%s: mine/reference %sx (median of %d rounds, spread %sx-%sx): %s; %s\n' \
     "$workload" "$med" "$rounds" "$lo" "$hi" "$verdict" "$detail"
