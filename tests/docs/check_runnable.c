@@ -221,6 +221,19 @@ void test_runnable_blocks(void **state)
         free(b[i].script);
     }
     free(b);
+    /* The "after" blocks linked BUILD/mine/bin/fastd from the solutions:
+     * link it back from exercises/, the learner's own files, so that a
+     * learner's `make test` leaves them their own fastd. */
+    if (have_solutions) {
+        char cmd[PATH_MAX * 2 + 128];
+        snprintf(cmd, sizeof cmd,
+                 "cd '%s' && env -u MINE_SRC -u MAKEFLAGS -u MAKELEVEL "
+                 "BUILD='%s' make --no-print-directory -s mine >/dev/null",
+                 d->root, d->build);
+        if (system(cmd) != 0)
+            report(&r, "could not relink %s/mine/bin/fastd from exercises/",
+                   d->build);
+    }
     print_message("%d runnable block(s), %d failed, %.1f s in all (QUICK=1)\n",
                   nb, failed, total);
     report_done(&r, "problem(s) with the runnable blocks");
