@@ -35,7 +35,8 @@ history=$grade/history.jsonl
 jq -r '"Exercises: \(.complete)/\(.exercises_total) complete, \(.points)/\(.max) points (graded \(.graded_at))",
     (.exercises[] | "  \(.exercise | .[0:26] | . + " " * (26 - length)) \(.points | tostring | " " * (4 - length) + .)/\(.max)  \(.status)"
       + (if .measured != "" then "\n      measured: \(.measured)" else "" end),
-      (.tests[] | select(.status == "fail") | "      FAIL \(.name): \(.message)"))' \
+      ([.tests[] | select(.status == "fail")] | (.[0:3][] | "      FAIL \(.name): \(.message)"),
+        (if length > 3 then "      ... and \(length - 3) more failing test(s): the page lists them" else empty end)))' \
     "$grade/results.json"
 
 # ---- the plots --------------------------------------------------------------
@@ -44,6 +45,16 @@ jq -r -s 'group_by(.exercise)[] | (.[0].exercise), (.[] | "\(.graded_at) \(.poin
     "$history" >"$out/points.dat"
 names=$(jq -r -s 'group_by(.exercise)[] | .[0].exercise' "$history")
 runs=$(wc -l <"$history")
+# xrange FILE: gnuplot's "set xrange" for the times in FILE's first
+# column, an hour either side when they are all the same (gnuplot would
+# otherwise widen an empty range to years).
+xrange() {
+    local lo hi
+    lo=$(awk '{ print $1 }' "$1" | grep -v '^$' | grep -v '^[0-9][0-9]-' | sort | head -n 1)
+    hi=$(awk '{ print $1 }' "$1" | grep -v '^$' | grep -v '^[0-9][0-9]-' | sort | tail -n 1)
+    [ -n "$lo" ] && [ "$lo" = "$hi" ] || return 0
+    echo "set xrange ['$(date -u -d "$lo - 1 hour" +%FT%TZ)':'$(date -u -d "$hi + 1 hour" +%FT%TZ)']"
+}
 plot_common='set terminal svg size 560,300 font "DejaVu Sans,11" background "#ffffff"
 set xdata time
 set timefmt "%Y-%m-%dT%H:%M:%SZ"
@@ -58,6 +69,7 @@ if [ "$runs" -gt 0 ]; then
         echo "set title 'Points per exercise, one point per graded run'"
         echo "set ylabel 'points'"
         echo "set yrange [0:*]"
+        xrange "$out/points.dat"
         printf 'plot '
         i=0
         for n in $names; do
@@ -84,7 +96,8 @@ for w in $workloads; do
         echo "set output '$out/$w.svg'"
         echo "set title '$w ($ex): yours / the reference, one point per graded run'"
         echo "set ylabel 'mine / reference'"
-        echo "set yrange [0:*]"
+        echo "set yrange [0:1.2<*]"
+        xrange "$out/$w.dat"
         echo "plot '$out/$w.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 title 'median, spread', 1 with lines dt 2 lc rgb '#888888' title 'the reference'"
     } >"$out/$w.gp"
     gnuplot "$out/$w.gp"
@@ -105,18 +118,13 @@ th { background: #eee; }
 .fail { color: #a00; font-family: monospace; font-size: 90%; }
 .measured { font-size: 90%; color: #444; }
 img { border: 1px solid #ddd; margin: 0.5em 0.5em 0 0; }
+.scores td { font-size: 85%; text-align: center; }
 </style></head><body>
 EOF
     jq -r '"<h1>Fast Servers: your progress</h1>",
         "<p>\(.complete) of \(.exercises_total) exercises complete, <b>\(.points)/\(.max) points</b>; last graded \(.graded_at).</p>",
-        "<table><tr><th>exercise</th><th>points</th><th>failing tests, and what they said</th></tr>",
-        (.exercises[] |
-          "<tr class=\"\(.status)\"><td>\(.exercise | @html)<br><small>\(.title | @html)</small></td><td>\(.points)/\(.max)</td><td>"
-          + ([.tests[] | select(.status == "fail") | "<div class=\"fail\">\(.name | @html): \(.message | @html)</div>"] | join(""))
-          + (if .message != "" and .status == "error" then "<div class=\"fail\">\(.message | @html)</div>" else "" end)
-          + (if .measured != "" then "<div class=\"measured\">measured: \(.measured | @html)</div>" else "" end)
-          + "</td></tr>"),
-        "</table>"' "$grade/results.json"
+        "<table class=\"scores\"><tr>" + ([.exercises[] | "<td class=\"\(.status)\">\(.exercise | @html)<br><b>\(.points)/\(.max)</b></td>"] | join("")) + "</tr></table>"' \
+        "$grade/results.json"
     echo "<h2>Over time</h2>"
     if [ "$runs" -gt 0 ]; then
         echo "<p>$runs graded exercise run(s) in <code>$(echo "$history" | esc)</code>.</p>"
@@ -130,6 +138,15 @@ EOF
     [ "$runs" -gt 0 ] && echo '<img src="points.svg" width="560" height="300" alt="points per exercise over time">'
     echo "</div>"
     [ -n "$workloads" ] || echo "<p>No measurement recorded yet (the grader measures exercises 03, 05 and 06).</p>"
+    echo "<h2>Each exercise</h2>"
+    jq -r '"<table><tr><th>exercise</th><th>points</th><th>failing tests, and what they said</th></tr>",
+        (.exercises[] |
+          "<tr class=\"\(.status)\"><td>\(.exercise | @html)<br><small>\(.title | @html)</small></td><td>\(.points)/\(.max)</td><td>"
+          + ([.tests[] | select(.status == "fail") | "<div class=\"fail\">\(.name | @html): \(.message | @html)</div>"] | join(""))
+          + (if .message != "" and .status == "error" then "<div class=\"fail\">\(.message | @html)</div>" else "" end)
+          + (if .measured != "" then "<div class=\"measured\">measured: \(.measured | @html)</div>" else "" end)
+          + "</td></tr>"),
+        "</table>"' "$grade/results.json"
     echo "</body></html>"
 } >"$out/index.html"
 echo
