@@ -36,3 +36,11 @@ TESTS += $(TBIN)/test_progress
 $(TBIN)/test_progress: $(OBJ)/tests/grader/test_progress.o
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(LDLIBS) -lm
+
+# fastd's banner names the CPUs each thread may run on, as the kernel
+# has them (issue 22).
+TESTS += $(TBIN)/test_banner
+$(TBIN)/test_banner: $(OBJ)/tests/grader/test_banner.o \
+    $(OBJ)/tests/server/fastd_harness.o | $(BIN)/fastd
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(LDLIBS)
