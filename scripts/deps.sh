@@ -12,6 +12,7 @@ packages=(
     cmark-gfm                  # the chapters as a forge renders them (tests/docs)
     curl wrk nginx-light h2o   # integration tests and benchmarks
     xvfb chromium              # headless checks of the simulator and docs
+    gnuplot-nox jq             # make progress: its plots, reading the grades
     procps psmisc inotify-tools iproute2 linux-perf strace valgrind
 )
 
