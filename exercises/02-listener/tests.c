@@ -204,6 +204,14 @@ static void calls_of(const char *log, char *out, size_t cap)
         size_t len = strcspn(p, "\n");
         snprintf(lines[n], sizeof lines[n], "%.*s", (int)len, p);
         p += len + (p[len] == '\n');
+        /* An int option's value as on or off: the header says which
+         * options, not which non-zero value (a TCP_DEFER_ACCEPT of 5 s or
+         * 30 s keeps the promise). */
+        char *last = strrchr(lines[n], ' ');
+        if (!strncmp(lines[n], "setsockopt ", 11) && last &&
+            strspn(last + 1, "-0123456789") == strlen(last + 1) && last[1])
+            snprintf(last + 1, sizeof lines[n] - (size_t)(last + 1 - lines[n]),
+                     "%s", atoi(last + 1) ? "on" : "off");
         /* How somaxconn is read (fopen, open...) is free. */
         if (strncmp(lines[n], "fopen ", 6) && strncmp(lines[n], "open ", 5))
             n++;
@@ -287,14 +295,14 @@ static void listener_outcome(int (*fn)(const char *, int, bool, char *, size_t),
             out, cap,
             "a socket: %s %s, listener_port() %s, listening %d, SO_REUSEADDR "
             "%d, SO_REUSEPORT "
-            "%d, SO_LINGER {%d,%d}, TCP_DEFER_ACCEPT %d, TCP_NODELAY %d, "
+            "%d, SO_LINGER {%d,%d}, TCP_DEFER_ACCEPT %s, TCP_NODELAY %d, "
             "%sblocking, %sclose-on-exec",
             ss.ss_family == AF_INET6 ? "IPv6" : "IPv4", host,
             listener_port(fd) == port_seen ? "right" : "wrong",
             opt_int(fd, SOL_SOCKET, SO_ACCEPTCONN),
             opt_int(fd, SOL_SOCKET, SO_REUSEADDR),
             opt_int(fd, SOL_SOCKET, SO_REUSEPORT), lg.l_onoff, lg.l_linger,
-            opt_int(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT),
+            opt_int(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT) > 0 ? "on" : "off",
             opt_int(fd, IPPROTO_TCP, TCP_NODELAY),
             fl & O_NONBLOCK ? "non-" : "", fdf & FD_CLOEXEC ? "" : "not ");
         close(fd);
@@ -328,14 +336,16 @@ static void warm_up(void)
     }
 }
 
-/* Every address form (IPv4, IPv6, wildcards, a v4-mapped one, names and
- * garbage that are not numeric addresses) x SO_REUSEPORT or not. */
+/* Every address form (IPv4, IPv6, wildcards, a v4-mapped one, and
+ * strings that are no address) x SO_REUSEPORT or not. Names, and
+ * shorthands such as "1.2.3" that inet_aton takes and inet_pton does not,
+ * are left out: the header promises nothing for them beyond "numeric". */
 static void test_oracle_listener_matrix(void **state)
 {
     (void)state;
-    const char *addrs[] = {
-        "127.0.0.1", "::1", "0.0.0.0", "::",  "127.0.0.2", "::ffff:127.0.0.1",
-        "localhost", "",    "1.2.3",   "::g", "256.0.0.1"};
+    const char *addrs[] = {"127.0.0.1", "::1",       "0.0.0.0",
+                           "::",        "127.0.0.2", "::ffff:127.0.0.1",
+                           "",          "::g",       "256.0.0.1"};
     char mine[3072], ref[3072];
     warm_up();
     for (size_t a = 0; a < sizeof addrs / sizeof addrs[0]; a++)
