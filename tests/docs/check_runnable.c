@@ -112,12 +112,12 @@ static int find_blocks(const struct docs *d, const char *rel, struct report *r,
     return n;
 }
 
-void test_runnable_blocks(void **state)
+/* Run the chapters' blocks, the exercise READMEs' blocks, or both. */
+static void run_blocks(const struct docs *d, bool chapters, bool readmes)
 {
-    const struct docs *d = *state;
     struct chapter *c;
-    int nc = list_pages(d, &c);
-    if (nc == 0) {
+    int nc = chapters ? list_pages(d, &c) : 0;
+    if (chapters && nc == 0) {
         print_message("no chapters yet in chapters/: no runnable block to "
                       "run\n");
         free(c);
@@ -132,7 +132,8 @@ void test_runnable_blocks(void **state)
     for (int i = 0; i < nc; i++)
         if (!only || !*only || strstr(base_name(c[i].rel), only))
             nb = find_blocks(d, c[i].rel, &r, &b, nb, &cap);
-    free(c);
+    if (chapters)
+        free(c);
     /* The exercises' READMEs: "before" blocks (or plain ones) run against
      * the starters as they are in exercises/, "after" blocks with
      * MINE_SRC pointing at a copy of exercises/ whose starters are
@@ -140,7 +141,7 @@ void test_runnable_blocks(void **state)
     char pattern[PATH_MAX + 32];
     snprintf(pattern, sizeof pattern, "%s/exercises/*/README.md", d->root);
     glob_t g;
-    if (glob(pattern, 0, NULL, &g) == 0) {
+    if (readmes && glob(pattern, 0, NULL, &g) == 0) {
         for (size_t i = 0; i < g.gl_pathc; i++)
             nb = find_blocks(d, g.gl_pathv[i] + strlen(d->root) + 1, &r, &b, nb,
                              &cap);
@@ -241,4 +242,14 @@ void test_runnable_blocks(void **state)
     print_message("%d runnable block(s), %d failed, %.1f s in all (QUICK=1)\n",
                   nb, failed, total);
     report_done(&r, "problem(s) with the runnable blocks");
+}
+
+void test_runnable_blocks(void **state)
+{
+    run_blocks(*state, true, false);
+}
+
+void test_readme_blocks(void **state)
+{
+    run_blocks(*state, false, true);
 }

@@ -23,8 +23,12 @@ void test_pages_on_a_forge(void **state);
 void test_numbers_match_tables(void **state);
 /* check_site.c: every local href/src/data of the built site exists. */
 void test_html_links_resolve(void **state);
-/* check_runnable.c: the runnable blocks succeed. */
+/* check_runnable.c: the chapters' runnable blocks succeed. */
 void test_runnable_blocks(void **state);
+/* check_runnable.c: the exercise READMEs' runnable blocks succeed,
+ * "before" blocks against the starters, "after" blocks against the
+ * solutions (MINE_SRC). */
+void test_readme_blocks(void **state);
 /* check_chromium.c: the site opens in headless Chromium, not blank. */
 void test_site_in_chromium(void **state);
 

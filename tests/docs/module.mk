@@ -3,11 +3,14 @@
 # HTML), prose numbers against their tables, runnable blocks, and the site
 # in headless Chromium: tests/docs/test_docs.c, whose checks live one per
 # file beside it (check_*.c). The runnable blocks, which take minutes, are
-# a program of their own, test_docs_runnable.c, so that a slow run cannot
+# programs of their own, test_docs_runnable.c (the chapters') and
+# test_readme_runnable.c (the exercise READMEs'), so that a slow run cannot
 # hide the quick checks.
-TESTS += $(TBIN)/test_docs $(TBIN)/test_docs_runnable
+TESTS += $(TBIN)/test_docs $(TBIN)/test_docs_runnable \
+         $(TBIN)/test_readme_runnable
 
-DOCS_TEST_MAINS := tests/docs/test_docs.c tests/docs/test_docs_runnable.c
+DOCS_TEST_MAINS := tests/docs/test_docs.c tests/docs/test_docs_runnable.c \
+                   tests/docs/test_readme_runnable.c
 DOCS_TEST_OBJS  := $(patsubst %.c,$(OBJ)/%.o,$(filter-out $(DOCS_TEST_MAINS),\
                      $(wildcard tests/docs/*.c)))
 $(OBJ)/tests/docs/%.o: EXTRA_CFLAGS += $(CMOCKA_CFLAGS) \
@@ -19,7 +22,7 @@ $(OBJ)/tests/docs/%.o: EXTRA_CFLAGS += $(CMOCKA_CFLAGS) \
 .PHONY: docs-for-tests
 docs-for-tests:
 	-@$(MAKE) --no-print-directory docs
-$(TBIN)/test_docs $(TBIN)/test_docs_runnable: $(TBIN)/%: $(OBJ)/tests/docs/%.o \
+$(TBIN)/test_docs $(TBIN)/test_docs_runnable $(TBIN)/test_readme_runnable: $(TBIN)/%: $(OBJ)/tests/docs/%.o \
     $(DOCS_TEST_OBJS) | docs-for-tests
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
