@@ -11,7 +11,9 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -140,6 +142,23 @@ void conn_touch(struct thread *self, struct conn *c)
     list_append(&self->conns.oldest, &self->conns.newest, c);
 }
 //! [conn touch]
+
+//! [conn moving]
+bool conn_moving(struct conn *c)
+{
+    char byte;
+    if (recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+        return true; /* bytes fastd has not read yet: it was behind */
+    int queued;
+    if (ioctl(c->fd, SIOCOUTQ, &queued) < 0 || queued <= 0)
+        return false;
+    /* 256-byte units up to 16 MiB (a send queue is a few MiB at most). */
+    uint16_t seen = queued >> 8 > UINT16_MAX ? UINT16_MAX : queued >> 8;
+    bool moved = seen != c->outq_seen;
+    c->outq_seen = seen;
+    return moved;
+}
+//! [conn moving]
 
 //! [lazy conn state]
 struct conn *conn_get(struct thread *self, int fd)

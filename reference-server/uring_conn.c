@@ -351,10 +351,17 @@ void uring_conns_expire(struct uring_thread *u)
         next = c->newer;
         uconn_close(u, c, CLOSE_ERROR);
     }
+    /* One whose socket still moves (conn_moving(): a request the ring
+     * has not delivered yet, or a download the client is still taking)
+     * goes to the fresh end instead, where the walk stops. */
     for (c = table->oldest;
          c && timeout > 0 && self->now - c->last_active > timeout; c = next) {
         next = c->newer;
-        uconn_close(u, c, CLOSE_TIMEOUT);
+        if (!c->closing && conn_moving(c)) {
+            conn_touch(self, c);
+        } else {
+            uconn_close(u, c, CLOSE_TIMEOUT);
+        }
     }
     conns_trim(table, self->now);
     if (!self->draining)

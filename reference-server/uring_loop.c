@@ -344,6 +344,12 @@ static void uring_loop(struct uring_thread *u)
             thread_warn(self, "io_uring_enter: %s", strerror(-rc));
             break;
         }
+        /* A wait cut short (a stop signal, SIGSTOP and SIGCONT) or timed
+         * out may return before the receives deferred to this thread
+         * (DEFER_TASKRUN) have run: run them now, so that what arrived is
+         * seen before the expiry pass below judges who is idle. */
+        if (rc == -ETIME || rc == -EINTR)
+            io_uring_get_events(&u->ring);
         self->now = clock_second();
         http_date_refresh(&self->date, clock_wall_second());
         unsigned head, n = 0;
