@@ -1,0 +1,483 @@
+/*
+ * fastd under conditions it does not control (issue 24): the server
+ * itself stalled (SIGSTOP) past its idle timeout, a client downloading
+ * slowly but steadily, a download in progress at SIGTERM, and a trace
+ * whose reader is slow, gone or out of space. Each test drives a real
+ * fastd on every arch at once (one fastd per arch, side by side, so the
+ * waits overlap); the *_uring program runs them again on io_uring.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/server/fastd_harness.h"
+
+#define GET_HELLO "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n"
+#define GET_BODY  "GET /body HTTP/1.1\r\nHost: t\r\n\r\n"
+#define NARCH     3
+
+static const char *const archs[NARCH] = {"staged", "shared-nothing", "single"};
+
+/* Every fastd a test started, so that teardown stops what a failed
+ * assertion left running (a stopped one is continued first). */
+static struct fastd servers[NARCH + 1];
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (int i = 0; i <= NARCH; i++)
+        if (servers[i].pid > 0) {
+            kill(servers[i].pid, SIGCONT);
+            fastd_stop(&servers[i], NULL, 0);
+        }
+    return 0;
+}
+
+/* Start fastd number i on arch with the extra arguments (up to 8). */
+static struct fastd *start_arch(int i, const char *arch,
+                                const char *const *more)
+{
+    const char *args[16] = {"--arch", arch, "--quiet"};
+    int n = 3;
+    if (strcmp(arch, "single") != 0) {
+        args[n++] = "--threads";
+        args[n++] = "2";
+    }
+    for (int k = 0; more && more[k] && n < 15; k++)
+        args[n++] = more[k];
+    args[n] = NULL;
+    if (fastd_start(&servers[i], args, 0) < 0)
+        fail_msg("fastd --arch %s did not start", arch);
+    return &servers[i];
+}
+
+/* Read from fd until the buffer holds a whole reply to GET /plaintext
+ * (it ends with the body), or the peer closes, or 5 s pass. */
+static bool read_hello(int fd)
+{
+    char buf[1024];
+    size_t len = 0;
+    long deadline = now_ms() + 5000;
+    while (len < sizeof buf - 1) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        long left = deadline - now_ms();
+        if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+            return false;
+        ssize_t n = recv(fd, buf + len, sizeof buf - 1 - len, MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n <= 0)
+            return false;
+        len += (size_t)n;
+        buf[len] = 0;
+        if (strstr(buf, "Hello, World!"))
+            return strncmp(buf, "HTTP/1.1 200", 12) == 0;
+    }
+    return false;
+}
+
+#define STALL_CONNS 100
+
+/*
+ * Keep-alive clients that already had one answer send their next request
+ * while fastd is stopped for longer than its idle timeout; fastd is
+ * continued, and must answer every one of them: the clients were not
+ * idle, the server was away. (A server that judges idleness before it
+ * has looked at what arrived resets them: closed_timeout.)
+ */
+static void stall_case(const char *const *more)
+{
+    static int fds[NARCH][STALL_CONNS];
+    struct fastd *f[NARCH];
+    const char *args[8] = {"--idle-timeout", "1"};
+    for (int k = 0; more && more[k] && k < 5; k++)
+        args[2 + k] = more[k];
+    for (int a = 0; a < NARCH; a++) {
+        f[a] = start_arch(a, archs[a], args);
+        for (int i = 0; i < STALL_CONNS; i++) {
+            fds[a][i] = fastd_connect(f[a]);
+            assert_true(fds[a][i] >= 0);
+            assert_int_equal(send_all(fds[a][i], GET_HELLO, strlen(GET_HELLO)),
+                             0);
+        }
+        for (int i = 0; i < STALL_CONNS; i++)
+            assert_true(read_hello(fds[a][i]));
+    }
+    for (int a = 0; a < NARCH; a++)
+        kill(f[a]->pid, SIGSTOP);
+    for (int a = 0; a < NARCH; a++)
+        for (int i = 0; i < STALL_CONNS; i++)
+            assert_int_equal(send_all(fds[a][i], GET_HELLO, strlen(GET_HELLO)),
+                             0);
+    /* Past the timeout by a whole second or more, whatever the phase of
+     * fastd's one-second clock. */
+    usleep(2500 * 1000);
+    for (int a = 0; a < NARCH; a++)
+        kill(f[a]->pid, SIGCONT);
+    for (int a = 0; a < NARCH; a++) {
+        int answered = 0;
+        for (int i = 0; i < STALL_CONNS; i++) {
+            answered += read_hello(fds[a][i]);
+            close(fds[a][i]);
+        }
+        if (answered != STALL_CONNS)
+            fail_msg("--arch %s: after a stall longer than --idle-timeout, "
+                     "%d of %d requests sent during it were answered "
+                     "(closed_timeout %ld)",
+                     archs[a], answered, STALL_CONNS,
+                     fastd_total(f[a], "closed_timeout"));
+    }
+}
+
+static void test_stall_answers_all(void **state)
+{
+    (void)state;
+    stall_case(NULL);
+}
+
+static void test_stall_answers_all_timerfd(void **state)
+{
+    (void)state;
+    if (strcmp(fastd_io(), "uring") == 0)
+        skip(); /* fastd --io uring has no --idle-clock timerfd */
+    const char *more[] = {"--idle-clock", "timerfd", NULL};
+    stall_case(more);
+}
+
+/* The bytes of n replies to GET /body with --body-kib kib: the head
+ * (whatever its length) is counted by the reader, so this is the bodies. */
+#define BODY_KIB     1024
+#define BODY_PIPE    4
+#define READ_RATE    400000 /* bytes a second: steady, and slow */
+#define SMALL_RCVBUF 16384
+
+/* One steady reader: takes what the socket has, but no faster than
+ * READ_RATE on average. */
+struct reader {
+    int fd;
+    size_t got;   /* bytes read, heads included */
+    size_t heads; /* bytes of the heads, once seen */
+    bool ended;   /* the server closed (or reset) the connection */
+};
+
+/* Sum of the lengths of the heads in the first len bytes of a stream of
+ * replies whose bodies are BODY_KIB KiB each (the heads are equal). */
+static size_t head_len(const char *buf, size_t len)
+{
+    const char *end = memmem(buf, len, "\r\n\r\n", 4);
+    return end ? (size_t)(end - buf) + 4 : 0;
+}
+
+/*
+ * Clients each pipeline BODY_PIPE requests for a 1 MiB body and read the
+ * replies steadily at READ_RATE through a small receive buffer, with
+ * --idle-timeout 1. fastd hands the kernel a large piece at a time, and
+ * the kernel's send queue can take more than a second to drain at that
+ * rate: a server that counts only its own send() calls as progress calls
+ * the download idle and cuts it.
+ */
+static void test_slow_download_not_idle(void **state)
+{
+    (void)state;
+    char kib[16];
+    snprintf(kib, sizeof kib, "%d", BODY_KIB);
+    const char *more[] = {"--idle-timeout", "1", "--body-kib", kib, NULL};
+    struct reader r[NARCH];
+    for (int a = 0; a < NARCH; a++) {
+        struct fastd *f = start_arch(a, archs[a], more);
+        r[a] = (struct reader){.fd = fastd_connect(f)};
+        assert_true(r[a].fd >= 0);
+        int small = SMALL_RCVBUF;
+        setsockopt(r[a].fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        for (int i = 0; i < BODY_PIPE; i++)
+            assert_int_equal(send_all(r[a].fd, GET_BODY, strlen(GET_BODY)), 0);
+    }
+    size_t bodies = (size_t)BODY_PIPE * BODY_KIB * 1024;
+    long start = now_ms();
+    /* Bounded: at READ_RATE the bodies take about 10.5 s. */
+    long deadline = start + 30000;
+    static char buf[8192];
+    for (int open = NARCH; open > 0 && now_ms() < deadline;) {
+        open = 0;
+        for (int a = 0; a < NARCH; a++) {
+            struct reader *rd = &r[a];
+            if (rd->ended || (rd->heads && rd->got >= bodies + rd->heads))
+                continue;
+            open++;
+            /* Steady: no further ahead of the rate than one buffer. */
+            if ((double)rd->got > (double)(now_ms() - start) * READ_RATE / 1000)
+                continue;
+            ssize_t n = recv(rd->fd, buf, sizeof buf, MSG_DONTWAIT);
+            if (n > 0) {
+                if (!rd->heads)
+                    rd->heads = BODY_PIPE * head_len(buf, (size_t)n);
+                rd->got += (size_t)n;
+            } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+                rd->ended = true;
+            }
+        }
+        usleep(2000);
+    }
+    for (int a = 0; a < NARCH; a++) {
+        close(r[a].fd);
+        size_t want = bodies + r[a].heads;
+        if (r[a].got != want)
+            fail_msg("--arch %s, --idle-timeout 1: a steady reader of %d "
+                     "pipelined %d KiB bodies at %d B/s got %zu of %zu bytes "
+                     "(closed_timeout %ld)",
+                     archs[a], BODY_PIPE, BODY_KIB, READ_RATE, r[a].got, want,
+                     fastd_total(&servers[a], "closed_timeout"));
+    }
+}
+
+/*
+ * A client has asked for BODY_PIPE 1 MiB bodies and is still reading the
+ * first when fastd is told to stop; it reads nothing for longer than the
+ * drain's grace period, then takes the rest. Every reply must arrive
+ * whole: a connection whose reply still has a tail to send is not idle,
+ * even once every request in it has been answered.
+ */
+static void test_drain_finishes_download(void **state)
+{
+    (void)state;
+    const char *more[] = {"--body-kib", "1024", NULL};
+    int fd[NARCH];
+    for (int a = 0; a < NARCH; a++) {
+        struct fastd *f = start_arch(a, archs[a], more);
+        fd[a] = fastd_connect(f);
+        assert_true(fd[a] >= 0);
+        int small = SMALL_RCVBUF;
+        setsockopt(fd[a], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        for (int i = 0; i < BODY_PIPE; i++)
+            assert_int_equal(send_all(fd[a], GET_BODY, strlen(GET_BODY)), 0);
+    }
+    static char buf[1 << 16];
+    size_t got[NARCH], heads[NARCH];
+    for (int a = 0; a < NARCH; a++) {
+        /* The first reply has begun: its head and some of its body. */
+        ssize_t n = recv(fd[a], buf, sizeof buf, 0);
+        assert_true(n > 0);
+        got[a] = (size_t)n;
+        heads[a] = BODY_PIPE * head_len(buf, (size_t)n);
+        kill(servers[a].pid, SIGTERM);
+    }
+    usleep(600 * 1000); /* longer than DRAIN_GRACE_MS (server.h) */
+    size_t bodies = (size_t)BODY_PIPE * 1024 * 1024;
+    for (int a = 0; a < NARCH; a++) {
+        for (;;) {
+            ssize_t n = recv(fd[a], buf, sizeof buf, 0);
+            if (n <= 0)
+                break;
+            got[a] += (size_t)n;
+        }
+        close(fd[a]);
+        int status = fastd_wait(&servers[a], NULL, 0);
+        /* The last replies say Connection: close (a longer head). */
+        if (got[a] < bodies + heads[a] || got[a] > bodies + heads[a] + 256)
+            fail_msg("--arch %s: %d 1 MiB downloads in progress at SIGTERM "
+                     "got %zu bytes, not their %zu bytes of body",
+                     archs[a], BODY_PIPE, got[a], bodies);
+        assert_int_equal(status, 0);
+    }
+}
+
+/* ---- tracing to what is not a plain file ---- */
+
+/* A file for fastd's stderr, made before fastd starts and read after. */
+static char err_path[64];
+
+/* Start fastd (as servers[NARCH]) with its stderr in a temporary file. */
+static struct fastd *start_traced(const char *const *args)
+{
+    snprintf(err_path, sizeof err_path, "/tmp/fastd-robust-err-XXXXXX");
+    int errfd = mkstemp(err_path);
+    assert_true(errfd >= 0);
+    int saved = dup(STDERR_FILENO);
+    dup2(errfd, STDERR_FILENO);
+    int rc = fastd_start(&servers[NARCH], args, 0);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(errfd);
+    if (rc < 0) {
+        unlink(err_path);
+        fail_msg("fastd did not start with a trace it cannot write");
+    }
+    return &servers[NARCH];
+}
+
+/* Lines of fastd's stderr that warn about the trace; the file goes. */
+static int trace_warnings(void)
+{
+    FILE *f = fopen(err_path, "r");
+    int n = 0;
+    char line[512];
+    while (f && fgets(line, sizeof line, f))
+        n += strstr(line, "trace") != NULL;
+    if (f)
+        fclose(f);
+    unlink(err_path);
+    return n;
+}
+
+/* Sequential keep-alive requests on a few connections: about three
+ * trace events each, enough to fill a pipe and many trace buffers. */
+static int ask_many(const struct fastd *f, int conns, int each)
+{
+    int answered = 0;
+    for (int c = 0; c < conns; c++) {
+        int fd = fastd_connect(f);
+        if (fd < 0)
+            continue;
+        for (int i = 0; i < each; i++) {
+            if (send_all(fd, GET_HELLO, strlen(GET_HELLO)) < 0 ||
+                !read_hello(fd))
+                break;
+            answered++;
+        }
+        close(fd);
+    }
+    return answered;
+}
+
+/* Serve, stop: the stop must end in an exit (0), not a kill, and a
+ * failing trace may warn about once a second per thread, not per write. */
+static void serve_then_stop(struct fastd *f, int conns, int each)
+{
+    long start = now_ms();
+    int answered = ask_many(f, conns, each);
+    assert_int_equal(answered, conns * each);
+    int status = fastd_stop(f, NULL, 0);
+    long seconds = (now_ms() - start) / 1000 + 1;
+    int warnings = trace_warnings();
+    if (status != 0)
+        fail_msg("fastd did not exit on SIGTERM (status %d): its trace "
+                 "held it",
+                 status);
+    /* Two threads trace (--threads 2), one line a second each, plus
+     * fastd's own line at start. */
+    if (warnings > 2 * (int)seconds + 1)
+        fail_msg("%d warnings about the trace in about %ld s: not rate "
+                 "limited",
+                 warnings, seconds);
+}
+
+/* A FIFO whose reader never reads: the pipe fills within a second. */
+static void test_trace_fifo_never_read(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/fastd-robust-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char fifo[64];
+    snprintf(fifo, sizeof fifo, "%s/trace", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    int reader = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    assert_true(reader >= 0);
+    const char *args[] = {"--threads", "2", "--trace", fifo, NULL};
+    struct fastd *f = start_traced(args);
+    serve_then_stop(f, 4, 1500);
+    close(reader);
+    unlink(fifo);
+    rmdir(dir);
+}
+
+/* A pipe whose reader goes away at once: every write is EPIPE. */
+static void test_trace_pipe_reader_gone(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    fcntl(p[0], F_SETFD, FD_CLOEXEC); /* fastd gets the write end only */
+    char path[32];
+    snprintf(path, sizeof path, "/dev/fd/%d", p[1]);
+    const char *args[] = {"--threads", "2", "--trace", path, NULL};
+    struct fastd *f = start_traced(args);
+    close(p[1]);
+    close(p[0]);
+    serve_then_stop(f, 4, 1500);
+}
+
+/* A reader that reads everything (`fastd --trace /dev/stdout | cat`):
+ * fastd must not try to sort what it cannot reopen as a file. */
+struct drain_arg {
+    int fd;
+    size_t bytes;
+};
+
+static void *drain_pipe(void *p)
+{
+    struct drain_arg *d = p;
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(d->fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+        d->bytes += n > 0 ? (size_t)n : 0;
+    return NULL;
+}
+
+static void test_trace_pipe_read_exits(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    fcntl(p[0], F_SETFD, FD_CLOEXEC);
+    char path[32];
+    snprintf(path, sizeof path, "/dev/fd/%d", p[1]);
+    const char *args[] = {"--threads", "2", "--trace", path, NULL};
+    struct fastd *f = start_traced(args);
+    close(p[1]);
+    struct drain_arg d = {.fd = p[0]};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, drain_pipe, &d), 0);
+    serve_then_stop(f, 2, 200);
+    /* fastd is gone, so is the last writer: the reader sees the end. */
+    pthread_join(t, NULL);
+    close(p[0]);
+    assert_true(d.bytes > 0);
+}
+
+/* A trace on a device with no space at all. */
+static void test_trace_no_space(void **state)
+{
+    (void)state;
+    const char *args[] = {"--threads", "2", "--trace", "/dev/full", NULL};
+    struct fastd *f = start_traced(args);
+    serve_then_stop(f, 4, 1500);
+}
+
+int main(void)
+{
+    if (fastd_suite_skips())
+        return 0;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_stall_answers_all, teardown),
+        cmocka_unit_test_teardown(test_stall_answers_all_timerfd, teardown),
+        cmocka_unit_test_teardown(test_slow_download_not_idle, teardown),
+        cmocka_unit_test_teardown(test_drain_finishes_download, teardown),
+        cmocka_unit_test_teardown(test_trace_fifo_never_read, teardown),
+        cmocka_unit_test_teardown(test_trace_pipe_reader_gone, teardown),
+        cmocka_unit_test_teardown(test_trace_pipe_read_exits, teardown),
+        cmocka_unit_test_teardown(test_trace_no_space, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
