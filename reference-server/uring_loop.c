@@ -60,25 +60,6 @@ int uring_probe(char *err, size_t errlen)
     return 0;
 }
 
-struct io_uring_sqe *uring_sqe(struct uring_thread *u)
-{
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
-    if (!sqe) { /* the queue is full: send it on now, then there is room */
-        io_uring_submit(&u->ring);
-        sqe = io_uring_get_sqe(&u->ring);
-    }
-    return sqe;
-}
-
-void uring_cancel(struct uring_thread *u, uint64_t tag)
-{
-    struct io_uring_sqe *sqe = uring_sqe(u);
-    if (!sqe)
-        return;
-    io_uring_prep_cancel64(sqe, tag, 0);
-    io_uring_sqe_set_data64(sqe, uring_tag(URING_CANCEL, 0, -1));
-}
-
 static void arm_accept(struct uring_thread *u)
 {
     struct io_uring_sqe *sqe = uring_sqe(u);

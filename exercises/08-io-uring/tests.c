@@ -3,8 +3,8 @@
  * TCP connections over loopback. Each function is graded on its own: the
  * tests of uring_recv_arm(), uring_recv_data() and uring_recv_done() set
  * their buffer ring up with this file's own code, not the learner's. The
- * one thing uring_recv.c needs from the rest of fastd, uring_sqe(), is
- * defined here. Where io_uring is unavailable (an old kernel,
+ * one thing uring_recv.c needs from the rest of fastd, uring_sqe(), comes
+ * with the header (uring_ring.h). Where io_uring is unavailable (an old kernel,
  * io_uring_disabled, a seccomp sandbox) every test is skipped with the
  * reason, not failed.
  */
@@ -22,16 +22,6 @@
 
 static struct uring_thread u;
 static int client[4], server[4];
-
-struct io_uring_sqe *uring_sqe(struct uring_thread *t)
-{
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&t->ring);
-    if (!sqe) {
-        io_uring_submit(&t->ring);
-        sqe = io_uring_get_sqe(&t->ring);
-    }
-    return sqe;
-}
 
 static void ring_up(void)
 {
