@@ -393,11 +393,19 @@ static int uring_setup(struct uring_thread *u)
         arm_accept(u);
     }
     if (self->stage != STAGE_ACCEPT) {
-        if (uring_bufs_setup(&u->ring, &u->bufs, URING_BUF_COUNT,
-                             URING_BUF_SIZE, BUF_GROUP, err, sizeof err) < 0) {
+        /* --uring-bufs: what the thread keeps whatever its connections
+         * (the buffers and their ring), shown apart in /stats, since it
+         * is no connection's cost: a kernel-chosen buffer holds bytes
+         * only from their arrival to the end of the batch. */
+        unsigned count = (unsigned)srv->opt.uring_bufs;
+        if (uring_bufs_setup(&u->ring, &u->bufs, count, URING_BUF_SIZE,
+                             BUF_GROUP, err, sizeof err) < 0) {
             fprintf(stderr, "fastd: thread %d: %s\n", self->id, err);
             return -1;
         }
+        counter_add(&self->stats.fixed_bytes,
+                    (uint64_t)count *
+                        (URING_BUF_SIZE + sizeof(struct io_uring_buf)));
         if (conns_init(&self->conns, (int)srv->nofile) < 0)
             return -1;
     }
