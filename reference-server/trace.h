@@ -108,8 +108,12 @@ void trace_flush(struct trace_buf *tb);
  * the file's size. A `unix:` stream, a pipe, a FIFO or a device is left
  * alone (nothing to reopen: reading it would block or take what a reader
  * is owed).
- * \param stop called now and then (with arg) while sorting; when it
- *        returns true the sort stops and the file is left as written
+ * \param path   the trace file (`--trace`'s value)
+ * \param stop   called now and then (with arg) while sorting; when it
+ *               returns true the sort stops and the file is left as written
+ * \param arg    passed to stop
+ * \param err    where a failure's message goes
+ * \param errlen its size
  * \return 0 (sorted, or nothing to do), 1 if stop() stopped it, or -1
  *         with a message in err (the file is left as written).
  */
