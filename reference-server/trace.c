@@ -370,7 +370,7 @@ static int merge(struct cursor *cur, long n, FILE *out, bool (*stop)(void *),
         if (fputs(cur[first].line, out) == EOF)
             return -1;
         cursor_next(&cur[first], first);
-        if (lines % 65536 == 65535 && stop && stop(arg))
+        if (lines % 4096 == 4095 && stop && stop(arg))
             return 1;
     }
 }

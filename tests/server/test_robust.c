@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -672,6 +674,75 @@ static void test_trace_pipe_read_exits(void **state)
     assert_true(d.bytes > 0);
 }
 
+/* The name of the file trace_sort() writes beside the trace, if any. */
+static bool sort_file_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    bool found = false;
+    while (d && (e = readdir(d)))
+        found |= strstr(e->d_name, ".sort-") != NULL;
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/*
+ * A second stop signal while fastd sorts its trace at exit ends it at
+ * once (status 1), the trace left whole in write order. 64 threads make
+ * the sort read the file 64 times (one cursor per thread), long enough to
+ * be caught in the act: the sorted copy it writes beside the trace says
+ * when it has begun.
+ */
+static void test_trace_sort_second_signal(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/fastd-robust-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof path, "%s/t.fdt", dir);
+    const char *args[] = {"--threads", "64", "--no-pin", "--trace", path, NULL};
+    struct fastd *f = start_traced(args);
+    assert_int_equal(ask_many(f, 8, 2000), 8 * 2000);
+    kill(f->pid, SIGTERM);
+    long deadline = now_ms() + 10000;
+    bool sorting = false;
+    while (!sorting && now_ms() < deadline && !waitpid(f->pid, NULL, WNOHANG))
+        if (!(sorting = sort_file_in(dir)))
+            usleep(1000);
+    if (sorting)
+        kill(f->pid, SIGINT);
+    int status = fastd_wait(f, NULL, 0);
+    FILE *err = fopen(err_path, "r");
+    char line[512];
+    bool said = false;
+    while (err && fgets(line, sizeof line, err))
+        said |= strstr(line, "without sorting the trace") != NULL;
+    if (err)
+        fclose(err);
+    unlink(err_path);
+    bool left = sort_file_in(dir);
+    FILE *t = fopen(path, "r");
+    long lines = 0;
+    bool header =
+        t && fgets(line, sizeof line, t) && !strncmp(line, "# fdtrace 1 ", 12);
+    while (t && fgets(line, sizeof line, t))
+        lines++;
+    if (t)
+        fclose(t);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    if (!sorting)
+        fail_msg("fastd never began to sort its trace (status %d)", status);
+    if (status != 1 || !said)
+        fail_msg("a second signal during the sort: status %d, not 1%s", status,
+                 said ? "" : ", and no word of it on stderr");
+    assert_false(left); /* the half-sorted copy is gone */
+    assert_true(header);
+    assert_true(lines > 8 * 2000); /* the trace is all there */
+}
+
 /* A trace on a device with no space at all. */
 static void test_trace_no_space(void **state)
 {
@@ -716,6 +787,7 @@ int main(void)
         cmocka_unit_test_teardown(test_trace_pipe_reader_gone, teardown),
         cmocka_unit_test_teardown(test_trace_pipe_read_exits, teardown),
         cmocka_unit_test_teardown(test_trace_no_space, teardown),
+        cmocka_unit_test_teardown(test_trace_sort_second_signal, teardown),
         cmocka_unit_test_teardown(test_stats_fixed_bytes, teardown),
         cmocka_unit_test_teardown(test_hostile_clients_every_arch, teardown),
         cmocka_unit_test_teardown(test_signals_every_arch, teardown),
