@@ -130,9 +130,11 @@ static void list_append(struct conn **oldest, struct conn **newest,
 //! [conn touch]
 /* Move c to the newest end of the activity list (O(1), so the idle sweep
  * only looks at connections that have actually expired). Only progress
- * counts as activity - a new connection, a request answered, bytes sent -
- * not bytes received: a slowloris client trickling a request one byte at a
- * time is still cut off after --idle-timeout. */
+ * counts as activity - a new connection, a request answered, bytes sent,
+ * and for one past its timeout a send queue the client drained or a
+ * request still unread (conn_moving()) - not bytes received: a slowloris
+ * client trickling a request one byte at a time is still cut off after
+ * --idle-timeout. */
 void conn_touch(struct thread *self, struct conn *c)
 {
     c->last_active = self->now;
