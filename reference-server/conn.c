@@ -148,8 +148,14 @@ void conn_touch(struct thread *self, struct conn *c)
 //! [conn moving]
 bool conn_moving(struct conn *c)
 {
+    /* Unread bytes say the server was behind only if it would have read
+     * them: while a reply waits to be sent, it holds off on purpose
+     * (backpressure), and a client that sends and never reads must
+     * still time out. */
+    bool output_waits = c->out_sent < c->out_len || c->tail_len > 0 ||
+                        c->body || c->send_busy || c->spill_len > 0;
     char byte;
-    if (recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+    if (!output_waits && recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
         return true; /* bytes fastd has not read yet: it was behind */
     int queued;
     if (ioctl(c->fd, SIOCOUTQ, &queued) < 0 || queued <= 0)

@@ -211,9 +211,11 @@ void conns_expire(struct thread *self);
 
 /**
  * Whether a connection past its idle timeout is moving after all, seen
- * from its socket: a request waits in it unread (the server was behind,
- * not the client: a stalled or stopped server, or a batch that ended
- * before reaching it), or the kernel's send queue shrank since the last
+ * from its socket: a request waits in it unread while no reply waits to
+ * be sent (the server was behind, not the client: a stalled or stopped
+ * server, or a batch that ended before reaching it; with a reply
+ * waiting, unread bytes are backpressure, not progress), or the
+ * kernel's send queue shrank since the last
  * check (a client steadily reading a reply fastd handed to the kernel in
  * one piece). The expiry passes (conns_expire(), and the io_uring
  * path's) ask before they close one for its timeout, and count a yes as

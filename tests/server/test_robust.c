@@ -292,6 +292,47 @@ static void replies_feed(struct replies *r, const char *p, size_t n)
     }
 }
 
+static bool timed_out_one(const struct fastd *f)
+{
+    return fastd_total(f, "closed_timeout") >= 1;
+}
+
+/*
+ * The other side of the last test: a client that asks for BODY_PIPE 1 MiB
+ * bodies, sends one more request while the replies are blocked, and then
+ * reads nothing. fastd holds its unread request back on purpose
+ * (backpressure) and its send queue does not move: it is idle, and
+ * --idle-timeout 1 closes it.
+ */
+static void test_nonreader_times_out(void **state)
+{
+    (void)state;
+    char kib[16];
+    snprintf(kib, sizeof kib, "%d", BODY_KIB);
+    const char *more[] = {"--idle-timeout", "1", "--body-kib", kib, NULL};
+    int fd[NARCH];
+    for (int a = 0; a < NARCH; a++) {
+        struct fastd *f = start_arch(a, archs[a], more);
+        fd[a] = fastd_connect(f);
+        assert_true(fd[a] >= 0);
+        int small = SMALL_RCVBUF;
+        setsockopt(fd[a], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        for (int i = 0; i < BODY_PIPE; i++)
+            assert_int_equal(send_all(fd[a], GET_BODY, strlen(GET_BODY)), 0);
+    }
+    usleep(300 * 1000);
+    for (int a = 0; a < NARCH; a++)
+        assert_int_equal(send_all(fd[a], GET_HELLO, strlen(GET_HELLO)), 0);
+    for (int a = 0; a < NARCH; a++) {
+        bool cut = wait_for(timed_out_one, &servers[a], 8000);
+        close(fd[a]);
+        if (!cut)
+            fail_msg("--arch %s: a client that reads nothing, with a request "
+                     "held back unread, was not timed out",
+                     archs[a]);
+    }
+}
+
 /*
  * A client has asked for BODY_PIPE 1 MiB bodies and is still reading the
  * first when fastd is told to stop; it reads nothing for longer than the
@@ -782,6 +823,7 @@ int main(void)
         cmocka_unit_test_teardown(test_stall_answers_all, teardown),
         cmocka_unit_test_teardown(test_stall_answers_all_timerfd, teardown),
         cmocka_unit_test_teardown(test_slow_download_not_idle, teardown),
+        cmocka_unit_test_teardown(test_nonreader_times_out, teardown),
         cmocka_unit_test_teardown(test_drain_finishes_download, teardown),
         cmocka_unit_test_teardown(test_trace_fifo_never_read, teardown),
         cmocka_unit_test_teardown(test_trace_pipe_reader_gone, teardown),
