@@ -218,11 +218,17 @@ static void uconn_progress(struct uring_thread *u, struct conn *c)
     }
     do {
         uconn_rewind(c);
-        if (conn_answer(self, c) < 0 || !uconn_send(u, c)) {
+        int answered = conn_answer(self, c);
+        if (answered < 0 || !uconn_send(u, c)) {
             thread_warn(self, "fd %d: no memory or no SQE", c->fd);
             uconn_close(u, c, CLOSE_ERROR);
             return;
         }
+        /* A request answered is progress now, not when its send comes
+         * back: the expiry pass at the end of this very batch (after a
+         * stall, say) must not take the connection for idle. */
+        if (answered > 0)
+            conn_touch(self, c);
     } while (uconn_unspill(c));
     bool sending = c->send_busy;
     if (!sending && c->close_after) {
