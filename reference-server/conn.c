@@ -11,7 +11,9 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -128,9 +130,11 @@ static void list_append(struct conn **oldest, struct conn **newest,
 //! [conn touch]
 /* Move c to the newest end of the activity list (O(1), so the idle sweep
  * only looks at connections that have actually expired). Only progress
- * counts as activity - a new connection, a request answered, bytes sent -
- * not bytes received: a slowloris client trickling a request one byte at a
- * time is still cut off after --idle-timeout. */
+ * counts as activity - a new connection, a request answered, bytes sent,
+ * and for one past its timeout a send queue the client drained or a
+ * request still unread (conn_moving()) - not bytes received: a slowloris
+ * client trickling a request one byte at a time is still cut off after
+ * --idle-timeout. */
 void conn_touch(struct thread *self, struct conn *c)
 {
     c->last_active = self->now;
@@ -140,6 +144,29 @@ void conn_touch(struct thread *self, struct conn *c)
     list_append(&self->conns.oldest, &self->conns.newest, c);
 }
 //! [conn touch]
+
+//! [conn moving]
+bool conn_moving(struct conn *c)
+{
+    /* Unread bytes say the server was behind only if it would have read
+     * them: while a reply waits to be sent, it holds off on purpose
+     * (backpressure), and a client that sends and never reads must
+     * still time out. */
+    bool output_waits = c->out_sent < c->out_len || c->tail_len > 0 ||
+                        c->body || c->send_busy || c->spill_len > 0;
+    char byte;
+    if (!output_waits && recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+        return true; /* bytes fastd has not read yet: it was behind */
+    int queued;
+    if (ioctl(c->fd, SIOCOUTQ, &queued) < 0 || queued <= 0)
+        return false;
+    /* 256-byte units up to 16 MiB (a send queue is a few MiB at most). */
+    uint16_t seen = queued >> 8 > UINT16_MAX ? UINT16_MAX : queued >> 8;
+    bool moved = seen != c->outq_seen;
+    c->outq_seen = seen;
+    return moved;
+}
+//! [conn moving]
 
 //! [lazy conn state]
 struct conn *conn_get(struct thread *self, int fd)

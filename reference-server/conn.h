@@ -59,9 +59,11 @@ struct conn {
     bool send_busy;     /**< a send is in flight: it owns out[] or tail */
     bool closing;       /**< close once the send in flight is back */
     uint8_t why;        /**< the close reason, while closing */
+    /* Both paths. */
+    uint16_t outq_seen; /**< the kernel's send queue at the last idle
+                             check, in 256-byte units (conn_moving()) */
     uint32_t gen;       /**< generation in its requests' user_data */
     uint32_t spill_len; /**< bytes in spill */
-    /* Both paths. */
     uint32_t in_len;    /**< bytes in in[] */
     uint32_t out_len;   /**< bytes in out[] */
     uint32_t out_sent;  /**< of those, already sent */
@@ -202,13 +204,31 @@ int conn_flush(struct thread *self, struct conn *c);
 /**
  * Idle timeouts and the drain (conn_expire.c, exercise 07's seam).
  * Close connections idle past the timeout and lingering ones past
- * CONN_LINGER_SECONDS; while draining, close idle ones
- * at once (idle: nothing buffered, nothing left to send, nothing waiting
- * on the socket - a request that arrived just before the signal is
- * answered) and all of them at the deadline. Call once per loop turn, after
- * the batch of events (see worker.c for why not during it).
+ * CONN_LINGER_SECONDS, unless conn_moving() says the socket is busy
+ * (then it counts as activity: conn_touch()); while draining, close idle
+ * ones once the grace period is over (idle: nothing buffered, nothing
+ * left to send - a reply's tail included - and nothing waiting on the
+ * socket: a request that arrived just before the signal is answered, a
+ * download in progress finishes) and all of them at the deadline. Call once per
+ * loop turn, after the batch of events (see worker.c for why not during it).
  */
 void conns_expire(struct thread *self);
+
+/**
+ * Whether a connection past its idle timeout is moving after all, seen
+ * from its socket: a request waits in it unread while no reply waits to
+ * be sent (the server was behind, not the client: a stalled or stopped
+ * server, or a batch that ended before reaching it; with a reply
+ * waiting, unread bytes are backpressure, not progress), or the
+ * kernel's send queue shrank since the last
+ * check (a client steadily reading a reply fastd handed to the kernel in
+ * one piece). The expiry passes (conns_expire(), and the io_uring
+ * path's) ask before they close one for its timeout, and count a yes as
+ * activity. A client that reads nothing at all still times out, one
+ * timeout later at most: its queue stops shrinking. Costs a recv() and an
+ * ioctl(), on expired connections only.
+ */
+bool conn_moving(struct conn *c);
 
 /** Connections this thread has open. */
 int conns_open(const struct thread *self);

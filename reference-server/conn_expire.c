@@ -13,12 +13,12 @@
 #include "reference-server/server.h"
 
 //! [conn idle]
-/* Idle for the drain: nothing buffered, nothing to send (in out[], a
- * long body or a tail), and nothing waiting on the socket. The last
- * check matters: a request that arrived just before the stop signal has
- * an event waiting in the next batch, and closing the connection now
- * would drop it unanswered (a FIN or an RST instead of the reply). A
- * peeked FIN (0) counts as idle. */
+/* Idle for the drain: nothing buffered, nothing to send (a reply's tail
+ * included: a download in progress is let finish), and nothing
+ * waiting on the socket. The last check matters: a request that arrived
+ * just before the stop signal has an event waiting in the next batch,
+ * and closing the connection now would drop it unanswered (a FIN or an
+ * RST instead of the reply). A peeked FIN (0) counts as idle. */
 static bool conn_idle(const struct conn *c)
 {
     if (c->in_len > 0 || c->out_len > 0 || c->body || c->tail_len > 0)
@@ -38,9 +38,15 @@ void conns_expire(struct thread *self)
            self->now - self->conns.linger_oldest->last_active >=
                CONN_LINGER_SECONDS)
         conn_close(self, self->conns.linger_oldest, CLOSE_ERROR);
+    /* A timed-out connection whose socket still moves (conn_moving())
+     * goes to the fresh end instead: the loop meets each one once. */
     while (timeout > 0 && self->conns.oldest &&
-           self->now - self->conns.oldest->last_active > timeout)
-        conn_close(self, self->conns.oldest, CLOSE_TIMEOUT);
+           self->now - self->conns.oldest->last_active > timeout) {
+        if (conn_moving(self->conns.oldest))
+            conn_touch(self, self->conns.oldest);
+        else
+            conn_close(self, self->conns.oldest, CLOSE_TIMEOUT);
+    }
     conns_trim(&self->conns, self->now);
     if (!self->draining)
         return;

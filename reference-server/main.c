@@ -118,6 +118,20 @@ static int next_signal(struct server *srv, const sigset_t *signals, int ms)
     return sig;
 }
 
+/* trace_sort()'s question, now and then: has a stop signal come? The
+ * sort runs after the drain, so this one is the second: exit at once. */
+static bool stop_signal_pending(void *arg)
+{
+    struct server *srv = arg;
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
+    sigaddset(&signals, SIGUSR1);
+    return next_signal(srv, &signals, 0) > 0;
+}
+
 static int fail(const char *msg)
 {
     fprintf(stderr, "fastd: %s\n", msg);
@@ -128,6 +142,9 @@ int main(int argc, char **argv)
 {
     struct server srv = {.listen_fd = -1, .trace_fd = -1, .stop_fd = -1};
     char err[256];
+    /* A peer or a trace reader gone is an error to handle (EPIPE), not
+     * a reason to die: from the start, before the trace's header. */
+    signal(SIGPIPE, SIG_IGN);
     switch (options_parse(argc, argv, &srv.opt, err, sizeof err)) {
     case OPTIONS_EXIT:
         return 0;
@@ -162,7 +179,6 @@ int main(int argc, char **argv)
     sigaddset(&signals, SIGHUP);
     sigaddset(&signals, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     if (pool_start(&srv, err, sizeof err) < 0)
         return fail(err);
@@ -188,8 +204,16 @@ int main(int argc, char **argv)
     //! [signals]
     if (srv.trace_fd >= 0) {
         close(srv.trace_fd);
-        if (trace_sort(srv.opt.trace, err, sizeof err) < 0)
+        int sorted = trace_sort(srv.opt.trace, stop_signal_pending, &srv, err,
+                                sizeof err);
+        if (sorted < 0)
             fprintf(stderr, "fastd: %s\n", err);
+        if (sorted > 0) {
+            fprintf(stderr, "fastd: second stop signal: exiting without "
+                            "sorting the trace (it is in write order)\n");
+            fflush(stdout);
+            _exit(1);
+        }
     }
     if (!srv.opt.quiet)
         stats_print_summary(&srv, stdout);

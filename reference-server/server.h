@@ -97,6 +97,7 @@ struct options {
     bool quiet;                 /**< print only the first line */
     int work_max_us;            /**< /work?us=N allowed up to this; 0 = off */
     bool incoming_cpu; /**< pick threads by SO_INCOMING_CPU (steer.h) */
+    int uring_bufs;    /**< --io uring: receive buffers per thread */
 };
 
 /** One thread: its stage, its core, its epoll fd and what it owns. */

@@ -55,6 +55,7 @@ static const struct {
     {"closed_error", offsetof(struct stats, closed_error)},
     {"closed_timeout", offsetof(struct stats, closed_timeout)},
     {"wasted_wakes", offsetof(struct stats, wasted_wakes)},
+    {"fixed_bytes", offsetof(struct stats, fixed_bytes)},
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -142,7 +143,8 @@ size_t stats_write_json(const struct server *srv, char *out, size_t cap)
         uint64_t closed = 0;
         for (size_t i = 0; i < NFIELDS; i++) {
             total[i] += v[i];
-            if (fields[i].offset >= offsetof(struct stats, closed_normal))
+            if (fields[i].offset >= offsetof(struct stats, closed_normal) &&
+                fields[i].offset <= offsetof(struct stats, closed_timeout))
                 closed += v[i];
         }
         uint64_t open = snaps[t].in > closed ? snaps[t].in - closed : 0;

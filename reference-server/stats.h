@@ -58,10 +58,10 @@ static inline void counter_sub_shared(counter *c, uint64_t n)
 /* [struct stats] */
 /**
  * The counters of one thread; /stats reports them under these names. The
- * owner writes the first eight on every request; conns_in is written by
- * every accept thread, so it has a cache line of its own: sharing one, each
- * hand-off would take the line away from the owner in the middle of its
- * requests (false sharing).
+ * owner writes the others on every request (fixed_bytes once, at set-up);
+ * conns_in is written by every accept thread, so it has a cache line of its
+ * own: sharing one, each hand-off would take the line away from the owner in
+ * the middle of its requests (false sharing).
  */
 struct stats {
     counter accepted;       /**< connections this thread accepted */
@@ -69,6 +69,9 @@ struct stats {
     counter requests;       /**< requests answered */
     counter bytes_in;       /**< bytes read from clients */
     counter bytes_out;      /**< bytes written to clients */
+    counter fixed_bytes;    /**< memory the thread holds whatever its
+                                 connections: --io uring's receive buffers
+                                 and their ring (uring_recv.h); 0 on epoll */
     counter closed_normal;  /**< closed by either side after a clean end */
     counter closed_error;   /**< closed after an I/O error or bad input */
     counter closed_timeout; /**< closed by the idle timeout */
@@ -92,9 +95,9 @@ struct server;
  */
 void stats_totals(void *srv, uint64_t out[FD_NKINDS]);
 
-/** Room for one thread's entry in the /stats body (9 counters of 20
+/** Room for one thread's entry in the /stats body (11 counters of 20
  *  digits plus their names). */
-#define STATS_THREAD_MAX 420
+#define STATS_THREAD_MAX 480
 
 /**
  * Write the /stats body: {"arch":..,"threads":[{..},..],"total":{..}}.

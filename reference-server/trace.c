@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <limits.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <stdio.h>
@@ -34,6 +35,10 @@ static int write_all(int fd, const char *buf, size_t len)
     }
     return 0;
 }
+
+/* Thread ids a sort looks for when the header does not say (fastd's
+ * MAX_THREADS, server.h). */
+#define MAX_SORT_THREADS 64
 
 #define STREAM_PREFIX "unix:"
 #define STREAM_CHUNK  (16 << 10)     /* bytes: a datagram's worth */
@@ -100,16 +105,43 @@ int trace_open(const char *path, const char *arch, int threads, int cores,
         stream.headlen = (size_t)n;
         return stream_open(path, err, errlen);
     }
-    int fd =
-        open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    int flags = O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC;
+    /* O_NONBLOCK: a FIFO nobody reads yet says so (ENXIO) instead of
+     * blocking here; it is said, then waited for. */
+    int fd = open(path, flags | O_NONBLOCK, 0644);
+    if (fd < 0 && errno == ENXIO) {
+        fprintf(stderr,
+                "fastd: --trace %s: a FIFO with no reader: waiting for "
+                "one\n",
+                path);
+        fd = open(path, flags, 0644);
+    }
     if (fd < 0) {
         snprintf(err, errlen, "open(%s): %s", path, strerror(errno));
         return -1;
     }
-    if (write_all(fd, head, (size_t)n) < 0) {
-        snprintf(err, errlen, "write(%s): %s", path, strerror(errno));
+    /* A pipe, a FIFO or a device is written without blocking (a reader
+     * that is slow or gone costs events, never the server's time): the
+     * flag is set on this open file description only. A regular file
+     * ignores it. */
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        snprintf(err, errlen, "fcntl(%s, O_NONBLOCK): %s", path,
+                 strerror(errno));
         close(fd);
         return -1;
+    }
+    if (write_all(fd, head, (size_t)n) < 0) {
+        /* Full or gone already: fastd serves anyway, and says so once;
+         * the threads then count what they cannot write. */
+        if (errno != ENOSPC && errno != EDQUOT && errno != EFBIG &&
+            errno != EPIPE && errno != EAGAIN) {
+            snprintf(err, errlen, "write(%s): %s", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        fprintf(stderr, "fastd: --trace %s: write: %s: events are dropped\n",
+                path, strerror(errno));
     }
     return fd;
 }
@@ -118,13 +150,16 @@ struct trace_buf *trace_buf_new(int fd, int thread, int core, uint64_t origin)
 {
     struct trace_buf *tb = malloc(sizeof *tb);
     struct stat st;
+    bool known = fstat(fd, &st) == 0;
     if (tb)
         *tb = (struct trace_buf){
             .fd = fd,
             .thread = thread,
             .core = core,
             .origin = origin,
-            .stream = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode),
+            .stream = known && S_ISSOCK(st.st_mode),
+            .pipe = known && S_ISFIFO(st.st_mode),
+            .warned_at = -1,
         };
     return tb;
 }
@@ -198,6 +233,57 @@ static bool stream_send(struct trace_buf *tb)
     return !behind;
 }
 
+static uint64_t count_lines(const char *p, size_t len)
+{
+    uint64_t n = 0;
+    for (const char *end = p + len; (p = memchr(p, '\n', (size_t)(end - p)));
+         p++)
+        n++;
+    return n;
+}
+
+/* A write that failed costs the events: count them, and say so at most
+ * once a second per thread (one line per flush would flood the log: a
+ * full disk fails every flush). */
+static void trace_lost(struct trace_buf *tb, const char *from, size_t len,
+                       int err)
+{
+    tb->dropped += count_lines(from, len);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    if (tb->warned_at == (long)ts.tv_sec)
+        return;
+    tb->warned_at = (long)ts.tv_sec;
+    fprintf(stderr,
+            "fastd: thread %d: trace write: %s: %llu events dropped so "
+            "far\n",
+            tb->thread, strerror(err), (unsigned long long)tb->dropped);
+}
+
+/* A pipe or a FIFO takes whole lines PIPE_BUF bytes at a time: a write
+ * of at most PIPE_BUF is atomic (all or, when full, EAGAIN), so lines of
+ * different threads never mix and no line is cut. What does not fit is
+ * dropped: the reader is behind. */
+static void pipe_write(struct trace_buf *tb)
+{
+    const char *p = tb->buf, *end = tb->buf + tb->len;
+    while (p < end) {
+        size_t n = (size_t)(end - p);
+        if (n > PIPE_BUF) {
+            const char *cut = memrchr(p, '\n', PIPE_BUF);
+            n = cut ? (size_t)(cut + 1 - p) : PIPE_BUF;
+        }
+        ssize_t w = write(tb->fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            trace_lost(tb, p, (size_t)(end - p), w < 0 ? errno : EIO);
+            return;
+        }
+        p += w;
+    }
+}
+
 void trace_flush(struct trace_buf *tb)
 {
     if (tb->stream) {
@@ -213,11 +299,15 @@ void trace_flush(struct trace_buf *tb)
             stream_lose(tb);
         return;
     }
+    if (tb->len > 0 && tb->pipe) {
+        pipe_write(tb);
+        tb->len = 0;
+        return;
+    }
     /* One write() of whole lines: with O_APPEND the kernel places it at
      * the end of the file as one piece, so threads never split lines. */
     if (tb->len > 0 && write_all(tb->fd, tb->buf, tb->len) < 0)
-        fprintf(stderr, "fastd: thread %d: trace write: %s\n", tb->thread,
-                strerror(errno));
+        trace_lost(tb, tb->buf, tb->len, errno);
     tb->len = 0;
 }
 
@@ -295,76 +385,164 @@ void trace_emit(struct trace_buf *tb, enum fd_kind event, int fd, long arg)
 }
 //! [trace emit]
 
-/* A line and the time it starts with, for sorting. */
-struct line {
+/* One thread's lines in a trace file, read in file order. */
+struct cursor {
+    FILE *f;
+    char *line; /* its next line, or NULL at the end */
+    size_t cap; /* getline()'s buffer size */
     unsigned long long t;
-    size_t index; /* original position: keeps the sort stable */
-    char *text;
 };
 
-static int by_time(const void *a, const void *b)
+/* The thread a line is from: its second field, or -1. */
+static long line_thread(const char *line)
 {
-    const struct line *x = a, *y = b;
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
-    return x->index < y->index ? -1 : x->index > y->index;
+    const char *sp = strchr(line, ' ');
+    if (!sp)
+        return -1;
+    char *end;
+    long id = strtol(sp + 1, &end, 10);
+    return end == sp + 1 || *end != ' ' ? -1 : id;
 }
 
-int trace_sort(const char *path, char *err, size_t errlen)
+/* Move cur to the next line of thread id (past the header); NULL line at
+ * the end. Lines that name no thread belong to thread 0, so that no line
+ * of a file fastd did not write is lost. */
+static void cursor_next(struct cursor *cur, long id)
+{
+    ssize_t n;
+    while ((n = getline(&cur->line, &cur->cap, cur->f)) > 0) {
+        if (cur->line[0] == '#')
+            continue;
+        long of = line_thread(cur->line);
+        if (of == id || (id == 0 && (of < 0 || of >= MAX_SORT_THREADS))) {
+            cur->t = strtoull(cur->line, NULL, 10);
+            return;
+        }
+    }
+    free(cur->line);
+    cur->line = NULL;
+    cur->cap = 0;
+}
+
+/* Thread ids in a trace: the header's threads=N. */
+static long header_threads(const char *header)
+{
+    const char *at = strstr(header, " threads=");
+    long n = at ? strtol(at + 9, NULL, 10) : 0;
+    return n > 0 && n <= MAX_SORT_THREADS ? n : MAX_SORT_THREADS;
+}
+
+//! [trace sort]
+/* The merge: the cursor whose next line is earliest writes it, ties to
+ * the lowest thread. Returns 0, 1 if stopped, -1 on a write error. */
+static int merge(struct cursor *cur, long n, FILE *out, bool (*stop)(void *),
+                 void *arg)
+{
+    for (unsigned long lines = 0;; lines++) {
+        long first = -1;
+        for (long i = 0; i < n; i++)
+            if (cur[i].line && (first < 0 || cur[i].t < cur[first].t))
+                first = i;
+        if (first < 0)
+            return 0;
+        if (fputs(cur[first].line, out) == EOF)
+            return -1;
+        cursor_next(&cur[first], first);
+        if (lines % 4096 == 4095 && stop && stop(arg))
+            return 1;
+    }
+}
+//! [trace sort]
+
+int trace_sort(const char *path, bool (*stop)(void *arg), void *arg, char *err,
+               size_t errlen)
 {
     if (is_stream(path))
         return 0;
-    FILE *f = fopen(path, "r");
-    if (!f) {
+    /* O_NONBLOCK: opening a FIFO to read must not wait for a writer. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
         snprintf(err, errlen, "open(%s): %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return -1;
     }
-    struct line *lines = NULL;
-    size_t n = 0, cap = 0;
-    char *header = NULL, *buf = NULL;
-    size_t bufcap = 0;
-    int rc = 0;
-    while (getline(&buf, &bufcap, f) > 0) {
-        if (!header) {
-            header = strdup(buf);
-            continue;
-        }
-        if (n == cap) {
-            cap = cap ? cap * 2 : 4096;
-            struct line *grown = realloc(lines, cap * sizeof *lines);
-            if (!grown) {
-                rc = -1;
-                break;
-            }
-            lines = grown;
-        }
-        lines[n] = (struct line){strtoull(buf, NULL, 10), n, strdup(buf)};
-        if (!lines[n].text) {
-            rc = -1;
-            break;
-        }
-        n++;
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return 0;
     }
-    fclose(f);
-    free(buf);
-    if (rc == 0 && header) {
-        qsort(lines, n, sizeof *lines, by_time);
-        f = fopen(path, "w");
-        if (f) {
-            fputs(header, f);
-            for (size_t i = 0; i < n; i++)
-                fputs(lines[i].text, f);
-            if (fclose(f) != 0)
-                rc = -1;
-        } else {
-            rc = -1;
-        }
+    FILE *in = fdopen(fd, "r");
+    char *header = NULL;
+    size_t hcap = 0;
+    if (!in || getline(&header, &hcap, in) <= 0 || header[0] != '#') {
+        if (in)
+            fclose(in);
+        else
+            close(fd);
+        free(header);
+        return 0; /* empty, or not a trace: nothing to put in order */
     }
+    fclose(in);
+    long n = header_threads(header);
+    /* The sorted file is written beside the trace, then renamed over it:
+     * an interrupted or failed sort leaves the trace as it was. */
+    char *tmp = NULL;
+    int rc = -1;
+    struct cursor *cur = calloc((size_t)n, sizeof *cur);
+    FILE *out = NULL;
+    if (!cur || asprintf(&tmp, "%s.sort-XXXXXX", path) < 0) {
+        tmp = NULL;
+        snprintf(err, errlen, "sorting %s: out of memory", path);
+        goto done;
+    }
+    int ofd = mkstemp(tmp);
+    if (ofd < 0 || !(out = fdopen(ofd, "w"))) {
+        snprintf(err, errlen, "sorting %s: %s: %s", path, tmp, strerror(errno));
+        if (ofd >= 0)
+            close(ofd);
+        free(tmp);
+        tmp = NULL;
+        goto done;
+    }
+    fchmod(ofd, st.st_mode & 07777);
+    setvbuf(out, NULL, _IOFBF, TRACE_SORT_BUF);
+    for (long i = 0; i < n; i++) {
+        if (!(cur[i].f = fopen(path, "r"))) {
+            snprintf(err, errlen, "sorting %s: open: %s", path,
+                     strerror(errno));
+            goto done;
+        }
+        setvbuf(cur[i].f, NULL, _IOFBF, TRACE_SORT_BUF);
+        cursor_next(&cur[i], i);
+    }
+    if (fputs(header, out) == EOF)
+        rc = -1;
+    else
+        rc = merge(cur, n, out, stop, arg);
+    if (fclose(out) != 0 && rc == 0)
+        rc = -1;
+    out = NULL;
     if (rc < 0)
-        snprintf(err, errlen, "sorting %s: %s", path, strerror(errno));
-    for (size_t i = 0; i < n; i++)
-        free(lines[i].text);
-    free(lines);
+        snprintf(err, errlen, "sorting %s: write(%s): %s", path, tmp,
+                 strerror(errno));
+    else if (rc == 0 && rename(tmp, path) < 0) {
+        snprintf(err, errlen, "sorting %s: rename(%s): %s", path, tmp,
+                 strerror(errno));
+        rc = -1;
+    }
+done:
+    if (out)
+        fclose(out);
+    if (tmp && rc != 0)
+        unlink(tmp);
+    free(tmp);
+    for (long i = 0; cur && i < n; i++) {
+        if (cur[i].f)
+            fclose(cur[i].f);
+        free(cur[i].line);
+    }
+    free(cur);
     free(header);
     return rc;
 }

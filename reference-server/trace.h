@@ -13,6 +13,13 @@
  * from different threads are therefore interleaved by buffer; trace_sort()
  * puts the file in time order when the server stops.
  *
+ * The trace may also be a pipe or a FIFO (`--trace /dev/stdout | cat`,
+ * `--trace fifo`), or a device: those are written without blocking, a
+ * pipe in whole lines of at most PIPE_BUF bytes at a time, and are not
+ * sorted. Whatever cannot be written (a reader behind or gone, a full
+ * disk) is dropped and counted, with one warning a second at most per
+ * thread: tracing never stops the server, nor its exit.
+ *
  * A trace can also be a stream, `--trace unix:PATH`: each buffer goes as
  * one datagram to the unix socket `fastsim --live PATH` binds, led by the
  * header line, and is sent when it holds 16 KiB, when its oldest event is
@@ -36,6 +43,7 @@
 #ifndef FASTD_TRACE_H
 #define FASTD_TRACE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,7 +68,8 @@ struct trace_buf {
     int core;          /**< pinned core, or -1: ask sched_getcpu() */
     uint64_t origin;   /**< CLOCK_MONOTONIC ns at server start */
     uint64_t since;    /**< when the oldest buffered event happened */
-    uint64_t dropped;  /**< stream: events lost since the last datagram */
+    uint64_t dropped;  /**< events lost: a stream's since its last
+                            datagram; a file's or pipe's in all */
     uint64_t last_try; /**< stream: when a datagram was last sent (tried) */
     int behind;        /**< stream: the last send found the reader behind */
     uint32_t held[FD_NKINDS]; /**< stream: what buf holds, per kind (as
@@ -68,6 +77,9 @@ struct trace_buf {
     uint64_t lost[FD_NKINDS]; /**< stream: lost since the last datagram,
                                    per kind */
     int stream;               /**< 1: fd is a unix datagram socket */
+    int pipe;                 /**< 1: fd is a pipe or FIFO (written PIPE_BUF
+                                   bytes at a time, never blocking) */
+    long warned_at;           /**< second of the last write warning, or -1 */
     size_t len;               /**< bytes waiting in buf */
     char buf[1 << 16];        /**< formatted lines not yet written */
 };
@@ -112,12 +124,30 @@ void trace_emit(struct trace_buf *tb, enum fd_kind event, int fd, long arg);
 void trace_flush(struct trace_buf *tb);
 
 /**
- * Rewrite the file with its events in time order (a stable sort, so one
- * thread's events keep their order). Keeps the header line first. A
- * `unix:` stream has no file: nothing to do.
- * \return 0, or -1 with a message in err.
+ * Rewrite the file with its events in time order, keeping the header
+ * line first; one thread's events keep their order, and events of
+ * different threads at the same nanosecond go in thread order. Each
+ * thread's lines are already in time order in the file (it stamps them
+ * as it writes them), so this is a merge, one cursor per thread reading
+ * the file from the start, into a new file that then replaces it: the
+ * memory it takes is a read buffer per thread (TRACE_SORT_BUF), whatever
+ * the file's size. A `unix:` stream, a pipe, a FIFO or a device is left
+ * alone (nothing to reopen: reading it would block or take what a reader
+ * is owed).
+ * \param path   the trace file (`--trace`'s value)
+ * \param stop   called now and then (with arg) while sorting; when it
+ *               returns true the sort stops and the file is left as written
+ * \param arg    passed to stop
+ * \param err    where a failure's message goes
+ * \param errlen its size
+ * \return 0 (sorted, or nothing to do), 1 if stop() stopped it, or -1
+ *         with a message in err (the file is left as written).
  */
-int trace_sort(const char *path, char *err, size_t errlen);
+int trace_sort(const char *path, bool (*stop)(void *arg), void *arg, char *err,
+               size_t errlen);
+
+/** Bytes of read buffer trace_sort() takes per thread in the trace. */
+#define TRACE_SORT_BUF (64 << 10)
 
 /** CLOCK_MONOTONIC in nanoseconds. */
 uint64_t trace_now_ns(void);

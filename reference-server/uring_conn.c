@@ -218,11 +218,17 @@ static void uconn_progress(struct uring_thread *u, struct conn *c)
     }
     do {
         uconn_rewind(c);
-        if (conn_answer(self, c) < 0 || !uconn_send(u, c)) {
+        int answered = conn_answer(self, c);
+        if (answered < 0 || !uconn_send(u, c)) {
             thread_warn(self, "fd %d: no memory or no SQE", c->fd);
             uconn_close(u, c, CLOSE_ERROR);
             return;
         }
+        /* A request answered is progress now, not when its send comes
+         * back: the expiry pass at the end of this very batch (after a
+         * stall, say) must not take the connection for idle. */
+        if (answered > 0)
+            conn_touch(self, c);
     } while (uconn_unspill(c));
     bool sending = c->send_busy;
     if (!sending && c->close_after) {
@@ -351,10 +357,17 @@ void uring_conns_expire(struct uring_thread *u)
         next = c->newer;
         uconn_close(u, c, CLOSE_ERROR);
     }
+    /* One whose socket still moves (conn_moving(): a request the ring
+     * has not delivered yet, or a download the client is still taking)
+     * goes to the fresh end instead, where the walk stops. */
     for (c = table->oldest;
          c && timeout > 0 && self->now - c->last_active > timeout; c = next) {
         next = c->newer;
-        uconn_close(u, c, CLOSE_TIMEOUT);
+        if (!c->closing && conn_moving(c)) {
+            conn_touch(self, c);
+        } else {
+            uconn_close(u, c, CLOSE_TIMEOUT);
+        }
     }
     conns_trim(table, self->now);
     if (!self->draining)

@@ -60,25 +60,6 @@ int uring_probe(char *err, size_t errlen)
     return 0;
 }
 
-struct io_uring_sqe *uring_sqe(struct uring_thread *u)
-{
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
-    if (!sqe) { /* the queue is full: send it on now, then there is room */
-        io_uring_submit(&u->ring);
-        sqe = io_uring_get_sqe(&u->ring);
-    }
-    return sqe;
-}
-
-void uring_cancel(struct uring_thread *u, uint64_t tag)
-{
-    struct io_uring_sqe *sqe = uring_sqe(u);
-    if (!sqe)
-        return;
-    io_uring_prep_cancel64(sqe, tag, 0);
-    io_uring_sqe_set_data64(sqe, uring_tag(URING_CANCEL, 0, -1));
-}
-
 static void arm_accept(struct uring_thread *u)
 {
     struct io_uring_sqe *sqe = uring_sqe(u);
@@ -344,6 +325,12 @@ static void uring_loop(struct uring_thread *u)
             thread_warn(self, "io_uring_enter: %s", strerror(-rc));
             break;
         }
+        /* A wait cut short (a stop signal, SIGSTOP and SIGCONT) or timed
+         * out may return before the receives deferred to this thread
+         * (DEFER_TASKRUN) have run: run them now, so that what arrived is
+         * seen before the expiry pass below judges who is idle. */
+        if (rc == -ETIME || rc == -EINTR)
+            io_uring_get_events(&u->ring);
         self->now = clock_second();
         http_date_refresh(&self->date, clock_wall_second());
         unsigned head, n = 0;
@@ -406,11 +393,19 @@ static int uring_setup(struct uring_thread *u)
         arm_accept(u);
     }
     if (self->stage != STAGE_ACCEPT) {
-        if (uring_bufs_setup(&u->ring, &u->bufs, URING_BUF_COUNT,
-                             URING_BUF_SIZE, BUF_GROUP, err, sizeof err) < 0) {
+        /* --uring-bufs: what the thread keeps whatever its connections
+         * (the buffers and their ring), shown apart in /stats, since it
+         * is no connection's cost: a kernel-chosen buffer holds bytes
+         * only from their arrival to the end of the batch. */
+        unsigned count = (unsigned)srv->opt.uring_bufs;
+        if (uring_bufs_setup(&u->ring, &u->bufs, count, URING_BUF_SIZE,
+                             BUF_GROUP, err, sizeof err) < 0) {
             fprintf(stderr, "fastd: thread %d: %s\n", self->id, err);
             return -1;
         }
+        counter_add(&self->stats.fixed_bytes,
+                    (uint64_t)count *
+                        (URING_BUF_SIZE + sizeof(struct io_uring_buf)));
         if (conns_init(&self->conns, (int)srv->nofile) < 0)
             return -1;
     }

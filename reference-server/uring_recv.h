@@ -20,8 +20,9 @@
 
 /** Bytes per provided buffer: a few requests, or a slice of a pipeline. */
 #define URING_BUF_SIZE 4096
-/** Buffers per thread (a power of two, at most 32768). */
-#define URING_BUF_COUNT 1024
+/** Buffers per thread by default (a power of two, at most 32768;
+ *  fastd's --uring-bufs sets it). */
+#define URING_BUF_COUNT 128
 
 /**
  * Allocate count buffers of size bytes and a buffer ring for them, register

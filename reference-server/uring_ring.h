@@ -82,11 +82,35 @@ struct uring_thread {
     unsigned msgs_in_flight; /**< hand-offs not yet confirmed */
 };
 
-/** An SQE, submitting what is queued first if the queue is full. */
-struct io_uring_sqe *uring_sqe(struct uring_thread *u);
+/*
+ * The two helpers every io_uring file queues requests with. They live
+ * here, not in uring_loop.c, so that the calls go one way only: the loop
+ * (uring_loop.c) owns the ring and calls down into the connections
+ * (uring_conn.c) and the receive (uring_recv.c), which queue their
+ * requests on the ring through these and never call back up.
+ */
+
+/** An SQE, submitting what is queued first if the queue is full; NULL
+ *  only if the kernel takes none. */
+static inline struct io_uring_sqe *uring_sqe(struct uring_thread *u)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+    if (!sqe) { /* the queue is full: send it on now, then there is room */
+        io_uring_submit(&u->ring);
+        sqe = io_uring_get_sqe(&u->ring);
+    }
+    return sqe;
+}
 
 /** Queue a cancel of the request whose user_data is tag. */
-void uring_cancel(struct uring_thread *u, uint64_t tag);
+static inline void uring_cancel(struct uring_thread *u, uint64_t tag)
+{
+    struct io_uring_sqe *sqe = uring_sqe(u);
+    if (!sqe)
+        return;
+    io_uring_prep_cancel64(sqe, tag, 0);
+    io_uring_sqe_set_data64(sqe, uring_tag(URING_CANCEL, 0, -1));
+}
 
 /** Take a new connection on fd (accepted here, or handed to us). */
 void uring_conn_open(struct uring_thread *u, int fd);

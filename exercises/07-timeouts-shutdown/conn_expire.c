@@ -12,10 +12,14 @@
  *         close, as CLOSE_TIMEOUT, every connection whose last_active is
  *         more than that before self->now. self->conns.oldest is the least
  *         recently active and the list runs to .newest by ->newer: stop at
- *         the first one still fresh.
+ *         the first one still fresh. Before closing one, ask
+ *         conn_moving(c) (conn.h): if its socket shows it is not idle
+ *         after all (a request waits unread, a download goes on), count
+ *         that as activity instead (conn_touch()).
  * TODO 2: draining (self->draining): close only the idle ones (nothing
- *         buffered in or out: in_len == 0 and out_len == 0), and let the
- *         others finish; at self->drain_deadline close them all.
+ *         buffered in or out, nothing left to send: in_len, out_len and
+ *         tail_len all 0), and let the others finish; at
+ *         self->drain_deadline close them all.
  * TODO 3: set self->done only when no connection is left AND the accept
  *         stage is done (srv->acceptors_done, an atomic: load it with
  *         acquire), or a hand-off still on its way is lost.

@@ -430,6 +430,54 @@ static void test_fault_matrix(void **state)
         }
 }
 
+static void test_idle_spares_unread_request(void **state)
+{
+    (void)state;
+    setup(5);
+    int slow = add_conn(990, false), idle = add_conn(990, false);
+    /* A request arrived that the thread has not read yet (it was busy,
+     * or stopped): the client is not idle, the server was behind. */
+    static const char get[] = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+    send(peers[slow], get, sizeof get - 1, MSG_NOSIGNAL);
+    conns_expire(self);
+    if (!is_open(slow))
+        fail_msg("closed for its idle timeout a connection whose request "
+                 "was waiting unread in its socket (ask conn_moving())");
+    assert_int_equal(self->conns.by_fd[slow]->last_active, self->now);
+    if (is_open(idle))
+        fail_msg("a connection idle for 10 s outlived a 5 s timeout");
+    teardown_all();
+}
+
+static void test_drain_waits_for_tail(void **state)
+{
+    (void)state;
+    setup(0);
+    srv->opt.body_kib = 1024;
+    int sv[2];
+    assert_int_equal(
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv),
+        0);
+    peers[sv[0]] = sv[1];
+    /* 1 MiB of body does not fit the socket: the rest waits as a tail,
+     * with nothing left in in[] or out[]. */
+    static const char get[] = "GET /body HTTP/1.1\r\nHost: t\r\n\r\n";
+    send(sv[1], get, sizeof get - 1, MSG_NOSIGNAL);
+    conn_serve(self, sv[0], EPOLLIN | EPOLLOUT);
+    struct conn *c = self->conns.by_fd[sv[0]];
+    assert_non_null(c);
+    assert_true(c->tail_len > 0);
+    self->draining = true;
+    self->drain_deadline = self->now + 5;
+    atomic_store(&srv->acceptors_done, true);
+    conns_expire(self);
+    if (!is_open(sv[0]))
+        fail_msg("draining closed a connection in the middle of sending a "
+                 "reply (its tail_len was not 0)");
+    assert_false(self->done);
+    teardown_all();
+}
+
 static const struct graded table[] = {
     GRADED(test_idle_closed, 3, 1),
     GRADED(test_many_in_order, 2, 1),
@@ -440,5 +488,7 @@ static const struct graded table[] = {
     GRADED(test_oracle_expiry, 3, 4),
     GRADED(test_oracle_drain, 4, 4),
     GRADED(test_fault_matrix, 2, 4),
+    GRADED(test_idle_spares_unread_request, 2, 1),
+    GRADED(test_drain_waits_for_tail, 2, 2),
 };
 GRADED_MAIN(table)

@@ -3,8 +3,8 @@
  * TCP connections over loopback. Each function is graded on its own: the
  * tests of uring_recv_arm(), uring_recv_data() and uring_recv_done() set
  * their buffer ring up with this file's own code, not the learner's. The
- * one thing uring_recv.c needs from the rest of fastd, uring_sqe(), is
- * defined here. Where io_uring is unavailable (an old kernel,
+ * one thing uring_recv.c needs from the rest of fastd, uring_sqe(), comes
+ * with the header (uring_ring.h). Where io_uring is unavailable (an old kernel,
  * io_uring_disabled, a seccomp sandbox) every test is skipped with the
  * reason, not failed.
  */
@@ -38,21 +38,6 @@ void ref_uring_recv_done(struct uring_bufs *bufs,
 
 static struct uring_thread u;
 static int client[4], server[4];
-
-/* test_arm_without_sqe: the submission queue has no room at all. */
-static bool no_sqe;
-
-struct io_uring_sqe *uring_sqe(struct uring_thread *t)
-{
-    if (no_sqe)
-        return NULL;
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&t->ring);
-    if (!sqe) {
-        io_uring_submit(&t->ring);
-        sqe = io_uring_get_sqe(&t->ring);
-    }
-    return sqe;
-}
 
 static void ring_up(void)
 {
@@ -308,16 +293,33 @@ static void test_arm_uses_the_group(void **state)
 }
 
 /* TODO 2: with no SQE to be had (uring_sqe() says NULL), arming says
- * so (-1), and the reference does the same. */
+ * so (-1), and the reference does the same. The ring is made disabled
+ * (IORING_SETUP_R_DISABLED) and its submission queue filled with NOPs:
+ * submitting fails, so no SQE frees up. */
+static void arm_on_full_ring(int (*arm)(struct uring_thread *, int, uint64_t),
+                             int *rc)
+{
+    struct uring_thread t;
+    memset(&t, 0, sizeof t);
+    int err = io_uring_queue_init(4, &t.ring, IORING_SETUP_R_DISABLED);
+    if (err < 0) {
+        print_message("SKIPPED: io_uring_queue_init(R_DISABLED): %s\n",
+                      strerror(-err));
+        skip();
+    }
+    struct io_uring_sqe *sqe;
+    while ((sqe = io_uring_get_sqe(&t.ring)))
+        io_uring_prep_nop(sqe);
+    *rc = arm(&t, 3, 42);
+    io_uring_queue_exit(&t.ring);
+}
+
 static void test_arm_without_sqe(void **state)
 {
     (void)state;
-    struct uring_thread t;
-    memset(&t, 0, sizeof t);
-    no_sqe = true;
-    int ref = ref_uring_recv_arm(&t, 3, 42);
-    int got = uring_recv_arm(&t, 3, 42);
-    no_sqe = false;
+    int ref, got;
+    arm_on_full_ring(ref_uring_recv_arm, &ref);
+    arm_on_full_ring(uring_recv_arm, &got);
     if (got != ref)
         fail_msg("uring_recv_arm() with no SQE to be had: the reference "
                  "returned %d, yours %d",

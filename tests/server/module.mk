@@ -1,6 +1,6 @@
 # fastd's tests: parser and listener units, integration against a live fastd.
 SERVER_TESTS := test_http test_listener test_fastd test_lifecycle \
-    test_memory test_http_replies test_churn test_idle_clock
+    test_memory test_http_replies test_churn test_idle_clock test_robust
 TESTS += $(SERVER_TESTS:%=$(TBIN)/%)
 
 HARNESS_OBJS := $(OBJ)/tests/server/fastd_harness.o
@@ -21,11 +21,13 @@ $(TBIN)/test_idle_clock: $(OBJ)/tests/server/test_idle_clock.o \
     $(HARNESS_OBJS) | $(BIN)/fastd
 $(TBIN)/test_churn: $(OBJ)/tests/server/test_churn.o $(HARNESS_OBJS) \
     | $(BIN)/fastd
+$(TBIN)/test_robust: $(OBJ)/tests/server/test_robust.o $(HARNESS_OBJS) \
+    | $(BIN)/fastd
 # The suites that start fastd, again against `fastd --io uring`: the
 # harness, built a second time, passes --io uring to every fastd it starts
 # (FASTD_IO overrides). Where io_uring is unavailable they skip, saying why.
 URING_TESTS := test_fastd test_lifecycle test_http_replies test_memory \
-    test_churn
+    test_churn test_robust
 TESTS += $(URING_TESTS:%=$(TBIN)/%_uring)
 $(OBJ)/tests/server/fastd_harness_uring.o: tests/server/fastd_harness.c \
     $(FLAGS_FILE)

@@ -97,16 +97,16 @@ static int open_idle(const struct fastd *f, int *fds, int n)
 }
 
 /* Warm up fastd's fixed pools before measuring. Under --io uring each
- * serving thread also has a ring of receive buffers (URING_BUF_COUNT of
- * URING_BUF_SIZE, uring_recv.h) that the kernel fills in turn, whatever
- * the number of connections: a buffer counts in RSS from its first use
- * on, so a measure taken before the ring went round once would charge
+ * serving thread also has a ring of receive buffers (--uring-bufs of
+ * URING_BUF_SIZE, uring_recv.h; /stats says fixed_bytes) that the kernel fills
+ * in turn, whatever the number of connections: a buffer counts in RSS from its
+ * first use on, so a measure taken before the ring went round once would charge
  * that fixed cost to the connections. Enough requests on a few
  * connections make every buffer of every thread used once (epoll has no
  * such ring; the requests cost it nothing). */
 static void warm_up(const struct fastd *f)
 {
-    enum { CONNS = 8, REQUESTS = 600 }; /* 4800: > 2 threads x 1024 */
+    enum { CONNS = 8, REQUESTS = 600 }; /* 4800: > 2 threads x 128 */
     char buf[512];
     for (int i = 0; i < CONNS; i++) {
         int fd = fastd_connect(f);
