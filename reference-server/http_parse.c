@@ -187,14 +187,17 @@ static enum http_parse_result parse_headers(const char *p, const char *end,
                 return fail(req, 417, "unknown expectation");
             req->expect_continue = req->minor == 1;
         } else if (name_is(p, c, "content-length")) {
+            /* RFC 9112 6.3: a value that is not a number is a framing
+             * error (400), whatever its length; only a number too long
+             * for any body we take is 413. Nine digits cannot overflow. */
             long v_num = 0;
-            if (vn == 0 || vn > 9)
-                return fail(req, vn ? 413 : 400, "bad Content-Length");
-            for (size_t k = 0; k < vn; k++) {
+            for (size_t k = 0; k < vn; k++)
                 if (v[k] < '0' || v[k] > '9')
                     return fail(req, 400, "bad Content-Length");
+            if (vn == 0 || vn > 9)
+                return fail(req, vn ? 413 : 400, "bad Content-Length");
+            for (size_t k = 0; k < vn; k++)
                 v_num = v_num * 10 + (v[k] - '0');
-            }
             if (length >= 0 && length != v_num)
                 return fail(req, 400, "conflicting Content-Length");
             length = v_num;
