@@ -29,6 +29,8 @@ enum fd_kind {
     FD_DROP,    /**< a live stream lost events; fd -1; arg: how many */
     FD_WASTED,  /**< an accept thread woke and found nothing to accept
                      (the thundering herd); fd: the listener; arg: 0 */
+    FD_ARRIVE,  /**< a connection joined a thread's accept queue (the model
+                     knows; fastd cannot see it); fd -1; arg: connection */
     FD_NKINDS   /**< how many kinds there are */
 };
 /* [fd kinds] */
@@ -47,7 +49,7 @@ static inline const char *fd_kind_name(enum fd_kind kind)
         [FD_ACCEPT] = "accept", [FD_HANDOFF] = "handoff", [FD_WAKE] = "wake",
         [FD_RECV] = "recv",     [FD_REQUEST] = "request", [FD_SEND] = "send",
         [FD_CLOSE] = "close",   [FD_READY] = "ready",     [FD_DROP] = "drop",
-        [FD_WASTED] = "wasted",
+        [FD_WASTED] = "wasted", [FD_ARRIVE] = "arrive",
     };
     return (unsigned)kind < FD_NKINDS ? names[kind] : "?";
 }

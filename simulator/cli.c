@@ -24,10 +24,12 @@ const char cli_usage[] =
     "                    taken mid-run, fds in flight, with --frames)\n"
     "  --size WxH        window or picture size (default 1280x720)\n"
     "  --report text|json  print what was measured\n"
-    "  --speed X         simulated seconds per wall second (default 1e-5\n"
-    "                    for the model, 0.01 for a replay)\n"
-    "Keys: space pause, . step, left/right speed, 1-4 architecture,\n"
-    "      up/down cores, +/- clients, r reset, s screenshot, h help, q quit\n"
+    "  --speed X         simulated seconds per wall second (default: the\n"
+    "                    scenario's speed key, else the warm-up in 8 s;\n"
+    "                    0.01 for a replay)\n"
+    "Keys: space pause, . step, f follow a connection (or click it),\n"
+    "      left/right speed, 1-4 architecture, up/down cores, +/- clients,\n"
+    "      r reset, s screenshot, h help, q quit (Esc closes the help)\n"
     "      (a replay or a live view plays what happened: 1-4, up/down, +/-\n"
     "      and r do not apply there)\n";
 
