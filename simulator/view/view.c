@@ -182,8 +182,10 @@ void view_clear(struct view *v)
 {
     free(v->toks);
     free(v->anon);
+    free(v->anon_free);
     v->toks = v->anon = NULL;
-    v->ntok = v->nanon = v->live = 0;
+    v->anon_free = NULL;
+    v->ntok = v->nanon = v->nanon_free = v->live = 0;
     v->arrivals = false;
     for (int i = 0; i < MAX_ROWS; i++)
         v->arr[i].head = v->arr[i].len = 0;
@@ -229,18 +231,31 @@ static struct token *token_at(struct view *v, int fd)
  * whose fd was given to a new connection). -1 when out of memory. */
 static int anon_new(struct view *v)
 {
-    for (int i = 0; i < v->nanon; i++)
-        if (!v->anon[i].live)
-            return i;
+    if (v->nanon_free > 0)
+        return v->anon_free[--v->nanon_free];
     int n = v->nanon ? v->nanon * 2 : 64;
     struct token *grown = realloc(v->anon, (size_t)n * sizeof *grown);
     if (!grown)
         return -1;
+    v->anon = grown;
+    int *fgrown = realloc(v->anon_free, (size_t)n * sizeof *fgrown);
+    if (!fgrown)
+        return -1;
+    v->anon_free = fgrown;
     memset(grown + v->nanon, 0, (size_t)(n - v->nanon) * sizeof *grown);
     int first = v->nanon;
-    v->anon = grown;
+    for (int i = n - 1; i > first; i--) /* the lowest first */
+        v->anon_free[v->nanon_free++] = i;
     v->nanon = n;
     return first;
+}
+
+/* An anon slot is free again (its token went, or became an fd's). */
+static void anon_release(struct view *v, int a)
+{
+    v->anon[a].live = false;
+    if (v->nanon_free < v->nanon)
+        v->anon_free[v->nanon_free++] = a;
 }
 
 static bool arrivals_push(struct arrivals *a, int idx)
@@ -619,7 +634,7 @@ static bool accept_fd(struct view *v, const struct fd_event *ev)
     bool fol = false;
     if (a >= 0 && a < v->nanon && v->anon[a].live) {
         *k = v->anon[a];
-        v->anon[a].live = false;
+        anon_release(v, a);
         k->fd = ev->fd;
         if (v->fol.anon == a)
             v->fol.anon = -1, v->fol.fd = ev->fd, fol = true;
@@ -858,8 +873,13 @@ static void tokens_advance(struct view *v, double dt)
         int n = pass ? v->nanon : v->ntok;
         for (int i = 0; i < n; i++) {
             struct token *k = pass ? &v->anon[i] : &v->toks[i];
-            if (!k->live || !token_advance(v, k, pass ? -1 - i : i, dt))
+            if (!k->live)
                 continue;
+            if (!token_advance(v, k, pass ? -1 - i : i, dt)) {
+                if (pass)
+                    anon_release(v, i);
+                continue;
+            }
             bool hollow;
             int c = view_token_colour(v, k, &hollow);
             v->counts[c]++;
@@ -1068,6 +1088,7 @@ void view_close(struct view *v)
         free(v->arr[i].items);
     free(v->toks);
     free(v->anon);
+    free(v->anon_free);
     free(v->items);
     for (int i = 0; i < TEXT_CACHE; i++)
         if (v->texts[i].tex)

@@ -107,6 +107,8 @@ struct view {
     int ntok;                      /**< room in toks */
     struct token *anon;            /**< arrivals not yet accepted */
     int nanon;                     /**< room in anon */
+    int *anon_free;                /**< anon slots free, a stack */
+    int nanon_free;                /**< how many */
     struct arrivals arr[MAX_ROWS]; /**< per thread: its queue's arrivals */
     bool arrivals;                 /**< arrivals are drawn (the model's) */
     int live;                      /**< tokens on screen */
