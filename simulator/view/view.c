@@ -420,7 +420,10 @@ static struct token *token_for_accept(struct view *v, int fd)
     struct token *k = token_at(v, fd);
     if (!k || !k->live)
         return k;
-    if (k->npend == 0 && k->t >= 1 && !k->closing) {
+    /* Only the followed connection plays its last moves out as a ghost:
+     * at speed, thousands of ghosts would pile up behind the model. */
+    bool keep = v->fol.fd == fd && !v->fol.done;
+    if (!keep || (k->npend == 0 && k->t >= 1 && !k->closing)) {
         cell_release(v, k);
         k->live = false;
         v->live--;
@@ -767,7 +770,7 @@ static bool token_advance(struct view *v, struct token *k, int id, double dt)
             hop_ended(v, k);
     }
     if (k->closing && k->t >= 1 && k->npend == 0) {
-        k->life -= (float)(dt / GLIDE_S);
+        k->life -= (float)(dt / FADE_S);
         if (k->life <= 0) {
             cell_release(v, k);
             k->live = false;

@@ -17,6 +17,7 @@
 #include "simulator/view/view.h"
 
 #define GLIDE_S    0.3 /**< wall seconds one hop takes */
+#define FADE_S     1.0 /**< wall seconds a closed token takes to go */
 #define PLOT_N     240 /**< samples in the over-time plot */
 #define MAX_HOPS   8   /**< moves a token may have queued */
 #define TEXT_CACHE 128 /**< rendered strings kept as textures */

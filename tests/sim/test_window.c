@@ -74,7 +74,8 @@ static void test_tour_watched_without_a_key(void **state)
         const struct view_item *it;
         int n = view_items(v, &it);
         for (int i = 0; i < n; i++) {
-            if (it[i].text || it[i].fd != fd || fd < 0 || it[i].moving)
+            if (it[i].text || it[i].fd != fd || fd < 0 || it[i].moving ||
+                it[i].colour == VC_CLOSING) /* fading out: shrinks */
                 continue;
             at_rest++;
             for (int j = 0; j < n; j++)
