@@ -181,11 +181,17 @@ static void draw_hud(struct view *v, const struct hud *h)
     const struct layout *l = &v->l;
     char line[320];
     static const char *const modes[] = {"model", "replay", "live"};
-    snprintf(line, sizeof line,
-             "fastsim %s  |  %s  |  arch %s  |  t = %.6f s"
-             "  |  speed x%g%s",
-             modes[h->mode], h->title ? h->title : "", h->arch ? h->arch : "?",
-             h->sim_s, h->speed, h->paused ? "  |  PAUSED" : "");
+    if (l->hud_line[0].w >= 640)
+        snprintf(line, sizeof line,
+                 "fastsim %s  |  %s  |  arch %s  |  t = %.6f s"
+                 "  |  speed x%g%s",
+                 modes[h->mode], h->title ? h->title : "",
+                 h->arch ? h->arch : "?", h->sim_s, h->speed,
+                 h->paused ? "  |  PAUSED" : "");
+    else /* narrow: the speed and PAUSED must still show */
+        snprintf(line, sizeof line, "%s | %s | t %.6f s | speed x%g%s",
+                 h->title ? h->title : "", h->arch ? h->arch : "?", h->sim_s,
+                 h->speed, h->paused ? " | PAUSED" : "");
     text_box(v, v->font, l->hud_line[0], text_fg, line, -2);
     bool warming = h->warmup_s > 0 && h->sim_s < h->warmup_s;
     if (h->completed == 0) {

@@ -48,8 +48,10 @@ static glob_t scenarios(void)
 
 /* The words each hop of the followed connection must say, in order. */
 static const char *const tour_hops[] = {
-    "arrived",  "queued in t0's accept queue", "accepted by t0",
-    "epoll_ctl(ADD)", "ready in t", "on CPU", "parsed", "answered",
+    "arrived",        "queued in t0's accept queue",
+    "accepted by t0", "epoll_ctl(ADD)",
+    "ready in t",     "on CPU",
+    "parsed",         "answered",
 };
 
 static void test_tour_watched_without_a_key(void **state)
@@ -111,8 +113,8 @@ static void test_tour_watched_without_a_key(void **state)
     assert_non_null(strstr(view_follow_hop(v, n - 1, NULL), "closed"));
     /* Each hop had time to be read: about 2 s each, not a blur. */
     assert_true(frames > n * 50);
-    print_message("tour: fd %d, %d hops in %d frames (%.0f s)\n", fd, n,
-                  frames, frames / 30.0);
+    print_message("tour: fd %d, %d hops in %d frames (%.0f s)\n", fd, n, frames,
+                  frames / 30.0);
     play_close(&p);
     view_close(v);
 }
@@ -192,8 +194,7 @@ static int check_colours(struct view *v, int threads, const char *what,
             p = PLACE_SHARED;
         for (int t = 0; t < threads && p == PLACE_NONE; t++)
             for (int k = 0; k < 4; k++)
-                if (view_place_rect(v, t, kinds[k], r) == 0 &&
-                    inside(r, x, y))
+                if (view_place_rect(v, t, kinds[k], r) == 0 && inside(r, x, y))
                     p = kinds[k];
         if (!allowed(p, it[i].colour))
             fail_msg("%s, frame %d: fd %d drawn in place %d with colour %d",
@@ -398,7 +399,8 @@ static void test_warmup_within_ten_seconds(void **state)
         assert_int_equal(sim_init(&s, &sc, err, sizeof err), 0);
         struct seen seen = {0};
         sim_set_emitter(&s, on_event, &seen);
-        int64_t until = sc.warmup_ns > 0 ? sc.warmup_ns : (int64_t)(speed * 1e9);
+        int64_t until =
+            sc.warmup_ns > 0 ? sc.warmup_ns : (int64_t)(speed * 1e9);
         sim_run_until(&s, until);
         if (until - seen.last_visible > seen.longest_gap)
             seen.longest_gap = until - seen.last_visible;
