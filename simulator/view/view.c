@@ -946,9 +946,14 @@ void view_draw(struct view *v, const struct hud *hud, double dt)
     v->nitems = 0;
     draw_frame(v, hud);
     /* Strings the caller owns may not outlive this call: the redraw for a
-     * PNG keeps only the numbers. */
-    v->last.narration = v->last.message = v->last.stats = NULL;
-    v->last.card = NULL;
+     * PNG draws copies. */
+    const char **keep[4] = {&v->last.narration, &v->last.message,
+                            &v->last.stats, &v->last.card};
+    for (int i = 0; i < 4; i++)
+        if (*keep[i]) {
+            snprintf(v->last_text[i], sizeof v->last_text[i], "%s", *keep[i]);
+            *keep[i] = v->last_text[i];
+        }
     if (v->win)
         SDL_RenderPresent(v->ren);
 }

@@ -123,6 +123,7 @@ struct view {
     double plot_p99[PLOT_N];       /**< p99 over time */
     int nplot;                     /**< samples */
     struct hud last;               /**< for view_png's redraw */
+    char last_text[4][1024];       /**< its strings, copied */
     double util[1024];             /**< copy of the HUD's per-core figures */
     int backlog[MAX_ROWS];         /**< copy of the HUD's per-thread queues */
     bool has_backlog;              /**< backlog is known */
