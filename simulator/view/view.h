@@ -13,10 +13,24 @@
  * in its own colour, from the accept slot to the target thread. The pool
  * has one shared queue, with its lock, above the lanes.
  *
- * Each fd's moves are played one after the other, never skipped: an fd
- * that is accepted and handed off in the same instant is first seen in
- * the accept slot, then in flight, then waiting. When moves pile up (a
- * fast speed) they play faster, so the picture never lags far behind.
+ * Each connection's moves are played one after the other, never skipped:
+ * an fd that is accepted and handed off in the same instant is first seen
+ * in the accept slot, then in flight, then waiting. When moves pile up (a
+ * fast speed) they play faster, so the picture never lags far behind. A
+ * connection is drawn from its arrival (FD_ARRIVE, the model's only: it
+ * leaves the client column for the accept queue, with no fd yet) to its
+ * close; a square is always the colour of the state of the place it is
+ * drawn in, and carries its fd number when it is large enough.
+ *
+ * One connection can be followed (view_follow_next, view_follow_at): the
+ * view draws its trail through every place it has been and lists its hops
+ * with their model times in a panel on the right, and the HUD's line says
+ * each hop in words as it ends. The caller decides the pace (play.c holds
+ * each hop long enough to read).
+ *
+ * Where everything goes is layout.c's: every text has a box there, so
+ * tests can check that nothing overlaps (view_text_boxes,
+ * view_square_places), and what a frame drew is listed (view_items).
  *
  * Up to 64 cores each gets a lane (compact lanes from 17); beyond that,
  * or beyond 256 threads, the view draws an aggregate: one cell per core.
