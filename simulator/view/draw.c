@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "simulator/view/draw.h"
+#include "simulator/view/drawn.h"
 
 static const SDL_Color bg = {22, 24, 29, 255}, lane_bg = {40, 44, 52, 255},
                        row_bg = {48, 53, 63, 255}, ready_bg = {36, 62, 74, 255},
@@ -153,7 +154,7 @@ static void draw_cpu_bars(struct view *v, const struct hud *h)
         int from = g * n / groups, to = (g + 1) * n / groups;
         double u = 0;
         for (int c = from; c < to; c++) {
-            double x = h->bars_now ? view_core_busy(v, c)
+            double x = h->bars_now ? (c < 1024 && v->busy[c])
                                    : fmin(1, fmax(0, h->util[c]));
             u += x / (to - from);
         }
@@ -284,7 +285,7 @@ static void draw_card(struct view *v, const char *const *lines, int n,
         h = v->l.h - 20;
     SDL_Rect box = {v->l.w / 2 - w / 2, v->l.h / 2 - h / 2, w, h};
     SDL_SetRenderDrawBlendMode(v->ren, SDL_BLENDMODE_BLEND);
-    fill(v, box, (SDL_Color){10, 12, 16, 240});
+    fill(v, box, (SDL_Color){10, 12, 16, 250});
     SDL_SetRenderDrawBlendMode(v->ren, SDL_BLENDMODE_NONE);
     outline(v, box, dim_fg);
     int before = v->nitems;

@@ -27,19 +27,13 @@
 #include <string.h>
 
 #include "simulator/view/draw.h"
+#include "simulator/view/drawn.h"
 
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_STATIC
 #include <stb/stb_image_write.h>
 
 #define FONT_PATH "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-
-const SDL_Color view_colours[VC_NCOLOURS] = {
-    [VC_BACKLOG] = {245, 150, 50, 255}, [VC_ACCEPTING] = {240, 215, 60, 255},
-    [VC_FLIGHT] = {205, 90, 250, 255},  [VC_IDLE] = {50, 85, 140, 255},
-    [VC_READY] = {80, 225, 255, 255},   [VC_SERVING] = {80, 210, 110, 255},
-    [VC_CLOSING] = {230, 80, 70, 255},
-};
 
 void view_colour_rgb(enum view_colour c, unsigned char rgb[3])
 {
@@ -801,48 +795,6 @@ static void tokens_resettle(struct view *v)
     }
 }
 
-static int place_colour(int place, int c)
-{
-    switch (place) {
-    case PLACE_CLIENTS:
-    case PLACE_ACCEPT_QUEUE:
-        return VC_BACKLOG;
-    case PLACE_CPU:
-        return c == VC_ACCEPTING || c == VC_SERVING || c == VC_CLOSING
-                   ? c
-                   : VC_SERVING;
-    case PLACE_READY:
-    case PLACE_SHARED:
-        return VC_READY;
-    case PLACE_IDLE:
-        return VC_IDLE;
-    default:
-        return c == VC_FLIGHT ? VC_IDLE : c; /* a landed flight is idle */
-    }
-}
-
-int view_token_colour(const struct view *v, const struct token *k, bool *hollow)
-{
-    *hollow = false;
-    if (k->cur.arc && k->t < 1)
-        return VC_FLIGHT; /* between places: the hand-off's own colour */
-    int t;
-    int place = layout_place_at(&v->l, (int)k->x + k->size / 2,
-                                (int)k->y + k->size / 2, &t);
-    if (k->t >= 1 || place == PLACE_NONE)
-        return place_colour(place, k->cur.c);
-    /* On the way: the state of where it comes from or where it goes,
-     * hollow while it crosses any other place. */
-    if (place == k->cur.place && (t == k->cur.row || t < 0))
-        return place_colour(place, k->cur.c);
-    if (place == k->from_place && (t == k->from_row || t < 0))
-        return place_colour(place, k->from_c);
-    if (place == PLACE_CPU && k->cur.place == PLACE_IDLE && t == k->cur.row)
-        return place_colour(place, k->cur.c); /* no idle area: the slot */
-    *hollow = true;
-    return k->cur.c == VC_FLIGHT ? VC_IDLE : k->cur.c;
-}
-
 int view_tokens(const struct view *v)
 {
     return v->live;
@@ -902,18 +854,6 @@ static void tokens_advance(struct view *v, double dt)
 }
 
 /* ---- what was drawn ---------------------------------------------------- */
-
-void view_item_add(struct view *v, const struct view_item *it)
-{
-    if (v->nitems == v->items_cap) {
-        int n = v->items_cap ? v->items_cap * 2 : 1024;
-        struct view_item *grown = realloc(v->items, (size_t)n * sizeof *grown);
-        if (!grown)
-            return;
-        v->items = grown, v->items_cap = n;
-    }
-    v->items[v->nitems++] = *it;
-}
 
 int view_items(const struct view *v, const struct view_item **items)
 {

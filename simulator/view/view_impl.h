@@ -3,8 +3,9 @@
  * \brief The view's insides, shared by view.c (tokens and their moves)
  *        and draw.c (painting a frame). Geometry is layout.h's.
  *
- * Dependencies run one way: layout.c knows nothing of the others; draw.c
- * reads the layout and the tokens; view.c moves the tokens and calls
+ * Dependencies run one way: layout.c knows nothing of the others;
+ * drawn.c says what a token looks like where it is; draw.c paints from
+ * the layout, the tokens and drawn.c; view.c moves the tokens and calls
  * draw.c to paint.
  */
 #ifndef FASTSIM_VIEW_IMPL_H
@@ -135,20 +136,5 @@ struct view {
     struct text_tex texts[TEXT_CACHE]; /**< rendered strings */
     unsigned long frame;               /**< frames drawn */
 };
-
-/** The legend's colours. */
-extern const SDL_Color view_colours[VC_NCOLOURS];
-
-/**
- * A token's colour now: the state of the place it is drawn in. A token on
- * its way across a place that is neither where it comes from nor where it
- * goes is drawn hollow (*hollow set), in the colour it will have; a
- * hand-off in flight is filled with its own colour.
- */
-int view_token_colour(const struct view *v, const struct token *k,
-                      bool *hollow);
-
-/** Note one drawn thing in the frame's list (for tests). */
-void view_item_add(struct view *v, const struct view_item *it);
 
 #endif
