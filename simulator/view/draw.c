@@ -174,6 +174,14 @@ static void draw_cpu_bars(struct view *v, const struct hud *h)
         else
             bar.y += bar.h - (int)(bar.h * u), bar.h = (int)(bar.h * u);
         fill(v, bar, view_colours[VC_SERVING]);
+        if (to - from == 1)
+            view_item_add(v, &(struct view_item){.x = bar.x,
+                                                 .y = bar.y,
+                                                 .w = bar.w,
+                                                 .h = bar.h,
+                                                 .colour = h->bars_now,
+                                                 .fd = -2,
+                                                 .bar = from + 1});
     }
 }
 

@@ -138,6 +138,9 @@ struct view_item {
     bool moving; /**< a square on its way between places */
     bool flight; /**< a square in a hand-off flight */
     bool hollow; /**< an outline: crossing a place on its way elsewhere */
+    int bar;     /**< a CPU bar: its core + 1 (0: not a bar); x, y, w, h
+                      are its fill; colour is 1 when it shows the core
+                      busy now (not a utilisation) */
 };
 
 /**

@@ -184,7 +184,7 @@ static int check_colours(struct view *v, int threads, const char *what,
     const struct view_item *it;
     int n = view_items(v, &it), checked = 0;
     for (int i = 0; i < n; i++) {
-        if (it[i].text || it[i].flight || it[i].hollow)
+        if (it[i].text || it[i].flight || it[i].hollow || it[i].bar)
             continue;
         int x = it[i].x + it[i].w / 2, y = it[i].y + it[i].h / 2, r[4];
         enum view_place p = PLACE_NONE;
@@ -202,6 +202,35 @@ static int check_colours(struct view *v, int threads, const char *what,
         checked++;
     }
     return checked;
+}
+
+/* A CPU bar that shows "busy now" is full exactly when a square sits in
+ * the CPU slot of a thread on its core. */
+static void check_bars(struct view *v, const struct sim *s, const char *what,
+                       int frame)
+{
+    const struct view_item *it;
+    int n = view_items(v, &it);
+    for (int i = 0; i < n; i++) {
+        if (!it[i].bar || !it[i].colour)
+            continue;
+        int core = it[i].bar - 1;
+        bool busy = it[i].w > 0 && it[i].h > 0, slot = false;
+        for (int t = 0; t < s->nthreads && !slot; t++) {
+            int r[4];
+            if (s->threads[t].core != core ||
+                view_place_rect(v, t, PLACE_CPU, r) < 0)
+                continue;
+            for (int j = 0; j < n && !slot; j++)
+                slot = !it[j].text && !it[j].bar && !it[j].hollow &&
+                       !it[j].flight &&
+                       inside(r, it[j].x + it[j].w / 2, it[j].y + it[j].h / 2);
+        }
+        if (busy != slot)
+            fail_msg("%s, frame %d: core %d's bar says %s, its slot %s", what,
+                     frame, core, busy ? "busy" : "idle",
+                     slot ? "holds a square" : "is empty");
+    }
 }
 
 static void test_colour_is_the_place(void **state)
@@ -222,6 +251,7 @@ static void test_colour_is_the_place(void **state)
             for (int f = 0; f < 45; f++) {
                 play_frame(&p, 1.0 / 30);
                 squares += check_colours(v, p.sim.nthreads, g.gl_pathv[i], f);
+                check_bars(v, &p.sim, g.gl_pathv[i], f);
             }
             if (!fast)
                 assert_true(squares > 0);
