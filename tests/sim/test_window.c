@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <SDL.h>
+
 #include "simulator/hud.h"
 #include "simulator/play.h"
 #include "simulator/view/view.h"
@@ -517,6 +519,39 @@ static void test_speed_message_agrees(void **state)
     view_close(v);
 }
 
+/* Holding a key: the first press counts, its repeats do not (one
+ * screenshot per press, not one per repeat); the arrows do repeat. */
+static void test_held_key_is_one_press(void **state)
+{
+    (void)state;
+    setenv("SDL_VIDEODRIVER", "dummy", 1); /* a window with no display */
+    char err[256];
+    struct view *v = view_open(640, 480, false, err, sizeof err);
+    if (!v)
+        skip(); /* no dummy video driver in this SDL */
+    SDL_Keycode keys[] = {SDLK_s, SDLK_RIGHT};
+    enum view_key want[] = {KEY_SCREENSHOT, KEY_FASTER};
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < 5; i++) {
+            SDL_Event e = {.type = SDL_KEYDOWN};
+            e.key.keysym.sym = keys[k];
+            e.key.repeat = i > 0;
+            e.key.state = SDL_PRESSED;
+            assert_int_equal(SDL_PushEvent(&e), 1);
+        }
+        int got = 0;
+        enum view_key key;
+        while ((key = view_poll(v)) != KEY_NONE)
+            got += key == want[k];
+        assert_int_equal(got, k == 0 ? 1 : 5);
+    }
+    SDL_Event esc = {.type = SDL_KEYDOWN};
+    esc.key.keysym.sym = SDLK_ESCAPE;
+    assert_int_equal(SDL_PushEvent(&esc), 1);
+    assert_int_equal(view_poll(v), KEY_ESCAPE); /* not a bare quit */
+    view_close(v);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) /* one test by name, when looking into one */
@@ -530,6 +565,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_counts_never_go_back),
         cmocka_unit_test(test_escape_closes_help_first),
         cmocka_unit_test(test_speed_message_agrees),
+        cmocka_unit_test(test_held_key_is_one_press),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
