@@ -346,7 +346,7 @@ static void draw_queue(struct view *v, const struct row *r, int t)
     fill(v, r->queue.box, bg);
     outline(v, r->queue.box, view_colours[VC_BACKLOG]);
     char num[32];
-    const char *what = r->count_box.w >= 100 ? "accept queue " : "";
+    const char *what = r->count_box.w >= 96 ? "accept queue " : "";
     if (v->arrivals) /* drawn: the number is what is drawn */
         snprintf(num, sizeof num, "%s%d", what, v->arr[t].len);
     else if (!v->has_backlog)
