@@ -141,7 +141,8 @@ static void draw_plot(struct view *v)
 
 /* One bar per core, named when they fit; else thin bars, and the mean of
  * each group of cores when even those do not fit. With bars_now they say
- * whether the core's slot holds a connection now. */
+ * whether the core's slot holds a connection now (green); else they are
+ * the utilisation since the warm-up (dim). */
 static void draw_cpu_bars(struct view *v, const struct hud *h)
 {
     const struct layout *l = &v->l;
@@ -173,7 +174,11 @@ static void draw_cpu_bars(struct view *v, const struct hud *h)
             bar.w = (int)(bar.w * u);
         else
             bar.y += bar.h - (int)(bar.h * u), bar.h = (int)(bar.h * u);
-        fill(v, bar, view_colours[VC_SERVING]);
+        /* Green is "on CPU now"; a utilisation (a mean since the warm-up)
+         * is drawn dimmer, so that it never claims an empty slot busy. */
+        fill(v, bar,
+             h->bars_now ? view_colours[VC_SERVING]
+                         : (SDL_Color){70, 115, 85, 255});
         if (to - from == 1)
             view_item_add(v, &(struct view_item){.x = bar.x,
                                                  .y = bar.y,
