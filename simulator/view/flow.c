@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "simulator/view/view_impl.h"
+#include "simulator/view/drawn.h"
 
 #define RATE_SPAN_NS 250000000 /* rates are measured over 250 ms of trace */
 
@@ -262,7 +262,7 @@ void flow_toggle(struct flow *f)
 
 bool flow_hides(const struct flow *f, int fd)
 {
-    return f->on && fd != f->sample;
+    return f->on && (fd < 0 || fd != f->sample);
 }
 
 /* ---- painting ------------------------------------------------------------ */
@@ -380,27 +380,29 @@ static const char *colour_words(int c)
 void flow_draw(struct view *v)
 {
     struct flow *f = &v->flow;
-    if (!f->on || v->aggregate || f->threads < v->nrows)
+    const struct layout *l = &v->l;
+    if (!f->on || l->aggregate || f->threads < l->nrows)
         return;
     SDL_Color text_fg = {225, 228, 235, 255};
     char s[96];
-    for (int i = 0; i < v->nrows; i++) {
-        struct row *r = &v->rows[i];
+    for (int i = 0; i < l->nrows; i++) {
+        const struct row *r = &l->rows[i];
         struct flow_thread *th = &f->thread[i];
+        const SDL_Rect *q = &r->queue.box;
         int cy = r->slot.y + r->slot.h / 2;
-        if (r->queue.w) { /* clients -> accept queue */
+        if (q->w) { /* clients -> accept queue */
             int w = width_of(th->accept_rps);
-            band_h(v, POOL_W + 4, r->queue.x - 2, r->queue.y + r->queue.h / 2,
-                   w, th->pulse, view_colours[VC_BACKLOG]);
+            band_h(v, POOL_W + 4, q->x - 2, q->y + q->h / 2, w, th->pulse,
+                   view_colours[VC_BACKLOG]);
             rate_text(s, sizeof s, th->accept_rps, "conn/s");
-            label(v, POOL_W + 8, r->queue.y - 16, text_fg, s, false);
+            label(v, POOL_W + 8, q->y - 16, text_fg, s, false);
         }
         /* hand-offs: down (or up) from the accept slot, then to the slot */
         int sx = r->slot.x + r->slot.w / 2;
-        for (int j = 0; j < v->nrows; j++) {
+        for (int j = 0; j < l->nrows; j++) {
             if (j == i || th->to[j] == 0)
                 continue;
-            struct row *to = &v->rows[j];
+            const struct row *to = &l->rows[j];
             int w = width_of(th->to_rps[j]);
             /* Down the accept slot's column, across above the target's
              * slot, into it from above: clear of its gauges. */
@@ -420,7 +422,7 @@ void flow_draw(struct view *v)
               view_colours[VC_IDLE], "open fds");
         if (th->requests || r->role != VIEW_ACCEPT) {
             rate_text(s, sizeof s, th->request_rps, "req/s");
-            if (r->queue.w) /* left of the slot is the accept queue */
+            if (q->w) /* left of the slot is the accept queue */
                 label(v, r->slot.x, r->slot.y + r->slot.h + 2, text_fg, s,
                       false);
             else
@@ -428,29 +430,33 @@ void flow_draw(struct view *v)
                       s, true);
         }
     }
-    /* The sample: its square, over the arrows, ringed and named by where
-     * it is drawn (its moves play one by one, behind the events). */
-    if (f->sample >= 0 && f->sample < v->ntok && v->toks[f->sample].live) {
-        const struct token *k = &v->toks[f->sample];
-        int c = k->cur.c == VC_FLIGHT && k->t >= 1 ? VC_IDLE : k->cur.c;
-        c = c >= 0 && c < VC_NCOLOURS ? c : VC_ACCEPTING;
-        fill(v, (SDL_Rect){(int)k->x, (int)k->y, v->tok, v->tok},
-             view_colours[c]);
-        SDL_Rect ring = {(int)k->x - 3, (int)k->y - 3, v->tok + 6, v->tok + 6};
-        SDL_SetRenderDrawColor(v->ren, 255, 255, 255, 255);
-        SDL_RenderDrawRect(v->ren, &ring);
-        snprintf(s, sizeof s, "sampled fd %d: %s%s", f->sample,
-                 k->t < 1 ? "moving on: " : "", colour_words(c));
-        label(v, ring.x, ring.y - 14, (SDL_Color){255, 255, 255, 255}, s,
-              false);
-    }
-    if (v->nrows > 0) {
-        const struct row *r = &v->rows[0];
+    if (l->nrows > 0) {
+        const struct row *r = &l->rows[0];
         label(v, r->box.x + r->box.w - 6, r->box.y + 4, text_fg,
               "flows: width and pulses = measured rate, bars = fds waiting, "
               "ringed = one sampled fd  (v: squares)",
               true);
     }
+}
+
+void flow_draw_sample(struct view *v)
+{
+    struct flow *f = &v->flow;
+    if (!f->on || v->l.aggregate || f->sample < 0 || f->sample >= v->ntok ||
+        !v->toks[f->sample].live)
+        return;
+    /* Its square is drawn with the others (its colour the place's, like
+     * every square's); here: a ring, and where it is in words. */
+    const struct token *k = &v->toks[f->sample];
+    bool hollow;
+    int c = view_token_colour(v, k, &hollow);
+    SDL_Rect ring = {(int)k->x - 3, (int)k->y - 3, k->size + 6, k->size + 6};
+    SDL_SetRenderDrawColor(v->ren, 255, 255, 255, 255);
+    SDL_RenderDrawRect(v->ren, &ring);
+    char s[96];
+    snprintf(s, sizeof s, "sampled fd %d: %s%s", f->sample,
+             k->t < 1 ? "moving on: " : "", colour_words(c));
+    label(v, ring.x, ring.y - 14, (SDL_Color){255, 255, 255, 255}, s, false);
 }
 
 void flow_free(struct flow *f)
