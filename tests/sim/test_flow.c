@@ -122,11 +122,54 @@ static void test_quiet_stream_goes_back_to_squares(void **state)
     view_close(v);
 }
 
+/* With flows drawn, the squares left are the sampled fd's and the
+ * followed connection's (`f` works in the flow view too): under a rate
+ * that hides all the rest, following a connection draws it, with its fd,
+ * until it closes. */
+static void test_followed_square_stays_in_flows(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(1280, 720, true, err, sizeof err);
+    if (!v)
+        fail_msg("%s", err);
+    int core[] = {0, 1, 2};
+    enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST, VIEW_REQUEST};
+    view_layout(v, 3, 3, core, role);
+    view_set_flows(v, true);
+    struct hud h = {.title = "t", .arch = "staged", .cores = 3};
+    /* Many connections open at once (each stays idle in its set). */
+    for (int i = 0; i < 200; i++) {
+        ev(v, i * 1000, 0, FD_ACCEPT, 100 + i, 3);
+        ev(v, i * 1000 + 10, 0, FD_HANDOFF, 100 + i, 1 + i % 2);
+    }
+    view_follow_next(v);
+    ev(v, 300000, 0, FD_ACCEPT, 400, 3);
+    ev(v, 300010, 0, FD_HANDOFF, 400, 2);
+    for (int f = 0; f < 60; f++) /* their moves end */
+        view_draw(v, &h, 1.0 / 30);
+    assert_true(view_flows(v));
+    assert_int_equal(view_follow_fd(v), 400);
+    const struct view_item *it;
+    int n = view_items(v, &it), squares = 0;
+    bool followed = false;
+    for (int i = 0; i < n; i++) {
+        if (it[i].text || it[i].bar)
+            continue;
+        squares++;
+        followed |= it[i].fd == 400;
+    }
+    assert_true(followed);
+    assert_true(squares <= 2); /* the followed one and the sample */
+    view_close(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flows_follow_the_rates),
         cmocka_unit_test(test_quiet_stream_goes_back_to_squares),
+        cmocka_unit_test(test_followed_square_stays_in_flows),
     };
     return cmocka_run_group_tests_name("flow", tests, NULL, NULL);
 }
