@@ -134,7 +134,8 @@ struct view_item {
     int h;       /**< height */
     int colour;  /**< a square's enum view_colour */
     int fd;      /**< a square's fd (-1: an arrival not yet accepted);
-                      a text on a square: that fd; other texts: -2 */
+                      a text on a square: that fd; a flow view's
+                      label (flow.h): -3; other texts: -2 */
     bool moving; /**< a square on its way between places */
     bool flight; /**< a square in a hand-off flight */
     bool hollow; /**< an outline: crossing a place on its way elsewhere */
