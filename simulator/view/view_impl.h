@@ -4,9 +4,10 @@
  *        and draw.c (painting a frame). Geometry is layout.h's.
  *
  * Dependencies run one way: layout.c knows nothing of the others;
- * drawn.c says what a token looks like where it is; draw.c paints from
- * the layout, the tokens and drawn.c; view.c moves the tokens and calls
- * draw.c to paint.
+ * drawn.c says what a token looks like where it is; flow.c counts events
+ * and paints the flow view from the layout and drawn.c; draw.c paints
+ * from the layout, the tokens, drawn.c and flow.c; view.c moves the
+ * tokens and calls draw.c to paint.
  */
 #ifndef FASTSIM_VIEW_IMPL_H
 #define FASTSIM_VIEW_IMPL_H
