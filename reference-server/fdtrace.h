@@ -32,6 +32,8 @@ enum fd_kind {
     FD_TOTAL,   /**< a live stream's running total, server-wide, as
                      /stats counts it: fd: the kind counted (accept,
                      handoff, request, close); arg: how many so far */
+    FD_ARRIVE,  /**< a connection joined a thread's accept queue (the model
+                     knows; fastd cannot see it); fd -1; arg: connection */
     FD_NKINDS   /**< how many kinds there are */
 };
 /* [fd kinds] */
@@ -47,10 +49,12 @@ enum close_reason {
 static inline const char *fd_kind_name(enum fd_kind kind)
 {
     static const char *const names[FD_NKINDS] = {
-        [FD_ACCEPT] = "accept", [FD_HANDOFF] = "handoff", [FD_WAKE] = "wake",
-        [FD_RECV] = "recv",     [FD_REQUEST] = "request", [FD_SEND] = "send",
-        [FD_CLOSE] = "close",   [FD_READY] = "ready",     [FD_DROP] = "drop",
-        [FD_WASTED] = "wasted", [FD_TOTAL] = "total",
+        [FD_ACCEPT] = "accept",   [FD_HANDOFF] = "handoff",
+        [FD_WAKE] = "wake",       [FD_RECV] = "recv",
+        [FD_REQUEST] = "request", [FD_SEND] = "send",
+        [FD_CLOSE] = "close",     [FD_READY] = "ready",
+        [FD_DROP] = "drop",       [FD_WASTED] = "wasted",
+        [FD_TOTAL] = "total",     [FD_ARRIVE] = "arrive",
     };
     return (unsigned)kind < FD_NKINDS ? names[kind] : "?";
 }

@@ -39,6 +39,12 @@ void hud_narrate(const struct fd_event *ev, char *out, size_t len)
         snprintf(out, len, "t%d closes fd %d%s", t, fd,
                  ev->arg >= 0 && ev->arg <= 2 ? why[ev->arg] : "");
         break;
+    case FD_ARRIVE:
+        snprintf(out, len,
+                 "a client connects: the connection waits in t%d's accept "
+                 "queue (no fd until accept4)",
+                 t);
+        break;
     case FD_WASTED:
         snprintf(out, len,
                  "t%d woke for nothing: another thread took the connection "
@@ -67,16 +73,14 @@ void hud_from_sim(const struct sim *s, const struct tally *so_far,
         h->throughput_rps = (double)s->completed / measured_s;
         h->p50_us = r.p50_us;
         h->p99_us = r.p99_us;
-        h->completed = (unsigned long)s->completed;
     } else if (so_far) { /* the warm-up: what has been seen so far */
         h->throughput_rps = tally_rps(so_far);
         h->p50_us = hist_quantile(&so_far->latency, 0.5) / 1e3;
         h->p99_us = hist_quantile(&so_far->latency, 0.99) / 1e3;
-        h->completed = (unsigned long)so_far->answered;
     }
-    h->handoffs =
-        (unsigned long)(s->handoffs ? s->handoffs
-                                    : (so_far ? so_far->handoffs : 0));
+    /* Counts since the start, warm-up included: they never go back. */
+    h->completed = (unsigned long)(so_far ? so_far->answered : s->answered);
+    h->handoffs = (unsigned long)(so_far ? so_far->handoffs : s->handoffs);
     h->cache_misses = (unsigned long)s->cache_misses;
     h->clients = s->sc.open_loop ? 0 : s->sc.clients;
     h->cores = s->sc.cores;

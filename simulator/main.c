@@ -9,6 +9,7 @@
  *   model/policy.c    hand-off policies (add yours: exercise 09)
  *   model/scenario.c  the INI scenarios
  *   view/view.h       the places on screen, and how an fd moves
+ *   view/layout.c     where each place and text goes
  *   cli.c             the command line
  *   play.c            the model's frame loop and its keys
  *   player.c          what a replay and a live view share: figures, HUD
@@ -182,8 +183,10 @@ int main(int argc, char **argv)
     bool display = getenv("DISPLAY") || getenv("WAYLAND_DISPLAY");
     if ((cli.png || cli.frames) && !cli.headless && !display)
         cli.headless = true;
-    if (cli.speed == 0)
-        cli.speed = cli.replay ? 0.01 : 1e-5;
+    if (cli.speed == 0) /* a scenario's own pace: see play_default_speed */
+        cli.speed = cli.replay ? 0.01
+                    : cli.live ? 1e-5
+                               : play_default_speed(&sc);
     if (cli.live)
         return live_run(&cli);
     if (cli.replay)

@@ -28,3 +28,18 @@ sim: $(BIN)/fastsim
 	    $(BIN)/fastsim simulator/scenarios/staged.ini --headless \
 	        --png $(BUILD)/sim.png --report text $(ARGS); \
 	fi
+
+# The tour's key moments, pictures for chapter 4 and the README, made
+# again whenever fastsim or the tour changes: frame numbers of a headless
+# run at 1/30 s a frame (test_window prints the frame each hop ends at).
+TOUR_SHOTS := queue=40 handoff=230 ready=320 close=1532
+TOUR_PICS  := $(foreach s,$(TOUR_SHOTS),docs/images/04-tour-$(firstword \
+    $(subst =, ,$(s))).png)
+all: $(TOUR_PICS)
+tour-pictures: $(TOUR_PICS)
+.PHONY: tour-pictures
+docs/images/04-tour-%.png: $(BIN)/fastsim simulator/scenarios/tour.ini
+	@$(if $(Q),echo "  PICTURE $@")
+	$(Q)$(BIN)/fastsim simulator/scenarios/tour.ini --headless \
+	    --size 960x540 --png $@ --frames $(lastword $(subst =, ,$(filter \
+	    $*=%,$(TOUR_SHOTS))))

@@ -6,14 +6,39 @@
 
 #include "simulator/hud.h"
 
+#define TOUR_HOLD_S   2.5 /* wall s the tour holds each hop: one line */
+#define FOLLOW_HOLD_S 1.0 /* the same for a connection followed by hand */
+
+/* The model emitted an event: keep it until it is its turn on screen. */
 static void on_event(void *ctx, const struct fd_event *ev)
 {
     struct play *p = ctx;
-    view_event(p->view, ev);
-    tally_event(&p->so_far, ev);
+    if (ev->kind != FD_ARRIVE) /* fastd's traces have none: same figures */
+        tally_event(&p->so_far, ev);
     p->emitted++;
-    if (ev->kind != FD_WAKE && ev->kind != FD_DROP)
-        hud_narrate(ev, p->narration, sizeof p->narration);
+    if (p->buf_len == p->buf_cap) {
+        int n = p->buf_cap ? p->buf_cap * 2 : 1024;
+        struct fd_event *grown = malloc((size_t)n * sizeof *grown);
+        if (!grown) { /* cannot keep it: show it now */
+            view_event(p->view, ev);
+            return;
+        }
+        for (int i = 0; i < p->buf_len; i++)
+            grown[i] = p->buf[(p->buf_head + i) & (p->buf_cap - 1)];
+        free(p->buf);
+        p->buf = grown, p->buf_cap = n, p->buf_head = 0;
+    }
+    p->buf[(p->buf_head + p->buf_len++) & (p->buf_cap - 1)] = *ev;
+}
+
+double play_default_speed(const struct scenario *sc)
+{
+    if (sc->speed > 0)
+        return sc->speed;
+    double s = (double)sc->warmup_ns / 1e9 / 8; /* the warm-up in 8 s */
+    if (s <= 0)
+        s = (double)sc->duration_ns / 1e9 / 30;
+    return s < 1e-9 ? 1e-9 : s > 10 ? 10 : s;
 }
 
 static int build(struct play *p, char *err, size_t errlen)
@@ -35,10 +60,19 @@ static int build(struct play *p, char *err, size_t errlen)
         return -1;
     }
     view_clear(p->view);
+    view_expect(p->view, p->sc.open_loop ? 0 : p->sc.clients);
+    view_set_narrator(p->view, hud_narrate);
     hud_layout_sim(p->view, &p->sim);
     sim_set_emitter(&p->sim, on_event, p);
     p->narration[0] = 0;
     p->ended = false;
+    p->buf_len = p->buf_head = 0;
+    p->shown_ns = 0;
+    p->hold = 0;
+    p->card = false;
+    p->hold_s = p->sc.tour ? TOUR_HOLD_S : FOLLOW_HOLD_S;
+    if (p->sc.tour)
+        view_follow_next(p->view);
     return 0;
 }
 
@@ -85,14 +119,76 @@ static void rebuild(struct play *p, const struct scenario *next)
     }
 }
 
+/* What play_until stops at. */
+enum stop_at {
+    STOP_TIME,     /* the model's time passes `until` */
+    STOP_FOLLOWED, /* ... or an event moves the followed connection */
+    STOP_VISIBLE,  /* ... or any event that moves a square */
+};
+
+/* Show buffered events in order, running the model for more when the
+ * buffer is empty, until `stop` says so or PLAY_EVENTS_PER_FRAME events
+ * were shown. \return true if it stopped at an event. */
+static bool play_until(struct play *p, int64_t until, enum stop_at stop)
+{
+    struct sim *s = &p->sim;
+    for (int i = 0; i < PLAY_EVENTS_PER_FRAME; i++) {
+        if (p->buf_len == 0) {
+            if (s->events.len == 0 ||
+                s->events.items[0].time > s->sc.duration_ns) {
+                sim_run_until(s, until); /* the end: settles s->now */
+                p->ended = true;
+                return false;
+            }
+            if (s->events.items[0].time > until) {
+                s->now = until > s->now ? until : s->now;
+                return false;
+            }
+            sim_step(s);
+            continue;
+        }
+        struct fd_event ev = p->buf[p->buf_head];
+        if (stop == STOP_FOLLOWED && ev.t_ns > until)
+            return false; /* its time has not come */
+        p->buf_head = (p->buf_head + 1) & (p->buf_cap - 1);
+        p->buf_len--;
+        p->shown_ns = ev.t_ns;
+        bool fol = view_event(p->view, &ev);
+        if (fol && stop != STOP_TIME)
+            return true;
+        if (stop == STOP_VISIBLE && ev.kind != FD_WAKE && ev.kind != FD_DROP &&
+            ev.kind != FD_WASTED)
+            return true;
+    }
+    say(p, "the model runs behind the clock at this speed (<- slows down)");
+    return false;
+}
+
+/* `.`: one hop of the followed connection, or one event that moves a
+ * square; the model runs as far as it takes. */
 static void step_one(struct play *p)
 {
-    unsigned long before = p->emitted;
-    for (int i = 0; i < 100000 && p->emitted == before; i++)
-        if (!sim_step(&p->sim)) {
-            p->ended = true;
-            break;
+    bool fol = view_following(p->view) && !view_follow_done(p->view);
+    play_until(p, p->sc.duration_ns, fol ? STOP_FOLLOWED : STOP_VISIBLE);
+    p->hold = 0;
+}
+
+static void set_speed(struct play *p, double want)
+{
+    char msg[96];
+    if (want < 1e-9 || want > 10) {
+        double lim = want < 1e-9 ? 1e-9 : 10;
+        if (p->speed != lim) {
+            p->speed = lim;
+            return;
         }
+        snprintf(msg, sizeof msg, "%s speed: x%g%s",
+                 lim < 1 ? "slowest" : "fastest", lim,
+                 lim < 1 ? "" : " (10 simulated s per second)");
+        say(p, msg);
+        return;
+    }
+    p->speed = want;
 }
 
 void play_key(struct play *p, enum view_key k)
@@ -103,24 +199,49 @@ void play_key(struct play *p, enum view_key k)
     case KEY_QUIT:
         p->running = false;
         return;
+    case KEY_ESCAPE: /* closes what is open first */
+        if (p->help)
+            p->help = false;
+        else if (p->card)
+            p->card = false;
+        else
+            p->running = false;
+        return;
     case KEY_PAUSE:
+        if (p->card) { /* the tour is over: run on freely */
+            p->card = false;
+            view_follow_stop(p->view);
+            p->paused = false;
+            return;
+        }
         p->paused = !p->paused;
         return;
     case KEY_STEP:
         p->paused = true;
+        p->card = false;
         step_one(p);
         return;
+    case KEY_FOLLOW:
+        p->card = false;
+        view_follow_next(p->view);
+        p->hold = 0;
+        say(p, "following the next connection to arrive (. steps hop by "
+               "hop)");
+        return;
+    case KEY_CLICK: {
+        int x, y;
+        view_click(p->view, &x, &y);
+        if (view_follow_at(p->view, x, y)) {
+            p->hold = 0;
+            p->card = false;
+        }
+        return;
+    }
     case KEY_SLOWER:
-        if (p->speed / 2 < 1e-9)
-            say(p, "slowest speed: x1e-9");
-        else
-            p->speed /= 2;
+        set_speed(p, p->speed / 2);
         return;
     case KEY_FASTER:
-        if (p->speed * 2 > 10)
-            say(p, "fastest speed: x10 (10 simulated s per second)");
-        else
-            p->speed *= 2;
+        set_speed(p, p->speed * 2);
         return;
     case KEY_ARCH1:
     case KEY_ARCH2:
@@ -202,40 +323,61 @@ void play_key(struct play *p, enum view_key k)
     rebuild(p, &next);
 }
 
-/* Run the model to `until`, at most PLAY_EVENTS_PER_FRAME events. */
-static void advance(struct play *p, int64_t until)
+/* The tour's last card: what was seen, what to try next. */
+static void tour_card(struct play *p)
 {
-    struct sim *s = &p->sim;
-    for (int i = 0; i < PLAY_EVENTS_PER_FRAME; i++) {
-        if (s->events.len == 0 || s->events.items[0].time > s->sc.duration_ns) {
-            sim_run_until(s, until); /* the end: settles s->now */
-            p->ended = true;
-            return;
-        }
-        if (s->events.items[0].time > until) {
-            s->now = until > s->now ? until : s->now;
-            return;
-        }
-        sim_step(s);
-    }
-    say(p, "the model runs behind the clock at this speed (<- slows down)");
+    snprintf(p->card_text, sizeof p->card_text,
+             "The tour is over: you followed fd %d from start to end.\n"
+             "It waited in the accept thread's queue (no fd yet), was\n"
+             "accepted (accept4 gave it its fd), and handed to a request\n"
+             "thread with epoll_ctl(ADD) on that thread's own epoll fd.\n"
+             "There it waited in the ready list, ran on the CPU, rested\n"
+             "in the interest set between requests, and was closed.\n"
+             "Try next:  f  follows another connection (. steps its hops)\n"
+             "           2  shared-nothing: the same life, no hand-off\n"
+             "           space  runs on freely;  h  every key;  q  quits",
+             view_follow_fd(p->view));
+    p->card = true;
+    p->paused = true;
 }
 
 void play_frame(struct play *p, double dt)
 {
-    if (!p->paused && !p->ended)
-        advance(p, p->sim.now + (int64_t)(dt * p->speed * 1e9));
-    if (p->ended)
+    struct view *v = p->view;
+    bool fol = view_following(v) && !view_follow_done(v);
+    if (!p->paused && !p->card && !(p->ended && p->buf_len == 0)) {
+        if (fol && !view_follow_settled(v)) {
+            /* its move is playing: the model waits */
+        } else if (fol && p->hold > 0) {
+            p->hold -= dt;
+        } else {
+            int64_t from = p->buf_len ? p->shown_ns : p->sim.now;
+            int64_t until = from + (int64_t)(dt * p->speed * 1e9);
+            if (play_until(p, until, fol ? STOP_FOLLOWED : STOP_TIME))
+                p->hold = p->hold_s;
+        }
+    }
+    if (p->sc.tour && !p->card && view_follow_done(v) &&
+        view_follow_settled(v)) {
+        p->hold -= dt;
+        if (p->hold <= 0 && view_following(v))
+            tour_card(p);
+    }
+    if (p->ended && p->buf_len == 0 && !p->paused)
         p->paused = true; /* the end: keep showing the last state */
     struct hud h = {0};
     hud_from_sim(&p->sim, &p->so_far, &h, p->util, p->backlog);
+    if (p->buf_len) /* the picture is at the last event shown */
+        h.sim_s = (double)p->shown_ns / 1e9;
     h.speed = p->speed, h.paused = p->paused, h.help = p->help;
-    h.narration = p->narration[0] ? p->narration : NULL;
+    h.narration = NULL; /* the view says each hop as it ends */
+    h.bars_now = h.sim_s < h.warmup_s || view_following(v) || p->speed < 1e-4;
+    h.card = p->card ? p->card_text : NULL;
     p->message_age += dt;
     if (p->message[0] && p->message_age < 4)
         h.message = p->message;
-    view_sample(p->view, h.throughput_rps, h.p99_us);
-    view_draw(p->view, &h, dt);
+    view_sample(v, h.throughput_rps, h.p99_us);
+    view_draw(v, &h, dt);
 }
 
 void play_close(struct play *p)
@@ -244,5 +386,7 @@ void play_close(struct play *p)
     tally_free(&p->so_far);
     free(p->util);
     free(p->backlog);
-    p->util = NULL, p->backlog = NULL;
+    free(p->buf);
+    p->util = NULL, p->backlog = NULL, p->buf = NULL;
+    p->buf_cap = p->buf_len = 0;
 }

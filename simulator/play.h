@@ -3,6 +3,13 @@
  * \brief The frame loop of the model in a window (or headless frames):
  *        keys, time, and one frame at a time.
  *
+ * The model runs ahead by whole events; what it emits waits in a buffer
+ * and is shown one event at a time, in the model's order, so that events
+ * of one instant are all seen. When a connection is followed (`f`, a
+ * click, or a scenario with `tour = 1`) the model waits while each hop of
+ * that connection plays and stays on screen long enough to read; `.`
+ * then steps from one of its hops to the next.
+ *
  * Every key is safe: a key that would build a model the architecture
  * cannot run is clamped to what it allows, and the HUD says so; clients
  * stay within 1 to 1,000,000; one frame runs a bounded number of events,
@@ -41,7 +48,22 @@ struct play {
     double message_age;    /**< wall s the note has been shown */
     double *util;          /**< per core, for the HUD */
     int *backlog;          /**< per thread, for the HUD */
+    struct fd_event *buf;  /**< events the model emitted, not yet shown */
+    int buf_cap;           /**< room in buf (a power of two) */
+    int buf_head;          /**< the oldest */
+    int buf_len;           /**< how many */
+    int64_t shown_ns;      /**< model time of the last event shown */
+    double hold;           /**< wall s left to read the followed hop */
+    double hold_s;         /**< wall s each followed hop is held */
+    bool card;             /**< the tour's closing card is shown */
+    char card_text[800];   /**< what it says */
 };
+
+/**
+ * The speed a scenario opens at: its `speed` key, else one that plays
+ * the warm-up in 8 wall seconds (simulated s per wall s).
+ */
+double play_default_speed(const struct scenario *sc);
 
 /**
  * Build the model for sc and draw it on v.

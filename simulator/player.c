@@ -96,6 +96,20 @@ bool player_key(struct player *p, enum view_key k, bool live)
     switch (k) {
     case KEY_QUIT:
         return false;
+    case KEY_ESCAPE: /* the help first, then the window */
+        if (!p->help)
+            return false;
+        p->help = false;
+        break;
+    case KEY_FOLLOW:
+        view_follow_next(p->view);
+        break;
+    case KEY_CLICK: {
+        int x, y;
+        view_click(p->view, &x, &y);
+        view_follow_at(p->view, x, y);
+        break;
+    }
     case KEY_PAUSE:
         p->paused = !p->paused;
         break;

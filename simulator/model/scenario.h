@@ -48,6 +48,10 @@ struct scenario {
     int64_t duration_ns;        /**< simulated time */
     int64_t warmup_ns;          /**< excluded from the statistics */
     uint64_t seed;              /**< PRNG seed */
+    double speed;               /**< the window's speed (simulated s per
+                                     wall s); 0: chosen from the warm-up */
+    int tour;                   /**< 1: the window follows the first
+                                     connection and narrates its hops */
 
     bool open_loop;        /**< Poisson arrivals instead of N clients */
     int clients;           /**< closed loop: clients */

@@ -347,6 +347,9 @@ static void client_connect(struct sim *s, int client)
     int winner = listener_pick(s, s->acceptors, s->nacceptors);
     if (s->sc.listener == LISTEN_HERD)
         wake_herd(s, winner);
+    /* Before give(): an idle acceptor accepts it at once, and the view
+     * must see it wait in the queue before it sees it accepted. */
+    emit(s, winner, FD_ARRIVE, -1, k);
     give(s, winner, JOB(k, JOB_ACCEPT));
 }
 

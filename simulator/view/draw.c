@@ -1,14 +1,17 @@
 /*
  * Painting one frame: the HUD (figures, what happens now, CPU bars, a
- * plot), the places of every thread, the tokens, the legend and the keys.
- * The legend is on every frame: a learner should never need `h` to know
- * what a colour means.
+ * plot), the places of every thread, the tokens where view.c has moved
+ * them, the followed connection's trail and panel, the legend and the
+ * keys. Every text goes into a box layout.c computed, clipped to it. The
+ * legend is on every frame: a learner should never need `h` to know what
+ * a colour means.
  */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "simulator/view/view_impl.h"
+#include "simulator/view/draw.h"
+#include "simulator/view/drawn.h"
 
 static const SDL_Color bg = {22, 24, 29, 255}, lane_bg = {40, 44, 52, 255},
                        row_bg = {48, 53, 63, 255}, ready_bg = {36, 62, 74, 255},
@@ -16,58 +19,85 @@ static const SDL_Color bg = {22, 24, 29, 255}, lane_bg = {40, 44, 52, 255},
                        dim_fg = {150, 155, 165, 255},
                        grey_fg = {85, 90, 100, 255},
                        note_fg = {255, 210, 120, 255},
-                       p99_fg = {240, 150, 60, 255};
+                       p99_fg = {240, 150, 60, 255},
+                       white = {255, 255, 255, 255};
 
-/* Draw a string, from the cache when it was drawn before (rendering a
+/* A rendered string, from the cache when it was drawn before (rendering a
  * string with FreeType costs more than drawing 2,000 tokens). */
-static void text_in(struct view *v, TTF_Font *font, int x, int y, SDL_Color c,
-                    const char *s)
+static struct text_tex *text_get(struct view *v, TTF_Font *font, SDL_Color c,
+                                 const char *s)
 {
-    if (!font || !s || !*s)
-        return;
     Uint32 rgba =
         (Uint32)c.r << 24 | (Uint32)c.g << 16 | (Uint32)c.b << 8 | c.a;
-    struct text_tex *hit = NULL, *old = &v->texts[0];
-    bool cacheable = strlen(s) < sizeof old->s;
-    for (int i = 0; i < TEXT_CACHE && cacheable; i++) {
+    struct text_tex *old = &v->texts[0];
+    if (strlen(s) >= sizeof old->s)
+        return NULL;
+    for (int i = 0; i < TEXT_CACHE; i++) {
         struct text_tex *e = &v->texts[i];
-        if (e->tex && e->font == font && e->colour == rgba &&
-            !strcmp(e->s, s)) {
-            hit = e;
-            break;
-        }
+        if (e->tex && e->font == font && e->colour == rgba && !strcmp(e->s, s))
+            return e;
         if (!e->tex || e->used < old->used)
             old = e;
     }
-    if (!hit) {
-        SDL_Surface *surf = TTF_RenderUTF8_Blended(font, s, c);
-        if (!surf)
-            return;
-        SDL_Texture *tex = SDL_CreateTextureFromSurface(v->ren, surf);
-        SDL_FreeSurface(surf);
-        if (!tex)
-            return;
-        if (!cacheable) {
-            int w, h;
-            SDL_QueryTexture(tex, NULL, NULL, &w, &h);
-            SDL_RenderCopy(v->ren, tex, NULL, &(SDL_Rect){x, y, w, h});
-            SDL_DestroyTexture(tex);
-            return;
-        }
-        if (old->tex)
-            SDL_DestroyTexture(old->tex);
-        hit = old;
-        hit->tex = tex, hit->font = font, hit->colour = rgba;
-        snprintf(hit->s, sizeof hit->s, "%s", s);
-        SDL_QueryTexture(tex, NULL, NULL, &hit->w, &hit->h);
-    }
-    hit->used = v->frame;
-    SDL_RenderCopy(v->ren, hit->tex, NULL, &(SDL_Rect){x, y, hit->w, hit->h});
+    SDL_Surface *surf = TTF_RenderUTF8_Blended(font, s, c);
+    if (!surf)
+        return NULL;
+    SDL_Texture *tex = SDL_CreateTextureFromSurface(v->ren, surf);
+    SDL_FreeSurface(surf);
+    if (!tex)
+        return NULL;
+    if (old->tex)
+        SDL_DestroyTexture(old->tex);
+    old->tex = tex, old->font = font, old->colour = rgba;
+    snprintf(old->s, sizeof old->s, "%s", s);
+    SDL_QueryTexture(tex, NULL, NULL, &old->w, &old->h);
+    return old;
 }
 
-static void text(struct view *v, int x, int y, SDL_Color c, const char *s)
+/* Draw a string in a box the layout gave, cut short (with "...") when it
+ * is too wide, left out when the box is too low for the font. fd: the
+ * square it labels, or -2. */
+static void text_box(struct view *v, TTF_Font *font, SDL_Rect box, SDL_Color c,
+                     const char *s, int fd)
 {
-    text_in(v, v->font, x, y, c, s);
+    if (!font || !s || !*s || box.w <= 0 || TTF_FontHeight(font) > box.h + 1)
+        return;
+    char buf[132];
+    snprintf(buf, 128, "%s", s);
+    int w, h;
+    if (TTF_SizeUTF8(font, buf, &w, &h) < 0)
+        return;
+    size_t n = strlen(buf);
+    while (w > box.w && n > 0) { /* cut at a character boundary */
+        do
+            n--;
+        while (n > 0 && (buf[n] & 0xC0) == 0x80);
+        memcpy(buf + n, "...", 4);
+        if (TTF_SizeUTF8(font, buf, &w, &h) < 0)
+            return;
+    }
+    if (w > box.w)
+        return;
+    struct text_tex *e = text_get(v, font, c, buf);
+    if (!e)
+        return;
+    e->used = v->frame;
+    int th = e->h < box.h ? e->h : box.h;
+    SDL_Rect dst = {box.x, box.y, e->w, th};
+    SDL_Rect src = {0, 0, e->w, th};
+    SDL_RenderCopy(v->ren, e->tex, &src, &dst);
+    view_item_add(v, &(struct view_item){.text = true,
+                                         .x = dst.x,
+                                         .y = dst.y,
+                                         .w = dst.w,
+                                         .h = dst.h,
+                                         .fd = fd});
+}
+
+/* The font for a box: the HUD's when it is tall enough. */
+static TTF_Font *font_for(struct view *v, SDL_Rect box)
+{
+    return box.h >= TEXT_H && v->font ? v->font : v->small;
 }
 
 static void fill(struct view *v, SDL_Rect r, SDL_Color c)
@@ -82,8 +112,9 @@ static void outline(struct view *v, SDL_Rect r, SDL_Color c)
     SDL_RenderDrawRect(v->ren, &r);
 }
 
-static void draw_plot(struct view *v, SDL_Rect box)
+static void draw_plot(struct view *v)
 {
+    SDL_Rect box = v->l.plot;
     fill(v, box, lane_bg);
     double max_rps = 1, max_p99 = 1;
     for (int i = 0; i < v->nplot; i++) {
@@ -103,56 +134,79 @@ static void draw_plot(struct view *v, SDL_Rect box)
             SDL_RenderDrawLine(v->ren, x0, y0, x1, y1);
         }
     }
-    text(v, box.x + 4, box.y + 2, view_colours[VC_SERVING], "throughput");
-    text(v, box.x + 100, box.y + 2, p99_fg, "p99");
+    text_box(v, v->small, v->l.plot_label[0], view_colours[VC_SERVING],
+             "throughput", -2);
+    text_box(v, v->small, v->l.plot_label[1], p99_fg, "p99", -2);
 }
 
-/* One bar per core: full bars with names up to 16 cores, thin ones up to
- * 64, and beyond that the mean of each group of cores. */
-static void draw_cpu_bars(struct view *v, const struct hud *h, int y, int w)
+/* One bar per core, named when they fit; else thin bars, and the mean of
+ * each group of cores when even those do not fit. With bars_now they say
+ * whether the core's slot holds a connection now (green); else they are
+ * the utilisation since the warm-up (dim). */
+static void draw_cpu_bars(struct view *v, const struct hud *h)
 {
-    int n = h->cores, groups = n <= 64 ? n : 64;
-    if (!h->util || n <= 0)
+    const struct layout *l = &v->l;
+    int n = h->cores, groups = l->nbars;
+    if ((!h->util && !h->bars_now) || n <= 0 || groups <= 0)
         return;
-    char name[40];
+    char name[16];
+    int gw = l->bars.w / groups;
     for (int g = 0; g < groups; g++) {
         int from = g * n / groups, to = (g + 1) * n / groups;
         double u = 0;
-        for (int c = from; c < to; c++)
-            u += fmin(1, fmax(0, h->util[c])) / (to - from);
+        for (int c = from; c < to; c++) {
+            double x = h->bars_now ? (c < 1024 && v->busy[c])
+                                   : fmin(1, fmax(0, h->util[c]));
+            u += x / (to - from);
+        }
+        int x = l->bars.x + g * gw;
         SDL_Rect bar;
-        if (n <= 16) {
-            int x = 10 + (g % 8) * (w / 8);
-            bar = (SDL_Rect){x + 42, y + (g / 8) * 16 + 4, w / 8 - 52, 9};
+        if (l->bar_names) {
             snprintf(name, sizeof name, "cpu%d", g);
-            text_in(v, v->small, x, y + (g / 8) * 16 + 2, dim_fg, name);
+            text_box(v, v->small, (SDL_Rect){x, l->bars.y, 34, SMALL_H}, dim_fg,
+                     name, -2);
+            bar = (SDL_Rect){x + 36, l->bars.y + 3, gw - 42, 9};
         } else {
-            int bw = (w - 10) / groups;
-            bar = (SDL_Rect){10 + g * bw, y + 2, bw > 3 ? bw - 2 : 1, 26};
+            bar = (SDL_Rect){x, l->bars.y, gw > 2 ? gw - 1 : 1, l->bars.h};
         }
         fill(v, bar, lane_bg);
-        if (n <= 16)
+        if (l->bar_names)
             bar.w = (int)(bar.w * u);
         else
             bar.y += bar.h - (int)(bar.h * u), bar.h = (int)(bar.h * u);
-        fill(v, bar, view_colours[VC_SERVING]);
-    }
-    if (n > 64) {
-        snprintf(name, sizeof name, "%d cores in 64 bars", n);
-        text_in(v, v->small, w + 14, y + 10, dim_fg, name);
+        /* Green is "on CPU now"; a utilisation (a mean since the warm-up)
+         * is drawn dimmer, so that it never claims an empty slot busy. */
+        fill(v, bar,
+             h->bars_now ? view_colours[VC_SERVING]
+                         : (SDL_Color){70, 115, 85, 255});
+        if (to - from == 1)
+            view_item_add(v, &(struct view_item){.x = bar.x,
+                                                 .y = bar.y,
+                                                 .w = bar.w,
+                                                 .h = bar.h,
+                                                 .colour = h->bars_now,
+                                                 .fd = -2,
+                                                 .bar = from + 1});
     }
 }
 
 static void draw_hud(struct view *v, const struct hud *h)
 {
+    const struct layout *l = &v->l;
     char line[320];
     static const char *const modes[] = {"model", "replay", "live"};
-    snprintf(line, sizeof line,
-             "fastsim %s  |  %s  |  arch %s  |  t = %.6f s"
-             "  |  speed x%g%s",
-             modes[h->mode], h->title ? h->title : "", h->arch ? h->arch : "?",
-             h->sim_s, h->speed, h->paused ? "  |  PAUSED" : "");
-    text(v, 10, 4, text_fg, line);
+    if (l->hud_line[0].w >= 640)
+        snprintf(line, sizeof line,
+                 "fastsim %s  |  %s  |  arch %s  |  t = %.6f s"
+                 "  |  speed x%g%s",
+                 modes[h->mode], h->title ? h->title : "",
+                 h->arch ? h->arch : "?", h->sim_s, h->speed,
+                 h->paused ? "  |  PAUSED" : "");
+    else /* narrow: the speed and PAUSED must still show */
+        snprintf(line, sizeof line, "%s | %s | t %.6f s | speed x%g%s",
+                 h->title ? h->title : "", h->arch ? h->arch : "?", h->sim_s,
+                 h->speed, h->paused ? " | PAUSED" : "");
+    text_box(v, v->font, l->hud_line[0], text_fg, line, -2);
     bool warming = h->warmup_s > 0 && h->sim_s < h->warmup_s;
     if (h->completed == 0) {
         snprintf(line, sizeof line, "no request answered yet%s",
@@ -171,31 +225,36 @@ static void draw_hud(struct view *v, const struct hud *h)
     if (h->mode == HUD_LIVE)
         snprintf(line + strlen(line), sizeof line - strlen(line),
                  "   dropped %lld", h->drops > 0 ? h->drops : 0);
-    text(v, 10, 22, text_fg, line);
+    text_box(v, v->font, l->hud_line[1], text_fg, line, -2);
     if (warming) { /* the warm-up, as a warm-up: a progress bar */
         double f = h->sim_s / h->warmup_s;
-        SDL_Rect bar = {10, 42, 200, 12};
+        SDL_Rect bar = l->warm_bar;
         fill(v, bar, lane_bg);
-        bar.w = (int)(200 * f);
+        bar.w = (int)(bar.w * f);
         fill(v, bar, note_fg);
         snprintf(line, sizeof line,
-                 "warming up: %.0f%% of %.0f ms (the report counts after it)",
+                 "warming up: %.0f%% of %g ms (the report counts after it)",
                  100 * f, h->warmup_s * 1e3);
-        text(v, 220, 40, note_fg, line);
+        text_box(v, v->font, l->warm_text, note_fg, line, -2);
     } else if (h->stats) {
-        text(v, 10, 40, dim_fg, h->stats);
+        text_box(v, v->font, l->hud_line[2], dim_fg, h->stats, -2);
     } else if (h->clients) {
-        snprintf(line, sizeof line, "clients %d   fds on screen %d", h->clients,
-                 v->live);
-        text(v, 10, 40, dim_fg, line);
+        snprintf(line, sizeof line, "clients %d   connections on screen %d",
+                 h->clients, v->live);
+        text_box(v, v->font, l->hud_line[2], dim_fg, line, -2);
+    }
+    char said[200];
+    const char *now = h->narration;
+    if (!now && v->has_said && v->narrate) {
+        v->narrate(&v->said, said, sizeof said);
+        now = said;
     }
     if (h->message)
-        text(v, 10, 58, note_fg, h->message);
-    else if (h->narration)
-        text(v, 10, 58, (SDL_Color){255, 255, 255, 255}, h->narration);
-    int pw = v->w >= 1200 ? 320 : 200; /* the plot leaves the text room */
-    draw_cpu_bars(v, h, 76, v->w - pw - 30);
-    draw_plot(v, (SDL_Rect){v->w - pw - 10, 6, pw, HUD_H - 12});
+        text_box(v, v->font, l->hud_line[3], note_fg, h->message, -2);
+    else if (now)
+        text_box(v, v->font, l->hud_line[3], white, now, -2);
+    draw_cpu_bars(v, h);
+    draw_plot(v);
 }
 
 /* The legend: one word per colour, always on screen. */
@@ -210,13 +269,9 @@ static void draw_legend(struct view *v)
         [VC_SERVING] = "on CPU",
         [VC_CLOSING] = "closing",
     };
-    int y = v->h - FOOT_H + 4, x = 10, step = (v->w - 20) / VC_NCOLOURS;
-    fill(v, (SDL_Rect){0, v->h - FOOT_H, v->w, FOOT_H / 2}, bg);
     for (int c = 0; c < VC_NCOLOURS; c++) {
-        fill(v, (SDL_Rect){x, y + 3, 10, 10}, view_colours[c]);
-        text_in(v, v->small ? v->small : v->font, x + 14, y + 1, text_fg,
-                words[c]);
-        x += step;
+        fill(v, v->l.legend_sw[c], view_colours[c]);
+        text_box(v, v->small, v->l.legend_word[c], text_fg, words[c], -2);
     }
 }
 
@@ -224,141 +279,147 @@ static void draw_legend(struct view *v)
 static void draw_keys(struct view *v, const struct hud *h)
 {
     bool model = h->mode == HUD_MODEL;
-    int x = 10, y = v->h - 20;
-    text(v, x, y, dim_fg,
-         "h help  space pause  . step  <- -> speed  s shot  v flows");
-    x += 400;
-    text(v, x, y, model ? dim_fg : grey_fg,
-         model ? "1-4 arch  up/down cores  +/- clients  r reset"
-               : "1-4 up/down +/- r: model only (a trace is what it is)");
+    text_box(v, v->font, v->l.keys[0], dim_fg,
+             "h help  space pause  . step  f follow  <- -> speed  s shot  "
+             "v flows  q quit",
+             -2);
+    text_box(v, v->font, v->l.keys[1], model ? dim_fg : grey_fg,
+             model ? "1-4 arch  up/down cores  +/- clients  r reset"
+                   : "1-4 up/down +/- r: model only (a trace is what it is)",
+             -2);
+}
+
+/* A box over the middle of the window, with lines of text. */
+static void draw_card(struct view *v, const char *const *lines, int n,
+                      const bool *grey)
+{
+    int w = v->l.w - 40 < 600 ? v->l.w - 40 : 600;
+    int h = n * 24 + 24;
+    if (h > v->l.h - 20)
+        h = v->l.h - 20;
+    SDL_Rect box = {v->l.w / 2 - w / 2, v->l.h / 2 - h / 2, w, h};
+    SDL_SetRenderDrawBlendMode(v->ren, SDL_BLENDMODE_BLEND);
+    fill(v, box, (SDL_Color){10, 12, 16, 250});
+    SDL_SetRenderDrawBlendMode(v->ren, SDL_BLENDMODE_NONE);
+    outline(v, box, dim_fg);
+    int before = v->nitems;
+    for (int i = 0; i < n && 12 + (i + 1) * 24 <= h; i++)
+        text_box(v, v->font,
+                 (SDL_Rect){box.x + 16, box.y + 12 + i * 24, w - 32, TEXT_H},
+                 grey && grey[i] ? grey_fg : text_fg, lines[i], -2);
+    v->nitems = before; /* a card lies over the picture: not in the list */
 }
 
 static void draw_help(struct view *v, const struct hud *h)
 {
-    SDL_Rect box = {v->w / 2 - 280, v->h / 2 - 150, 560, 300};
-    SDL_SetRenderDrawBlendMode(v->ren, SDL_BLENDMODE_BLEND);
-    fill(v, box, (SDL_Color){10, 12, 16, 235});
-    SDL_SetRenderDrawBlendMode(v->ren, SDL_BLENDMODE_NONE);
     static const char *const lines[] = {
         "Keys",
         "space      pause / run",
-        ".          one event at a time (pauses)",
+        ".          one step (following: one hop of that connection)",
+        "f or click follow a connection: its trail and its hops",
         "<- ->      half / double speed",
         "1 2 3 4    staged, shared-nothing, single, pool",
         "up down    more / fewer cores (within what the arch allows)",
         "+ -        more / fewer clients (1 to 1,000,000)",
-        "r          reset     s  screenshot (PNG)     h  this help",
+        "r reset    s screenshot (PNG)    h this help",
+        "q quit     Esc closes this help (and quits when none is open)",
         "Each thread, left to right: accept queue, CPU, ready list,",
         "interest set. The legend below names every colour."};
-    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
-        bool model_only = i >= 4 && i <= 6;
-        text(v, box.x + 20, box.y + 14 + (int)i * 26,
-             model_only && h->mode != HUD_MODEL ? grey_fg : text_fg, lines[i]);
+    bool grey[12] = {0};
+    for (int i = 5; i <= 8; i++)
+        grey[i] = h->mode != HUD_MODEL;
+    draw_card(v, lines, 12, grey);
+}
+
+/* A card: the text's lines, split at newlines. */
+static void draw_text_card(struct view *v, const char *text)
+{
+    char buf[1024];
+    const char *lines[24];
+    int n = 0;
+    snprintf(buf, sizeof buf, "%s", text);
+    for (char *p = buf, *nl; p && n < 24; p = nl ? nl + 1 : NULL) {
+        nl = strchr(p, '\n');
+        if (nl)
+            *nl = 0;
+        lines[n++] = p;
     }
+    draw_card(v, lines, n, NULL);
 }
 
 static void draw_queue(struct view *v, const struct row *r, int t)
 {
-    fill(v, r->queue, bg);
-    outline(v, r->queue, view_colours[VC_BACKLOG]);
-    if (!v->has_backlog) {
-        text_in(v, v->small, r->queue.x + 3, r->queue.y + 2, dim_fg, "kernel");
-        return;
-    }
-    int n = v->backlog[t], shown = n;
-    int per = (r->queue.w - 4) / 5;
-    if (shown > per * (r->queue.h > 12 ? 2 : 1))
-        shown = per * (r->queue.h > 12 ? 2 : 1);
-    for (int i = 0; i < shown; i++) /* the newest at the left */
-        fill(v,
-             (SDL_Rect){r->queue.x + r->queue.w - 6 - (i % per) * 5,
-                        r->queue.y + 3 + (i / per) * 6, 4, 4},
-             view_colours[VC_BACKLOG]);
-    if (r->queue.h >= 14) {
-        char num[16];
-        snprintf(num, sizeof num, "%d", n);
-        text_in(v, v->small, r->queue.x + 3, r->queue.y + r->queue.h - 13,
-                text_fg, num);
-    }
+    fill(v, r->queue.box, bg);
+    outline(v, r->queue.box, view_colours[VC_BACKLOG]);
+    char num[32];
+    const char *what = r->count_box.w >= 96 ? "accept queue " : "";
+    if (v->arrivals) /* drawn: the number is what is drawn */
+        snprintf(num, sizeof num, "%s%d", what, v->arr[t].len);
+    else if (!v->has_backlog)
+        snprintf(num, sizeof num, "kernel queue");
+    else
+        snprintf(num, sizeof num, "%s%d", what, v->backlog[t]);
+    text_box(v, v->small, r->count_box, dim_fg, num, -2);
 }
 
-static void draw_rows(struct view *v, double dt)
+static void draw_rows(struct view *v)
 {
-    int top = HUD_H + 4 + (v->pool ? SHARED_H : 0);
-    int lane_h = (v->h - FOOT_H - top) / (v->cores > 0 ? v->cores : 1);
-    for (int c = 0; c < v->cores; c++) {
-        SDL_Rect lane = {POOL_W + 16, top + c * lane_h, v->w - POOL_W - 26,
-                         lane_h - 2};
-        fill(v, lane, lane_bg);
+    const struct layout *l = &v->l;
+    for (int c = 0; c < l->cores && c < MAX_LANES; c++) {
+        const struct lane *ln = &l->lanes[c];
+        fill(v, ln->box, lane_bg);
         char name[16];
-        snprintf(name, sizeof name, v->compact ? "c%d" : "core %d", c);
-        text_in(v, lane_h < 20 ? v->small : v->font, lane.x + 6, lane.y + 2,
-                text_fg, name);
+        snprintf(name, sizeof name, l->compact ? "c%d" : "core %d", c);
+        text_box(v, font_for(v, ln->name), ln->name, text_fg, name, -2);
     }
-    for (int i = 0; i < v->nrows; i++) {
-        struct row *r = &v->rows[i];
-        SDL_Color rb = row_bg;
-        r->flash = (float)fmax(0, r->flash - dt * 4);
-        if (r->flash > 0) { /* a wake-up: brighten for a moment */
-            rb.r = (Uint8)(rb.r + 24 * r->flash);
-            rb.g = (Uint8)(rb.g + 24 * r->flash);
-            rb.b = (Uint8)(rb.b + 24 * r->flash);
-        }
-        fill(v, r->box, rb);
+    for (int i = 0; i < l->nrows; i++) {
+        const struct row *r = &l->rows[i];
+        fill(v, r->box, row_bg);
         if (r->ready.box.w)
             fill(v, r->ready.box, ready_bg);
         fill(v, r->slot, bg);
         outline(v, r->slot, view_colours[VC_SERVING]);
-        if (r->queue.w)
+        if (r->queue.box.w)
             draw_queue(v, r, i);
-        if (!v->compact && r->box.h >= 24)
-            text(v, r->box.x + 6, r->box.y + 4, text_fg, r->label);
-        else if (r->box.h >= 12 && r->queue.w == 0 && r->slot.x > r->box.x + 30)
-            text_in(v, v->small, r->box.x + 2, r->box.y, text_fg, r->label);
-        if (!v->compact && r->box.h >= 60 && r->ready.box.w)
-            text_in(v, v->small, r->ready.box.x + 2,
-                    r->ready.box.y + r->ready.box.h - 12, dim_fg, "ready list");
-        if (!v->compact && r->box.h >= 60 && r->idle.box.w) {
-            text_in(v, v->small, r->idle.box.x + 2,
-                    r->idle.box.y + r->idle.box.h - 12, dim_fg,
-                    "interest set (epoll)");
-        }
+        text_box(v, font_for(v, r->label_box), r->label_box, text_fg, r->label,
+                 -2);
+        text_box(v, v->small, r->ready_cap, dim_fg, "ready list", -2);
+        text_box(v, v->small, r->idle_cap, dim_fg, "interest set (epoll)", -2);
     }
 }
 
 static void draw_shared(struct view *v, const struct hud *h)
 {
-    int x = POOL_W + 16;
-    fill(v, (SDL_Rect){x, HUD_H + 4, v->w - x - 10, SHARED_H - 2}, lane_bg);
-    text(v, x + 6, HUD_H + 10, text_fg, "shared queue");
-    fill(v, v->lock, h->lock_held ? view_colours[VC_CLOSING] : bg);
-    text_in(v, v->small, v->lock.x + 6, v->lock.y + 6,
-            h->lock_held ? bg : dim_fg, "lock");
-    fill(v, v->shared.box, ready_bg);
-    char num[32];
-    snprintf(num, sizeof num, "%d", h->shared_len);
-    text_in(v, v->small, v->shared.box.x + v->shared.box.w - 40,
-            v->shared.box.y + 2, text_fg, num);
+    const struct layout *l = &v->l;
+    fill(v, l->shared_band, lane_bg);
+    char label[48];
+    snprintf(label, sizeof label, "shared queue %d", h->shared_len);
+    text_box(v, v->font, l->shared_label, text_fg, label, -2);
+    fill(v, l->lock, h->lock_held ? view_colours[VC_CLOSING] : bg);
+    text_box(v, v->small, l->lock_label, h->lock_held ? bg : dim_fg, "lock",
+             -2);
+    fill(v, l->shared.box, ready_bg);
 }
 
-/* Beyond 64 cores or 256 threads: a cell per core, lit by utilisation,
- * and how many fds are in each state. */
+/* Beyond 64 cores or 256 threads: a cell per core, lit by utilisation. */
 static void draw_aggregate(struct view *v, const struct hud *h)
 {
+    const struct layout *l = &v->l;
     int top = HUD_H + 30, left = POOL_W + 16;
-    int cw = v->w - left - 10, chh = v->h - FOOT_H - top - 10;
+    int cw = l->agg_line.w, chh = l->foot_top - top - 10;
     int n = h->cores > 0 ? h->cores : 1;
     int cols = (int)ceil(sqrt((double)n * cw / (chh > 1 ? chh : 1)));
     cols = cols < 1 ? 1 : cols;
     int lines = (n + cols - 1) / cols, size = cw / cols;
     if (lines * size > chh)
         size = chh / (lines ? lines : 1);
-    char line[160];
+    char line[200];
     snprintf(line, sizeof line,
-             "aggregate view: %d cores, %d threads (lanes are drawn up to %d "
-             "cores and %d threads)",
-             h->cores, v->threads, MAX_LANES, MAX_ROWS);
-    text(v, left, HUD_H + 6, text_fg, line);
+             "aggregate view: %d cores, %d threads; on CPU %d, ready %d, "
+             "idle %d",
+             h->cores, l->threads, v->counts[VC_SERVING], v->counts[VC_READY],
+             v->counts[VC_IDLE]);
+    text_box(v, v->font, l->agg_line, text_fg, line, -2);
     for (int c = 0; c < n && h->util; c++) {
         double u = fmin(1, fmax(0, h->util[c]));
         SDL_Color col = {(Uint8)(40 + 40 * u), (Uint8)(44 + 166 * u),
@@ -368,45 +429,159 @@ static void draw_aggregate(struct view *v, const struct hud *h)
                         size > 2 ? size - 1 : 1, size > 2 ? size - 1 : 1},
              col);
     }
-    int y = v->h - FOOT_H - 22, x = 10;
-    for (int c = VC_ACCEPTING; c < VC_NCOLOURS; c++) {
-        snprintf(line, sizeof line, "%d", view_tokens_in(v, c));
-        fill(v, (SDL_Rect){x, y + 4, 10, 10}, view_colours[c]);
-        text(v, x + 14, y, text_fg, line);
-        x += 90;
+}
+
+/* Every token, batched by colour; the followed one outlined, its number
+ * on each square that is large enough. */
+static void draw_tokens(struct view *v)
+{
+    static SDL_Rect batch[VC_NCOLOURS][2048];
+    int nb[VC_NCOLOURS] = {0};
+    bool numbers = v->l.tok >= 14 && v->live <= 400;
+    const struct token *fol = NULL;
+    if (v->fol.anon >= 0 && v->fol.anon < v->nanon)
+        fol = &v->anon[v->fol.anon];
+    else if (v->fol.fd >= 0 && v->fol.fd < v->ntok && !v->fol.done)
+        fol = &v->toks[v->fol.fd];
+    for (int pass = 0; pass < 2; pass++) {
+        int n = pass ? v->nanon : v->ntok;
+        for (int i = 0; i < n; i++) {
+            const struct token *k = pass ? &v->anon[i] : &v->toks[i];
+            if (!k->live || view_token_hidden(v, k)) /* flow view */
+                continue;
+            bool hollow;
+            int c = view_token_colour(v, k, &hollow);
+            int s = k->size;
+            bool flight = c == VC_FLIGHT;
+            if (flight)
+                s += 2; /* flights stand out */
+            if (k->closing && k->t >= 1 && k->npend == 0)
+                s = (int)(s * (k->life > 0.3f ? k->life : 0.3f));
+            s = s < 2 ? 2 : s;
+            SDL_Rect r = {(int)k->x, (int)k->y, s, s};
+            view_item_add(
+                v, &(struct view_item){.x = r.x,
+                                       .y = r.y,
+                                       .w = r.w,
+                                       .h = r.h,
+                                       .colour = c,
+                                       .fd = k->fd,
+                                       .moving = k->t < 1 || k->npend > 0,
+                                       .flight = flight,
+                                       .hollow = hollow});
+            if (hollow) { /* crossing a place on its way: an outline */
+                outline(v, r, view_colours[c]);
+                continue;
+            }
+            if (nb[c] == 2048) {
+                SDL_Color col = view_colours[c];
+                SDL_SetRenderDrawColor(v->ren, col.r, col.g, col.b, col.a);
+                SDL_RenderFillRects(v->ren, batch[c], nb[c]);
+                nb[c] = 0;
+            }
+            batch[c][nb[c]++] = r;
+        }
+    }
+    for (int c = 0; c < VC_NCOLOURS; c++) {
+        SDL_Color col = view_colours[c];
+        SDL_SetRenderDrawColor(v->ren, col.r, col.g, col.b, col.a);
+        SDL_RenderFillRects(v->ren, batch[c], nb[c]);
+    }
+    if (numbers) {
+        char num[16];
+        for (int i = 0; i < v->ntok; i++) {
+            const struct token *k = &v->toks[i];
+            if (!k->live || k->size < 14 || k->fd < 0 ||
+                view_token_hidden(v, k)) /* flow view (flow.h) */
+                continue;
+            snprintf(num, sizeof num, "%d", k->fd);
+            int w = 0, h = 0;
+            TTF_SizeUTF8(v->small, num, &w, &h);
+            text_box(v, v->small,
+                     (SDL_Rect){(int)k->x + (k->size - w) / 2,
+                                (int)k->y + (k->size - h) / 2, w, h},
+                     bg, num, k->fd);
+        }
+    }
+    if (fol && fol->live) {
+        SDL_Rect r = {(int)fol->x - 3, (int)fol->y - 3, fol->size + 6,
+                      fol->size + 6};
+        outline(v, r, white);
+        outline(v, (SDL_Rect){r.x - 1, r.y - 1, r.w + 2, r.h + 2}, white);
     }
 }
 
-void view_render(struct view *v, const struct hud *h, double dt)
+/* The followed connection's trail: a line through every place it has
+ * been, to where it is now. */
+static void draw_trail(struct view *v)
 {
-    if (v->win) {
-        int w, hh;
-        SDL_GetRendererOutputSize(v->ren, &w, &hh);
-        if (w != v->w || hh != v->h) {
-            v->w = w, v->h = hh;
-            view_relayout(v);
-        }
+    const struct follow *f = &v->fol;
+    if (f->ntrail == 0)
+        return;
+    SDL_SetRenderDrawColor(v->ren, 255, 255, 255, 255);
+    for (int i = 1; i < f->ntrail; i++)
+        SDL_RenderDrawLine(v->ren, f->trail[i - 1].x, f->trail[i - 1].y,
+                           f->trail[i].x, f->trail[i].y);
+    for (int i = 0; i < f->ntrail; i++)
+        fill(v, (SDL_Rect){f->trail[i].x - 2, f->trail[i].y - 2, 5, 5}, white);
+}
+
+static void draw_panel(struct view *v)
+{
+    const struct layout *l = &v->l;
+    if (!l->panel_on || l->panel_lines == 0)
+        return;
+    fill(v, l->panel, lane_bg);
+    outline(v, l->panel, dim_fg);
+    char line[160];
+    const struct follow *f = &v->fol;
+    if (f->pending)
+        snprintf(line, sizeof line, "following the next connection");
+    else if (f->fd >= 0)
+        snprintf(line, sizeof line, "following fd %d%s", f->fd,
+                 f->done ? " (closed)" : "");
+    else
+        snprintf(line, sizeof line, "following a connection (no fd yet)");
+    text_box(v, v->small, l->panel_line[0], white, line, -2);
+    int rows = l->panel_lines - 1;
+    int from = f->nlog > rows ? f->nlog - rows : 0;
+    for (int i = from; i < f->nlog; i++) {
+        double us = (double)f->log[i].t_ns / 1e3;
+        if (us < 1e4)
+            snprintf(line, sizeof line, "%8.2f us  %s", us, f->log[i].text);
+        else
+            snprintf(line, sizeof line, "%8.3f ms  %s", us / 1e3,
+                     f->log[i].text);
+        text_box(v, v->small, l->panel_line[1 + i - from],
+                 i == f->nlog - 1 ? text_fg : dim_fg, line, -2);
     }
+}
+
+void draw_frame(struct view *v, const struct hud *h)
+{
+    const struct layout *l = &v->l;
     v->frame++;
     SDL_SetRenderDrawColor(v->ren, bg.r, bg.g, bg.b, 255);
     SDL_RenderClear(v->ren);
-    fill(v, (SDL_Rect){4, HUD_H + 4, POOL_W, v->h - HUD_H - FOOT_H - 6},
-         lane_bg);
-    text(v, 12, HUD_H + 6, dim_fg, "clients");
-    flow_tick(&v->flow, dt); /* flow view (flow.h): squares or flows */
-    if (v->aggregate) {
-        view_draw_tokens(v, dt); /* moves still advance, unseen */
+    fill(v, l->clients_bg, lane_bg);
+    text_box(v, v->font, l->clients_label, dim_fg, "clients", -2);
+    if (l->aggregate) {
         draw_aggregate(v, h);
     } else {
-        if (v->pool)
+        if (l->pool)
             draw_shared(v, h);
-        draw_rows(v, dt);
-        view_draw_tokens(v, dt);
-        flow_draw(v); /* flow view (flow.h) */
+        draw_rows(v);
+        flow_draw(v); /* flow view (flow.h): under the squares it keeps */
+        draw_trail(v);
+        draw_tokens(v);
+        flow_draw_sample(v); /* flow view (flow.h) */
     }
+    draw_panel(v);
     draw_hud(v, h);
     draw_legend(v);
     draw_keys(v, h);
+    if (h->card)
+        draw_text_card(v, h->card);
     if (h->help)
         draw_help(v, h);
 }

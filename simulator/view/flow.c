@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "simulator/view/view_impl.h"
+#include "simulator/view/drawn.h"
 
 #define RATE_SPAN_NS 250000000 /* rates are measured over 250 ms of trace */
 
@@ -262,7 +262,7 @@ void flow_toggle(struct flow *f)
 
 bool flow_hides(const struct flow *f, int fd)
 {
-    return f->on && fd != f->sample;
+    return f->on && (fd < 0 || fd != f->sample);
 }
 
 /* ---- painting ------------------------------------------------------------ */
@@ -273,13 +273,56 @@ static void fill(struct view *v, SDL_Rect r, SDL_Color c)
     SDL_RenderFillRect(v->ren, &r);
 }
 
-/* A label (a few a frame: not worth the text cache). align: 0 left,
- * 1 right of x. */
+/* What a label may not cover this frame: the layout's text boxes, the
+ * labels drawn so far, the squares still drawn (the sample's, the
+ * followed connection's). A label with no room is left out, as the
+ * layout leaves out a text it has no box for. */
+#define MAX_TAKEN 4096
+static SDL_Rect taken[MAX_TAKEN];
+static int ntaken;
+
+static void take(SDL_Rect r)
+{
+    if (ntaken < MAX_TAKEN)
+        taken[ntaken++] = r;
+}
+
+static void take_token(const struct token *k)
+{
+    if (k->live)
+        take(
+            (SDL_Rect){(int)k->x - 4, (int)k->y - 4, k->size + 8, k->size + 8});
+}
+
+static void taken_reset(struct view *v)
+{
+    const struct flow *f = &v->flow;
+    ntaken = layout_texts(&v->l, taken, MAX_TAKEN);
+    if (f->sample >= 0 && f->sample < v->ntok)
+        take_token(&v->toks[f->sample]);
+    if (v->fol.anon >= 0 && v->fol.anon < v->nanon)
+        take_token(&v->anon[v->fol.anon]);
+    else if (v->fol.fd >= 0 && v->fol.fd < v->ntok && !v->fol.done)
+        take_token(&v->toks[v->fol.fd]);
+}
+
+static bool room_for(SDL_Rect r)
+{
+    for (int i = 0; i < ntaken; i++)
+        if (SDL_HasIntersection(&r, &taken[i]))
+            return false;
+    return true;
+}
+
+/* A label (a few a frame: not worth the text cache), left or right of
+ * x; left out where it would cover a text or a square. */
 static void label(struct view *v, int x, int y, SDL_Color c, const char *s,
                   bool right)
 {
     TTF_Font *font = v->small ? v->small : v->font;
-    if (!font || !*s)
+    int w, h;
+    if (!font || !*s || TTF_SizeUTF8(font, s, &w, &h) < 0 ||
+        !room_for((SDL_Rect){(right ? x - w : x) - 2, y, w + 4, h}))
         return;
     SDL_Surface *surf = TTF_RenderUTF8_Blended(font, s, c);
     if (!surf)
@@ -287,9 +330,16 @@ static void label(struct view *v, int x, int y, SDL_Color c, const char *s,
     SDL_Texture *tex = SDL_CreateTextureFromSurface(v->ren, surf);
     if (tex) {
         SDL_Rect r = {right ? x - surf->w : x, y, surf->w, surf->h};
+        take((SDL_Rect){r.x - 2, r.y, r.w + 4, r.h});
         fill(v, (SDL_Rect){r.x - 2, r.y, r.w + 4, r.h},
              (SDL_Color){22, 24, 29, 255});
         SDL_RenderCopy(v->ren, tex, NULL, &r);
+        view_item_add(v, &(struct view_item){.text = true,
+                                             .x = r.x,
+                                             .y = r.y,
+                                             .w = r.w,
+                                             .h = r.h,
+                                             .fd = -3});
         SDL_DestroyTexture(tex);
     }
     SDL_FreeSurface(surf);
@@ -380,27 +430,30 @@ static const char *colour_words(int c)
 void flow_draw(struct view *v)
 {
     struct flow *f = &v->flow;
-    if (!f->on || v->aggregate || f->threads < v->nrows)
+    const struct layout *l = &v->l;
+    if (!f->on || l->aggregate || f->threads < l->nrows)
         return;
+    taken_reset(v);
     SDL_Color text_fg = {225, 228, 235, 255};
     char s[96];
-    for (int i = 0; i < v->nrows; i++) {
-        struct row *r = &v->rows[i];
+    for (int i = 0; i < l->nrows; i++) {
+        const struct row *r = &l->rows[i];
         struct flow_thread *th = &f->thread[i];
+        const SDL_Rect *q = &r->queue.box;
         int cy = r->slot.y + r->slot.h / 2;
-        if (r->queue.w) { /* clients -> accept queue */
+        if (q->w) { /* clients -> accept queue */
             int w = width_of(th->accept_rps);
-            band_h(v, POOL_W + 4, r->queue.x - 2, r->queue.y + r->queue.h / 2,
-                   w, th->pulse, view_colours[VC_BACKLOG]);
+            band_h(v, POOL_W + 4, q->x - 2, q->y + q->h / 2, w, th->pulse,
+                   view_colours[VC_BACKLOG]);
             rate_text(s, sizeof s, th->accept_rps, "conn/s");
-            label(v, POOL_W + 8, r->queue.y - 16, text_fg, s, false);
+            label(v, POOL_W + 8, q->y - 16, text_fg, s, false);
         }
         /* hand-offs: down (or up) from the accept slot, then to the slot */
         int sx = r->slot.x + r->slot.w / 2;
-        for (int j = 0; j < v->nrows; j++) {
+        for (int j = 0; j < l->nrows; j++) {
             if (j == i || th->to[j] == 0)
                 continue;
-            struct row *to = &v->rows[j];
+            const struct row *to = &l->rows[j];
             int w = width_of(th->to_rps[j]);
             /* Down the accept slot's column, across above the target's
              * slot, into it from above: clear of its gauges. */
@@ -420,7 +473,7 @@ void flow_draw(struct view *v)
               view_colours[VC_IDLE], "open fds");
         if (th->requests || r->role != VIEW_ACCEPT) {
             rate_text(s, sizeof s, th->request_rps, "req/s");
-            if (r->queue.w) /* left of the slot is the accept queue */
+            if (q->w) /* left of the slot is the accept queue */
                 label(v, r->slot.x, r->slot.y + r->slot.h + 2, text_fg, s,
                       false);
             else
@@ -428,29 +481,37 @@ void flow_draw(struct view *v)
                       s, true);
         }
     }
-    /* The sample: its square, over the arrows, ringed and named by where
-     * it is drawn (its moves play one by one, behind the events). */
-    if (f->sample >= 0 && f->sample < v->ntok && v->toks[f->sample].live) {
-        const struct token *k = &v->toks[f->sample];
-        int c = k->cur.c == VC_FLIGHT && k->t >= 1 ? VC_IDLE : k->cur.c;
-        c = c >= 0 && c < VC_NCOLOURS ? c : VC_ACCEPTING;
-        fill(v, (SDL_Rect){(int)k->x, (int)k->y, v->tok, v->tok},
-             view_colours[c]);
-        SDL_Rect ring = {(int)k->x - 3, (int)k->y - 3, v->tok + 6, v->tok + 6};
-        SDL_SetRenderDrawColor(v->ren, 255, 255, 255, 255);
-        SDL_RenderDrawRect(v->ren, &ring);
-        snprintf(s, sizeof s, "sampled fd %d: %s%s", f->sample,
-                 k->t < 1 ? "moving on: " : "", colour_words(c));
-        label(v, ring.x, ring.y - 14, (SDL_Color){255, 255, 255, 255}, s,
-              false);
-    }
-    if (v->nrows > 0) {
-        const struct row *r = &v->rows[0];
+    if (l->nrows > 0) {
+        const struct row *r = &l->rows[0];
         label(v, r->box.x + r->box.w - 6, r->box.y + 4, text_fg,
               "flows: width and pulses = measured rate, bars = fds waiting, "
               "ringed = one sampled fd  (v: squares)",
               true);
     }
+}
+
+void flow_draw_sample(struct view *v)
+{
+    struct flow *f = &v->flow;
+    if (!f->on || v->l.aggregate || f->threads < v->l.nrows || f->sample < 0 ||
+        f->sample >= v->ntok || !v->toks[f->sample].live)
+        return; /* (else flow_draw ran: taken is this frame's) */
+    /* Its square is drawn with the others (its colour the place's, like
+     * every square's); here: a ring, and where it is in words. */
+    const struct token *k = &v->toks[f->sample];
+    bool hollow;
+    int c = view_token_colour(v, k, &hollow);
+    SDL_Rect ring = {(int)k->x - 3, (int)k->y - 3, k->size + 6, k->size + 6};
+    SDL_SetRenderDrawColor(v->ren, 255, 255, 255, 255);
+    SDL_RenderDrawRect(v->ren, &ring);
+    char s[96];
+    snprintf(s, sizeof s, "ringed: fd %d, %s%s", f->sample,
+             k->t < 1 ? "moving on: " : "", colour_words(c));
+    /* Under the caption, not beside the square: a square moves over
+     * other labels, a fixed line does not. */
+    const struct row *r = &v->l.rows[0];
+    label(v, r->box.x + r->box.w - 6, r->box.y + 18,
+          (SDL_Color){255, 255, 255, 255}, s, true);
 }
 
 void flow_free(struct flow *f)

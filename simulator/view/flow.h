@@ -92,8 +92,12 @@ void flow_toggle(struct flow *f);
 /** Whether a token is hidden (flows are drawn, and it is not the sample). */
 bool flow_hides(const struct flow *f, int fd);
 
-/** Paint the flows over the places (a no-op when squares are drawn). */
+/** Paint the flows over the places, under the squares still drawn (a
+ *  no-op when squares are drawn). */
 void flow_draw(struct view *v);
+
+/** Ring the sampled fd's square and say where it is (after the squares). */
+void flow_draw_sample(struct view *v);
 
 /** Free what it holds. */
 void flow_free(struct flow *f);

@@ -1,15 +1,20 @@
 /*
- * The view's places and tokens. The screen (draw.c paints it):
+ * The view's tokens: one square per connection, moved from place to
+ * place by the events it is fed (layout.c says where the places are,
+ * draw.c paints them).
  *
- *   +-- HUD: time, speed, figures, what happens now, CPU bars, plot ------+
- *   | client |  [pool only: lock | shared queue . . . . . . . . . . . ]   |
- *   |  pool  | core 0 | t0 accept  [queue 12] [cpu]                       |
- *   |        | core 1 | t1 request          [cpu] [ready] [interest set]  |
- *   +-- legend: one word per colour; keys -------------------------------+
+ * An event gives its connection a move (a hop) to a place; the hops of
+ * one token play in order, GLIDE_S wall seconds each (faster when several
+ * wait), so every place a connection passes through is seen, even when
+ * the model did several things at the same instant. The target of a hop
+ * is worked out when the hop starts, so a token never reserves a cell it
+ * has not reached, and a new layout (a resized window, the follow panel)
+ * only moves the tokens where they are.
  *
- * An fd is a token. Each event gives it a move (a hop) to a place; the
- * hops of one token play in order, GLIDE_S wall seconds each, faster when
- * several wait, so every stage an fd passes through is seen.
+ * A square's colour is the state of the place it is drawn in (an accept
+ * queue is waiting, a CPU slot is on CPU, a ready list is ready...), never
+ * a state it had or will have elsewhere; only a hand-off in flight, which
+ * is between places, has a colour of its own.
  *
  * Headless runs draw into a memory surface with SDL's software renderer,
  * so no video driver, display or GPU is needed at all.
@@ -21,18 +26,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "simulator/view/draw.h"
+#include "simulator/view/drawn.h"
+
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_STATIC
 #include <stb/stb_image_write.h>
 
 #define FONT_PATH "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-
-const SDL_Color view_colours[VC_NCOLOURS] = {
-    [VC_BACKLOG] = {245, 150, 50, 255}, [VC_ACCEPTING] = {240, 215, 60, 255},
-    [VC_FLIGHT] = {205, 90, 250, 255},  [VC_IDLE] = {50, 85, 140, 255},
-    [VC_READY] = {80, 225, 255, 255},   [VC_SERVING] = {80, 210, 110, 255},
-    [VC_CLOSING] = {230, 80, 70, 255},
-};
 
 void view_colour_rgb(enum view_colour c, unsigned char rgb[3])
 {
@@ -53,7 +54,8 @@ struct view *view_open(int width, int height, bool headless, char *err,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    v->w = width, v->h = height, v->headless = headless;
+    v->l.w = width, v->l.h = height, v->headless = headless;
+    v->fol.fd = v->fol.anon = -1;
     if (headless) {
         v->surface = SDL_CreateRGBSurfaceWithFormat(0, width, height, 32,
                                                     SDL_PIXELFORMAT_RGBA32);
@@ -96,157 +98,77 @@ struct view *view_open(int width, int height, bool headless, char *err,
 
 /* ---- places ------------------------------------------------------------ */
 
-static void area_set(struct area *a, SDL_Rect box, int tok)
-{
-    a->box = box;
-    int cols = box.w > 4 ? (box.w - 2) / (tok + 2) : 0;
-    int lines = box.h > 4 ? (box.h - 2) / (tok + 2) : 0;
-    int cap = cols > 0 && lines > 0 ? cols * lines : 0;
-    if (cap != a->cap) {
-        free(a->used);
-        a->used = cap ? calloc((size_t)cap, 1) : NULL;
-        a->cap = a->used ? cap : 0;
-    } else if (a->used) {
-        memset(a->used, 0, (size_t)cap);
-    }
-    a->cols = cols, a->lines = lines;
-}
+static struct token *followed(struct view *v);
+static void tokens_resettle(struct view *v);
 
-static bool accepts(enum view_role r)
+void view_expect(struct view *v, int connections)
 {
-    return r == VIEW_ACCEPT || r == VIEW_BOTH || r == VIEW_LOOP;
-}
-
-static bool holds_fds(enum view_role r)
-{
-    return r == VIEW_REQUEST || r == VIEW_BOTH || r == VIEW_LOOP;
-}
-
-/* The boxes of every row for a token size; areas are set by the caller. */
-static void place_rows(struct view *v, SDL_Rect ready[], SDL_Rect idle[])
-{
-    int top = HUD_H + 4 + (v->pool ? SHARED_H : 0);
-    int bottom = v->h - FOOT_H;
-    int lanes = v->cores > 0 ? v->cores : 1;
-    int lane_h = (bottom - top) / lanes;
-    int lw = v->compact ? 40 : 64;
-    for (int c = 0; c < v->cores; c++) {
-        int n = 0, k = 0;
-        for (int i = 0; i < v->nrows; i++)
-            n += v->rows[i].core == c;
-        for (int i = 0; i < v->nrows; i++) {
-            struct row *r = &v->rows[i];
-            if (r->core != c)
-                continue;
-            int rh = (lane_h - 2) / (n ? n : 1);
-            r->box = (SDL_Rect){POOL_W + 16 + lw, top + c * lane_h + 1 + k * rh,
-                                v->w - POOL_W - 28 - lw, rh > 2 ? rh - 2 : 1};
-            int s = r->box.h - 4 < 22 ? r->box.h - 4 : 22;
-            if (s < 2)
-                s = 2;
-            int x = r->box.x + (v->compact || rh < 24 ? 4 : 96);
-            int y = r->box.y + (r->box.h - s) / 2;
-            r->queue = (SDL_Rect){0, 0, 0, 0};
-            if (accepts(r->role)) {
-                r->queue = (SDL_Rect){x, y, v->compact ? 36 : 70, s};
-                x += r->queue.w + 6;
-            }
-            r->slot = (SDL_Rect){x, y, s, s};
-            x += s + 8;
-            int rest = r->box.x + r->box.w - x - 4;
-            ready[i] = idle[i] = (SDL_Rect){0, 0, 0, 0};
-            if (holds_fds(r->role) && rest > 20) {
-                /* The pool's loop has no ready list: the shared queue is. */
-                int rw = r->role == VIEW_LOOP ? 0 : rest * 3 / 10;
-                ready[i] = (SDL_Rect){x, r->box.y + 1, rw, r->box.h - 2};
-                idle[i] = (SDL_Rect){x + rw + (rw ? 6 : 0), r->box.y + 1,
-                                     rest - rw - (rw ? 6 : 0), r->box.h - 2};
-                if (!rw)
-                    ready[i] = (SDL_Rect){0, 0, 0, 0};
-            }
-            k++;
-        }
-    }
-}
-
-void view_relayout(struct view *v)
-{
-    static SDL_Rect ready[MAX_ROWS], idle[MAX_ROWS];
-    v->aggregate = v->cores > MAX_LANES || v->threads > MAX_ROWS;
-    v->compact = v->cores > 16;
-    if (v->aggregate)
-        return;
-    place_rows(v, ready, idle);
-    if (v->pool) {
-        int x = POOL_W + 16;
-        v->lock = (SDL_Rect){x + 110, HUD_H + 8, 44, SHARED_H - 10};
-        area_set(&v->shared,
-                 (SDL_Rect){x + 162, HUD_H + 6, v->w - x - 172, SHARED_H - 6},
-                 6);
-    }
-    /* One token size for all rows: the largest that gives every interest
-     * set room for a few hundred fds. */
-    for (int size = 12; size >= 3; size--) {
-        bool fits = true;
-        for (int i = 0; i < v->nrows && fits; i++) {
-            if (!idle[i].w)
-                continue;
-            int cells =
-                ((idle[i].w - 2) / (size + 2)) * ((idle[i].h - 2) / (size + 2));
-            fits = cells >= 400;
-        }
-        v->tok = size;
-        if (fits)
-            break;
-    }
-    for (int i = 0; i < v->nrows; i++) {
-        area_set(&v->rows[i].ready, ready[i], v->tok);
-        area_set(&v->rows[i].idle, idle[i], v->tok);
-    }
-    /* Cells were forgotten: tokens re-take theirs on their next move. */
-    for (int fd = 0; fd < v->ntok; fd++)
-        v->toks[fd].cell = -1;
+    v->l.expect = connections > 0 ? connections : 0;
 }
 
 void view_layout(struct view *v, int threads, int cores, const int *core,
                  const enum view_role *role)
 {
-    v->threads = threads;
-    v->nrows = threads < MAX_ROWS ? threads : MAX_ROWS;
-    v->cores = cores > 0 ? cores : 1;
-    v->pool = false;
-    for (int t = 0; t < v->nrows; t++) {
-        struct row *r = &v->rows[t];
-        r->core = core[t] >= 0 && core[t] < v->cores ? core[t] : 0;
-        r->role = role[t];
-        v->pool |= role[t] == VIEW_WORKER;
-        static const char *const names[] = {"accept", "request", "serve",
-                                            "event loop", "worker"};
-        snprintf(r->label, sizeof r->label, "t%d %s", t, names[role[t]]);
-    }
     view_clear(v);
-    view_relayout(v);
-    flow_layout(&v->flow, v->nrows); /* flow view (flow.h) */
+    layout_compute(&v->l, v->l.w, v->l.h, threads, cores, core, role);
+    flow_layout(&v->flow, v->l.nrows); /* flow view (flow.h) */
+}
+
+/* A new size or panel: places move, tokens keep their place. */
+static void relayout(struct view *v)
+{
+    layout_redo(&v->l);
+    tokens_resettle(v);
 }
 
 int view_place_rect(const struct view *v, int thread, enum view_place p,
                     int rect[4])
 {
+    const struct layout *l = &v->l;
     SDL_Rect r = {0, 0, 0, 0};
     if (p == PLACE_SHARED)
-        r = v->pool ? v->shared.box : r;
+        r = l->pool ? l->shared.box : r;
     else if (p == PLACE_LEGEND)
-        r = (SDL_Rect){0, v->h - FOOT_H, v->w, FOOT_H / 2};
-    else if (!v->aggregate && thread >= 0 && thread < v->nrows) {
-        const struct row *w = &v->rows[thread];
+        r = (SDL_Rect){0, l->foot_top, l->w, l->h - l->foot_top};
+    else if (p == PLACE_CLIENTS)
+        r = l->clients;
+    else if (p == PLACE_PANEL)
+        r = l->panel;
+    else if (!l->aggregate && thread >= 0 && thread < l->nrows) {
+        const struct row *w = &l->rows[thread];
         r = p == PLACE_LANE           ? w->box
-            : p == PLACE_ACCEPT_QUEUE ? w->queue
+            : p == PLACE_ACCEPT_QUEUE ? w->queue.box
             : p == PLACE_CPU          ? w->slot
             : p == PLACE_READY        ? w->ready.box
-                                      : w->idle.box;
+            : p == PLACE_IDLE         ? w->idle.box
+                                      : r;
     }
     rect[0] = r.x, rect[1] = r.y, rect[2] = r.w, rect[3] = r.h;
     return r.w > 0 && r.h > 0 ? 0 : -1;
+}
+
+static int copy_rects(const SDL_Rect *in, int n, int (*rects)[4], int max)
+{
+    int k = n < max ? n : max;
+    for (int i = 0; i < k; i++) {
+        rects[i][0] = in[i].x, rects[i][1] = in[i].y;
+        rects[i][2] = in[i].w, rects[i][3] = in[i].h;
+    }
+    return k;
+}
+
+int view_text_boxes(const struct view *v, int (*rects)[4], int max)
+{
+    static SDL_Rect boxes[4 * MAX_ROWS + 256];
+    int n = layout_texts(&v->l, boxes, (int)(sizeof boxes / sizeof *boxes));
+    return copy_rects(boxes, n, rects, max);
+}
+
+int view_square_places(const struct view *v, int (*rects)[4], int max)
+{
+    static SDL_Rect boxes[4 * MAX_ROWS + 8];
+    int n = layout_places(&v->l, boxes, (int)(sizeof boxes / sizeof *boxes));
+    return copy_rects(boxes, n, rects, max);
 }
 
 /* ---- tokens ------------------------------------------------------------ */
@@ -254,17 +176,32 @@ int view_place_rect(const struct view *v, int thread, enum view_place p,
 void view_clear(struct view *v)
 {
     free(v->toks);
-    v->toks = NULL;
-    v->ntok = v->live = 0;
+    free(v->anon);
+    free(v->anon_free);
+    v->toks = v->anon = NULL;
+    v->anon_free = NULL;
+    v->ntok = v->nanon = v->nanon_free = v->live = 0;
+    v->arrivals = false;
+    for (int i = 0; i < MAX_ROWS; i++)
+        v->arr[i].head = v->arr[i].len = 0;
     v->nplot = 0;
-    for (int i = 0; i < v->nrows; i++) {
-        struct area *a[] = {&v->rows[i].ready, &v->rows[i].idle};
-        for (int j = 0; j < 2; j++)
+    v->has_said = false;
+    bool panel = v->l.panel_on;
+    v->fol = (struct follow){.fd = -1, .anon = -1};
+    v->l.panel_on = false;
+    if (panel)
+        layout_redo(&v->l);
+    struct area *areas[] = {&v->l.shared};
+    for (size_t j = 0; j < 1; j++)
+        if (areas[j]->used)
+            memset(areas[j]->used, 0, (size_t)areas[j]->cap);
+    for (int i = 0; i < v->l.nrows; i++) {
+        struct area *a[] = {&v->l.rows[i].queue, &v->l.rows[i].ready,
+                            &v->l.rows[i].idle};
+        for (int j = 0; j < 3; j++)
             if (a[j]->used)
                 memset(a[j]->used, 0, (size_t)a[j]->cap);
     }
-    if (v->shared.used)
-        memset(v->shared.used, 0, (size_t)v->shared.cap);
 }
 
 static struct token *token_at(struct view *v, int fd)
@@ -285,37 +222,102 @@ static struct token *token_at(struct view *v, int fd)
     return &v->toks[fd];
 }
 
-/* A point in the client pool for this fd (scattered, stable per fd). */
-static void pool_point(const struct view *v, int fd, float *x, float *y)
+/* A free slot for a token with no fd (an arrival, or a closing token
+ * whose fd was given to a new connection). -1 when out of memory. */
+static int anon_new(struct view *v)
 {
-    unsigned h = (unsigned)fd * 2654435761u;
-    int ph = v->h - HUD_H - FOOT_H - 30;
-    *x = 12 + (float)(h % (POOL_W - 24));
-    *y = HUD_H + 24 + (float)((h >> 12) % (unsigned)(ph > 1 ? ph : 1));
+    if (v->nanon_free > 0)
+        return v->anon_free[--v->nanon_free];
+    int n = v->nanon ? v->nanon * 2 : 64;
+    struct token *grown = realloc(v->anon, (size_t)n * sizeof *grown);
+    if (!grown)
+        return -1;
+    v->anon = grown;
+    int *fgrown = realloc(v->anon_free, (size_t)n * sizeof *fgrown);
+    if (!fgrown)
+        return -1;
+    v->anon_free = fgrown;
+    memset(grown + v->nanon, 0, (size_t)(n - v->nanon) * sizeof *grown);
+    int first = v->nanon;
+    for (int i = n - 1; i > first; i--) /* the lowest first */
+        v->anon_free[v->nanon_free++] = i;
+    v->nanon = n;
+    return first;
 }
 
-static struct area *area_of(struct view *v, int row, int kind)
+/* An anon slot is free again (its token went, or became an fd's). */
+static void anon_release(struct view *v, int a)
 {
-    if (kind == 2)
-        return &v->shared;
-    if (row < 0 || row >= v->nrows)
+    v->anon[a].live = false;
+    if (v->nanon_free < v->nanon)
+        v->anon_free[v->nanon_free++] = a;
+}
+
+static bool arrivals_push(struct arrivals *a, int idx)
+{
+    if (a->len == a->cap) {
+        int n = a->cap ? a->cap * 2 : 64;
+        int *grown = malloc((size_t)n * sizeof *grown);
+        if (!grown)
+            return false;
+        for (int i = 0; i < a->len; i++)
+            grown[i] = a->items[(a->head + i) % a->cap];
+        free(a->items);
+        a->items = grown, a->cap = n, a->head = 0;
+    }
+    a->items[(a->head + a->len++) % a->cap] = idx;
+    return true;
+}
+
+static int arrivals_pop(struct arrivals *a)
+{
+    if (a->len == 0)
+        return -1;
+    int idx = a->items[a->head];
+    a->head = (a->head + 1) % a->cap;
+    a->len--;
+    return idx;
+}
+
+/* A point in the client column for a connection (scattered, stable). */
+static void pool_point(const struct view *v, int id, float *x, float *y)
+{
+    const SDL_Rect *c = &v->l.clients;
+    unsigned h = (unsigned)id * 2654435761u;
+    int s = v->l.tok;
+    *x = (float)(c->x + 2 +
+                 (int)(h % (unsigned)(c->w > s + 4 ? c->w - s - 4 : 1)));
+    *y =
+        (float)(c->y + 2 +
+                (int)((h >> 12) % (unsigned)(c->h > s + 4 ? c->h - s - 4 : 1)));
+}
+
+static struct area *area_of(struct view *v, int place, int row)
+{
+    if (place == PLACE_SHARED)
+        return &v->l.shared;
+    if (row < 0 || row >= v->l.nrows)
         return NULL;
-    return kind == 0 ? &v->rows[row].ready : &v->rows[row].idle;
+    struct row *r = &v->l.rows[row];
+    return place == PLACE_ACCEPT_QUEUE ? &r->queue
+           : place == PLACE_READY      ? &r->ready
+           : place == PLACE_IDLE       ? &r->idle
+                                       : NULL;
 }
 
 static void cell_release(struct view *v, struct token *k)
 {
-    struct area *a = area_of(v, k->area_row, k->area_kind);
+    struct area *a = area_of(v, k->area_place, k->area_row);
     if (a && k->cell >= 0 && k->cell < a->cap)
         a->used[k->cell] = 0;
     k->cell = -1;
 }
 
 /* Take a cell in an area; false if the area is not drawn. */
-static bool cell_take(struct view *v, struct token *k, int row, int kind,
-                      float *x, float *y)
+static bool cell_take(struct view *v, struct token *k, int place, int row,
+                      float *x, float *y, int *size)
 {
-    struct area *a = area_of(v, row, kind);
+    struct area *a = area_of(v, place, row);
     cell_release(v, k);
     if (!a || a->cap == 0)
         return false;
@@ -326,17 +328,57 @@ static bool cell_take(struct view *v, struct token *k, int row, int kind,
             break;
         }
     a->used[cell] = 1;
-    k->cell = cell, k->area_row = row, k->area_kind = (signed char)kind;
-    int size = kind == 2 ? 6 : v->tok;
-    *x = (float)(a->box.x + 2 + (cell % a->cols) * (size + 2));
-    *y = (float)(a->box.y + 2 + (cell / a->cols % a->lines) * (size + 2));
+    k->cell = cell, k->area_row = row, k->area_place = (signed char)place;
+    *size = a->size;
+    *x = (float)(a->box.x + 2 + (cell % a->cols) * (a->size + 2));
+    *y = (float)(a->box.y + 2 + (cell / a->cols % a->lines) * (a->size + 2));
     return true;
 }
 
-static void hop_push(struct token *k, float x, float y, enum view_colour c,
-                     bool arc)
+static void slot_point(const struct view *v, int t, int size, float *x,
+                       float *y)
 {
-    struct hop h = {x, y, (signed char)c, arc};
+    const SDL_Rect *s = &v->l.rows[t].slot;
+    *x = (float)(s->x + s->w / 2 - size / 2);
+    *y = (float)(s->y + s->h / 2 - size / 2);
+}
+
+/* Where a hop ends (its cell is taken now, as it starts). */
+static void hop_target(struct view *v, struct token *k, const struct hop *h,
+                       int id)
+{
+    float x = k->x, y = k->y;
+    int size = v->l.tok;
+    bool ok = false;
+    switch (h->place) {
+    case PLACE_ACCEPT_QUEUE:
+    case PLACE_READY:
+    case PLACE_IDLE:
+    case PLACE_SHARED:
+        ok = cell_take(v, k, h->place, h->row, &x, &y, &size);
+        break;
+    case PLACE_CLIENTS:
+        cell_release(v, k);
+        pool_point(v, id, &x, &y);
+        ok = true;
+        break;
+    default:
+        break;
+    }
+    if (!ok && h->row >= 0 && h->row < v->l.nrows) {
+        /* the CPU, or a place too small to be drawn: the thread's slot */
+        cell_release(v, k);
+        size = v->l.tok;
+        slot_point(v, h->row, size, &x, &y);
+    }
+    k->tx = x, k->ty = y, k->size = size;
+}
+
+static void hop_push(struct token *k, int place, int row, enum view_colour c,
+                     bool arc, const struct fd_event *ev, bool said)
+{
+    struct hop h = {
+        (signed char)place, (signed char)c, arc, said, (short)row, *ev};
     if (k->npend == MAX_HOPS) { /* too many waiting: skip the oldest */
         memmove(k->pend, k->pend + 1, (MAX_HOPS - 1) * sizeof *k->pend);
         k->npend--;
@@ -344,17 +386,9 @@ static void hop_push(struct token *k, float x, float y, enum view_colour c,
     k->pend[k->npend++] = h;
 }
 
-static void slot_point(const struct view *v, int t, float *x, float *y)
-{
-    const SDL_Rect *s = &v->rows[t].slot;
-    *x = (float)(s->x + s->w / 2 - v->tok / 2);
-    *y = (float)(s->y + s->h / 2 - v->tok / 2);
-}
-
-/* A token for an fd first seen after its accept (a live view that joined
- * late, a trace that starts mid-way): it appears in the client pool. */
-static struct token *token_new(struct view *v, struct token *k, int fd,
-                               int owner)
+/* A new token, drawn at x, y and resting there. */
+static void token_init(struct view *v, struct token *k, int fd, int owner,
+                       float x, float y)
 {
     if (k->live)
         cell_release(v, k);
@@ -362,103 +396,351 @@ static struct token *token_new(struct view *v, struct token *k, int fd,
         v->live++;
     *k = (struct token){.live = true,
                         .owner = owner,
+                        .fd = fd,
                         .cell = -1,
+                        .area_row = -1,
+                        .area_place = PLACE_NONE,
+                        .size = v->l.tok,
                         .t = 1,
-                        .life = 1,
-                        .area_row = -1};
-    pool_point(v, fd, &k->x, &k->y);
-    k->cur = (struct hop){k->x, k->y, VC_ACCEPTING, false};
+                        .life = 1};
+    k->x = k->sx = k->tx = x, k->y = k->sy = k->ty = y;
+    k->cur = (struct hop){.place = PLACE_CLIENTS, .c = VC_BACKLOG, .row = -1};
+    k->from_place = PLACE_CLIENTS, k->from_row = -1, k->from_c = VC_BACKLOG;
+}
+
+/* The token an fd's event is about, moving a closing token that still
+ * has moves to play out of the way when its fd is given again. */
+static struct token *token_for_accept(struct view *v, int fd)
+{
+    struct token *k = token_at(v, fd);
+    if (!k || !k->live)
+        return k;
+    /* Only the followed connection plays its last moves out as a ghost:
+     * at speed, thousands of ghosts would pile up behind the model. */
+    bool keep = v->fol.fd == fd && !v->fol.done;
+    if (!keep || (k->npend == 0 && k->t >= 1 && !k->closing)) {
+        cell_release(v, k);
+        k->live = false;
+        v->live--;
+        return k;
+    }
+    int a = anon_new(v);
+    k = token_at(v, fd); /* anon_new does not move toks, but be plain */
+    if (a < 0) {
+        cell_release(v, k);
+        k->live = false;
+        v->live--;
+        return k;
+    }
+    v->anon[a] = *k; /* its cell goes with it */
+    if (v->fol.fd == fd && !v->fol.done)
+        v->fol.fd = -1, v->fol.anon = a;
+    k->live = false; /* the count stays: the ghost is still on screen */
     return k;
 }
 
-void view_event(struct view *v, const struct fd_event *ev)
+static struct token *followed(struct view *v)
+{
+    if (v->fol.anon >= 0 && v->fol.anon < v->nanon)
+        return &v->anon[v->fol.anon];
+    if (v->fol.fd >= 0 && v->fol.fd < v->ntok && !v->fol.done)
+        return &v->toks[v->fol.fd];
+    return NULL;
+}
+
+/* Short words for the follow panel. */
+static void hop_words(const struct hop *h, bool arrived, char *out, size_t len)
+{
+    const struct fd_event *e = &h->ev;
+    switch (e->kind) {
+    case FD_ARRIVE:
+        if (arrived)
+            snprintf(out, len, "queued in t%d's accept queue", e->thread);
+        else
+            snprintf(out, len, "arrived (a client connects)");
+        break;
+    case FD_ACCEPT:
+        snprintf(out, len, "accepted by t%d: fd %d", e->thread, e->fd);
+        break;
+    case FD_HANDOFF:
+        snprintf(out, len, "handed to t%ld: epoll_ctl(ADD)", e->arg);
+        break;
+    case FD_READY:
+        snprintf(out, len, "ready in t%d's ready list", e->thread);
+        break;
+    case FD_RECV:
+        snprintf(out, len, "on CPU: t%d reads it", e->thread);
+        break;
+    case FD_REQUEST:
+        snprintf(out, len, "parsed by t%d", e->thread);
+        break;
+    case FD_SEND:
+        snprintf(out, len, "answered; idle in the interest set");
+        break;
+    case FD_CLOSE:
+        snprintf(out, len, "closed by t%d", e->thread);
+        break;
+    default:
+        snprintf(out, len, "%s", fd_kind_name(e->kind));
+        break;
+    }
+}
+
+static void follow_log(struct view *v, const struct hop *h, bool arrived)
+{
+    struct follow *f = &v->fol;
+    if (f->nlog == MAX_LOG) {
+        memmove(f->log, f->log + 1, (MAX_LOG - 1) * sizeof *f->log);
+        f->nlog--;
+    }
+    f->log[f->nlog].t_ns = h->ev.t_ns;
+    hop_words(h, arrived, f->log[f->nlog].text, sizeof f->log[0].text);
+    f->nlog++;
+}
+
+static void follow_point(struct view *v, const struct token *k)
+{
+    struct follow *f = &v->fol;
+    SDL_Point p = {(int)k->x + k->size / 2, (int)k->y + k->size / 2};
+    if (f->ntrail && f->trail[f->ntrail - 1].x == p.x &&
+        f->trail[f->ntrail - 1].y == p.y)
+        return;
+    if (f->ntrail == MAX_TRAIL) {
+        memmove(f->trail, f->trail + 1, (MAX_TRAIL - 1) * sizeof *f->trail);
+        f->ntrail--;
+    }
+    f->trail[f->ntrail++] = p;
+}
+
+/* Show or hide the follow panel: the lanes make room for it. */
+static void panel_show(struct view *v, bool on)
+{
+    if (v->l.panel_on == on)
+        return;
+    v->l.panel_on = on;
+    relayout(v);
+}
+
+void view_follow_next(struct view *v)
+{
+    v->fol = (struct follow){.pending = true, .fd = -1, .anon = -1};
+    panel_show(v, true);
+}
+
+void view_follow_stop(struct view *v)
+{
+    v->fol = (struct follow){.fd = -1, .anon = -1};
+    panel_show(v, false);
+}
+
+static bool token_hit(const struct token *k, int x, int y)
+{
+    int pad = 3;
+    return k->live && x >= (int)k->x - pad && x < (int)k->x + k->size + pad &&
+           y >= (int)k->y - pad && y < (int)k->y + k->size + pad;
+}
+
+bool view_follow_at(struct view *v, int x, int y)
+{
+    for (int fd = 0; fd < v->ntok; fd++)
+        if (token_hit(&v->toks[fd], x, y) && !v->toks[fd].closing) {
+            v->fol = (struct follow){.fd = fd, .anon = -1};
+            follow_point(v, &v->toks[fd]);
+            panel_show(v, true);
+            return true;
+        }
+    for (int a = 0; a < v->nanon; a++)
+        if (token_hit(&v->anon[a], x, y) && v->anon[a].fd < 0) {
+            v->fol = (struct follow){.fd = -1, .anon = a};
+            follow_point(v, &v->anon[a]);
+            panel_show(v, true);
+            return true;
+        }
+    return false;
+}
+
+bool view_following(const struct view *v)
+{
+    return v->fol.pending || v->fol.fd >= 0 || v->fol.anon >= 0;
+}
+
+bool view_follow_settled(const struct view *v)
+{
+    struct token *k = followed((struct view *)v);
+    return !k || (k->npend == 0 && k->t >= 1);
+}
+
+bool view_follow_done(const struct view *v)
+{
+    return v->fol.done;
+}
+
+int view_follow_fd(const struct view *v)
+{
+    return v->fol.fd;
+}
+
+const char *view_follow_hop(const struct view *v, int i, int64_t *t_ns)
+{
+    if (i < 0 || i >= v->fol.nlog)
+        return NULL;
+    if (t_ns)
+        *t_ns = v->fol.log[i].t_ns;
+    return v->fol.log[i].text;
+}
+
+void view_set_narrator(struct view *v, view_narrate_fn fn)
+{
+    v->narrate = fn;
+}
+
+static bool is_followed(struct view *v, const struct token *k)
+{
+    return k && k == followed(v);
+}
+
+/* An arrival: a new token leaves the client column for the accept queue. */
+static bool arrive(struct view *v, const struct fd_event *ev)
 {
     int t = ev->thread;
-    if (t < 0 || t >= v->nrows)
-        return;
-    flow_event(&v->flow, ev); /* flow view (flow.h) */
-    if (ev->kind == FD_WAKE) {
-        v->rows[t].flash = 1;
-        return;
-    }
-    if (ev->kind == FD_DROP || ev->kind == FD_WASTED ||
-        ev->kind == FD_TOTAL) /* no fd moves */
-        return;
-    struct token *k = token_at(v, ev->fd);
-    if (!k)
-        return;
+    v->arrivals = true;
+    int a = anon_new(v);
+    if (a < 0 || !arrivals_push(&v->arr[t], a))
+        return false;
+    struct token *k = &v->anon[a];
     float x, y;
-    if (ev->kind == FD_ACCEPT) {
-        token_new(v, k, ev->fd, t);
-        const SDL_Rect *q = &v->rows[t].queue;
-        if (q->w) /* out of the accept queue */
-            k->x = (float)(q->x + q->w - v->tok), k->y = (float)q->y;
-        k->cur.x = k->x, k->cur.y = k->y;
-        slot_point(v, t, &x, &y);
-        hop_push(k, x, y, VC_ACCEPTING, false);
-        return;
+    pool_point(v, (int)ev->arg, &x, &y);
+    token_init(v, k, -1, t, x, y);
+    hop_push(k, PLACE_ACCEPT_QUEUE, t, VC_BACKLOG, false, ev, true);
+    if (v->fol.pending) {
+        v->fol.pending = false;
+        v->fol.anon = a;
+        follow_point(v, k);
+        follow_log(v, &k->pend[0], false);
+        return true;
     }
-    if (!k->live && ev->kind == FD_CLOSE)
-        return;
-    if (!k->live)
-        token_new(v, k, ev->fd, t);
+    return false;
+}
+
+static bool accept_fd(struct view *v, const struct fd_event *ev)
+{
+    int t = ev->thread;
+    struct token *k = token_for_accept(v, ev->fd);
+    if (!k)
+        return false;
+    int a = arrivals_pop(&v->arr[t]);
+    bool fol = false;
+    if (a >= 0 && a < v->nanon && v->anon[a].live) {
+        *k = v->anon[a];
+        anon_release(v, a);
+        k->fd = ev->fd;
+        if (v->fol.anon == a)
+            v->fol.anon = -1, v->fol.fd = ev->fd, fol = true;
+    } else { /* no arrival drawn (a trace): it appears at the queue */
+        const SDL_Rect *q = &v->l.rows[t].queue.box;
+        float x, y;
+        pool_point(v, ev->fd, &x, &y);
+        if (q->w)
+            x = (float)(q->x + q->w - v->l.tok), y = (float)q->y;
+        token_init(v, k, ev->fd, t, x, y);
+        if (v->fol.pending) {
+            v->fol = (struct follow){.fd = ev->fd, .anon = -1};
+            follow_point(v, k);
+            fol = true;
+        }
+    }
+    k->owner = t;
+    hop_push(k, PLACE_CPU, t, VC_ACCEPTING, false, ev, true);
+    return fol;
+}
+
+bool view_event(struct view *v, const struct fd_event *ev)
+{
+    int t = ev->thread;
+    if (t < 0 || t >= v->l.nrows)
+        return false;
+    flow_event(&v->flow, ev); /* flow view (flow.h) */
+    switch (ev->kind) {
+    case FD_WAKE:
+    case FD_DROP:
+    case FD_WASTED:
+    case FD_TOTAL: /* flow view (flow.h): no fd moves */
+        return false;
+    case FD_ARRIVE:
+        return arrive(v, ev);
+    case FD_ACCEPT:
+        return accept_fd(v, ev);
+    default:
+        break;
+    }
+    struct token *k = token_at(v, ev->fd);
+    if (!k || (!k->live && ev->kind == FD_CLOSE))
+        return false;
+    if (!k->live) { /* first seen mid-way (a trace): from the clients */
+        float x, y;
+        pool_point(v, ev->fd, &x, &y);
+        token_init(v, k, ev->fd, t, x, y);
+    }
     if (k->closing)
-        return;
+        return false;
+    int home = k->owner >= 0 && k->owner < v->l.nrows &&
+                       layout_holds_fds(v->l.rows[k->owner].role)
+                   ? k->owner
+                   : t;
     switch (ev->kind) {
     case FD_HANDOFF: {
         int to = (int)ev->arg;
-        if (to < 0 || to >= v->nrows)
-            break;
+        if (to < 0 || to >= v->l.nrows)
+            return false;
         k->owner = to;
-        if (!cell_take(v, k, to, 1, &x, &y))
-            slot_point(v, to, &x, &y);
-        hop_push(k, x, y, VC_FLIGHT, true);
+        hop_push(k, PLACE_IDLE, to, VC_FLIGHT, true, ev, true);
         break;
     }
     case FD_READY:
-        if (v->pool && v->rows[t].role == VIEW_LOOP) {
-            if (!cell_take(v, k, 0, 2, &x, &y))
-                break;
-        } else if (!cell_take(v, k, t, 0, &x, &y)) {
-            break;
-        }
-        hop_push(k, x, y, VC_READY, false);
+        if (v->l.pool && v->l.rows[t].role == VIEW_LOOP)
+            hop_push(k, PLACE_SHARED, t, VC_READY, false, ev, true);
+        else
+            hop_push(k, PLACE_READY, t, VC_READY, false, ev, true);
         break;
     case FD_RECV:
-    case FD_REQUEST: {
-        int last = k->npend ? k->pend[k->npend - 1].c : k->cur.c;
-        float sx, sy;
-        slot_point(v, t, &sx, &sy);
-        float lx = k->npend ? k->pend[k->npend - 1].x : k->cur.x;
-        if (last == VC_SERVING && lx == sx)
-            break; /* already there */
-        cell_release(v, k);
-        hop_push(k, sx, sy, VC_SERVING, false);
+    case FD_REQUEST:
+        hop_push(k, PLACE_CPU, t, VC_SERVING, false, ev, true);
         break;
-    }
-    case FD_SEND: {
-        int home = k->owner >= 0 && k->owner < v->nrows &&
-                           holds_fds(v->rows[k->owner].role)
-                       ? k->owner
-                       : t;
-        if (!cell_take(v, k, home, 1, &x, &y))
-            break;
-        hop_push(k, x, y, VC_IDLE, false);
+    case FD_SEND:
+        hop_push(k, PLACE_IDLE, home, VC_IDLE, false, ev, true);
         break;
-    }
-    case FD_CLOSE:
-        cell_release(v, k);
-        pool_point(v, ev->fd, &x, &y);
-        hop_push(k, x, y, VC_CLOSING, false);
+    case FD_CLOSE: /* close() runs on the CPU; the square fades there */
+        hop_push(k, PLACE_CPU, t, VC_CLOSING, false, ev, true);
         k->closing = true;
         break;
     default:
-        break;
+        return false;
+    }
+    return is_followed(v, k);
+}
+
+/* A hop ended: say it (the followed connection's, or any when none is
+ * followed), and mark the trail. */
+static void hop_ended(struct view *v, struct token *k)
+{
+    if (!k->cur.said)
+        return;
+    k->cur.said = false;
+    bool fol = is_followed(v, k);
+    if (fol) {
+        follow_log(v, &k->cur, true);
+        follow_point(v, k);
+        if (k->cur.ev.kind == FD_CLOSE)
+            v->fol.done = true;
+    }
+    if (fol || !view_following(v)) {
+        v->said = k->cur.ev;
+        v->has_said = true;
     }
 }
 
 /* Advance a token's moves by dt wall seconds; false once it is gone. */
-static bool token_advance(struct view *v, struct token *k, double dt)
+static bool token_advance(struct view *v, struct token *k, int id, double dt)
 {
     double step = dt / GLIDE_S * (k->npend > 1 ? k->npend : 1);
     while (step > 0) {
@@ -466,22 +748,28 @@ static bool token_advance(struct view *v, struct token *k, double dt)
             if (k->npend == 0)
                 break;
             k->sx = k->x, k->sy = k->y;
+            k->from_place = k->cur.place, k->from_row = k->cur.row;
+            k->from_c = k->cur.c;
             k->cur = k->pend[0];
             memmove(k->pend, k->pend + 1, (size_t)--k->npend * sizeof *k->pend);
             k->t = 0;
+            hop_target(v, k, &k->cur, id);
         }
         double need = 1 - k->t;
         k->t = (float)(step >= need ? 1 : k->t + step);
         step -= need;
         float e = k->t * k->t * (3 - 2 * k->t); /* smoothstep */
-        k->x = k->sx + (k->cur.x - k->sx) * e;
-        k->y = k->sy + (k->cur.y - k->sy) * e;
+        k->x = k->sx + (k->tx - k->sx) * e;
+        k->y = k->sy + (k->ty - k->sy) * e;
         if (k->cur.arc) /* a hand-off leaves its lane on an arc */
             k->x += (float)(80 * sin(M_PI * k->t));
+        if (k->t >= 1)
+            hop_ended(v, k);
     }
     if (k->closing && k->t >= 1 && k->npend == 0) {
-        k->life -= (float)(step > 0 ? step * GLIDE_S : dt) / (float)GLIDE_S;
+        k->life -= (float)(dt / FADE_S);
         if (k->life <= 0) {
+            cell_release(v, k);
             k->live = false;
             v->live--;
             return false;
@@ -490,40 +778,23 @@ static bool token_advance(struct view *v, struct token *k, double dt)
     return true;
 }
 
-/* What colour a token shows now: a hand-off lands as idle. */
-static int token_colour(const struct token *k)
+/* After a new layout: tokens at rest go to the same kind of place. */
+static void tokens_resettle(struct view *v)
 {
-    if (k->cur.c == VC_FLIGHT && k->t >= 1)
-        return VC_IDLE;
-    return k->cur.c;
-}
-
-void view_draw_tokens(struct view *v, double dt)
-{
-    /* Batch by colour: one SDL_RenderFillRects call per colour. */
-    static SDL_Rect batch[VC_NCOLOURS][2048];
-    int nb[VC_NCOLOURS] = {0};
-    for (int fd = 0; fd < v->ntok; fd++) {
-        struct token *k = &v->toks[fd];
-        if (!k->live || !token_advance(v, k, dt) || v->aggregate ||
-            flow_hides(&v->flow, fd)) /* flow view (flow.h) */
-            continue;
-        int c = token_colour(k);
-        int s = k->area_kind == 2 && k->cell >= 0 && c == VC_READY ? 6 : v->tok;
-        if (c == VC_FLIGHT)
-            s = v->tok + 2; /* flights stand out */
-        if (nb[c] == 2048) {
-            SDL_Color col = view_colours[c];
-            SDL_SetRenderDrawColor(v->ren, col.r, col.g, col.b, col.a);
-            SDL_RenderFillRects(v->ren, batch[c], nb[c]);
-            nb[c] = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        struct token *arr = pass ? v->anon : v->toks;
+        int n = pass ? v->nanon : v->ntok;
+        for (int i = 0; i < n; i++) {
+            struct token *k = &arr[i];
+            k->cell = -1; /* the areas were emptied */
+            if (!k->live)
+                continue;
+            hop_target(v, k, &k->cur, pass ? -1 - i : i);
+            if (k->t >= 1)
+                k->x = k->sx = k->tx, k->y = k->sy = k->ty;
+            else
+                k->sx = k->x, k->sy = k->y;
         }
-        batch[c][nb[c]++] = (SDL_Rect){(int)k->x, (int)k->y, s, s};
-    }
-    for (int c = 0; c < VC_NCOLOURS; c++) {
-        SDL_Color col = view_colours[c];
-        SDL_SetRenderDrawColor(v->ren, col.r, col.g, col.b, col.a);
-        SDL_RenderFillRects(v->ren, batch[c], nb[c]);
     }
 }
 
@@ -535,15 +806,78 @@ int view_tokens(const struct view *v)
 int view_tokens_in(const struct view *v, enum view_colour c)
 {
     int n = 0;
-    for (int fd = 0; fd < v->ntok; fd++)
-        n += v->toks[fd].live && token_colour(&v->toks[fd]) == (int)c;
+    for (int pass = 0; pass < 2; pass++) {
+        const struct token *arr = pass ? v->anon : v->toks;
+        int len = pass ? v->nanon : v->ntok;
+        bool hollow;
+        for (int i = 0; i < len; i++)
+            n +=
+                arr[i].live && view_token_colour(v, &arr[i], &hollow) == (int)c;
+    }
     return n;
+}
+
+bool view_core_busy(const struct view *v, int c)
+{
+    return c >= 0 && c < 1024 && v->busy[c];
+}
+
+/* Advance every token, and note which cores' slots hold one. */
+static void tokens_advance(struct view *v, double dt)
+{
+    memset(v->busy, 0, sizeof v->busy);
+    memset(v->counts, 0, sizeof v->counts);
+    for (int pass = 0; pass < 2; pass++) {
+        int n = pass ? v->nanon : v->ntok;
+        for (int i = 0; i < n; i++) {
+            struct token *k = pass ? &v->anon[i] : &v->toks[i];
+            if (!k->live)
+                continue;
+            if (!token_advance(v, k, pass ? -1 - i : i, dt)) {
+                if (pass)
+                    anon_release(v, i);
+                continue;
+            }
+            bool hollow;
+            int c = view_token_colour(v, k, &hollow);
+            v->counts[c]++;
+            if (!hollow &&
+                (c == VC_ACCEPTING || c == VC_SERVING || c == VC_CLOSING)) {
+                int t;
+                if (layout_place_at(&v->l, (int)k->x + k->size / 2,
+                                    (int)k->y + k->size / 2, &t) == PLACE_CPU &&
+                    t >= 0) {
+                    int core = v->l.rows[t].core;
+                    if (core < 1024)
+                        v->busy[core] = true;
+                }
+            }
+        }
+    }
+}
+
+/* ---- what was drawn ---------------------------------------------------- */
+
+int view_items(const struct view *v, const struct view_item **items)
+{
+    *items = v->items;
+    return v->nitems;
 }
 
 /* ---- frames, pictures, keys --------------------------------------------- */
 
 void view_draw(struct view *v, const struct hud *hud, double dt)
 {
+    if (v->win) {
+        int w, h;
+        SDL_GetRendererOutputSize(v->ren, &w, &h);
+        if (w != v->l.w || h != v->l.h) {
+            v->l.w = w, v->l.h = h;
+            relayout(v);
+        }
+    }
+    tokens_advance(v, dt);
+    flow_tick(&v->flow, dt); /* flow view (flow.h): squares or flows */
     v->last = *hud;
     int n = hud->cores < 1024 ? hud->cores : 1024;
     if (hud->util)
@@ -551,12 +885,19 @@ void view_draw(struct view *v, const struct hud *hud, double dt)
     v->last.util = v->util;
     v->has_backlog = hud->backlog != NULL;
     if (hud->backlog)
-        memcpy(v->backlog, hud->backlog, (size_t)v->nrows * sizeof(int));
+        memcpy(v->backlog, hud->backlog, (size_t)v->l.nrows * sizeof(int));
     v->last.backlog = NULL;
+    v->nitems = 0;
+    draw_frame(v, hud);
     /* Strings the caller owns may not outlive this call: the redraw for a
-     * PNG keeps only the numbers. */
-    view_render(v, hud, dt);
-    v->last.narration = v->last.message = v->last.stats = NULL;
+     * PNG draws copies. */
+    const char **keep[4] = {&v->last.narration, &v->last.message,
+                            &v->last.stats, &v->last.card};
+    for (int i = 0; i < 4; i++)
+        if (*keep[i]) {
+            snprintf(v->last_text[i], sizeof v->last_text[i], "%s", *keep[i]);
+            *keep[i] = v->last_text[i];
+        }
     if (v->win)
         SDL_RenderPresent(v->ren);
 }
@@ -575,7 +916,7 @@ void view_sample(struct view *v, double throughput_rps, double p99_us)
 int view_read(struct view *v, unsigned char *rgba, char *err, size_t errlen)
 {
     if (SDL_RenderReadPixels(v->ren, NULL, SDL_PIXELFORMAT_RGBA32, rgba,
-                             v->w * 4) < 0) {
+                             v->l.w * 4) < 0) {
         set_err(err, errlen, "SDL_RenderReadPixels");
         return -1;
     }
@@ -584,27 +925,35 @@ int view_read(struct view *v, unsigned char *rgba, char *err, size_t errlen)
 
 void view_size(const struct view *v, int *w, int *h)
 {
-    *w = v->w, *h = v->h;
+    *w = v->l.w, *h = v->l.h;
+}
+
+void view_click(const struct view *v, int *x, int *y)
+{
+    *x = v->click_x, *y = v->click_y;
 }
 
 int view_png(struct view *v, const char *path, char *err, size_t errlen)
 {
     /* A headless frame is still in the surface: read it as it was drawn.
      * A window's back buffer was presented: redraw it first. */
-    if (v->win)
-        view_render(v, &v->last, 0);
-    unsigned char *px = malloc((size_t)v->w * (size_t)v->h * 4);
+    if (v->win) {
+        v->nitems = 0;
+        draw_frame(v, &v->last);
+    }
+    int w = v->l.w, h = v->l.h;
+    unsigned char *px = malloc((size_t)w * (size_t)h * 4);
     if (!px) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (SDL_RenderReadPixels(v->ren, NULL, SDL_PIXELFORMAT_RGBA32, px,
-                             v->w * 4) < 0) {
+    if (SDL_RenderReadPixels(v->ren, NULL, SDL_PIXELFORMAT_RGBA32, px, w * 4) <
+        0) {
         set_err(err, errlen, "SDL_RenderReadPixels");
         free(px);
         return -1;
     }
-    int ok = stbi_write_png(path, v->w, v->h, 4, px, v->w * 4);
+    int ok = stbi_write_png(path, w, h, 4, px, w * 4);
     free(px);
     if (!ok) {
         snprintf(err, errlen, "cannot write PNG %s", path);
@@ -641,12 +990,23 @@ enum view_key view_poll(struct view *v)
     while (SDL_PollEvent(&e)) {
         if (e.type == SDL_QUIT)
             return KEY_QUIT;
+        if (e.type == SDL_MOUSEBUTTONDOWN &&
+            e.button.button == SDL_BUTTON_LEFT) {
+            v->click_x = e.button.x, v->click_y = e.button.y;
+            return KEY_CLICK;
+        }
         if (e.type != SDL_KEYDOWN)
             continue;
-        switch (e.key.keysym.sym) {
+        SDL_Keycode sym = e.key.keysym.sym;
+        /* A held key repeats: fine for speed, not for pictures or toggles. */
+        if (e.key.repeat && sym != SDLK_LEFT && sym != SDLK_RIGHT &&
+            sym != SDLK_PERIOD)
+            continue;
+        switch (sym) {
         case SDLK_q:
-        case SDLK_ESCAPE:
             return KEY_QUIT;
+        case SDLK_ESCAPE:
+            return KEY_ESCAPE;
         case SDLK_SPACE:
             return KEY_PAUSE;
         case SDLK_PERIOD:
@@ -682,6 +1042,8 @@ enum view_key view_poll(struct view *v)
             return KEY_HELP;
         case SDLK_v: /* flow view (flow.h) */
             return KEY_FLOW;
+        case SDLK_f:
+            return KEY_FOLLOW;
         default:
             break;
         }
@@ -693,13 +1055,14 @@ void view_close(struct view *v)
 {
     if (!v)
         return;
-    for (int i = 0; i < MAX_ROWS; i++) {
-        free(v->rows[i].ready.used);
-        free(v->rows[i].idle.used);
-    }
-    free(v->shared.used);
+    layout_free(&v->l);
+    for (int i = 0; i < MAX_ROWS; i++)
+        free(v->arr[i].items);
     free(v->toks);
     flow_free(&v->flow); /* flow view (flow.h) */
+    free(v->anon);
+    free(v->anon_free);
+    free(v->items);
     for (int i = 0; i < TEXT_CACHE; i++)
         if (v->texts[i].tex)
             SDL_DestroyTexture(v->texts[i].tex);

@@ -13,10 +13,24 @@
  * in its own colour, from the accept slot to the target thread. The pool
  * has one shared queue, with its lock, above the lanes.
  *
- * Each fd's moves are played one after the other, never skipped: an fd
- * that is accepted and handed off in the same instant is first seen in
- * the accept slot, then in flight, then waiting. When moves pile up (a
- * fast speed) they play faster, so the picture never lags far behind.
+ * Each connection's moves are played one after the other, never skipped:
+ * an fd that is accepted and handed off in the same instant is first seen
+ * in the accept slot, then in flight, then waiting. When moves pile up (a
+ * fast speed) they play faster, so the picture never lags far behind. A
+ * connection is drawn from its arrival (FD_ARRIVE, the model's only: it
+ * leaves the client column for the accept queue, with no fd yet) to its
+ * close; a square is always the colour of the state of the place it is
+ * drawn in, and carries its fd number when it is large enough.
+ *
+ * One connection can be followed (view_follow_next, view_follow_at): the
+ * view draws its trail through every place it has been and lists its hops
+ * with their model times in a panel on the right, and the HUD's line says
+ * each hop in words as it ends. The caller decides the pace (play.c holds
+ * each hop long enough to read).
+ *
+ * Where everything goes is layout.c's: every text has a box there, so
+ * tests can check that nothing overlaps (view_text_boxes,
+ * view_square_places), and what a frame drew is listed (view_items).
  *
  * Up to 64 cores each gets a lane (compact lanes from 17); beyond that,
  * or beyond 256 threads, the view draws an aggregate: one cell per core.
@@ -26,6 +40,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "simulator/model/fdevent.h"
 
@@ -65,6 +80,10 @@ struct hud {
     const char *message;        /**< a short note (a key clamped), or NULL */
     const char *stats;          /**< an extra line of figures, or NULL */
     bool help;                  /**< draw the keys overlay */
+    bool bars_now;              /**< CPU bars show the slots now (busy or
+                                     not), not the utilisation */
+    const char *card;           /**< a card over the window (lines split
+                                     by newlines), or NULL */
 };
 
 /** What a thread does, for its row's places. */
@@ -97,7 +116,50 @@ enum view_place {
     PLACE_IDLE,         /**< its interest set */
     PLACE_SHARED,       /**< the pool's shared queue (thread ignored) */
     PLACE_LEGEND,       /**< the legend line (thread ignored) */
+    PLACE_CLIENTS,      /**< the client column (thread ignored) */
+    PLACE_PANEL,        /**< the follow panel (thread ignored) */
+    PLACE_NONE = -1,    /**< between places */
 };
+
+/** Puts one event in words (the HUD's narration). */
+typedef void (*view_narrate_fn)(const struct fd_event *ev, char *out,
+                                size_t len);
+
+/** One thing the last frame drew, for tests: a square or a text. */
+struct view_item {
+    bool text;   /**< a text (else a token's square) */
+    int x;       /**< its box: x */
+    int y;       /**< y */
+    int w;       /**< width */
+    int h;       /**< height */
+    int colour;  /**< a square's enum view_colour */
+    int fd;      /**< a square's fd (-1: an arrival not yet accepted);
+                      a text on a square: that fd; a flow view's
+                      label (flow.h): -3; other texts: -2 */
+    bool moving; /**< a square on its way between places */
+    bool flight; /**< a square in a hand-off flight */
+    bool hollow; /**< an outline: crossing a place on its way elsewhere */
+    int bar;     /**< a CPU bar: its core + 1 (0: not a bar); x, y, w, h
+                      are its fill; colour is 1 when it shows the core
+                      busy now (not a utilisation) */
+};
+
+/**
+ * What the last frame drew (squares and texts, in drawing order).
+ * \return how many; *items points at them until the next frame.
+ */
+int view_items(const struct view *v, const struct view_item **items);
+
+/**
+ * The text boxes the layout computed (every text is drawn inside one of
+ * them), as x, y, w, h. \return how many (at most max).
+ */
+int view_text_boxes(const struct view *v, int (*rects)[4], int max);
+
+/**
+ * The places where squares sit, as x, y, w, h. \return how many.
+ */
+int view_square_places(const struct view *v, int (*rects)[4], int max);
 
 /** An RGB colour of the legend. */
 void view_colour_rgb(enum view_colour c, unsigned char rgb[3]);
@@ -121,8 +183,57 @@ struct view *view_open(int width, int height, bool headless, char *err,
 void view_layout(struct view *v, int threads, int cores, const int *core,
                  const enum view_role *role);
 
-/** Apply one fd event to the picture. */
-void view_event(struct view *v, const struct fd_event *ev);
+/**
+ * Apply one fd event to the picture: the fd gets a move, played after the
+ * moves it already has. FD_ARRIVE (fd -1) puts a new connection in the
+ * thread's accept queue; the thread's next FD_ACCEPT gives it its fd.
+ * \return true if the event moved the connection the view follows.
+ */
+bool view_event(struct view *v, const struct fd_event *ev);
+
+/** How events are put in words (NULL: no narration from the view). */
+void view_set_narrator(struct view *v, view_narrate_fn fn);
+
+/**
+ * How many connections to expect (closed-loop clients; 0 = unknown): with
+ * few, squares are drawn large enough to carry their fd number. Call
+ * before view_layout.
+ */
+void view_expect(struct view *v, int connections);
+
+/** Follow the next connection to arrive (or, with no arrivals drawn, to
+ *  be accepted): its trail, and its hops in a side panel. */
+void view_follow_next(struct view *v);
+
+/** Follow the connection drawn at x, y. \return false if none is. */
+bool view_follow_at(struct view *v, int x, int y);
+
+/** Stop following (the panel goes). */
+void view_follow_stop(struct view *v);
+
+/** A connection is followed (or about to be). */
+bool view_following(const struct view *v);
+
+/** The followed connection has played every move it was given. */
+bool view_follow_settled(const struct view *v);
+
+/** The followed connection was closed and its last move has played. */
+bool view_follow_done(const struct view *v);
+
+/** The followed connection's fd (-1: none yet). */
+int view_follow_fd(const struct view *v);
+
+/**
+ * The followed connection's i-th hop in words, with its model time.
+ * \return NULL past the last.
+ */
+const char *view_follow_hop(const struct view *v, int i, int64_t *t_ns);
+
+/** Where the last mouse click was. */
+void view_click(const struct view *v, int *x, int *y);
+
+/** Whether a token sits in the CPU slot of a thread on core c now. */
+bool view_core_busy(const struct view *v, int c);
 
 /** Forget every token (after a reset). */
 void view_clear(struct view *v);
@@ -173,7 +284,10 @@ enum view_key {
     KEY_RESET,
     KEY_SCREENSHOT,
     KEY_HELP,
-    KEY_FLOW, /**< squares or flows (flow.h) */
+    KEY_FLOW,   /**< v: squares or flows (flow.h) */
+    KEY_FOLLOW, /**< f: follow the next connection */
+    KEY_CLICK,  /**< a mouse click: view_click() says where */
+    KEY_ESCAPE, /**< Esc: close the help or card, else quit */
 };
 
 /** `v`: switch between squares and flows (the choice is then the user's). */

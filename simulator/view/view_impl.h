@@ -1,7 +1,13 @@
 /**
  * \file
- * \brief The view's insides, shared by its two files: view.c (places and
- *        tokens) and draw.c (painting a frame).
+ * \brief The view's insides, shared by view.c (tokens and their moves)
+ *        and draw.c (painting a frame). Geometry is layout.h's.
+ *
+ * Dependencies run one way: layout.c knows nothing of the others;
+ * drawn.c says what a token looks like where it is; flow.c counts events
+ * and paints the flow view from the layout and drawn.c; draw.c paints
+ * from the layout, the tokens, drawn.c and flow.c; view.c moves the
+ * tokens and calls draw.c to paint.
  */
 #ifndef FASTSIM_VIEW_IMPL_H
 #define FASTSIM_VIEW_IMPL_H
@@ -10,73 +16,82 @@
 #include <SDL_ttf.h>
 
 #include "simulator/view/flow.h"
+#include "simulator/view/layout.h"
 #include "simulator/view/view.h"
 
-#define HUD_H      100 /**< the heads-up display's height */
-#define FOOT_H     44  /**< the legend and the keys line at the bottom */
-#define POOL_W     120 /**< the client pool's width */
-#define SHARED_H   34  /**< the pool's shared queue band */
 #define GLIDE_S    0.3 /**< wall seconds one hop takes */
+#define FADE_S     1.0 /**< wall seconds a closed token takes to go */
 #define PLOT_N     240 /**< samples in the over-time plot */
-#define MAX_ROWS   256 /**< threads drawn as rows; beyond: aggregate */
-#define MAX_LANES  64  /**< cores drawn as lanes; beyond: aggregate */
-#define MAX_HOPS   6   /**< moves an fd may have queued */
-#define TEXT_CACHE 96  /**< rendered strings kept as textures */
+#define MAX_HOPS   8   /**< moves a token may have queued */
+#define TEXT_CACHE 128 /**< rendered strings kept as textures */
+#define MAX_LOG    64  /**< hops of the followed connection kept */
+#define MAX_TRAIL  64  /**< points of its trail */
 
-/** A grid of cells that tokens sit in (a ready list, an interest set). */
-struct area {
-    SDL_Rect box;        /**< where it is drawn */
-    int cols;            /**< cells per line */
-    int lines;           /**< lines */
-    int cap;             /**< cols * lines */
-    unsigned char *used; /**< which cells are taken */
-};
-
-/** One move of a token: where to, and what it is once there. */
+/** One move of a token: to which place, and why. */
 struct hop {
-    float x;       /**< target x */
-    float y;       /**< target y */
-    signed char c; /**< enum view_colour during the move */
-    bool arc;      /**< fly on an arc (a hand-off) */
+    signed char place;  /**< enum view_place it goes to */
+    signed char c;      /**< enum view_colour on the way */
+    bool arc;           /**< fly on an arc (a hand-off) */
+    bool said;          /**< ev is worth a line of narration */
+    short row;          /**< the thread whose place it is, or -1 */
+    struct fd_event ev; /**< the event that caused it */
 };
 
-/** A token: one fd on screen. */
+/** A token: one connection on screen (an fd, or an arrival not yet
+ *  accepted, which has no fd). */
 struct token {
     bool live;                 /**< on screen */
     bool closing;              /**< fading out once its moves are done */
+    int fd;                    /**< its fd, -1 before its accept */
     int owner;                 /**< the thread whose epoll set holds it */
-    int area_row;              /**< the row of the cell it holds, or -1 */
-    signed char area_kind;     /**< 0 ready, 1 idle, 2 shared */
+    signed char area_place;    /**< the place of the cell it holds */
+    int area_row;              /**< that place's thread, or -1 */
     int cell;                  /**< the cell it holds, or -1 */
+    int size;                  /**< its square now */
     float x;                   /**< drawn here now: x */
     float y;                   /**< drawn here now: y */
     float sx;                  /**< where the current move started: x */
     float sy;                  /**< where the current move started: y */
+    float tx;                  /**< where it ends: x */
+    float ty;                  /**< where it ends: y */
     float t;                   /**< the current move's progress, 0..1 */
     float life;                /**< fades 1 -> 0 once closed */
     struct hop cur;            /**< the current move */
+    signed char from_place;    /**< where the current move started */
+    signed char from_c;        /**< its colour there */
+    short from_row;            /**< and its thread */
     struct hop pend[MAX_HOPS]; /**< moves waiting their turn */
     int npend;                 /**< how many */
 };
 
-/** A thread's row and its places. */
-struct row {
-    int core;            /**< its lane */
-    enum view_role role; /**< what it does */
-    char label[32];      /**< "t0 accept" */
-    SDL_Rect box;        /**< the whole row */
-    SDL_Rect queue;      /**< its accept queue (w 0: none) */
-    SDL_Rect slot;       /**< its CPU slot */
-    struct area ready;   /**< its ready list */
-    struct area idle;    /**< its interest set */
-    float flash;         /**< a wake-up lights the row for a moment */
+/** Arrivals waiting in one accept queue, oldest first (anon indexes). */
+struct arrivals {
+    int *items; /**< ring */
+    int cap;    /**< its size */
+    int head;   /**< oldest */
+    int len;    /**< how many */
+};
+
+/** The connection the view follows, and what it has done. */
+struct follow {
+    bool pending; /**< follow the next one to arrive */
+    int fd;       /**< its fd, or -1 */
+    int anon;     /**< or, before its accept, its arrival */
+    bool done;    /**< it closed and its last move ended */
+    int nlog;     /**< hops in log */
+    struct {
+        int64_t t_ns;           /**< model time */
+        char text[120];         /**< what happened */
+    } log[MAX_LOG];             /**< its hops, oldest first */
+    int ntrail;                 /**< points in trail */
+    SDL_Point trail[MAX_TRAIL]; /**< every place it has been */
 };
 
 /** A rendered string, kept: most labels are the same every frame. */
 struct text_tex {
     void *font;         /**< which font */
     Uint32 colour;      /**< RGBA packed */
-    char s[96];         /**< the string */
+    char s[128];        /**< the string */
     SDL_Texture *tex;   /**< its texture, or NULL if the slot is free */
     int w;              /**< its width */
     int h;              /**< its height */
@@ -85,49 +100,44 @@ struct text_tex {
 
 /** The view. */
 struct view {
-    SDL_Window *win;           /**< the window, or NULL when headless */
-    SDL_Renderer *ren;         /**< its renderer */
-    SDL_Surface *surface;      /**< headless target */
-    TTF_Font *font;            /**< HUD text */
-    TTF_Font *small;           /**< labels in compact lanes */
-    int w;                     /**< width in pixels */
-    int h;                     /**< height in pixels */
-    int tok;                   /**< token size in pixels */
-    bool headless;             /**< no window */
-    bool aggregate;            /**< too many cores or threads for lanes */
-    bool compact;              /**< small lanes: fewer words */
-    bool pool;                 /**< draw the shared queue band */
-    struct token *toks;        /**< indexed by fd */
-    int ntok;                  /**< room in toks */
-    int live;                  /**< tokens on screen */
-    struct row rows[MAX_ROWS]; /**< one per thread */
-    int nrows;                 /**< threads */
-    int threads;               /**< threads, even beyond MAX_ROWS */
-    int cores;                 /**< lanes */
-    struct area shared;        /**< pool: the shared queue */
-    SDL_Rect lock;             /**< pool: the lock */
-    double plot_rps[PLOT_N];   /**< throughput over time */
-    double plot_p99[PLOT_N];   /**< p99 over time */
-    int nplot;                 /**< samples */
-    struct hud last;           /**< for view_png's redraw */
-    double util[1024];         /**< copy of the HUD's per-core figures */
-    int backlog[MAX_ROWS];     /**< copy of the HUD's per-thread queues */
-    bool has_backlog;          /**< backlog is known */
+    SDL_Window *win;               /**< the window, or NULL when headless */
+    SDL_Renderer *ren;             /**< its renderer */
+    SDL_Surface *surface;          /**< headless target */
+    TTF_Font *font;                /**< HUD text */
+    TTF_Font *small;               /**< labels */
+    bool headless;                 /**< no window */
+    struct layout l;               /**< where everything goes */
+    struct token *toks;            /**< indexed by fd */
+    int ntok;                      /**< room in toks */
+    struct token *anon;            /**< arrivals not yet accepted */
+    int nanon;                     /**< room in anon */
+    int *anon_free;                /**< anon slots free, a stack */
+    int nanon_free;                /**< how many */
+    struct arrivals arr[MAX_ROWS]; /**< per thread: its queue's arrivals */
+    bool arrivals;                 /**< arrivals are drawn (the model's) */
+    int live;                      /**< tokens on screen */
+    struct follow fol;             /**< the followed connection */
+    view_narrate_fn narrate;       /**< puts an event in words, or NULL */
+    struct fd_event said;          /**< the latest hop narrated */
+    bool has_said;                 /**< said is set */
+    bool busy[1024];               /**< per core: its slot holds a token */
+    int counts[VC_NCOLOURS];       /**< tokens per colour, last frame */
+    double plot_rps[PLOT_N];       /**< throughput over time */
+    double plot_p99[PLOT_N];       /**< p99 over time */
+    int nplot;                     /**< samples */
+    struct hud last;               /**< for view_png's redraw */
+    char last_text[4][1024];       /**< its strings, copied */
+    double util[1024];             /**< copy of the HUD's per-core figures */
+    int backlog[MAX_ROWS];         /**< copy of the HUD's per-thread queues */
+    bool has_backlog;              /**< backlog is known */
+    struct view_item *items;       /**< what the last frame drew */
+    int nitems;                    /**< how many */
+    int items_cap;                 /**< room */
+    int click_x;                   /**< the last mouse click: x */
+    int click_y;                   /**< and y */
     struct text_tex texts[TEXT_CACHE]; /**< rendered strings */
     unsigned long frame;               /**< frames drawn */
     struct flow flow;                  /**< the flow view (flow.h) */
 };
-
-/** The legend's colours. */
-extern const SDL_Color view_colours[VC_NCOLOURS];
-
-/** Paint a whole frame (draw.c); advances glides by dt. */
-void view_render(struct view *v, const struct hud *h, double dt);
-
-/** Advance every token's move by dt and paint the tokens (view.c). */
-void view_draw_tokens(struct view *v, double dt);
-
-/** Recompute places for the window size (view.c). */
-void view_relayout(struct view *v);
 
 #endif

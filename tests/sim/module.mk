@@ -1,6 +1,6 @@
 # fastsim's tests: the model, its parsers, the headless view, replay.
 SIM_TESTS := test_model test_sim_parsers test_view test_replay test_live \
-    test_keys test_flow
+    test_keys test_flow test_window
 TESTS += $(SIM_TESTS:%=$(TBIN)/%)
 
 $(OBJ)/tests/sim/%.o: EXTRA_CFLAGS += $(CMOCKA_CFLAGS) $(SDL_CFLAGS) \
@@ -20,6 +20,8 @@ $(TBIN)/test_keys: $(OBJ)/tests/sim/test_keys.o $(SIM_APP_OBJS) \
     $(SIM_VIEW_OBJS) $(SIM_MODEL_OBJS) | $(BIN)/fastsim
 $(TBIN)/test_flow: $(OBJ)/tests/sim/test_flow.o $(SIM_VIEW_OBJS) \
     $(SIM_MODEL_OBJS)
+$(TBIN)/test_window: $(OBJ)/tests/sim/test_window.o $(SIM_APP_OBJS) \
+    $(SIM_VIEW_OBJS) $(SIM_MODEL_OBJS)
 
 $(SIM_TESTS:%=$(TBIN)/%):
 	@mkdir -p $(@D)

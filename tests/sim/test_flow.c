@@ -122,11 +122,146 @@ static void test_quiet_stream_goes_back_to_squares(void **state)
     view_close(v);
 }
 
+/* With flows drawn, the squares left are the sampled fd's and the
+ * followed connection's (`f` works in the flow view too): under a rate
+ * that hides all the rest, following a connection draws it, with its fd,
+ * until it closes. */
+static void test_followed_square_stays_in_flows(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(1280, 720, true, err, sizeof err);
+    if (!v)
+        fail_msg("%s", err);
+    int core[] = {0, 1, 2};
+    enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST, VIEW_REQUEST};
+    view_layout(v, 3, 3, core, role);
+    view_set_flows(v, true);
+    struct hud h = {.title = "t", .arch = "staged", .cores = 3};
+    /* Many connections open at once (each stays idle in its set). */
+    for (int i = 0; i < 200; i++) {
+        ev(v, i * 1000, 0, FD_ACCEPT, 100 + i, 3);
+        ev(v, i * 1000 + 10, 0, FD_HANDOFF, 100 + i, 1 + i % 2);
+    }
+    view_follow_next(v);
+    ev(v, 300000, 0, FD_ACCEPT, 400, 3);
+    ev(v, 300010, 0, FD_HANDOFF, 400, 2);
+    for (int f = 0; f < 60; f++) /* their moves end */
+        view_draw(v, &h, 1.0 / 30);
+    assert_true(view_flows(v));
+    assert_int_equal(view_follow_fd(v), 400);
+    const struct view_item *it;
+    int n = view_items(v, &it), squares = 0;
+    bool followed = false;
+    for (int i = 0; i < n; i++) {
+        if (it[i].text || it[i].bar)
+            continue;
+        squares++;
+        followed |= it[i].fd == 400;
+    }
+    assert_true(followed);
+    assert_true(squares <= 2); /* the followed one and the sample */
+    view_close(v);
+}
+
+static bool overlap(const int a[4], const int b[4])
+{
+    return a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] &&
+           b[1] < a[1] + a[3];
+}
+
+/* The flow view's labels (rates, gauges, the sample's words) overlap no
+ * other label of theirs, no text of the layout's boxes and no square
+ * still drawn, at the window sizes test_window checks, staged and
+ * shared-nothing, 1 to 8 cores. They may lie over a place: its squares
+ * are not drawn in flows. */
+static void test_flow_labels_do_not_overlap(void **state)
+{
+    (void)state;
+    static const int sizes[][2] = {
+        {640, 480}, {800, 600}, {1280, 720}, {1920, 1080}};
+    static int boxes[4096][4];
+    char err[256];
+    int checked = 0;
+    for (int s = 0; s < 4; s++) {
+        struct view *v =
+            view_open(sizes[s][0], sizes[s][1], true, err, sizeof err);
+        if (!v)
+            fail_msg("%s", err);
+        view_set_flows(v, true);
+        for (int cores = 1; cores <= 8; cores++)
+            for (int arch = 0; arch < 2; arch++) {
+                int n = arch == 0 ? (cores > 1 ? cores : 2) : cores;
+                int core[8];
+                enum view_role role[8];
+                for (int t = 0; t < n; t++) {
+                    core[t] = arch == 0 && cores == 1 ? 0 : t % cores;
+                    role[t] = arch == 0 ? (t ? VIEW_REQUEST : VIEW_ACCEPT)
+                                        : VIEW_BOTH;
+                }
+                view_layout(v, n, cores, core, role);
+                struct hud h = {.title = "t", .arch = "staged", .cores = cores};
+                for (int i = 0; i < 400; i++) { /* a second of load */
+                    int64_t t = (int64_t)i * 2500000;
+                    int fd = 100 + i % 50, by = arch ? i % n : 0;
+                    int to = arch ? by : 1 + i % (n - 1 > 0 ? n - 1 : 1);
+                    ev(v, t, by, FD_ACCEPT, fd, 3);
+                    if (!arch)
+                        ev(v, t, 0, FD_HANDOFF, fd, to);
+                    ev(v, t + 1000, to, FD_READY, fd, 0);
+                    ev(v, t + 2000, to, FD_REQUEST, fd, 1);
+                    if (i % 3 == 0)
+                        ev(v, t + 3000, to, FD_CLOSE, fd, 0);
+                    if (i % 40 == 0)
+                        view_draw(v, &h, 1.0 / 30);
+                }
+                view_draw(v, &h, 1.0 / 30);
+                int nb = view_text_boxes(v, boxes, 4096);
+                const struct view_item *it;
+                int ni = view_items(v, &it);
+                for (int i = 0; i < ni; i++) {
+                    if (!it[i].text || it[i].fd != -3)
+                        continue;
+                    int a[4] = {it[i].x, it[i].y, it[i].w, it[i].h};
+                    for (int j = 0; j < ni; j++) {
+                        int b[4] = {it[j].x, it[j].y, it[j].w, it[j].h};
+                        bool other =
+                            it[j].text ? it[j].fd == -3 && j > i : !it[j].bar;
+                        if (other && overlap(a, b))
+                            fail_msg("%dx%d, %d cores, %s: a flow label at "
+                                     "%d,%d %dx%d overlaps %s at %d,%d "
+                                     "%dx%d",
+                                     sizes[s][0], sizes[s][1], cores,
+                                     arch ? "shared-nothing" : "staged", a[0],
+                                     a[1], a[2], a[3],
+                                     it[j].text ? "another" : "a square", b[0],
+                                     b[1], b[2], b[3]);
+                    }
+                    for (int j = 0; j < nb; j++)
+                        if (overlap(a, boxes[j]))
+                            fail_msg("%dx%d, %d cores, %s: a flow label at "
+                                     "%d,%d %dx%d overlaps a text box at "
+                                     "%d,%d %dx%d",
+                                     sizes[s][0], sizes[s][1], cores,
+                                     arch ? "shared-nothing" : "staged", a[0],
+                                     a[1], a[2], a[3], boxes[j][0], boxes[j][1],
+                                     boxes[j][2], boxes[j][3]);
+                    checked++;
+                }
+            }
+        view_close(v);
+    }
+    print_message("flow labels checked: %d\n", checked);
+    assert_true(checked > 100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flows_follow_the_rates),
         cmocka_unit_test(test_quiet_stream_goes_back_to_squares),
+        cmocka_unit_test(test_followed_square_stays_in_flows),
+        cmocka_unit_test(test_flow_labels_do_not_overlap),
     };
     return cmocka_run_group_tests_name("flow", tests, NULL, NULL);
 }

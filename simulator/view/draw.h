@@ -1,0 +1,15 @@
+/**
+ * \file
+ * \brief Painting one frame of the view (draw.c): the HUD, the places,
+ *        the tokens where view.c has moved them, the follow panel, the
+ *        legend and the keys.
+ */
+#ifndef FASTSIM_DRAW_H
+#define FASTSIM_DRAW_H
+
+#include "simulator/view/view_impl.h"
+
+/** Paint a whole frame from the layout and the tokens as they are. */
+void draw_frame(struct view *v, const struct hud *h);
+
+#endif
