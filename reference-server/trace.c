@@ -404,17 +404,17 @@ static long line_thread(const char *line)
     return end == sp + 1 || *end != ' ' ? -1 : id;
 }
 
-/* Move cur to the next line of thread id (past the header); NULL line at
- * the end. Lines that name no thread belong to thread 0, so that no line
- * of a file fastd did not write is lost. */
-static void cursor_next(struct cursor *cur, long id)
+/* Move cur to the next line of thread id of threads (past the header);
+ * NULL line at the end. Lines that name no thread of the header's belong
+ * to thread 0, so that no line of a file fastd did not write is lost. */
+static void cursor_next(struct cursor *cur, long id, long threads)
 {
     ssize_t n;
     while ((n = getline(&cur->line, &cur->cap, cur->f)) > 0) {
         if (cur->line[0] == '#')
             continue;
         long of = line_thread(cur->line);
-        if (of == id || (id == 0 && (of < 0 || of >= MAX_SORT_THREADS))) {
+        if (of == id || (id == 0 && (of < 0 || of >= threads))) {
             cur->t = strtoull(cur->line, NULL, 10);
             return;
         }
@@ -447,7 +447,7 @@ static int merge(struct cursor *cur, long n, FILE *out, bool (*stop)(void *),
             return 0;
         if (fputs(cur[first].line, out) == EOF)
             return -1;
-        cursor_next(&cur[first], first);
+        cursor_next(&cur[first], first, n);
         if (lines % 4096 == 4095 && stop && stop(arg))
             return 1;
     }
@@ -514,7 +514,7 @@ int trace_sort(const char *path, bool (*stop)(void *arg), void *arg, char *err,
             goto done;
         }
         setvbuf(cur[i].f, NULL, _IOFBF, TRACE_SORT_BUF);
-        cursor_next(&cur[i], i);
+        cursor_next(&cur[i], i, n);
     }
     if (fputs(header, out) == EOF)
         rc = -1;

@@ -1,6 +1,7 @@
 # fastd's tests: parser and listener units, integration against a live fastd.
 SERVER_TESTS := test_http test_listener test_fastd test_lifecycle \
-    test_memory test_http_replies test_churn test_idle_clock test_robust
+    test_memory test_http_replies test_churn test_idle_clock test_robust \
+    test_trace
 TESTS += $(SERVER_TESTS:%=$(TBIN)/%)
 
 HARNESS_OBJS := $(OBJ)/tests/server/fastd_harness.o
@@ -9,6 +10,7 @@ $(OBJ)/tests/server/%.o: EXTRA_CFLAGS += $(CMOCKA_CFLAGS) \
 
 $(TBIN)/test_http: $(OBJ)/tests/server/test_http.o $(FASTD_LIB)
 $(TBIN)/test_listener: $(OBJ)/tests/server/test_listener.o $(FASTD_LIB)
+$(TBIN)/test_trace: $(OBJ)/tests/server/test_trace.o $(FASTD_LIB)
 $(TBIN)/test_fastd: $(OBJ)/tests/server/test_fastd.o $(HARNESS_OBJS) \
     | $(BIN)/fastd
 $(TBIN)/test_lifecycle: $(OBJ)/tests/server/test_lifecycle.o \

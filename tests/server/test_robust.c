@@ -198,7 +198,9 @@ static void stall_case(const char *const *more)
             fail_msg("--arch %s: after a stall longer than --idle-timeout, "
                      "%d of %d requests sent during it were answered",
                      archs[a], answered[a], STALL_CONNS);
-        if (timeouts[a] != 0)
+        /* Judged only when seen within the second: later, an answered
+         * connection may rightly have become idle (a loaded machine). */
+        if (timeouts[a] != 0 && checked < 900)
             fail_msg("--arch %s: %ld connections were closed as idle as "
                      "soon as their request after the stall was answered "
                      "(seen %ld ms after fastd was continued)",
@@ -508,8 +510,9 @@ static void test_hostile_clients_every_arch(void **state)
         }
         reset_mid_response(f[a]);
     }
-    /* Slowloris on each arch, and an honest slow client beside it. */
-    static const char head[] = "GET / HTTP/1.1\r\nX-Slow: aaa"; /* 3.4 s */
+    /* Slowloris on each arch, and an honest slow client beside it: a
+     * byte every 200 ms: never idle for a second, never finished. */
+    static const char head[] = "GET / HTTP/1.1\r\nX-Slow: ";
     int slow[NARCH], honest[NARCH];
     bool cut[NARCH] = {false}, honest_ok[NARCH];
     for (int a = 0; a < NARCH; a++) {
@@ -518,13 +521,19 @@ static void test_hostile_clients_every_arch(void **state)
         assert_true(slow[a] >= 0 && honest[a] >= 0);
         honest_ok[a] = true;
     }
-    for (size_t i = 0; i < sizeof head - 1; i++) {
+    /* 3 s at least (the honest client must outlive the timeout), 10 s
+     * at most (a loaded machine may be slow to cut). */
+    bool all_cut = false;
+    for (size_t i = 0; i < 50 && (i < 15 || !all_cut); i++) {
+        all_cut = true;
         for (int a = 0; a < NARCH; a++) {
-            if (!cut[a] && send(slow[a], head + i, 1, MSG_NOSIGNAL) != 1)
+            char byte = i < sizeof head - 1 ? head[i] : 'a';
+            if (!cut[a] && send(slow[a], &byte, 1, MSG_NOSIGNAL) != 1)
                 cut[a] = true;
             char buf[64];
             if (!cut[a] && recv(slow[a], buf, sizeof buf, MSG_DONTWAIT) == 0)
                 cut[a] = true;
+            all_cut &= cut[a];
             /* One whole request every 600 ms: slow, but progress. */
             if (i % 3 == 0 && honest_ok[a])
                 honest_ok[a] =
