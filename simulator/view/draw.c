@@ -121,6 +121,9 @@ static void draw_plot(struct view *v)
         max_rps = fmax(max_rps, v->plot_rps[i]);
         max_p99 = fmax(max_p99, v->plot_p99[i]);
     }
+    /* The curves stay below the labels' line, so no line crosses them. */
+    int top = v->l.plot_label[0].y + v->l.plot_label[0].h - box.y + 2;
+    int span = box.h - 4 - top > 1 ? box.h - 4 - top : 1;
     for (int which = 0; which < 2; which++) {
         const double *data = which ? v->plot_p99 : v->plot_rps;
         double max = which ? max_p99 : max_rps;
@@ -129,8 +132,8 @@ static void draw_plot(struct view *v)
         for (int i = 1; i < v->nplot; i++) {
             int x0 = box.x + (i - 1) * box.w / PLOT_N;
             int x1 = box.x + i * box.w / PLOT_N;
-            int y0 = box.y + box.h - 2 - (int)(data[i - 1] / max * (box.h - 4));
-            int y1 = box.y + box.h - 2 - (int)(data[i] / max * (box.h - 4));
+            int y0 = box.y + box.h - 2 - (int)(data[i - 1] / max * span);
+            int y1 = box.y + box.h - 2 - (int)(data[i] / max * span);
             SDL_RenderDrawLine(v->ren, x0, y0, x1, y1);
         }
     }
