@@ -21,8 +21,16 @@
 #   MINE_SRC=DIR the folder holding the exercise folders for MINE
 #                (default exercises)
 
-# A learner's fastd never shares a build tree with the reference's.
+# A learner's fastd never shares a build tree with the reference's: a
+# BUILD from the environment (the tests', an experiment's) is the
+# reference's tree, and the learner's goes into its mine/ folder.
 ifneq ($(MINE),)
+ifeq ($(origin BUILD),environment)
+ifeq ($(origin REF_BUILD),undefined)
+REF_BUILD := $(BUILD)
+endif
+BUILD := $(BUILD)/mine
+endif
 BUILD ?= build/mine
 endif
 BUILD ?= build
@@ -82,7 +90,7 @@ CHECKS :=
 
 .DEFAULT_GOAL := all
 .PHONY: all test test-run sanitize deps run demo demo-run sim bench docs \
-        format format-check grade hint watch help clean mine
+        format format-check grade hint watch help clean mine progress
 
 include reference-server/module.mk
 -include simulator/module.mk
@@ -187,6 +195,8 @@ help:
 	@echo "  make bench MINE=1 the learner's fastd beside the reference under wrk"
 	@echo "  make fuzz       libFuzzer on the HTTP parser (FUZZ_SECONDS=30)"
 	@echo "  make grade      grade the exercises (EX=NN for one, SOLUTIONS=1)"
+	@echo "  make progress   your scores, failing tests and measurements over time:"
+	@echo "                  $(BUILD)/progress/index.html and a summary"
 	@echo "  make grade-repeat N=20  grade the solutions N times: full marks per exercise"
 	@echo "  make hint EX=NN the next hint for an exercise"
 	@echo "  make watch EX=NN re-grade an exercise when its files change"

@@ -15,6 +15,11 @@ $(BIN)/grade-tool: $(OBJ)/exercises/grader/grade-tool.o
 grade: $(BIN)/grade-tool
 	@exercises/grader/grade.sh $(BUILD) $(EX)
 
+# Where the learner stands: scores, failing tests, and yours against the
+# reference over time (scripts/progress.sh; build/progress/index.html).
+progress:
+	@scripts/progress.sh $(BUILD)
+
 hint:
 	@exercises/grader/hint.sh $(BUILD) "$(EX)" "$(HINT)"
 

@@ -31,11 +31,12 @@ BINS += $(BIN)/fastd
 # links it too.
 LDLIBS += -luring
 
-# Which files a MINE build swaps is kept in a file fastd depends on, so
-# that changing MINE relinks it.
+# Which files a MINE build swaps, and from which MINE_SRC, is kept in a
+# file fastd depends on, so that changing either relinks it.
 MINE_FILE := $(BUILD)/.mine
-$(shell echo '$(MINE_LIST)' | cmp -s - $(MINE_FILE) || \
-        echo '$(MINE_LIST)' > $(MINE_FILE))
+MINE_SAYS := $(if $(MINE_LIST),$(MINE_LIST) from $(MINE_SRC))
+$(shell echo '$(MINE_SAYS)' | cmp -s - $(MINE_FILE) || \
+        echo '$(MINE_SAYS)' > $(MINE_FILE))
 
 $(BIN)/fastd: $(FASTD_BIN_OBJS) $(MINE_FILE)
 	@mkdir -p $(@D)

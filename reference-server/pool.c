@@ -222,17 +222,44 @@ void pool_stop(struct server *srv)
 }
 //! [pool stop]
 
+/* The CPUs a set holds, as a list of ranges ("0", "0-1", "0,2-3"). */
+static void describe_cpus(const cpu_set_t *set, char *out, size_t len)
+{
+    size_t used = 0;
+    out[0] = 0;
+    for (int c = 0; c < CPU_SETSIZE && used < len; c++) {
+        if (!CPU_ISSET(c, set) || (c > 0 && CPU_ISSET(c - 1, set)))
+            continue;
+        int last = c;
+        while (last + 1 < CPU_SETSIZE && CPU_ISSET(last + 1, set))
+            last++;
+        int n = last == c ? snprintf(out + used, len - used, "%s%d",
+                                     used ? "," : "", c)
+                          : snprintf(out + used, len - used, "%s%d-%d",
+                                     used ? "," : "", c, last);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+/* What the map shows is read back from the kernel, not taken from the
+ * plan: a thread that failed (or forgot) to pin itself shows every CPU it
+ * may run on, so the banner cannot claim a pinning that is not there. */
 void pool_describe(const struct server *srv, char *out, size_t len)
 {
     size_t used = 0;
     out[0] = 0;
     for (int i = 0; i < srv->nthreads && used < len; i++) {
         const struct thread *t = &srv->threads[i];
-        char core[16] = "any";
-        if (t->core >= 0)
-            snprintf(core, sizeof core, "cpu%d", t->core);
-        int n = snprintf(out + used, len - used, "%st%d:%s@%s", i ? " " : "", i,
-                         stage_name(t->stage), core);
+        char cpus[64] = "?";
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        int rc = pthread_getaffinity_np(t->handle, sizeof set, &set);
+        if (rc == 0)
+            describe_cpus(&set, cpus, sizeof cpus);
+        int n = snprintf(out + used, len - used, "%st%d:%s@cpu%s", i ? " " : "",
+                         i, stage_name(t->stage), cpus);
         if (n < 0)
             break;
         used += (size_t)n;

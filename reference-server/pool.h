@@ -49,7 +49,12 @@ void pool_stop(struct server *srv);
 /** Usable CPUs in this process's affinity mask, in order. */
 int pool_cpus(int *cpus, int max);
 
-/** Write the thread map ("t0:accept@cpu0 t1:request@cpu1") into out. */
+/**
+ * Write the thread map into out: each thread, its stage and the CPUs it
+ * may run on, read back from the kernel ("t0:accept@cpu0 t1:request@cpu1"
+ * when pinned, "t0:accept@cpu0-1" when not). Call it once every thread
+ * has started (after pool_start()).
+ */
 void pool_describe(const struct server *srv, char *out, size_t len);
 
 /**

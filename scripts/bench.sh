@@ -12,10 +12,10 @@
 # Every server is started here on 127.0.0.1 and stopped after its run.
 # Results: a table on stdout and build/bench/results.json.
 #
-# make bench MINE=1 sets BENCH_REF_FASTD to the reference fastd: then the
-# runs are the learner's fastd ($BUILD/bin/fastd, staged) against the
-# reference (staged), one after the other on each workload, and the last
-# column is their ratio (mine/reference); nginx and h2o are left out.
+# make bench MINE=1 sets BENCH_REF_FASTD to the reference fastd: then
+# scripts/bench/mine.sh runs instead, the learner's fastd
+# ($BUILD/bin/fastd) beside the reference row by row, each row measured
+# only where the learner's exercises can serve it (that script says how).
 #
 # Churn runs first wait until the kernel has few TIME_WAIT sockets left:
 # each closed connection leaves one for 60 s, and a run that starts with
@@ -30,6 +30,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../chapters/experiments/lib.sh"
 BUILD=${1:-build}
+[ -n "${BENCH_REF_FASTD:-}" ] && exec "$here/bench/mine.sh" "$BUILD" "$BENCH_REF_FASTD"
 exp_setup -o bench bench wrk curl fastd
 secs=${BENCH_SECONDS:-5}
 conns=${BENCH_CONNS:-64}
@@ -57,11 +58,6 @@ wait_http() { # port
 # start_server NAME: starts it, sets $port and $server_pid.
 start_server() {
     case $1 in
-    fastd-reference)
-        # The same start as below, with the reference's binary.
-        build=${BENCH_REF_FASTD%/bin/fastd} exp_start_fastd "$out/$1.out" --arch staged --quiet
-        server_pid=$fastd_pid
-        ;;
     fastd-*)
         local flags=(--arch staged)
         case $1 in
@@ -127,15 +123,9 @@ run() { # server workload
 # fastd pinned (its default) and not: with wrk on the same cores, pinning
 # can fight the scheduler - the table shows what that costs.
 servers=(fastd-staged fastd-staged-nopin fastd-shared-nothing fastd-staged-traced)
-if [ -n "${BENCH_REF_FASTD:-}" ]; then
-    [ -x "$BENCH_REF_FASTD" ] || { echo "bench: $BENCH_REF_FASTD is missing" >&2; exit 1; }
-    servers=(fastd-mine fastd-reference)
-    echo "bench: the learner's fastd ($build/bin/fastd) against the reference ($BENCH_REF_FASTD)"
-else
-    for s in nginx h2o; do
-        if command -v "$s" >/dev/null; then servers+=("$s"); else echo "bench: $s not installed: skipped"; fi
-    done
-fi
+for s in nginx h2o; do
+    if command -v "$s" >/dev/null; then servers+=("$s"); else echo "bench: $s not installed: skipped"; fi
+done
 workloads=(keep-alive pipelined churn)
 results=()
 
@@ -174,19 +164,8 @@ echo "memory     RSS per idle keep-alive connection at $mem_conns:$mem_line"
 printf '%-11s' workload
 for s in "${servers[@]}"; do printf ' %21s' "$s"; done
 ratios=()
-if [ -n "${BENCH_REF_FASTD:-}" ]; then
-    printf ' %14s\n' "mine/reference"
-    for w in "${workloads[@]}"; do
-        mi="rps_fastd_mine_${w//-/_}" re="rps_fastd_reference_${w//-/_}"
-        printf '%-11s %21.0f %21.0f' "$w" "${!mi:-0}" "${!re:-0}"
-        r=$(ratio "${!mi:-0}" "${!re:-0}" null)
-        printf ' %13sx\n' "$r"
-        ratios+=("\"$w\":{\"mine_vs_reference\":$r}")
-    done
-fi
-[ -n "${BENCH_REF_FASTD:-}" ] || printf ' %14s %14s %14s\n' "staged/nginx" "nopin/nginx" "shared/nginx"
+printf ' %14s %14s %14s\n' "staged/nginx" "nopin/nginx" "shared/nginx"
 for w in "${workloads[@]}"; do
-    [ -n "${BENCH_REF_FASTD:-}" ] && break
     printf '%-11s' "$w"
     for s in "${servers[@]}"; do
         v="rps_${s//-/_}_${w//-/_}"
@@ -200,11 +179,9 @@ for w in "${workloads[@]}"; do
     ratios+=("\"$w\":{\"staged_vs_nginx\":$r1,\"staged_nopin_vs_nginx\":$r2,\"shared_nothing_vs_nginx\":$r3}")
 done
 
-if [ -z "${BENCH_REF_FASTD:-}" ]; then
-    tr=$(ratio "${rps_fastd_staged_traced_keep_alive:-0}" "${rps_fastd_staged_keep_alive:-0}" null)
-    echo "live trace (--trace unix:, no reader): keep-alive traced/untraced = ${tr}x"
-    ratios+=("\"live_trace\":{\"traced_vs_untraced_keep_alive\":$tr}")
-fi
+tr=$(ratio "${rps_fastd_staged_traced_keep_alive:-0}" "${rps_fastd_staged_keep_alive:-0}" null)
+echo "live trace (--trace unix:, no reader): keep-alive traced/untraced = ${tr}x"
+ratios+=("\"live_trace\":{\"traced_vs_untraced_keep_alive\":$tr}")
 
 # ---- io_uring rows, a 64 KiB body, syscalls per request (issue 13) ---------
 # A self-contained block: fastd --io uring beside the epoll rows above (same

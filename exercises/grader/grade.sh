@@ -788,6 +788,12 @@ for d in "$exdir"/[0-9][0-9]-*/; do
     [ -n "$g" ] && gj+=("$g")
 done
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# One line per exercise graded in this run, kept: `make progress` plots
+# them over time (scripts/progress.sh).
+for name in "${!frag_head[@]}"; do
+    f=$(<"$out/ex/$name.json")
+    printf '{"graded_at":"%s",%s\n' "$now" "${f#\{}" >>"$out/history.jsonl"
+done
 printf '{"solutions":%s,"graded_at":"%s","points":%d,"max":%d,"complete":%d,"exercises_total":%d,"exercises":[%s]}\n' \
     "$([ "$solutions" = 1 ] && echo true || echo false)" "$now" "$total_points" "$total_max" \
     "$complete" "$all" "$(IFS=,; echo "${ej[*]}")" >"$out/results.json.tmp"

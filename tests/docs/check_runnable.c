@@ -54,6 +54,7 @@ struct block {
     char rel[PATH_MAX];
     int line; /* of the opening fence */
     char *script;
+    bool after; /* "<!-- runnable: after -->": against the solutions */
 };
 
 /* The blocks of one chapter: a line "<!-- runnable -->", then (blank lines
@@ -68,8 +69,11 @@ static int find_blocks(const struct docs *d, const char *rel, struct report *r,
         return n;
     for (int i = 0; i < t.n; i++) {
         char *s = strdup(t.line[i]);
+        const char *m = trim(s);
+        bool after = !strcmp(m, "<!-- runnable: after -->");
         bool marker =
-            t.kind[i] == PROSE && !strcmp(trim(s), "<!-- runnable -->");
+            t.kind[i] == PROSE && (after || !strcmp(m, "<!-- runnable -->") ||
+                                   !strcmp(m, "<!-- runnable: before -->"));
         free(s);
         if (!marker)
             continue;
@@ -101,6 +105,7 @@ static int find_blocks(const struct docs *d, const char *rel, struct report *r,
         snprintf((*v)[n].rel, sizeof(*v)[n].rel, "%s", rel);
         (*v)[n].line = j + 1;
         (*v)[n].script = script;
+        (*v)[n].after = after;
         n++;
     }
     text_free(&t);
@@ -124,6 +129,38 @@ void test_runnable_blocks(void **state)
     for (int i = 0; i < nc; i++)
         nb = find_blocks(d, c[i].rel, &r, &b, nb, &cap);
     free(c);
+    /* The exercises' READMEs: "before" blocks (or plain ones) run against
+     * the starters as they are in exercises/, "after" blocks with
+     * MINE_SRC pointing at a copy of exercises/ whose starters are
+     * replaced by their solutions. */
+    char pattern[PATH_MAX + 32];
+    snprintf(pattern, sizeof pattern, "%s/exercises/*/README.md", d->root);
+    glob_t g;
+    if (glob(pattern, 0, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++)
+            nb = find_blocks(d, g.gl_pathv[i] + strlen(d->root) + 1, &r, &b, nb,
+                             &cap);
+        globfree(&g);
+    }
+    char solutions[PATH_MAX + 32], env_src[PATH_MAX + 48];
+    snprintf(solutions, sizeof solutions, "%s/readme-solutions", d->build);
+    snprintf(env_src, sizeof env_src, "MINE_SRC=%s", solutions);
+    bool have_solutions = false;
+    for (int i = 0; i < nb && !have_solutions; i++) {
+        if (!b[i].after)
+            continue;
+        char cmd[PATH_MAX * 6 + 256];
+        /* -L: a solution/ file is a link to the reference's file. */
+        snprintf(cmd, sizeof cmd,
+                 "cd '%s' && rm -rf '%s' && mkdir -p '%s' && cp -rL "
+                 "exercises/. '%s'/ && for e in '%s'/[0-9][0-9]-*/; do "
+                 "[ -d \"$e/solution\" ] && cp \"$e\"/solution/* \"$e\"/; "
+                 "done; true",
+                 d->root, solutions, solutions, solutions, solutions);
+        have_solutions = system(cmd) == 0;
+        if (!have_solutions)
+            report(&r, "could not copy the solutions into %s", solutions);
+    }
 
     const char *lim = getenv("DOCS_BLOCK_TIMEOUT");
     double limit = lim && atof(lim) > 0 ? atof(lim) : BLOCK_SECONDS;
@@ -137,18 +174,30 @@ void test_runnable_blocks(void **state)
      * tracer's sake; leaks are the other tests' job. */
     const char *const env_traced[] = {"QUICK=1", env_build,
                                       "ASAN_OPTIONS=detect_leaks=0", NULL};
+    const char *const env_after[] = {"QUICK=1", env_build, env_src, NULL};
 
     double total = 0;
     int failed = 0;
     for (int i = 0; i < nb; i++) {
         char log[PATH_MAX * 2], *script = rewrite_build(b[i].script);
-        snprintf(log, sizeof log, "%s/%s-%d.log", logs, base_name(b[i].rel),
-                 b[i].line);
+        /* exercises/NN-x/README.md: the log is named after its folder. */
+        char name[PATH_MAX];
+        snprintf(name, sizeof name, "%s", b[i].rel);
+        char *slash = strrchr(name, '/');
+        if (slash && !strcmp(slash, "/README.md")) {
+            *slash = 0;
+            slash = strrchr(name, '/');
+        }
+        snprintf(log, sizeof log, "%s/%s-%d.log", logs,
+                 base_name(slash ? slash + 1 : name), b[i].line);
         const char *const argv[] = {"bash", "-eo",  "pipefail",
                                     "-c",   script, NULL};
         bool traced = strstr(script, "strace") || strstr(script, "valgrind");
-        struct run res =
-            run_bounded(argv, d->root, log, traced ? env_traced : env, limit);
+        struct run res = run_bounded(argv, d->root, log,
+                                     b[i].after ? env_after
+                                     : traced   ? env_traced
+                                                : env,
+                                     limit);
         total += res.seconds;
         bool ok = !res.timed_out && WIFEXITED(res.status) &&
                   WEXITSTATUS(res.status) == 0;
@@ -172,6 +221,19 @@ void test_runnable_blocks(void **state)
         free(b[i].script);
     }
     free(b);
+    /* The "after" blocks linked BUILD/mine/bin/fastd from the solutions:
+     * link it back from exercises/, the learner's own files, so that a
+     * learner's `make test` leaves them their own fastd. */
+    if (have_solutions) {
+        char cmd[PATH_MAX * 2 + 128];
+        snprintf(cmd, sizeof cmd,
+                 "cd '%s' && env -u MINE_SRC -u MAKEFLAGS -u MAKELEVEL "
+                 "BUILD='%s' make --no-print-directory -s mine >/dev/null",
+                 d->root, d->build);
+        if (system(cmd) != 0)
+            report(&r, "could not relink %s/mine/bin/fastd from exercises/",
+                   d->build);
+    }
     print_message("%d runnable block(s), %d failed, %.1f s in all (QUICK=1)\n",
                   nb, failed, total);
     report_done(&r, "problem(s) with the runnable blocks");

@@ -22,3 +22,17 @@ $(TBIN)/test_learner: $(OBJ)/tests/grader/test_learner.o \
     $(TBIN)/test_idle_clock $(TBIN)/test_fastd_uring
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) $(filter %.o,$^) -o $@ $(CMOCKA_LIBS) $(LDLIBS)
+
+# make bench MINE=1 with the starters and with the solutions (issue 22):
+# short runs (BENCH_SECONDS=1), two learner's fastd builds.
+TESTS += $(TBIN)/test_bench_mine
+$(TBIN)/test_bench_mine: $(OBJ)/tests/grader/test_bench_mine.o | $(BIN)/fastd
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(LDLIBS)
+
+# make progress: the summary, the page, its plots, and the page in
+# headless Chromium (issue 22).
+TESTS += $(TBIN)/test_progress
+$(TBIN)/test_progress: $(OBJ)/tests/grader/test_progress.o
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(LDLIBS) -lm
