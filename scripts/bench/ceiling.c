@@ -3,7 +3,7 @@
  * machine can run, so that every other row reads as a share of it.
  *
  *   ceiling --io epoll|uring [--threads N] [--body-kib N] [--close]
- *           [--status N]
+ *           [--status N] [--send copy|sendfile|zerocopy]
  *
  * It listens on 127.0.0.1, port 0, one SO_REUSEPORT listener per thread
  * (no hand-off, no pinning), prints "ceiling: listening on ADDR:PORT (...)"
@@ -16,6 +16,9 @@
  * --close closes the connection after answering (the churn workload: the
  * client asked for Connection: close, and this server does not read that).
  *
+ * --send picks how epoll sends a --body-kib body (send_some()): the
+ * comparison of chapter 10's large-body section.
+ *
  * What it leaves out - the parser, routes, the idle clock, statistics, the
  * trace, the staged hand-off - is what fastd's rows pay for above it.
  * Runs until SIGINT/SIGTERM.
@@ -25,6 +28,7 @@
 #include <errno.h>
 #include <liburing.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdbool.h>
@@ -33,23 +37,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define MAX_FDS  65536
 #define RECV_CAP 4096
 
+enum { SEND_COPY, SEND_FILE, SEND_ZEROCOPY };
+
 struct conn {
-    unsigned tail; /* how many of "\r\n\r\n" the last read ended with */
-    uint64_t left; /* bytes of answers still to send */
-    uint64_t pos;  /* offset in the repeated response stream */
+    unsigned tail;  /* how many of "\r\n\r\n" the last read ended with */
+    uint64_t left;  /* bytes of answers still to send */
+    uint64_t pos;   /* offset in the repeated response stream */
+    bool waits_out; /* epoll: registered for EPOLLOUT */
 };
 
 static struct conn *conns; /* indexed by fd: fds are unique process-wide */
 /* io_uring's receive buffers, by fd (epoll reads into the stack). */
 static char (*bufs)[RECV_CAP];
 static char *rep; /* REPS copies of the response, back to back */
-static size_t resp_len, rep_len;
+static size_t resp_len, rep_len, head_len;
+static int send_mode = SEND_COPY, body_fd = -1; /* --send; sendfile's memfd */
 static bool close_after, use_uring;
 static int port;
 
@@ -112,6 +122,39 @@ static int listen_one(void)
 
 /* ---- epoll: level-triggered, read then send everything, then read ---- */
 
+/* One send of what is due, by --send: copy (send() from memory, the body
+ * copied into the socket), sendfile (the body's pages from a memfd, passed
+ * by reference, no copy on this side) or zerocopy (send() with
+ * MSG_ZEROCOPY: the pages pinned, the kernel reports on the error queue
+ * when it let go of them). The head always goes by send(), with MSG_MORE
+ * when the body follows by another call. */
+static ssize_t send_some(int fd, struct conn *c)
+{
+    const char *p;
+    size_t len = next_chunk(c, &p), off = (size_t)(c->pos % resp_len);
+    if (send_mode == SEND_COPY)
+        return send(fd, p, len, MSG_NOSIGNAL);
+    if (off < head_len)
+        return send(fd, p, head_len - off, MSG_NOSIGNAL | MSG_MORE);
+    if (send_mode == SEND_FILE) {
+        off_t at = (off_t)(off - head_len);
+        return sendfile(fd, body_fd, &at, len);
+    }
+    return send(fd, p, len, MSG_NOSIGNAL | MSG_ZEROCOPY);
+}
+
+/* Read (and drop) MSG_ZEROCOPY's completion notes from fd's error queue:
+ * the body is constant, so nothing waits on them but the socket's quota. */
+static void reap_zerocopy(int fd)
+{
+    char ctl[256];
+    for (;;) {
+        struct msghdr m = {.msg_control = ctl, .msg_controllen = sizeof ctl};
+        if (recvmsg(fd, &m, MSG_ERRQUEUE) < 0)
+            return;
+    }
+}
+
 static void ep_serve(int ep, int fd)
 {
     struct conn *c = &conns[fd];
@@ -129,9 +172,11 @@ static void ep_serve(int ep, int fd)
             continue;
     }
     while (c->left > 0) {
-        const char *p;
-        size_t len = next_chunk(c, &p);
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        ssize_t n = send_some(fd, c);
+        if (n < 0 && errno == ENOBUFS) { /* zero-copy notes pile up */
+            reap_zerocopy(fd);
+            continue;
+        }
         if (n < 0) {
             if (errno != EAGAIN) {
                 close(fd);
@@ -139,6 +184,7 @@ static void ep_serve(int ep, int fd)
             }
             struct epoll_event ev = {.events = EPOLLOUT, .data.fd = fd};
             epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
+            c->waits_out = true;
             return;
         }
         c->left -= (uint64_t)n;
@@ -148,8 +194,11 @@ static void ep_serve(int ep, int fd)
         close(fd);
         return;
     }
-    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
-    epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
+    if (c->waits_out) { /* only then: a call per request saved */
+        struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+        epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
+        c->waits_out = false;
+    }
 }
 
 static void *ep_thread(void *arg)
@@ -165,6 +214,8 @@ static void *ep_thread(void *arg)
         for (int i = 0; i < n; i++) {
             int fd = evs[i].data.fd;
             if (fd != lfd) {
+                if (evs[i].events & EPOLLERR && send_mode == SEND_ZEROCOPY)
+                    reap_zerocopy(fd);
                 ep_serve(ep, fd);
                 continue;
             }
@@ -175,6 +226,11 @@ static void *ep_thread(void *arg)
                     continue;
                 }
                 memset(&conns[c], 0, sizeof conns[c]);
+                int one = 1; /* no Nagle wait for a response's tail */
+                setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                if (send_mode == SEND_ZEROCOPY &&
+                    setsockopt(c, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof one))
+                    die("setsockopt SO_ZEROCOPY");
                 struct epoll_event cev = {.events = EPOLLIN, .data.fd = c};
                 epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev);
             }
@@ -292,16 +348,24 @@ int main(int argc, char **argv)
             body_kib = atoi(argv[++i]);
         else if (!strcmp(a, "--status") && v)
             status = atoi(argv[++i]);
-        else {
+        else if (!strcmp(a, "--send") && v) {
+            v = argv[++i];
+            send_mode = !strcmp(v, "copy")       ? SEND_COPY
+                        : !strcmp(v, "sendfile") ? SEND_FILE
+                        : !strcmp(v, "zerocopy") ? SEND_ZEROCOPY
+                                                 : -1;
+        } else {
             fprintf(stderr, "usage: ceiling --io epoll|uring [--threads N] "
                             "[--body-kib N] [--close] [--status N]\n");
             return 2;
         }
     }
     if (threads < 1 || threads > 64 || body_kib < 0 || body_kib > 1024 ||
-        status < 100 || status > 999) {
+        status < 100 || status > 999 || send_mode < 0 ||
+        (send_mode != SEND_COPY && (!body_kib || use_uring))) {
         fprintf(stderr, "ceiling: --threads 1..64, --body-kib 0..1024, "
-                        "--status 100..999\n");
+                        "--status 100..999, --send copy|sendfile|zerocopy "
+                        "(the last two: epoll and --body-kib only)\n");
         return 2;
     }
     size_t body = body_kib ? (size_t)body_kib * 1024 : 13;
@@ -313,6 +377,16 @@ int main(int argc, char **argv)
                       body_kib ? "application/octet-stream" : "text/plain",
                       close_after ? "Connection: close\r\n" : "");
     resp_len = (size_t)hl + body;
+    head_len = (size_t)hl;
+    if (send_mode == SEND_FILE) { /* the body as a file's pages */
+        body_fd = memfd_create("ceiling-body", 0);
+        char zero[4096] = {0};
+        for (size_t n = 0; body_fd >= 0 && n < body; n += sizeof zero)
+            if (write(body_fd, zero, sizeof zero) != (ssize_t)sizeof zero)
+                die("write memfd");
+        if (body_fd < 0)
+            die("memfd_create");
+    }
     /* Small answers: 256 copies, so a pipelined read's answers go in one
      * send; a large one: a single copy. */
     size_t reps = body_kib ? 1 : 256;
