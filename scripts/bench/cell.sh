@@ -122,11 +122,24 @@ server_pids() {
 # and exactly the expected body; otherwise false, why in $why. The bench
 # measures nothing it has not checked: an error page is fast to serve.
 check_answer() {
-    local path file code got
+    local path file code got rc try
     path=$(wl_path "$1") file=$(wl_file "$1")
-    code=$(curl -s -m 5 -o "$out/check.body" -w '%{http_code}' "http://127.0.0.1:$port$path") || true
+    # No answer at all (curl's 000: no connection, or none in 5 s) is
+    # tried three times: after churn cells run without waiting out
+    # TIME_WAIT (BENCH_TW_WAIT=0), a connect can fail for want of a free
+    # port, whoever the server is. A wrong answer is never retried.
+    for try in 1 2 3; do
+        rc=0
+        code=$(curl -s -m 5 -o "$out/check.body" -w '%{http_code}' "http://127.0.0.1:$port$path") || rc=$?
+        [ "$code" != 000 ] && break
+        sleep 1
+    done
+    if [ "$code" = 000 ]; then
+        why="GET $path got no answer in $try tries (curl exit $rc)"
+        return 1
+    fi
     if [ "$code" != 200 ]; then
-        why="GET $path answered ${code:-nothing} (expected 200)"
+        why="GET $path answered $code (expected 200)"
         return 1
     fi
     if ! cmp -s "$out/check.body" "$file"; then
