@@ -213,6 +213,6 @@ done
 echo
 echo "bench: results in $out/results.json; logs in $out/"
 if [ "$nrefused" -gt 0 ]; then
-    echo "bench: $nrefused row(s) refused: a server did not answer 200 with the expected body" >&2
+    echo "bench: $nrefused row(s) refused, each for the reason printed in its place" >&2
     exit 1
 fi

@@ -125,14 +125,15 @@ check_answer() {
     local path file code got rc try
     path=$(wl_path "$1") file=$(wl_file "$1")
     # No answer at all (curl's 000: no connection, or none in 5 s) is
-    # tried three times: after churn cells run without waiting out
-    # TIME_WAIT (BENCH_TW_WAIT=0), a connect can fail for want of a free
-    # port, whoever the server is. A wrong answer is never retried.
+    # tried three times, the second after waiting out TIME_WAIT: after
+    # churn cells run without that wait (BENCH_TW_WAIT=0), on a machine
+    # others load too, a connect can fail for want of a free port,
+    # whoever the server is. A wrong answer is never retried.
     for try in 1 2 3; do
         rc=0
         code=$(curl -s -m 5 -o "$out/check.body" -w '%{http_code}' "http://127.0.0.1:$port$path") || rc=$?
         [ "$code" != 000 ] && break
-        sleep 1
+        if [ "$try" = 1 ]; then exp_wait_time_wait; else sleep 1; fi
     done
     if [ "$code" = 000 ]; then
         why="GET $path got no answer in $try tries (curl exit $rc)"
