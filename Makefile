@@ -131,7 +131,7 @@ sanitize:
 	$(MAKE) SAN=tsan BUILD=$(BUILD)/tsan test
 
 ifeq ($(MINE),)
-bench: $(BIN)/fastd
+bench: $(BIN)/fastd $(BIN)/mixload
 	@scripts/bench.sh $(BUILD)
 
 # The learner's fastd with every exercise's file (MINE=NN for some).

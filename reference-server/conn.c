@@ -39,16 +39,29 @@ char *conn_buf_take(struct conn_table *table)
     if (buf) {
         memcpy(&table->free_bufs, buf, sizeof(void *));
         table->nfree_bufs--;
-        return buf;
+    } else {
+        buf = mmap(NULL, CONN_BUF_SIZE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (buf == MAP_FAILED)
+            return NULL;
     }
-    buf = mmap(NULL, CONN_BUF_SIZE, PROT_READ | PROT_WRITE,
-               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return buf == MAP_FAILED ? NULL : buf;
+    if (++table->bufs_out > table->bufs_peak)
+        table->bufs_peak = table->bufs_out;
+    return buf;
 }
 
+/* The pool keeps as many buffers as were in use at once this second (at
+ * least CONN_BUF_SPARE_MAX). With io_uring a connection holds out[] until
+ * its send completes, so a batch of 64 keep-alive answers holds 64 at
+ * once; a fixed 16 gave 48 back to the kernel after every batch and took
+ * them again for the next: an mmap, a munmap (a TLB flush on every core
+ * the threads run on) and a page fault per request, measured. conns_trim()
+ * lets the pool shrink back a second after the load is gone. */
 void conn_buf_give(struct conn_table *table, char *buf)
 {
-    if (table->nfree_bufs >= CONN_BUF_SPARE_MAX) {
+    table->bufs_out--;
+    if (table->nfree_bufs >= CONN_BUF_SPARE_MAX &&
+        table->nfree_bufs >= table->bufs_peak) {
         munmap(buf, CONN_BUF_SIZE);
         return;
     }
@@ -88,6 +101,21 @@ void conn_bufs_return(struct conn_table *table, struct conn *c)
 
 void conns_trim(struct conn_table *table, long now)
 {
+    /* Once a second: keep the spares the last second's peak needs, give
+     * the rest back, and start counting the next second's peak. */
+    if (now != table->bufs_at) {
+        int keep = table->bufs_peak - table->bufs_out;
+        if (keep < CONN_BUF_SPARE_MAX)
+            keep = CONN_BUF_SPARE_MAX;
+        while (table->nfree_bufs > keep) {
+            char *buf = table->free_bufs;
+            memcpy(&table->free_bufs, buf, sizeof(void *));
+            table->nfree_bufs--;
+            munmap(buf, CONN_BUF_SIZE);
+        }
+        table->bufs_peak = table->bufs_out;
+        table->bufs_at = now;
+    }
     if (!HEAP_IS_GLIBC)
         return;
     /* free() keeps memory in the heap for reuse; after many connections

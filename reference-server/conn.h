@@ -29,7 +29,8 @@ struct thread;
 #define CONN_IN_CAP CONN_BUF_SIZE
 /** Output buffer: pipelined responses; a longer body goes in pieces. */
 #define CONN_OUT_CAP CONN_BUF_SIZE
-/** Free buffers a thread keeps for reuse; more go back to the kernel. */
+/** Free buffers a thread keeps for reuse at least; more when a recent
+ *  second had more in use at once (conn_buf_give()). */
 #define CONN_BUF_SPARE_MAX 16
 /** Seconds an error reply's connection lingers to read what is left. */
 #define CONN_LINGER_SECONDS 2
@@ -104,6 +105,9 @@ struct conn_table {
     int open;                   /**< connections open in by_fd */
     void *free_bufs;            /**< the buffer pool: a list of free ones */
     int nfree_bufs;             /**< entries in free_bufs */
+    int bufs_out;               /**< buffers handed out now */
+    int bufs_peak;              /**< most handed out at once this second */
+    long bufs_at;               /**< second bufs_peak was last reset */
     size_t freed_bytes;         /**< freed to malloc since the last trim */
     long trimmed_at;            /**< second of the last conns_trim() */
 };
@@ -126,7 +130,9 @@ void conn_touch(struct thread *self, struct conn *c);
 /** Take an I/O buffer of CONN_BUF_SIZE bytes from the pool, or NULL. */
 char *conn_buf_take(struct conn_table *table);
 
-/** Give a buffer back to the pool (or to the kernel when it is full). */
+/** Give a buffer back to the pool (or to the kernel when it holds as
+ *  many as were in use at once this second, and at least
+ *  CONN_BUF_SPARE_MAX). */
 void conn_buf_give(struct conn_table *table, char *buf);
 
 /**

@@ -18,8 +18,10 @@
 # of the crossing io_uring saves.
 #
 # Per-request columns come from `perf stat -p` (task-clock, the
-# raw_syscalls:sys_enter tracepoint, io_uring_enter, and io_uring's
-# poll-arm tracepoint: a request that found no data and had to wait);
+# raw_syscalls:sys_enter tracepoint, io_uring_enter, io_uring's
+# poll-arm tracepoint: a request that found no data and had to wait;
+# context switches: a thread's sleeps and preemptions; page faults: what
+# a buffer mapped anew per request costs, issue 23);
 # without perf's tracepoints they show n/a. Where io_uring is unavailable
 # its rows say why and the epoll rows are still measured. The runs hold
 # the measurement lock (exp_lock in lib.sh).
@@ -31,7 +33,7 @@ workloads="keep-alive pipelined churn body64k"
 if exp_quick; then secs=1 archs=${ARCHS:-single} workloads="keep-alive body64k"; fi
 conns=${CONNS:-64}
 
-events=task-clock,raw_syscalls:sys_enter,syscalls:sys_enter_io_uring_enter
+events=task-clock,raw_syscalls:sys_enter,syscalls:sys_enter_io_uring_enter,context-switches,page-faults
 use_perf=0
 if perf_works "$events"; then
     use_perf=1
@@ -43,22 +45,23 @@ rc=0
 timeout 1 "$build/bin/fastd" --io uring --port 0 --quiet >"$out/probe.out" 2>&1 || rc=$?
 [ $rc = 124 ] || { uring_ok=0 why=$(tail -n 1 "$out/probe.out"); }
 
-wrk_for() { # workload -> wrk options and path
+# wrk_for WORKLOAD: sets wargs (wrk's options, an array: wrk sends a -H
+# header only when ": " splits it, so "Connection:close" as one word was
+# no header and churn measured keep-alive) and path.
+wrk_for() {
+    wargs=() path=/plaintext
     case $1 in
-    pipelined) echo "-s scripts/bench/pipeline.lua /plaintext" ;;
-    churn) echo "-H Connection:close /plaintext" ;;
-    body64k) echo "/body" ;;
-    *) echo "/plaintext" ;;
+    pipelined) wargs=(-s scripts/bench/pipeline.lua) ;;
+    churn) wargs=(-H 'Connection: close') ;;
+    body64k) path=/body ;;
     esac
 }
 
-# measure ARCH IO WORKLOAD: prints "req/s syscalls/req enters/req arms/req cpu_us/req"
+# measure ARCH IO WORKLOAD: prints "req/s syscalls/req enters/req arms/req
+# cpu_us/req ctxsw/req faults/req"
 measure() {
-    local tag=$1-$2-$3 a path
-    a=$(wrk_for "$3")
-    path=${a##* }
-    a=${a% *}
-    [ "$a" = "$path" ] && a=
+    local tag=$1-$2-$3
+    wrk_for "$3"
     [ "$3" = churn ] && ! exp_quick && exp_wait_time_wait
     exp_start_fastd "$out/$tag.out" --quiet --no-pin --arch "$1" --io "$2" --body-kib 64
     local pp=
@@ -67,8 +70,7 @@ measure() {
         pp=$!
         sleep 0.2
     fi
-    # shellcheck disable=SC2086
-    wrk -t1 -c"$conns" -d${secs}s $a "$url$path" >"$out/$tag.wrk" 2>&1 || true
+    wrk -t1 -c"$conns" -d${secs}s "${wargs[@]}" "$url$path" >"$out/$tag.wrk" 2>&1 || true
     if [ -n "$pp" ]; then kill -INT "$pp"; wait "$pp" 2>/dev/null || true; fi
     exp_stop_fastd
     local n
@@ -78,9 +80,11 @@ measure() {
             "$(ratio "$(perf_count "$out/$tag.csv" raw_syscalls:sys_enter)" "$n" n/a)" \
             "$(ratio "$(perf_count "$out/$tag.csv" syscalls:sys_enter_io_uring_enter)" "$n" n/a)" \
             "$(ratio "$(perf_count "$out/$tag.csv" io_uring:io_uring_poll_arm)" "$n" n/a)" \
-            "$(ratio "$(perf_count "$out/$tag.csv" task-clock)" "$((n / 1000))" n/a)"
+            "$(ratio "$(perf_count "$out/$tag.csv" task-clock)" "$((n / 1000))" n/a)" \
+            "$(ratio "$(perf_count "$out/$tag.csv" context-switches)" "$n" n/a)" \
+            "$(ratio "$(perf_count "$out/$tag.csv" page-faults)" "$n" n/a)"
     else
-        echo "$(wrk_rps "$out/$tag.wrk") n/a n/a n/a n/a"
+        echo "$(wrk_rps "$out/$tag.wrk") n/a n/a n/a n/a n/a n/a"
     fi
 }
 
@@ -106,20 +110,20 @@ echo "$(nproc) cores, kernel $(uname -r), kernel.io_uring_disabled=$disabled."
 [ $use_perf = 1 ] || echo "(perf syscall tracepoints unavailable here: per-request columns are n/a)"
 echo "One system call that does nothing (perf bench syscall basic, fastest of 5): $crossing us."
 echo
-echo "| arch | workload | --io | req/s | uring / epoll | syscalls per request | of which io_uring_enter | poll arms per request | CPU per request (us) |"
-echo "|---|---|---|---:|---:|---:|---:|---:|---:|"
+echo "| arch | workload | --io | req/s | uring / epoll | syscalls per request | of which io_uring_enter | poll arms per request | CPU per request (us) | context switches per request | page faults per request |"
+echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for arch in $archs; do
     for w in $workloads; do
         for io in epoll uring; do
             if [ $io = uring ] && [ $uring_ok = 0 ]; then
-                echo "| $arch | $w | uring | skipped: $why | | | | | |"
+                echo "| $arch | $w | uring | skipped: $why | | | | | | | |"
                 continue
             fi
-            read -r rps sys ue pa cpu <<<"${row[$arch,$w,$io]}"
+            read -r rps sys ue pa cpu cs pf <<<"${row[$arch,$w,$io]}"
             base=${row[$arch,$w,epoll]%% *}
             r=1.00
             [ $io = uring ] && r=$(ratio "$rps" "$base")
-            echo "| $arch | $w | $io | $rps | $r | $sys | $ue | $pa | $cpu |"
+            echo "| $arch | $w | $io | $rps | $r | $sys | $ue | $pa | $cpu | $cs | $pf |"
         done
     done
 done
