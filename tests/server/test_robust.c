@@ -648,7 +648,8 @@ static struct fastd *start_traced(const char *const *args)
     return &servers[NARCH];
 }
 
-/* Lines of fastd's stderr that warn about the trace; the file goes. */
+/* Lines of fastd's stderr that are the rate-limited trace-write warning;
+ * the file goes. */
 static int trace_warnings(void)
 {
     FILE *f = fopen(err_path, "r");
