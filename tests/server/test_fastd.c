@@ -387,7 +387,12 @@ static void test_handoff_stats_and_trace(void **state)
     char stats[32768];
     assert_int_equal(fastd_get(&e->f, "/stats", stats, sizeof stats), 200);
     assert_int_equal(stats_counter(stats, 0, "accepted"), N + 1);
-    assert_int_equal(stats_counter(stats, 0, "handed_off"), N + 1);
+    /* handed_off counts after epoll_ctl() returns, so thread 1 may serve
+     * /stats before thread 0 has counted that connection's hand-off (the
+     * trace below, read after the stop, counts all N + 1). */
+    long handed = stats_counter(stats, 0, "handed_off");
+    if (handed != N && handed != N + 1)
+        fail_msg("/stats: handed_off %ld, not %d or %d", handed, N, N + 1);
     assert_int_equal(stats_counter(stats, 0, "requests"), 0);
     assert_int_equal(stats_counter(stats, 1, "requests"), N);
     assert_int_equal(stats_counter(stats, 1, "accepted"), 0);
