@@ -548,7 +548,9 @@ struct variant {
 
 /* Every variant under tests/grader/ROOT, each given a job folder
  * T/v/ROOT-NN-CLASS holding sub/NAME/ = the base folder's sources (the
- * solution's, or the starter's) overlaid with the variant's files; a
+ * solution's, or the starter's) overlaid with the variant's files, or
+ * patched by its FILE.patch (a variant that differs from its base in a
+ * few lines is kept as a patch, so it follows the base when it moves); a
  * cheat's `also` file names more exercises graded in the same run, from
  * their starters (what one exercise's test does to another's). */
 static int variants(const char *root, int from_solution, struct variant **out)
@@ -577,11 +579,13 @@ static int variants(const char *root, int from_solution, struct variant **out)
            "for f in " SOURCES_OF(
                "%s") "; do [ ! -f %s%s/$f ] || "
                      "cp -L %s%s/$f %s/sub/%s/; done && cp %s/* %s/sub/%s/ && "
-                     "rm -f %s/sub/%s/also",
+                     "rm -f %s/sub/%s/also && cd %s/sub/%s && "
+                     "for p in *.patch; do [ -f \"$p\" ] || continue; "
+                     "patch -s -p1 < \"$p\" && rm -f \"$p\" || exit 1; done",
            v[i].job, v[i].job, name, v[i].exdir, v[i].exdir,
            from_solution ? "/solution" : "", v[i].exdir,
            from_solution ? "/solution" : "", v[i].job, name, v[i].dir, v[i].job,
-           name, v[i].job, name);
+           name, v[i].job, name, v[i].job, name);
         for (char *t = also ? strtok(also, " \n") : NULL; t;
              t = strtok(NULL, " \n")) {
             char exdir[256];
