@@ -45,6 +45,21 @@ void recent_tick(struct recent *r, const struct tally *t, int64_t now_ns)
 {
     if (!r->note[0].busy_ns)
         return;
+    /* A view that starts within the trace's first second (a replay, or a
+     * live view of a fresh fastd) knows the counts at time 0: none. That
+     * note gives a rate from the first frame on; without it a picture
+     * taken before a second of trace time said 0 req/s. */
+    if (!r->n && now_ns > 0 && now_ns <= RECENT_STEP_NS * (RECENT_NOTES - 1)) {
+        struct recent_note *z = &r->note[0];
+        z->t_ns = 0;
+        z->requests = z->accepts = z->handoffs = 0;
+        for (int i = 0; i < r->threads; i++) {
+            z->busy_ns[i] = 0;
+            z->area[i] = 0;
+        }
+        r->next = 1;
+        r->n = 1;
+    }
     int last = (r->next + RECENT_NOTES - 1) % RECENT_NOTES;
     if (r->n && now_ns - r->note[last].t_ns < RECENT_STEP_NS &&
         now_ns >= r->note[last].t_ns)

@@ -186,21 +186,34 @@ void flow_event(struct flow *f, const struct fd_event *ev)
 /* Measure the rates over the trace time since the last mark. */
 static void measure(struct flow *f)
 {
+    /* A trace watched from its first second (a replay, the model, a fresh
+     * fastd live): its counts at time 0 were none, a mark to measure the
+     * first rates from, taken as they are (a picture taken at once showed
+     * 0/s on every arrow). */
+    bool first = !f->marked && f->now_ns > 0 && f->now_ns <= 1000000000;
+    if (first) {
+        f->marked = true;
+        f->mark_ns = 0;
+    }
     double span = (double)(f->now_ns - f->mark_ns) / 1e9;
     int n = f->threads;
     uint64_t *m = f->mark;
     for (int i = 0; i < n; i++) {
         struct flow_thread *th = &f->thread[i];
         uint64_t *row = m + (size_t)i * (size_t)(n + 2);
-        if (f->marked) { /* smoothed: half the new, half the old */
-            th->accept_rps =
-                (th->accept_rps + (double)(th->accepts - row[0]) / span) / 2;
-            th->request_rps =
-                (th->request_rps + (double)(th->requests - row[1]) / span) / 2;
+        /* Smoothed: half the new, half the old (the first as it is). */
+        double keep = first ? 0 : 1, part = first ? 1 : 0.5;
+        if (f->marked) {
+            th->accept_rps = (keep * th->accept_rps +
+                              (double)(th->accepts - row[0]) / span) *
+                             part;
+            th->request_rps = (keep * th->request_rps +
+                               (double)(th->requests - row[1]) / span) *
+                              part;
             for (int j = 0; j < n; j++)
-                th->to_rps[j] =
-                    (th->to_rps[j] + (double)(th->to[j] - row[2 + j]) / span) /
-                    2;
+                th->to_rps[j] = (keep * th->to_rps[j] +
+                                 (double)(th->to[j] - row[2 + j]) / span) *
+                                part;
         }
         row[0] = th->accepts, row[1] = th->requests;
         for (int j = 0; j < n; j++)

@@ -15,7 +15,8 @@ $(TBIN)/test_view: $(OBJ)/tests/sim/test_view.o $(SIM_APP_OBJS) \
 $(TBIN)/test_replay: $(OBJ)/tests/sim/test_replay.o $(HARNESS_OBJS) \
     $(SIM_MODEL_OBJS) | $(BIN)/fastd $(BIN)/fastsim
 $(TBIN)/test_live: $(OBJ)/tests/sim/test_live.o $(HARNESS_OBJS) \
-    $(OBJ)/simulator/live.o $(SIM_MODEL_OBJS) | $(BIN)/fastd $(BIN)/fastsim
+    $(OBJ)/simulator/live.o $(OBJ)/simulator/recent.o $(SIM_MODEL_OBJS) \
+    | $(BIN)/fastd $(BIN)/fastsim
 $(TBIN)/test_keys: $(OBJ)/tests/sim/test_keys.o $(SIM_APP_OBJS) \
     $(SIM_VIEW_OBJS) $(SIM_MODEL_OBJS) | $(BIN)/fastsim
 $(TBIN)/test_flow: $(OBJ)/tests/sim/test_flow.o $(SIM_VIEW_OBJS) \

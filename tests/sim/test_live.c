@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "simulator/live.h"
+#include "simulator/recent.h"
 #include "simulator/model/tally.h"
 #include "tests/server/fastd_harness.h"
 
@@ -376,9 +377,46 @@ static void test_killed_viewer_leaves_fastd_serving(void **state)
     rmdir(sock);
 }
 
+/* The HUD's "last 1 s" rates (recent.c). A view that starts within the
+ * trace's first second knows the counts at time 0 (none), so its first
+ * frame already has a rate: a replay picture taken at 50 ms of trace must
+ * not say 0 req/s. A view that joins a trace later has no such note and
+ * says 0 until it has watched for a while. */
+static void test_recent_rate_from_the_start(void **state)
+{
+    (void)state;
+    struct tally t;
+    struct recent r;
+    assert_int_equal(tally_init(&t, 1), 0);
+    assert_int_equal(recent_init(&r, 1), 0);
+    for (int i = 0; i < 500; i++) { /* 500 requests in 50 ms: 10,000/s */
+        struct fd_event e = {(int64_t)i * 100000, 0, 0, FD_REQUEST, 7, 1};
+        tally_event(&t, &e);
+    }
+    recent_tick(&r, &t, 50000000);
+    double rps = recent_rps(&r, &t, 50000000);
+    if (rps < 9900 || rps > 10100)
+        fail_msg("50 ms into a trace with 500 requests: %.0f req/s, not "
+                 "10,000",
+                 rps);
+    recent_free(&r);
+    tally_free(&t);
+
+    /* Joined 5 s in: nothing is known of the second before. */
+    assert_int_equal(tally_init(&t, 1), 0);
+    assert_int_equal(recent_init(&r, 1), 0);
+    struct fd_event late = {5000000000, 0, 0, FD_REQUEST, 7, 1};
+    tally_event(&t, &late);
+    recent_tick(&r, &t, 5000000000);
+    assert_true(recent_rps(&r, &t, 5000000000) == 0);
+    recent_free(&r);
+    tally_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_recent_rate_from_the_start),
         cmocka_unit_test(test_live_counts_curl_requests),
         cmocka_unit_test(test_live_counts_are_the_clients),
         cmocka_unit_test(test_lost_records_are_counted),
