@@ -198,6 +198,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "fastd: second stop signal: exiting without "
                             "finishing the drain\n");
             fflush(stdout);
+            pool_abandon(&srv);
             _exit(1);
         }
     pool_stop(&srv);

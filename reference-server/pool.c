@@ -211,6 +211,16 @@ bool pool_drained(struct server *srv)
            srv->nthreads;
 }
 
+void pool_abandon(struct server *srv)
+{
+    /* pthread_tryjoin_np does not wait: it reaps a thread that has ended
+     * and says EBUSY for one still serving. The accept threads were
+     * joined by pool_drain(). */
+    for (int i = 0; i < srv->nthreads; i++)
+        if (srv->threads[i].stage != STAGE_ACCEPT)
+            pthread_tryjoin_np(srv->threads[i].handle, NULL);
+}
+
 void pool_stop(struct server *srv)
 {
     pool_drain(srv);

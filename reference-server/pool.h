@@ -46,6 +46,14 @@ bool pool_drained(struct server *srv);
  */
 void pool_stop(struct server *srv);
 
+/**
+ * Before exiting with the drain unfinished (a second stop signal, after
+ * pool_drain()): join the request threads that have already ended, and
+ * leave those still serving to end with the process. Not after
+ * pool_stop(), which joined them all.
+ */
+void pool_abandon(struct server *srv);
+
 /** Usable CPUs in this process's affinity mask, in order. */
 int pool_cpus(int *cpus, int max);
 
