@@ -245,6 +245,19 @@ static void test_live_counts_are_the_clients(void **state)
     rmdir(dir);
 }
 
+/* A live reader on a socket in a fresh folder dir (mkdtemp's template),
+ * and fastd --threads 2 streaming its trace to it. */
+static void live_beside_fastd(char *dir, struct live *l, struct fastd *f)
+{
+    char err[256], path[64], arg[80];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/s", dir);
+    snprintf(arg, sizeof arg, "unix:%s", path);
+    assert_int_equal(live_open(l, path, err, sizeof err), 0);
+    const char *args[] = {"--threads", "2", "--trace", arg, NULL};
+    assert_int_equal(fastd_start(f, args, 0), 0);
+}
+
 /* The reader stalls while 1,500 connections come and go: the kernel's
  * queue fills and fastd drops records. It reports what it lost, kind by
  * kind, so counting what arrived plus what was lost gives the clients'
@@ -253,15 +266,9 @@ static void test_lost_records_are_counted(void **state)
 {
     (void)state;
     char dir[] = "/tmp/fastsim-live-XXXXXX", err[256];
-    assert_non_null(mkdtemp(dir));
-    char path[64], arg[80];
-    snprintf(path, sizeof path, "%s/s", dir);
-    snprintf(arg, sizeof arg, "unix:%s", path);
     struct live l;
-    assert_int_equal(live_open(&l, path, err, sizeof err), 0);
-    const char *args[] = {"--threads", "2", "--trace", arg, NULL};
     struct fastd f;
-    assert_int_equal(fastd_start(&f, args, 0), 0);
+    live_beside_fastd(dir, &l, &f);
     assert_int_equal(load_parallel(&f, 3, 0, 500), 1500);
     assert_int_equal(live_start(&l, err, sizeof err), 0);
     assert_int_equal(fastd_stop(&f, NULL, 0), 0); /* each thread flushes */
@@ -303,15 +310,9 @@ static void test_sleeping_acceptor_still_counted(void **state)
 {
     (void)state;
     char dir[] = "/tmp/fastsim-live-XXXXXX", err[256];
-    assert_non_null(mkdtemp(dir));
-    char path[64], arg[80];
-    snprintf(path, sizeof path, "%s/s", dir);
-    snprintf(arg, sizeof arg, "unix:%s", path);
     struct live l;
-    assert_int_equal(live_open(&l, path, err, sizeof err), 0);
-    const char *args[] = {"--threads", "2", "--trace", arg, NULL};
     struct fastd f;
-    assert_int_equal(fastd_start(&f, args, 0), 0);
+    live_beside_fastd(dir, &l, &f);
     enum { CONNS = 40 };
     int fds[CONNS];
     for (int i = 0; i < CONNS; i++) { /* the queue fills while they come */
