@@ -164,16 +164,21 @@ cpu_ticks() {
 }
 
 # measure SERVER WORKLOAD: one wrk run on the started server; prints
-# "RPS CPU_US_PER_REQUEST" or returns 1 with $why (non-2xx answers).
+# "RPS CPU_US_PER_REQUEST CLIENT_PERCENT" or returns 1 with $why (non-2xx
+# answers). CLIENT_PERCENT is wrk's own CPU time (user + system, from
+# bash's time) over the run's wall time: wrk -t1 is one thread, so near
+# 100 it was the bottleneck, and the cell measured the client, not the
+# server (bench.sh then compares CPU per request instead).
 measure() {
-    local log=$out/$1-$2.wrk pids t0 t1 n non2xx hz
+    local log=$out/$1-$2.wrk pids t0 t1 n non2xx hz client TIMEFORMAT='%U %S %R'
     pids=$(server_pids)
     hz=$(getconf CLK_TCK)
     t0=$(cpu_ticks "$pids")
     wl_wrk "$2"
-    wrk -t1 -c"$conns" -d"${secs}s" "${wargs[@]}" \
-        "http://127.0.0.1:$port$(wl_path "$2")" >"$log" 2>&1 || true
+    { time wrk -t1 -c"$conns" -d"${secs}s" "${wargs[@]}" \
+        "http://127.0.0.1:$port$(wl_path "$2")" >"$log" 2>&1; } 2>"$log.time" || true
     t1=$(cpu_ticks "$pids")
+    client=$(awk '{ if ($3 > 0) printf "%.0f", 100 * ($1 + $2) / $3; else print "-" }' "$log.time")
     non2xx=$(awk '/Non-2xx/ { print $5 }' "$log")
     if [ "${non2xx:-0}" != 0 ]; then
         why="$non2xx answers other than 2xx during the run ($log)"
@@ -181,7 +186,7 @@ measure() {
     fi
     n=$(wrk_requests "$log")
     echo "$(wrk_rps_exact "$log") $(awk -v d=$((t1 - t0)) -v hz="$hz" -v n="$n" \
-        'BEGIN { if (n > 0) printf "%.1f", d * 1e6 / hz / n; else print "-" }')"
+        'BEGIN { if (n > 0) printf "%.1f", d * 1e6 / hz / n; else print "-" }') ${client:--}"
 }
 
 # count_calls SERVER WORKLOAD: a separate short run (BENCH_SYS_SECONDS,
