@@ -169,8 +169,6 @@ for w in "${workloads[@]}"; do
         share=$(ratio "$med" "$cm" -)
         read -r sc cs <<<"${calls[$s/$w]:-- -}"
         printf '  %-32s %10.0f %7s %6s %9s %5s %10s %10s\n' "$s" "$med" "$sp" "$share" "$c" "$cl$mark" "$sc" "$cs"
-        key="${s//-/_}_${w//-/_}"
-        eval "m_$key=$med c_$key=$c w_$key=$cl"
         json+=("{\"server\":\"$s\",\"workload\":\"$w\",\"rps\":$med,\"rounds\":[$(echo ${rps[$s/$w]} | tr ' ' ,)],\"cpu_us_per_req\":$([ "$c" = - ] && echo null || echo "$c"),\"client_cpu_percent\":$([ "$cl" = - ] && echo null || echo "$cl"),\"syscalls_per_req\":$([ "$sc" = - ] && echo null || echo "$sc"),\"ctxsw_per_req\":$([ "$cs" = - ] && echo null || echo "$cs")}")
     done
 done
@@ -191,73 +189,21 @@ if [ "${BENCH_MEM:-1}" != 0 ]; then
     for s in "${servers[@]}"; do printf '  %-32s %9s\n' "$s" "${mem[$s]:-?}"; done
 fi
 
-# The issue's comparisons. Each is A against B with a target ratio. When
-# the client was the limit in both cells (wrk >= $bound% of its core),
-# their req/s are wrk's, not the servers', and say nothing of who is
-# faster: the verdict then goes by CPU per request (B's over A's, so that
-# above 1 still means A is ahead), which is what a server that keeps up
-# with its client can still save. Otherwise it goes by req/s.
-# Several runs' results.json: scripts/bench/held.sh counts how often each
-# comparison held.
-comparisons=()
-nheld=0 ncmp=0
-compare() { # LABEL A B TARGET [cpu] (A and B as SERVER_WORKLOAD keys)
-    local a=m_$2 b=m_$3 ac=c_$2 bc=c_$3 aw=w_$2 bw=w_$3 r by v cr
-    [ -n "${!a:-}" ] && [ -n "${!b:-}" ] || return 0
-    r=$(ratio "${!a}" "${!b}" -)
-    cr=$(ratio "${!bc:-}" "${!ac:-}" -) # B's CPU per request over A's
-    by=req/s v=$r
-    if [ "${!aw:--}" != - ] && [ "${!bw:--}" != - ] &&
-        [ "${!aw}" -ge "$bound" ] && [ "${!bw}" -ge "$bound" ]; then
-        by=cpu v=$cr
-    fi
-    local held=false
-    [ "$v" != - ] && awk -v v="$v" -v t="$4" 'BEGIN { exit !(v >= t) }' && held=true
-    # "cpu": A must also use less CPU per request than B, whatever the
-    # client (the issue's io_uring rule).
-    if [ "${5:-}" = cpu ] && ! awk -v v="$cr" 'BEGIN { exit !(v >= 1) }'; then held=false; fi
-    ncmp=$((ncmp + 1))
-    $held && nheld=$((nheld + 1))
-    printf '  %-52s %6sx req/s' "$1" "$r"
-    if [ $by = cpu ]; then printf ', client-bound: %5sx CPU/req' "$v"
-    elif [ "${5:-}" = cpu ]; then printf ', %21sx CPU/req' "$cr"; fi
-    printf '  (target %s) %s\n' "$4" "$($held && echo held || echo 'NOT held')"
-    comparisons+=("{\"comparison\":\"$1\",\"rps_ratio\":$([ "$r" = - ] && echo null || echo "$r"),\"by\":\"$by\",\"value\":$([ "$v" = - ] && echo null || echo "$v"),\"target\":$4,\"held\":$held}")
-}
-echo
-echo "comparisons (ratio of medians; >= target means the first is ahead by that much):"
-for w in "${workloads[@]}"; do
-    wv=${w//-/_}
-    pn="m_nginx_$wv" ph="m_h2o_$wv"
-    if [ -n "${!pn:-}" ] || [ -n "${!ph:-}" ]; then # the better peer by req/s
-        best=nginx
-        awk -v a="${!pn:-0}" -v b="${!ph:-0}" 'BEGIN { exit !(b > a) }' && best=h2o
-        for x in m c w; do
-            v="${x}_${best}_$wv"
-            eval "${x}_peer_$wv=${!v:-}"
-        done
-    fi
-    for a in staged staged_nopin single; do
-        compare "$w: fastd-${a//_/-} / best peer" "fastd_${a}_$wv" "peer_$wv" 1.05
-    done
-    for a in shared_nothing shared_nothing_nopin; do
-        compare "$w: fastd-${a//_/-} / h2o" "fastd_${a}_$wv" "h2o_$wv" 1.00
-    done
-    for a in staged staged_nopin shared_nothing shared_nothing_nopin single; do
-        u=${a/_nopin/_uring_nopin}
-        [ "$u" = "$a" ] && u=${a}_uring
-        compare "$w: fastd-${a//_/-} uring / epoll" "fastd_${u}_$wv" "fastd_${a}_$wv" 1.00 cpu
-    done
-done
-echo "  held: $nheld of $ncmp"
+# The issue's comparisons, each with its target and verdict
+# (scripts/bench/verdicts.sh says how they are judged); several runs'
+# results.json: scripts/bench/held.sh counts how often each held.
 
 {
     printf '{"machine":{"cores":%d,"kernel":"%s","date":"%s","load":"%s","wrk":"-t1 -c%d -d%ss","rounds":%d},\n' \
         "$(nproc)" "$(uname -r)" "$(date -u +%FT%TZ)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$conns" "$secs" "$rounds"
     printf ' "rows":[%s],\n' "$(IFS=,; echo "${json[*]}")"
-    printf ' "comparisons":[%s],\n' "$(IFS=,; echo "${comparisons[*]}")"
     printf ' "refused":%d}\n' "$nrefused"
 } >"$out/results.json"
+echo
+echo "comparisons (ratio of medians; >= target means the first is ahead by that much):"
+"$here/bench/verdicts.sh" "$out/results.json"
+jq --argjson c "$("$here/bench/verdicts.sh" --json "$out/results.json")" '. + {comparisons: $c}' \
+    "$out/results.json" >"$out/results.json.new" && mv "$out/results.json.new" "$out/results.json"
 echo
 echo "bench: results in $out/results.json; logs in $out/"
 if [ "$nrefused" -gt 0 ]; then
