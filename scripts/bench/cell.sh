@@ -186,7 +186,7 @@ measure() {
     fi
     n=$(wrk_requests "$log")
     echo "$(wrk_rps_exact "$log") $(awk -v d=$((t1 - t0)) -v hz="$hz" -v n="$n" \
-        'BEGIN { if (n > 0) printf "%.1f", d * 1e6 / hz / n; else print "-" }') ${client:--}"
+        'BEGIN { if (n > 0) printf "%.2f", d * 1e6 / hz / n; else print "-" }') ${client:--}"
 }
 
 # count_calls SERVER WORKLOAD: a separate short run (BENCH_SYS_SECONDS,

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,150 @@ static void test_unreadable_files_refused(void **state)
     free(r.out);
 }
 
+/* Run CMD (a shell command); its stdout and stderr, and exit status. */
+static struct run sh(const char *cmd)
+{
+    char full[8192];
+    snprintf(full, sizeof full, "{ %s; } 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    assert_non_null(p);
+    size_t cap = 1 << 16, len = 0, n;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    while ((n = fread(out + len, 1, cap - 1 - len, p)) > 0) {
+        len += n;
+        if (len + 1 == cap) {
+            out = realloc(out, cap *= 2);
+            assert_non_null(out);
+        }
+    }
+    out[len] = 0;
+    int st = pclose(p);
+    print_message("%s", out);
+    return (struct run){WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+/* A results.json with these rows (JSON objects, comma-separated) in a
+ * temporary file; returns its path (static). */
+static const char *results_file(const char *rows)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/fast-servers-verdicts.XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"machine\":{},\"rows\":[%s],\"refused\":0}\n", rows);
+    fclose(f);
+    return path;
+}
+
+#define ROW(server, workload, rps, cpu, client)                                \
+    "{\"server\":\"" server "\",\"workload\":\"" workload                     \
+    "\",\"rps\":" #rps ",\"cpu_us_per_req\":" #cpu                            \
+    ",\"client_cpu_percent\":" #client "}"
+
+/* The line of comparison NAME in verdicts.sh's output; fails if none. */
+static const char *verdict(const char *out, const char *name)
+{
+    static char line[512];
+    const char *at = strstr(out, name);
+    if (!at)
+        fail_msg("no verdict for \"%s\"", name);
+    snprintf(line, sizeof line, "%.*s", (int)strcspn(at, "\n"), at);
+    return line;
+}
+
+static bool held(const char *line)
+{
+    size_t n = strlen(line);
+    return n >= 5 && !strcmp(line + n - 5, " held") && !strstr(line, "NOT held");
+}
+
+/* The verdict rules, on made-up rows where the right answer is known:
+ * req/s when the client had room; CPU per request when wrk was the limit
+ * in both cells (and only then); the better peer by req/s; io_uring must
+ * also cost less CPU; missing rows leave their comparisons out. */
+static void test_verdicts_follow_the_rules(void **state)
+{
+    (void)state;
+    const char *path = results_file(
+        /* keep-alive: every cell client-bound. staged slower by req/s
+         * (0.98x) but a third cheaper than the peer: held by CPU. */
+        ROW("fastd-staged", "keep-alive", 98000, 6.0, 98) ","
+        ROW("nginx", "keep-alive", 90000, 9.5, 96) ","
+        ROW("h2o", "keep-alive", 100000, 9.0, 99) ","
+        /* uring faster and cheaper: held; single's uring faster but
+         * dearer: NOT held, whatever its req/s. */
+        ROW("fastd-staged-uring", "keep-alive", 99000, 5.0, 99) ","
+        ROW("fastd-single", "keep-alive", 100000, 6.0, 70) ","
+        ROW("fastd-single-uring", "keep-alive", 120000, 6.5, 80) ","
+        /* body64k: the peer had room (wrk 80%): by req/s, 1.03x < 1.05,
+         * though fastd is cheaper. */
+        ROW("fastd-staged", "body64k", 20600, 20.0, 98) ","
+        ROW("h2o", "body64k", 20000, 30.0, 80) ","
+        /* shared-nothing by req/s against h2o only, though nginx is
+         * faster: 1.00x holds. */
+        ROW("fastd-shared-nothing", "churn", 20000, 40.0, 90) ","
+        ROW("h2o", "churn", 20000, 30.0, 80) ","
+        ROW("nginx", "churn", 30000, 25.0, 90));
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "scripts/bench/verdicts.sh %s", path);
+    struct run r = sh(cmd);
+    assert_int_equal(r.status, 0);
+    const char *l = verdict(r.out, "keep-alive: fastd-staged / best peer");
+    assert_non_null(strstr(l, "0.98x req/s"));
+    assert_non_null(strstr(l, "client-bound: 1.50x CPU/req")); /* h2o's 9.0 */
+    assert_true(held(l));
+    l = verdict(r.out, "keep-alive: fastd-staged uring / epoll");
+    assert_true(held(l));
+    l = verdict(r.out, "keep-alive: fastd-single uring / epoll");
+    assert_non_null(strstr(l, "1.20x req/s"));
+    assert_false(held(l));
+    l = verdict(r.out, "body64k: fastd-staged / best peer");
+    assert_null(strstr(l, "client-bound"));
+    assert_non_null(strstr(l, "1.03x req/s"));
+    assert_false(held(l));
+    l = verdict(r.out, "churn: fastd-shared-nothing / h2o");
+    assert_non_null(strstr(l, "1.00x req/s"));
+    assert_true(held(l));
+    /* No rows, no verdict: nothing about rows that were not run. */
+    assert_null(strstr(r.out, "fastd-staged-nopin"));
+    assert_null(strstr(r.out, "churn: fastd-single"));
+    assert_null(strstr(r.out, "churn: fastd-staged"));
+    assert_non_null(strstr(r.out, "held: 3 of 6"));
+    free(r.out);
+
+    /* The same as JSON, and held.sh over it twice and once changed. */
+    snprintf(cmd, sizeof cmd,
+             "set -e; d=$(mktemp -d); f=%s; "
+             "jq --argjson c \"$(scripts/bench/verdicts.sh --json $f)\" "
+             "'. + {comparisons: $c}' $f > $d/a.json; "
+             "jq '(.comparisons[] | select(.comparison == \"churn: "
+             "fastd-shared-nothing / h2o\")) |= (.held = false | .value = 0.9)' "
+             "$d/a.json > $d/b.json; "
+             "scripts/bench/held.sh $d/a.json $d/b.json; rm -r $d",
+             path);
+    r = sh(cmd);
+    assert_int_equal(r.status, 0);
+    l = verdict(r.out, "churn: fastd-shared-nothing / h2o");
+    assert_non_null(strstr(l, "1 of 2"));
+    assert_non_null(strstr(l, "0.90-1.00"));
+    assert_non_null(strstr(verdict(r.out, "keep-alive: fastd-staged / best"),
+                           "2 of 2"));
+    assert_non_null(strstr(r.out, "held in every one of the 2 runs: 2 of 6"));
+    free(r.out);
+    unlink(path);
+
+    /* Not a result: a clear message and exit 2, never a stack trace. */
+    r = sh("echo '{\"rows\":[]}' > /tmp/fast-servers-held.json; "
+           "scripts/bench/held.sh /tmp/fast-servers-held.json; e=$?; "
+           "rm -f /tmp/fast-servers-held.json; exit $e");
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.out, "not a bench result with comparisons"));
+    free(r.out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -179,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_measures_a_right_answer),
         cmocka_unit_test(test_private_tree_measures_peers),
         cmocka_unit_test(test_unreadable_files_refused),
+        cmocka_unit_test(test_verdicts_follow_the_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
