@@ -8,8 +8,11 @@
 #              churn        a new connection per request (Connection: close)
 #              body64k      GET /body: 64 KiB of zero bytes (body1m: 1 MiB,
 #                           only when BENCH_WORKLOADS names it)
-#   servers    fastd-{staged,shared-nothing,single}[-uring], nginx (2
-#              workers), h2o (2 threads), ceiling[-uring]
+#   servers    fastd-{staged,shared-nothing,single}[-uring], and
+#              fastd-{staged,shared-nothing}[-uring]-nopin (--no-pin: on a
+#              machine the client shares, pinning decides more than the
+#              design, chapter 8), nginx (2 workers), h2o (2 threads),
+#              ceiling[-uring]
 #              (scripts/bench/ceiling.c: answers without parsing - what
 #              this machine can do; each row's "ceil" is its share of it)
 #   each cell  wrk -t1 -c64 for BENCH_SECONDS (default 5), BENCH_ROUNDS
@@ -20,13 +23,16 @@
 # For each server and workload it prints the median req/s, the spread of
 # the rounds ((max - min) / median), the share of the ceiling, the server's
 # CPU microseconds per request (utime + stime of its processes from
-# /proc/PID/stat over the cell, divided by the requests wrk completed), and
-# from a separate short run under perf stat, system calls and context
+# /proc/PID/stat over the cell, divided by the requests wrk completed),
+# wrk's own CPU share of its core (near 100%: the client was the limit),
+# and from a separate short run under perf stat, system calls and context
 # switches per request. Then p50/p99 at a fixed offered rate below
 # saturation from an open-loop client (build/bin/mixload: latency counted
 # from each request's intended send time), and RSS per idle keep-alive
 # connection (scripts/bench/idle_rss.c). The counts per request are the
-# figures that survive a loaded machine; req/s does not.
+# figures that survive a loaded machine; req/s does not. It ends with
+# the comparisons and their verdicts (scripts/bench/verdicts.sh),
+# also in results.json; scripts/bench/held.sh counts them over runs.
 #
 # A reader can trust a row because the bench checks, before every cell,
 # that the server answers the workload's GET with 200 and exactly the

@@ -294,7 +294,8 @@ static void test_verdicts_follow_the_rules(void **state)
              "jq '(.comparisons[] | select(.comparison == \"churn: "
              "fastd-shared-nothing / h2o\")) |= (.held = false | .value = 0.9)' "
              "$d/a.json > $d/b.json; "
-             "scripts/bench/held.sh $d/a.json $d/b.json; rm -r $d",
+             "scripts/bench/held.sh $d/a.json $d/b.json; "
+             "scripts/bench/held.sh --table $d/a.json $d/b.json; rm -r $d",
              path);
     r = sh(cmd);
     assert_int_equal(r.status, 0);
@@ -304,6 +305,13 @@ static void test_verdicts_follow_the_rules(void **state)
     assert_non_null(strstr(verdict(r.out, "keep-alive: fastd-staged / best"),
                            "2 of 2"));
     assert_non_null(strstr(r.out, "held in every one of the 2 runs: 2 of 6"));
+    /* --table: a column per workload, "-" where a comparison had no rows. */
+    assert_non_null(strstr(r.out, "| comparison (target) | keep-alive | "
+                                  "body64k | churn |"));
+    assert_non_null(strstr(r.out, "| fastd-shared-nothing / h2o (1) | - | - "
+                                  "| 1 of 2 |"));
+    assert_non_null(strstr(r.out, "| fastd-staged / best peer (1.05) | 2 of 2 "
+                                  "| 0 of 2 | - |"));
     free(r.out);
     unlink(path);
 
