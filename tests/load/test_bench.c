@@ -211,9 +211,8 @@ static const char *results_file(const char *rows)
 }
 
 #define ROW(server, workload, rps, cpu, client)                                \
-    "{\"server\":\"" server "\",\"workload\":\"" workload                     \
-    "\",\"rps\":" #rps ",\"cpu_us_per_req\":" #cpu                            \
-    ",\"client_cpu_percent\":" #client "}"
+    "{\"server\":\"" server "\",\"workload\":\"" workload "\",\"rps\":" #rps   \
+    ",\"cpu_us_per_req\":" #cpu ",\"client_cpu_percent\":" #client "}"
 
 /* The line of comparison NAME in verdicts.sh's output; fails if none. */
 static const char *verdict(const char *out, const char *name)
@@ -229,7 +228,8 @@ static const char *verdict(const char *out, const char *name)
 static bool held(const char *line)
 {
     size_t n = strlen(line);
-    return n >= 5 && !strcmp(line + n - 5, " held") && !strstr(line, "NOT held");
+    return n >= 5 && !strcmp(line + n - 5, " held") &&
+           !strstr(line, "NOT held");
 }
 
 /* The verdict rules, on made-up rows where the right answer is known:
@@ -242,23 +242,23 @@ static void test_verdicts_follow_the_rules(void **state)
     const char *path = results_file(
         /* keep-alive: every cell client-bound. staged slower by req/s
          * (0.98x) but a third cheaper than the peer: held by CPU. */
-        ROW("fastd-staged", "keep-alive", 98000, 6.0, 98) ","
-        ROW("nginx", "keep-alive", 90000, 9.5, 96) ","
-        ROW("h2o", "keep-alive", 100000, 9.0, 99) ","
+        ROW("fastd-staged", "keep-alive", 98000, 6.0,
+            98) "," ROW("nginx", "keep-alive", 90000, 9.5,
+                        96) "," ROW("h2o", "keep-alive", 100000, 9.0, 99) ","
         /* uring faster and cheaper: held; single's uring faster but
          * dearer: NOT held, whatever its req/s. */
-        ROW("fastd-staged-uring", "keep-alive", 99000, 5.0, 99) ","
-        ROW("fastd-single", "keep-alive", 100000, 6.0, 70) ","
-        ROW("fastd-single-uring", "keep-alive", 120000, 6.5, 80) ","
+        ROW("fastd-staged-uring", "keep-alive", 99000, 5.0, 99) "," ROW(
+            "fastd-single", "keep-alive", 100000, 6.0,
+            70) "," ROW("fastd-single-uring", "keep-alive", 120000, 6.5, 80) ","
         /* body64k: the peer had room (wrk 80%): by req/s, 1.03x < 1.05,
          * though fastd is cheaper. */
-        ROW("fastd-staged", "body64k", 20600, 20.0, 98) ","
-        ROW("h2o", "body64k", 20000, 30.0, 80) ","
+        ROW("fastd-staged", "body64k", 20600, 20.0,
+            98) "," ROW("h2o", "body64k", 20000, 30.0, 80) ","
         /* shared-nothing by req/s against h2o only, though nginx is
          * faster: 1.00x holds. */
-        ROW("fastd-shared-nothing", "churn", 20000, 40.0, 90) ","
-        ROW("h2o", "churn", 20000, 30.0, 80) ","
-        ROW("nginx", "churn", 30000, 25.0, 90));
+        ROW("fastd-shared-nothing", "churn", 20000, 40.0,
+            90) "," ROW("h2o", "churn", 20000, 30.0,
+                        80) "," ROW("nginx", "churn", 30000, 25.0, 90));
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "scripts/bench/verdicts.sh %s", path);
     struct run r = sh(cmd);
@@ -287,23 +287,24 @@ static void test_verdicts_follow_the_rules(void **state)
     free(r.out);
 
     /* The same as JSON, and held.sh over it twice and once changed. */
-    snprintf(cmd, sizeof cmd,
-             "set -e; d=$(mktemp -d); f=%s; "
-             "jq --argjson c \"$(scripts/bench/verdicts.sh --json $f)\" "
-             "'. + {comparisons: $c}' $f > $d/a.json; "
-             "jq '(.comparisons[] | select(.comparison == \"churn: "
-             "fastd-shared-nothing / h2o\")) |= (.held = false | .value = 0.9)' "
-             "$d/a.json > $d/b.json; "
-             "scripts/bench/held.sh $d/a.json $d/b.json; "
-             "scripts/bench/held.sh --table $d/a.json $d/b.json; rm -r $d",
-             path);
+    snprintf(
+        cmd, sizeof cmd,
+        "set -e; d=$(mktemp -d); f=%s; "
+        "jq --argjson c \"$(scripts/bench/verdicts.sh --json $f)\" "
+        "'. + {comparisons: $c}' $f > $d/a.json; "
+        "jq '(.comparisons[] | select(.comparison == \"churn: "
+        "fastd-shared-nothing / h2o\")) |= (.held = false | .value = 0.9)' "
+        "$d/a.json > $d/b.json; "
+        "scripts/bench/held.sh $d/a.json $d/b.json; "
+        "scripts/bench/held.sh --table $d/a.json $d/b.json; rm -r $d",
+        path);
     r = sh(cmd);
     assert_int_equal(r.status, 0);
     l = verdict(r.out, "churn: fastd-shared-nothing / h2o");
     assert_non_null(strstr(l, "1 of 2"));
     assert_non_null(strstr(l, "0.90-1.00"));
-    assert_non_null(strstr(verdict(r.out, "keep-alive: fastd-staged / best"),
-                           "2 of 2"));
+    assert_non_null(
+        strstr(verdict(r.out, "keep-alive: fastd-staged / best"), "2 of 2"));
     assert_non_null(strstr(r.out, "held in every one of the 2 runs: 2 of 6"));
     /* --table: a column per workload, "-" where a comparison had no rows. */
     assert_non_null(strstr(r.out, "| comparison (target) | keep-alive | "
