@@ -55,8 +55,7 @@ struct conn {
     bool lingering;   /**< write side shut, reading until FIN or timeout */
     bool continued;   /**< sent `100 Continue` for the request in in[] */
     /* --io uring only (uring_conn.c): what of it the kernel holds. */
-    bool recv_armed; /**< a receive is active (multishot, or the first one-shot)
-                      */
+    bool recv_armed;    /**< a receive is armed: one-shot, then multishot */
     bool recv_stopping; /**< a cancel of that receive is in flight */
     bool send_busy;     /**< a send is in flight: it owns out[] or tail */
     bool closing;       /**< close once the send in flight is back */
