@@ -8,10 +8,11 @@
 #   BUILD, CONNS (wrk connections, default 16), ROUNDS
 #
 # The server is the bench's no-parse responder (scripts/bench/ceiling.c,
-# epoll, 2 threads) with --send copy (send() from memory: the body copied
-# into the socket), sendfile (the body's pages from a memfd, no copy on the
-# sending side) or zerocopy (send() with MSG_ZEROCOPY: pages pinned, a
-# completion note read back from the socket's error queue). With no
+# 2 threads) with --send copy (send() from memory: the body copied into
+# the socket), sendfile (the body's pages from a memfd, no copy on the
+# sending side; epoll only) or zerocopy (MSG_ZEROCOPY: pages pinned, a
+# completion note read back from the socket's error queue on epoll; on
+# io_uring IORING_OP_SEND_ZC, whose note is a second completion). With no
 # parser or routes in the way, the difference between rows is the send
 # path alone. Rounds are interleaved; each figure is the median.
 set -euo pipefail
@@ -24,11 +25,11 @@ cc -O2 -o "$out/ceiling" scripts/bench/ceiling.c -luring -lpthread
 events=task-clock,raw_syscalls:sys_enter
 perf_works "$events" || { echo "10-body-send: perf cannot count $events here" >&2; exit 1; }
 
-# run KIB MODE: prints "req/s cpu_us/req syscalls/req"
+# run KIB IO MODE: prints "req/s cpu_us/req syscalls/req"
 run() {
-    local tag=$1-$2 log pid
+    local tag=$1-$2-$3 log pid
     log=$out/body-$tag
-    "$out/ceiling" --io epoll --body-kib "$1" --send "$2" >"$log.out" 2>&1 &
+    "$out/ceiling" --io "$2" --body-kib "$1" --send "$3" >"$log.out" 2>&1 &
     pid=$!
     port=$(fastd_port "$log.out" "$pid") || { cat "$log.out" >&2; exit 1; }
     perf stat -x, -e "$events" -p "$pid" -o "$log.csv" &
@@ -37,7 +38,9 @@ run() {
     wrk -t1 -c"$conns" -d"${secs}s" "http://127.0.0.1:$port/body" >"$log.wrk" 2>&1 || true
     kill -INT "$pp"
     wait "$pp" 2>/dev/null || true
-    kill -TERM "$pid"
+    # A server that is gone already would have measured less than it
+    # should: say so rather than stop or stay silent.
+    kill -TERM "$pid" 2>/dev/null || echo "10-body-send: the $tag server had exited before the end of its run ($log.out)" >&2
     wait "$pid" 2>/dev/null || true
     local n
     n=$(wrk_requests "$log.wrk")
@@ -47,25 +50,27 @@ run() {
 }
 
 declare -A rps cpu sys
+modes=("epoll copy" "epoll sendfile" "epoll zerocopy" "uring copy" "uring zerocopy")
 exp_lock
 for _ in $(seq "$rounds"); do
     for k in $sizes; do
-        for m in copy sendfile zerocopy; do
-            read -r a b c <<<"$(run "$k" "$m")"
+        for m in "${modes[@]}"; do
+            # shellcheck disable=SC2086
+            read -r a b c <<<"$(run "$k" $m)"
             rps[$k/$m]+=" $a" cpu[$k/$m]+=" $b" sys[$k/$m]+=" $c"
         done
     done
 done
 exp_unlock
 
-echo "ceiling --io epoll, wrk -t1 -c$conns, ${secs}s, median of $rounds interleaved rounds;"
+echo "ceiling, wrk -t1 -c$conns, ${secs}s, median of $rounds interleaved rounds;"
 echo "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r)"
 echo
-echo "| body | send | req/s | CPU per request (us) | system calls per request |"
-echo "|---|---|---:|---:|---:|"
+echo "| body | --io | send | req/s | CPU per request (us) | system calls per request |"
+echo "|---|---|---|---:|---:|---:|"
 for k in $sizes; do
-    for m in copy sendfile zerocopy; do
-        echo "| $k KiB | $m | $(echo "${rps[$k/$m]}" | median) |" \
+    for m in "${modes[@]}"; do
+        echo "| $k KiB | ${m% *} | ${m#* } | $(echo "${rps[$k/$m]}" | median) |" \
             "$(echo "${cpu[$k/$m]}" | median) | $(echo "${sys[$k/$m]}" | median) |"
     done
 done
