@@ -270,8 +270,7 @@ static void ur_queue(struct io_uring *r, int op, int fd)
          * response is one shared buffer that never changes, so that note
          * is only counted off (ur_thread). */
         if (send_mode == SEND_ZEROCOPY)
-            io_uring_prep_send_zc(s, fd, p, len, MSG_NOSIGNAL | MSG_WAITALL,
-                                  0);
+            io_uring_prep_send_zc(s, fd, p, len, MSG_NOSIGNAL | MSG_WAITALL, 0);
         else
             io_uring_prep_send(s, fd, p, len, MSG_NOSIGNAL | MSG_WAITALL);
         break;
