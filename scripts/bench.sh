@@ -54,8 +54,9 @@
 # (default 60000) TIME_WAIT sockets left (exp_wait_time_wait;
 # BENCH_TW_WAIT=0 skips it): a 3-second churn cell leaves about 14,000,
 # and runs among 14,000 and among 84,000 measured within 5% of each other
-# (chapter 8), while waiting each cell out to 2,000 cost a minute a cell. The whole run holds the
-# measurement lock (exp_lock), as the chapters' experiment scripts do.
+# (chapter 8), while waiting each cell out to 2,000 cost a minute a cell.
+# The whole run holds the measurement lock (exp_lock), as the chapters'
+# experiment scripts do.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../chapters/experiments/lib.sh"
