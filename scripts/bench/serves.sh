@@ -29,7 +29,11 @@ talk() {
     exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
     local part
     for part in "${send[@]}"; do
-        printf '%b' "$part" >&3
+        # env printf: one write() per part. bash's own printf flushes at
+        # every newline, so "two requests in one write" would arrive as
+        # ten writes, and a parser that needs the whole buffer to end at
+        # the blank line would pass the pipelined check by luck.
+        env printf '%b' "$part" >&3
         [ -n "${gap:-}" ] && sleep "$gap"
     done
     timeout "$secs" cat <&3
