@@ -289,11 +289,29 @@ static void conn_linger_read(struct thread *self, struct conn *c)
             continue;
         if (n < 0 && errno == EAGAIN)
             return;
-        conn_close(self, c, CLOSE_ERROR); /* FIN or error: done */
+        /* FIN or error: done. A lingering close after a good reply
+         * (conn_input_done()) that ends in the client's FIN is normal. */
+        conn_close(self, c,
+                   n == 0 && !c->bad_input ? CLOSE_NORMAL : CLOSE_ERROR);
         return;
     }
 }
 //! [conn linger]
+
+//! [conn input done]
+bool conn_input_done(struct conn *c, bool drained)
+{
+    if (c->bad_input || c->in_len > 0)
+        return false; /* the rest of a bad request, or pipelined ones */
+    if (drained)
+        return true;
+    /* One recv() that costs a syscall only here: the loop that reads to
+     * EAGAIN knows without it (the churn workload's every close). A
+     * peeked FIN (0) is not data: the close will not reset. */
+    char byte;
+    return recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0;
+}
+//! [conn input done]
 
 /* Copy the next piece of a long body into out[] once there is room. */
 void conn_refill(struct conn *c)
@@ -396,10 +414,10 @@ static bool conn_step(struct thread *self, struct conn *c, uint32_t events)
             }
         }
         if (c->close_after) {
-            if (c->bad_input)
-                conn_linger(self, c);
-            else
+            if (conn_input_done(c, drained || c->peer_done))
                 conn_close(self, c, CLOSE_NORMAL);
+            else
+                conn_linger(self, c); /* closing now would reset */
             return false;
         }
         int answered = conn_answer(self, c);

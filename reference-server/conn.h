@@ -54,11 +54,14 @@ struct conn {
     bool peer_done;   /**< the client's FIN arrived: no more requests */
     bool lingering;   /**< write side shut, reading until FIN or timeout */
     bool continued;   /**< sent `100 Continue` for the request in in[] */
-    /* --io uring only (uring_conn.c): what of it the kernel holds. */
-    bool recv_armed;    /**< a receive is armed: one-shot, then multishot */
-    bool recv_stopping; /**< a cancel of that receive is in flight */
-    bool send_busy;     /**< a send is in flight: it owns out[] or tail */
-    bool closing;       /**< close once the send in flight is back */
+    /* --io uring only (uring_conn.c): what of it the kernel holds. One
+     * bit each, so that the header stays under 128 bytes. */
+    bool recv_armed : 1;    /**< a receive is armed: one-shot, then multishot */
+    bool recv_stopping : 1; /**< a cancel of that receive is in flight */
+    bool send_busy : 1;     /**< a send is in flight: it owns out[] or tail */
+    bool closing : 1;       /**< close once the send in flight is back */
+    bool recv_short : 1;    /**< the last receive ended short: it left the
+                                 socket empty (conn_input_done()) */
     uint8_t why;        /**< the close reason, while closing */
     /* Both paths. */
     uint16_t outq_seen; /**< the kernel's send queue at the last idle
@@ -184,14 +187,28 @@ void conn_serve(struct thread *self, int fd, uint32_t events);
 void conn_close(struct thread *self, struct conn *c, enum close_reason why);
 
 /**
- * End a connection that was answered with an error (lingering close): its
- * output is flushed, so shut down the write side (the client sees the
- * reply, then a FIN) and read and discard what the client still sends
- * until its FIN or CONN_LINGER_SECONDS, then close. Closing at once with
- * unread input would make the kernel send an RST, which can destroy the
- * reply before the client reads it.
+ * End a connection whose last reply is flushed, when the client may still
+ * be sending (lingering close): shut down the write side (the client sees
+ * the replies, then a FIN) and read and discard what the client still
+ * sends until its FIN or CONN_LINGER_SECONDS, then close. Closing at once
+ * with unread input would make the kernel send an RST, which destroys
+ * what is still in the send queue: the end of the replies, before the
+ * client reads it. Used after every error reply, and after a
+ * `Connection: close` or draining reply that conn_input_done() does not
+ * clear.
  */
 void conn_linger(struct thread *self, struct conn *c);
+
+/**
+ * Whether a connection whose last reply is flushed can be closed at once
+ * without an RST: it was not answered with an error (the rest of the bad
+ * request may be on its way), nothing is left in in[] (the client
+ * pipelined past its `Connection: close`), and its socket holds no
+ * unread byte. \p drained says the caller's own read found the socket
+ * empty during this step; otherwise a recv(MSG_PEEK) asks. If it returns
+ * false, conn_linger().
+ */
+bool conn_input_done(struct conn *c, bool drained);
 
 /**
  * The write path (conn_write.c, exercise 06's seam): send what is pending

@@ -207,8 +207,9 @@ static bool uconn_send(struct uring_thread *u, struct conn *c)
     return true;
 }
 
-/* Output done after an error reply: lingering close (conn_linger()), with
- * the receive kept on to read what the client still sends. */
+/* Output done, the client may still be sending (an error reply, or bytes
+ * past a Connection: close): lingering close (conn_linger()), with the
+ * receive kept on to read and discard what the client still sends. */
 static void uconn_linger(struct uring_thread *u, struct conn *c)
 {
     struct thread *self = u->self;
@@ -257,10 +258,11 @@ static void uconn_progress(struct uring_thread *u, struct conn *c)
     } while (uconn_unspill(c));
     bool sending = c->send_busy;
     if (!sending && c->close_after) {
-        if (c->bad_input)
-            uconn_linger(u, c);
-        else
+        bool drained = c->peer_done || (c->recv_short && !c->recv_armed);
+        if (!c->spill_len && conn_input_done(c, drained))
             uconn_close(u, c, CLOSE_NORMAL);
+        else
+            uconn_linger(u, c); /* closing now would reset */
         return;
     }
     if (!sending && c->peer_done) { /* half-close: all answered, sent */
@@ -289,6 +291,12 @@ void uring_conn_on_recv(struct uring_thread *u, const struct io_uring_cqe *cqe)
     const char *data = uring_recv_data(&u->bufs, cqe);
     if (c && !(cqe->flags & IORING_CQE_F_MORE))
         c->recv_armed = c->recv_stopping = false; /* re-armed if needed */
+    /* A receive that ended short took all the socket had (the first,
+     * one-shot one, under churn): conn_input_done() need not peek. One
+     * still armed may have bytes on the way: it must. */
+    if (c)
+        c->recv_short = !c->recv_armed && cqe->res > 0 &&
+                        cqe->res < URING_BUF_SIZE;
     bool ok = true;
     if (c && !c->closing && data) {
         counter_add(&self->stats.bytes_in, (uint64_t)cqe->res);
@@ -303,7 +311,8 @@ void uring_conn_on_recv(struct uring_thread *u, const struct io_uring_cqe *cqe)
         thread_warn(self, "fd %d: no room for its input", c->fd);
         uconn_close(u, c, CLOSE_ERROR);
     } else if (cqe->res == 0 && c->lingering) {
-        uconn_close(u, c, CLOSE_ERROR); /* the FIN we lingered for */
+        /* The FIN we lingered for: after a good reply, a normal end. */
+        uconn_close(u, c, c->bad_input ? CLOSE_ERROR : CLOSE_NORMAL);
     } else if (cqe->res == 0) {
         c->peer_done = true; /* half-close: answer what came, then end */
         uconn_progress(u, c);

@@ -437,6 +437,60 @@ static void test_drain_finishes_download(void **state)
     }
 }
 
+/*
+ * The drain of the last test, with the client's last request sent in a
+ * later segment, once the FILL_PIPE replies before it fill the socket
+ * (the kernel lets a send queue grow to tcp_wmem's maximum, 4 MiB by
+ * default, whatever the client's receive buffer): fastd,
+ * holding back its input (backpressure), has not read it when it writes
+ * its last reply (Connection: close, draining). Closing the socket over
+ * that unread request would send an RST, and the RST drops what the send
+ * queue still holds: the end of the replies. Every reply begun must
+ * arrive whole, then a FIN (recv() 0), not ECONNRESET (conn_input_done(),
+ * the lingering close).
+ */
+#define FILL_PIPE 7 /* MiB of replies: more than a send queue holds */
+
+static void test_drain_over_unread_request(void **state)
+{
+    (void)state;
+    const char *more[] = {"--body-kib", "1024", NULL};
+    int fd[NARCH];
+    for (int a = 0; a < NARCH; a++) {
+        struct fastd *f = start_arch(a, archs[a], more);
+        fd[a] = fastd_connect(f);
+        assert_true(fd[a] >= 0);
+        int small = SMALL_RCVBUF;
+        setsockopt(fd[a], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        for (int i = 0; i < FILL_PIPE; i++)
+            assert_int_equal(send_all(fd[a], GET_BODY, strlen(GET_BODY)), 0);
+    }
+    usleep(100 * 1000); /* the replies fill the socket */
+    for (int a = 0; a < NARCH; a++) {
+        assert_int_equal(send_all(fd[a], GET_BODY, strlen(GET_BODY)), 0);
+        usleep(10 * 1000);
+        kill(servers[a].pid, SIGTERM);
+    }
+    usleep(600 * 1000); /* longer than DRAIN_GRACE_MS (server.h) */
+    static char buf[1 << 16];
+    for (int a = 0; a < NARCH; a++) {
+        struct replies r = {0};
+        ssize_t n;
+        while ((n = recv(fd[a], buf, sizeof buf, 0)) > 0)
+            replies_feed(&r, buf, (size_t)n);
+        int err = n < 0 ? errno : 0;
+        close(fd[a]);
+        int status = fastd_wait(&servers[a], NULL, 0);
+        if (r.bad || r.whole < 1 || r.body_left || r.head_len || err)
+            fail_msg("--arch %s: draining over a request not read yet: %d "
+                     "whole replies, then %zu bytes of body missing, then "
+                     "%s",
+                     archs[a], r.whole, r.body_left,
+                     err ? strerror(err) : "the server's FIN");
+        assert_int_equal(status, 0);
+    }
+}
+
 /* ---- hostile clients and signals, on every arch ---- */
 
 /* Requests each answered with this status and the connection closed:
@@ -892,6 +946,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_slow_download_not_idle, teardown),
         cmocka_unit_test_teardown(test_nonreader_times_out, teardown),
         cmocka_unit_test_teardown(test_drain_finishes_download, teardown),
+        cmocka_unit_test_teardown(test_drain_over_unread_request, teardown),
         cmocka_unit_test_teardown(test_trace_fifo_never_read, teardown),
         cmocka_unit_test_teardown(test_trace_pipe_reader_gone, teardown),
         cmocka_unit_test_teardown(test_trace_pipe_read_exits, teardown),
