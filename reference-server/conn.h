@@ -62,7 +62,7 @@ struct conn {
     bool closing : 1;       /**< close once the send in flight is back */
     bool recv_short : 1;    /**< the last receive ended short: it left the
                                  socket empty (conn_input_done()) */
-    uint8_t why;        /**< the close reason, while closing */
+    uint8_t why;            /**< the close reason, while closing */
     /* Both paths. */
     uint16_t outq_seen; /**< the kernel's send queue at the last idle
                              check, in 256-byte units (conn_moving()) */

@@ -295,8 +295,8 @@ void uring_conn_on_recv(struct uring_thread *u, const struct io_uring_cqe *cqe)
      * one-shot one, under churn): conn_input_done() need not peek. One
      * still armed may have bytes on the way: it must. */
     if (c)
-        c->recv_short = !c->recv_armed && cqe->res > 0 &&
-                        cqe->res < URING_BUF_SIZE;
+        c->recv_short =
+            !c->recv_armed && cqe->res > 0 && cqe->res < URING_BUF_SIZE;
     bool ok = true;
     if (c && !c->closing && data) {
         counter_add(&self->stats.bytes_in, (uint64_t)cqe->res);
