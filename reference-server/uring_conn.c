@@ -272,6 +272,12 @@ static void uconn_progress(struct uring_thread *u, struct conn *c)
     bool full =
         c->body || c->tail_len || CONN_OUT_CAP - c->out_len < HTTP_MAX_RESPONSE;
     bool pause = c->close_after || (full && c->in_len > 0);
+    /* Holding input back while replies go out (backpressure, or the
+     * drain's close) can last many turns, and the client may send more
+     * meanwhile: what the last receive saw no longer holds. Only the
+     * client's own Connection: close keeps it (it may send nothing more). */
+    if (pause && (!c->close_after || self->draining))
+        c->recv_short = false;
     if (pause && c->recv_armed && !c->recv_stopping) {
         c->recv_stopping = true;
         uring_cancel(u, recv_tag(c));
@@ -292,7 +298,8 @@ void uring_conn_on_recv(struct uring_thread *u, const struct io_uring_cqe *cqe)
     if (c && !(cqe->flags & IORING_CQE_F_MORE))
         c->recv_armed = c->recv_stopping = false; /* re-armed if needed */
     /* A receive that ended short took all the socket had (the first,
-     * one-shot one, under churn): conn_input_done() need not peek. One
+     * one-shot one, under churn): conn_input_done() need not peek, unless
+     * the connection held its input back since (uconn_progress()). One
      * still armed may have bytes on the way: it must. */
     if (c)
         c->recv_short =
