@@ -347,6 +347,34 @@ static void replies_feed(struct replies *r, const char *p, size_t n)
     }
 }
 
+/* Start fastd on every arch with more, and on each open a client with a
+ * small receive buffer that pipelines n requests for GET /body. */
+static void ask_bodies(int fd[NARCH], const char *const *more, int n)
+{
+    for (int a = 0; a < NARCH; a++) {
+        struct fastd *f = start_arch(a, archs[a], more);
+        fd[a] = fastd_connect(f);
+        assert_true(fd[a] >= 0);
+        int small = SMALL_RCVBUF;
+        setsockopt(fd[a], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        for (int i = 0; i < n; i++)
+            assert_int_equal(send_all(fd[a], GET_BODY, strlen(GET_BODY)), 0);
+    }
+}
+
+/* Read fd to its end into r, then close it; returns 0 if the end was the
+ * server's FIN, or the errno of the read that ended it (ECONNRESET). */
+static int replies_read_all(struct replies *r, int fd)
+{
+    static char buf[1 << 16];
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof buf, 0)) > 0)
+        replies_feed(r, buf, (size_t)n);
+    int err = n < 0 ? errno : 0;
+    close(fd);
+    return err;
+}
+
 static bool timed_out_one(const struct fastd *f)
 {
     return fastd_total(f, "closed_timeout") >= 1;
@@ -366,15 +394,7 @@ static void test_nonreader_times_out(void **state)
     snprintf(kib, sizeof kib, "%d", BODY_KIB);
     const char *more[] = {"--idle-timeout", "1", "--body-kib", kib, NULL};
     int fd[NARCH];
-    for (int a = 0; a < NARCH; a++) {
-        struct fastd *f = start_arch(a, archs[a], more);
-        fd[a] = fastd_connect(f);
-        assert_true(fd[a] >= 0);
-        int small = SMALL_RCVBUF;
-        setsockopt(fd[a], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-        for (int i = 0; i < BODY_PIPE; i++)
-            assert_int_equal(send_all(fd[a], GET_BODY, strlen(GET_BODY)), 0);
-    }
+    ask_bodies(fd, more, BODY_PIPE);
     usleep(300 * 1000);
     for (int a = 0; a < NARCH; a++)
         assert_int_equal(send_all(fd[a], GET_HELLO, strlen(GET_HELLO)), 0);
@@ -401,15 +421,7 @@ static void test_drain_finishes_download(void **state)
     (void)state;
     const char *more[] = {"--body-kib", "1024", NULL};
     int fd[NARCH];
-    for (int a = 0; a < NARCH; a++) {
-        struct fastd *f = start_arch(a, archs[a], more);
-        fd[a] = fastd_connect(f);
-        assert_true(fd[a] >= 0);
-        int small = SMALL_RCVBUF;
-        setsockopt(fd[a], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-        for (int i = 0; i < BODY_PIPE; i++)
-            assert_int_equal(send_all(fd[a], GET_BODY, strlen(GET_BODY)), 0);
-    }
+    ask_bodies(fd, more, BODY_PIPE);
     static char buf[1 << 16];
     static struct replies r[NARCH];
     memset(r, 0, sizeof r);
@@ -422,10 +434,7 @@ static void test_drain_finishes_download(void **state)
     }
     usleep(600 * 1000); /* longer than DRAIN_GRACE_MS (server.h) */
     for (int a = 0; a < NARCH; a++) {
-        ssize_t n;
-        while ((n = recv(fd[a], buf, sizeof buf, 0)) > 0)
-            replies_feed(&r[a], buf, (size_t)n);
-        close(fd[a]);
+        replies_read_all(&r[a], fd[a]);
         int status = fastd_wait(&servers[a], NULL, 0);
         if (r[a].bad || r[a].whole < 1 || r[a].body_left || r[a].head_len)
             fail_msg("--arch %s: downloads in progress at SIGTERM: %d whole "
@@ -456,15 +465,7 @@ static void test_drain_over_unread_request(void **state)
     (void)state;
     const char *more[] = {"--body-kib", "1024", NULL};
     int fd[NARCH];
-    for (int a = 0; a < NARCH; a++) {
-        struct fastd *f = start_arch(a, archs[a], more);
-        fd[a] = fastd_connect(f);
-        assert_true(fd[a] >= 0);
-        int small = SMALL_RCVBUF;
-        setsockopt(fd[a], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-        for (int i = 0; i < FILL_PIPE; i++)
-            assert_int_equal(send_all(fd[a], GET_BODY, strlen(GET_BODY)), 0);
-    }
+    ask_bodies(fd, more, FILL_PIPE);
     usleep(100 * 1000); /* the replies fill the socket */
     for (int a = 0; a < NARCH; a++) {
         assert_int_equal(send_all(fd[a], GET_BODY, strlen(GET_BODY)), 0);
@@ -472,14 +473,9 @@ static void test_drain_over_unread_request(void **state)
         kill(servers[a].pid, SIGTERM);
     }
     usleep(600 * 1000); /* longer than DRAIN_GRACE_MS (server.h) */
-    static char buf[1 << 16];
     for (int a = 0; a < NARCH; a++) {
         struct replies r = {0};
-        ssize_t n;
-        while ((n = recv(fd[a], buf, sizeof buf, 0)) > 0)
-            replies_feed(&r, buf, (size_t)n);
-        int err = n < 0 ? errno : 0;
-        close(fd[a]);
+        int err = replies_read_all(&r, fd[a]);
         int status = fastd_wait(&servers[a], NULL, 0);
         if (r.bad || r.whole < 1 || r.body_left || r.head_len || err)
             fail_msg("--arch %s: draining over a request not read yet: %d "
