@@ -25,6 +25,6 @@ grep -q '^schedule = least' "$tmp/least.ini" || sed -i 's/^\[scenario\]/[scenari
 # Chapter 9: the hand-off's cache cost, staged against shared-nothing.
 for arch in staged shared-nothing; do
     "$sim" simulator/scenarios/handoff-cache.ini --arch $arch --headless \
-        --size 960x540 --png $img/09-$arch.png
+        --png $img/09-$arch.png
 done
 ls -l $img/00-*.png $img/04-*.png $img/07-*.png $img/09-*.png

@@ -43,6 +43,7 @@ static void area_set(struct area *a, SDL_Rect box, int size)
     } else if (a->used) {
         memset(a->used, 0, (size_t)cap);
     }
+    a->over = 0;
     a->cols = cols, a->lines = lines;
 }
 

@@ -38,6 +38,7 @@ struct area {
     int lines;           /**< lines */
     int cap;             /**< cols * lines */
     unsigned char *used; /**< which cells are taken */
+    int over;            /**< tokens beyond cap, drawn on the last cell */
 };
 
 /** A thread's row and its places. */

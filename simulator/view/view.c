@@ -305,12 +305,59 @@ static struct area *area_of(struct view *v, int place, int row)
                                        : NULL;
 }
 
+static void cell_point(const struct area *a, int cell, float *x, float *y)
+{
+    *x = (float)(a->box.x + 2 + (cell % a->cols) * (a->size + 2));
+    *y = (float)(a->box.y + 2 + (cell / a->cols % a->lines) * (a->size + 2));
+}
+
+/* A live token other than `gone` that holds the last cell of `gone`'s area. */
+static struct token *overflow_token(struct view *v, const struct token *gone,
+                                    const struct area *a)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        struct token *arr = pass ? v->anon : v->toks;
+        int n = pass ? v->nanon : v->ntok;
+        for (int i = 0; i < n; i++) {
+            struct token *k = &arr[i];
+            if (k != gone && k->live && k->cell == a->cap - 1 &&
+                k->area_place == gone->area_place &&
+                k->area_row == gone->area_row)
+                return k;
+        }
+    }
+    return NULL;
+}
+
+/* A token leaves its cell. When more tokens than cells wait in the area,
+ * the extra ones share the last cell; a cell that frees up then takes one
+ * of them, so an area that holds more than it can draw stays full on
+ * screen instead of showing one square for a queue of 45. */
 static void cell_release(struct view *v, struct token *k)
 {
     struct area *a = area_of(v, k->area_place, k->area_row);
-    if (a && k->cell >= 0 && k->cell < a->cap)
-        a->used[k->cell] = 0;
+    int cell = k->cell;
     k->cell = -1;
+    if (!a || cell < 0 || cell >= a->cap)
+        return;
+    if (a->over == 0) {
+        a->used[cell] = 0;
+        return;
+    }
+    a->over--; /* the last cell keeps one token fewer, or... */
+    if (cell == a->cap - 1)
+        return;
+    /* ...one of its tokens moves to the cell freed */
+    struct token *m = overflow_token(v, k, a);
+    if (!m) { /* cannot happen while the count is right; be safe */
+        a->over = 0;
+        a->used[cell] = 0;
+        return;
+    }
+    m->cell = cell;
+    cell_point(a, cell, &m->tx, &m->ty);
+    if (m->t >= 1)
+        m->x = m->sx = m->tx, m->y = m->sy = m->ty;
 }
 
 /* Take a cell in an area; false if the area is not drawn. */
@@ -327,11 +374,12 @@ static bool cell_take(struct view *v, struct token *k, int place, int row,
             cell = i;
             break;
         }
+    if (a->used[cell])
+        a->over++;
     a->used[cell] = 1;
     k->cell = cell, k->area_row = row, k->area_place = (signed char)place;
     *size = a->size;
-    *x = (float)(a->box.x + 2 + (cell % a->cols) * (a->size + 2));
-    *y = (float)(a->box.y + 2 + (cell / a->cols % a->lines) * (a->size + 2));
+    cell_point(a, cell, x, y);
     return true;
 }
 

@@ -257,6 +257,61 @@ static void test_churn_frames_show_every_hop(void **state)
     view_close(v);
 }
 
+/* Pixels of the queue colour in t0's accept queue once `arrive`
+ * connections have joined it and the first `accept` of them were taken. */
+static int queue_pixels(int arrive, int accept)
+{
+    char err[256];
+    struct view *v = view_open(800, 600, true, err, sizeof err);
+    if (!v)
+        fail_msg("%s", err);
+    int core[] = {0, 1};
+    enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST};
+    view_layout(v, 2, 2, core, role);
+    struct hud h = {.title = "queue", .arch = "staged", .cores = 2};
+    for (int i = 0; i < arrive; i++)
+        ev(v, 0, FD_ARRIVE, -1, i);
+    view_draw(v, &h, 10.0);
+    for (int i = 0; i < accept; i++) {
+        ev(v, 0, FD_ACCEPT, 5 + i, 3);
+        ev(v, 0, FD_HANDOFF, 5 + i, 1);
+        view_draw(v, &h, 1.0);
+    }
+    view_draw(v, &h, 10.0);
+    int q[4];
+    assert_int_equal(view_place_rect(v, 0, PLACE_ACCEPT_QUEUE, q), 0);
+    char path[] = "/tmp/fastsim-queue-XXXXXX.png";
+    int fd = mkstemps(path, 4);
+    close(fd);
+    assert_int_equal(view_png(v, path, err, sizeof err), 0);
+    view_close(v);
+    struct picture p = load(path);
+    unlink(path);
+    int n = in_place(&p, q, VC_BACKLOG);
+    stbi_image_free(p.px);
+    return n;
+}
+
+/* A queue longer than its box can draw keeps the box full, and once it
+ * is short enough again shows a square per connection: the ones that did
+ * not fit move into the cells freed (they used to stay piled on the last
+ * cell: one square drawn for a queue of 45). */
+static void test_long_queue_drawn_whole(void **state)
+{
+    (void)state;
+    int empty = queue_pixels(0, 0), one = queue_pixels(1, 0);
+    int ten = queue_pixels(10, 0);
+    assert_true(one > empty);
+    assert_true(ten > one);
+    /* 300 arrive (far more than the box holds), 290 are accepted: the
+     * 10 left are drawn as 10 squares, not fewer. */
+    assert_int_equal(queue_pixels(300, 290), ten);
+    /* Full: every cell drawn, whatever the overflow. */
+    int full = queue_pixels(300, 0);
+    assert_true(full > ten);
+    assert_int_equal(queue_pixels(600, 300), full);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_closed_token_fades),
         cmocka_unit_test(test_fastsim_headless_png),
         cmocka_unit_test(test_churn_frames_show_every_hop),
+        cmocka_unit_test(test_long_queue_drawn_whole),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
