@@ -5,7 +5,8 @@
 # output backs up; the question is what fastd does while it waits.
 #
 # Measured in the same run, as a peer: a writer that retries send() at
-# once on EAGAIN (what exercise 06's starter does), against the same kind of
+# once on EAGAIN (the mistake exercise 06 warns against; its starter drops
+# the client instead), against the same kind of
 # stalled reader. CPU time comes from /proc/PID/task/TID/schedstat
 # (nanoseconds on a CPU; no privileges needed).
 #
