@@ -79,6 +79,13 @@ static void arm_accept(struct uring_thread *u)
 static void handoff_msg(struct uring_thread *u, struct thread *target, int fd)
 {
     struct thread *self = u->self;
+    struct io_uring_sqe *sqe = uring_sqe(u);
+    if (!sqe) { /* before any count: the target will never see this fd */
+        thread_warn(self, "no SQE for the hand-off of fd %d", fd);
+        TRACE(self->trace, TRACE_CLOSE, fd, CLOSE_ERROR);
+        close(fd);
+        return;
+    }
     /* Release: what this thread did with the fd (accept4() while fds are
      * short) happens before the target takes it (acquire in dispatch()).
      * The ring orders the message too, but ThreadSanitizer cannot see
@@ -87,12 +94,6 @@ static void handoff_msg(struct uring_thread *u, struct thread *target, int fd)
                               memory_order_release);
     counter_add(&self->stats.handed_off, 1);
     TRACE(self->trace, TRACE_HANDOFF, fd, target->id);
-    struct io_uring_sqe *sqe = uring_sqe(u);
-    if (!sqe) {
-        thread_warn(self, "no SQE for the hand-off of fd %d", fd);
-        close(fd);
-        return;
-    }
     io_uring_prep_msg_ring(sqe, target->ring_fd, 0,
                            uring_tag(URING_NEW_CONN, 0, fd), 0);
     io_uring_sqe_set_data64(
