@@ -41,7 +41,8 @@ int listener_backlog(void);
 /**
  * Raise the soft RLIMIT_NOFILE to the hard limit: every connection is an
  * fd, and the default soft limit (often 1024) is far too low for a server.
- * \return the new soft limit.
+ * \return the soft limit in force afterwards (the old one if setrlimit()
+ *         refused), 2^20 for an unlimited one, or -1 if getrlimit() failed.
  */
 long nofile_raise(void);
 /* [listener seam] */
