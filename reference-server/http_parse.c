@@ -189,14 +189,19 @@ static enum http_parse_result parse_headers(const char *p, const char *end,
         } else if (name_is(p, c, "content-length")) {
             /* RFC 9112 6.3: a value that is not a number is a framing
              * error (400), whatever its length; only a number too long
-             * for any body we take is 413. Nine digits cannot overflow. */
+             * for any body we take is 413. Leading zeros are digits of
+             * the same number (0005 is 5): they do not count. Nine digits
+             * cannot overflow. */
             long v_num = 0;
+            size_t z = 0;
             for (size_t k = 0; k < vn; k++)
                 if (v[k] < '0' || v[k] > '9')
                     return fail(req, 400, "bad Content-Length");
-            if (vn == 0 || vn > 9)
+            while (z + 1 < vn && v[z] == '0')
+                z++;
+            if (vn == 0 || vn - z > 9)
                 return fail(req, vn ? 413 : 400, "bad Content-Length");
-            for (size_t k = 0; k < vn; k++)
+            for (size_t k = z; k < vn; k++)
                 v_num = v_num * 10 + (v[k] - '0');
             if (length >= 0 && length != v_num)
                 return fail(req, 400, "conflicting Content-Length");

@@ -4,6 +4,7 @@
  */
 #include "exercises/grader/graded.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -145,20 +146,48 @@ struct pol_case {
     unsigned cursor;
     uint64_t load[MAXW];
     uint64_t closed[MAXW]; /* closed connections behind each load */
+    /* Beyond the first cases: how many accept threads take turns (0 is
+     * one), and the closes behind each load by kind: those above are
+     * closed_normal; these are closed_error and closed_timeout. */
+    int naccept;
+    uint64_t closed_error[MAXW], closed_timeout[MAXW];
+    /* A stale view: conns_in seen this much behind the closes (the
+     * accept thread has not seen another's hand-offs yet), so the thread
+     * serves 0 connections whatever load[] says. */
+    uint64_t behind[MAXW];
 };
 
 static const char *const policy_names[] = {"rr", "least", "p2c"};
 
+static int accept_threads(const struct pol_case *c)
+{
+    return c->naccept > 0 ? c->naccept : 1;
+}
+
 static struct server *case_server(const struct pol_case *c)
 {
-    struct server *s = fake_server(1, c->n, c->policy, false);
-    s->threads[0].next_rr = c->cursor;
+    struct server *s = fake_server(accept_threads(c), c->n, c->policy, false);
+    for (int a = 0; a < accept_threads(c); a++)
+        s->threads[a].next_rr = c->cursor + 7u * (unsigned)a;
     for (int i = 0; i < c->n; i++) {
         struct stats *st = &s->workers[i]->stats;
-        atomic_store(&st->conns_in.value, c->load[i] + c->closed[i]);
+        uint64_t closed =
+            c->closed[i] + c->closed_error[i] + c->closed_timeout[i];
+        uint64_t in = c->behind[i]
+                          ? (closed > c->behind[i] ? closed - c->behind[i] : 0)
+                          : c->load[i] + closed;
+        atomic_store(&st->conns_in.value, in);
         atomic_store(&st->closed_normal.value, c->closed[i]);
+        atomic_store(&st->closed_error.value, c->closed_error[i]);
+        atomic_store(&st->closed_timeout.value, c->closed_timeout[i]);
     }
     return s;
+}
+
+/* The accept thread that makes pick k: they take turns. */
+static struct thread *picker(struct server *s, const struct pol_case *c, int k)
+{
+    return &s->threads[k % accept_threads(c)];
 }
 
 /* The worker index of a pick, or -1 when it is not a request thread. */
@@ -187,8 +216,8 @@ static const char *policy_differs(const struct pol_case *c, char *why,
     const char *result = NULL;
     int steps = 3 * c->n + 2;
     for (int k = 0; k < steps && !result; k++) {
-        int m = index_of(mine, schedule_pick(&mine->threads[0]));
-        int r = index_of(ref, ref_schedule_pick(&ref->threads[0]));
+        int m = index_of(mine, schedule_pick(picker(mine, c, k)));
+        int r = index_of(ref, ref_schedule_pick(picker(ref, c, k)));
         if (m < 0) {
             snprintf(why, cap,
                      "pick %d returned a thread that is not a "
@@ -252,8 +281,8 @@ static const char *ties_differ(const struct pol_case *c, char *why, size_t cap)
     struct server *mine = case_server(c), *ref = case_server(c);
     int seen_m[MAXW] = {0}, seen_r[MAXW] = {0}, dm = 0, dr = 0;
     for (int k = 0; k < 2 * c->n; k++) {
-        int m = index_of(mine, schedule_pick(&mine->threads[0]));
-        int r = index_of(ref, ref_schedule_pick(&ref->threads[0]));
+        int m = index_of(mine, schedule_pick(picker(mine, c, k)));
+        int r = index_of(ref, ref_schedule_pick(picker(ref, c, k)));
         if (m >= 0 && !seen_m[m]++)
             dm++;
         if (!seen_r[r]++)
@@ -297,16 +326,42 @@ static void case_text(const struct pol_case *c, char *out, size_t cap)
 {
     char loads[128];
     loads_text(c, loads, sizeof loads);
-    snprintf(out, cap,
-             "--schedule %s, %d request thread(s), open connections %s, "
-             "thread::next_rr %u",
-             policy_names[c->policy], c->n, loads, c->cursor);
+    size_t used = (size_t)snprintf(
+        out, cap,
+        "--schedule %s, %d request thread(s), open connections %s, "
+        "thread::next_rr %u",
+        policy_names[c->policy], c->n, loads, c->cursor);
+    if (c->naccept > 1)
+        used += (size_t)snprintf(out + used, cap - used,
+                                 ", %d accept threads taking turns (each "
+                                 "its own next_rr, from %u by 7)",
+                                 c->naccept, c->cursor);
+    for (int i = 0; i < c->n && used < cap; i++) {
+        if (c->behind[i])
+            used += (size_t)snprintf(
+                out + used, cap - used,
+                "; thread %d: stats read out of order, conns_in %llu "
+                "behind its closes (0 open)",
+                i, (unsigned long long)c->behind[i]);
+        else if (c->closed_error[i] || c->closed_timeout[i])
+            used += (size_t)snprintf(
+                out + used, cap - used,
+                "; thread %d: closed_normal %llu, closed_error %llu, "
+                "closed_timeout %llu",
+                i, (unsigned long long)c->closed[i],
+                (unsigned long long)c->closed_error[i],
+                (unsigned long long)c->closed_timeout[i]);
+    }
 }
 
-static void run_policy_cases(struct oracle_run *run)
+/* Which cases: the first test's (one accept thread, normal closes), or
+ * several accept threads, or closes of every kind and stale views. */
+enum family { FAMILY_FIRST, FAMILY_ACCEPTORS, FAMILY_CLOSES };
+
+static void run_policy_cases(struct oracle_run *run, enum family family)
 {
     const unsigned cursors[] = {0, 1, 5, 0x7ffffffeu, 0xfffffffeu};
-    char why[512], what[256];
+    char why[512], what[640];
     for (int n = 1; n <= MAXW; n++)
         for (int policy = 0; policy < 3; policy++)
             for (size_t cu = 0; cu < sizeof cursors / sizeof cursors[0]; cu++)
@@ -322,7 +377,17 @@ static void run_policy_cases(struct oracle_run *run)
                                     : v < 12 ? r % 3
                                              : r % 50;
                         c.closed[i] = (r >> 20) % 40;
+                        if (family == FAMILY_CLOSES) {
+                            /* Closes of every kind; about one thread in
+                             * four seen out of order. */
+                            c.closed_error[i] = (r >> 30) % 9;
+                            c.closed_timeout[i] = (r >> 40) % 9;
+                            if ((r >> 50) % 4 == 0)
+                                c.behind[i] = 1 + (r >> 52) % 3;
+                        }
                     }
+                    if (family == FAMILY_ACCEPTORS)
+                        c.naccept = 2 + v % 2;
                     run->now = c;
                     if (!case_differs(&c, why, sizeof why))
                         continue;
@@ -347,9 +412,8 @@ static void run_policy_cases(struct oracle_run *run)
 
 /* The cases run in a child process, so that a pick that crashes (an
  * index out of the array) is reported with the case that made it. */
-static void test_oracle_policies(void **state)
+static void oracle_family(enum family family)
 {
-    (void)state;
     struct oracle_run *run = mmap(NULL, sizeof *run, PROT_READ | PROT_WRITE,
                                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     assert_true(run != MAP_FAILED);
@@ -362,12 +426,12 @@ static void test_oracle_policies(void **state)
         signal(SIGBUS, SIG_DFL);
         signal(SIGFPE, SIG_DFL);
         signal(SIGILL, SIG_DFL);
-        run_policy_cases(run);
+        run_policy_cases(run, family);
         _exit(run->msg[0] ? 1 : 0);
     }
     int status = 0;
     waitpid(pid, &status, 0);
-    char msg[1024], what[256];
+    char msg[1024], what[640];
     if (WIFSIGNALED(status)) {
         case_text(&run->now, what, sizeof what);
         snprintf(msg, sizeof msg,
@@ -384,6 +448,87 @@ static void test_oracle_policies(void **state)
              WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
+static void test_oracle_policies(void **state)
+{
+    (void)state;
+    oracle_family(FAMILY_FIRST);
+}
+
+/*
+ * "A request thread": with --accept-threads 2 or 3 the accept threads
+ * come first in srv->threads, and each has its own next_rr. The same
+ * cases as test_oracle_policies, picked by 2 or 3 accept threads in turn:
+ * every pick must be one of srv->workers (never an accept thread), and
+ * match the reference's as above.
+ */
+static void test_oracle_accept_threads(void **state)
+{
+    (void)state;
+    oracle_family(FAMILY_ACCEPTORS);
+}
+
+/*
+ * "Open connections" are stats_open_conns()'s: handed over minus closed,
+ * whatever closed them (closed_normal, closed_error, closed_timeout), and
+ * 0 when the counters are read out of order and the closes are ahead of
+ * conns_in (stats.c). The same cases with closes of every kind and some
+ * threads seen so.
+ */
+static void test_oracle_close_kinds(void **state)
+{
+    (void)state;
+    oracle_family(FAMILY_CLOSES);
+}
+
+/*
+ * Several accept threads call schedule_pick() at the same time, each
+ * with its own self: the header gives each its own thread::next_rr, so
+ * the function may not share anything else that it writes. Two threads
+ * pick 3000 times each, under every policy; each pick must be a request
+ * thread. The tsan line runs this under ThreadSanitizer, which reports
+ * a variable both write (a static counter, a shared seed).
+ */
+struct picker_arg {
+    struct server *srv;
+    int self;
+    int bad;
+};
+
+static void *pick_many(void *p)
+{
+    struct picker_arg *a = p;
+    for (int i = 0; i < 3000; i++)
+        if (index_of(a->srv, schedule_pick(&a->srv->threads[a->self])) < 0)
+            a->bad++;
+    return NULL;
+}
+
+static void test_accept_threads_at_once(void **state)
+{
+    (void)state;
+    enum schedule all[] = {SCHEDULE_RR, SCHEDULE_LEAST, SCHEDULE_P2C};
+    for (int k = 0; k < 3; k++) {
+        struct server *s = fake_server(2, 4, all[k], false);
+        for (int i = 0; i < 4; i++) {
+            struct stats *st = &s->workers[i]->stats;
+            atomic_store(&st->conns_in.value, (uint64_t)(i % 3) + 5);
+            atomic_store(&st->closed_normal.value, 5);
+        }
+        struct picker_arg args[2] = {{s, 0, 0}, {s, 1, 0}};
+        pthread_t th[2];
+        for (int t = 0; t < 2; t++)
+            assert_int_equal(pthread_create(&th[t], NULL, pick_many, &args[t]),
+                             0);
+        for (int t = 0; t < 2; t++)
+            pthread_join(th[t], NULL);
+        fake_server_free(s);
+        if (args[0].bad || args[1].bad)
+            fail_msg("--schedule %s, 2 accept threads picking at once: %d "
+                     "and %d of 3000 picks were not request threads",
+                     policy_names[k], args[0].bad, args[1].bad);
+    }
+}
+
 static const struct graded table[] = {
     GRADED(test_rr_rotates, 1, 1),
     GRADED(test_least_picks_fewest, 3, 1),
@@ -392,5 +537,8 @@ static const struct graded table[] = {
     GRADED(test_p2c_spreads_equals, 2, 3),
     GRADED(test_one_worker, 1, 3),
     GRADED(test_oracle_policies, 4, 4),
+    GRADED(test_oracle_accept_threads, 2, 4),
+    GRADED(test_oracle_close_kinds, 2, 4),
+    GRADED(test_accept_threads_at_once, 1, 4),
 };
 GRADED_MAIN(table)

@@ -272,69 +272,105 @@ static const char *method_name(enum http_method m)
                                : "?";
 }
 
-/* Deliver s[0..n) in pieces ending at cuts[] (ascending, the last n) to
- * the parser as fastd's conn.c does (a fresh request each call; the
- * next request starts after req.length; scanned reset after each), and
+/* On HTTP_ERROR, also show the method and version the request was
+ * given (http_write_status() answers a HEAD without a body): set by the
+ * tests whose every case has a valid request line. */
+static bool show_error_fields;
+
+/* One connection's parse: its bytes s, how far they were used and
+ * searched, and what the caller has seen so far, written into out. */
+struct tconn {
+    const char *s;
+    size_t used, scanned, o, cap;
+    char *out;
+    char last[256];
+    bool ended; /* an error, or out is full */
+    bool stamp; /* write how many bytes had arrived before each answer */
+};
+
+static void tconn_init(struct tconn *t, const char *s, char *out, size_t cap)
+{
+    memset(t, 0, sizeof *t);
+    t->s = s;
+    t->out = out;
+    t->cap = cap;
+    out[0] = 0;
+}
+
+/* The first `have` bytes of the connection have arrived: call the parser
+ * as fastd's conn.c does (a fresh request each call; the next request
+ * starts after req.length; scanned reset after each). */
+static void tconn_step(parse_fn fn, struct tconn *t, size_t have)
+{
+    while (!t->ended && t->used < have) {
+        struct http_request req = {.method = HTTP_OTHER};
+        size_t len = have - t->used;
+        const char *buf =
+            fn == http_parse ? fenced(t->s + t->used, len) : t->s + t->used;
+        enum http_parse_result r = fn(buf, len, &t->scanned, &req);
+        char step[256], esc[96];
+        if (r == HTTP_COMPLETE && (req.length == 0 || req.length > len)) {
+            snprintf(t->out + t->o, t->cap - t->o,
+                     "complete, length %zu of the %zu bytes there; ",
+                     req.length, len);
+            t->ended = true;
+            return;
+        }
+        if (r == HTTP_COMPLETE) {
+            const char *path = "(outside the buffer)";
+            if (req.path && req.path_len < 64 &&
+                ((req.path >= buf && req.path + req.path_len <= buf + len) ||
+                 (req.path_len == 1 && req.path[0] == '/')))
+                path = oracle_escape(req.path, req.path_len, esc, sizeof esc);
+            snprintf(step, sizeof step,
+                     "complete %s \"%s\" HTTP/1.%d %s, %zu bytes; ",
+                     method_name(req.method), path, req.minor,
+                     req.keep_alive ? "keep-alive" : "close", req.length);
+        } else if (r == HTTP_INCOMPLETE) {
+            snprintf(step, sizeof step, "incomplete%s; ",
+                     req.expect_continue ? " (send 100 Continue)" : "");
+        } else if (r == HTTP_ERROR && show_error_fields) {
+            snprintf(step, sizeof step, "error %d (%s, HTTP/1.%d); ",
+                     req.status, method_name(req.method), req.minor);
+        } else if (r == HTTP_ERROR) {
+            snprintf(step, sizeof step, "error %d; ", req.status);
+        } else {
+            snprintf(step, sizeof step, "result %d; ", (int)r);
+        }
+        /* The same answer again, after more bytes, says nothing new. */
+        char at[40] = "";
+        if (t->stamp)
+            snprintf(at, sizeof at, "[%zu bytes] ", have);
+        if (r == HTTP_COMPLETE || strcmp(step, t->last) != 0)
+            t->o += (size_t)snprintf(t->out + t->o, t->cap - t->o, "%s%s", at,
+                                     step);
+        if (t->o + 1 >= t->cap) {
+            t->o = t->cap - 1;
+            t->ended = true;
+        }
+        snprintf(t->last, sizeof t->last, "%s", step);
+        if (r == HTTP_COMPLETE) {
+            t->used += req.length;
+            t->scanned = 0;
+            t->last[0] = 0;
+            continue;
+        }
+        if (r != HTTP_INCOMPLETE)
+            t->ended = true;
+        break;
+    }
+}
+
+/* Deliver s[0..n) in pieces ending at cuts[] (ascending, the last n) and
  * write what a caller can see, call after call, into out. */
 static void transcript(parse_fn fn, const char *s, size_t n, const size_t *cuts,
                        size_t ncuts, char *out, size_t cap)
 {
-    size_t used = 0, scanned = 0, o = 0;
-    char last[256] = "";
-    out[0] = 0;
+    struct tconn t;
     (void)n;
-    for (size_t k = 0; k < ncuts; k++) {
-        size_t have = cuts[k];
-        while (used < have && o + 1 < cap) {
-            struct http_request req = {.method = HTTP_OTHER};
-            size_t len = have - used;
-            const char *buf =
-                fn == http_parse ? fenced(s + used, len) : s + used;
-            enum http_parse_result r = fn(buf, len, &scanned, &req);
-            char step[256], esc[96];
-            if (r == HTTP_COMPLETE && (req.length == 0 || req.length > len)) {
-                snprintf(out + o, cap - o,
-                         "complete, length %zu of the %zu bytes there; ",
-                         req.length, len);
-                return;
-            }
-            if (r == HTTP_COMPLETE) {
-                const char *path = "(outside the buffer)";
-                if (req.path && req.path_len < 64 &&
-                    ((req.path >= buf &&
-                      req.path + req.path_len <= buf + len) ||
-                     (req.path_len == 1 && req.path[0] == '/')))
-                    path =
-                        oracle_escape(req.path, req.path_len, esc, sizeof esc);
-                snprintf(step, sizeof step,
-                         "complete %s \"%s\" HTTP/1.%d %s, %zu bytes; ",
-                         method_name(req.method), path, req.minor,
-                         req.keep_alive ? "keep-alive" : "close", req.length);
-            } else if (r == HTTP_INCOMPLETE) {
-                snprintf(step, sizeof step, "incomplete%s; ",
-                         req.expect_continue ? " (send 100 Continue)" : "");
-            } else if (r == HTTP_ERROR) {
-                snprintf(step, sizeof step, "error %d; ", req.status);
-            } else {
-                snprintf(step, sizeof step, "result %d; ", (int)r);
-            }
-            /* The same answer again, after more bytes, says nothing new. */
-            if (r == HTTP_COMPLETE || strcmp(step, last) != 0)
-                o += (size_t)snprintf(out + o, cap - o, "%s", step);
-            if (o >= cap)
-                o = cap - 1;
-            snprintf(last, sizeof last, "%s", step);
-            if (r == HTTP_COMPLETE) {
-                used += req.length;
-                scanned = 0;
-                last[0] = 0;
-                continue;
-            }
-            if (r != HTTP_INCOMPLETE)
-                return;
-            break;
-        }
-    }
+    tconn_init(&t, s, out, cap);
+    for (size_t k = 0; k < ncuts && !t.ended; k++)
+        tconn_step(fn, &t, cuts[k]);
 }
 
 /* How a case is delivered: whole, byte by byte, or in two pieces. */
@@ -819,6 +855,190 @@ static void test_oracle_pipelined(void **state)
     }
 }
 
+/* 7. "req: filled on HTTP_COMPLETE and HTTP_ERROR": fastd answers an
+ * error with http_write_status(), which sends a HEAD no body and tells
+ * an HTTP/1.0 client apart, so an error found after a valid request line
+ * (in a header, the framing, the limits) must leave that line's method
+ * and version in req. Every method and version, every such error. */
+static void test_oracle_error_fields(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {
+        "GET / HTTP/1.1",         "HEAD / HTTP/1.1", "HEAD /x?y HTTP/1.0",
+        "POST /up HTTP/1.1",      "GET / HTTP/1.0",  "OPTIONS * HTTP/1.1",
+        "HEAD http://h/ HTTP/1.1"};
+    static const char *const errors[] = {
+        "",
+        "Host: x\r\nHost: y\r\n",
+        "Host: x\r\nContent-Length: 5000\r\n",
+        "Host: x\r\nContent-Length: 1x\r\n",
+        "Host: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n",
+        "Host: x\r\nContent-Length: 12345678901\r\n",
+        "Host: x\r\nTransfer-Encoding: chunked\r\n",
+        "Host: x\r\nExpect: 102-processing\r\n",
+        "Host: x\r\nX: a\x01b\r\n",
+        "Host: x\r\nX: a\r\n folded\r\n",
+        "Host: x\r\nBad Name: x\r\n",
+        "Host: x\r\n: x\r\n",
+        "Host: x\r\nX: ",
+    };
+    show_error_fields = true;
+    for (size_t l = 0; l < sizeof lines / sizeof *lines; l++)
+        for (size_t e = 0; e < sizeof errors / sizeof *errors; e++) {
+            gen.n = 0;
+            put(lines[l]);
+            put("\r\n");
+            put(errors[e]);
+            if (e + 1 == sizeof errors / sizeof *errors)
+                put_n('h', HTTP_MAX_HEAD); /* 431: no blank line yet */
+            else
+                put("\r\n");
+            check_case("an error after a valid request line", &gen,
+                       gen.n < 600);
+        }
+    show_error_fields = false;
+}
+
+/* 8. Names are whole tokens: a method that only starts like GET, HEAD or
+ * OPTIONS is another method; a header whose name only starts (or ends)
+ * like Host, Connection, Content-Length, Transfer-Encoding or Expect is
+ * another header; an empty Host is still a Host (RFC 9112 3.2). */
+static void test_oracle_names(void **state)
+{
+    (void)state;
+    static const char *const near_methods[] = {
+        "GETS",  "GE",       "GET-",   "HEADER", "HEA",
+        "HEAD1", "OPTIONSX", "OPTION", "XGET",   "GETHEAD"};
+    static const char *const near_headers[] = {
+        "Hosts: y",
+        "Hos: y",
+        "X-Host: y",
+        "Host-Name: y",
+        "Content-Lengths: 5",
+        "Content-Length-X: 5",
+        "Content-Lengt: 5",
+        "X-Content-Length: 5",
+        "Transfer-Encodings: chunked",
+        "Transfer-Encodin: chunked",
+        "Expects: 102-processing",
+        "Expec: 102-processing",
+        "Connections: close",
+        "Connectio: close",
+        "Connection-X: close",
+        "Host:",
+        "Host:   ",
+        "Host:\t",
+    };
+    for (size_t m = 0; m < sizeof near_methods / sizeof *near_methods; m++)
+        for (int t = 0; t < 2; t++) {
+            gen.n = 0;
+            put(near_methods[m]);
+            put(t ? " * HTTP/1.1\r\nHost: x\r\n\r\n"
+                  : " /a HTTP/1.1\r\nHost: x\r\n\r\n");
+            check_case("a method that starts like another", &gen, true);
+        }
+    for (size_t h = 0; h < sizeof near_headers / sizeof *near_headers; h++)
+        for (int v = 0; v < 4; v++) {
+            gen.n = 0;
+            put(v & 1 ? "POST / HTTP/1.0\r\n" : "POST / HTTP/1.1\r\n");
+            if (v & 2)
+                put("Host: x\r\n");
+            put(near_headers[h]);
+            put("\r\n\r\n");
+            check_case("a header name that starts or ends like another", &gen,
+                       true);
+        }
+}
+
+/* 9. Long pipelines: a client sends as many requests as fastd's input
+ * buffer holds (conn.h: CONN_IN_CAP, 16 KiB) in one write. The limits
+ * are per request (8 KiB of head, 4 KiB of body), not on the bytes
+ * after it: each request of such a buffer is served. */
+static void test_oracle_long_pipelines(void **state)
+{
+    (void)state;
+    static const char *const small[] = {
+        "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        "HEAD /plaintext HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n"
+        "\r\n",
+        "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
+    };
+    const size_t cap = 16384; /* CONN_IN_CAP */
+    for (size_t k = 0; k < sizeof small / sizeof *small; k++) {
+        gen.n = 0;
+        while (gen.n + strlen(small[k]) <= cap)
+            put(small[k]);
+        check_case("a pipeline of 16 KiB of small requests", &gen, false);
+    }
+    /* Three requests with bodies of the largest size, then small ones. */
+    gen.n = 0;
+    for (int i = 0; i < 3; i++) {
+        char head[96];
+        snprintf(head, sizeof head,
+                 "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n",
+                 HTTP_MAX_BODY);
+        put(head);
+        put_n('b', HTTP_MAX_BODY);
+    }
+    while (gen.n + strlen(small[0]) <= cap)
+        put(small[0]);
+    check_case("a pipeline of 16 KiB with bodies of 4 KiB", &gen, false);
+    /* A head of almost 8 KiB, then small requests. */
+    gen.n = 0;
+    put("GET / HTTP/1.1\r\nHost: x\r\nX: ");
+    put_n('h', HTTP_MAX_HEAD - 64);
+    put("\r\n\r\n");
+    while (gen.n + strlen(small[0]) <= cap)
+        put(small[0]);
+    check_case("a pipeline of 16 KiB after a head of almost 8 KiB", &gen,
+               false);
+}
+
+/* 10. Connections in turn: fastd's request thread parses many
+ * connections, one call for one, then another's; the only state a call
+ * leaves is *scanned (and the caller's buffer). Two requests of the
+ * grammar, delivered byte by byte to two connections in turn, must each
+ * be parsed as if alone: the same answers as the reference's, each after
+ * the same number of that connection's bytes. */
+static void test_oracle_interleaved(void **state)
+{
+    (void)state;
+    static struct pcase other;
+    static char mine[2][1024], ref[2][1024];
+    struct oracle_rng r = {0x0ddba11cafef00dULL};
+    for (int i = 0; i < 200; i++) {
+        gen.n = 0;
+        put_request(&r);
+        other = gen;
+        gen.n = 0;
+        put_request(&r);
+        const struct pcase *pc[2] = {&other, &gen};
+        struct tconn m[2], f[2];
+        for (int c = 0; c < 2; c++) {
+            tconn_init(&m[c], pc[c]->b, mine[c], sizeof mine[c]);
+            tconn_init(&f[c], pc[c]->b, ref[c], sizeof ref[c]);
+            m[c].stamp = f[c].stamp = true; /* when, not only what */
+        }
+        size_t most = other.n > gen.n ? other.n : gen.n;
+        for (size_t have = 1; have <= most; have++)
+            for (int c = 0; c < 2; c++)
+                if (have <= pc[c]->n) {
+                    tconn_step(http_parse, &m[c], have);
+                    tconn_step(ref_http_parse, &f[c], have);
+                }
+        if (strcmp(mine[0], ref[0]) == 0 && strcmp(mine[1], ref[1]) == 0)
+            continue;
+        static char ea[600], eb[600];
+        oracle_escape(other.b, other.n, ea, sizeof ea);
+        oracle_escape(gen.b, gen.n, eb, sizeof eb);
+        fail_msg("two connections, byte by byte in turn: A \"%s\" and B "
+                 "\"%s\" - the reference saw A: %s B: %s - yours saw A: %s "
+                 "B: %s (alone, each is parsed as the reference does: state "
+                 "kept between calls outside *scanned?)",
+                 ea, eb, ref[0], ref[1], mine[0], mine[1]);
+    }
+}
+
 static const struct graded table[] = {
     GRADED(test_simple_get, 1, 1),
     GRADED(test_split_reads, 1, 1),
@@ -836,5 +1056,9 @@ static const struct graded table[] = {
     GRADED(test_oracle_limits, 2, 4),
     GRADED(test_oracle_controls, 2, 4),
     GRADED(test_oracle_pipelined, 2, 4),
+    GRADED(test_oracle_error_fields, 2, 4),
+    GRADED(test_oracle_names, 2, 4),
+    GRADED(test_oracle_long_pipelines, 2, 4),
+    GRADED(test_oracle_interleaved, 2, 4),
 };
 GRADED_MAIN(table)

@@ -163,7 +163,7 @@ static void pick_crashed(int sig)
 {
     siglongjmp(pick_jmp, sig);
 }
-static int safe_pick(struct sim *s, int *sig)
+static int safe_pick(struct sim *s, int acceptor, int *sig)
 {
     struct sigaction sa = {.sa_handler = pick_crashed}, old_fpe, old_segv;
     sigaction(SIGFPE, &sa, &old_fpe);
@@ -171,11 +171,19 @@ static int safe_pick(struct sim *s, int *sig)
     volatile int got = -1;
     *sig = sigsetjmp(pick_jmp, 1);
     if (*sig == 0)
-        got = pick_mine(s, 0);
+        got = pick_mine(s, acceptor);
     sigaction(SIGFPE, &old_fpe, NULL);
     sigaction(SIGSEGV, &old_segv, NULL);
     return got;
 }
+
+/* How check_held() calls pick_mine(): from 1 accept thread, or from
+ * several in turn (each passing its own thread as `acceptor`); and
+ * whether it also checks that a pick leaves the loads as they were. */
+static int held_acceptors = 1;
+static bool held_untouched;
+/* Where s->policy_cursor starts in the models check_held() builds. */
+static unsigned held_cursor;
 
 /* A model with n request threads whose loads are held at load[]. */
 static void model_with(struct sim *s, int n, const int *load)
@@ -183,11 +191,13 @@ static void model_with(struct sim *s, int n, const int *load)
     struct scenario sc;
     char err[256];
     scenario_defaults(&sc);
-    sc.cores = 17;
+    sc.cores = 16 + held_acceptors;
+    sc.accept_threads = held_acceptors;
     want_true(sim_init(s, &sc, err, sizeof err) == 0, "sim_init: %s", err);
     want_true(sim_workers(s) >= n, "the model has %d request threads",
               sim_workers(s));
     s->nworkers = n;
+    s->policy_cursor = held_cursor;
     for (int i = 0; i < n; i++)
         s->threads[s->workers[i]].open = load[i];
 }
@@ -217,7 +227,7 @@ static void test_oracle_one_worker(void **state)
         model_with(&s, 1, l);
         for (int i = 0; i < 100; i++) {
             int ref = ref_pick_mine(&s, 0), sig;
-            int got = safe_pick(&s, &sig);
+            int got = safe_pick(&s, 0, &sig);
             if (sig) {
                 model_free(&s, 1);
                 fail_msg("one request thread (holding %d connections): "
@@ -241,13 +251,25 @@ static void test_oracle_one_worker(void **state)
  * seed (ties broken with the model's PRNG or cursor, never rand() or a
  * static). The reference must pass the same check: it is the proof that
  * the case is fair. */
-static void check_held(const char *what, int n, const int *load, int picks)
+static void check_held(const char *what_in, int n, const int *load, int picks)
 {
     struct sim a, b;
     model_with(&a, n, load);
     model_with(&b, n, load);
     char lt[256];
     loads_text(load, n, lt, sizeof lt);
+    /* The case's other conditions, before its loads in a message. */
+    char whatx[256];
+    size_t used = (size_t)snprintf(whatx, sizeof whatx, "%s", what_in);
+    if (held_cursor)
+        used += (size_t)snprintf(whatx + used, sizeof whatx - used,
+                                 ", s->policy_cursor from %u", held_cursor);
+    if (held_acceptors > 1)
+        snprintf(whatx + used, sizeof whatx - used,
+                 ", %d accept threads in turn (each passing its own thread "
+                 "as acceptor)",
+                 held_acceptors);
+    const char *what = whatx;
     /* The thread holding more than every other, if there is one: a
      * policy that weighs loads never hands it a connection (the
      * reference does not, nor does least-loaded with any tie rule). */
@@ -259,7 +281,7 @@ static void check_held(const char *what, int n, const int *load, int picks)
         heaviest = above && n > 1 ? i : heaviest;
     }
     for (int i = 0; i < picks; i++) {
-        int ref = ref_pick_mine(&b, 0);
+        int ref = ref_pick_mine(&b, b.acceptors[i % held_acceptors]);
         ref_heaviest += ref == heaviest;
         if (ref < 0 || ref >= n) {
             model_free(&a, n);
@@ -272,7 +294,8 @@ static void check_held(const char *what, int n, const int *load, int picks)
     model_free(&b, n);
     model_with(&b, n, load);
     for (int i = 0; i < picks; i++) {
-        int sig, x = safe_pick(&a, &sig), y = sig ? x : pick_mine(&b, 0);
+        int who = a.acceptors[i % held_acceptors];
+        int sig, x = safe_pick(&a, who, &sig), y = sig ? x : pick_mine(&b, who);
         if (sig) {
             model_free(&a, n);
             model_free(&b, n);
@@ -283,6 +306,18 @@ static void check_held(const char *what, int n, const int *load, int picks)
                      what, n, lt, strsignal(sig), i + 1);
         }
         mine_heaviest += x == heaviest;
+        for (int w = 0; held_untouched && w < n; w++)
+            if (sim_worker_open(&a, w) != load[w]) {
+                int now = sim_worker_open(&a, w);
+                model_free(&a, n);
+                model_free(&b, n);
+                fail_msg("%s: %d request threads holding [%s] connections: "
+                         "after pick %d (thread %d), thread %d holds %d; "
+                         "expected %d (a policy only reads the loads: the "
+                         "model counts the connection itself when it "
+                         "arrives)",
+                         what, n, lt, i + 1, x, w, now, load[w]);
+            }
         if (x < 0 || x >= n || x != y) {
             model_free(&a, n);
             model_free(&b, n);
@@ -326,9 +361,8 @@ static void test_oracle_equal_loads(void **state)
 
 /* 3. Ties: some threads share the lightest or the heaviest load;
  * generated at random. */
-static void test_oracle_ties(void **state)
+static void ties_cases(void)
 {
-    (void)state;
     struct oracle_rng r = {0x71e571e5u};
     for (int k = 0; k < 200; k++) {
         int n = 2 + (int)oracle_below(&r, 15), load[64];
@@ -352,6 +386,51 @@ static void test_oracle_ties(void **state)
         }
 }
 
+static void test_oracle_ties(void **state)
+{
+    (void)state;
+    ties_cases();
+}
+
+/* 4. The same ties, handed off by a model with 3 accept threads taking
+ * turns, each passing its own thread as `acceptor`: the promises hold
+ * whoever calls (in range, the same choices for the same seed, never the
+ * one heaviest thread). */
+static void test_oracle_accept_threads(void **state)
+{
+    (void)state;
+    held_acceptors = 3;
+    ties_cases();
+    held_acceptors = 1;
+}
+
+/* 5. A policy reads the model (sim_worker_open()) and may change only
+ * s->rng (by drawing) and s->policy_cursor: the model counts each
+ * connection on the thread chosen when it arrives. The same ties, and
+ * after each pick every thread's load is what it was. */
+static void test_oracle_reads_only(void **state)
+{
+    (void)state;
+    held_untouched = true;
+    ties_cases();
+    held_untouched = false;
+}
+
+/* 6. s->policy_cursor is an unsigned that a policy may use as it likes
+ * (the model's own rr and least do `s->policy_cursor++ % n`): the same
+ * ties with the cursor a few picks before an int and an unsigned wrap;
+ * every choice stays in range. */
+static void test_oracle_cursor_wraps(void **state)
+{
+    (void)state;
+    static const unsigned starts[] = {0x7ffffff0u, 0xfffffff0u};
+    for (size_t k = 0; k < sizeof starts / sizeof *starts; k++) {
+        held_cursor = starts[k];
+        ties_cases();
+    }
+    held_cursor = 0;
+}
+
 static const struct graded table[] = {
     GRADED(test_valid_choices, 2, 1),
     GRADED(test_uses_every_thread, 3, 2),
@@ -360,5 +439,8 @@ static const struct graded table[] = {
     GRADED(test_oracle_one_worker, 2, 1),
     GRADED(test_oracle_equal_loads, 2, 1),
     GRADED(test_oracle_ties, 2, 1),
+    GRADED(test_oracle_accept_threads, 2, 1),
+    GRADED(test_oracle_reads_only, 2, 1),
+    GRADED(test_oracle_cursor_wraps, 1, 1),
 };
 GRADED_MAIN(table)
