@@ -130,10 +130,12 @@ int usleep(useconds_t us)
     return nanosleep(&ts, NULL);
 }
 
+#define BURST_MANY 300 /* a burst no fixed batch of accepts covers */
+
 struct env {
     struct server *srv;
     struct thread *self;
-    int lfd, port, clients[16], nclients;
+    int lfd, port, clients[BURST_MANY + 16], nclients;
 };
 
 static int dial(int port)
@@ -154,6 +156,7 @@ static int dial(int port)
  * them, so that the next test in the asan line's one process does not
  * report them as a leak of its own. */
 static struct env *env_live;
+static int stdin_saved = -1; /* fd 0, moved away by test_lowest_fd */
 static int *plugs_live, nplugs_live;
 static struct rlimit plugs_old;
 
@@ -186,16 +189,17 @@ static bool pending(int lfd)
     return poll(&p, 1, 0) == 1;
 }
 
-/* Close the fds the hand-offs put in the threads' epoll sets. */
+/* Close the fds the hand-offs put in the threads' epoll sets (each is
+ * reported once: edge-triggered, readable). */
 static void env_close(struct env *e)
 {
     for (int i = 0; i < e->srv->nthreads; i++) {
-        struct epoll_event ev[16];
-        int n = e->srv->threads[i].epfd >= 0
-                    ? epoll_wait(e->srv->threads[i].epfd, ev, 16, 0)
-                    : 0;
-        for (int k = 0; k < n; k++)
-            close(ev[k].data.fd);
+        struct epoll_event ev[64];
+        int n;
+        while (e->srv->threads[i].epfd >= 0 &&
+               (n = epoll_wait(e->srv->threads[i].epfd, ev, 64, 0)) > 0)
+            for (int k = 0; k < n; k++)
+                close(ev[k].data.fd);
     }
     for (int i = 0; i < e->nclients; i++)
         close(e->clients[i]);
@@ -220,6 +224,50 @@ static void test_accepts_all_pending(void **state)
     assert_false(pending(e.lfd));
     assert_int_equal(adds, 6);
     env_close(&e);
+}
+
+/* Many more pending connections than any fixed batch: one call takes
+ * them all ("accept until the listener's queue is empty"). */
+static void test_accepts_a_long_burst(void **state)
+{
+    (void)state;
+    static struct env e;
+    env_open(&e, 1, BURST_MANY);
+    accept_burst(e.self, e.lfd);
+    int accepted = (int)counter_get(&e.self->stats.accepted);
+    bool left = pending(e.lfd);
+    env_close(&e);
+    if (accepted != BURST_MANY || left)
+        fail_msg("one call accepted %d of %d pending connections%s: accept "
+                 "until EAGAIN, however many are queued",
+                 accepted, BURST_MANY,
+                 left ? ", and left the rest queued" : "");
+}
+
+/* fd 0 is free (a server started with stdin closed): the first connection
+ * accepted is fd 0, an fd like any other, handed off and counted. */
+static void test_lowest_fd(void **state)
+{
+    (void)state;
+    static struct env e;
+    env_open(&e, 1, 2);
+    stdin_saved = fcntl(0, F_DUPFD_CLOEXEC, 3);
+    close(0);
+    accept_burst(e.self, e.lfd);
+    bool zero_open = fcntl(0, F_GETFD) >= 0;
+    int accepted = (int)counter_get(&e.self->stats.accepted), handed = adds;
+    env_close(&e);
+    if (zero_open) /* left open and nowhere: not in any epoll set */
+        close(0);
+    dup2(stdin_saved, 0);
+    close(stdin_saved);
+    stdin_saved = -1;
+    if (accepted != 2 || handed != 2)
+        fail_msg("with fd 0 free, %d of 2 pending connections were accepted "
+                 "and %d handed off%s: accept4 returning 0 is a new "
+                 "connection on fd 0, not an error",
+                 accepted, handed,
+                 zero_open ? " (fd 0 was left open and nowhere)" : "");
 }
 
 static void test_nonblocking_cloexec_at_handoff(void **state)
@@ -337,6 +385,11 @@ static int env_cleanup(void **state)
         empty_fd_table(plugs_live, nplugs_live, plugs_old);
     if (env_live)
         env_close(env_live);
+    if (stdin_saved >= 0) {
+        dup2(stdin_saved, 0);
+        close(stdin_saved);
+        stdin_saved = -1;
+    }
     return 0;
 }
 
@@ -563,6 +616,32 @@ static bool burst_same(const struct burst_case *c, char *msg, size_t cap)
     return true;
 }
 
+/* A burst that meets only connections and the errnos after which it goes
+ * on (EINTR, ECONNABORTED, EPROTO), then EAGAIN, asks for no pause: the
+ * header pauses only when out of fds with no spare, or on another error,
+ * and a pause at each empty queue would delay every next connection. */
+static void test_drained_burst_no_pause(void **state)
+{
+    (void)state;
+    static const int go_on[] = {0, EINTR, ECONNABORTED, EPROTO};
+    char mine[512], what[256];
+    struct burst_case c = {.fail = FAULT_CALLS, .spare = true};
+    for (int len = 0; len <= 3; len++)
+        for (int k = 0; k < (len ? 1 << (2 * len) : 1); k++) {
+            c.len = len;
+            for (int i = 0, v = k; i < len; i++, v >>= 2)
+                c.script[i] = go_on[v & 3];
+            long paused;
+            burst_outcome(accept_burst, &c, mine, sizeof mine, &paused);
+            if (asked_ns > 0) {
+                describe_case(&c, what, sizeof what);
+                fail_msg("%s: yours paused %.2f ms before it returned; the "
+                         "reference does not pause (%s)",
+                         what, asked_ns / 1e6, mine);
+            }
+        }
+}
+
 static void test_oracle_accept_sequences(void **state)
 {
     (void)state;
@@ -625,6 +704,8 @@ static void test_fault_matrix_accept(void **state)
 
 static const struct graded table[] = {
     GRADED_CLEANUP(test_accepts_all_pending, 3, 1, env_cleanup),
+    GRADED_CLEANUP(test_accepts_a_long_burst, 1, 1, env_cleanup),
+    GRADED_CLEANUP(test_lowest_fd, 1, 1, env_cleanup),
     GRADED_CLEANUP(test_nonblocking_cloexec_at_handoff, 2, 1, env_cleanup),
     GRADED_CLEANUP(test_spreads_or_keeps, 2, 2, env_cleanup),
     GRADED_CLEANUP(test_eintr_goes_on, 2, 2, env_cleanup),
@@ -632,6 +713,7 @@ static const struct graded table[] = {
     GRADED_CLEANUP(test_emfile_sheds, 3, 3, env_cleanup),
     GRADED_CLEANUP(test_emfile_twice, 2, 3, env_cleanup),
     GRADED_CLEANUP(test_emfile_no_spare_returns, 1, 3, env_cleanup),
+    GRADED_CLEANUP(test_drained_burst_no_pause, 1, 1, env_cleanup),
     GRADED_CLEANUP(test_oracle_accept_sequences, 4, 4, env_cleanup),
     GRADED_CLEANUP(test_fault_matrix_accept, 3, 3, env_cleanup),
 };
