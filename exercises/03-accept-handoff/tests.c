@@ -96,6 +96,20 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
     return (int)syscall(SYS_epoll_ctl, epfd, op, fd, ev);
 }
 
+/* close(), counted while the differential test runs: a close of an fd
+ * that is not open (EBADF) is a double close - in a server, the number
+ * may by then name another thread's new connection. */
+static bool closes_counted;
+static int bad_closes;
+
+int close(int fd)
+{
+    long rc = syscall(SYS_close, fd);
+    if (rc < 0 && errno == EBADF && closes_counted)
+        bad_closes++;
+    return (int)rc;
+}
+
 /* The pauses asked of nanosleep(), clock_nanosleep() and usleep(), in
  * ns; while the differential test runs they are only counted (a pause
  * costs no time, and a thousand cases run in a blink), else slept. A
@@ -380,6 +394,7 @@ static int env_cleanup(void **state)
     inject_count = 0;
     script_len = -1;
     sleep_counts_only = false;
+    closes_counted = false;
     fault_reset();
     if (plugs_live)
         empty_fd_table(plugs_live, nplugs_live, plugs_old);
@@ -546,9 +561,12 @@ static void burst_outcome(void (*fn)(struct thread *, int),
     if (c->fail != FAULT_CALLS)
         fault_fail_nth(c->fail, c->nth, c->err);
     struct timespec t0, t1;
+    bad_closes = 0;
+    closes_counted = true;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     fn(self, -1);
     clock_gettime(CLOCK_MONOTONIC, &t1);
+    closes_counted = false;
     fault_reset();
     sleep_counts_only = false;
     script_len = -1;
@@ -579,10 +597,13 @@ static void burst_outcome(void (*fn)(struct thread *, int),
              "handed off, %d "
              "closed at once, %d left open and never handed off; %d of them "
              "non-blocking at the hand-off; stats::accepted %d; %s spare fd "
-             "after%s",
+             "after%s%s",
              script_pos, handed, nmade - handed - leaked, leaked, add_nonblock,
              (int)counter_get(&self->stats.accepted), spare ? "a" : "no",
-             extra ? "; other fds left open" : "");
+             extra ? "; other fds left open" : "",
+             bad_closes ? "; close() called on an fd no longer open (a "
+                          "double close)"
+                        : "");
     if (self->reserve_fd >= 0)
         close(self->reserve_fd);
     fake_server_free(srv);
