@@ -642,6 +642,27 @@ static void test_fault_matrix_spawn(void **state)
                          "%s. Yours: %s. The reference: %s",
                          n, graded_errno_name(errs[e]), mine, ref);
         }
+    /* err holds errlen bytes, no more: a message longer than that is cut
+     * (and ends in a NUL), the bytes after it are not the function's. */
+    for (size_t errlen = 1; errlen <= 16; errlen += 15) {
+        char buf[256];
+        memset(buf, 'Z', sizeof buf);
+        struct server *s = fake_server(0, 1, SCHEDULE_RR, false);
+        fault_fail_nth(FAULT_PTHREAD_CREATE, 1, EAGAIN);
+        pool_spawn(s, buf, errlen);
+        fault_reset();
+        fake_server_free(s);
+        size_t past = errlen;
+        while (past < sizeof buf && buf[past] == 'Z')
+            past++;
+        if (past != sizeof buf || !memchr(buf, 0, errlen))
+            fail_msg("pool_spawn(srv, err, errlen %zu) when pthread_create "
+                     "fails: %s",
+                     errlen,
+                     past != sizeof buf ? "it wrote past err[errlen - 1] "
+                                          "(snprintf(err, errlen, ...))"
+                                        : "the message in err has no NUL");
+    }
 }
 
 static const struct graded table[] = {

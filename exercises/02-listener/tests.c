@@ -532,6 +532,50 @@ static void test_backlog_follows_somaxconn(void **state)
     unlink(path);
 }
 
+/* A failure's message fits in errlen bytes: listener_open() refusing an
+ * address, a port taken (bind) and each call failed in turn, with err
+ * only 1, 8 or 24 bytes long inside a bigger buffer: nothing written past
+ * err[errlen - 1], and a NUL within it. */
+static void test_err_fits_errlen(void **state)
+{
+    (void)state;
+    char err[256];
+    int taken = open_or_fail(false, 0);
+    int port = listener_port(taken);
+    enum fault_call calls[] = {FAULT_CALLS, FAULT_SOCKET, FAULT_SETSOCKOPT,
+                               FAULT_BIND, FAULT_LISTEN};
+    const size_t lens[] = {1, 8, 24};
+    for (int c = -1; c < 5; c++)
+        for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+            memset(err, 'Z', sizeof err);
+            const char *addr = c < 0 ? "not-an-address" : "127.0.0.1";
+            if (c > 0)
+                fault_fail_nth(calls[c], 1, EACCES);
+            int fd =
+                listener_open(addr, c == 0 ? port : 0, false, err, lens[l]);
+            fault_reset();
+            if (fd >= 0)
+                close(fd);
+            size_t past = lens[l];
+            while (past < sizeof err && err[past] == 'Z')
+                past++;
+            if (fd >= 0 || past != sizeof err || !memchr(err, 0, lens[l])) {
+                close(taken);
+                fail_msg("listener_open(\"%s\", %s, err, errlen %zu)%s%s: "
+                         "%s",
+                         addr, c == 0 ? "a port taken" : "port 0", lens[l],
+                         c > 0 ? ", the first call of " : "",
+                         c > 0 ? fault_name(calls[c]) : "",
+                         fd >= 0 ? "it did not fail"
+                         : past != sizeof err
+                             ? "it wrote past err[errlen - 1] (snprintf(err, "
+                               "errlen, ...) cuts the message to fit)"
+                             : "the message in err has no NUL");
+            }
+        }
+    close(taken);
+}
+
 /* nofile_raise() from generated soft limits, and with getrlimit() or
  * setrlimit() failing with each errno their man page lists: the value
  * returned and the limit left must be the reference's. */
@@ -585,6 +629,7 @@ static const struct graded table[] = {
     GRADED(test_nonblocking_cloexec, 1, 2),
     GRADED(test_reuseport, 2, 3),
     GRADED(test_errors_close_and_say, 2, 3),
+    GRADED(test_err_fits_errlen, 1, 3),
     GRADED(test_oracle_listener_matrix, 3, 4),
     GRADED(test_fault_matrix_listener, 3, 3),
     GRADED(test_oracle_nofile, 1, 1),
