@@ -314,7 +314,8 @@ static void epoll_outcome(int (*fn)(struct thread *), struct thread *t,
 {
     catch_stderr();
     int before = open_fds();
-    t->epfd = -1;
+    /* Not -1 before the call: on a failure the promise is to set it so. */
+    t->epfd = -2;
     fault_record(1);
     int rc = fn(t);
     fault_record(0);
