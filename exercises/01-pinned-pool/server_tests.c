@@ -32,6 +32,33 @@ static void test_serves_get(void **state)
     fastd_stop(&f, NULL, 0);
 }
 
+/* The threads pool_spawn starts run the whole request stage, not only
+ * the smallest answer: every route fastd has (its statistics, a body of
+ * 32 KiB), each answered, and the process still alive to stop cleanly
+ * after. (A thread given too small a stack can serve GET / and crash on
+ * the next route.) */
+static void test_serves_every_route(void **state)
+{
+    (void)state;
+    const char *args[] = {"--threads", "2", "--body-kib", "32", NULL};
+    start(args);
+    static char body[64 * 1024];
+    const char *paths[] = {"/", "/stats", "/body", "/"};
+    for (int i = 0; i < 4; i++) {
+        int status = fastd_get(&f, paths[i], body, sizeof body);
+        if (status != 200) {
+            fastd_stop(&f, NULL, 0);
+            fail_msg("GET %s: status %d (-1: no answer; did fastd crash?)",
+                     paths[i], status);
+        }
+    }
+    char out[4096] = "";
+    int rc = fastd_stop(&f, out, sizeof out);
+    if (rc != 0)
+        fail_msg("after every route, fastd did not exit cleanly (%d): %s", rc,
+                 out);
+}
+
 static void test_one_core_each(void **state)
 {
     (void)state;
@@ -118,9 +145,8 @@ static void test_stops_on_sigterm(void **state)
 }
 
 static const struct graded table[] = {
-    GRADED(test_serves_get, 1, 1),
-    GRADED(test_one_core_each, 3, 1),
-    GRADED(test_epoll_per_thread, 1, 2),
+    GRADED(test_serves_get, 1, 1),       GRADED(test_serves_every_route, 1, 1),
+    GRADED(test_one_core_each, 3, 1),    GRADED(test_epoll_per_thread, 1, 2),
     GRADED(test_stops_on_sigterm, 1, 2),
 };
 GRADED_MAIN(table)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "exercises/common/fake_server.h"
@@ -313,7 +314,8 @@ static void epoll_outcome(int (*fn)(struct thread *), struct thread *t,
 {
     catch_stderr();
     int before = open_fds();
-    t->epfd = -1;
+    /* Not -1 before the call: on a failure the promise is to set it so. */
+    t->epfd = -2;
     fault_record(1);
     int rc = fn(t);
     fault_record(0);
@@ -489,12 +491,22 @@ static void test_fault_matrix_epoll(void **state)
 struct pin_case {
     void (*fn)(struct thread *);
     struct thread *t;
+    int first_cpu;  /* >= 0: the thread starts allowed on this CPU only */
     char cpus[256]; /* where the thread may run after the call */
 };
 
 static void *pin_run(void *arg)
 {
     struct pin_case *c = arg;
+    /* Started on one CPU, as under `taskset -c`: --no-pin (core -1) must
+     * leave that alone, not widen it. The raw system call, so that no
+     * fault armed for the learner's call fires here. */
+    if (c->first_cpu >= 0) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(c->first_cpu, &one);
+        syscall(SYS_sched_setaffinity, 0, sizeof one, &one);
+    }
     c->fn(c->t);
     cpus_allowed(pthread_self(), c->cpus, sizeof c->cpus);
     return NULL;
@@ -502,10 +514,10 @@ static void *pin_run(void *arg)
 
 /* thread_pin() in a thread of its own: thread::core after, the calls. */
 static void pin_outcome(void (*fn)(struct thread *), int core, int err,
-                        char *out, size_t cap)
+                        int first_cpu, char *out, size_t cap)
 {
     struct thread t = {.id = 1, .core = core};
-    struct pin_case c = {fn, &t, ""};
+    struct pin_case c = {fn, &t, first_cpu, ""};
     pthread_t th;
     if (err)
         fault_fail_nth(FAULT_SETAFFINITY, 1, err);
@@ -524,8 +536,9 @@ static void pin_outcome(void (*fn)(struct thread *), int core, int err,
 
 /* thread_pin() on every core this process may use, no core (-1), a core
  * that does not exist, and the pinning call (pthread_setaffinity_np or
- * sched_setaffinity) failing with each errno its man page lists: the core
- * left, where the thread may run and the warning must be the
+ * sched_setaffinity) failing with each errno its man page lists, in a
+ * thread allowed on every CPU and in one started on a single CPU: the
+ * core left, where the thread may run and the warning must be the
  * reference's. */
 static void test_oracle_pin(void **state)
 {
@@ -540,27 +553,38 @@ static void test_oracle_pin(void **state)
     char mine[512], ref[512];
     const int *errs;
     int nerr = fault_errnos(FAULT_SETAFFINITY, &errs);
-    for (int e = -1; e < nerr; e++)
-        for (int k = 0; k < ncores; k++) {
-            int err = e < 0 ? 0 : errs[e];
-            pin_outcome(thread_pin, cores[k], err, mine, sizeof mine);
-            pin_outcome(ref_thread_pin, cores[k], err, ref, sizeof ref);
-            if (strcmp(mine, ref) != 0)
-                fail_msg("smallest differing case: thread::core %d%s%s. "
-                         "Yours: %s. The reference: %s",
-                         cores[k],
-                         err ? ", pthread_setaffinity_np fails "
-                               "with "
-                             : "",
-                         err ? graded_errno_name(err) : "", mine, ref);
-        }
+    /* The thread's own mask at the start: every CPU, then only the
+     * last one this process may use (when it may use several). */
+    for (int one = 0; one < (n > 1 ? 2 : 1); one++)
+        for (int e = -1; e < nerr; e++)
+            for (int k = 0; k < ncores; k++) {
+                int err = e < 0 ? 0 : errs[e];
+                int first = one ? cpus[n - 1] : -1;
+                pin_outcome(thread_pin, cores[k], err, first, mine,
+                            sizeof mine);
+                pin_outcome(ref_thread_pin, cores[k], err, first, ref,
+                            sizeof ref);
+                if (strcmp(mine, ref) != 0)
+                    fail_msg("smallest differing case: thread::core %d%s%s, "
+                             "the thread allowed on %s at the start. "
+                             "Yours: %s. The reference: %s",
+                             cores[k],
+                             err ? ", pthread_setaffinity_np fails "
+                                   "with "
+                                 : "",
+                             err ? graded_errno_name(err) : "",
+                             one ? "one CPU" : "every CPU", mine, ref);
+            }
 }
 
 /* pool_spawn() when pthread_create() refuses the first thread (each
  * errno its man page lists), for pools of 1 to 3 threads: the return,
- * the message and the threads left must be the reference's. (A later
- * refusal leaves started threads waiting at the barrier for good, by
- * contract: the process must exit, which a test cannot.) */
+ * the message and the threads left must be the reference's. The order
+ * the threads are started in is free: the N of "pthread_create(thread
+ * N)" names the refused thread, any of the pool's, when the first call
+ * is refused. (A later refusal leaves started threads waiting at the
+ * barrier for good, by contract: the process must exit, which a test
+ * cannot.) */
 static int tasks(void)
 {
     int n = 0;
@@ -570,6 +594,19 @@ static int tasks(void)
     if (d)
         closedir(d);
     return n;
+}
+
+/* "pthread_create(thread N): ..." with N one of the pool's n threads:
+ * N replaced by want, so that only the rest is compared. */
+static void same_thread_number(char *em, size_t cap, int n, int want)
+{
+    int seen, len = 0;
+    if (sscanf(em, "pthread_create(thread %d)%n", &seen, &len) == 1 &&
+        len > 0 && seen >= 0 && seen < n) {
+        char rest[256];
+        snprintf(rest, sizeof rest, "%s", em + len);
+        snprintf(em, cap, "pthread_create(thread %d)%s", want, rest);
+    }
 }
 
 static void test_fault_matrix_spawn(void **state)
@@ -590,6 +627,9 @@ static void test_fault_matrix_spawn(void **state)
             int tr = tasks() - before;
             fault_reset();
             fake_server_free(s);
+            int want = -1;
+            if (sscanf(er, "pthread_create(thread %d)", &want) == 1)
+                same_thread_number(em, sizeof em, n, want);
             snprintf(mine, sizeof mine,
                      "returned %d, err \"%s\", %d thread(s) "
                      "left",
@@ -603,6 +643,27 @@ static void test_fault_matrix_spawn(void **state)
                          "%s. Yours: %s. The reference: %s",
                          n, graded_errno_name(errs[e]), mine, ref);
         }
+    /* err holds errlen bytes, no more: a message longer than that is cut
+     * (and ends in a NUL), the bytes after it are not the function's. */
+    for (size_t errlen = 1; errlen <= 16; errlen += 15) {
+        char buf[256];
+        memset(buf, 'Z', sizeof buf);
+        struct server *s = fake_server(0, 1, SCHEDULE_RR, false);
+        fault_fail_nth(FAULT_PTHREAD_CREATE, 1, EAGAIN);
+        pool_spawn(s, buf, errlen);
+        fault_reset();
+        fake_server_free(s);
+        size_t past = errlen;
+        while (past < sizeof buf && buf[past] == 'Z')
+            past++;
+        if (past != sizeof buf || !memchr(buf, 0, errlen))
+            fail_msg("pool_spawn(srv, err, errlen %zu) when pthread_create "
+                     "fails: %s",
+                     errlen,
+                     past != sizeof buf ? "it wrote past err[errlen - 1] "
+                                          "(snprintf(err, errlen, ...))"
+                                        : "the message in err has no NUL");
+    }
 }
 
 static const struct graded table[] = {

@@ -6,15 +6,18 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "exercises/grader/faults.h"
+#include "exercises/grader/oracle.h"
 #include "reference-server/listener.h"
 
 #include <malloc.h>
@@ -212,6 +215,14 @@ static void calls_of(const char *log, char *out, size_t cap)
             strspn(last + 1, "-0123456789") == strlen(last + 1) && last[1])
             snprintf(last + 1, sizeof lines[n] - (size_t)(last + 1 - lines[n]),
                      "%s", atoi(last + 1) ? "on" : "off");
+        /* How the socket is made non-blocking and close-on-exec (its
+         * flags, or fcntl after) and the protocol named (0 or
+         * IPPROTO_TCP) are free: the socket's state is compared. */
+        if (!strncmp(lines[n], "socket ", 7)) {
+            char fam[32] = "", type[32] = "";
+            sscanf(lines[n], "socket %31s %31s", fam, type);
+            snprintf(lines[n], sizeof lines[n], "socket %s %s", fam, type);
+        }
         /* How somaxconn is read (fopen, open...) is free. */
         if (strncmp(lines[n], "fopen ", 6) && strncmp(lines[n], "open ", 5))
             n++;
@@ -452,6 +463,152 @@ static void test_fault_matrix_listener(void **state)
                 }
 }
 
+/* listener_backlog(), and the backlog listener_open() gives listen(),
+ * in words; a file left open by the reading said so. */
+static void backlog_outcome(int (*backlog)(void),
+                            int (*open_fn)(const char *, int, bool, char *,
+                                           size_t),
+                            char *out, size_t cap)
+{
+    char err[256] = "";
+    int before = open_fds();
+    int b = backlog();
+    bool left = open_fds() != before;
+    fault_record(1);
+    int fd = open_fn("127.0.0.1", 0, false, err, sizeof err);
+    fault_record(0);
+    const char *l = strstr(fault_log(), "listen backlog ");
+    char asked[32] = "no listen() call";
+    if (l)
+        snprintf(asked, sizeof asked, "%d", atoi(l + 15));
+    if (fd >= 0)
+        close(fd);
+    snprintf(out, cap, "listener_backlog() %d, listen() asked for %s%s%s", b,
+             asked, fd < 0 ? " (listener_open failed: " : "",
+             fd < 0 ? err : "");
+    if (fd < 0)
+        snprintf(out + strlen(out), cap - strlen(out), ")");
+    if (left || open_fds() != before)
+        snprintf(out + strlen(out), cap - strlen(out), ", a file left open");
+}
+
+/* The backlog follows what /proc/sys/net/core/somaxconn says, whatever
+ * it says: the test has another file opened in its place (faults.h's
+ * fault_substitute()) holding values this machine's somaxconn is not -
+ * small, of five digits, above 16 bits, with a blank first - or no
+ * number at all (4096 then). listener_backlog() and listen()'s
+ * argument must be the reference's, and no file left open. Each case
+ * runs in a child process of its own, first calls included: reading
+ * somaxconn once and keeping it is free. */
+static void test_backlog_follows_somaxconn(void **state)
+{
+    (void)state;
+    static const char *const says[] = {"1000\n",  "1\n",      "12345\n",
+                                       "65536\n", "100000\n", " 300\n",
+                                       "4096",    "junk\n",   ""};
+    char path[] = "/tmp/somaxconn-XXXXXX";
+    int tmp = mkstemp(path);
+    if (tmp < 0)
+        fail_msg("mkstemp: %s", strerror(errno));
+    close(tmp);
+    warm_up();
+    char mine[512], ref[512];
+    for (size_t i = 0; i < sizeof says / sizeof says[0]; i++) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(says[i], f);
+        fclose(f);
+        int out[2];
+        if (pipe2(out, O_CLOEXEC) < 0)
+            fail_msg("pipe2: %s", strerror(errno));
+        fflush(NULL);
+        pid_t child = fork();
+        if (child == 0) {
+            close(out[0]);
+            fault_substitute("/proc/sys/net/core/somaxconn", path);
+            backlog_outcome(ref_listener_backlog, ref_listener_open, ref,
+                            sizeof ref);
+            backlog_outcome(listener_backlog, listener_open, mine, sizeof mine);
+            char both[1024];
+            int n = snprintf(both, sizeof both, "%s\n%s", ref, mine);
+            _exit(write(out[1], both, (size_t)n) == n ? 0 : 1);
+        }
+        close(out[1]);
+        char both[1024];
+        size_t got = 0;
+        ssize_t n;
+        while (got + 1 < sizeof both &&
+               (n = read(out[0], both + got, sizeof both - 1 - got)) > 0)
+            got += (size_t)n;
+        both[got] = 0;
+        close(out[0]);
+        int status = -1;
+        waitpid(child, &status, 0);
+        char *nl = strchr(both, '\n');
+        if (child < 0 || !nl) {
+            unlink(path);
+            fail_msg("the case's child process gave no outcome (status %d)",
+                     status);
+        }
+        *nl = 0;
+        snprintf(ref, sizeof ref, "%s", both);
+        snprintf(mine, sizeof mine, "%s", nl + 1);
+        if (strcmp(mine, ref) != 0) {
+            char shown[64];
+            oracle_escape(says[i], strlen(says[i]), shown, sizeof shown);
+            unlink(path);
+            fail_msg("/proc/sys/net/core/somaxconn says \"%s\". Yours: %s. "
+                     "The reference: %s",
+                     shown, mine, ref);
+        }
+    }
+    unlink(path);
+}
+
+/* A failure's message fits in errlen bytes: listener_open() refusing an
+ * address, a port taken (bind) and each call failed in turn, with err
+ * only 1, 8 or 24 bytes long inside a bigger buffer: nothing written past
+ * err[errlen - 1], and a NUL within it. */
+static void test_err_fits_errlen(void **state)
+{
+    (void)state;
+    char err[256];
+    int taken = open_or_fail(false, 0);
+    int port = listener_port(taken);
+    enum fault_call calls[] = {FAULT_CALLS, FAULT_SOCKET, FAULT_SETSOCKOPT,
+                               FAULT_BIND, FAULT_LISTEN};
+    const size_t lens[] = {1, 8, 24};
+    for (int c = -1; c < 5; c++)
+        for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+            memset(err, 'Z', sizeof err);
+            const char *addr = c < 0 ? "not-an-address" : "127.0.0.1";
+            if (c > 0)
+                fault_fail_nth(calls[c], 1, EACCES);
+            int fd =
+                listener_open(addr, c == 0 ? port : 0, false, err, lens[l]);
+            fault_reset();
+            if (fd >= 0)
+                close(fd);
+            size_t past = lens[l];
+            while (past < sizeof err && err[past] == 'Z')
+                past++;
+            if (fd >= 0 || past != sizeof err || !memchr(err, 0, lens[l])) {
+                close(taken);
+                fail_msg("listener_open(\"%s\", %s, err, errlen %zu)%s%s: "
+                         "%s",
+                         addr, c == 0 ? "a port taken" : "port 0", lens[l],
+                         c > 0 ? ", the first call of " : "",
+                         c > 0 ? fault_name(calls[c]) : "",
+                         fd >= 0 ? "it did not fail"
+                         : past != sizeof err
+                             ? "it wrote past err[errlen - 1] (snprintf(err, "
+                               "errlen, ...) cuts the message to fit)"
+                             : "the message in err has no NUL");
+            }
+        }
+    close(taken);
+}
+
 /* nofile_raise() from generated soft limits, and with getrlimit() or
  * setrlimit() failing with each errno their man page lists: the value
  * returned and the limit left must be the reference's. */
@@ -505,8 +662,10 @@ static const struct graded table[] = {
     GRADED(test_nonblocking_cloexec, 1, 2),
     GRADED(test_reuseport, 2, 3),
     GRADED(test_errors_close_and_say, 2, 3),
+    GRADED(test_err_fits_errlen, 1, 3),
     GRADED(test_oracle_listener_matrix, 3, 4),
     GRADED(test_fault_matrix_listener, 3, 3),
     GRADED(test_oracle_nofile, 1, 1),
+    GRADED(test_backlog_follows_somaxconn, 1, 1),
 };
 GRADED_MAIN(table)

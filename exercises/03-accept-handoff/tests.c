@@ -96,6 +96,21 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
     return (int)syscall(SYS_epoll_ctl, epfd, op, fd, ev);
 }
 
+/* close(), counted while the differential test runs: a close of an fd
+ * number that is not open (EBADF) is a double close - in a server, the number
+ * may by then name another thread's new connection. */
+static bool closes_counted;
+static int bad_closes;
+
+int close(int fd)
+{
+    long rc = syscall(SYS_close, fd);
+    /* (close(-1) names no fd: harmless.) */
+    if (rc < 0 && errno == EBADF && fd >= 0 && closes_counted)
+        bad_closes++;
+    return (int)rc;
+}
+
 /* The pauses asked of nanosleep(), clock_nanosleep() and usleep(), in
  * ns; while the differential test runs they are only counted (a pause
  * costs no time, and a thousand cases run in a blink), else slept. A
@@ -130,10 +145,12 @@ int usleep(useconds_t us)
     return nanosleep(&ts, NULL);
 }
 
+#define BURST_MANY 300 /* a burst no fixed batch of accepts covers */
+
 struct env {
     struct server *srv;
     struct thread *self;
-    int lfd, port, clients[16], nclients;
+    int lfd, port, clients[BURST_MANY + 16], nclients;
 };
 
 static int dial(int port)
@@ -154,6 +171,9 @@ static int dial(int port)
  * them, so that the next test in the asan line's one process does not
  * report them as a leak of its own. */
 static struct env *env_live;
+/* fd 0, moved away by test_lowest_fd: its copy, or -2 when the test
+ * found it closed (to be left closed). */
+static int stdin_saved = -1;
 static int *plugs_live, nplugs_live;
 static struct rlimit plugs_old;
 
@@ -186,16 +206,17 @@ static bool pending(int lfd)
     return poll(&p, 1, 0) == 1;
 }
 
-/* Close the fds the hand-offs put in the threads' epoll sets. */
+/* Close the fds the hand-offs put in the threads' epoll sets (each is
+ * reported once: edge-triggered, readable). */
 static void env_close(struct env *e)
 {
     for (int i = 0; i < e->srv->nthreads; i++) {
-        struct epoll_event ev[16];
-        int n = e->srv->threads[i].epfd >= 0
-                    ? epoll_wait(e->srv->threads[i].epfd, ev, 16, 0)
-                    : 0;
-        for (int k = 0; k < n; k++)
-            close(ev[k].data.fd);
+        struct epoll_event ev[64];
+        int n;
+        while (e->srv->threads[i].epfd >= 0 &&
+               (n = epoll_wait(e->srv->threads[i].epfd, ev, 64, 0)) > 0)
+            for (int k = 0; k < n; k++)
+                close(ev[k].data.fd);
     }
     for (int i = 0; i < e->nclients; i++)
         close(e->clients[i]);
@@ -220,6 +241,56 @@ static void test_accepts_all_pending(void **state)
     assert_false(pending(e.lfd));
     assert_int_equal(adds, 6);
     env_close(&e);
+}
+
+/* Many more pending connections than any fixed batch: one call takes
+ * them all ("accept until the listener's queue is empty"). */
+static void test_accepts_a_long_burst(void **state)
+{
+    (void)state;
+    static struct env e;
+    env_open(&e, 1, BURST_MANY);
+    accept_burst(e.self, e.lfd);
+    int accepted = (int)counter_get(&e.self->stats.accepted);
+    bool left = pending(e.lfd);
+    env_close(&e);
+    if (accepted != BURST_MANY || left)
+        fail_msg("one call accepted %d of %d pending connections%s: accept "
+                 "until EAGAIN, however many are queued",
+                 accepted, BURST_MANY,
+                 left ? ", and left the rest queued" : "");
+}
+
+/* fd 0 is free (a server started with stdin closed): the first connection
+ * accepted is fd 0, an fd like any other, handed off and counted. */
+static void test_lowest_fd(void **state)
+{
+    (void)state;
+    static struct env e;
+    /* fd 0 held while the env opens, so that none of its fds is 0. */
+    bool had_stdin = fcntl(0, F_GETFD) >= 0;
+    if (!had_stdin && open("/dev/null", O_RDONLY) != 0)
+        fail_msg("could not hold fd 0 with /dev/null");
+    env_open(&e, 1, 2);
+    stdin_saved = had_stdin ? fcntl(0, F_DUPFD_CLOEXEC, 3) : -2;
+    close(0);
+    accept_burst(e.self, e.lfd);
+    bool zero_open = fcntl(0, F_GETFD) >= 0;
+    int accepted = (int)counter_get(&e.self->stats.accepted), handed = adds;
+    env_close(&e);
+    if (zero_open) /* left open and nowhere: not in any epoll set */
+        close(0);
+    if (stdin_saved >= 0) {
+        dup2(stdin_saved, 0);
+        close(stdin_saved);
+    }
+    stdin_saved = -1;
+    if (accepted != 2 || handed != 2)
+        fail_msg("with fd 0 free, %d of 2 pending connections were accepted "
+                 "and %d handed off%s: accept4 returning 0 is a new "
+                 "connection on fd 0, not an error",
+                 accepted, handed,
+                 zero_open ? " (fd 0 was left open and nowhere)" : "");
 }
 
 static void test_nonblocking_cloexec_at_handoff(void **state)
@@ -332,11 +403,19 @@ static int env_cleanup(void **state)
     inject_count = 0;
     script_len = -1;
     sleep_counts_only = false;
+    closes_counted = false;
     fault_reset();
     if (plugs_live)
         empty_fd_table(plugs_live, nplugs_live, plugs_old);
     if (env_live)
         env_close(env_live);
+    if (stdin_saved >= 0) {
+        dup2(stdin_saved, 0);
+        close(stdin_saved);
+    } else if (stdin_saved == -2 && fcntl(0, F_GETFD) >= 0) {
+        close(0);
+    }
+    stdin_saved = -1;
     return 0;
 }
 
@@ -493,9 +572,12 @@ static void burst_outcome(void (*fn)(struct thread *, int),
     if (c->fail != FAULT_CALLS)
         fault_fail_nth(c->fail, c->nth, c->err);
     struct timespec t0, t1;
+    bad_closes = 0;
+    closes_counted = true;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     fn(self, -1);
     clock_gettime(CLOCK_MONOTONIC, &t1);
+    closes_counted = false;
     fault_reset();
     sleep_counts_only = false;
     script_len = -1;
@@ -526,10 +608,13 @@ static void burst_outcome(void (*fn)(struct thread *, int),
              "handed off, %d "
              "closed at once, %d left open and never handed off; %d of them "
              "non-blocking at the hand-off; stats::accepted %d; %s spare fd "
-             "after%s",
+             "after%s%s",
              script_pos, handed, nmade - handed - leaked, leaked, add_nonblock,
              (int)counter_get(&self->stats.accepted), spare ? "a" : "no",
-             extra ? "; other fds left open" : "");
+             extra ? "; other fds left open" : "",
+             bad_closes ? "; close() called on an fd no longer open (a "
+                          "double close)"
+                        : "");
     if (self->reserve_fd >= 0)
         close(self->reserve_fd);
     fake_server_free(srv);
@@ -561,6 +646,32 @@ static bool burst_same(const struct burst_case *c, char *msg, size_t cap)
         return false;
     }
     return true;
+}
+
+/* A burst that meets only connections and the errnos after which it goes
+ * on (EINTR, ECONNABORTED, EPROTO), then EAGAIN, asks for no pause: the
+ * header pauses only when out of fds with no spare, or on another error,
+ * and a pause at each empty queue would delay every next connection. */
+static void test_drained_burst_no_pause(void **state)
+{
+    (void)state;
+    static const int go_on[] = {0, EINTR, ECONNABORTED, EPROTO};
+    char mine[512], what[256];
+    struct burst_case c = {.fail = FAULT_CALLS, .spare = true};
+    for (int len = 0; len <= 3; len++)
+        for (int k = 0; k < (len ? 1 << (2 * len) : 1); k++) {
+            c.len = len;
+            for (int i = 0, v = k; i < len; i++, v >>= 2)
+                c.script[i] = go_on[v & 3];
+            long paused;
+            burst_outcome(accept_burst, &c, mine, sizeof mine, &paused);
+            if (asked_ns > 0) {
+                describe_case(&c, what, sizeof what);
+                fail_msg("%s: yours paused %.2f ms before it returned; the "
+                         "reference does not pause (%s)",
+                         what, asked_ns / 1e6, mine);
+            }
+        }
 }
 
 static void test_oracle_accept_sequences(void **state)
@@ -625,6 +736,8 @@ static void test_fault_matrix_accept(void **state)
 
 static const struct graded table[] = {
     GRADED_CLEANUP(test_accepts_all_pending, 3, 1, env_cleanup),
+    GRADED_CLEANUP(test_accepts_a_long_burst, 1, 1, env_cleanup),
+    GRADED_CLEANUP(test_lowest_fd, 1, 1, env_cleanup),
     GRADED_CLEANUP(test_nonblocking_cloexec_at_handoff, 2, 1, env_cleanup),
     GRADED_CLEANUP(test_spreads_or_keeps, 2, 2, env_cleanup),
     GRADED_CLEANUP(test_eintr_goes_on, 2, 2, env_cleanup),
@@ -632,6 +745,7 @@ static const struct graded table[] = {
     GRADED_CLEANUP(test_emfile_sheds, 3, 3, env_cleanup),
     GRADED_CLEANUP(test_emfile_twice, 2, 3, env_cleanup),
     GRADED_CLEANUP(test_emfile_no_spare_returns, 1, 3, env_cleanup),
+    GRADED_CLEANUP(test_drained_burst_no_pause, 1, 1, env_cleanup),
     GRADED_CLEANUP(test_oracle_accept_sequences, 4, 4, env_cleanup),
     GRADED_CLEANUP(test_fault_matrix_accept, 3, 3, env_cleanup),
 };

@@ -187,9 +187,33 @@ const char *fault_log(void)
     return logbuf;
 }
 
+/* fault_substitute(): the file opened in place of another. */
+static char sub_path[256], sub_instead[256];
+
+void fault_substitute(const char *path, const char *instead)
+{
+    pthread_mutex_lock(&lock);
+    snprintf(sub_path, sizeof sub_path, "%s", path && instead ? path : "");
+    snprintf(sub_instead, sizeof sub_instead, "%s",
+             path && instead ? instead : "");
+    pthread_mutex_unlock(&lock);
+}
+
+/* The path to open for path: its substitute, if any (into buf). */
+static const char *substituted(const char *path, char *buf, size_t cap)
+{
+    pthread_mutex_lock(&lock);
+    int sub = path && sub_path[0] && strcmp(path, sub_path) == 0;
+    if (sub)
+        snprintf(buf, cap, "%s", sub_instead);
+    pthread_mutex_unlock(&lock);
+    return sub ? buf : path;
+}
+
 void fault_reset(void)
 {
     pthread_mutex_lock(&lock);
+    sub_path[0] = sub_instead[0] = 0;
     memset(rules, 0, sizeof rules);
     recording = 0;
     loglen = 0;
@@ -435,7 +459,8 @@ int __wrap_open(const char *path, int flags, ...)
         errno = err;
         return -1;
     }
-    return __real_open(path, flags, mode);
+    char buf[256];
+    return __real_open(substituted(path, buf, sizeof buf), flags, mode);
 }
 
 int __wrap_pthread_create(pthread_t *th, const pthread_attr_t *attr,
@@ -500,5 +525,6 @@ FILE *__wrap_fopen(const char *path, const char *mode)
         errno = err;
         return NULL;
     }
-    return __real_fopen(path, mode);
+    char buf[256];
+    return __real_fopen(substituted(path, buf, sizeof buf), mode);
 }

@@ -80,7 +80,16 @@ void fault_record(int on);
 /** The log since fault_record(1) (empty when nothing was recorded). */
 const char *fault_log(void);
 
-/** Disarm every rule, zero every count, stop recording. */
+/**
+ * From now on, open \p instead wherever the program opens \p path
+ * (fopen or open, e.g. /proc/sys/net/core/somaxconn), so that a test
+ * can choose what a file of the system says; the log still names \p
+ * path. NULL stops it; fault_reset() too.
+ */
+void fault_substitute(const char *path, const char *instead);
+
+/** Disarm every rule, zero every count, stop recording, stop any
+ * substitution. */
 void fault_reset(void);
 
 #endif
