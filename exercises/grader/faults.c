@@ -30,6 +30,7 @@ int __real_epoll_create1(int flags);
 int __real_epoll_create(int size);
 int __real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 int __real_open(const char *path, int flags, ...);
+int __real_openat(int dirfd, const char *path, int flags, ...);
 int __real_pthread_create(pthread_t *th, const pthread_attr_t *attr,
                           void *(*fn)(void *), void *arg);
 int __real_pthread_setaffinity_np(pthread_t th, size_t size,
@@ -48,6 +49,7 @@ int __wrap_epoll_create1(int flags);
 int __wrap_epoll_create(int size);
 int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 int __wrap_open(const char *path, int flags, ...);
+int __wrap_openat(int dirfd, const char *path, int flags, ...);
 int __wrap_pthread_create(pthread_t *th, const pthread_attr_t *attr,
                           void *(*fn)(void *), void *arg);
 int __wrap_pthread_setaffinity_np(pthread_t th, size_t size,
@@ -436,16 +438,13 @@ int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
     return __real_epoll_ctl(epfd, op, fd, ev);
 }
 
-int __wrap_open(const char *path, int flags, ...)
+/* open() and openat() are one call to the fault matrix and the log
+ * ("open PATH FLAGS"): a file may open what it reads either way, and a
+ * right one that uses openat() must see the same faults and the same
+ * substituted file. */
+static int open_enter(const char *path, int flags)
 {
     int err = enter(FAULT_OPEN);
-    int mode = 0;
-    if (flags & (O_CREAT | __O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, int);
-        va_end(ap);
-    }
     static const int bits[] = {O_WRONLY, O_RDWR, O_CLOEXEC, O_NONBLOCK,
                                O_CREAT};
     static const char *const words[] = {"WRONLY", "RDWR", "CLOEXEC", "NONBLOCK",
@@ -455,12 +454,44 @@ int __wrap_open(const char *path, int flags, ...)
          (flags & ~O_LARGEFILE)
              ? flag_list(f, sizeof f, flags & ~O_LARGEFILE, bits, words, 5)
              : "RDONLY");
+    return err;
+}
+
+int __wrap_open(const char *path, int flags, ...)
+{
+    int mode = 0;
+    if (flags & (O_CREAT | __O_TMPFILE)) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = va_arg(ap, int);
+        va_end(ap);
+    }
+    int err = open_enter(path, flags);
     if (err) {
         errno = err;
         return -1;
     }
     char buf[256];
     return __real_open(substituted(path, buf, sizeof buf), flags, mode);
+}
+
+int __wrap_openat(int dirfd, const char *path, int flags, ...)
+{
+    int mode = 0;
+    if (flags & (O_CREAT | __O_TMPFILE)) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = va_arg(ap, int);
+        va_end(ap);
+    }
+    int err = open_enter(path, flags);
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    char buf[256];
+    return __real_openat(dirfd, substituted(path, buf, sizeof buf), flags,
+                         mode);
 }
 
 int __wrap_pthread_create(pthread_t *th, const pthread_attr_t *attr,

@@ -2,10 +2,11 @@
  * \file
  * \brief The system-call fault matrix and call log of graded unit tests:
  *        fail the n-th call of a set-up call (socket, setsockopt, bind,
- *        listen, epoll_create1, epoll_ctl, open, fopen, pthread_create,
- *        pthread_setaffinity_np, setrlimit...) with any errno its man page
- *        lists, and record every such call with its arguments, so that a
- *        test can compare the learner's module with the reference's.
+ *        listen, epoll_create1, epoll_ctl, open or openat, fopen,
+ *        pthread_create, pthread_setaffinity_np, setrlimit...) with any
+ *        errno its man page lists, and record every such call with its
+ *        arguments, so that a test can compare the learner's module with
+ *        the reference's.
  *
  * Like inject.h (which covers the I/O calls: read, recv, accept4...),
  * every unit test program is linked with exercises/grader/faults.c and
@@ -38,7 +39,7 @@ enum fault_call {
     FAULT_SETRLIMIT,      /**< setrlimit() */
     FAULT_EPOLL_CREATE1,  /**< epoll_create1(), and epoll_create() */
     FAULT_EPOLL_CTL,      /**< epoll_ctl() */
-    FAULT_OPEN,           /**< open() */
+    FAULT_OPEN,           /**< open() or openat() */
     FAULT_PTHREAD_CREATE, /**< pthread_create() (fails by return value) */
     FAULT_SETAFFINITY,    /**< pthread_setaffinity_np() (return value),
                                and sched_setaffinity() */
@@ -82,7 +83,7 @@ const char *fault_log(void);
 
 /**
  * From now on, open \p instead wherever the program opens \p path
- * (fopen or open, e.g. /proc/sys/net/core/somaxconn), so that a test
+ * (fopen, open or openat, e.g. /proc/sys/net/core/somaxconn), so that a test
  * can choose what a file of the system says; the log still names \p
  * path. NULL stops it; fault_reset() too.
  */

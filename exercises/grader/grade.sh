@@ -95,7 +95,7 @@ wrapped="read write recv send writev accept accept4 epoll_wait mmap munmap"
 # sanitizers' runtimes, linked statically, call getrlimit and setrlimit
 # before they are ready to run instrumented code: those two are wrapped
 # in the plain unit program only.
-wrapped="$wrapped socket setsockopt bind listen epoll_create1 epoll_create epoll_ctl open fopen pthread_create pthread_setaffinity_np sched_setaffinity"
+wrapped="$wrapped socket setsockopt bind listen epoll_create1 epoll_create epoll_ctl open openat fopen pthread_create pthread_setaffinity_np sched_setaffinity"
 san_wrap_flags=$(printf -- '-Wl,--wrap=%s ' $wrapped)
 wrap_flags="$san_wrap_flags -Wl,--wrap=getrlimit -Wl,--wrap=setrlimit"
 
