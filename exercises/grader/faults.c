@@ -20,6 +20,8 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 int __real_socket(int domain, int type, int proto);
 int __real_setsockopt(int fd, int level, int name, const void *v,
@@ -45,6 +47,8 @@ int __wrap_bind(int fd, const struct sockaddr *sa, socklen_t len);
 int __wrap_listen(int fd, int backlog);
 int __wrap_getrlimit(int res, struct rlimit *rl);
 int __wrap_setrlimit(int res, const struct rlimit *rl);
+int __wrap_prlimit(pid_t pid, __rlimit_resource_t res, const struct rlimit *nl,
+                   struct rlimit *ol);
 int __wrap_epoll_create1(int flags);
 int __wrap_epoll_create(int size);
 int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
@@ -364,6 +368,15 @@ int __wrap_listen(int fd, int backlog)
     return __real_listen(fd, backlog);
 }
 
+/* The real limit calls, by system call: the sanitizer builds wrap none
+ * of the rlimit calls (grade.sh) and so have no __real_ for them, and
+ * prlimit itself is wrapped in the plain build. */
+static int rlimit_call(pid_t pid, int res, const struct rlimit *nl,
+                       struct rlimit *ol)
+{
+    return (int)syscall(SYS_prlimit64, pid, res, nl, ol);
+}
+
 int __wrap_getrlimit(int res, struct rlimit *rl)
 {
     int err = enter(FAULT_GETRLIMIT);
@@ -372,9 +385,7 @@ int __wrap_getrlimit(int res, struct rlimit *rl)
         errno = err;
         return -1;
     }
-    /* prlimit, not __real_getrlimit: the sanitizer builds do not wrap
-     * the rlimit calls (grade.sh), and have no __real_getrlimit. */
-    return prlimit(0, (__rlimit_resource_t)res, NULL, rl);
+    return rlimit_call(0, res, NULL, rl);
 }
 
 int __wrap_setrlimit(int res, const struct rlimit *rl)
@@ -387,7 +398,28 @@ int __wrap_setrlimit(int res, const struct rlimit *rl)
         errno = err;
         return -1;
     }
-    return prlimit(0, (__rlimit_resource_t)res, rl, NULL);
+    return rlimit_call(0, res, rl, NULL);
+}
+
+/* prlimit() on this process is getrlimit() when it sets nothing, else
+ * setrlimit() (with the old limit read back as it sets): the same faults
+ * and the same log, so that a right nofile_raise() written with prlimit()
+ * is graded like one written with the other two. */
+int __wrap_prlimit(pid_t pid, __rlimit_resource_t res, const struct rlimit *nl,
+                   struct rlimit *ol)
+{
+    if (pid != 0 && pid != getpid())
+        return rlimit_call(pid, (int)res, nl, ol);
+    if (!nl)
+        return __wrap_getrlimit((int)res, ol);
+    struct rlimit old;
+    if (ol && rlimit_call(0, (int)res, NULL, &old) < 0)
+        return -1;
+    if (__wrap_setrlimit((int)res, nl) < 0)
+        return -1;
+    if (ol)
+        *ol = old;
+    return 0;
 }
 
 int __wrap_epoll_create1(int flags)

@@ -93,11 +93,11 @@ cmocka_libs=$(pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 wrapped="read write recv send writev accept accept4 epoll_wait mmap munmap"
 # faults.c: the set-up calls the fault matrix fails and logs. The
 # sanitizers' runtimes, linked statically, call getrlimit and setrlimit
-# before they are ready to run instrumented code: those two are wrapped
+# before they are ready to run instrumented code: those (and prlimit) are wrapped
 # in the plain unit program only.
 wrapped="$wrapped socket setsockopt bind listen epoll_create1 epoll_create epoll_ctl open openat fopen pthread_create pthread_setaffinity_np sched_setaffinity"
 san_wrap_flags=$(printf -- '-Wl,--wrap=%s ' $wrapped)
-wrap_flags="$san_wrap_flags -Wl,--wrap=getrlimit -Wl,--wrap=setrlimit"
+wrap_flags="$san_wrap_flags -Wl,--wrap=getrlimit -Wl,--wrap=setrlimit -Wl,--wrap=prlimit"
 
 # The process runner: the one make built, or a private build of it.
 tool=${GRADE_TOOL:-$build/bin/grade-tool}

@@ -76,7 +76,7 @@ fi
 # list in step with grade.sh's), and the reference module the
 # differential tests compare with (exercise.conf's `oracle`), its global
 # symbols renamed ref_*.
-wrapped="read write recv send writev accept accept4 epoll_wait mmap munmap socket setsockopt bind listen epoll_create1 epoll_create epoll_ctl open openat fopen pthread_create pthread_setaffinity_np sched_setaffinity getrlimit setrlimit"
+wrapped="read write recv send writev accept accept4 epoll_wait mmap munmap socket setsockopt bind listen epoll_create1 epoll_create epoll_ctl open openat fopen pthread_create pthread_setaffinity_np sched_setaffinity getrlimit setrlimit prlimit"
 oracle=()
 for c in $(conf oracle); do
     o=$out/ref-$(basename "${c%.c}")
