@@ -7,11 +7,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -288,6 +292,46 @@ static void test_eintr_every_time(void **state)
     assert_int_equal(c->tail_len, 0);
     assert_int_equal(counter_get(&self->stats.bytes_out), 1000);
     teardown_all();
+}
+
+/* conn.h: 1 "if everything was sent". On a TCP connection with room
+ * (TCP_NODELAY, as fastd's sockets have it), a reply conn_flush() calls
+ * sent has left: nothing of it waits unsent in the kernel's send queue
+ * (SIOCOUTQNSD). A send with MSG_MORE holds the last piece back until
+ * more comes - up to 200 ms, on every keep-alive reply. */
+static void test_nothing_held_back(void **state)
+{
+    (void)state;
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(lfd, 1), 0);
+    getsockname(lfd, (struct sockaddr *)&sa, &len);
+    int client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_int_equal(connect(client, (struct sockaddr *)&sa, sizeof sa), 0);
+    int server = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    close(lfd);
+    assert_true(server >= 0);
+    int one = 1;
+    setsockopt(server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setup(200);
+    int pair = c->fd; /* setup()'s own socket, put back for teardown */
+    c->fd = server;
+    int r = conn_flush(self, c);
+    int unsent = -1;
+    ioctl(server, SIOCOUTQNSD, &unsent);
+    c->fd = pair;
+    close(server);
+    close(client);
+    teardown_all();
+    assert_int_equal(r, 1);
+    if (unsent != 0)
+        fail_msg("conn_flush() returned 1 for a 200-byte reply, but %d bytes "
+                 "of it are still held in the kernel, not sent (a send with "
+                 "MSG_MORE? the client waits for them up to 200 ms)",
+                 unsent);
 }
 
 static void test_error_when_peer_gone(void **state)
@@ -716,5 +760,6 @@ static const struct graded table[] = {
     GRADED(test_fault_matrix, 2, 4),
     GRADED(test_eintr_every_time, 1, 3),
     GRADED(test_trace_sends, 1, 3),
+    GRADED(test_nothing_held_back, 1, 3),
 };
 GRADED_MAIN(table)
