@@ -7,19 +7,24 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "exercises/common/fake_server.h"
 #include "exercises/grader/oracle.h"
 #include "reference-server/conn.h"
+#include "reference-server/trace.h"
 
-static int sends, eintr_next, short_sends;
+static int sends, eintr_next, eintr_unless, short_sends;
 
 /* The simulated socket of the differential tests (sim.fd >= 0): every
  * call that writes to it (send, sendto, sendmsg, write, writev) takes
@@ -76,8 +81,8 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
         return sim_take(&v, 1);
     }
     sends++;
-    if (eintr_next > 0) {
-        eintr_next--;
+    if (eintr_next > 0 || (eintr_unless && sends % eintr_unless != 0)) {
+        eintr_next -= eintr_next > 0;
         errno = EINTR;
         return -1;
     }
@@ -149,7 +154,7 @@ static void setup(size_t n)
     for (size_t i = 0; i < n; i++)
         c->out[i] = (char)('a' + i % 23);
     c->out_len = (uint32_t)n;
-    sends = short_sends = eintr_next = 0;
+    sends = short_sends = eintr_next = eintr_unless = 0;
 }
 
 static void teardown_all(void)
@@ -261,6 +266,74 @@ static void test_eintr_retries(void **state)
     teardown_all();
 }
 
+/* conn.h: "retries on EINTR" - every time, in out[] and in the tail:
+ * here only every third send() is let through, so each piece meets two
+ * EINTRs in a row before it goes out. */
+static void test_eintr_every_time(void **state)
+{
+    (void)state;
+    static char tail[700];
+    setup(300);
+    for (size_t i = 0; i < sizeof tail; i++)
+        tail[i] = (char)('a' + (300 + i) % 23);
+    c->tail = tail;
+    c->tail_len = sizeof tail;
+    eintr_unless = 3;
+    int r = conn_flush(self, c);
+    eintr_unless = 0;
+    if (r != 1)
+        fail_msg("with EINTR twice before each send() that goes through, "
+                 "out[] (300 bytes) then a tail (700): expected 1 (all "
+                 "sent, EINTR retried each time), got %d after %d send() "
+                 "calls",
+                 r, sends);
+    size_t at = 0;
+    assert_int_equal(drain_peer(&at), 1000);
+    assert_int_equal(c->tail_len, 0);
+    assert_int_equal(counter_get(&self->stats.bytes_out), 1000);
+    teardown_all();
+}
+
+/* conn.h: 1 "if everything was sent". On a TCP connection with room
+ * (TCP_NODELAY, as fastd's sockets have it), a reply conn_flush() calls
+ * sent has left: nothing of it waits unsent in the kernel's send queue
+ * (SIOCOUTQNSD). A send with MSG_MORE holds the last piece back until
+ * more comes - up to 200 ms, on every keep-alive reply. */
+static void test_nothing_held_back(void **state)
+{
+    (void)state;
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(lfd, 1), 0);
+    getsockname(lfd, (struct sockaddr *)&sa, &len);
+    int client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_int_equal(connect(client, (struct sockaddr *)&sa, sizeof sa), 0);
+    int server = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    close(lfd);
+    assert_true(server >= 0);
+    int one = 1;
+    setsockopt(server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setup(200);
+    int pair = c->fd; /* setup()'s own socket, put back for teardown */
+    c->fd = server;
+    int r = conn_flush(self, c);
+    int unsent = -1;
+    ioctl(server, SIOCOUTQNSD, &unsent);
+    c->fd = pair;
+    close(server);
+    close(client);
+    teardown_all();
+    assert_int_equal(r, 1);
+    if (unsent != 0)
+        fail_msg("conn_flush() returned 1 for a 200-byte reply, but %d bytes "
+                 "of it are still held in the kernel, not sent (a send with "
+                 "MSG_MORE? the client waits for them up to 200 ms)",
+                 unsent);
+}
+
 static void test_error_when_peer_gone(void **state)
 {
     (void)state;
@@ -309,6 +382,16 @@ struct wcase {
 };
 
 static char tail_bytes[TAIL_MAX];
+/* The fault matrix's socket: once it has failed, it keeps failing with
+ * the same errno, and only the outcome once conn_flush() says 1 or -1
+ * (or after three more calls) is compared. When the error comes right
+ * after a short write, conn_flush() may see it in the same call (the
+ * reference's tail loop tries again) or stop at the short write and
+ * see it in the next call (the next EPOLLOUT): both are right. */
+static bool settle_errors;
+/* The trace run_case() gives its thread (NULL: none). */
+static struct trace_buf *case_trace;
+static int case_fd; /* the connection's fd in the last run_case() */
 
 /* Run a case with one conn_flush; write what a caller can see after
  * each call into out. */
@@ -318,10 +401,11 @@ static void run_case(flush_fn fn, const struct wcase *w, char *out, size_t cap)
     struct server *s = fake_server(0, 1, SCHEDULE_RR, false);
     struct thread *t = &s->threads[0];
     t->now = 1000;
+    t->trace = case_trace;
     int sv[2];
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
     struct conn *cn = calloc(1, sizeof *cn);
-    cn->fd = sv[0];
+    cn->fd = case_fd = sv[0];
     cn->out = malloc(CONN_OUT_CAP);
     for (size_t i = 0; i < CONN_OUT_CAP; i++)
         cn->out[i] = (char)('a' + i % 23);
@@ -338,24 +422,43 @@ static void run_case(flush_fn fn, const struct wcase *w, char *out, size_t cap)
     size_t o = 0;
     out[0] = 0;
     int r = 0;
-    for (size_t k = 0; k <= w->nsteps && r == 0; k++) {
+    size_t calls = settle_errors ? w->nsteps + 3 : w->nsteps + 1;
+    bool touch_wrong = false; /* settle_errors: touched without progress,
+                                 or progress not touched */
+    for (size_t k = 0; k < calls && r == 0; k++) {
         struct step st = k < w->nsteps ? w->steps[k] : (struct step){-1, 0, 0};
+        if (settle_errors && k >= w->nsteps)
+            st = (struct step){0, 0,
+                               w->nsteps ? w->steps[w->nsteps - 1].err : 0};
+        if (settle_errors)
+            o = 0; /* only the settled outcome */
         sim.room = st.room;
         sim.eintr_at = st.eintr_at;
         sim.err = st.err;
         sim.calls = 0;
         cn->last_active = 1;
+        size_t got_before = sim.got_len;
         alarm(5); /* a loop that spins on EAGAIN dies here */
         r = fn(t, cn);
         alarm(0);
-        long tail_at = cn->tail ? (long)(cn->tail - tail_bytes) : -1;
+        bool touched = cn->last_active == t->now;
+        touch_wrong |= touched != (sim.got_len > got_before);
+        /* Where c->tail points matters only while bytes are left in
+         * it: once tail_len is 0 nothing reads it (routes.c sets both
+         * for the next body), so setting it to NULL then is fine. */
+        long tail_at =
+            cn->tail && cn->tail_len ? (long)(cn->tail - tail_bytes) : -1;
         oracle_appendf(
             out, cap, &o,
             "%s%d (out_len %u, out_sent %u, tail at %ld, tail_len %u, %zu "
             "bytes delivered, bytes_out %llu%s)",
-            k ? "; " : "", r, cn->out_len, cn->out_sent, tail_at, cn->tail_len,
+            o ? "; " : "", r, cn->out_len, cn->out_sent, tail_at, cn->tail_len,
             sim.got_len, (unsigned long long)counter_get(&t->stats.bytes_out),
-            cn->last_active == t->now ? ", touched" : "");
+            settle_errors ? (touch_wrong ? ", touched without progress or "
+                                           "progress not touched"
+                                         : "")
+            : touched     ? ", touched"
+                          : "");
         if (o >= cap)
             o = cap - 1;
     }
@@ -451,7 +554,10 @@ static void describe(const struct wcase *w, char *out, size_t cap)
             oracle_appendf(out, cap, &o, "%s", graded_errno_name(st->err));
     }
     if (o < cap && w->nsteps)
-        snprintf(out + o, cap - o, "; then all it is given");
+        snprintf(out + o, cap - o,
+                 settle_errors ? "; then it fails the same way every time "
+                                 "(the settled outcome is compared)"
+                               : "; then all it is given");
 }
 
 /* Compare; on a difference shrink the case (fewer steps, smaller
@@ -574,8 +680,71 @@ static void test_fault_matrix(void **state)
                               .steps = {{rooms[k], 0, errs[e]}}};
             if (errs[e] == EINTR) /* EINTR forever would never end */
                 w.steps[0] = (struct step){rooms[k], 1, 0};
+            settle_errors = true;
             check_wcase("a send that fails", &w);
+            settle_errors = false;
         }
+}
+
+/* 4. The trace (README: "send lines with their sizes"; the starter's
+ * "Keep: ... TRACE_SEND"): on schedules of short writes, EAGAIN, EINTR
+ * and errors, the send lines of the connection's fd add up to the bytes
+ * the client got, and each says a size that went out (no line of -1 for a
+ * failed send). How many lines a piece takes is free. */
+static void test_trace_sends(void **state)
+{
+    (void)state;
+    fill_tail();
+    static char seen[4096];
+    struct oracle_rng r = {0x7ace5u};
+    for (int i = 0; i < 120; i++) {
+        struct wcase w = {.out_len = pick_size(&r, CONN_OUT_CAP)};
+        w.out_sent = w.out_len ? oracle_below(&r, w.out_len + 1) : 0;
+        w.tail_len = oracle_below(&r, 2) ? pick_size(&r, TAIL_MAX) : 0;
+        w.nsteps = oracle_below(&r, 8);
+        for (size_t k = 0; k < w.nsteps; k++) {
+            unsigned kind = oracle_below(&r, 4);
+            w.steps[k].room = kind == 0   ? 0
+                              : kind == 1 ? (long)oracle_below(&r, 8)
+                                          : (long)pick_size(&r, TAIL_MAX);
+            w.steps[k].eintr_at =
+                oracle_below(&r, 3) == 0 ? 1 + (int)oracle_below(&r, 3) : 0;
+            if (oracle_below(&r, 8) == 0)
+                w.steps[k].err = oracle_below(&r, 2) ? EPIPE : ENOBUFS;
+        }
+        case_trace = trace_buf_new(-1, 0, 0, trace_now_ns());
+        assert_non_null(case_trace);
+        run_case(conn_flush, &w, seen, sizeof seen);
+        /* Read the thread's buffered lines: "T THREAD CORE send FD N". */
+        char *text = case_trace->buf;
+        text[case_trace->len] = 0;
+        long traced = 0, lines = 0, bad = 0;
+        for (char *ln = text; *ln; ln = strchr(ln, '\n') + 1) {
+            char kind[16];
+            int fd;
+            long n;
+            if (sscanf(ln, "%*s %*s %*s %15s %d %ld", kind, &fd, &n) == 3 &&
+                !strcmp(kind, "send") && fd == case_fd) {
+                lines++;
+                traced += n;
+                bad += n < 0;
+            }
+            if (!strchr(ln, '\n'))
+                break;
+        }
+        free(case_trace);
+        case_trace = NULL;
+        if (traced != (long)sim.got_len || bad) {
+            char desc[1024];
+            describe(&w, desc, sizeof desc);
+            fail_msg("the trace's send lines do not match what went out: %s "
+                     "- the client got %zu bytes, the trace has %ld send "
+                     "lines adding up to %ld bytes%s (TRACE_SEND once per "
+                     "send() that moved bytes, with what it moved)",
+                     desc, sim.got_len, lines, traced,
+                     bad ? ", some of them negative" : "");
+        }
+    }
 }
 
 static const struct graded table[] = {
@@ -589,5 +758,8 @@ static const struct graded table[] = {
     GRADED(test_oracle_tail, 3, 4),
     GRADED(test_oracle_schedules, 3, 4),
     GRADED(test_fault_matrix, 2, 4),
+    GRADED(test_eintr_every_time, 1, 3),
+    GRADED(test_trace_sends, 1, 3),
+    GRADED(test_nothing_held_back, 1, 3),
 };
 GRADED_MAIN(table)

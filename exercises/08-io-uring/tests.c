@@ -877,6 +877,119 @@ static void test_oracle_setup(void **state)
     down(0);
 }
 
+/* uring_recv.h: "Unregister the buffer ring and free it and its
+ * buffers": set up and freed again and again, nothing stays mapped
+ * (the ring) or allocated (the buffers). Under ASan, whose allocator
+ * maps memory of its own, LeakSanitizer checks the heap instead. */
+static void test_free_releases_all(void **state)
+{
+    (void)state;
+    ring_up();
+    enum { COUNT = 256, SIZE = 4096, ROUNDS = 16 };
+    char err[256] = "";
+    size_t mapped = 0, heap = 0;
+    for (int round = 0; round <= ROUNDS; round++) {
+        if (round == 1) { /* after one round: what it settles at */
+            mapped = anon_mapped();
+            heap = heap_in_use();
+        }
+        struct uring_bufs b = {0};
+        if (uring_bufs_setup(&u.ring, &b, COUNT, SIZE, 12, err, sizeof err))
+            fail_msg("uring_bufs_setup(%d buffers of %d bytes, group 12) "
+                     "failed in round %d: %s",
+                     COUNT, SIZE, round, err);
+        uring_bufs_free(&u.ring, &b);
+    }
+    long grew_map = (long)anon_mapped() - (long)mapped;
+    long grew_heap = (long)heap_in_use() - (long)heap;
+    down(0);
+#ifndef UNDER_ASAN /* ASan maps its own heap and quarantine */
+    size_t ring_bytes = COUNT * sizeof(struct io_uring_buf);
+    if (grew_map >= (long)(ROUNDS / 2 * ring_bytes))
+        fail_msg("%d rounds of uring_bufs_setup() and uring_bufs_free() left "
+                 "%ld more bytes mapped (a ring of %d buffers is %zu bytes): "
+                 "does uring_bufs_free() unmap the ring and free the buffers?",
+                 ROUNDS, grew_map, COUNT, ring_bytes);
+    if (grew_heap >= (long)ROUNDS / 2 * COUNT * SIZE)
+        fail_msg("%d rounds of uring_bufs_setup() and uring_bufs_free() left "
+                 "%ld more bytes of heap in use: does uring_bufs_free() free "
+                 "the buffers?",
+                 ROUNDS, grew_heap);
+#else
+    (void)grew_map;
+    (void)grew_heap;
+#endif
+}
+
+/* uring_recv_arm(): -1 only "if no SQE could be had". A submission queue
+ * that is full but can be submitted still gives one (uring_sqe()
+ * submits what is queued to make room): arming must work there, as the
+ * reference's does. */
+static void arm_on_busy_ring(int (*arm)(struct uring_thread *, int, uint64_t),
+                             int *rc)
+{
+    struct uring_thread t;
+    memset(&t, 0, sizeof t);
+    int err = io_uring_queue_init(4, &t.ring, 0);
+    if (err < 0) {
+        print_message("SKIPPED: io_uring is unavailable here "
+                      "(io_uring_queue_init: %s)\n",
+                      strerror(-err));
+        skip();
+    }
+    struct io_uring_sqe *sqe;
+    while ((sqe = io_uring_get_sqe(&t.ring)))
+        io_uring_prep_nop(sqe);
+    t.bufs.group = 5;
+    *rc = arm(&t, 3, 42);
+    io_uring_queue_exit(&t.ring);
+}
+
+static void test_arm_on_full_queue(void **state)
+{
+    (void)state;
+    int ref, got;
+    arm_on_busy_ring(ref_uring_recv_arm, &ref);
+    arm_on_busy_ring(uring_recv_arm, &got);
+    if (got != ref)
+        fail_msg("uring_recv_arm() when the submission queue is full of "
+                 "requests not yet submitted: the reference returned %d, "
+                 "yours %d: take the SQE with uring_sqe(u), which submits "
+                 "to make room",
+                 ref, got);
+}
+
+/* uring_bufs_setup(): -1 with "call: strerror" in err - the reason
+ * itself, not only the call: a group already taken (EEXIST), and mmap()
+ * failing with ENOMEM. */
+static void test_setup_says_why(void **state)
+{
+    (void)state;
+    ring_up();
+    char err[256] = "";
+    assert_int_equal(
+        uring_bufs_setup(&u.ring, &u.bufs, 4, 256, 5, err, sizeof err), 0);
+    struct uring_bufs again = {0};
+    err[0] = 0;
+    int rc = uring_bufs_setup(&u.ring, &again, 4, 256, 5, err, sizeof err);
+    uring_bufs_free(&u.ring, &u.bufs);
+    if (rc != -1 || !strstr(err, strerror(EEXIST)))
+        fail_msg("registering group 5 a second time (the kernel says "
+                 "EEXIST): expected -1 and '%s' in err, got %d and '%s' "
+                 "(liburing returns -errno: strerror(-rc))",
+                 strerror(EEXIST), rc, err);
+    err[0] = 0;
+    inject_reset();
+    inject_fail(INJECT_MMAP, ENOMEM, -1);
+    rc = uring_bufs_setup(&u.ring, &again, 4, 256, 6, err, sizeof err);
+    inject_reset();
+    down(0);
+    if (rc != -1 || !strstr(err, strerror(ENOMEM)))
+        fail_msg("mmap() failing with ENOMEM: expected -1 and '%s' in err, "
+                 "got %d and '%s'",
+                 strerror(ENOMEM), rc, err);
+}
+
 static const struct graded table[] = {
     GRADED(test_setup_hands_every_buffer, 2, 1),
     GRADED(test_setup_registers_group, 2, 1),
@@ -894,6 +1007,9 @@ static const struct graded table[] = {
     GRADED(test_oracle_completions, 3, 4),
     GRADED(test_oracle_setup, 2, 4),
     GRADED(test_fault_matrix, 3, 4),
+    GRADED(test_free_releases_all, 1, 1),
+    GRADED(test_arm_on_full_queue, 1, 2),
+    GRADED(test_setup_says_why, 1, 1),
 };
 
 GRADED_MAIN(table)
