@@ -148,7 +148,8 @@ void conn_bufs_return(struct conn_table *table, struct conn *c);
 /**
  * Give the heap memory of closed connections back to the kernel: at most once a
  * second (now, in seconds), or at once when a lot has been freed; cheap when
- * there is nothing to give.
+ * there is nothing to give. The request loops call it after each expiry
+ * pass (conns_expire() itself only closes).
  */
 void conns_trim(struct conn_table *table, long now);
 

@@ -47,7 +47,6 @@ void conns_expire(struct thread *self)
         else
             conn_close(self, self->conns.oldest, CLOSE_TIMEOUT);
     }
-    conns_trim(&self->conns, self->now);
     if (!self->draining)
         return;
     bool give_up = self->now >= self->drain_deadline;

@@ -22,9 +22,9 @@
  * it is then. That is at most one early wake-up, one read() and one
  * timerfd_settime() a second per thread, and only while the thread holds
  * connections: the default's cadence at worst, and no wake-up at all when
- * there is nothing to expire. (conns_trim(), in the same pass, then gives
- * memory freed in a quiet second back at the next wake-up, not within the
- * second.)
+ * there is nothing to expire. (conns_trim(), right after the pass, then
+ * gives memory freed in a quiet second back at the next wake-up, not
+ * within the second.)
  *
  * The drain is short (DRAIN_SECONDS at most) and polls: the grace period
  * ends on a millisecond clock, and it looks for connections that have

@@ -87,6 +87,7 @@ void worker_run(struct thread *self)
                 conn_serve(self, fd, events[i].events);
         }
         conns_expire(self);
+        conns_trim(&self->conns, self->now); /* heap the closes freed */
         idle_timer_arm(self); /* --idle-clock timerfd: the next deadline */
     }
 }
