@@ -235,17 +235,21 @@ course_obj() {
 # oracle_obj LOG SUITE FILE: the reference module FILE (exercise.conf's
 # `oracle`) compiled for SUITE with every global symbol it defines renamed
 # ref_NAME (objcopy), so that a differential test calls the reference's
-# ref_accept_burst() beside the learner's accept_burst(). Cached beside
-# the plain object.
+# ref_accept_burst() beside the learner's accept_burst(). Its debug
+# information and every name the link does not need go (the ref_* names
+# themselves go from the linked program: see strip_oracle), so that a
+# learner's file cannot look the reference up in the program's own
+# symbol table and call it. Cached beside the plain object.
 oracle_obj() {
     local o r map
     o=$(course_obj "$1" "$2" "$3" "")
     [ -n "$o" ] || return 1
-    r=${o%.o}.ref.o
+    r=${o%.o}.oracle.o
     if [ ! -f "$r" ]; then
         map=$r.map.$BASHPID
         nm -P -g --defined-only "$o" | awk '{ print $1, "ref_" $1 }' >"$map"
-        objcopy --redefine-syms="$map" "$o" "$r.$BASHPID" 2>>"$1" &&
+        objcopy --redefine-syms="$map" --strip-debug --strip-unneeded \
+            "$o" "$r.$BASHPID" 2>>"$1" &&
             mv -f "$r.$BASHPID" "$r"
         rm -f "$map" "$r.$BASHPID"
     fi
@@ -664,6 +668,13 @@ grade_exercise() {
                 $([ "$suite" = unit ] && echo "$wrap_flags" || echo "$san_wrap_flags") \
                 $cmocka_libs $lib -pthread -lm)"
             [ "$v" = ok ] || build_err[$suite]=$(first_error "$logs/link-$suite.log")
+            # No ref_* name left in the program: nothing needs them once
+            # linked, and a file that finds the oracle by name in
+            # /proc/self/exe could answer with the reference's own code.
+            if [ -z "${build_err[$suite]:-}" ] && [ ${#oracle_files[@]} -gt 0 ] &&
+                ! objcopy --wildcard --strip-symbol='ref_*' "$prog" 2>>"$logs/link-$suite.log"; then
+                build_err[$suite]="objcopy could not strip the oracle's names from $prog"
+            fi
             ;;
         server)
             [ -f "$d/server_tests.c" ] || { build_err[$suite]="the course has no server_tests.c"; return; }
