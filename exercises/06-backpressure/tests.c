@@ -634,6 +634,17 @@ static void test_oracle_tail(void **state)
     }
 }
 
+/* One step of a generated schedule: how much room the socket has (none,
+ * a few bytes, or up to a tail) and whether EINTR comes first. */
+static void random_room(struct oracle_rng *r, struct step *s)
+{
+    unsigned kind = oracle_below(r, 4);
+    s->room = kind == 0   ? 0
+              : kind == 1 ? (long)oracle_below(r, 8)
+                          : (long)pick_size(r, TAIL_MAX);
+    s->eintr_at = oracle_below(r, 3) == 0 ? 1 + (int)oracle_below(r, 3) : 0;
+}
+
 /* 2. Schedules: short writes, EAGAIN and EINTR at random across out[],
  * the body already copied and the tail. */
 static void test_oracle_schedules(void **state)
@@ -648,14 +659,8 @@ static void test_oracle_schedules(void **state)
             w.out_sent = 0;
         w.tail_len = oracle_below(&r, 2) ? pick_size(&r, TAIL_MAX) : 0;
         w.nsteps = oracle_below(&r, STEPS_MAX);
-        for (size_t k = 0; k < w.nsteps; k++) {
-            unsigned kind = oracle_below(&r, 4);
-            w.steps[k].room = kind == 0   ? 0
-                              : kind == 1 ? (long)oracle_below(&r, 8)
-                                          : (long)pick_size(&r, TAIL_MAX);
-            w.steps[k].eintr_at =
-                oracle_below(&r, 3) == 0 ? 1 + (int)oracle_below(&r, 3) : 0;
-        }
+        for (size_t k = 0; k < w.nsteps; k++)
+            random_room(&r, &w.steps[k]);
         check_wcase("a schedule of short writes, EAGAIN and EINTR", &w);
     }
 }
@@ -703,12 +708,7 @@ static void test_trace_sends(void **state)
         w.tail_len = oracle_below(&r, 2) ? pick_size(&r, TAIL_MAX) : 0;
         w.nsteps = oracle_below(&r, 8);
         for (size_t k = 0; k < w.nsteps; k++) {
-            unsigned kind = oracle_below(&r, 4);
-            w.steps[k].room = kind == 0   ? 0
-                              : kind == 1 ? (long)oracle_below(&r, 8)
-                                          : (long)pick_size(&r, TAIL_MAX);
-            w.steps[k].eintr_at =
-                oracle_below(&r, 3) == 0 ? 1 + (int)oracle_below(&r, 3) : 0;
+            random_room(&r, &w.steps[k]);
             if (oracle_below(&r, 8) == 0)
                 w.steps[k].err = oracle_below(&r, 2) ? EPIPE : ENOBUFS;
         }

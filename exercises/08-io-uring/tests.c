@@ -292,34 +292,36 @@ static void test_arm_uses_the_group(void **state)
     down(1);
 }
 
-/* TODO 2: with no SQE to be had (uring_sqe() says NULL), arming says
- * so (-1), and the reference does the same. The ring is made disabled
- * (IORING_SETUP_R_DISABLED) and its submission queue filled with NOPs:
- * submitting fails, so no SQE frees up. */
+/* What arm returns on a ring (made with setup_flags) whose submission
+ * queue is full of NOPs not yet submitted. */
 static void arm_on_full_ring(int (*arm)(struct uring_thread *, int, uint64_t),
-                             int *rc)
+                             unsigned setup_flags, int *rc)
 {
     struct uring_thread t;
     memset(&t, 0, sizeof t);
-    int err = io_uring_queue_init(4, &t.ring, IORING_SETUP_R_DISABLED);
+    int err = io_uring_queue_init(4, &t.ring, setup_flags);
     if (err < 0) {
-        print_message("SKIPPED: io_uring_queue_init(R_DISABLED): %s\n",
-                      strerror(-err));
+        print_message("SKIPPED: io_uring_queue_init(%s): %s\n",
+                      setup_flags ? "R_DISABLED" : "0", strerror(-err));
         skip();
     }
     struct io_uring_sqe *sqe;
     while ((sqe = io_uring_get_sqe(&t.ring)))
         io_uring_prep_nop(sqe);
+    t.bufs.group = 5;
     *rc = arm(&t, 3, 42);
     io_uring_queue_exit(&t.ring);
 }
 
+/* TODO 2: with no SQE to be had (uring_sqe() says NULL), arming says
+ * so (-1), and the reference does the same. The ring is made disabled
+ * (IORING_SETUP_R_DISABLED): submitting fails, so no SQE frees up. */
 static void test_arm_without_sqe(void **state)
 {
     (void)state;
     int ref, got;
-    arm_on_full_ring(ref_uring_recv_arm, &ref);
-    arm_on_full_ring(uring_recv_arm, &got);
+    arm_on_full_ring(ref_uring_recv_arm, IORING_SETUP_R_DISABLED, &ref);
+    arm_on_full_ring(uring_recv_arm, IORING_SETUP_R_DISABLED, &got);
     if (got != ref)
         fail_msg("uring_recv_arm() with no SQE to be had: the reference "
                  "returned %d, yours %d",
@@ -925,32 +927,12 @@ static void test_free_releases_all(void **state)
  * that is full but can be submitted still gives one (uring_sqe()
  * submits what is queued to make room): arming must work there, as the
  * reference's does. */
-static void arm_on_busy_ring(int (*arm)(struct uring_thread *, int, uint64_t),
-                             int *rc)
-{
-    struct uring_thread t;
-    memset(&t, 0, sizeof t);
-    int err = io_uring_queue_init(4, &t.ring, 0);
-    if (err < 0) {
-        print_message("SKIPPED: io_uring is unavailable here "
-                      "(io_uring_queue_init: %s)\n",
-                      strerror(-err));
-        skip();
-    }
-    struct io_uring_sqe *sqe;
-    while ((sqe = io_uring_get_sqe(&t.ring)))
-        io_uring_prep_nop(sqe);
-    t.bufs.group = 5;
-    *rc = arm(&t, 3, 42);
-    io_uring_queue_exit(&t.ring);
-}
-
 static void test_arm_on_full_queue(void **state)
 {
     (void)state;
     int ref, got;
-    arm_on_busy_ring(ref_uring_recv_arm, &ref);
-    arm_on_busy_ring(uring_recv_arm, &got);
+    arm_on_full_ring(ref_uring_recv_arm, 0, &ref);
+    arm_on_full_ring(uring_recv_arm, 0, &got);
     if (got != ref)
         fail_msg("uring_recv_arm() when the submission queue is full of "
                  "requests not yet submitted: the reference returned %d, "

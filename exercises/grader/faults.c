@@ -31,7 +31,6 @@ int __real_listen(int fd, int backlog);
 int __real_epoll_create1(int flags);
 int __real_epoll_create(int size);
 int __real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
-int __real_open(const char *path, int flags, ...);
 int __real_openat(int dirfd, const char *path, int flags, ...);
 int __real_pthread_create(pthread_t *th, const pthread_attr_t *attr,
                           void *(*fn)(void *), void *arg);
@@ -489,6 +488,19 @@ static int open_enter(const char *path, int flags)
     return err;
 }
 
+/* Both wrappers end here: open() is an openat() at AT_FDCWD. */
+static int open_in(int dirfd, const char *path, int flags, int mode)
+{
+    int err = open_enter(path, flags);
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    char buf[256];
+    return __real_openat(dirfd, substituted(path, buf, sizeof buf), flags,
+                         mode);
+}
+
 int __wrap_open(const char *path, int flags, ...)
 {
     int mode = 0;
@@ -498,13 +510,7 @@ int __wrap_open(const char *path, int flags, ...)
         mode = va_arg(ap, int);
         va_end(ap);
     }
-    int err = open_enter(path, flags);
-    if (err) {
-        errno = err;
-        return -1;
-    }
-    char buf[256];
-    return __real_open(substituted(path, buf, sizeof buf), flags, mode);
+    return open_in(AT_FDCWD, path, flags, mode);
 }
 
 int __wrap_openat(int dirfd, const char *path, int flags, ...)
@@ -516,14 +522,7 @@ int __wrap_openat(int dirfd, const char *path, int flags, ...)
         mode = va_arg(ap, int);
         va_end(ap);
     }
-    int err = open_enter(path, flags);
-    if (err) {
-        errno = err;
-        return -1;
-    }
-    char buf[256];
-    return __real_openat(dirfd, substituted(path, buf, sizeof buf), flags,
-                         mode);
+    return open_in(dirfd, path, flags, mode);
 }
 
 int __wrap_pthread_create(pthread_t *th, const pthread_attr_t *attr,

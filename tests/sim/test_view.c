@@ -67,9 +67,9 @@ static void ev(struct view *v, int thread, enum fd_kind kind, int fd, long arg)
     view_event(v, &e);
 }
 
-static void test_tokens_where_they_belong(void **state)
+/* An 800x600 view of a staged pair: t0 accepts, t1 serves. */
+static struct view *staged_pair(void)
 {
-    (void)state;
     char err[256];
     struct view *v = view_open(800, 600, true, err, sizeof err);
     if (!v)
@@ -77,6 +77,26 @@ static void test_tokens_where_they_belong(void **state)
     int core[] = {0, 1};
     enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST};
     view_layout(v, 2, 2, core, role);
+    return v;
+}
+
+/* The view's picture as a PNG written and read back; closes the view. */
+static struct picture picture_of(struct view *v)
+{
+    char err[256], path[] = "/tmp/fastsim-view-XXXXXX.png";
+    int fd = mkstemps(path, 4);
+    close(fd);
+    assert_int_equal(view_png(v, path, err, sizeof err), 0);
+    view_close(v);
+    struct picture p = load(path);
+    unlink(path);
+    return p;
+}
+
+static void test_tokens_where_they_belong(void **state)
+{
+    (void)state;
+    struct view *v = staged_pair();
     /* fd 5: accepted by t0, handed to t1, served, idle (dim blue). */
     ev(v, 0, FD_ACCEPT, 5, 3);
     ev(v, 0, FD_HANDOFF, 5, 1);
@@ -93,13 +113,7 @@ static void test_tokens_where_they_belong(void **state)
     view_place_rect(v, 1, PLACE_READY, v_rects.ready);
     view_place_rect(v, 0, PLACE_LANE, v_rects.t0);
     assert_int_equal(view_tokens(v), 2);
-    char path[] = "/tmp/fastsim-view-XXXXXX.png";
-    int fd = mkstemps(path, 4);
-    close(fd);
-    assert_int_equal(view_png(v, path, err, sizeof err), 0);
-    view_close(v);
-    struct picture p = load(path);
-    unlink(path);
+    struct picture p = picture_of(v);
     assert_int_equal(p.w, 800);
     assert_int_equal(p.h, 600);
     /* Lanes: the lane colour (40,44,52) fills much of the lower part. */
@@ -261,13 +275,7 @@ static void test_churn_frames_show_every_hop(void **state)
  * connections have joined it and the first `accept` of them were taken. */
 static int queue_pixels(int arrive, int accept)
 {
-    char err[256];
-    struct view *v = view_open(800, 600, true, err, sizeof err);
-    if (!v)
-        fail_msg("%s", err);
-    int core[] = {0, 1};
-    enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST};
-    view_layout(v, 2, 2, core, role);
+    struct view *v = staged_pair();
     struct hud h = {.title = "queue", .arch = "staged", .cores = 2};
     for (int i = 0; i < arrive; i++)
         ev(v, 0, FD_ARRIVE, -1, i);
@@ -280,13 +288,7 @@ static int queue_pixels(int arrive, int accept)
     view_draw(v, &h, 10.0);
     int q[4];
     assert_int_equal(view_place_rect(v, 0, PLACE_ACCEPT_QUEUE, q), 0);
-    char path[] = "/tmp/fastsim-queue-XXXXXX.png";
-    int fd = mkstemps(path, 4);
-    close(fd);
-    assert_int_equal(view_png(v, path, err, sizeof err), 0);
-    view_close(v);
-    struct picture p = load(path);
-    unlink(path);
+    struct picture p = picture_of(v);
     int n = in_place(&p, q, VC_BACKLOG);
     stbi_image_free(p.px);
     return n;
