@@ -116,6 +116,125 @@ static void test_mm1_and_md1(void **state)
     }
 }
 
+/* mm1.ini (every cost zero, exponential service S = 10 us, Poisson
+ * arrivals, one request per connection) with another arch, core count
+ * and rate: each stage's queue is then a textbook one. */
+static struct sim_report open_arch(enum sim_arch arch, int cores, double rate)
+{
+    struct scenario sc;
+    char err[256];
+    scenario_defaults(&sc);
+    assert_int_equal(
+        scenario_load(&sc, "simulator/scenarios/mm1.ini", err, sizeof err), 0);
+    sc.arch = arch;
+    sc.cores = cores;
+    sc.rate = rate;
+    sc.cost_lock = 0; /* mm1.ini names the costs its own arch pays */
+    sc.duration_ns = 4000000000;
+    sc.seed = 21;
+    struct sim s;
+    struct sim_report r;
+    run(&sc, &s, &r);
+    sim_free(&s);
+    return r;
+}
+
+/* Erlang C: the chance an arrival waits in M/M/c, offered load a = lambda/mu
+ * (in servers), c > a. */
+static double erlang_c(int c, double a)
+{
+    double term = 1, sum = 0; /* a^k / k! */
+    for (int k = 0; k < c; k++) {
+        sum += term;
+        term *= a / (k + 1);
+    }
+    double top = term * c / (c - a);
+    return top / (sum + top);
+}
+
+/* E_k/M/1 (every k-th Poisson arrival, service rate mu): the mean response
+ * is 1 / (mu (1 - sigma)) where sigma = A*(mu (1 - sigma)), A* the Laplace
+ * transform of the Erlang-k gap; the fixed point converges from below. */
+static double ek_m1_mean(int k, double lambda_all, double mu)
+{
+    double sigma = 0;
+    for (int i = 0; i < 1000; i++)
+        sigma = pow(lambda_all / (lambda_all + mu * (1 - sigma)), k);
+    return 1 / (mu * (1 - sigma));
+}
+
+/*
+ * Each arch's queues against the formula they should follow, at rho 0.8
+ * per serving core:
+ * - pool: one shared queue, any free worker takes the next job: M/M/c
+ *   (Erlang C), here c = 4 workers beside the loop's core;
+ * - shared-nothing: the reuseport hash splits a Poisson stream into
+ *   independent Poisson streams: an M/M/1 per core, whose response time
+ *   is exponential (mean S / (1 - rho), p99 ln(100) times that);
+ * - staged with rr: each request thread gets every k-th arrival, so its
+ *   gaps are Erlang-k and it waits less than M/M/1 (E_k/M/1);
+ * - single with closed-loop clients: M/M/1//N (below).
+ * A model that let a free worker idle while jobs wait, hashed unevenly,
+ * or dealt connections other than one by one in turn fails here.
+ */
+static void test_queueing_every_arch(void **state)
+{
+    (void)state;
+    const double S = 10.0, mu = 1 / S; /* us, per us */
+    const double rho = 0.8;
+
+    struct sim_report r = open_arch(SIM_POOL, 5, 4 * rho * 1e5);
+    double a = 4 * rho;
+    expect_within(r.mean_us, S + erlang_c(4, a) * S / (4 - a), 0.04,
+                  "pool, 4 workers: M/M/4 mean response (us)");
+
+    r = open_arch(SIM_SHARED_NOTHING, 4, 4 * rho * 1e5);
+    expect_within(r.mean_us, S / (1 - rho), 0.04,
+                  "shared-nothing, 4 cores: M/M/1 mean response (us)");
+    expect_within(r.p99_us, log(100) * S / (1 - rho), 0.08,
+                  "shared-nothing, 4 cores: M/M/1 p99 response (us)");
+
+    for (int k = 3; k <= 4; k++) {
+        r = open_arch(SIM_STAGED, k + 1, k * rho * 1e5);
+        char what[96];
+        snprintf(what, sizeof what,
+                 "staged rr, %d request threads: E%d/M/1 mean response (us)", k,
+                 k);
+        expect_within(r.mean_us, ek_m1_mean(k, k * rho * mu, mu), 0.04, what);
+    }
+
+    /* Closed loop: N clients that think Z (exponential) between requests
+     * to one server (the machine-repairman model, M/M/1//N): throughput
+     * (1 - P0) / S, P0 from the finite-source birth-death chain, and
+     * the response N / X - Z (the interactive response-time law). */
+    struct scenario sc;
+    char err[256];
+    scenario_defaults(&sc);
+    assert_int_equal(
+        scenario_load(&sc, "simulator/scenarios/mm1.ini", err, sizeof err), 0);
+    const int N = 10;
+    const double Z = 90.0;
+    sc.open_loop = false;
+    sc.clients = N;
+    sc.think_ns = Z * 1000;
+    sc.requests_per_conn = 0;
+    sc.duration_ns = 4000000000;
+    sc.seed = 21;
+    struct sim s;
+    run(&sc, &s, &r);
+    sim_free(&s);
+    double term = 1, sum = 0; /* N! / (N-n)! (S/Z)^n */
+    for (int n = 0; n <= N; n++) {
+        sum += term;
+        term *= (N - n) * S / Z;
+    }
+    double x = (1 - 1 / sum) / S; /* per us */
+    expect_within(r.throughput_rps, x * 1e6, 0.03,
+                  "single, 10 closed-loop clients: throughput (req/s)");
+    expect_within(r.mean_us, N / x - Z, 0.04,
+                  "single, 10 closed-loop clients: mean response (us)");
+}
+
 static void test_littles_law_every_arch(void **state)
 {
     (void)state;
@@ -385,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_heap_order),
         cmocka_unit_test(test_same_seed_same_report),
         cmocka_unit_test(test_mm1_and_md1),
+        cmocka_unit_test(test_queueing_every_arch),
         cmocka_unit_test(test_littles_law_every_arch),
         cmocka_unit_test(test_overload_reported),
         cmocka_unit_test(test_first_connects_spread),
