@@ -112,6 +112,31 @@ static void outline(struct view *v, SDL_Rect r, SDL_Color c)
     SDL_RenderDrawRect(v->ren, &r);
 }
 
+/* A figure short enough for the plot's labels: 950, 12.3k, 1.5M. */
+static void figure_short(char *out, size_t len, double x)
+{
+    if (x < 1e3)
+        snprintf(out, len, "%.0f", x);
+    else if (x < 1e6)
+        snprintf(out, len, "%.3gk", x / 1e3);
+    else
+        snprintf(out, len, "%.3gM", x / 1e6);
+}
+
+/* A time in the unit that reads best: 850 us, 1.8 ms, 2.1 s. */
+static void time_short(char *out, size_t len, double us)
+{
+    if (us < 1e3)
+        snprintf(out, len, "%.0f us", us);
+    else if (us < 1e6)
+        snprintf(out, len, "%.3g ms", us / 1e3);
+    else
+        snprintf(out, len, "%.3g s", us / 1e6);
+}
+
+/* Throughput and p99 over time, each scaled to its own largest value:
+ * a label says what the top of its curve stands for, and a baseline is
+ * zero, so that a flat line reads as steady and not as 0 or as full. */
 static void draw_plot(struct view *v)
 {
     SDL_Rect box = v->l.plot;
@@ -121,9 +146,12 @@ static void draw_plot(struct view *v)
         max_rps = fmax(max_rps, v->plot_rps[i]);
         max_p99 = fmax(max_p99, v->plot_p99[i]);
     }
-    /* The curves stay below the labels' line, so no line crosses them. */
-    int top = v->l.plot_label[0].y + v->l.plot_label[0].h - box.y + 2;
+    /* The curves stay below the labels, so no line crosses them. */
+    int top = v->l.plot_label[1].y + v->l.plot_label[1].h - box.y + 3;
     int span = box.h - 4 - top > 1 ? box.h - 4 - top : 1;
+    int base = box.y + box.h - 2;
+    fill(v, (SDL_Rect){box.x + 2, base, box.w - 4, 1}, grey_fg);
+    fill(v, (SDL_Rect){box.x + 2, base - span, box.w - 4, 1}, grey_fg);
     for (int which = 0; which < 2; which++) {
         const double *data = which ? v->plot_p99 : v->plot_rps;
         double max = which ? max_p99 : max_rps;
@@ -132,14 +160,19 @@ static void draw_plot(struct view *v)
         for (int i = 1; i < v->nplot; i++) {
             int x0 = box.x + (i - 1) * box.w / PLOT_N;
             int x1 = box.x + i * box.w / PLOT_N;
-            int y0 = box.y + box.h - 2 - (int)(data[i - 1] / max * span);
-            int y1 = box.y + box.h - 2 - (int)(data[i] / max * span);
+            int y0 = base - (int)(data[i - 1] / max * span);
+            int y1 = base - (int)(data[i] / max * span);
             SDL_RenderDrawLine(v->ren, x0, y0, x1, y1);
         }
     }
-    text_box(v, v->small, v->l.plot_label[0], view_colours[VC_SERVING],
-             "throughput", -2);
-    text_box(v, v->small, v->l.plot_label[1], p99_fg, "p99", -2);
+    char fig[32], line[64];
+    figure_short(fig, sizeof fig, max_rps);
+    snprintf(line, sizeof line, "throughput 0-%s req/s", fig);
+    text_box(v, v->small, v->l.plot_label[0], view_colours[VC_SERVING], line,
+             -2);
+    time_short(fig, sizeof fig, max_p99);
+    snprintf(line, sizeof line, "p99 latency 0-%s", fig);
+    text_box(v, v->small, v->l.plot_label[1], p99_fg, line, -2);
 }
 
 /* One bar per core, named when they fit; else thin bars, and the mean of
@@ -258,6 +291,72 @@ static void draw_hud(struct view *v, const struct hud *h)
         text_box(v, v->font, l->hud_line[3], white, now, -2);
     draw_cpu_bars(v, h);
     draw_plot(v);
+}
+
+/* Marks in a batch of one colour. */
+static void marks_fill(struct view *v, const SDL_Rect *r, int n, SDL_Color c)
+{
+    SDL_SetRenderDrawColor(v->ren, c.r, c.g, c.b, c.a);
+    SDL_RenderFillRects(v->ren, r, n);
+}
+
+/* The client column: a mark per closed-loop client, light while it waits
+ * for an answer (its connection is queued, accepted, in flight, ready or
+ * on a CPU) and dim while it thinks (its connection idle in an interest
+ * set, or closed until its next one). The two counts add up to the
+ * clients the HUD names, and the light ones to the squares of those
+ * states. An open loop or a trace has no fixed clients: it says so. */
+static void draw_clients(struct view *v, const struct hud *h)
+{
+    const struct layout *l = &v->l;
+    const SDL_Color wait_fg = view_client_colours[1],
+                    think_fg = view_client_colours[0];
+    fill(v, l->clients_bg, lane_bg);
+    text_box(v, v->font, l->clients_label, dim_fg, "clients", -2);
+    if (h->clients <= 0) {
+        bool model = h->mode == HUD_MODEL;
+        text_box(v, v->small, l->clients_line[0], dim_fg,
+                 model ? "open loop: no" : "a trace records", -2);
+        text_box(v, v->small, l->clients_line[1], dim_fg,
+                 model ? "fixed clients" : "no clients", -2);
+        return;
+    }
+    int n = h->clients, waiting = 0;
+    static const int asking[] = {VC_BACKLOG, VC_ACCEPTING, VC_FLIGHT, VC_READY,
+                                 VC_SERVING};
+    for (size_t i = 0; i < sizeof asking / sizeof *asking; i++)
+        waiting += v->counts[asking[i]];
+    waiting = waiting < n ? waiting : n;
+    char s[48];
+    snprintf(s, sizeof s, "waiting %d", waiting);
+    text_box(v, v->small, l->clients_line[0], wait_fg, s, -2);
+    snprintf(s, sizeof s, "thinking %d", n - waiting);
+    text_box(v, v->small, l->clients_line[1], think_fg, s, -2);
+    /* The largest marks that fit them all; below 2 pixels a mark stands
+     * for several clients. */
+    SDL_Rect c = l->clients;
+    int size = 8;
+    while (size > 2 && (c.w / (size + 1)) * (c.h / (size + 1)) < n)
+        size--;
+    int cols = c.w / (size + 1), lines = c.h / (size + 1);
+    if (cols <= 0 || lines <= 0)
+        return;
+    int per = (n + cols * lines - 1) / (cols * lines);
+    if (per > 1) {
+        snprintf(s, sizeof s, "a mark: %d clients", per);
+        text_box(v, v->small, l->clients_line[2], dim_fg, s, -2);
+    }
+    int marks = (n + per - 1) / per, lit = (waiting + per - 1) / per;
+    static SDL_Rect batch[1024];
+    int nb = 0;
+    for (int i = 0; i < marks; i++) {
+        batch[nb++] = (SDL_Rect){c.x + (i % cols) * (size + 1),
+                                 c.y + (i / cols) * (size + 1), size, size};
+        if (nb == 1024 || i + 1 == marks || i + 1 == lit) {
+            marks_fill(v, batch, nb, i < lit ? wait_fg : think_fg);
+            nb = 0;
+        }
+    }
 }
 
 /* The legend: one word per colour, always on screen. */
@@ -566,8 +665,7 @@ void draw_frame(struct view *v, const struct hud *h)
     v->frame++;
     SDL_SetRenderDrawColor(v->ren, bg.r, bg.g, bg.b, 255);
     SDL_RenderClear(v->ren);
-    fill(v, l->clients_bg, lane_bg);
-    text_box(v, v->font, l->clients_label, dim_fg, "clients", -2);
+    draw_clients(v, h);
     if (l->aggregate) {
         draw_aggregate(v, h);
     } else {

@@ -38,8 +38,10 @@ static void area_set(struct area *a, SDL_Rect box, int size)
     int cap = cols > 0 && lines > 0 ? cols * lines : 0;
     if (cap != a->cap) {
         free(a->used);
+        free(a->who);
         a->used = cap ? calloc((size_t)cap, 1) : NULL;
-        a->cap = a->used ? cap : 0;
+        a->who = cap ? calloc((size_t)cap, sizeof *a->who) : NULL;
+        a->cap = a->used && a->who ? cap : 0;
     } else if (a->used) {
         memset(a->used, 0, (size_t)cap);
     }
@@ -96,12 +98,19 @@ static void place_hud(struct layout *l)
                    ? l->cores
                    : (l->cores < l->bars.w / 3 ? l->cores : l->bars.w / 3);
     l->plot = (SDL_Rect){l->w - pw - 10, 6, pw, HUD_H - 12};
-    l->plot_label[0] = (SDL_Rect){l->plot.x + 4, l->plot.y + 2, 70, SMALL_H};
-    l->plot_label[1] = (SDL_Rect){l->plot.x + 80, l->plot.y + 2, 30, SMALL_H};
+    /* Each curve's label says what its top stands for: its scale. */
+    for (int i = 0; i < 2; i++)
+        l->plot_label[i] =
+            (SDL_Rect){l->plot.x + 4, l->plot.y + 2 + i * (SMALL_H + 1),
+                       l->plot.w - 8, SMALL_H};
     l->clients_bg = (SDL_Rect){4, HUD_H + 4, POOL_W, l->foot_top - HUD_H - 6};
     l->clients_label = (SDL_Rect){12, HUD_H + 6, POOL_W - 16, TEXT_H};
-    l->clients =
-        (SDL_Rect){8, HUD_H + 26, POOL_W - 8, l->foot_top - HUD_H - 32};
+    for (int i = 0; i < 3; i++)
+        l->clients_line[i] = (SDL_Rect){12, HUD_H + 26 + i * (SMALL_H + 1),
+                                        POOL_W - 16, SMALL_H};
+    int top = HUD_H + 28 + 3 * (SMALL_H + 1);
+    int h = l->foot_top - 6 - top;
+    l->clients = (SDL_Rect){8, top, POOL_W - 8, h > 0 ? h : 0};
 }
 
 static void place_panel(struct layout *l)
@@ -297,19 +306,22 @@ void layout_compute(struct layout *l, int w, int h, int threads, int cores,
     layout_redo(l);
 }
 
+static void area_free(struct area *a)
+{
+    free(a->used);
+    free(a->who);
+    a->used = NULL, a->who = NULL;
+    a->cap = 0;
+}
+
 void layout_free(struct layout *l)
 {
     for (int i = 0; i < MAX_ROWS; i++) {
-        free(l->rows[i].queue.used);
-        free(l->rows[i].ready.used);
-        free(l->rows[i].idle.used);
-        l->rows[i].queue.used = l->rows[i].ready.used = NULL;
-        l->rows[i].idle.used = NULL;
-        l->rows[i].queue.cap = l->rows[i].ready.cap = l->rows[i].idle.cap = 0;
+        area_free(&l->rows[i].queue);
+        area_free(&l->rows[i].ready);
+        area_free(&l->rows[i].idle);
     }
-    free(l->shared.used);
-    l->shared.used = NULL;
-    l->shared.cap = 0;
+    area_free(&l->shared);
 }
 
 static void add(SDL_Rect *out, int max, int *n, SDL_Rect r)
@@ -326,6 +338,8 @@ int layout_texts(const struct layout *l, SDL_Rect *out, int max)
     for (int i = 0; i < 2; i++)
         add(out, max, &n, l->plot_label[i]);
     add(out, max, &n, l->clients_label);
+    for (int i = 0; i < 3; i++)
+        add(out, max, &n, l->clients_line[i]);
     for (int c = 0; c < VC_NCOLOURS; c++)
         add(out, max, &n, l->legend_word[c]);
     add(out, max, &n, l->keys[0]);

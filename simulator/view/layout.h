@@ -38,6 +38,8 @@ struct area {
     int lines;           /**< lines */
     int cap;             /**< cols * lines */
     unsigned char *used; /**< which cells are taken */
+    int *who;            /**< per cell taken: the token in it (view.c's
+                              name for it: its fd, or -1 - its slot) */
     int over;            /**< tokens beyond cap, drawn on the last cell */
 };
 
@@ -89,6 +91,8 @@ struct layout {
     SDL_Rect clients;                /**< the client column (squares) */
     SDL_Rect clients_bg;             /**< its background */
     SDL_Rect clients_label;          /**< "clients" */
+    SDL_Rect clients_line[3];        /**< under it: how many wait, how many
+                                          think, what a mark stands for */
     SDL_Rect shared_band;            /**< pool: the band */
     SDL_Rect shared_label;           /**< pool: "shared queue 12" */
     SDL_Rect lock;                   /**< pool: the lock */

@@ -165,6 +165,12 @@ int view_square_places(const struct view *v, int (*rects)[4], int max);
 void view_colour_rgb(enum view_colour c, unsigned char rgb[3]);
 
 /**
+ * The RGB colour of a client's mark in the client column: light while it
+ * waits for an answer (waiting), dim while it thinks.
+ */
+void view_client_rgb(bool waiting, unsigned char rgb[3]);
+
+/**
  * Where a place is drawn, as x, y, w, h in pixels.
  * \return 0, or -1 if this thread has no such place (or none is drawn).
  */

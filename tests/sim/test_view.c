@@ -314,6 +314,141 @@ static void test_long_queue_drawn_whole(void **state)
     assert_int_equal(queue_pixels(600, 300), full);
 }
 
+/* The squares of a colour at rest in a place, in reading order (line by
+ * line, left to right): their fds into fds[], their boxes into at[]. */
+static int squares_in(struct view *v, const int r[4], enum view_colour c,
+                      int *fds, int (*at)[2], int max)
+{
+    const struct view_item *it;
+    int n = view_items(v, &it), k = 0;
+    for (int i = 0; i < n && k < max; i++) {
+        int x = it[i].x + it[i].w / 2, y = it[i].y + it[i].h / 2;
+        if (it[i].text || it[i].moving || it[i].bar || it[i].colour != (int)c ||
+            x < r[0] || x >= r[0] + r[2] || y < r[1] || y >= r[1] + r[3])
+            continue;
+        int j = k++;
+        for (; j > 0 && (at[j - 1][1] > it[i].y ||
+                         (at[j - 1][1] == it[i].y && at[j - 1][0] > it[i].x));
+             j--) {
+            fds[j] = fds[j - 1];
+            at[j][0] = at[j - 1][0], at[j][1] = at[j - 1][1];
+        }
+        fds[j] = it[i].fd, at[j][0] = it[i].x, at[j][1] = it[i].y;
+    }
+    return k;
+}
+
+/* A queue is drawn as a queue: from its first cell, oldest first, with no
+ * hole where the ones served have left. The cells they left used to stay
+ * empty (an accept queue of 4 drawn as 4 squares after two empty cells),
+ * and a newcomer took the first empty cell, in front of older ones. */
+static void test_queues_drawn_in_order(void **state)
+{
+    (void)state;
+    struct view *v = staged_pair();
+    struct hud h = {.title = "fifo", .arch = "staged", .cores = 2};
+    int fds[16], at[16][2], q[4], r[4];
+    assert_int_equal(view_place_rect(v, 0, PLACE_ACCEPT_QUEUE, q), 0);
+    assert_int_equal(view_place_rect(v, 1, PLACE_READY, r), 0);
+    /* Six connections wait in t0's accept queue; t0 accepts two. */
+    for (int i = 0; i < 6; i++)
+        ev(v, 0, FD_ARRIVE, -1, i);
+    view_draw(v, &h, 10.0);
+    for (int fd = 5; fd < 7; fd++) {
+        ev(v, 0, FD_ACCEPT, fd, 3);
+        ev(v, 0, FD_HANDOFF, fd, 1);
+    }
+    view_draw(v, &h, 10.0);
+    int n = squares_in(v, q, VC_BACKLOG, fds, at, 16);
+    assert_int_equal(n, 4);
+    assert_int_equal(at[0][0], q[0] + 2); /* the first cell */
+    assert_int_equal(at[0][1], q[1] + 2);
+    /* Six fds ready in t1's ready list; t1 serves the two oldest, then
+     * one more gets ready: it joins the end. */
+    for (int fd = 10; fd < 16; fd++) {
+        ev(v, 0, FD_ACCEPT, fd, 3);
+        ev(v, 0, FD_HANDOFF, fd, 1);
+        ev(v, 1, FD_READY, fd, 0);
+    }
+    view_draw(v, &h, 10.0);
+    for (int fd = 10; fd < 12; fd++) {
+        ev(v, 1, FD_RECV, fd, 78);
+        ev(v, 1, FD_SEND, fd, 130);
+    }
+    view_draw(v, &h, 10.0);
+    ev(v, 0, FD_ACCEPT, 16, 3);
+    ev(v, 0, FD_HANDOFF, 16, 1);
+    ev(v, 1, FD_READY, 16, 0);
+    view_draw(v, &h, 10.0);
+    n = squares_in(v, r, VC_READY, fds, at, 16);
+    assert_int_equal(n, 5);
+    assert_int_equal(at[0][0], r[0] + 2);
+    assert_int_equal(at[0][1], r[1] + 2);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(fds[i], 12 + i);
+    view_close(v);
+}
+
+/* The client column shows the clients: a mark each, light while it waits
+ * for an answer, dim while it thinks, so many of each as the squares say
+ * (it used to stay empty while hundreds of clients ran). */
+static void test_clients_drawn(void **state)
+{
+    (void)state;
+    struct view *v = staged_pair();
+    /* fd 5 waits in t1's ready list; fd 6 was answered and is idle. */
+    ev(v, 0, FD_ACCEPT, 5, 3);
+    ev(v, 0, FD_HANDOFF, 5, 1);
+    ev(v, 1, FD_READY, 5, 0);
+    ev(v, 0, FD_ACCEPT, 6, 3);
+    ev(v, 0, FD_HANDOFF, 6, 1);
+    ev(v, 1, FD_RECV, 6, 78);
+    ev(v, 1, FD_SEND, 6, 130);
+    struct hud h = {
+        .title = "clients", .arch = "staged", .cores = 2, .clients = 8};
+    view_draw(v, &h, 10.0);
+    int c[4];
+    assert_int_equal(view_place_rect(v, -1, PLACE_CLIENTS, c), 0);
+    struct picture p = picture_of(v);
+    unsigned char w[3], t[3];
+    view_client_rgb(true, w);
+    view_client_rgb(false, t);
+    int lit = count_colour(&p, c[0], c[1], c[0] + c[2], c[1] + c[3], w[0], w[1],
+                           w[2]);
+    int dim = count_colour(&p, c[0], c[1], c[0] + c[2], c[1] + c[3], t[0], t[1],
+                           t[2]);
+    assert_true(lit > 0);
+    assert_int_equal(dim, 7 * lit); /* one waits, seven think */
+    stbi_image_free(p.px);
+}
+
+/* The widths of the texts a frame drew inside the plot (top right). */
+static int plot_text_width(double rps, double p99)
+{
+    struct view *v = staged_pair();
+    struct hud h = {.title = "plot", .arch = "staged", .cores = 2};
+    for (int i = 1; i <= 20; i++)
+        view_sample(v, rps * i / 20, p99 * i / 20);
+    view_draw(v, &h, 0.1);
+    const struct view_item *it;
+    int n = view_items(v, &it), w = 0;
+    for (int i = 0; i < n; i++)
+        if (it[i].text && it[i].x >= 560 && it[i].y < 100)
+            w += it[i].w;
+    view_close(v);
+    return w;
+}
+
+/* The plot says its scale: what the top of each curve stands for (its
+ * labels were "throughput" and "p99" whatever the figures). */
+static void test_plot_has_a_scale(void **state)
+{
+    (void)state;
+    int small = plot_text_width(5, 10), large = plot_text_width(900000, 2500);
+    assert_true(small > 0);
+    assert_true(large > small);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +457,9 @@ int main(void)
         cmocka_unit_test(test_fastsim_headless_png),
         cmocka_unit_test(test_churn_frames_show_every_hop),
         cmocka_unit_test(test_long_queue_drawn_whole),
+        cmocka_unit_test(test_queues_drawn_in_order),
+        cmocka_unit_test(test_clients_drawn),
+        cmocka_unit_test(test_plot_has_a_scale),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
