@@ -68,6 +68,7 @@ static void text_box(struct view *v, TTF_Font *font, SDL_Rect box, SDL_Color c,
     if (TTF_SizeUTF8(font, buf, &w, &h) < 0)
         return;
     size_t n = strlen(buf);
+    bool cut = w > box.w;
     while (w > box.w && n > 0) { /* cut at a character boundary */
         do
             n--;
@@ -91,7 +92,8 @@ static void text_box(struct view *v, TTF_Font *font, SDL_Rect box, SDL_Color c,
                                          .y = dst.y,
                                          .w = dst.w,
                                          .h = dst.h,
-                                         .fd = fd});
+                                         .fd = fd,
+                                         .cut = cut});
 }
 
 /* The font for a box: the HUD's when it is tall enough. */
@@ -157,9 +159,12 @@ static void draw_plot(struct view *v)
         double max = which ? max_p99 : max_rps;
         SDL_Color c = which ? p99_fg : view_colours[VC_SERVING];
         SDL_SetRenderDrawColor(v->ren, c.r, c.g, c.b, 255);
+        /* The samples so far span the width: a short run is not a
+         * sliver at the left edge. */
+        int last = v->nplot > 1 ? v->nplot - 1 : 1, w = box.w - 4;
         for (int i = 1; i < v->nplot; i++) {
-            int x0 = box.x + (i - 1) * box.w / PLOT_N;
-            int x1 = box.x + i * box.w / PLOT_N;
+            int x0 = box.x + 2 + (i - 1) * w / last;
+            int x1 = box.x + 2 + i * w / last;
             int y0 = base - (int)(data[i - 1] / max * span);
             int y1 = base - (int)(data[i] / max * span);
             SDL_RenderDrawLine(v->ren, x0, y0, x1, y1);
@@ -247,6 +252,15 @@ static void draw_hud(struct view *v, const struct hud *h)
     if (h->completed == 0) {
         snprintf(line, sizeof line, "no request answered yet%s",
                  warming ? "" : " - figures appear with the first");
+    } else if (l->hud_line[1].w < 640) {
+        /* narrow: the figures that tell the designs apart, the hand-offs
+         * and cache penalties, must not be the ones cut off */
+        snprintf(line, sizeof line,
+                 "%.0f req/s  p50 %.0f us  p99 %.0f us  hand-offs %lu",
+                 h->throughput_rps, h->p50_us, h->p99_us, h->handoffs);
+        if (h->mode == HUD_MODEL)
+            snprintf(line + strlen(line), sizeof line - strlen(line),
+                     "  cache %lu", h->cache_misses);
     } else {
         snprintf(line, sizeof line,
                  "%s%.0f req/s%s   p50 %.1f us   p99 %.1f us   answered %lu   "
@@ -464,6 +478,17 @@ static void draw_queue(struct view *v, const struct row *r, int t)
     text_box(v, v->small, r->count_box, dim_fg, num, -2);
 }
 
+/* How many tokens an area holds: a square per cell taken, and those
+ * beyond its cells (piled on the last one): the number a full list
+ * cannot draw. */
+static int area_count(const struct area *a)
+{
+    int n = a->over;
+    for (int i = 0; i < a->cap; i++)
+        n += a->used[i];
+    return n;
+}
+
 static void draw_rows(struct view *v)
 {
     const struct layout *l = &v->l;
@@ -485,8 +510,12 @@ static void draw_rows(struct view *v)
             draw_queue(v, r, i);
         text_box(v, font_for(v, r->label_box), r->label_box, text_fg, r->label,
                  -2);
-        text_box(v, v->small, r->ready_cap, dim_fg, "ready list", -2);
-        text_box(v, v->small, r->idle_cap, dim_fg, "interest set (epoll)", -2);
+        char cap[48];
+        snprintf(cap, sizeof cap, "ready list %d", area_count(&r->ready));
+        text_box(v, v->small, r->ready_cap, dim_fg, cap, -2);
+        snprintf(cap, sizeof cap, "interest set (epoll) %d",
+                 area_count(&r->idle));
+        text_box(v, v->small, r->idle_cap, dim_fg, cap, -2);
     }
 }
 

@@ -170,9 +170,10 @@ static void place_rows(struct layout *l, int tok)
             int x;
             r->label_box = none;
             if (!l->compact && r->box.h >= TEXT_H + 4) {
+                /* room for "t0 event loop" */
                 r->label_box =
-                    (SDL_Rect){r->box.x + 6, r->box.y + 4, 86, TEXT_H};
-                x = r->box.x + 96;
+                    (SDL_Rect){r->box.x + 6, r->box.y + 4, 100, TEXT_H};
+                x = r->box.x + 110;
             } else if (r->box.h >= SMALL_H) {
                 r->label_box = (SDL_Rect){r->box.x + 2,
                                           r->box.y + (r->box.h - SMALL_H) / 2,
@@ -215,10 +216,10 @@ static void place_rows(struct layout *l, int tok)
                     int cy = r->box.y + r->box.h - SMALL_H - 1;
                     if (rw)
                         r->ready_cap = (SDL_Rect){
-                            ready.x + 2, cy, rw > 84 ? 80 : rw - 4, SMALL_H};
+                            ready.x + 2, cy, rw > 114 ? 110 : rw - 4, SMALL_H};
                     r->idle_cap =
                         (SDL_Rect){idle.x + 2, cy,
-                                   idle.w > 144 ? 140 : idle.w - 4, SMALL_H};
+                                   idle.w > 184 ? 180 : idle.w - 4, SMALL_H};
                 }
             }
             area_set(&r->ready, ready, tok);

@@ -142,6 +142,7 @@ struct view_item {
     int bar;     /**< a CPU bar: its core + 1 (0: not a bar); x, y, w, h
                       are its fill; colour is 1 when it shows the core
                       busy now (not a utilisation) */
+    bool cut;    /**< a text cut short (with "...") to fit its box */
 };
 
 /**

@@ -449,6 +449,76 @@ static void test_plot_has_a_scale(void **state)
     assert_true(large > small);
 }
 
+/* The width of the caption under t1's ready list with n fds ready. */
+static int ready_caption_width(int n)
+{
+    struct view *v = staged_pair();
+    struct hud h = {.title = "ready", .arch = "staged", .cores = 2};
+    for (int fd = 5; fd < 5 + n; fd++) {
+        ev(v, 0, FD_ACCEPT, fd, 3);
+        ev(v, 0, FD_HANDOFF, fd, 1);
+        ev(v, 1, FD_READY, fd, 0);
+    }
+    view_draw(v, &h, 10.0);
+    int r[4];
+    assert_int_equal(view_place_rect(v, 1, PLACE_READY, r), 0);
+    const struct view_item *it;
+    int k = view_items(v, &it), w = 0;
+    for (int i = 0; i < k; i++)
+        if (it[i].text && it[i].x == r[0] + 2 && it[i].y >= r[1] + r[3])
+            w = it[i].w;
+    view_close(v);
+    return w;
+}
+
+/* A list says how many it holds: a full one draws only its cells, and
+ * 1,000 ready fds looked like 120 (the caption said "ready list"). */
+static void test_full_list_says_its_length(void **state)
+{
+    (void)state;
+    int few = ready_caption_width(3), many = ready_caption_width(1000);
+    assert_true(few > 0);
+    assert_true(many > few);
+}
+
+/* At 640x360 the pool's rows and the HUD's figures are not cut short:
+ * "t0 event l..." was, and so were the hand-offs and cache penalties,
+ * the figures that tell the designs apart. */
+static void test_small_window_cuts_no_label(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(640, 360, true, err, sizeof err);
+    assert_non_null(v);
+    int core[] = {0, 1, 2, 3};
+    enum view_role role[] = {VIEW_LOOP, VIEW_WORKER, VIEW_WORKER, VIEW_WORKER};
+    view_layout(v, 4, 4, core, role);
+    double util[4] = {0.1, 0.9, 0.9, 0.9};
+    struct hud h = {.title = "pool",
+                    .arch = "pool",
+                    .sim_s = 0.2,
+                    .speed = 0.0125,
+                    .paused = true,
+                    .throughput_rps = 358400,
+                    .p50_us = 513.7,
+                    .p99_us = 561.8,
+                    .completed = 71632,
+                    .handoffs = 0,
+                    .cache_misses = 26182,
+                    .clients = 256,
+                    .util = util,
+                    .cores = 4,
+                    .shared_len = 182};
+    view_draw(v, &h, 0.1);
+    const struct view_item *it;
+    int n = view_items(v, &it);
+    for (int i = 0; i < n; i++)
+        if (it[i].text && it[i].cut)
+            fail_msg("a text at %d,%d %dx%d is cut short", it[i].x, it[i].y,
+                     it[i].w, it[i].h);
+    view_close(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -460,6 +530,8 @@ int main(void)
         cmocka_unit_test(test_queues_drawn_in_order),
         cmocka_unit_test(test_clients_drawn),
         cmocka_unit_test(test_plot_has_a_scale),
+        cmocka_unit_test(test_full_list_says_its_length),
+        cmocka_unit_test(test_small_window_cuts_no_label),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
