@@ -498,6 +498,8 @@ static void draw_rows(struct view *v)
         char name[16];
         snprintf(name, sizeof name, l->compact ? "c%d" : "core %d", c);
         text_box(v, font_for(v, ln->name), ln->name, text_fg, name, -2);
+        text_box(v, font_for(v, ln->note), ln->note, dim_fg,
+                 "no thread runs on this core: it stays idle", -2);
     }
     for (int i = 0; i < l->nrows; i++) {
         const struct row *r = &l->rows[i];
@@ -510,11 +512,17 @@ static void draw_rows(struct view *v)
             draw_queue(v, r, i);
         text_box(v, font_for(v, r->label_box), r->label_box, text_fg, r->label,
                  -2);
+        /* Flows hide the squares, and their gauges say the number. */
+        bool counts = !v->flow.on;
         char cap[48];
         snprintf(cap, sizeof cap, "ready list %d", area_count(&r->ready));
+        if (!counts)
+            snprintf(cap, sizeof cap, "ready list");
         text_box(v, v->small, r->ready_cap, dim_fg, cap, -2);
         snprintf(cap, sizeof cap, "interest set (epoll) %d",
                  area_count(&r->idle));
+        if (!counts)
+            snprintf(cap, sizeof cap, "interest set (epoll)");
         text_box(v, v->small, r->idle_cap, dim_fg, cap, -2);
     }
 }

@@ -155,6 +155,13 @@ static void place_rows(struct layout *l, int tok)
         int n = 0, k = 0;
         for (int i = 0; i < l->nrows; i++)
             n += l->rows[i].core == c;
+        if (c < MAX_LANES) { /* an idle core says why it is empty */
+            struct lane *ln = &l->lanes[c];
+            int nh = ln->name.h ? ln->name.h : 0;
+            ln->note = n == 0 && nh ? (SDL_Rect){x0 + lw, ln->name.y,
+                                                 right - x0 - lw - 8, nh}
+                                    : none;
+        }
         for (int i = 0; i < l->nrows; i++) {
             struct row *r = &l->rows[i];
             if (r->core != c)
@@ -358,8 +365,10 @@ int layout_texts(const struct layout *l, SDL_Rect *out, int max)
                            34, SMALL_H});
     add(out, max, &n, l->shared_label);
     add(out, max, &n, l->lock_label);
-    for (int c = 0; c < l->cores && c < MAX_LANES; c++)
+    for (int c = 0; c < l->cores && c < MAX_LANES; c++) {
         add(out, max, &n, l->lanes[c].name);
+        add(out, max, &n, l->lanes[c].note);
+    }
     for (int i = 0; i < l->nrows; i++) {
         const struct row *r = &l->rows[i];
         add(out, max, &n, r->label_box);

@@ -63,6 +63,8 @@ struct row {
 struct lane {
     SDL_Rect box;  /**< the lane */
     SDL_Rect name; /**< "core 3" (w 0: no room) */
+    SDL_Rect note; /**< why it is empty, when no thread runs on it (w 0:
+                        it has threads, or no room) */
 };
 
 /** The whole window's geometry. */

@@ -165,7 +165,7 @@ static int copy_rects(const SDL_Rect *in, int n, int (*rects)[4], int max)
 
 int view_text_boxes(const struct view *v, int (*rects)[4], int max)
 {
-    static SDL_Rect boxes[4 * MAX_ROWS + 256];
+    static SDL_Rect boxes[4 * MAX_ROWS + 512];
     int n = layout_texts(&v->l, boxes, (int)(sizeof boxes / sizeof *boxes));
     return copy_rects(boxes, n, rects, max);
 }

@@ -519,6 +519,37 @@ static void test_small_window_cuts_no_label(void **state)
     view_close(v);
 }
 
+/* A core no thread runs on says so: the single loop's three idle cores
+ * were three empty lanes, with nothing to tell a learner why. */
+static void test_idle_core_says_why(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(1280, 720, true, err, sizeof err);
+    assert_non_null(v);
+    int core[] = {0};
+    enum view_role role[] = {VIEW_BOTH};
+    view_layout(v, 1, 4, core, role);
+    double util[4] = {1, 0, 0, 0};
+    struct hud h = {
+        .title = "single", .arch = "single", .cores = 4, .util = util};
+    view_draw(v, &h, 0.1);
+    int lane[4], texts = 0, wide = 0;
+    assert_int_equal(view_place_rect(v, 0, PLACE_LANE, lane), 0);
+    const struct view_item *it;
+    int n = view_items(v, &it);
+    /* lane 1 lies right below t0's row */
+    int top = lane[1] + lane[3] + 4, bottom = top + 100;
+    for (int i = 0; i < n; i++)
+        if (it[i].text && it[i].y >= top && it[i].y < bottom) {
+            texts++;
+            wide += it[i].w > 150;
+        }
+    assert_int_equal(texts, 2); /* "core 1" and why it is idle */
+    assert_int_equal(wide, 1);
+    view_close(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -532,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_plot_has_a_scale),
         cmocka_unit_test(test_full_list_says_its_length),
         cmocka_unit_test(test_small_window_cuts_no_label),
+        cmocka_unit_test(test_idle_core_says_why),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
