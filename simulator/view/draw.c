@@ -170,13 +170,18 @@ static void draw_plot(struct view *v)
             SDL_RenderDrawLine(v->ren, x0, y0, x1, y1);
         }
     }
-    char fig[32], line[64];
+    /* No figure yet (the floor of 1 is no scale): the names alone. */
+    bool some = false;
+    for (int i = 0; i < v->nplot && !some; i++)
+        some = v->plot_rps[i] > 0 || v->plot_p99[i] > 0;
+    char fig[32], line[64] = "throughput";
     figure_short(fig, sizeof fig, max_rps);
-    snprintf(line, sizeof line, "throughput 0-%s req/s", fig);
+    if (some)
+        snprintf(line, sizeof line, "throughput 0-%s req/s", fig);
     text_box(v, v->small, v->l.plot_label[0], view_colours[VC_SERVING], line,
              -2);
     time_short(fig, sizeof fig, max_p99);
-    snprintf(line, sizeof line, "p99 latency 0-%s", fig);
+    snprintf(line, sizeof line, some ? "p99 latency 0-%s" : "p99 latency", fig);
     text_box(v, v->small, v->l.plot_label[1], p99_fg, line, -2);
 }
 
