@@ -181,7 +181,9 @@ static void draw_plot(struct view *v)
     text_box(v, v->small, v->l.plot_label[0], view_colours[VC_SERVING], line,
              -2);
     time_short(fig, sizeof fig, max_p99);
-    snprintf(line, sizeof line, some ? "p99 latency 0-%s" : "p99 latency", fig);
+    snprintf(line, sizeof line, "p99 latency");
+    if (some)
+        snprintf(line, sizeof line, "p99 latency 0-%s", fig);
     text_box(v, v->small, v->l.plot_label[1], p99_fg, line, -2);
 }
 
