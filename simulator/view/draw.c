@@ -447,11 +447,12 @@ static void draw_help(struct view *v, const struct hud *h)
         "r reset    s screenshot (PNG)    h this help",
         "q quit     Esc closes this help (and quits when none is open)",
         "Each thread, left to right: accept queue, CPU, ready list,",
-        "interest set. The legend below names every colour."};
-    bool grey[12] = {0};
+        "interest set. The legend below names every colour.",
+        "Clients, left: light ones wait for an answer, dim ones think."};
+    bool grey[13] = {0};
     for (int i = 5; i <= 8; i++)
         grey[i] = h->mode != HUD_MODEL;
-    draw_card(v, lines, 12, grey);
+    draw_card(v, lines, 13, grey);
 }
 
 /* A card: the text's lines, split at newlines. */
