@@ -260,24 +260,22 @@ static void draw_hud(struct view *v, const struct hud *h)
         snprintf(line, sizeof line, "no request answered yet%s",
                  warming ? "" : " - figures appear with the first");
     } else if (l->hud_line[1].w < 640) {
-        /* narrow: the figures that tell the designs apart, the hand-offs
-         * and cache penalties, must not be the ones cut off */
-        snprintf(line, sizeof line,
-                 "%.0f req/s  p50 %.0f us  p99 %.0f us  hand-offs %lu",
-                 h->throughput_rps, h->p50_us, h->p99_us, h->handoffs);
-        if (h->mode == HUD_MODEL)
+        /* narrow: the rates first; the counts get the next line */
+        snprintf(line, sizeof line, "%.0f req/s  p50 %.0f us  p99 %.0f us",
+                 h->throughput_rps, h->p50_us, h->p99_us);
+        if (h->mode != HUD_MODEL || !h->measured)
             snprintf(line + strlen(line), sizeof line - strlen(line),
-                     "  cache %lu", h->cache_misses);
+                     "  hand-offs %lu", h->handoffs);
     } else {
+        /* The model's counts here run from t = 0 (they never go back);
+         * the next line has the ones --report prints. */
         snprintf(line, sizeof line,
                  "%s%.0f req/s%s   p50 %.1f us   p99 %.1f us   answered %lu   "
-                 "hand-offs %lu",
+                 "hand-offs %lu%s",
                  warming ? "so far: " : "", h->throughput_rps,
                  h->mode == HUD_MODEL ? "" : " (last 1 s)", h->p50_us,
-                 h->p99_us, h->completed, h->handoffs);
-        if (h->mode == HUD_MODEL) /* a trace cannot see caches */
-            snprintf(line + strlen(line), sizeof line - strlen(line),
-                     "   cache penalties %lu", h->cache_misses);
+                 h->p99_us, h->completed, h->handoffs,
+                 h->mode == HUD_MODEL ? "   (since t = 0)" : "");
     }
     if (h->mode == HUD_LIVE)
         snprintf(line + strlen(line), sizeof line - strlen(line),
@@ -295,6 +293,22 @@ static void draw_hud(struct view *v, const struct hud *h)
         text_box(v, v->font, l->warm_text, note_fg, line, -2);
     } else if (h->stats) {
         text_box(v, v->font, l->hud_line[2], dim_fg, h->stats, -2);
+    } else if (h->mode == HUD_MODEL && h->measured) {
+        /* what --report prints for this run, and the cache penalties,
+         * which the model only counts after the warm-up */
+        if (l->hud_line[2].w < 640)
+            snprintf(line, sizeof line,
+                     "after warm-up: answered %lu  hand-offs %lu  cache %lu",
+                     h->measured_completed, h->measured_handoffs,
+                     h->cache_misses);
+        else
+            snprintf(line, sizeof line,
+                     "after the warm-up, as --report counts: answered %lu   "
+                     "hand-offs %lu   cache penalties %lu   |   connections "
+                     "on screen %d",
+                     h->measured_completed, h->measured_handoffs,
+                     h->cache_misses, v->live);
+        text_box(v, v->font, l->hud_line[2], dim_fg, line, -2);
     } else if (h->clients) {
         snprintf(line, sizeof line, "clients %d   connections on screen %d",
                  h->clients, v->live);

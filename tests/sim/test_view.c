@@ -15,6 +15,7 @@
 #define STB_IMAGE_IMPLEMENTATION
 #include <stb/stb_image.h>
 
+#include "simulator/hud.h"
 #include "simulator/model/scenario.h"
 #include "simulator/play.h"
 #include "simulator/view/view.h"
@@ -505,6 +506,9 @@ static void test_small_window_cuts_no_label(void **state)
                     .completed = 71632,
                     .handoffs = 0,
                     .cache_misses = 26182,
+                    .measured = true,
+                    .measured_completed = 35816,
+                    .measured_handoffs = 0,
                     .clients = 256,
                     .util = util,
                     .cores = 4,
@@ -550,6 +554,39 @@ static void test_idle_core_says_why(void **state)
     view_close(v);
 }
 
+/* After the warm-up the HUD shows the counts --report prints for the
+ * same run, beside its counts since t = 0: it showed "answered 85642
+ * hand-offs 4399" (since t = 0) next to "cache penalties 2113" (after
+ * the warm-up), where the report said 42777, 2111 and 2113. */
+static void test_hud_counts_agree_with_report(void **state)
+{
+    (void)state;
+    char err[256];
+    struct scenario sc;
+    scenario_defaults(&sc);
+    if (scenario_load(&sc, "simulator/scenarios/staged.ini", err, sizeof err))
+        fail_msg("%s", err);
+    sc.duration_ns = 2 * sc.warmup_ns;
+    struct view *v = view_open(640, 480, true, err, sizeof err);
+    assert_non_null(v);
+    struct play pl;
+    assert_int_equal(play_open(&pl, &sc, v, 0.02, err, sizeof err), 0);
+    sim_run_until(&pl.sim, sc.duration_ns);
+    struct hud h = {0};
+    double util[16];
+    int backlog[16];
+    hud_from_sim(&pl.sim, &pl.so_far, &h, util, backlog);
+    struct sim_report r;
+    sim_report(&pl.sim, &r);
+    assert_true(h.measured);
+    assert_true(r.completed > 0 && r.handoffs > 0);
+    assert_int_equal(h.measured_completed, r.completed);
+    assert_int_equal(h.measured_handoffs, r.handoffs);
+    assert_int_equal(h.cache_misses, r.cache_misses);
+    play_close(&pl);
+    view_close(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -564,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_full_list_says_its_length),
         cmocka_unit_test(test_small_window_cuts_no_label),
         cmocka_unit_test(test_idle_core_says_why),
+        cmocka_unit_test(test_hud_counts_agree_with_report),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
