@@ -485,11 +485,10 @@ static void test_full_list_says_its_length(void **state)
 /* At 640x360 the pool's rows and the HUD's figures are not cut short:
  * "t0 event l..." was, and so were the hand-offs and cache penalties,
  * the figures that tell the designs apart. */
-static void test_small_window_cuts_no_label(void **state)
+static void small_window_cuts_no_label(int w, int ht)
 {
-    (void)state;
     char err[256];
-    struct view *v = view_open(640, 360, true, err, sizeof err);
+    struct view *v = view_open(w, ht, true, err, sizeof err);
     assert_non_null(v);
     int core[] = {0, 1, 2, 3};
     enum view_role role[] = {VIEW_LOOP, VIEW_WORKER, VIEW_WORKER, VIEW_WORKER};
@@ -518,9 +517,16 @@ static void test_small_window_cuts_no_label(void **state)
     int n = view_items(v, &it);
     for (int i = 0; i < n; i++)
         if (it[i].text && it[i].cut)
-            fail_msg("a text at %d,%d %dx%d is cut short", it[i].x, it[i].y,
-                     it[i].w, it[i].h);
+            fail_msg("%dx%d: a text at %d,%d %dx%d is cut short", w, ht,
+                     it[i].x, it[i].y, it[i].w, it[i].h);
     view_close(v);
+}
+
+static void test_small_window_cuts_no_label(void **state)
+{
+    (void)state;
+    small_window_cuts_no_label(640, 360);
+    small_window_cuts_no_label(960, 540);
 }
 
 /* A core no thread runs on says so: the single loop's three idle cores
