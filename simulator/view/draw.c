@@ -213,7 +213,16 @@ static void draw_cpu_bars(struct view *v, const struct hud *h)
             snprintf(name, sizeof name, "cpu%d", g);
             text_box(v, v->small, (SDL_Rect){x, l->bars.y, 34, SMALL_H}, dim_fg,
                      name, -2);
-            bar = (SDL_Rect){x + 36, l->bars.y + 3, gw - 42, 9};
+            bar = (SDL_Rect){x + 36, l->bars.y + 3,
+                             gw - 42 - (l->bar_figures ? 36 : 0), 9};
+            /* the share of time busy (a bar of "busy now" has no figure
+             * to give: it is full or empty) */
+            if (l->bar_figures && !h->bars_now) {
+                snprintf(name, sizeof name, "%.0f%%", 100 * u);
+                text_box(v, v->small,
+                         (SDL_Rect){bar.x + bar.w + 4, l->bars.y, 32, SMALL_H},
+                         dim_fg, name, -2);
+            }
         } else {
             bar = (SDL_Rect){x, l->bars.y, gw > 2 ? gw - 1 : 1, l->bars.h};
         }
@@ -310,10 +319,9 @@ static void draw_hud(struct view *v, const struct hud *h)
         else
             snprintf(line, sizeof line,
                      "after the warm-up, as --report counts: answered %lu   "
-                     "hand-offs %lu   cache penalties %lu   |   connections "
-                     "on screen %d",
+                     "hand-offs %lu   cache penalties %lu",
                      h->measured_completed, h->measured_handoffs,
-                     h->cache_misses, v->live);
+                     h->cache_misses);
         text_box(v, v->font, l->hud_line[2], dim_fg, line, -2);
     } else if (h->clients) {
         snprintf(line, sizeof line, "clients %d   connections on screen %d",

@@ -94,6 +94,7 @@ static void place_hud(struct layout *l)
                               tw - l->warm_bar.w - 20, TEXT_H};
     l->bars = (SDL_Rect){10, 78, tw - 10, 18};
     l->bar_names = l->cores * 60 <= l->bars.w;
+    l->bar_figures = l->bar_names && l->cores * 110 <= l->bars.w;
     l->nbars = l->bar_names
                    ? l->cores
                    : (l->cores < l->bars.w / 3 ? l->cores : l->bars.w / 3);
@@ -358,11 +359,15 @@ int layout_texts(const struct layout *l, SDL_Rect *out, int max)
         add(out, max, &n, l->agg_line);
         return n;
     }
-    if (l->bar_names) /* "cpu3" left of each bar */
-        for (int g = 0; g < l->nbars; g++)
-            add(out, max, &n,
-                (SDL_Rect){l->bars.x + g * (l->bars.w / l->nbars), l->bars.y,
-                           34, SMALL_H});
+    if (l->bar_names) /* "cpu3" left of each bar, "42%" right of it */
+        for (int g = 0; g < l->nbars; g++) {
+            int x = l->bars.x + g * (l->bars.w / l->nbars);
+            add(out, max, &n, (SDL_Rect){x, l->bars.y, 34, SMALL_H});
+            if (l->bar_figures)
+                add(out, max, &n,
+                    (SDL_Rect){x + l->bars.w / l->nbars - 38, l->bars.y, 32,
+                               SMALL_H});
+        }
     add(out, max, &n, l->shared_label);
     add(out, max, &n, l->lock_label);
     for (int c = 0; c < l->cores && c < MAX_LANES; c++) {

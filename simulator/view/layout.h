@@ -87,6 +87,7 @@ struct layout {
     SDL_Rect warm_text;              /**< beside it */
     SDL_Rect bars;                   /**< the CPU bars */
     bool bar_names;                  /**< bars carry names */
+    bool bar_figures;                /**< ... and their figure, right */
     int nbars;                       /**< bars drawn */
     SDL_Rect plot;                   /**< the over-time plot */
     SDL_Rect plot_label[2];          /**< "throughput", "p99" */

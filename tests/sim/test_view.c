@@ -593,6 +593,39 @@ static void test_hud_counts_agree_with_report(void **state)
     view_close(v);
 }
 
+/* Each CPU bar says its utilisation in figures where there is room: the
+ * chapters quote "under half busy" and "18%", and a bar alone cannot be
+ * read to the percent. */
+static void test_cpu_bars_say_percent(void **state)
+{
+    (void)state;
+    struct view *v = staged_pair();
+    double util[2] = {0.42, 1.0};
+    struct hud h = {
+        .title = "bars", .arch = "staged", .cores = 2, .util = util};
+    view_draw(v, &h, 0.1);
+    int bars[2][4] = {{0}}, texts[2] = {0};
+    const struct view_item *it;
+    int n = view_items(v, &it);
+    for (int i = 0; i < n; i++)
+        if (it[i].bar >= 1 && it[i].bar <= 2) {
+            bars[it[i].bar - 1][0] = it[i].x, bars[it[i].bar - 1][1] = it[i].y;
+            bars[it[i].bar - 1][2] = it[i].w, bars[it[i].bar - 1][3] = it[i].h;
+        }
+    /* a text on each bar's line, right of where its fill starts (the
+     * next bar's name, 36 pixels left of its fill, is not one) */
+    for (int i = 0; i < n; i++)
+        for (int b = 0; b < 2; b++)
+            if (it[i].text && it[i].x > bars[b][0] &&
+                it[i].y <= bars[b][1] + bars[b][3] &&
+                it[i].y + it[i].h >= bars[b][1] &&
+                (b == 1 || it[i].x < bars[1][0] - 36)) /* not "cpu1" */
+                texts[b]++;
+    assert_int_equal(texts[0], 1);
+    assert_int_equal(texts[1], 1);
+    view_close(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -608,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_small_window_cuts_no_label),
         cmocka_unit_test(test_idle_core_says_why),
         cmocka_unit_test(test_hud_counts_agree_with_report),
+        cmocka_unit_test(test_cpu_bars_say_percent),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
