@@ -296,9 +296,9 @@ static void draw_hud(struct view *v, const struct hud *h)
         fill(v, bar, lane_bg);
         bar.w = (int)(bar.w * f);
         fill(v, bar, note_fg);
-        snprintf(line, sizeof line,
-                 "warming up: %.0f%% of %g ms (the report counts after it)",
-                 100 * f, h->warmup_s * 1e3);
+        snprintf(line, sizeof line, "warming up: %.0f%% of %g ms%s", 100 * f,
+                 h->warmup_s * 1e3,
+                 l->warm_text.w >= 420 ? " (the report counts after it)" : "");
         text_box(v, v->font, l->warm_text, note_fg, line, -2);
     } else if (h->stats) {
         text_box(v, v->font, l->hud_line[2], dim_fg, h->stats, -2);
@@ -454,10 +454,20 @@ static void draw_card(struct view *v, const char *const *lines, int n,
     SDL_SetRenderDrawBlendMode(v->ren, SDL_BLENDMODE_NONE);
     outline(v, box, dim_fg);
     int before = v->nitems;
-    for (int i = 0; i < n && 12 + (i + 1) * 24 <= h; i++)
-        text_box(v, v->font,
-                 (SDL_Rect){box.x + 16, box.y + 12 + i * 24, w - 32, TEXT_H},
-                 grey && grey[i] ? grey_fg : text_fg, lines[i], -2);
+    for (int i = 0; i < n && 12 + (i + 1) * 24 <= h; i++) {
+        /* "key\twhat it does": two columns, which spaces in a
+         * proportional font do not keep */
+        char key[64];
+        const char *tab = strchr(lines[i], '\t'), *rest = lines[i];
+        SDL_Color c = grey && grey[i] ? grey_fg : text_fg;
+        SDL_Rect r = {box.x + 16, box.y + 12 + i * 24, w - 32, TEXT_H};
+        if (tab && tab - lines[i] < (int)sizeof key) {
+            snprintf(key, sizeof key, "%.*s", (int)(tab - lines[i]), lines[i]);
+            text_box(v, v->font, (SDL_Rect){r.x, r.y, 104, TEXT_H}, c, key, -2);
+            r.x += 110, r.w -= 110, rest = tab + 1;
+        }
+        text_box(v, v->font, r, c, rest, -2);
+    }
     v->nitems = before; /* a card lies over the picture: not in the list */
 }
 
@@ -465,15 +475,15 @@ static void draw_help(struct view *v, const struct hud *h)
 {
     static const char *const lines[] = {
         "Keys",
-        "space      pause / run",
-        ".          one step (following: one hop of that connection)",
-        "f or click follow a connection: its trail and its hops",
-        "<- ->      half / double speed",
-        "1 2 3 4    staged, shared-nothing, single, pool",
-        "up down    more / fewer cores (within what the arch allows)",
-        "+ -        more / fewer clients (1 to 1,000,000)",
-        "r reset    s screenshot (PNG)    h this help",
-        "q quit     Esc closes this help (and quits when none is open)",
+        "space\tpause / run",
+        ".\tone step (following: one hop of that connection)",
+        "f or click\tfollow a connection: its trail and its hops",
+        "<- ->\thalf / double speed",
+        "1 2 3 4\tstaged, shared-nothing, single, pool",
+        "up down\tmore / fewer cores (within what the arch allows)",
+        "+ -\tmore / fewer clients (1 to 1,000,000)",
+        "r reset\ts screenshot (PNG)    h this help",
+        "q quit\tEsc closes this help (and quits when none is open)",
         "Each thread, left to right: accept queue, CPU, ready list,",
         "interest set. The legend below names every colour.",
         "Clients, left: light ones wait for an answer, dim ones think."};

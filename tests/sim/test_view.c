@@ -527,6 +527,27 @@ static void test_small_window_cuts_no_label(void **state)
     (void)state;
     small_window_cuts_no_label(640, 360);
     small_window_cuts_no_label(960, 540);
+    /* the warm-up's line at 800x600 ("the report counts af...") */
+    char err[256];
+    struct view *v = view_open(800, 600, true, err, sizeof err);
+    assert_non_null(v);
+    int core[] = {0, 1};
+    enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST};
+    view_layout(v, 2, 2, core, role);
+    struct hud h = {.title = "staged",
+                    .arch = "staged",
+                    .sim_s = 0.01,
+                    .warmup_s = 0.1,
+                    .speed = 2e-5,
+                    .cores = 2};
+    view_draw(v, &h, 0.1);
+    const struct view_item *it;
+    int n = view_items(v, &it);
+    for (int i = 0; i < n; i++)
+        if (it[i].text && it[i].cut)
+            fail_msg("800x600, warming up: a text at %d,%d is cut short",
+                     it[i].x, it[i].y);
+    view_close(v);
 }
 
 /* A core no thread runs on says so: the single loop's three idle cores
@@ -626,6 +647,37 @@ static void test_cpu_bars_say_percent(void **state)
     view_close(v);
 }
 
+/* The help's keys and what they do are two columns: every description
+ * starts at the same x, with nothing in the gap before it (they were
+ * aligned with spaces, which a proportional font does not keep). */
+static void test_help_in_two_columns(void **state)
+{
+    (void)state;
+    struct view *v = staged_pair();
+    struct hud h = {
+        .title = "help", .arch = "staged", .cores = 2, .help = true};
+    view_draw(v, &h, 0.1);
+    struct picture p = picture_of(v);
+    /* 800x600: the card is 600 wide at x 100, 13 lines of 24 from the
+     * middle; texts start at x 116, descriptions 110 further. */
+    int top = 300 - (13 * 24 + 24) / 2 + 12;
+    for (int line = 1; line <= 9; line++) {
+        int y0 = top + line * 24, gap = 0, start = 0;
+        for (int y = y0; y < y0 + 18; y++)
+            for (int x = 212; x < 236; x++) {
+                const unsigned char *q = p.px + 4 * (y * p.w + x);
+                bool ink = q[0] > 110 || q[1] > 110 || q[2] > 110;
+                gap += ink && x < 225;
+                start += ink && x >= 226;
+            }
+        if (gap || !start)
+            fail_msg("help line %d: %d pixels in the gap, %d where its "
+                     "description starts",
+                     line, gap, start);
+    }
+    stbi_image_free(p.px);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -642,6 +694,7 @@ int main(void)
         cmocka_unit_test(test_idle_core_says_why),
         cmocka_unit_test(test_hud_counts_agree_with_report),
         cmocka_unit_test(test_cpu_bars_say_percent),
+        cmocka_unit_test(test_help_in_two_columns),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
