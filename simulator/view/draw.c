@@ -524,17 +524,6 @@ static void draw_queue(struct view *v, const struct row *r, int t)
     text_box(v, v->small, r->count_box, dim_fg, num, -2);
 }
 
-/* How many tokens an area holds: a square per cell taken, and those
- * beyond its cells (piled on the last one): the number a full list
- * cannot draw. */
-static int area_count(const struct area *a)
-{
-    int n = a->over;
-    for (int i = 0; i < a->cap; i++)
-        n += a->used[i];
-    return n;
-}
-
 static void draw_rows(struct view *v)
 {
     const struct layout *l = &v->l;
@@ -561,12 +550,13 @@ static void draw_rows(struct view *v)
         /* Flows hide the squares, and their gauges say the number. */
         bool counts = !v->flow.on;
         char cap[48];
-        snprintf(cap, sizeof cap, "ready list %d", area_count(&r->ready));
+        snprintf(cap, sizeof cap, "ready list %d",
+                 layout_area_count(&r->ready));
         if (!counts)
             snprintf(cap, sizeof cap, "ready list");
         text_box(v, v->small, r->ready_cap, dim_fg, cap, -2);
         snprintf(cap, sizeof cap, "interest set (epoll) %d",
-                 area_count(&r->idle));
+                 layout_area_count(&r->idle));
         if (!counts)
             snprintf(cap, sizeof cap, "interest set (epoll)");
         text_box(v, v->small, r->idle_cap, dim_fg, cap, -2);

@@ -28,6 +28,14 @@ bool layout_holds_fds(enum view_role r)
     return r == VIEW_REQUEST || r == VIEW_BOTH || r == VIEW_LOOP;
 }
 
+int layout_area_count(const struct area *a)
+{
+    int n = a->over;
+    for (int i = 0; i < a->cap; i++)
+        n += a->used[i];
+    return n;
+}
+
 static void area_set(struct area *a, SDL_Rect box, int size)
 {
     if (box.w < 0 || box.h < 0)

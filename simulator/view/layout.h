@@ -125,6 +125,12 @@ void layout_redo(struct layout *l);
 /** Free the areas' cell maps. */
 void layout_free(struct layout *l);
 
+/**
+ * How many tokens an area holds: one per cell taken, and those beyond its
+ * cells (piled on the last one), which a full area cannot draw.
+ */
+int layout_area_count(const struct area *a);
+
 /** Whether a thread's role accepts connections (has an accept queue). */
 bool layout_accepts(enum view_role r);
 

@@ -678,6 +678,33 @@ static void test_help_in_two_columns(void **state)
     stbi_image_free(p.px);
 }
 
+/* In flows the pool's shared queue is still drawn as full as it is (its
+ * squares are hidden like every other, and the band stood empty while
+ * its label said 176). */
+static void test_pool_queue_in_flows(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(800, 600, true, err, sizeof err);
+    assert_non_null(v);
+    int core[] = {0, 1};
+    enum view_role role[] = {VIEW_LOOP, VIEW_WORKER};
+    view_layout(v, 2, 2, core, role);
+    view_set_flows(v, true);
+    for (int fd = 5; fd < 45; fd++) {
+        ev(v, 0, FD_ACCEPT, fd, 3);
+        ev(v, 0, FD_READY, fd, 0);
+    }
+    struct hud h = {
+        .title = "pool", .arch = "pool", .cores = 2, .shared_len = 40};
+    view_draw(v, &h, 10.0);
+    int q[4];
+    assert_int_equal(view_place_rect(v, -1, PLACE_SHARED, q), 0);
+    struct picture p = picture_of(v);
+    assert_true(in_place(&p, q, VC_READY) > 100);
+    stbi_image_free(p.px);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -695,6 +722,7 @@ int main(void)
         cmocka_unit_test(test_hud_counts_agree_with_report),
         cmocka_unit_test(test_cpu_bars_say_percent),
         cmocka_unit_test(test_help_in_two_columns),
+        cmocka_unit_test(test_pool_queue_in_flows),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
