@@ -27,4 +27,7 @@ for arch in staged shared-nothing; do
     "$sim" simulator/scenarios/handoff-cache.ini --arch $arch --headless \
         --png $img/09-$arch.png
 done
-ls -l $img/00-*.png $img/04-*.png $img/07-*.png $img/09-*.png
+# Chapter 11: staged on 16 cores under churn, the accept core the bottleneck.
+sed 's/^cores = 4/cores = 16/' simulator/scenarios/churn.ini >"$tmp/ch11-churn16.ini"
+"$sim" "$tmp/ch11-churn16.ini" --clients 1024 --headless --png $img/11-accept-bottleneck.png
+ls -l $img/00-*.png $img/04-*.png $img/07-*.png $img/09-*.png $img/11-*.png

@@ -82,6 +82,11 @@ void hud_from_sim(const struct sim *s, const struct tally *so_far,
     h->completed = (unsigned long)(so_far ? so_far->answered : s->answered);
     h->handoffs = (unsigned long)(so_far ? so_far->handoffs : s->handoffs);
     h->cache_misses = (unsigned long)s->cache_misses;
+    /* The report counts from the warm-up's end: the same figures, so that
+     * the window and --report never disagree on one run. */
+    h->measured = s->now >= s->sc.warmup_ns;
+    h->measured_completed = (unsigned long)r.completed;
+    h->measured_handoffs = (unsigned long)r.handoffs;
     h->clients = s->sc.open_loop ? 0 : s->sc.clients;
     h->cores = s->sc.cores;
     /* Utilisation so far: the model divides by the whole measured span. */

@@ -68,6 +68,7 @@ static void text_box(struct view *v, TTF_Font *font, SDL_Rect box, SDL_Color c,
     if (TTF_SizeUTF8(font, buf, &w, &h) < 0)
         return;
     size_t n = strlen(buf);
+    bool cut = w > box.w;
     while (w > box.w && n > 0) { /* cut at a character boundary */
         do
             n--;
@@ -91,7 +92,8 @@ static void text_box(struct view *v, TTF_Font *font, SDL_Rect box, SDL_Color c,
                                          .y = dst.y,
                                          .w = dst.w,
                                          .h = dst.h,
-                                         .fd = fd});
+                                         .fd = fd,
+                                         .cut = cut});
 }
 
 /* The font for a box: the HUD's when it is tall enough. */
@@ -112,6 +114,31 @@ static void outline(struct view *v, SDL_Rect r, SDL_Color c)
     SDL_RenderDrawRect(v->ren, &r);
 }
 
+/* A figure short enough for the plot's labels: 950, 12.3k, 1.5M. */
+static void figure_short(char *out, size_t len, double x)
+{
+    if (x < 1e3)
+        snprintf(out, len, "%.0f", x);
+    else if (x < 1e6)
+        snprintf(out, len, "%.3gk", x / 1e3);
+    else
+        snprintf(out, len, "%.3gM", x / 1e6);
+}
+
+/* A time in the unit that reads best: 850 us, 1.8 ms, 2.1 s. */
+static void time_short(char *out, size_t len, double us)
+{
+    if (us < 1e3)
+        snprintf(out, len, "%.0f us", us);
+    else if (us < 1e6)
+        snprintf(out, len, "%.3g ms", us / 1e3);
+    else
+        snprintf(out, len, "%.3g s", us / 1e6);
+}
+
+/* Throughput and p99 over time, each scaled to its own largest value:
+ * a label says what the top of its curve stands for, and a baseline is
+ * zero, so that a flat line reads as steady and not as 0 or as full. */
 static void draw_plot(struct view *v)
 {
     SDL_Rect box = v->l.plot;
@@ -121,25 +148,43 @@ static void draw_plot(struct view *v)
         max_rps = fmax(max_rps, v->plot_rps[i]);
         max_p99 = fmax(max_p99, v->plot_p99[i]);
     }
-    /* The curves stay below the labels' line, so no line crosses them. */
-    int top = v->l.plot_label[0].y + v->l.plot_label[0].h - box.y + 2;
+    /* The curves stay below the labels, so no line crosses them. */
+    int top = v->l.plot_label[1].y + v->l.plot_label[1].h - box.y + 3;
     int span = box.h - 4 - top > 1 ? box.h - 4 - top : 1;
+    int base = box.y + box.h - 2;
+    fill(v, (SDL_Rect){box.x + 2, base, box.w - 4, 1}, grey_fg);
+    fill(v, (SDL_Rect){box.x + 2, base - span, box.w - 4, 1}, grey_fg);
     for (int which = 0; which < 2; which++) {
         const double *data = which ? v->plot_p99 : v->plot_rps;
         double max = which ? max_p99 : max_rps;
         SDL_Color c = which ? p99_fg : view_colours[VC_SERVING];
         SDL_SetRenderDrawColor(v->ren, c.r, c.g, c.b, 255);
+        /* The samples so far span the width: a short run is not a
+         * sliver at the left edge. */
+        int last = v->nplot > 1 ? v->nplot - 1 : 1, w = box.w - 4;
         for (int i = 1; i < v->nplot; i++) {
-            int x0 = box.x + (i - 1) * box.w / PLOT_N;
-            int x1 = box.x + i * box.w / PLOT_N;
-            int y0 = box.y + box.h - 2 - (int)(data[i - 1] / max * span);
-            int y1 = box.y + box.h - 2 - (int)(data[i] / max * span);
+            int x0 = box.x + 2 + (i - 1) * w / last;
+            int x1 = box.x + 2 + i * w / last;
+            int y0 = base - (int)(data[i - 1] / max * span);
+            int y1 = base - (int)(data[i] / max * span);
             SDL_RenderDrawLine(v->ren, x0, y0, x1, y1);
         }
     }
-    text_box(v, v->small, v->l.plot_label[0], view_colours[VC_SERVING],
-             "throughput", -2);
-    text_box(v, v->small, v->l.plot_label[1], p99_fg, "p99", -2);
+    /* No figure yet (the floor of 1 is no scale): the names alone. */
+    bool some = false;
+    for (int i = 0; i < v->nplot && !some; i++)
+        some = v->plot_rps[i] > 0 || v->plot_p99[i] > 0;
+    char fig[32], line[64] = "throughput";
+    figure_short(fig, sizeof fig, max_rps);
+    if (some)
+        snprintf(line, sizeof line, "throughput 0-%s req/s", fig);
+    text_box(v, v->small, v->l.plot_label[0], view_colours[VC_SERVING], line,
+             -2);
+    time_short(fig, sizeof fig, max_p99);
+    snprintf(line, sizeof line, "p99 latency");
+    if (some)
+        snprintf(line, sizeof line, "p99 latency 0-%s", fig);
+    text_box(v, v->small, v->l.plot_label[1], p99_fg, line, -2);
 }
 
 /* One bar per core, named when they fit; else thin bars, and the mean of
@@ -168,7 +213,16 @@ static void draw_cpu_bars(struct view *v, const struct hud *h)
             snprintf(name, sizeof name, "cpu%d", g);
             text_box(v, v->small, (SDL_Rect){x, l->bars.y, 34, SMALL_H}, dim_fg,
                      name, -2);
-            bar = (SDL_Rect){x + 36, l->bars.y + 3, gw - 42, 9};
+            bar = (SDL_Rect){x + 36, l->bars.y + 3,
+                             gw - 42 - (l->bar_figures ? 36 : 0), 9};
+            /* the share of time busy (a bar of "busy now" has no figure
+             * to give: it is full or empty) */
+            if (l->bar_figures && !h->bars_now) {
+                snprintf(name, sizeof name, "%.0f%%", 100 * u);
+                text_box(v, v->small,
+                         (SDL_Rect){bar.x + bar.w + 4, l->bars.y, 32, SMALL_H},
+                         dim_fg, name, -2);
+            }
         } else {
             bar = (SDL_Rect){x, l->bars.y, gw > 2 ? gw - 1 : 1, l->bars.h};
         }
@@ -214,16 +268,23 @@ static void draw_hud(struct view *v, const struct hud *h)
     if (h->completed == 0) {
         snprintf(line, sizeof line, "no request answered yet%s",
                  warming ? "" : " - figures appear with the first");
+    } else if (l->hud_line[1].w < 640) {
+        /* narrow: the rates first; the counts get the next line */
+        snprintf(line, sizeof line, "%.0f req/s  p50 %.0f us  p99 %.0f us",
+                 h->throughput_rps, h->p50_us, h->p99_us);
+        if (h->mode != HUD_MODEL || !h->measured)
+            snprintf(line + strlen(line), sizeof line - strlen(line),
+                     "  hand-offs %lu", h->handoffs);
     } else {
+        /* The model's counts here run from t = 0 (they never go back);
+         * the next line has the ones --report prints. */
         snprintf(line, sizeof line,
                  "%s%.0f req/s%s   p50 %.1f us   p99 %.1f us   answered %lu   "
-                 "hand-offs %lu",
+                 "hand-offs %lu%s",
                  warming ? "so far: " : "", h->throughput_rps,
                  h->mode == HUD_MODEL ? "" : " (last 1 s)", h->p50_us,
-                 h->p99_us, h->completed, h->handoffs);
-        if (h->mode == HUD_MODEL) /* a trace cannot see caches */
-            snprintf(line + strlen(line), sizeof line - strlen(line),
-                     "   cache penalties %lu", h->cache_misses);
+                 h->p99_us, h->completed, h->handoffs,
+                 h->mode == HUD_MODEL ? "   (since t = 0)" : "");
     }
     if (h->mode == HUD_LIVE)
         snprintf(line + strlen(line), sizeof line - strlen(line),
@@ -235,12 +296,33 @@ static void draw_hud(struct view *v, const struct hud *h)
         fill(v, bar, lane_bg);
         bar.w = (int)(bar.w * f);
         fill(v, bar, note_fg);
-        snprintf(line, sizeof line,
-                 "warming up: %.0f%% of %g ms (the report counts after it)",
-                 100 * f, h->warmup_s * 1e3);
+        snprintf(line, sizeof line, "warming up: %.0f%% of %g ms%s", 100 * f,
+                 h->warmup_s * 1e3,
+                 l->warm_text.w >= 420 ? " (the report counts after it)" : "");
         text_box(v, v->font, l->warm_text, note_fg, line, -2);
     } else if (h->stats) {
         text_box(v, v->font, l->hud_line[2], dim_fg, h->stats, -2);
+    } else if (h->mode == HUD_MODEL && h->measured) {
+        /* what --report prints for this run, and the cache penalties,
+         * which the model only counts after the warm-up */
+        if (l->hud_line[2].w >= 640 && l->hud_line[2].w < 900)
+            snprintf(line, sizeof line,
+                     "after the warm-up (as --report): answered %lu   "
+                     "hand-offs %lu   cache penalties %lu",
+                     h->measured_completed, h->measured_handoffs,
+                     h->cache_misses);
+        else if (l->hud_line[2].w < 640)
+            snprintf(line, sizeof line,
+                     "after warm-up: answered %lu  hand-offs %lu  cache %lu",
+                     h->measured_completed, h->measured_handoffs,
+                     h->cache_misses);
+        else
+            snprintf(line, sizeof line,
+                     "after the warm-up, as --report counts: answered %lu   "
+                     "hand-offs %lu   cache penalties %lu",
+                     h->measured_completed, h->measured_handoffs,
+                     h->cache_misses);
+        text_box(v, v->font, l->hud_line[2], dim_fg, line, -2);
     } else if (h->clients) {
         snprintf(line, sizeof line, "clients %d   connections on screen %d",
                  h->clients, v->live);
@@ -258,6 +340,72 @@ static void draw_hud(struct view *v, const struct hud *h)
         text_box(v, v->font, l->hud_line[3], white, now, -2);
     draw_cpu_bars(v, h);
     draw_plot(v);
+}
+
+/* Marks in a batch of one colour. */
+static void marks_fill(struct view *v, const SDL_Rect *r, int n, SDL_Color c)
+{
+    SDL_SetRenderDrawColor(v->ren, c.r, c.g, c.b, c.a);
+    SDL_RenderFillRects(v->ren, r, n);
+}
+
+/* The client column: a mark per closed-loop client, light while it waits
+ * for an answer (its connection is queued, accepted, in flight, ready or
+ * on a CPU) and dim while it thinks (its connection idle in an interest
+ * set, or closed until its next one). The two counts add up to the
+ * clients the HUD names, and the light ones to the squares of those
+ * states. An open loop or a trace has no fixed clients: it says so. */
+static void draw_clients(struct view *v, const struct hud *h)
+{
+    const struct layout *l = &v->l;
+    const SDL_Color wait_fg = view_client_colours[1],
+                    think_fg = view_client_colours[0];
+    fill(v, l->clients_bg, lane_bg);
+    text_box(v, v->font, l->clients_label, dim_fg, "clients", -2);
+    if (h->clients <= 0) {
+        bool model = h->mode == HUD_MODEL;
+        text_box(v, v->small, l->clients_line[0], dim_fg,
+                 model ? "open loop: no" : "a trace records", -2);
+        text_box(v, v->small, l->clients_line[1], dim_fg,
+                 model ? "fixed clients" : "no clients", -2);
+        return;
+    }
+    int n = h->clients, waiting = 0;
+    static const int asking[] = {VC_BACKLOG, VC_ACCEPTING, VC_FLIGHT, VC_READY,
+                                 VC_SERVING};
+    for (size_t i = 0; i < sizeof asking / sizeof *asking; i++)
+        waiting += v->counts[asking[i]];
+    waiting = waiting < n ? waiting : n;
+    char s[48];
+    snprintf(s, sizeof s, "waiting %d", waiting);
+    text_box(v, v->small, l->clients_line[0], wait_fg, s, -2);
+    snprintf(s, sizeof s, "thinking %d", n - waiting);
+    text_box(v, v->small, l->clients_line[1], think_fg, s, -2);
+    /* The largest marks that fit them all; below 2 pixels a mark stands
+     * for several clients. */
+    SDL_Rect c = l->clients;
+    int size = 8;
+    while (size > 2 && (c.w / (size + 1)) * (c.h / (size + 1)) < n)
+        size--;
+    int cols = c.w / (size + 1), lines = c.h / (size + 1);
+    if (cols <= 0 || lines <= 0)
+        return;
+    int per = (n + cols * lines - 1) / (cols * lines);
+    if (per > 1) {
+        snprintf(s, sizeof s, "a mark: %d clients", per);
+        text_box(v, v->small, l->clients_line[2], dim_fg, s, -2);
+    }
+    int marks = (n + per - 1) / per, lit = (waiting + per - 1) / per;
+    static SDL_Rect batch[1024];
+    int nb = 0;
+    for (int i = 0; i < marks; i++) {
+        batch[nb++] = (SDL_Rect){c.x + (i % cols) * (size + 1),
+                                 c.y + (i / cols) * (size + 1), size, size};
+        if (nb == 1024 || i + 1 == marks || i + 1 == lit) {
+            marks_fill(v, batch, nb, i < lit ? wait_fg : think_fg);
+            nb = 0;
+        }
+    }
 }
 
 /* The legend: one word per colour, always on screen. */
@@ -306,10 +454,20 @@ static void draw_card(struct view *v, const char *const *lines, int n,
     SDL_SetRenderDrawBlendMode(v->ren, SDL_BLENDMODE_NONE);
     outline(v, box, dim_fg);
     int before = v->nitems;
-    for (int i = 0; i < n && 12 + (i + 1) * 24 <= h; i++)
-        text_box(v, v->font,
-                 (SDL_Rect){box.x + 16, box.y + 12 + i * 24, w - 32, TEXT_H},
-                 grey && grey[i] ? grey_fg : text_fg, lines[i], -2);
+    for (int i = 0; i < n && 12 + (i + 1) * 24 <= h; i++) {
+        /* "key\twhat it does": two columns, which spaces in a
+         * proportional font do not keep */
+        char key[64];
+        const char *tab = strchr(lines[i], '\t'), *rest = lines[i];
+        SDL_Color c = grey && grey[i] ? grey_fg : text_fg;
+        SDL_Rect r = {box.x + 16, box.y + 12 + i * 24, w - 32, TEXT_H};
+        if (tab && tab - lines[i] < (int)sizeof key) {
+            snprintf(key, sizeof key, "%.*s", (int)(tab - lines[i]), lines[i]);
+            text_box(v, v->font, (SDL_Rect){r.x, r.y, 104, TEXT_H}, c, key, -2);
+            r.x += 110, r.w -= 110, rest = tab + 1;
+        }
+        text_box(v, v->font, r, c, rest, -2);
+    }
     v->nitems = before; /* a card lies over the picture: not in the list */
 }
 
@@ -317,21 +475,22 @@ static void draw_help(struct view *v, const struct hud *h)
 {
     static const char *const lines[] = {
         "Keys",
-        "space      pause / run",
-        ".          one step (following: one hop of that connection)",
-        "f or click follow a connection: its trail and its hops",
-        "<- ->      half / double speed",
-        "1 2 3 4    staged, shared-nothing, single, pool",
-        "up down    more / fewer cores (within what the arch allows)",
-        "+ -        more / fewer clients (1 to 1,000,000)",
-        "r reset    s screenshot (PNG)    h this help",
-        "q quit     Esc closes this help (and quits when none is open)",
+        "space\tpause / run",
+        ".\tone step (following: one hop of that connection)",
+        "f or click\tfollow a connection: its trail and its hops",
+        "<- ->\thalf / double speed",
+        "1 2 3 4\tstaged, shared-nothing, single, pool",
+        "up down\tmore / fewer cores (within what the arch allows)",
+        "+ -\tmore / fewer clients (1 to 1,000,000)",
+        "r reset\ts screenshot (PNG)    h this help",
+        "q quit\tEsc closes this help (and quits when none is open)",
         "Each thread, left to right: accept queue, CPU, ready list,",
-        "interest set. The legend below names every colour."};
-    bool grey[12] = {0};
+        "interest set. The legend below names every colour.",
+        "Clients, left: light ones wait for an answer, dim ones think."};
+    bool grey[13] = {0};
     for (int i = 5; i <= 8; i++)
         grey[i] = h->mode != HUD_MODEL;
-    draw_card(v, lines, 12, grey);
+    draw_card(v, lines, 13, grey);
 }
 
 /* A card: the text's lines, split at newlines. */
@@ -374,6 +533,8 @@ static void draw_rows(struct view *v)
         char name[16];
         snprintf(name, sizeof name, l->compact ? "c%d" : "core %d", c);
         text_box(v, font_for(v, ln->name), ln->name, text_fg, name, -2);
+        text_box(v, font_for(v, ln->note), ln->note, dim_fg,
+                 "no thread runs on this core: it stays idle", -2);
     }
     for (int i = 0; i < l->nrows; i++) {
         const struct row *r = &l->rows[i];
@@ -386,8 +547,19 @@ static void draw_rows(struct view *v)
             draw_queue(v, r, i);
         text_box(v, font_for(v, r->label_box), r->label_box, text_fg, r->label,
                  -2);
-        text_box(v, v->small, r->ready_cap, dim_fg, "ready list", -2);
-        text_box(v, v->small, r->idle_cap, dim_fg, "interest set (epoll)", -2);
+        /* Flows hide the squares, and their gauges say the number. */
+        bool counts = !v->flow.on;
+        char cap[48];
+        snprintf(cap, sizeof cap, "ready list %d",
+                 layout_area_count(&r->ready));
+        if (!counts)
+            snprintf(cap, sizeof cap, "ready list");
+        text_box(v, v->small, r->ready_cap, dim_fg, cap, -2);
+        snprintf(cap, sizeof cap, "interest set (epoll) %d",
+                 layout_area_count(&r->idle));
+        if (!counts)
+            snprintf(cap, sizeof cap, "interest set (epoll)");
+        text_box(v, v->small, r->idle_cap, dim_fg, cap, -2);
     }
 }
 
@@ -566,8 +738,7 @@ void draw_frame(struct view *v, const struct hud *h)
     v->frame++;
     SDL_SetRenderDrawColor(v->ren, bg.r, bg.g, bg.b, 255);
     SDL_RenderClear(v->ren);
-    fill(v, l->clients_bg, lane_bg);
-    text_box(v, v->font, l->clients_label, dim_fg, "clients", -2);
+    draw_clients(v, h);
     if (l->aggregate) {
         draw_aggregate(v, h);
     } else {

@@ -14,6 +14,10 @@ const SDL_Color view_colours[VC_NCOLOURS] = {
     [VC_CLOSING] = {230, 80, 70, 255},
 };
 
+/* Greys, unlike every state of a connection: a client is not one. */
+const SDL_Color view_client_colours[2] = {{105, 112, 125, 255},
+                                          {215, 220, 230, 255}};
+
 static int place_colour(int place, int c)
 {
     switch (place) {

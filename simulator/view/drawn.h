@@ -11,6 +11,9 @@
 /** The legend's colours. */
 extern const SDL_Color view_colours[VC_NCOLOURS];
 
+/** A client's mark: [1] waiting for an answer, [0] thinking. */
+extern const SDL_Color view_client_colours[2];
+
 /**
  * A token's colour now: the state of the place it is drawn in. A token on
  * its way across a place that is neither where it comes from nor where it

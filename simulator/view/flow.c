@@ -494,6 +494,18 @@ void flow_draw(struct view *v)
                       s, true);
         }
     }
+    if (l->pool && l->shared.box.w > 4) {
+        /* The pool's shared queue: its squares are hidden with the rest,
+         * so a bar as full as the queue (its label gives the number). */
+        const SDL_Rect *b = &l->shared.box;
+        int n = layout_area_count(&l->shared);
+        double full =
+            l->shared.cap > 0 ? fmin(1, (double)n / l->shared.cap) : 0;
+        SDL_Rect bar = {b->x + 2, b->y + b->h / 2 - 6, b->w - 4, 12};
+        fill(v, bar, (SDL_Color){30, 33, 40, 255});
+        bar.w = n > 0 ? (int)fmax(2, bar.w * full) : 0;
+        fill(v, bar, view_colours[VC_READY]);
+    }
     if (l->nrows > 0) {
         const struct row *r = &l->rows[0];
         label(v, r->box.x + r->box.w - 6, r->box.y + 4, text_fg,

@@ -28,6 +28,14 @@ bool layout_holds_fds(enum view_role r)
     return r == VIEW_REQUEST || r == VIEW_BOTH || r == VIEW_LOOP;
 }
 
+int layout_area_count(const struct area *a)
+{
+    int n = a->over;
+    for (int i = 0; i < a->cap; i++)
+        n += a->used[i];
+    return n;
+}
+
 static void area_set(struct area *a, SDL_Rect box, int size)
 {
     if (box.w < 0 || box.h < 0)
@@ -38,8 +46,10 @@ static void area_set(struct area *a, SDL_Rect box, int size)
     int cap = cols > 0 && lines > 0 ? cols * lines : 0;
     if (cap != a->cap) {
         free(a->used);
+        free(a->who);
         a->used = cap ? calloc((size_t)cap, 1) : NULL;
-        a->cap = a->used ? cap : 0;
+        a->who = cap ? calloc((size_t)cap, sizeof *a->who) : NULL;
+        a->cap = a->used && a->who ? cap : 0;
     } else if (a->used) {
         memset(a->used, 0, (size_t)cap);
     }
@@ -92,16 +102,24 @@ static void place_hud(struct layout *l)
                               tw - l->warm_bar.w - 20, TEXT_H};
     l->bars = (SDL_Rect){10, 78, tw - 10, 18};
     l->bar_names = l->cores * 60 <= l->bars.w;
+    l->bar_figures = l->bar_names && l->cores * 110 <= l->bars.w;
     l->nbars = l->bar_names
                    ? l->cores
                    : (l->cores < l->bars.w / 3 ? l->cores : l->bars.w / 3);
     l->plot = (SDL_Rect){l->w - pw - 10, 6, pw, HUD_H - 12};
-    l->plot_label[0] = (SDL_Rect){l->plot.x + 4, l->plot.y + 2, 70, SMALL_H};
-    l->plot_label[1] = (SDL_Rect){l->plot.x + 80, l->plot.y + 2, 30, SMALL_H};
+    /* Each curve's label says what its top stands for: its scale. */
+    for (int i = 0; i < 2; i++)
+        l->plot_label[i] =
+            (SDL_Rect){l->plot.x + 4, l->plot.y + 2 + i * (SMALL_H + 1),
+                       l->plot.w - 8, SMALL_H};
     l->clients_bg = (SDL_Rect){4, HUD_H + 4, POOL_W, l->foot_top - HUD_H - 6};
     l->clients_label = (SDL_Rect){12, HUD_H + 6, POOL_W - 16, TEXT_H};
-    l->clients =
-        (SDL_Rect){8, HUD_H + 26, POOL_W - 8, l->foot_top - HUD_H - 32};
+    for (int i = 0; i < 3; i++)
+        l->clients_line[i] = (SDL_Rect){12, HUD_H + 26 + i * (SMALL_H + 1),
+                                        POOL_W - 16, SMALL_H};
+    int top = HUD_H + 28 + 3 * (SMALL_H + 1);
+    int h = l->foot_top - 6 - top;
+    l->clients = (SDL_Rect){8, top, POOL_W - 8, h > 0 ? h : 0};
 }
 
 static void place_panel(struct layout *l)
@@ -146,6 +164,13 @@ static void place_rows(struct layout *l, int tok)
         int n = 0, k = 0;
         for (int i = 0; i < l->nrows; i++)
             n += l->rows[i].core == c;
+        if (c < MAX_LANES) { /* an idle core says why it is empty */
+            struct lane *ln = &l->lanes[c];
+            int nh = ln->name.h ? ln->name.h : 0;
+            ln->note = n == 0 && nh ? (SDL_Rect){x0 + lw, ln->name.y,
+                                                 right - x0 - lw - 8, nh}
+                                    : none;
+        }
         for (int i = 0; i < l->nrows; i++) {
             struct row *r = &l->rows[i];
             if (r->core != c)
@@ -161,9 +186,10 @@ static void place_rows(struct layout *l, int tok)
             int x;
             r->label_box = none;
             if (!l->compact && r->box.h >= TEXT_H + 4) {
+                /* room for "t0 event loop" */
                 r->label_box =
-                    (SDL_Rect){r->box.x + 6, r->box.y + 4, 86, TEXT_H};
-                x = r->box.x + 96;
+                    (SDL_Rect){r->box.x + 6, r->box.y + 4, 100, TEXT_H};
+                x = r->box.x + 110;
             } else if (r->box.h >= SMALL_H) {
                 r->label_box = (SDL_Rect){r->box.x + 2,
                                           r->box.y + (r->box.h - SMALL_H) / 2,
@@ -206,10 +232,10 @@ static void place_rows(struct layout *l, int tok)
                     int cy = r->box.y + r->box.h - SMALL_H - 1;
                     if (rw)
                         r->ready_cap = (SDL_Rect){
-                            ready.x + 2, cy, rw > 84 ? 80 : rw - 4, SMALL_H};
+                            ready.x + 2, cy, rw > 114 ? 110 : rw - 4, SMALL_H};
                     r->idle_cap =
                         (SDL_Rect){idle.x + 2, cy,
-                                   idle.w > 144 ? 140 : idle.w - 4, SMALL_H};
+                                   idle.w > 184 ? 180 : idle.w - 4, SMALL_H};
                 }
             }
             area_set(&r->ready, ready, tok);
@@ -297,19 +323,22 @@ void layout_compute(struct layout *l, int w, int h, int threads, int cores,
     layout_redo(l);
 }
 
+static void area_free(struct area *a)
+{
+    free(a->used);
+    free(a->who);
+    a->used = NULL, a->who = NULL;
+    a->cap = 0;
+}
+
 void layout_free(struct layout *l)
 {
     for (int i = 0; i < MAX_ROWS; i++) {
-        free(l->rows[i].queue.used);
-        free(l->rows[i].ready.used);
-        free(l->rows[i].idle.used);
-        l->rows[i].queue.used = l->rows[i].ready.used = NULL;
-        l->rows[i].idle.used = NULL;
-        l->rows[i].queue.cap = l->rows[i].ready.cap = l->rows[i].idle.cap = 0;
+        area_free(&l->rows[i].queue);
+        area_free(&l->rows[i].ready);
+        area_free(&l->rows[i].idle);
     }
-    free(l->shared.used);
-    l->shared.used = NULL;
-    l->shared.cap = 0;
+    area_free(&l->shared);
 }
 
 static void add(SDL_Rect *out, int max, int *n, SDL_Rect r)
@@ -326,6 +355,8 @@ int layout_texts(const struct layout *l, SDL_Rect *out, int max)
     for (int i = 0; i < 2; i++)
         add(out, max, &n, l->plot_label[i]);
     add(out, max, &n, l->clients_label);
+    for (int i = 0; i < 3; i++)
+        add(out, max, &n, l->clients_line[i]);
     for (int c = 0; c < VC_NCOLOURS; c++)
         add(out, max, &n, l->legend_word[c]);
     add(out, max, &n, l->keys[0]);
@@ -336,15 +367,21 @@ int layout_texts(const struct layout *l, SDL_Rect *out, int max)
         add(out, max, &n, l->agg_line);
         return n;
     }
-    if (l->bar_names) /* "cpu3" left of each bar */
-        for (int g = 0; g < l->nbars; g++)
-            add(out, max, &n,
-                (SDL_Rect){l->bars.x + g * (l->bars.w / l->nbars), l->bars.y,
-                           34, SMALL_H});
+    if (l->bar_names) /* "cpu3" left of each bar, "42%" right of it */
+        for (int g = 0; g < l->nbars; g++) {
+            int x = l->bars.x + g * (l->bars.w / l->nbars);
+            add(out, max, &n, (SDL_Rect){x, l->bars.y, 34, SMALL_H});
+            if (l->bar_figures)
+                add(out, max, &n,
+                    (SDL_Rect){x + l->bars.w / l->nbars - 38, l->bars.y, 32,
+                               SMALL_H});
+        }
     add(out, max, &n, l->shared_label);
     add(out, max, &n, l->lock_label);
-    for (int c = 0; c < l->cores && c < MAX_LANES; c++)
+    for (int c = 0; c < l->cores && c < MAX_LANES; c++) {
         add(out, max, &n, l->lanes[c].name);
+        add(out, max, &n, l->lanes[c].note);
+    }
     for (int i = 0; i < l->nrows; i++) {
         const struct row *r = &l->rows[i];
         add(out, max, &n, r->label_box);

@@ -38,6 +38,8 @@ struct area {
     int lines;           /**< lines */
     int cap;             /**< cols * lines */
     unsigned char *used; /**< which cells are taken */
+    int *who;            /**< per cell taken: the token in it (view.c's
+                              name for it: its fd, or -1 - its slot) */
     int over;            /**< tokens beyond cap, drawn on the last cell */
 };
 
@@ -61,6 +63,8 @@ struct row {
 struct lane {
     SDL_Rect box;  /**< the lane */
     SDL_Rect name; /**< "core 3" (w 0: no room) */
+    SDL_Rect note; /**< why it is empty, when no thread runs on it (w 0:
+                        it has threads, or no room) */
 };
 
 /** The whole window's geometry. */
@@ -83,12 +87,15 @@ struct layout {
     SDL_Rect warm_text;              /**< beside it */
     SDL_Rect bars;                   /**< the CPU bars */
     bool bar_names;                  /**< bars carry names */
+    bool bar_figures;                /**< ... and their figure, right */
     int nbars;                       /**< bars drawn */
     SDL_Rect plot;                   /**< the over-time plot */
     SDL_Rect plot_label[2];          /**< "throughput", "p99" */
     SDL_Rect clients;                /**< the client column (squares) */
     SDL_Rect clients_bg;             /**< its background */
     SDL_Rect clients_label;          /**< "clients" */
+    SDL_Rect clients_line[3];        /**< under it: how many wait, how many
+                                          think, what a mark stands for */
     SDL_Rect shared_band;            /**< pool: the band */
     SDL_Rect shared_label;           /**< pool: "shared queue 12" */
     SDL_Rect lock;                   /**< pool: the lock */
@@ -117,6 +124,12 @@ void layout_redo(struct layout *l);
 
 /** Free the areas' cell maps. */
 void layout_free(struct layout *l);
+
+/**
+ * How many tokens an area holds: one per cell taken, and those beyond its
+ * cells (piled on the last one), which a full area cannot draw.
+ */
+int layout_area_count(const struct area *a);
 
 /** Whether a thread's role accepts connections (has an accept queue). */
 bool layout_accepts(enum view_role r);

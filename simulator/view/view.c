@@ -41,6 +41,12 @@ void view_colour_rgb(enum view_colour c, unsigned char rgb[3])
     rgb[0] = k.r, rgb[1] = k.g, rgb[2] = k.b;
 }
 
+void view_client_rgb(bool waiting, unsigned char rgb[3])
+{
+    SDL_Color k = view_client_colours[waiting];
+    rgb[0] = k.r, rgb[1] = k.g, rgb[2] = k.b;
+}
+
 static void set_err(char *err, size_t errlen, const char *what)
 {
     snprintf(err, errlen, "%s: %s", what, SDL_GetError());
@@ -159,7 +165,7 @@ static int copy_rects(const SDL_Rect *in, int n, int (*rects)[4], int max)
 
 int view_text_boxes(const struct view *v, int (*rects)[4], int max)
 {
-    static SDL_Rect boxes[4 * MAX_ROWS + 256];
+    static SDL_Rect boxes[4 * MAX_ROWS + 512];
     int n = layout_texts(&v->l, boxes, (int)(sizeof boxes / sizeof *boxes));
     return copy_rects(boxes, n, rects, max);
 }
@@ -194,13 +200,14 @@ void view_clear(struct view *v)
     struct area *areas[] = {&v->l.shared};
     for (size_t j = 0; j < 1; j++)
         if (areas[j]->used)
-            memset(areas[j]->used, 0, (size_t)areas[j]->cap);
+            memset(areas[j]->used, 0, (size_t)areas[j]->cap),
+                areas[j]->over = 0;
     for (int i = 0; i < v->l.nrows; i++) {
         struct area *a[] = {&v->l.rows[i].queue, &v->l.rows[i].ready,
                             &v->l.rows[i].idle};
         for (int j = 0; j < 3; j++)
             if (a[j]->used)
-                memset(a[j]->used, 0, (size_t)a[j]->cap);
+                memset(a[j]->used, 0, (size_t)a[j]->cap), a[j]->over = 0;
     }
 }
 
@@ -311,27 +318,66 @@ static void cell_point(const struct area *a, int cell, float *x, float *y)
     *y = (float)(a->box.y + 2 + (cell / a->cols % a->lines) * (a->size + 2));
 }
 
-/* A live token other than `gone` that holds the last cell of `gone`'s area. */
-static struct token *overflow_token(struct view *v, const struct token *gone,
-                                    const struct area *a)
+/* A token's name in an area's cell map: its fd, or -1 - its anon slot
+ * (an index, not a pointer: both arrays move when they grow). */
+static int token_id(const struct view *v, const struct token *k)
 {
+    if (v->toks && k >= v->toks && k < v->toks + v->ntok)
+        return (int)(k - v->toks);
+    return -1 - (int)(k - v->anon);
+}
+
+static struct token *token_of(struct view *v, int id)
+{
+    if (id >= 0)
+        return id < v->ntok ? &v->toks[id] : NULL;
+    return -1 - id < v->nanon ? &v->anon[-1 - id] : NULL;
+}
+
+/* An accept queue, a ready list and the shared queue are FIFOs, drawn as
+ * such; an interest set is a set. */
+static bool place_is_queue(int place)
+{
+    return place == PLACE_ACCEPT_QUEUE || place == PLACE_READY ||
+           place == PLACE_SHARED;
+}
+
+/* Put a token in a cell: it goes on gliding there if it is on its way,
+ * and steps there if it was at rest. */
+static void cell_give(struct view *v, struct area *a, int cell, struct token *m)
+{
+    a->used[cell] = 1;
+    a->who[cell] = token_id(v, m);
+    m->cell = cell;
+    cell_point(a, cell, &m->tx, &m->ty);
+    if (m->t >= 1)
+        m->x = m->sx = m->tx, m->y = m->sy = m->ty;
+}
+
+/* A live token that shares an area's last cell without being the one
+ * that holds it (the area has more tokens than cells). */
+static struct token *overflow_token(struct view *v, const struct area *a,
+                                    int place, int row)
+{
+    int holder = a->who[a->cap - 1];
     for (int pass = 0; pass < 2; pass++) {
-        struct token *arr = pass ? v->anon : v->toks;
         int n = pass ? v->nanon : v->ntok;
         for (int i = 0; i < n; i++) {
-            struct token *k = &arr[i];
-            if (k != gone && k->live && k->cell == a->cap - 1 &&
-                k->area_place == gone->area_place &&
-                k->area_row == gone->area_row)
+            struct token *k = pass ? &v->anon[i] : &v->toks[i];
+            if (k->live && k->cell == a->cap - 1 && k->area_place == place &&
+                k->area_row == row && token_id(v, k) != holder)
                 return k;
         }
     }
     return NULL;
 }
 
-/* A token leaves its cell. When more tokens than cells wait in the area,
- * the extra ones share the last cell; a cell that frees up then takes one
- * of them, so an area that holds more than it can draw stays full on
+/* A token leaves its cell. In a queue every token behind it moves one
+ * cell forward, as in the queue itself: a FIFO drawn with holes where
+ * the served ones were, or with a newcomer in front of older ones, says
+ * something false. When more tokens wait than the area has cells, the
+ * extra ones share the last cell, and one of them takes the cell that
+ * frees up: an area that holds more than it can draw stays full on
  * screen instead of showing one square for a queue of 45. */
 static void cell_release(struct view *v, struct token *k)
 {
@@ -340,27 +386,40 @@ static void cell_release(struct view *v, struct token *k)
     k->cell = -1;
     if (!a || cell < 0 || cell >= a->cap)
         return;
-    if (a->over == 0) {
-        a->used[cell] = 0;
+    if (a->who[cell] != token_id(v, k)) { /* it only shared the last cell */
+        a->over -= a->over > 0;
         return;
     }
-    a->over--; /* the last cell keeps one token fewer, or... */
-    if (cell == a->cap - 1)
-        return;
-    /* ...one of its tokens moves to the cell freed */
-    struct token *m = overflow_token(v, k, a);
-    if (!m) { /* cannot happen while the count is right; be safe */
-        a->over = 0;
-        a->used[cell] = 0;
+    int empty = cell;
+    if (place_is_queue(k->area_place))
+        for (; empty + 1 < a->cap && a->used[empty + 1]; empty++) {
+            struct token *m = token_of(v, a->who[empty + 1]);
+            if (!m)
+                break;
+            cell_give(v, a, empty, m);
+        }
+    struct token *m =
+        a->over > 0 ? overflow_token(v, a, k->area_place, k->area_row) : NULL;
+    if (m) {
+        a->over--;
+        cell_give(v, a, empty, m);
         return;
     }
-    m->cell = cell;
-    cell_point(a, cell, &m->tx, &m->ty);
-    if (m->t >= 1)
-        m->x = m->sx = m->tx, m->y = m->sy = m->ty;
+    a->over = 0;
+    a->used[empty] = 0;
 }
 
-/* Take a cell in an area; false if the area is not drawn. */
+/* A token was copied to another slot (an arrival got its fd, a closing
+ * fd became a ghost): the cell it holds names the copy. */
+static void cell_rename(struct view *v, struct token *k, int old_id)
+{
+    struct area *a = area_of(v, k->area_place, k->area_row);
+    if (a && k->cell >= 0 && k->cell < a->cap && a->who[k->cell] == old_id)
+        a->who[k->cell] = token_id(v, k);
+}
+
+/* Take a cell in an area: the first free one, which in a queue is its
+ * end. False if the area is not drawn. */
 static bool cell_take(struct view *v, struct token *k, int place, int row,
                       float *x, float *y, int *size)
 {
@@ -374,10 +433,11 @@ static bool cell_take(struct view *v, struct token *k, int place, int row,
             cell = i;
             break;
         }
+    k->cell = cell, k->area_row = row, k->area_place = (signed char)place;
     if (a->used[cell])
         a->over++;
-    a->used[cell] = 1;
-    k->cell = cell, k->area_row = row, k->area_place = (signed char)place;
+    else
+        a->used[cell] = 1, a->who[cell] = token_id(v, k);
     *size = a->size;
     cell_point(a, cell, x, y);
     return true;
@@ -481,6 +541,7 @@ static struct token *token_for_accept(struct view *v, int fd)
         return k;
     }
     v->anon[a] = *k; /* its cell goes with it */
+    cell_rename(v, &v->anon[a], fd);
     if (v->fol.fd == fd && !v->fol.done)
         v->fol.fd = -1, v->fol.anon = a;
     k->live = false; /* the count stays: the ghost is still on screen */
@@ -682,6 +743,7 @@ static bool accept_fd(struct view *v, const struct fd_event *ev)
         *k = v->anon[a];
         anon_release(v, a);
         k->fd = ev->fd;
+        cell_rename(v, k, -1 - a);
         if (v->fol.anon == a)
             v->fol.anon = -1, v->fol.fd = ev->fd, fol = true;
     } else { /* no arrival drawn (a trace): it appears at the queue */

@@ -67,23 +67,28 @@ struct hud {
     double p99_us;              /**< so far */
     unsigned long completed;    /**< requests answered so far */
     unsigned long handoffs;     /**< so far */
-    unsigned long cache_misses; /**< so far */
-    int clients;                /**< closed-loop clients (0: not shown) */
-    const double *util;         /**< per core, 0..1 */
-    int cores;                  /**< entries in util */
-    const int *backlog;         /**< per thread: connections waiting to
-                                     be accepted; NULL when unknown */
-    int shared_len;             /**< pool: jobs in the shared queue */
-    bool lock_held;             /**< pool: the shared queue's lock is taken */
-    long long drops;            /**< live: events lost so far */
-    const char *narration;      /**< the current event in words, or NULL */
-    const char *message;        /**< a short note (a key clamped), or NULL */
-    const char *stats;          /**< an extra line of figures, or NULL */
-    bool help;                  /**< draw the keys overlay */
-    bool bars_now;              /**< CPU bars show the slots now (busy or
-                                     not), not the utilisation */
-    const char *card;           /**< a card over the window (lines split
-                                     by newlines), or NULL */
+    unsigned long cache_misses; /**< after the warm-up (the model's) */
+    bool measured;              /**< the warm-up is over: the two below are
+                                     set (the model's) */
+    unsigned long measured_completed; /**< answered after the warm-up, as
+                                           --report counts them */
+    unsigned long measured_handoffs;  /**< hand-offs after the warm-up */
+    int clients;                      /**< closed-loop clients (0: not shown) */
+    const double *util;               /**< per core, 0..1 */
+    int cores;                        /**< entries in util */
+    const int *backlog;               /**< per thread: connections waiting to
+                                           be accepted; NULL when unknown */
+    int shared_len;                   /**< pool: jobs in the shared queue */
+    bool lock_held;        /**< pool: the shared queue's lock is taken */
+    long long drops;       /**< live: events lost so far */
+    const char *narration; /**< the current event in words, or NULL */
+    const char *message;   /**< a short note (a key clamped), or NULL */
+    const char *stats;     /**< an extra line of figures, or NULL */
+    bool help;             /**< draw the keys overlay */
+    bool bars_now;         /**< CPU bars show the slots now (busy or
+                                not), not the utilisation */
+    const char *card;      /**< a card over the window (lines split
+                                by newlines), or NULL */
 };
 
 /** What a thread does, for its row's places. */
@@ -142,6 +147,7 @@ struct view_item {
     int bar;     /**< a CPU bar: its core + 1 (0: not a bar); x, y, w, h
                       are its fill; colour is 1 when it shows the core
                       busy now (not a utilisation) */
+    bool cut;    /**< a text cut short (with "...") to fit its box */
 };
 
 /**
@@ -163,6 +169,12 @@ int view_square_places(const struct view *v, int (*rects)[4], int max);
 
 /** An RGB colour of the legend. */
 void view_colour_rgb(enum view_colour c, unsigned char rgb[3]);
+
+/**
+ * The RGB colour of a client's mark in the client column: light while it
+ * waits for an answer (waiting), dim while it thinks.
+ */
+void view_client_rgb(bool waiting, unsigned char rgb[3]);
 
 /**
  * Where a place is drawn, as x, y, w, h in pixels.

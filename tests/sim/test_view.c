@@ -15,6 +15,7 @@
 #define STB_IMAGE_IMPLEMENTATION
 #include <stb/stb_image.h>
 
+#include "simulator/hud.h"
 #include "simulator/model/scenario.h"
 #include "simulator/play.h"
 #include "simulator/view/view.h"
@@ -314,6 +315,396 @@ static void test_long_queue_drawn_whole(void **state)
     assert_int_equal(queue_pixels(600, 300), full);
 }
 
+/* The squares of a colour at rest in a place, in reading order (line by
+ * line, left to right): their fds into fds[], their boxes into at[]. */
+static int squares_in(struct view *v, const int r[4], enum view_colour c,
+                      int *fds, int (*at)[2], int max)
+{
+    const struct view_item *it;
+    int n = view_items(v, &it), k = 0;
+    for (int i = 0; i < n && k < max; i++) {
+        int x = it[i].x + it[i].w / 2, y = it[i].y + it[i].h / 2;
+        if (it[i].text || it[i].moving || it[i].bar || it[i].colour != (int)c ||
+            x < r[0] || x >= r[0] + r[2] || y < r[1] || y >= r[1] + r[3])
+            continue;
+        int j = k++;
+        for (; j > 0 && (at[j - 1][1] > it[i].y ||
+                         (at[j - 1][1] == it[i].y && at[j - 1][0] > it[i].x));
+             j--) {
+            fds[j] = fds[j - 1];
+            at[j][0] = at[j - 1][0], at[j][1] = at[j - 1][1];
+        }
+        fds[j] = it[i].fd, at[j][0] = it[i].x, at[j][1] = it[i].y;
+    }
+    return k;
+}
+
+/* A queue is drawn as a queue: from its first cell, oldest first, with no
+ * hole where the ones served have left. The cells they left used to stay
+ * empty (an accept queue of 4 drawn as 4 squares after two empty cells),
+ * and a newcomer took the first empty cell, in front of older ones. */
+static void test_queues_drawn_in_order(void **state)
+{
+    (void)state;
+    struct view *v = staged_pair();
+    struct hud h = {.title = "fifo", .arch = "staged", .cores = 2};
+    int fds[16], at[16][2], q[4], r[4];
+    assert_int_equal(view_place_rect(v, 0, PLACE_ACCEPT_QUEUE, q), 0);
+    assert_int_equal(view_place_rect(v, 1, PLACE_READY, r), 0);
+    /* Six connections wait in t0's accept queue; t0 accepts two. */
+    for (int i = 0; i < 6; i++)
+        ev(v, 0, FD_ARRIVE, -1, i);
+    view_draw(v, &h, 10.0);
+    for (int fd = 5; fd < 7; fd++) {
+        ev(v, 0, FD_ACCEPT, fd, 3);
+        ev(v, 0, FD_HANDOFF, fd, 1);
+    }
+    view_draw(v, &h, 10.0);
+    int n = squares_in(v, q, VC_BACKLOG, fds, at, 16);
+    assert_int_equal(n, 4);
+    assert_int_equal(at[0][0], q[0] + 2); /* the first cell */
+    assert_int_equal(at[0][1], q[1] + 2);
+    /* Six fds ready in t1's ready list; t1 serves the two oldest, then
+     * one more gets ready: it joins the end. */
+    for (int fd = 10; fd < 16; fd++) {
+        ev(v, 0, FD_ACCEPT, fd, 3);
+        ev(v, 0, FD_HANDOFF, fd, 1);
+        ev(v, 1, FD_READY, fd, 0);
+    }
+    view_draw(v, &h, 10.0);
+    for (int fd = 10; fd < 12; fd++) {
+        ev(v, 1, FD_RECV, fd, 78);
+        ev(v, 1, FD_SEND, fd, 130);
+    }
+    view_draw(v, &h, 10.0);
+    ev(v, 0, FD_ACCEPT, 16, 3);
+    ev(v, 0, FD_HANDOFF, 16, 1);
+    ev(v, 1, FD_READY, 16, 0);
+    view_draw(v, &h, 10.0);
+    n = squares_in(v, r, VC_READY, fds, at, 16);
+    assert_int_equal(n, 5);
+    assert_int_equal(at[0][0], r[0] + 2);
+    assert_int_equal(at[0][1], r[1] + 2);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(fds[i], 12 + i);
+    view_close(v);
+}
+
+/* The client column shows the clients: a mark each, light while it waits
+ * for an answer, dim while it thinks, so many of each as the squares say
+ * (it used to stay empty while hundreds of clients ran). */
+static void test_clients_drawn(void **state)
+{
+    (void)state;
+    struct view *v = staged_pair();
+    /* fd 5 waits in t1's ready list; fd 6 was answered and is idle. */
+    ev(v, 0, FD_ACCEPT, 5, 3);
+    ev(v, 0, FD_HANDOFF, 5, 1);
+    ev(v, 1, FD_READY, 5, 0);
+    ev(v, 0, FD_ACCEPT, 6, 3);
+    ev(v, 0, FD_HANDOFF, 6, 1);
+    ev(v, 1, FD_RECV, 6, 78);
+    ev(v, 1, FD_SEND, 6, 130);
+    struct hud h = {
+        .title = "clients", .arch = "staged", .cores = 2, .clients = 8};
+    view_draw(v, &h, 10.0);
+    int c[4];
+    assert_int_equal(view_place_rect(v, -1, PLACE_CLIENTS, c), 0);
+    struct picture p = picture_of(v);
+    unsigned char w[3], t[3];
+    view_client_rgb(true, w);
+    view_client_rgb(false, t);
+    int lit = count_colour(&p, c[0], c[1], c[0] + c[2], c[1] + c[3], w[0], w[1],
+                           w[2]);
+    int dim = count_colour(&p, c[0], c[1], c[0] + c[2], c[1] + c[3], t[0], t[1],
+                           t[2]);
+    assert_true(lit > 0);
+    assert_int_equal(dim, 7 * lit); /* one waits, seven think */
+    stbi_image_free(p.px);
+}
+
+/* The widths of the texts a frame drew inside the plot (top right). */
+static int plot_text_width(double rps, double p99)
+{
+    struct view *v = staged_pair();
+    struct hud h = {.title = "plot", .arch = "staged", .cores = 2};
+    for (int i = 1; i <= 20; i++)
+        view_sample(v, rps * i / 20, p99 * i / 20);
+    view_draw(v, &h, 0.1);
+    const struct view_item *it;
+    int n = view_items(v, &it), w = 0;
+    for (int i = 0; i < n; i++)
+        if (it[i].text && it[i].x >= 560 && it[i].y < 100)
+            w += it[i].w;
+    view_close(v);
+    return w;
+}
+
+/* The plot says its scale: what the top of each curve stands for (its
+ * labels were "throughput" and "p99" whatever the figures). */
+static void test_plot_has_a_scale(void **state)
+{
+    (void)state;
+    int small = plot_text_width(5, 10), large = plot_text_width(900000, 2500);
+    assert_true(small > 0);
+    assert_true(large > small);
+}
+
+/* The width of the caption under t1's ready list with n fds ready. */
+static int ready_caption_width(int n)
+{
+    struct view *v = staged_pair();
+    struct hud h = {.title = "ready", .arch = "staged", .cores = 2};
+    for (int fd = 5; fd < 5 + n; fd++) {
+        ev(v, 0, FD_ACCEPT, fd, 3);
+        ev(v, 0, FD_HANDOFF, fd, 1);
+        ev(v, 1, FD_READY, fd, 0);
+    }
+    view_draw(v, &h, 10.0);
+    int r[4];
+    assert_int_equal(view_place_rect(v, 1, PLACE_READY, r), 0);
+    const struct view_item *it;
+    int k = view_items(v, &it), w = 0;
+    for (int i = 0; i < k; i++)
+        if (it[i].text && it[i].x == r[0] + 2 && it[i].y >= r[1] + r[3])
+            w = it[i].w;
+    view_close(v);
+    return w;
+}
+
+/* A list says how many it holds: a full one draws only its cells, and
+ * 1,000 ready fds looked like 120 (the caption said "ready list"). */
+static void test_full_list_says_its_length(void **state)
+{
+    (void)state;
+    int few = ready_caption_width(3), many = ready_caption_width(1000);
+    assert_true(few > 0);
+    assert_true(many > few);
+}
+
+/* At 640x360 the pool's rows and the HUD's figures are not cut short:
+ * "t0 event l..." was, and so were the hand-offs and cache penalties,
+ * the figures that tell the designs apart. */
+static void small_window_cuts_no_label(int w, int ht)
+{
+    char err[256];
+    struct view *v = view_open(w, ht, true, err, sizeof err);
+    assert_non_null(v);
+    int core[] = {0, 1, 2, 3};
+    enum view_role role[] = {VIEW_LOOP, VIEW_WORKER, VIEW_WORKER, VIEW_WORKER};
+    view_layout(v, 4, 4, core, role);
+    double util[4] = {0.1, 0.9, 0.9, 0.9};
+    struct hud h = {.title = "pool",
+                    .arch = "pool",
+                    .sim_s = 0.2,
+                    .speed = 0.0125,
+                    .paused = true,
+                    .throughput_rps = 358400,
+                    .p50_us = 513.7,
+                    .p99_us = 561.8,
+                    .completed = 71632,
+                    .handoffs = 0,
+                    .cache_misses = 26182,
+                    .measured = true,
+                    .measured_completed = 35816,
+                    .measured_handoffs = 0,
+                    .clients = 256,
+                    .util = util,
+                    .cores = 4,
+                    .shared_len = 182};
+    view_draw(v, &h, 0.1);
+    const struct view_item *it;
+    int n = view_items(v, &it);
+    for (int i = 0; i < n; i++)
+        if (it[i].text && it[i].cut)
+            fail_msg("%dx%d: a text at %d,%d %dx%d is cut short", w, ht,
+                     it[i].x, it[i].y, it[i].w, it[i].h);
+    view_close(v);
+}
+
+static void test_small_window_cuts_no_label(void **state)
+{
+    (void)state;
+    small_window_cuts_no_label(640, 360);
+    small_window_cuts_no_label(960, 540);
+    /* the warm-up's line at 800x600 ("the report counts af...") */
+    char err[256];
+    struct view *v = view_open(800, 600, true, err, sizeof err);
+    assert_non_null(v);
+    int core[] = {0, 1};
+    enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST};
+    view_layout(v, 2, 2, core, role);
+    struct hud h = {.title = "staged",
+                    .arch = "staged",
+                    .sim_s = 0.01,
+                    .warmup_s = 0.1,
+                    .speed = 2e-5,
+                    .cores = 2};
+    view_draw(v, &h, 0.1);
+    const struct view_item *it;
+    int n = view_items(v, &it);
+    for (int i = 0; i < n; i++)
+        if (it[i].text && it[i].cut)
+            fail_msg("800x600, warming up: a text at %d,%d is cut short",
+                     it[i].x, it[i].y);
+    view_close(v);
+}
+
+/* A core no thread runs on says so: the single loop's three idle cores
+ * were three empty lanes, with nothing to tell a learner why. */
+static void test_idle_core_says_why(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(1280, 720, true, err, sizeof err);
+    assert_non_null(v);
+    int core[] = {0};
+    enum view_role role[] = {VIEW_BOTH};
+    view_layout(v, 1, 4, core, role);
+    double util[4] = {1, 0, 0, 0};
+    struct hud h = {
+        .title = "single", .arch = "single", .cores = 4, .util = util};
+    view_draw(v, &h, 0.1);
+    int lane[4], texts = 0, wide = 0;
+    assert_int_equal(view_place_rect(v, 0, PLACE_LANE, lane), 0);
+    const struct view_item *it;
+    int n = view_items(v, &it);
+    /* lane 1 lies right below t0's row */
+    int top = lane[1] + lane[3] + 4, bottom = top + 100;
+    for (int i = 0; i < n; i++)
+        if (it[i].text && it[i].y >= top && it[i].y < bottom) {
+            texts++;
+            wide += it[i].w > 150;
+        }
+    assert_int_equal(texts, 2); /* "core 1" and why it is idle */
+    assert_int_equal(wide, 1);
+    view_close(v);
+}
+
+/* After the warm-up the HUD shows the counts --report prints for the
+ * same run, beside its counts since t = 0: it showed "answered 85642
+ * hand-offs 4399" (since t = 0) next to "cache penalties 2113" (after
+ * the warm-up), where the report said 42777, 2111 and 2113. */
+static void test_hud_counts_agree_with_report(void **state)
+{
+    (void)state;
+    char err[256];
+    struct scenario sc;
+    scenario_defaults(&sc);
+    if (scenario_load(&sc, "simulator/scenarios/staged.ini", err, sizeof err))
+        fail_msg("%s", err);
+    sc.duration_ns = 2 * sc.warmup_ns;
+    struct view *v = view_open(640, 480, true, err, sizeof err);
+    assert_non_null(v);
+    struct play pl;
+    assert_int_equal(play_open(&pl, &sc, v, 0.02, err, sizeof err), 0);
+    sim_run_until(&pl.sim, sc.duration_ns);
+    struct hud h = {0};
+    double util[16];
+    int backlog[16];
+    hud_from_sim(&pl.sim, &pl.so_far, &h, util, backlog);
+    struct sim_report r;
+    sim_report(&pl.sim, &r);
+    assert_true(h.measured);
+    assert_true(r.completed > 0 && r.handoffs > 0);
+    assert_int_equal(h.measured_completed, r.completed);
+    assert_int_equal(h.measured_handoffs, r.handoffs);
+    assert_int_equal(h.cache_misses, r.cache_misses);
+    play_close(&pl);
+    view_close(v);
+}
+
+/* Each CPU bar says its utilisation in figures where there is room: the
+ * chapters quote "under half busy" and "18%", and a bar alone cannot be
+ * read to the percent. */
+static void test_cpu_bars_say_percent(void **state)
+{
+    (void)state;
+    struct view *v = staged_pair();
+    double util[2] = {0.42, 1.0};
+    struct hud h = {
+        .title = "bars", .arch = "staged", .cores = 2, .util = util};
+    view_draw(v, &h, 0.1);
+    int bars[2][4] = {{0}}, texts[2] = {0};
+    const struct view_item *it;
+    int n = view_items(v, &it);
+    for (int i = 0; i < n; i++)
+        if (it[i].bar >= 1 && it[i].bar <= 2) {
+            bars[it[i].bar - 1][0] = it[i].x, bars[it[i].bar - 1][1] = it[i].y;
+            bars[it[i].bar - 1][2] = it[i].w, bars[it[i].bar - 1][3] = it[i].h;
+        }
+    /* a text on each bar's line, right of where its fill starts (the
+     * next bar's name, 36 pixels left of its fill, is not one) */
+    for (int i = 0; i < n; i++)
+        for (int b = 0; b < 2; b++)
+            if (it[i].text && it[i].x > bars[b][0] &&
+                it[i].y <= bars[b][1] + bars[b][3] &&
+                it[i].y + it[i].h >= bars[b][1] &&
+                (b == 1 || it[i].x < bars[1][0] - 36)) /* not "cpu1" */
+                texts[b]++;
+    assert_int_equal(texts[0], 1);
+    assert_int_equal(texts[1], 1);
+    view_close(v);
+}
+
+/* The help's keys and what they do are two columns: every description
+ * starts at the same x, with nothing in the gap before it (they were
+ * aligned with spaces, which a proportional font does not keep). */
+static void test_help_in_two_columns(void **state)
+{
+    (void)state;
+    struct view *v = staged_pair();
+    struct hud h = {
+        .title = "help", .arch = "staged", .cores = 2, .help = true};
+    view_draw(v, &h, 0.1);
+    struct picture p = picture_of(v);
+    /* 800x600: the card is 600 wide at x 100, 13 lines of 24 from the
+     * middle; texts start at x 116, descriptions 110 further. */
+    int top = 300 - (13 * 24 + 24) / 2 + 12;
+    for (int line = 1; line <= 9; line++) {
+        int y0 = top + line * 24, gap = 0, start = 0;
+        for (int y = y0; y < y0 + 18; y++)
+            for (int x = 212; x < 236; x++) {
+                const unsigned char *q = p.px + 4 * (y * p.w + x);
+                bool ink = q[0] > 110 || q[1] > 110 || q[2] > 110;
+                gap += ink && x < 225;
+                start += ink && x >= 226;
+            }
+        if (gap || !start)
+            fail_msg("help line %d: %d pixels in the gap, %d where its "
+                     "description starts",
+                     line, gap, start);
+    }
+    stbi_image_free(p.px);
+}
+
+/* In flows the pool's shared queue is still drawn as full as it is (its
+ * squares are hidden like every other, and the band stood empty while
+ * its label said 176). */
+static void test_pool_queue_in_flows(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(800, 600, true, err, sizeof err);
+    assert_non_null(v);
+    int core[] = {0, 1};
+    enum view_role role[] = {VIEW_LOOP, VIEW_WORKER};
+    view_layout(v, 2, 2, core, role);
+    view_set_flows(v, true);
+    for (int fd = 5; fd < 45; fd++) {
+        ev(v, 0, FD_ACCEPT, fd, 3);
+        ev(v, 0, FD_READY, fd, 0);
+    }
+    struct hud h = {
+        .title = "pool", .arch = "pool", .cores = 2, .shared_len = 40};
+    view_draw(v, &h, 10.0);
+    int q[4];
+    assert_int_equal(view_place_rect(v, -1, PLACE_SHARED, q), 0);
+    struct picture p = picture_of(v);
+    assert_true(in_place(&p, q, VC_READY) > 100);
+    stbi_image_free(p.px);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +713,16 @@ int main(void)
         cmocka_unit_test(test_fastsim_headless_png),
         cmocka_unit_test(test_churn_frames_show_every_hop),
         cmocka_unit_test(test_long_queue_drawn_whole),
+        cmocka_unit_test(test_queues_drawn_in_order),
+        cmocka_unit_test(test_clients_drawn),
+        cmocka_unit_test(test_plot_has_a_scale),
+        cmocka_unit_test(test_full_list_says_its_length),
+        cmocka_unit_test(test_small_window_cuts_no_label),
+        cmocka_unit_test(test_idle_core_says_why),
+        cmocka_unit_test(test_hud_counts_agree_with_report),
+        cmocka_unit_test(test_cpu_bars_say_percent),
+        cmocka_unit_test(test_help_in_two_columns),
+        cmocka_unit_test(test_pool_queue_in_flows),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
