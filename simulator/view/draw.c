@@ -642,6 +642,8 @@ static void draw_tokens(struct view *v)
                                        .colour = c,
                                        .fd = k->fd,
                                        .moving = k->t < 1 || k->npend > 0,
+                                       .to_x = (int)(k->t < 1 ? k->tx : k->x),
+                                       .to_y = (int)(k->t < 1 ? k->ty : k->y),
                                        .flight = flight,
                                        .hollow = hollow});
             if (hollow) { /* crossing a place on its way: an outline */

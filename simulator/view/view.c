@@ -951,11 +951,20 @@ static void tokens_advance(struct view *v, double dt)
             bool hollow;
             int c = view_token_colour(v, k, &hollow);
             v->counts[c]++;
-            if (!hollow &&
-                (c == VC_ACCEPTING || c == VC_SERVING || c == VC_CLOSING)) {
+            /* A square in a CPU slot, or on its way into one, makes its
+             * core busy now: the model's thread began the job when the
+             * move began, the square only catches up over a few frames
+             * (without this, chapter 4's accept core, the bottleneck,
+             * showed an empty bar while its square glided in). One
+             * leaving the slot no longer counts: the job is done. */
+            bool moving = k->t < 1;
+            float cx = moving ? k->tx : k->x, cy = moving ? k->ty : k->y;
+            int to_c = moving ? k->cur.c : c; /* its colour where it goes */
+            if (!hollow && (to_c == VC_ACCEPTING || to_c == VC_SERVING ||
+                            to_c == VC_CLOSING)) {
                 int t;
-                if (layout_place_at(&v->l, (int)k->x + k->size / 2,
-                                    (int)k->y + k->size / 2, &t) == PLACE_CPU &&
+                if (layout_place_at(&v->l, (int)cx + k->size / 2,
+                                    (int)cy + k->size / 2, &t) == PLACE_CPU &&
                     t >= 0) {
                     int core = v->l.rows[t].core;
                     if (core < 1024)

@@ -142,6 +142,9 @@ struct view_item {
                       a text on a square: that fd; a flow view's
                       label (flow.h): -3; other texts: -2 */
     bool moving; /**< a square on its way between places */
+    int to_x;    /**< a square: where its current move ends (x, y of its
+                      top-left corner; where it is if it is not moving) */
+    int to_y;    /**< (see to_x) */
     bool flight; /**< a square in a hand-off flight */
     bool hollow; /**< an outline: crossing a place on its way elsewhere */
     int bar;     /**< a CPU bar: its core + 1 (0: not a bar); x, y, w, h

@@ -207,7 +207,8 @@ static int check_colours(struct view *v, int threads, const char *what,
 }
 
 /* A CPU bar that shows "busy now" is full exactly when a square sits in
- * the CPU slot of a thread on its core. */
+ * the CPU slot of a thread on its core, or is on its way into one (its
+ * move ends there: the thread is already at work). */
 static void check_bars(struct view *v, const struct sim *s, const char *what,
                        int frame)
 {
@@ -226,7 +227,8 @@ static void check_bars(struct view *v, const struct sim *s, const char *what,
             for (int j = 0; j < n && !slot; j++)
                 slot = !it[j].text && !it[j].bar && !it[j].hollow &&
                        !it[j].flight &&
-                       inside(r, it[j].x + it[j].w / 2, it[j].y + it[j].h / 2);
+                       inside(r, it[j].to_x + it[j].w / 2,
+                              it[j].to_y + it[j].h / 2);
         }
         if (busy != slot)
             fail_msg("%s, frame %d: core %d's bar says %s, its slot %s", what,
