@@ -88,6 +88,10 @@ void hud_from_sim(const struct sim *s, const struct tally *so_far,
     h->measured_completed = (unsigned long)r.completed;
     h->measured_handoffs = (unsigned long)r.handoffs;
     h->clients = s->sc.open_loop ? 0 : s->sc.clients;
+    /* The model knows who waits: a client whose fd has just landed in
+     * an interest set, its request on its way, is not thinking. */
+    h->clients_counted = !s->sc.open_loop;
+    h->clients_waiting = (int)s->in_system;
     h->cores = s->sc.cores;
     /* Utilisation so far: the model divides by the whole measured span. */
     double span = (double)(s->sc.duration_ns - s->sc.warmup_ns);

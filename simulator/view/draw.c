@@ -375,6 +375,8 @@ static void draw_clients(struct view *v, const struct hud *h)
                                  VC_SERVING};
     for (size_t i = 0; i < sizeof asking / sizeof *asking; i++)
         waiting += v->counts[asking[i]];
+    if (h->clients_counted) /* the model's count, not the squares' */
+        waiting = h->clients_waiting > 0 ? h->clients_waiting : 0;
     waiting = waiting < n ? waiting : n;
     char s[48];
     snprintf(s, sizeof s, "waiting %d", waiting);

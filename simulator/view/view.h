@@ -74,11 +74,15 @@ struct hud {
                                            --report counts them */
     unsigned long measured_handoffs;  /**< hand-offs after the warm-up */
     int clients;                      /**< closed-loop clients (0: not shown) */
-    const double *util;               /**< per core, 0..1 */
-    int cores;                        /**< entries in util */
-    const int *backlog;               /**< per thread: connections waiting to
-                                           be accepted; NULL when unknown */
-    int shared_len;                   /**< pool: jobs in the shared queue */
+    bool clients_counted;  /**< the model counted clients_waiting (else the
+                                view counts the squares of fds that ask) */
+    int clients_waiting;   /**< requests sent and not answered yet: the
+                                clients waiting (the rest think) */
+    const double *util;    /**< per core, 0..1 */
+    int cores;             /**< entries in util */
+    const int *backlog;    /**< per thread: connections waiting to
+                                be accepted; NULL when unknown */
+    int shared_len;        /**< pool: jobs in the shared queue */
     bool lock_held;        /**< pool: the shared queue's lock is taken */
     long long drops;       /**< live: events lost so far */
     const char *narration; /**< the current event in words, or NULL */

@@ -393,11 +393,12 @@ static void test_queues_drawn_in_order(void **state)
 /* The client column shows the clients: a mark each, light while it waits
  * for an answer, dim while it thinks, so many of each as the squares say
  * (it used to stay empty while hundreds of clients ran). */
-static void test_clients_drawn(void **state)
+/* The client column's light (waiting) and dim (thinking) pixels after one
+ * frame of 8 clients: fd 5 waits in t1's ready list, fd 6 was answered and
+ * is idle; with @p counted the model says @p waiting clients wait. */
+static void client_marks(bool counted, int waiting, int *lit, int *dim)
 {
-    (void)state;
     struct view *v = staged_pair();
-    /* fd 5 waits in t1's ready list; fd 6 was answered and is idle. */
     ev(v, 0, FD_ACCEPT, 5, 3);
     ev(v, 0, FD_HANDOFF, 5, 1);
     ev(v, 1, FD_READY, 5, 0);
@@ -405,8 +406,12 @@ static void test_clients_drawn(void **state)
     ev(v, 0, FD_HANDOFF, 6, 1);
     ev(v, 1, FD_RECV, 6, 78);
     ev(v, 1, FD_SEND, 6, 130);
-    struct hud h = {
-        .title = "clients", .arch = "staged", .cores = 2, .clients = 8};
+    struct hud h = {.title = "clients",
+                    .arch = "staged",
+                    .cores = 2,
+                    .clients = 8,
+                    .clients_counted = counted,
+                    .clients_waiting = waiting};
     view_draw(v, &h, 10.0);
     int c[4];
     assert_int_equal(view_place_rect(v, -1, PLACE_CLIENTS, c), 0);
@@ -414,13 +419,27 @@ static void test_clients_drawn(void **state)
     unsigned char w[3], t[3];
     view_client_rgb(true, w);
     view_client_rgb(false, t);
-    int lit = count_colour(&p, c[0], c[1], c[0] + c[2], c[1] + c[3], w[0], w[1],
-                           w[2]);
-    int dim = count_colour(&p, c[0], c[1], c[0] + c[2], c[1] + c[3], t[0], t[1],
-                           t[2]);
+    *lit = count_colour(&p, c[0], c[1], c[0] + c[2], c[1] + c[3], w[0], w[1],
+                        w[2]);
+    *dim = count_colour(&p, c[0], c[1], c[0] + c[2], c[1] + c[3], t[0], t[1],
+                        t[2]);
+    stbi_image_free(p.px);
+}
+
+static void test_clients_drawn(void **state)
+{
+    (void)state;
+    int lit, dim;
+    client_marks(false, 0, &lit, &dim);
     assert_true(lit > 0);
     assert_int_equal(dim, 7 * lit); /* one waits, seven think */
-    stbi_image_free(p.px);
+    /* The model's count, when it gives one, is what the column shows (in
+     * the tour, an fd lands idle in an interest set while its client's
+     * request is on its way: that client waits, it does not think). */
+    int lit2, dim2;
+    client_marks(true, 3, &lit2, &dim2);
+    assert_int_equal(lit2, 3 * lit);
+    assert_int_equal(dim2, 5 * lit); /* three wait, five think */
 }
 
 /* The widths of the texts a frame drew inside the plot (top right). */
