@@ -58,6 +58,17 @@ void hud_narrate(const struct fd_event *ev, char *out, size_t len)
     }
 }
 
+void hud_narrate_pool(const struct fd_event *ev, char *out, size_t len)
+{
+    if (ev->kind == FD_READY)
+        snprintf(out, len,
+                 "fd %d is readable: t%d's loop puts it in the shared queue "
+                 "for the next free worker",
+                 ev->fd, ev->thread);
+    else
+        hud_narrate(ev, out, len);
+}
+
 void hud_from_sim(const struct sim *s, const struct tally *so_far,
                   struct hud *h, double *util, int *backlog)
 {

@@ -20,6 +20,13 @@
 void hud_narrate(const struct fd_event *ev, char *out, size_t len);
 
 /**
+ * hud_narrate() for the worker pool, where a readable fd does not wait in
+ * its loop's ready list: the loop puts it in the shared queue, and the
+ * first free worker takes it.
+ */
+void hud_narrate_pool(const struct fd_event *ev, char *out, size_t len);
+
+/**
  * Fill the HUD from the model. Before the warm-up ends (and the model has
  * no figures yet) the figures come from tally, the events seen so far.
  * util needs room for sc.cores entries, backlog for nthreads.

@@ -61,7 +61,8 @@ static int build(struct play *p, char *err, size_t errlen)
     }
     view_clear(p->view);
     view_expect(p->view, p->sc.open_loop ? 0 : p->sc.clients);
-    view_set_narrator(p->view, hud_narrate);
+    view_set_narrator(p->view,
+                      p->sc.arch == SIM_POOL ? hud_narrate_pool : hud_narrate);
     hud_layout_sim(p->view, &p->sim);
     sim_set_emitter(&p->sim, on_event, p);
     p->narration[0] = 0;

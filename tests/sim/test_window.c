@@ -285,6 +285,25 @@ static void test_colour_is_the_place(void **state)
     globfree(&g);
 }
 
+/* The pool's narration: a readable fd goes to the shared queue, not to a
+ * ready list of its own (the pool has none); every other event is told
+ * as in the other archs (play_open() picks this narrator for the pool). */
+static void test_pool_narration(void **state)
+{
+    (void)state;
+    struct fd_event ready = {.kind = FD_READY, .thread = 0, .fd = 260};
+    char pool[160], other[160];
+    hud_narrate_pool(&ready, pool, sizeof pool);
+    hud_narrate(&ready, other, sizeof other);
+    assert_non_null(strstr(pool, "shared queue"));
+    assert_null(strstr(pool, "ready list"));
+    assert_non_null(strstr(other, "ready list"));
+    struct fd_event acc = {.kind = FD_ACCEPT, .thread = 0, .fd = 9};
+    hud_narrate_pool(&acc, pool, sizeof pool);
+    hud_narrate(&acc, other, sizeof other);
+    assert_string_equal(pool, other);
+}
+
 /* ---- layout ----------------------------------------------------------- */
 
 static bool overlap(const int a[4], const int b[4])
@@ -581,6 +600,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_tour_watched_without_a_key),
         cmocka_unit_test(test_step_is_one_hop),
         cmocka_unit_test(test_colour_is_the_place),
+        cmocka_unit_test(test_pool_narration),
         cmocka_unit_test(test_layout_no_overlap),
         cmocka_unit_test(test_warmup_within_ten_seconds),
         cmocka_unit_test(test_counts_never_go_back),
