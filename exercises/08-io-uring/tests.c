@@ -672,6 +672,58 @@ static void test_oracle_completions(void **state)
     }
 }
 
+/* Every buffer id of rings of 256, 4096 and 32768 buffers (uring_recv.h:
+ * a count "at most 32768"; fastd's --uring-bufs sets it): the bytes of
+ * buffer id are at base + id * size, and uring_recv_done() gives back
+ * that very buffer, whole, at the ring's tail. An id kept in a byte, or
+ * masked with the default count (URING_BUF_COUNT), names another buffer
+ * once the ring has more. No kernel needed: the ring is this test's. */
+static void test_every_buffer_id(void **state)
+{
+    (void)state;
+    static const unsigned counts[] = {256, 4096, 32768};
+    const unsigned size = 16;
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+        struct uring_bufs b;
+        fake_bufs(&b, counts[k], size);
+        char why[200] = "";
+        for (unsigned id = 0; id < counts[k] && !why[0]; id++) {
+            struct io_uring_cqe cqe = {.res = (int)size,
+                                       .flags = IORING_CQE_F_BUFFER |
+                                                IORING_CQE_F_MORE |
+                                                id << IORING_CQE_BUFFER_SHIFT};
+            const char *d = uring_recv_data(&b, &cqe);
+            unsigned short tail = io_uring_smp_load_acquire(&b.br->tail);
+            if (d != b.base + (size_t)id * size) {
+                snprintf(why, sizeof why,
+                         "uring_recv_data() of buffer %u: %s%ld, expected "
+                         "base+%zu",
+                         id, d ? "base+" : "NULL ", d ? (long)(d - b.base) : 0L,
+                         (size_t)id * size);
+                break;
+            }
+            uring_recv_done(&b, &cqe);
+            struct io_uring_buf *ent = &b.br->bufs[tail & (counts[k] - 1)];
+            unsigned short now = io_uring_smp_load_acquire(&b.br->tail);
+            if (now != (unsigned short)(tail + 1) || ent->bid != id ||
+                ent->addr != (uintptr_t)(b.base + (size_t)id * size) ||
+                ent->len != size)
+                snprintf(why, sizeof why,
+                         "uring_recv_done() of buffer %u: the tail went "
+                         "from %u to %u, and the entry at the old tail "
+                         "names buffer %u at base+%ld, %u bytes",
+                         id, tail, now, ent->bid,
+                         (long)((char *)(uintptr_t)ent->addr - b.base),
+                         ent->len);
+        }
+        free(b.br);
+        free(b.base);
+        if (why[0])
+            fail_msg("a ring of %u buffers of %u bytes: %s", counts[k], size,
+                     why);
+    }
+}
+
 /* Bytes of anonymous mappings and of the heap in use: what a set-up
  * that failed must leave as it found. */
 static size_t anon_mapped(void)
@@ -992,6 +1044,7 @@ static const struct graded table[] = {
     GRADED(test_free_releases_all, 1, 1),
     GRADED(test_arm_on_full_queue, 1, 2),
     GRADED(test_setup_says_why, 1, 1),
+    GRADED(test_every_buffer_id, 1, 3),
 };
 
 GRADED_MAIN(table)
