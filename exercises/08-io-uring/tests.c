@@ -117,6 +117,22 @@ static void own_bufs_try(struct uring_bufs *b, bool *taken)
     munmap(b->br, 4 * sizeof(struct io_uring_buf));
 }
 
+/* Is buffer group `group` registered with the test's ring? Registering
+ * it again fails with EEXIST if so (a free group is given back). */
+static bool group_taken(int group)
+{
+    void *br = mmap(NULL, 4 * sizeof(struct io_uring_buf),
+                    PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    assert_true(br != MAP_FAILED);
+    struct io_uring_buf_reg reg = {
+        .ring_addr = (uintptr_t)br, .ring_entries = 4, .bgid = (uint16_t)group};
+    int rc = io_uring_register_buf_ring(&u.ring, &reg, 0);
+    if (rc == 0)
+        io_uring_unregister_buf_ring(&u.ring, group);
+    munmap(br, 4 * sizeof(struct io_uring_buf));
+    return rc == -EEXIST;
+}
+
 /* The next completion, within 2 s; a copy, already marked seen. */
 static struct io_uring_cqe next_cqe(void)
 {
@@ -232,6 +248,12 @@ static void test_free_unregisters(void **state)
     char err[256] = "";
     assert_int_equal(
         uring_bufs_setup(&u.ring, &u.bufs, 4, 256, 7, err, sizeof err), 0);
+    /* Set up, the group is the ring's: something to unregister. */
+    if (!group_taken(7)) {
+        down(0);
+        fail_msg("after uring_bufs_setup(group 7) returned 0, group 7 is not "
+                 "registered with the ring");
+    }
     uring_bufs_free(&u.ring, &u.bufs);
     assert_null(u.bufs.br);
     struct uring_bufs mine;
@@ -952,6 +974,10 @@ static void test_free_releases_all(void **state)
             fail_msg("uring_bufs_setup(%d buffers of %d bytes, group 12) "
                      "failed in round %d: %s",
                      COUNT, SIZE, round, err);
+        /* A set-up that registers nothing frees nothing of the kernel's. */
+        if (round == 0 && !group_taken(12))
+            fail_msg("uring_bufs_setup(group 12) returned 0 but group 12 is "
+                     "not registered with the ring");
         uring_bufs_free(&u.ring, &b);
     }
     long grew_map = (long)anon_mapped() - (long)mapped;
