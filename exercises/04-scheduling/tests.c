@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "exercises/common/fake_server.h"
+#include "exercises/grader/oracle.h"
 #include "reference-server/handoff.h"
 
 static struct server *srv;
@@ -46,19 +47,34 @@ static void test_rr_rotates(void **state)
     fake_server_free(srv);
 }
 
+/* The load vectors of these tests are tried in every rotation, so that
+ * no answer can be known from the test's text alone. */
+static void rotated(const int *from, int n, int by, int *to)
+{
+    for (int i = 0; i < n; i++)
+        to[(i + by) % n] = from[i];
+}
+
 static void test_least_picks_fewest(void **state)
 {
     (void)state;
-    int open[5] = {4, 2, 7, 1, 3};
-    struct thread *self = setup(SCHEDULE_LEAST, 5, open);
-    for (int i = 0; i < 5; i++) {
-        int got = pick(self);
-        if (got != 3)
-            fail_msg("least, loads {4,2,7,1,3}: expected worker 3, observed "
-                     "%d",
-                     got);
+    static const int loads[5] = {4, 2, 7, 1, 3};
+    for (int by = 0; by < 5; by++) {
+        int open[5];
+        rotated(loads, 5, by, open);
+        struct thread *self = setup(SCHEDULE_LEAST, 5, open);
+        for (int i = 0; i < 5; i++) {
+            int got = pick(self);
+            if (got != (3 + by) % 5) {
+                fake_server_free(srv);
+                fail_msg("least, loads {%d,%d,%d,%d,%d}: expected worker %d, "
+                         "observed %d",
+                         open[0], open[1], open[2], open[3], open[4],
+                         (3 + by) % 5, got);
+            }
+        }
+        fake_server_free(srv);
     }
-    fake_server_free(srv);
 }
 
 static void test_least_ties_rotate(void **state)
@@ -66,36 +82,47 @@ static void test_least_ties_rotate(void **state)
     (void)state;
     /* Counts lag behind hand-offs (the target has not read its fd yet):
      * ties must not all go to the same thread. */
-    int open[4] = {3, 1, 1, 3}, seen[4] = {0};
-    struct thread *self = setup(SCHEDULE_LEAST, 4, open);
-    for (int i = 0; i < 8; i++)
-        seen[pick(self)]++;
-    if (seen[0] || seen[3] || !seen[1] || !seen[2])
-        fail_msg("least, loads {3,1,1,3}, 8 picks: %d %d %d %d (ties should "
-                 "share)",
-                 seen[0], seen[1], seen[2], seen[3]);
-    fake_server_free(srv);
+    static const int loads[4] = {3, 1, 1, 3};
+    for (int by = 0; by < 4; by++) {
+        int open[4], seen[4] = {0};
+        rotated(loads, 4, by, open);
+        struct thread *self = setup(SCHEDULE_LEAST, 4, open);
+        for (int i = 0; i < 8; i++)
+            seen[pick(self)]++;
+        fake_server_free(srv);
+        int a = (1 + by) % 4, b = (2 + by) % 4; /* the two idle ones */
+        if (seen[a] + seen[b] != 8 || !seen[a] || !seen[b])
+            fail_msg("least, loads {%d,%d,%d,%d}, 8 picks: %d %d %d %d (ties "
+                     "should share)",
+                     open[0], open[1], open[2], open[3], seen[0], seen[1],
+                     seen[2], seen[3]);
+    }
 }
 
 static void test_p2c_never_the_busiest(void **state)
 {
     (void)state;
     /* Two DISTINCT samples: the busiest thread loses every comparison. */
-    int open[4] = {1, 2, 3, 9}, seen[4] = {0};
-    struct thread *self = setup(SCHEDULE_P2C, 4, open);
-    for (int i = 0; i < 600; i++)
-        seen[pick(self)]++;
-    if (seen[3])
-        fail_msg("p2c picked the busiest of 4 threads %d times in 600 (two "
-                 "samples that may be the same thread, or the busier of the "
-                 "two?)",
-                 seen[3]);
-    /* The idlest wins whenever it is drawn: 3 pairs in 6. */
-    if (seen[0] < 200 || seen[0] > 400)
-        fail_msg("p2c picked the idlest of 4 threads %d times in 600 (about "
-                 "300 expected)",
-                 seen[0]);
-    fake_server_free(srv);
+    static const int loads[4] = {1, 2, 3, 9};
+    for (int by = 0; by < 4; by++) {
+        int open[4], seen[4] = {0};
+        rotated(loads, 4, by, open);
+        struct thread *self = setup(SCHEDULE_P2C, 4, open);
+        for (int i = 0; i < 600; i++)
+            seen[pick(self)]++;
+        fake_server_free(srv);
+        int idlest = by, busiest = (3 + by) % 4;
+        if (seen[busiest])
+            fail_msg("p2c, loads {%d,%d,%d,%d}: picked the busiest thread %d "
+                     "times in 600 (two samples that may be the same "
+                     "thread, or the busier of the two?)",
+                     open[0], open[1], open[2], open[3], seen[busiest]);
+        /* The idlest wins whenever it is drawn: 3 pairs in 6. */
+        if (seen[idlest] < 200 || seen[idlest] > 400)
+            fail_msg("p2c, loads {%d,%d,%d,%d}: picked the idlest thread %d "
+                     "times in 600 (about 300 expected)",
+                     open[0], open[1], open[2], open[3], seen[idlest]);
+    }
 }
 
 static void test_p2c_spreads_equals(void **state)
@@ -110,6 +137,50 @@ static void test_p2c_spreads_equals(void **state)
             fail_msg("p2c, equal loads, 800 picks: %d %d %d %d (not random?)",
                      seen[0], seen[1], seen[2], seen[3]);
     fake_server_free(srv);
+}
+
+/* "Two distinct threads at random": every pair of threads as likely as
+ * any other. With loads all different, the thread of rank k (0 the
+ * idlest) wins exactly the pairs it makes with the n - 1 - k busier ones,
+ * so it should get (n - 1 - k) / (n (n - 1) / 2) of the picks. 3000
+ * picks on 4, 5 and 6 threads, the loads in two layouts; each thread's
+ * count must be within 150 of that (six standard deviations of a fair
+ * draw). A second thread that is always the first one's neighbour, or
+ * the one opposite it, is distinct but draws only a few of the pairs. */
+static void test_p2c_draws_every_pair(void **state)
+{
+    (void)state;
+    static const int layouts[2][6] = {{0, 10, 20, 30, 40, 50},
+                                      {20, 0, 40, 10, 50, 30}};
+    enum { PICKS = 3000 };
+    for (int n = 4; n <= 6; n++)
+        for (int l = 0; l < 2; l++) {
+            int seen[6] = {0}, want[6];
+            struct thread *self = setup(SCHEDULE_P2C, n, layouts[l]);
+            for (int i = 0; i < PICKS; i++)
+                seen[pick(self)]++;
+            fake_server_free(srv);
+            bool off = false;
+            for (int i = 0; i < n; i++) {
+                int rank = 0;
+                for (int j = 0; j < n; j++)
+                    rank += layouts[l][j] < layouts[l][i];
+                want[i] = PICKS * (n - 1 - rank) * 2 / (n * (n - 1));
+                off |= seen[i] < want[i] - 150 || seen[i] > want[i] + 150;
+            }
+            if (off) {
+                char text[256];
+                size_t o = 0;
+                for (int i = 0; i < n; i++)
+                    oracle_appendf(text, sizeof text, &o,
+                                   "%sthread %d (%d open): %d, about %d",
+                                   i ? "; " : "", i, layouts[l][i], seen[i],
+                                   want[i]);
+                fail_msg("p2c, %d picks on %d threads: %s (are all the pairs "
+                         "drawn, or is the second thread tied to the first?)",
+                         PICKS, n, text);
+            }
+        }
 }
 
 static void test_one_worker(void **state)
@@ -139,22 +210,25 @@ static void test_one_worker(void **state)
 struct thread *ref_schedule_pick(struct thread *self);
 
 #define MAXW 6
+/* Room for every request thread fastd can have (MAX_THREADS, less the
+ * accept thread): test_many_workers goes that far. */
+#define MAXN (MAX_THREADS - 1)
 
 struct pol_case {
     enum schedule policy;
     int n;
     unsigned cursor;
-    uint64_t load[MAXW];
-    uint64_t closed[MAXW]; /* closed connections behind each load */
+    uint64_t load[MAXN];
+    uint64_t closed[MAXN]; /* closed connections behind each load */
     /* Beyond the first cases: how many accept threads take turns (0 is
      * one), and the closes behind each load by kind: those above are
      * closed_normal; these are closed_error and closed_timeout. */
     int naccept;
-    uint64_t closed_error[MAXW], closed_timeout[MAXW];
+    uint64_t closed_error[MAXN], closed_timeout[MAXN];
     /* A stale view: conns_in seen this much behind the closes (the
      * accept thread has not seen another's hand-offs yet), so the thread
      * serves 0 connections whatever load[] says. */
-    uint64_t behind[MAXW];
+    uint64_t behind[MAXN];
 };
 
 static const char *const policy_names[] = {"rr", "least", "p2c"};
@@ -215,6 +289,8 @@ static const char *policy_differs(const struct pol_case *c, char *why,
     struct server *mine = case_server(c), *ref = case_server(c);
     const char *result = NULL;
     int steps = 3 * c->n + 2;
+    /* Round-robin: each accept thread's previous pick. */
+    int prev[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
     for (int k = 0; k < steps && !result; k++) {
         int m = index_of(mine, schedule_pick(picker(mine, c, k)));
         int r = index_of(ref, ref_schedule_pick(picker(ref, c, k)));
@@ -228,7 +304,14 @@ static const char *policy_differs(const struct pol_case *c, char *why,
         }
         uint64_t lm = stats_open_conns(&mine->workers[m]->stats);
         uint64_t lr = stats_open_conns(&ref->workers[r]->stats);
-        if (c->policy == SCHEDULE_RR && m != r) {
+        /* Round-robin: the reference's pick, or the thread after this
+         * accept thread's previous one. They differ only where the
+         * cursor wraps: 2^32 is not a multiple of every n, and the
+         * reference's next_rr % n then jumps back to thread 0, where a
+         * cursor kept below n goes on to the next thread. Both rotate. */
+        int *last = &prev[k % accept_threads(c)];
+        if (c->policy == SCHEDULE_RR && m != r &&
+            (*last < 0 || m != (*last + 1) % c->n)) {
             snprintf(why, cap,
                      "pick %d: yours thread %d, the reference "
                      "thread %d",
@@ -263,6 +346,7 @@ static const char *policy_differs(const struct pol_case *c, char *why,
                 result = why;
             }
         }
+        *last = m;
         /* The hand-off: one more open connection on the thread picked. */
         counter_add(&mine->workers[m]->stats.conns_in, 1);
         counter_add(&ref->workers[r]->stats.conns_in, 1);
@@ -273,13 +357,13 @@ static const char *policy_differs(const struct pol_case *c, char *why,
 }
 
 /* Least and ties: n picks with the loads frozen (the counts lag behind
- * the hand-offs) reach as many distinct threads as the reference's. */
+ * the hand-offs) reach at least as many distinct threads as the reference's. */
 static const char *ties_differ(const struct pol_case *c, char *why, size_t cap)
 {
     if (c->policy != SCHEDULE_LEAST)
         return NULL;
     struct server *mine = case_server(c), *ref = case_server(c);
-    int seen_m[MAXW] = {0}, seen_r[MAXW] = {0}, dm = 0, dr = 0;
+    int seen_m[MAXN] = {0}, seen_r[MAXN] = {0}, dm = 0, dr = 0;
     for (int k = 0; k < 2 * c->n; k++) {
         int m = index_of(mine, schedule_pick(picker(mine, c, k)));
         int r = index_of(ref, ref_schedule_pick(picker(ref, c, k)));
@@ -290,7 +374,10 @@ static const char *ties_differ(const struct pol_case *c, char *why, size_t cap)
     }
     fake_server_free(mine);
     fake_server_free(ref);
-    if (dm == dr)
+    /* More is fine: which of the tied threads each pick takes is free,
+     * so long as they share (the reference's, with several accept
+     * threads near the wrap, can share less). */
+    if (dm >= dr)
         return NULL;
     snprintf(why, cap,
              "%d picks with the loads unchanged reach %d distinct "
@@ -324,7 +411,7 @@ struct oracle_run {
 
 static void case_text(const struct pol_case *c, char *out, size_t cap)
 {
-    char loads[128];
+    char loads[512];
     loads_text(c, loads, sizeof loads);
     size_t used = (size_t)snprintf(
         out, cap,
@@ -356,16 +443,22 @@ static void case_text(const struct pol_case *c, char *out, size_t cap)
 
 /* Which cases: the first test's (one accept thread, normal closes), or
  * several accept threads, or closes of every kind and stale views. */
-enum family { FAMILY_FIRST, FAMILY_ACCEPTORS, FAMILY_CLOSES };
+enum family { FAMILY_FIRST, FAMILY_ACCEPTORS, FAMILY_CLOSES, FAMILY_MANY };
 
 static void run_policy_cases(struct oracle_run *run, enum family family)
 {
     const unsigned cursors[] = {0, 1, 5, 0x7ffffffeu, 0xfffffffeu};
+    /* FAMILY_MANY: more request threads than the others try, up to
+     * fastd's most (--threads 64: 63 request threads). */
+    static const int many[] = {7, 8, 9, 16, 17, 33, MAXN};
     char why[512], what[640];
-    for (int n = 1; n <= MAXW; n++)
+    int nsizes =
+        family == FAMILY_MANY ? (int)(sizeof many / sizeof many[0]) : MAXW;
+    for (int ni = 0; ni < nsizes; ni++)
         for (int policy = 0; policy < 3; policy++)
             for (size_t cu = 0; cu < sizeof cursors / sizeof cursors[0]; cu++)
-                for (int v = 0; v < 24; v++) {
+                for (int v = 0; v < (family == FAMILY_MANY ? 6 : 24); v++) {
+                    int n = family == FAMILY_MANY ? many[ni] : ni + 1;
                     struct pol_case c = {.policy = (enum schedule)policy,
                                          .n = n,
                                          .cursor = cursors[cu]};
@@ -374,8 +467,9 @@ static void run_policy_cases(struct oracle_run *run, enum family family)
                         /* all zero, all equal, ties (0..2), spread */
                         c.load[i] = v == 0   ? 0
                                     : v == 1 ? 7
-                                    : v < 12 ? r % 3
-                                             : r % 50;
+                                    : v < (family == FAMILY_MANY ? 4 : 12)
+                                        ? r % 3
+                                        : r % 50;
                         c.closed[i] = (r >> 20) % 40;
                         if (family == FAMILY_CLOSES) {
                             /* Closes of every kind; about one thread in
@@ -481,6 +575,18 @@ static void test_oracle_close_kinds(void **state)
 }
 
 /*
+ * "A request thread", whatever their number: the same comparison with
+ * more request threads than the other tests try, 7 to 63 (fastd's most:
+ * --threads 64, one of them the accept thread). A pick kept in a fixed
+ * array of a few threads overflows it here.
+ */
+static void test_many_workers(void **state)
+{
+    (void)state;
+    oracle_family(FAMILY_MANY);
+}
+
+/*
  * Several accept threads call schedule_pick() at the same time, each
  * with its own self: the header gives each its own thread::next_rr, so
  * the function may not share anything else that it writes. Two threads
@@ -540,5 +646,7 @@ static const struct graded table[] = {
     GRADED(test_oracle_accept_threads, 2, 4),
     GRADED(test_oracle_close_kinds, 2, 4),
     GRADED(test_accept_threads_at_once, 1, 4),
+    GRADED(test_p2c_draws_every_pair, 1, 3),
+    GRADED(test_many_workers, 1, 4),
 };
 GRADED_MAIN(table)

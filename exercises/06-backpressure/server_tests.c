@@ -151,10 +151,60 @@ static void test_large_body_arrives(void **state)
                  body, next ? "" : " and no next answer");
 }
 
+/* conn.h: 0 when the socket is full - "read nothing more until
+ * EPOLLOUT" - and the request thread goes on with its other clients.
+ * One request thread (--threads 2: an accept thread and one request
+ * thread); client A pipelines 50000 requests and reads nothing, so its
+ * socket fills up; then client B asks for GET / and must be answered
+ * while A still reads nothing. A request thread that waits for A's
+ * socket to drain (a blocking send, a wait for room) leaves B without an
+ * answer until A reads. Then A reads, and must get every byte. */
+static void test_full_client_holds_no_other(void **state)
+{
+    (void)state;
+    const char *args[] = {"--threads", "2", NULL};
+    fastd_io_timeout_ms = 2000;
+    if (fastd_start(&f, args, 0) < 0)
+        fail_msg("fastd --threads 2 did not start");
+    size_t each = answer_size();
+    int a = fastd_connect(&f);
+    assert_true(a >= 0);
+    enum { N = 50000 };
+    struct sender s = {a, N};
+    pthread_t th;
+    pthread_create(&th, NULL, send_requests, &s);
+    usleep(300 * 1000); /* A's answers fill its socket meanwhile */
+    char body[64] = "";
+    int status = fastd_get(&f, "/", body, sizeof body);
+    static char buf[65536];
+    size_t len = 0, want = N * each;
+    while (len < want) {
+        ssize_t n = recv(a, buf, sizeof buf, 0);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    shutdown(a, SHUT_RDWR);
+    pthread_join(th, NULL);
+    close(a);
+    fastd_stop(&f, NULL, 0);
+    if (status != 200)
+        fail_msg("while client A read nothing (%d requests pipelined, its "
+                 "socket full), client B's GET / on the same request thread "
+                 "got %d, not 200 (no answer within 2 s: does the thread "
+                 "wait for A's socket to drain?)",
+                 N, status);
+    if (len != want)
+        fail_msg("client A, reading once B was answered, got %zu of %zu "
+                 "bytes",
+                 len, want);
+}
+
 static const struct graded table[] = {
     GRADED(test_serves_get, 1, 1),
     GRADED(test_slow_reader_gets_every_byte, 4, 1),
     GRADED(test_client_resets_mid_response, 2, 3),
     GRADED(test_large_body_arrives, 2, 4),
+    GRADED(test_full_client_holds_no_other, 2, 2),
 };
 GRADED_MAIN(table)

@@ -13,18 +13,26 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/ioctl.h>
+#include <sys/select.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "exercises/common/fake_server.h"
+#include "exercises/grader/inject.h"
 #include "exercises/grader/oracle.h"
 #include "reference-server/conn.h"
 #include "reference-server/trace.h"
 
-static int sends, eintr_next, eintr_unless, short_sends;
+static int sends, eintr_next, eintr_unless, short_sends, sends_after_short;
+/* test_full_socket_returns_at_once: while conn_flush() runs, the calls
+ * that write to a real socket (send, sendto, sendmsg, write, writev) and
+ * the waits (poll, select, a sleep...). */
+static int in_flush, out_calls, waits, flush_fd = -1;
 
 /* The simulated socket of the differential tests (sim.fd >= 0): every
  * call that writes to it (send, sendto, sendmsg, write, writev) takes
@@ -81,6 +89,8 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
         return sim_take(&v, 1);
     }
     sends++;
+    out_calls += fd == flush_fd;
+    sends_after_short += short_sends > 0;
     if (eintr_next > 0 || (eintr_unless && sends % eintr_unless != 0)) {
         eintr_next -= eintr_next > 0;
         errno = EINTR;
@@ -97,6 +107,7 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 {
     if (fd == sim.fd)
         return send(fd, buf, len, flags);
+    out_calls += fd == flush_fd;
     return syscall(SYS_sendto, fd, buf, len, flags, to, tolen);
 }
 
@@ -106,6 +117,7 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
         sim.no_nosig |= !(flags & MSG_NOSIGNAL);
         return sim_take(msg->msg_iov, (int)msg->msg_iovlen);
     }
+    out_calls += fd == flush_fd;
     return syscall(SYS_sendmsg, fd, msg, flags);
 }
 
@@ -115,6 +127,7 @@ ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
         sim.no_nosig = true;
         return sim_take(iov, iovcnt);
     }
+    out_calls += fd == flush_fd;
     return syscall(SYS_writev, fd, iov, iovcnt);
 }
 
@@ -125,6 +138,7 @@ ssize_t write(int fd, const void *buf, size_t len)
         sim.no_nosig = true;
         return sim_take(&v, 1);
     }
+    out_calls += fd == flush_fd;
     return syscall(SYS_write, fd, buf, len);
 }
 
@@ -154,7 +168,7 @@ static void setup(size_t n)
     for (size_t i = 0; i < n; i++)
         c->out[i] = (char)('a' + i % 23);
     c->out_len = (uint32_t)n;
-    sends = short_sends = eintr_next = eintr_unless = 0;
+    sends = short_sends = sends_after_short = eintr_next = eintr_unless = 0;
 }
 
 static void teardown_all(void)
@@ -248,11 +262,140 @@ static void test_short_write_stops(void **state)
     (void)state;
     setup(CONN_OUT_CAP);
     assert_int_equal(conn_flush(self, c), 0);
-    if (short_sends > 0 && sends > short_sends)
+    /* Sends that took all they were offered may come first (a piece at a
+     * time is fine); none may follow the first short one. */
+    if (sends_after_short > 0)
         fail_msg("%d send() calls after a short write (the socket was full: "
                  "each one only said EAGAIN)",
-                 sends - short_sends);
+                 sends_after_short);
     teardown_all();
+}
+
+/* conn.h: 0 "if the socket is full (backpressure: read nothing more
+ * until EPOLLOUT)". On a socket already full, the send() that says
+ * EAGAIN ends the call, in out[] and in the tail: the next EPOLLOUT says
+ * when there is room. Trying again (a loop of retries), or waiting for
+ * room in the call (poll(), select(), epoll_wait(), a sleep), holds the
+ * request thread while every other client of it waits. The waits are
+ * counted by definitions here that take the place of libc's (below),
+ * only while conn_flush() runs. */
+
+int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+    waits += in_flush;
+    struct timespec t = {timeout / 1000, (long)(timeout % 1000) * 1000000};
+    return (int)syscall(SYS_ppoll, fds, n, timeout < 0 ? NULL : &t, NULL,
+                        _NSIG / 8);
+}
+
+int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t,
+          const sigset_t *mask)
+{
+    waits += in_flush;
+    return (int)syscall(SYS_ppoll, fds, n, t, mask, _NSIG / 8);
+}
+
+int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t)
+{
+    waits += in_flush;
+    struct timespec ts = {0, 0};
+    if (t)
+        ts = (struct timespec){t->tv_sec, (long)t->tv_usec * 1000};
+    return (int)syscall(SYS_pselect6, n, r, w, e, t ? &ts : NULL, NULL);
+}
+
+int nanosleep(const struct timespec *t, struct timespec *left)
+{
+    waits += in_flush;
+    return (int)syscall(SYS_nanosleep, t, left);
+}
+
+int clock_nanosleep(clockid_t clock, int flags, const struct timespec *t,
+                    struct timespec *left)
+{
+    waits += in_flush;
+    return syscall(SYS_clock_nanosleep, clock, flags, t, left) < 0 ? errno : 0;
+}
+
+int usleep(useconds_t us)
+{
+    waits += in_flush;
+    struct timespec t = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+    return (int)syscall(SYS_nanosleep, &t, NULL);
+}
+
+unsigned sleep(unsigned s)
+{
+    waits += in_flush;
+    struct timespec t = {(time_t)s, 0};
+    return syscall(SYS_nanosleep, &t, NULL) < 0 ? s : 0;
+}
+
+static void test_full_socket_returns_at_once(void **state)
+{
+    (void)state;
+    static char tail[10000];
+    setup(CONN_OUT_CAP);
+    alarm(3);
+    int r = conn_flush(self, c);
+    for (int i = 0; r == 1 && i < 8; i++) /* (a huge socket buffer) */
+        r = conn_flush(self, c);
+    if (r != 0) {
+        alarm(0);
+        teardown_all();
+        fail_msg("the peer reads nothing: expected 0 once the socket is "
+                 "full, got %d",
+                 r);
+    }
+    const char *where[] = {"out[]", "the tail"};
+    for (int k = 0; k < 2; k++) {
+        if (k == 1) { /* out[] sent: only a tail left */
+            c->out_len = c->out_sent = 0;
+            c->tail = tail;
+            c->tail_len = sizeof tail;
+        }
+        out_calls = waits = 0;
+        inject_reset();
+        in_flush = 1;
+        flush_fd = c->fd;
+        r = conn_flush(self, c);
+        in_flush = 0;
+        flush_fd = -1;
+        int epoll_waits = (int)inject_calls(INJECT_EPOLL_WAIT);
+        if (r != 0 || out_calls != 1 || waits || epoll_waits) {
+            alarm(0);
+            teardown_all();
+            fail_msg("called with %s pending on a full socket: expected one "
+                     "send() (EAGAIN), no wait, and 0; saw %d send() "
+                     "call(s), %d wait(s) (poll, select, epoll_wait, a "
+                     "sleep) and %d",
+                     where[k], out_calls, waits + epoll_waits, r);
+        }
+    }
+    alarm(0);
+    teardown_all();
+}
+
+/* conn.h: -1 "on error", and the caller closes the connection
+ * (conn_close()): the fd is still the connection's when conn_flush()
+ * returns. Closed here as well, it is closed twice - the second time
+ * perhaps a new client's, accepted meanwhile on the same number. */
+static void test_error_leaves_the_fd(void **state)
+{
+    (void)state;
+    setup(CONN_OUT_CAP);
+    close(peer);
+    peer = open("/dev/null", O_RDONLY | O_CLOEXEC); /* for teardown_all */
+    struct stat before, after;
+    fstat(c->fd, &before);
+    int r = conn_flush(self, c);
+    int gone = fstat(c->fd, &after) < 0 || after.st_ino != before.st_ino;
+    teardown_all(); /* (closing c->fd again, if it was: EBADF) */
+    assert_int_equal(r, -1);
+    if (gone)
+        fail_msg("conn_flush() returned -1 with the connection's socket "
+                 "closed: the caller closes it (conn_close()), so it is "
+                 "closed twice");
 }
 
 static void test_eintr_retries(void **state)
@@ -761,5 +904,7 @@ static const struct graded table[] = {
     GRADED(test_eintr_every_time, 1, 3),
     GRADED(test_trace_sends, 1, 3),
     GRADED(test_nothing_held_back, 1, 3),
+    GRADED(test_full_socket_returns_at_once, 1, 2),
+    GRADED(test_error_leaves_the_fd, 1, 3),
 };
 GRADED_MAIN(table)

@@ -117,6 +117,22 @@ static void own_bufs_try(struct uring_bufs *b, bool *taken)
     munmap(b->br, 4 * sizeof(struct io_uring_buf));
 }
 
+/* Is buffer group `group` registered with the test's ring? Registering
+ * it again fails with EEXIST if so (a free group is given back). */
+static bool group_taken(int group)
+{
+    void *br = mmap(NULL, 4 * sizeof(struct io_uring_buf),
+                    PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    assert_true(br != MAP_FAILED);
+    struct io_uring_buf_reg reg = {
+        .ring_addr = (uintptr_t)br, .ring_entries = 4, .bgid = (uint16_t)group};
+    int rc = io_uring_register_buf_ring(&u.ring, &reg, 0);
+    if (rc == 0)
+        io_uring_unregister_buf_ring(&u.ring, group);
+    munmap(br, 4 * sizeof(struct io_uring_buf));
+    return rc == -EEXIST;
+}
+
 /* The next completion, within 2 s; a copy, already marked seen. */
 static struct io_uring_cqe next_cqe(void)
 {
@@ -232,6 +248,12 @@ static void test_free_unregisters(void **state)
     char err[256] = "";
     assert_int_equal(
         uring_bufs_setup(&u.ring, &u.bufs, 4, 256, 7, err, sizeof err), 0);
+    /* Set up, the group is the ring's: something to unregister. */
+    if (!group_taken(7)) {
+        down(0);
+        fail_msg("after uring_bufs_setup(group 7) returned 0, group 7 is not "
+                 "registered with the ring");
+    }
     uring_bufs_free(&u.ring, &u.bufs);
     assert_null(u.bufs.br);
     struct uring_bufs mine;
@@ -672,6 +694,58 @@ static void test_oracle_completions(void **state)
     }
 }
 
+/* Every buffer id of rings of 256, 4096 and 32768 buffers (uring_recv.h:
+ * a count "at most 32768"; fastd's --uring-bufs sets it): the bytes of
+ * buffer id are at base + id * size, and uring_recv_done() gives back
+ * that very buffer, whole, at the ring's tail. An id kept in a byte, or
+ * masked with the default count (URING_BUF_COUNT), names another buffer
+ * once the ring has more. No kernel needed: the ring is this test's. */
+static void test_every_buffer_id(void **state)
+{
+    (void)state;
+    static const unsigned counts[] = {256, 4096, 32768};
+    const unsigned size = 16;
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+        struct uring_bufs b;
+        fake_bufs(&b, counts[k], size);
+        char why[200] = "";
+        for (unsigned id = 0; id < counts[k] && !why[0]; id++) {
+            struct io_uring_cqe cqe = {.res = (int)size,
+                                       .flags = IORING_CQE_F_BUFFER |
+                                                IORING_CQE_F_MORE |
+                                                id << IORING_CQE_BUFFER_SHIFT};
+            const char *d = uring_recv_data(&b, &cqe);
+            unsigned short tail = io_uring_smp_load_acquire(&b.br->tail);
+            if (d != b.base + (size_t)id * size) {
+                snprintf(why, sizeof why,
+                         "uring_recv_data() of buffer %u: %s%ld, expected "
+                         "base+%zu",
+                         id, d ? "base+" : "NULL ", d ? (long)(d - b.base) : 0L,
+                         (size_t)id * size);
+                break;
+            }
+            uring_recv_done(&b, &cqe);
+            struct io_uring_buf *ent = &b.br->bufs[tail & (counts[k] - 1)];
+            unsigned short now = io_uring_smp_load_acquire(&b.br->tail);
+            if (now != (unsigned short)(tail + 1) || ent->bid != id ||
+                ent->addr != (uintptr_t)(b.base + (size_t)id * size) ||
+                ent->len != size)
+                snprintf(why, sizeof why,
+                         "uring_recv_done() of buffer %u: the tail went "
+                         "from %u to %u, and the entry at the old tail "
+                         "names buffer %u at base+%ld, %u bytes",
+                         id, tail, now, ent->bid,
+                         (long)((char *)(uintptr_t)ent->addr - b.base),
+                         ent->len);
+        }
+        free(b.br);
+        free(b.base);
+        if (why[0])
+            fail_msg("a ring of %u buffers of %u bytes: %s", counts[k], size,
+                     why);
+    }
+}
+
 /* Bytes of anonymous mappings and of the heap in use: what a set-up
  * that failed must leave as it found. */
 static size_t anon_mapped(void)
@@ -900,6 +974,10 @@ static void test_free_releases_all(void **state)
             fail_msg("uring_bufs_setup(%d buffers of %d bytes, group 12) "
                      "failed in round %d: %s",
                      COUNT, SIZE, round, err);
+        /* A set-up that registers nothing frees nothing of the kernel's. */
+        if (round == 0 && !group_taken(12))
+            fail_msg("uring_bufs_setup(group 12) returned 0 but group 12 is "
+                     "not registered with the ring");
         uring_bufs_free(&u.ring, &b);
     }
     long grew_map = (long)anon_mapped() - (long)mapped;
@@ -992,6 +1070,7 @@ static const struct graded table[] = {
     GRADED(test_free_releases_all, 1, 1),
     GRADED(test_arm_on_full_queue, 1, 2),
     GRADED(test_setup_says_why, 1, 1),
+    GRADED(test_every_buffer_id, 1, 3),
 };
 
 GRADED_MAIN(table)
