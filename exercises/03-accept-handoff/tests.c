@@ -470,6 +470,49 @@ static void test_emfile_sheds(void **state)
     env_close(&e);
 }
 
+/* Each new fd, fd 0 included, also when shedding: with stdin closed the
+ * spare is fd 0, and so is the connection accepted in its place - it
+ * must be closed like any other (and the spare taken back). */
+static void test_emfile_shed_on_fd_zero(void **state)
+{
+    (void)state;
+    static struct env e;
+    bool had_stdin = fcntl(0, F_GETFD) >= 0;
+    if (!had_stdin && open("/dev/null", O_RDONLY) != 0)
+        fail_msg("could not hold fd 0 with /dev/null");
+    env_open(&e, 1, 3);
+    stdin_saved = had_stdin ? fcntl(0, F_DUPFD_CLOEXEC, 3) : -2;
+    close(0);
+    int zero = fcntl(e.self->reserve_fd, F_DUPFD_CLOEXEC, 0);
+    close(e.self->reserve_fd);
+    e.self->reserve_fd = zero; /* the spare is fd 0 */
+    assert_int_equal(zero, 0);
+    static int plugs[1024];
+    int nplugs;
+    alarm(8);
+    struct rlimit old = fill_fd_table(plugs, &nplugs);
+    accept_burst(e.self, e.lfd);
+    empty_fd_table(plugs, nplugs, old);
+    alarm(0);
+    int shed = 0;
+    for (int i = 0; i < e.nclients; i++)
+        shed += client_closed(e.clients[i]);
+    bool left = pending(e.lfd);
+    env_close(&e);
+    if (stdin_saved >= 0) {
+        dup2(stdin_saved, 0);
+        close(stdin_saved);
+    } else if (fcntl(0, F_GETFD) >= 0) {
+        close(0);
+    }
+    stdin_saved = -1;
+    if (shed != 3 || left)
+        fail_msg("with the spare on fd 0 (stdin closed), out of fds: %d of 3 "
+                 "clients were closed%s (the connection accepted in the "
+                 "spare's place is fd 0: close it too)",
+                 shed, left ? ", the others left queued" : "");
+}
+
 static void test_emfile_twice(void **state)
 {
     (void)state;
@@ -816,6 +859,7 @@ static const struct graded table[] = {
     GRADED_CLEANUP(test_aborted_goes_on, 1, 2, env_cleanup),
     GRADED_CLEANUP(test_emfile_sheds, 3, 3, env_cleanup),
     GRADED_CLEANUP(test_emfile_twice, 2, 3, env_cleanup),
+    GRADED_CLEANUP(test_emfile_shed_on_fd_zero, 1, 3, env_cleanup),
     GRADED_CLEANUP(test_emfile_no_spare_returns, 1, 3, env_cleanup),
     GRADED_CLEANUP(test_drained_burst_no_pause, 1, 1, env_cleanup),
     GRADED_CLEANUP(test_oracle_accept_sequences, 4, 4, env_cleanup),
