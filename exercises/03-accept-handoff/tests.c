@@ -47,9 +47,16 @@ static ino_t ino_of(int fd)
 }
 
 /* The script's next outcome: a new fd, or -1 with its errno. */
+/* A script of this many connections in a row, then EAGAIN (0: none):
+ * each connection handed off is closed at once by the epoll_ctl below,
+ * so that a burst of any length holds one fd at a time. */
+static int script_run;
+
 static int scripted(int flags)
 {
     int err = script_pos < script_len ? script[script_pos] : EAGAIN;
+    if (script_run > 0)
+        err = script_pos < script_run ? 0 : EAGAIN;
     script_pos++;
     if (err) {
         errno = err;
@@ -93,7 +100,10 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
         add_nonblock += (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
         add_cloexec += (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0;
     }
-    return (int)syscall(SYS_epoll_ctl, epfd, op, fd, ev);
+    int rc = (int)syscall(SYS_epoll_ctl, epfd, op, fd, ev);
+    if (script_run > 0 && op == EPOLL_CTL_ADD && rc == 0)
+        syscall(SYS_close, fd); /* handed off: gone from the set too */
+    return rc;
 }
 
 /* close(), counted while the differential test runs: a close of an fd
@@ -261,6 +271,34 @@ static void test_accepts_a_long_burst(void **state)
                  left ? ", and left the rest queued" : "");
 }
 
+/* However long the queue: 10,000 connections in a row (accept4 follows a
+ * script here, each connection closed once handed off), one call takes
+ * them all and stops at EAGAIN. A cap of any size is a wake-up per
+ * capful, and the header promises none. */
+static void test_accepts_a_very_long_burst(void **state)
+{
+    (void)state;
+    enum { RUN = 10000 };
+    struct server *s = fake_server(1, 2, SCHEDULE_RR, true);
+    struct thread *self = &s->threads[0];
+    script_len = 0;
+    script_pos = nmade = adds = 0;
+    script_run = RUN;
+    sleep_counts_only = true;
+    accept_burst(self, -1);
+    sleep_counts_only = false;
+    script_run = 0;
+    script_len = -1;
+    int calls = script_pos, accepted = (int)counter_get(&self->stats.accepted);
+    fake_server_free(s);
+    if (calls != RUN + 1 || accepted != RUN)
+        fail_msg("%d connections queued: one call accepted %d and called "
+                 "accept4 %d time(s); expected all %d, then one call that "
+                 "says EAGAIN (accept until the queue is empty, however "
+                 "long)",
+                 RUN, accepted, calls, RUN);
+}
+
 /* fd 0 is free (a server started with stdin closed): the first connection
  * accepted is fd 0, an fd like any other, handed off and counted. */
 static void test_lowest_fd(void **state)
@@ -402,6 +440,7 @@ static int env_cleanup(void **state)
     alarm(0);
     inject_count = 0;
     script_len = -1;
+    script_run = 0;
     sleep_counts_only = false;
     closes_counted = false;
     fault_reset();
@@ -852,6 +891,7 @@ static void test_fault_matrix_accept(void **state)
 static const struct graded table[] = {
     GRADED_CLEANUP(test_accepts_all_pending, 3, 1, env_cleanup),
     GRADED_CLEANUP(test_accepts_a_long_burst, 1, 1, env_cleanup),
+    GRADED_CLEANUP(test_accepts_a_very_long_burst, 1, 1, env_cleanup),
     GRADED_CLEANUP(test_lowest_fd, 1, 1, env_cleanup),
     GRADED_CLEANUP(test_nonblocking_cloexec_at_handoff, 2, 1, env_cleanup),
     GRADED_CLEANUP(test_spreads_or_keeps, 2, 2, env_cleanup),
