@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exercises/grader/oracle.h"
@@ -32,11 +33,62 @@ static char *guarded(const char *s, size_t n)
     return p;
 }
 
+/* A header line named and valued anew in each run ("X-1f2e3d4c: 5b6a"):
+ * the tests below also send their request with it after the request
+ * line, and a parser must answer both alike - as any parser does, but a
+ * table of the requests written in this file does not. */
+static const char *nonce_line(void)
+{
+    static char line[48];
+    if (!line[0]) {
+        unsigned long v =
+            (unsigned long)getpid() * 2654435761UL ^ (unsigned long)time(NULL);
+        snprintf(line, sizeof line, "X-%08lx: %04lx\r\n", v & 0xffffffffUL,
+                 (v >> 13) & 0xffffUL);
+    }
+    return line;
+}
+
 static enum http_parse_result parse(const char *s, struct http_request *req)
 {
-    size_t scanned = 0;
+    size_t n = strlen(s), scanned = 0;
+    const char *lf = memchr(s, '\n', n);
+    static char other[3 * HTTP_MAX_HEAD];
+    size_t head = lf ? (size_t)(lf + 1 - s) : 0, k = strlen(nonce_line());
+    struct http_request r2 = {0};
+    enum http_parse_result res2 = HTTP_INCOMPLETE;
+    char path2[64] = "";
+    if (lf && n + k <= sizeof other) {
+        memcpy(other, s, head);
+        memcpy(other + head, nonce_line(), k);
+        memcpy(other + head + k, lf + 1, n - head);
+        res2 = http_parse(guarded(other, n + k), n + k, &scanned, &r2);
+        if (res2 == HTTP_COMPLETE && r2.path && r2.path_len < sizeof path2)
+            memcpy(path2, r2.path, r2.path_len);
+        scanned = 0;
+    }
     memset(req, 0, sizeof *req);
-    return http_parse(guarded(s, strlen(s)), strlen(s), &scanned, req);
+    enum http_parse_result res = http_parse(guarded(s, n), n, &scanned, req);
+    if (!lf || n + k > sizeof other)
+        return res;
+    bool same = res == res2;
+    if (same && res == HTTP_ERROR)
+        same = req->status == r2.status;
+    if (same && res == HTTP_COMPLETE)
+        same = req->method == r2.method && req->minor == r2.minor &&
+               req->keep_alive == r2.keep_alive &&
+               req->path_len == r2.path_len &&
+               (req->path_len >= sizeof path2 ||
+                memcmp(req->path, path2, req->path_len) == 0) &&
+               r2.length == req->length + k;
+    if (!same)
+        fail_msg("'%.50s' and the same with the header line '%.*s' after "
+                 "its request line: results %d and %d, status %d and %d, "
+                 "lengths %zu and %zu (one more header changes nothing "
+                 "here: is your parser answering from a table?)",
+                 s, (int)k - 2, nonce_line(), res, res2, req->status, r2.status,
+                 req->length, r2.length);
+    return res;
 }
 
 static void expect_error(const char *s, int status)
@@ -189,8 +241,11 @@ static void test_head_limit(void **state)
 static void test_body(void **state)
 {
     (void)state;
-    const char *s = "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n"
-                    "hello";
+    char s[160];
+    snprintf(s, sizeof s,
+             "GET / HTTP/1.1\r\nHost: x\r\n%sContent-Length: 5\r\n\r\n"
+             "hello",
+             nonce_line());
     size_t n = strlen(s), scanned = 0;
     struct http_request req;
     assert_int_equal(http_parse(guarded(s, n - 2), n - 2, &scanned, &req),
@@ -277,13 +332,18 @@ static const char *method_name(enum http_method m)
  * tests whose every case has a valid request line. */
 static bool show_error_fields;
 
+/* buf is const: the parser only looks at it. Set by the test that checks
+ * it (the caller's buffer is the connection's: a byte written into it is
+ * what the next call, on the same head, reads). */
+static bool check_const;
+
 /* One connection's parse: its bytes s, how far they were used and
  * searched, and what the caller has seen so far, written into out. */
 struct tconn {
     const char *s;
     size_t used, scanned, o, cap;
     char *out;
-    char last[256];
+    char last[320];
     bool ended; /* an error, or out is full */
     bool stamp; /* write how many bytes had arrived before each answer */
 };
@@ -308,7 +368,19 @@ static void tconn_step(parse_fn fn, struct tconn *t, size_t have)
         const char *buf =
             fn == http_parse ? fenced(t->s + t->used, len) : t->s + t->used;
         enum http_parse_result r = fn(buf, len, &t->scanned, &req);
-        char step[256], esc[96];
+        char step[320], esc[160];
+        if (check_const && fn == http_parse &&
+            memcmp(buf, t->s + t->used, len) != 0) {
+            size_t at = 0;
+            while (buf[at] == t->s[t->used + at])
+                at++;
+            snprintf(t->out + t->o, t->cap - t->o,
+                     "wrote into the caller's buffer (byte %zu of the %zu "
+                     "there); ",
+                     at, len);
+            t->ended = true;
+            return;
+        }
         if (r == HTTP_COMPLETE && (req.length == 0 || req.length > len)) {
             snprintf(t->out + t->o, t->cap - t->o,
                      "complete, length %zu of the %zu bytes there; ",
@@ -317,14 +389,17 @@ static void tconn_step(parse_fn fn, struct tconn *t, size_t have)
             return;
         }
         if (r == HTTP_COMPLETE) {
+            /* The path whole, however long (a run of one byte is
+             * written once with its count), or where it points. */
             const char *path = "(outside the buffer)";
-            if (req.path && req.path_len < 64 &&
-                ((req.path >= buf && req.path + req.path_len <= buf + len) ||
-                 (req.path_len == 1 && req.path[0] == '/')))
+            if (req.path && ((req.path >= buf && req.path_len <= len &&
+                              req.path + req.path_len <= buf + len) ||
+                             (req.path_len == 1 && req.path[0] == '/')))
                 path = oracle_escape(req.path, req.path_len, esc, sizeof esc);
             snprintf(step, sizeof step,
-                     "complete %s \"%s\" HTTP/1.%d %s, %zu bytes; ",
-                     method_name(req.method), path, req.minor,
+                     "complete %s \"%s\" (%zu bytes) HTTP/1.%d %s, %zu "
+                     "bytes; ",
+                     method_name(req.method), path, req.path_len, req.minor,
                      req.keep_alive ? "keep-alive" : "close", req.length);
         } else if (r == HTTP_INCOMPLETE) {
             snprintf(step, sizeof step, "incomplete%s; ",
@@ -1039,6 +1114,121 @@ static void test_oracle_interleaved(void **state)
     }
 }
 
+/* 11. buf is const (http.h): the parser looks at the caller's bytes and
+ * never writes them. fastd parses a connection's buffer in place, and
+ * parses a head again when its body has not all arrived: a byte changed
+ * by one call (a NUL to end a string, a name put in lower case) is what
+ * the next call reads. Requests of the grammar, framing with bodies to
+ * come, pipelines: after every call the bytes must be as they were. */
+static void test_oracle_buffer_const(void **state)
+{
+    (void)state;
+    struct oracle_rng r = {0xc0a57c0a57ULL};
+    check_const = true;
+    for (int i = 0; i < 120; i++) {
+        gen.n = 0;
+        for (unsigned k = 1 + oracle_below(&r, 2); k > 0; k--)
+            put_request(&r);
+        check_case("the caller's buffer after each call", &gen, true);
+    }
+    static const char *const heads[] = {
+        "POST /up?q=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+        "Connection: keep-alive\r\nExpect: 100-continue\r\n\r\nhello",
+        "GET http://h/p HTTP/1.0\r\nConnection: Keep-Alive\r\n"
+        "Content-Length: 0003\r\n\r\nabc",
+        "OPTIONS * HTTP/1.1\r\nHost: x\r\nX-A: v  \r\n\r\n",
+    };
+    for (size_t h = 0; h < sizeof heads / sizeof *heads; h++) {
+        gen.n = 0;
+        put(heads[h]);
+        check_case("the caller's buffer after each call", &gen, true);
+    }
+    check_const = false;
+}
+
+/* 12. Names and tokens are case-insensitive (RFC 9110 5.1, 7.6.1,
+ * 10.1.1): Host, Connection, Content-Length, Transfer-Encoding and
+ * Expect in any case, and the tokens close, keep-alive and 100-continue
+ * in any case. A body framed by a lower-case content-length, with a
+ * request behind it, shows whether it was framed. */
+static void test_oracle_case(void **state)
+{
+    (void)state;
+    static const char *const fields[][2] = {
+        {"Host", "x"},
+        {"Connection", "close"},
+        {"Connection", "keep-alive"},
+        {"Connection", "Close"},
+        {"Connection", "CLOSE"},
+        {"Connection", "Upgrade, CLOSE"},
+        {"Connection", "KEEP-ALIVE"},
+        {"Connection", "Keep-Alive, cLoSe"},
+        {"Content-Length", "3"},
+        {"Transfer-Encoding", "chunked"},
+        {"Expect", "100-continue"},
+        {"Expect", "100-CONTINUE"},
+        {"Expect", "FOO"},
+    };
+    char name[32];
+    for (size_t f = 0; f < sizeof fields / sizeof *fields; f++)
+        for (int spell = 0; spell < 4; spell++)
+            for (int minor = 0; minor < 2; minor++) {
+                const char *n = fields[f][0];
+                size_t k = strlen(n);
+                for (size_t i = 0; i <= k; i++) {
+                    char c = n[i];
+                    if (spell == 1 && c >= 'A' && c <= 'Z')
+                        c = (char)(c - 'A' + 'a'); /* lower */
+                    else if (spell == 2 && c >= 'a' && c <= 'z')
+                        c = (char)(c - 'a' + 'A'); /* upper */
+                    else if (spell == 3 && i % 2 && c >= 'A' && c <= 'Z')
+                        c = (char)(c - 'A' + 'a'); /* mixed */
+                    else if (spell == 3 && !(i % 2) && c >= 'a' && c <= 'z')
+                        c = (char)(c - 'a' + 'A');
+                    name[i] = c;
+                }
+                bool host = f == 0;
+                gen.n = 0;
+                put(minor ? "POST /up HTTP/1.1\r\n" : "POST /up HTTP/1.0\r\n");
+                if (!host)
+                    put("Host: x\r\n");
+                put(name);
+                put(": ");
+                put(fields[f][1]);
+                put("\r\n");
+                if (strcmp(fields[f][0], "Expect") == 0)
+                    put("Content-Length: 3\r\n\r\nab"); /* a byte to come */
+                else if (strcmp(fields[f][0], "Content-Length") == 0)
+                    put("\r\nabcGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+                else
+                    put("\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+                check_case("a name or token in another case", &gen, true);
+            }
+}
+
+/* 13. The head's limit is its bytes (HTTP_MAX_HEAD), not a number of
+ * lines: heads of many short header lines, all under 8 KiB, are
+ * served as the reference serves them. */
+static void test_oracle_many_headers(void **state)
+{
+    (void)state;
+    static const int counts[] = {15,  31,  32,  33,  64,  65,  100,
+                                 128, 129, 255, 256, 257, 1000};
+    for (size_t c = 0; c < sizeof counts / sizeof *counts; c++)
+        for (int shape = 0; shape < 2; shape++) {
+            gen.n = 0;
+            put("GET / HTTP/1.1\r\nHost: x\r\n");
+            for (int i = 0; i < counts[c]; i++)
+                put(shape ? "a:b\r\n" : "X-Hdr: value\r\n");
+            put("\r\n");
+            if (gen.n > HTTP_MAX_HEAD)
+                continue;
+            put("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            check_case("a head of many short header lines", &gen,
+                       counts[c] <= 64);
+        }
+}
+
 static const struct graded table[] = {
     GRADED(test_simple_get, 1, 1),
     GRADED(test_split_reads, 1, 1),
@@ -1060,5 +1250,8 @@ static const struct graded table[] = {
     GRADED(test_oracle_names, 2, 4),
     GRADED(test_oracle_long_pipelines, 2, 4),
     GRADED(test_oracle_interleaved, 2, 4),
+    GRADED(test_oracle_buffer_const, 2, 4),
+    GRADED(test_oracle_case, 2, 4),
+    GRADED(test_oracle_many_headers, 1, 4),
 };
 GRADED_MAIN(table)

@@ -81,23 +81,30 @@ static void test_valid_choices(void **state)
 static void test_uses_every_thread(void **state)
 {
     (void)state;
-    struct scenario sc;
-    skewed(&sc, 300);
-    memset(chosen, 0, sizeof chosen);
-    struct sim_report r = run_with(&sc, &counted);
-    (void)r;
-    long total = 0;
-    for (int w = 0; w < 64; w++)
-        total += chosen[w];
-    want_true(total > 100,
-              "the model handed off %ld connections: expected "
-              "more than 100 (did pick_mine run?)",
-              total);
-    for (int w = 0; w < workers_seen && w < 64; w++)
-        want_true(chosen[w] > 0,
-                  "thread %d was given none of %ld connections: expected "
-                  "every thread to get some",
-                  w, total);
+    /* The scenario's 4 cores, then 40 (39 request threads: more than a
+     * policy's fixed table of 16 or a 32-bit mask can name). */
+    static const int cores[] = {0, 40};
+    for (size_t k = 0; k < sizeof cores / sizeof *cores; k++) {
+        struct scenario sc;
+        skewed(&sc, 300);
+        if (cores[k])
+            sc.cores = cores[k];
+        memset(chosen, 0, sizeof chosen);
+        struct sim_report r = run_with(&sc, &counted);
+        (void)r;
+        long total = 0;
+        for (int w = 0; w < 64; w++)
+            total += chosen[w];
+        want_true(total > 100,
+                  "the model handed off %ld connections: expected "
+                  "more than 100 (did pick_mine run?)",
+                  total);
+        for (int w = 0; w < workers_seen && w < 64; w++)
+            want_true(chosen[w] > 0,
+                      "%d request threads: thread %d was given none of %ld "
+                      "connections: expected every thread to get some",
+                      workers_seen, w, total);
+    }
 }
 
 /* Same seed, same run: two identical models side by side must get the
@@ -191,7 +198,7 @@ static void model_with(struct sim *s, int n, const int *load)
     struct scenario sc;
     char err[256];
     scenario_defaults(&sc);
-    sc.cores = 16 + held_acceptors;
+    sc.cores = (n > 16 ? n : 16) + held_acceptors;
     sc.accept_threads = held_acceptors;
     want_true(sim_init(s, &sc, err, sizeof err) == 0, "sim_init: %s", err);
     want_true(sim_workers(s) >= n, "the model has %d request threads",
@@ -431,6 +438,38 @@ static void test_oracle_cursor_wraps(void **state)
     held_cursor = 0;
 }
 
+/* 7. More request threads than 16 or 32 (a machine of 64 cores is no
+ * rarity): equal loads, the lightest or the heaviest at the far end,
+ * ties; every choice in range and never the one heaviest thread. */
+static void test_oracle_many_threads(void **state)
+{
+    (void)state;
+    static const int sizes[] = {17, 31, 33, 48, 64, 100};
+    struct oracle_rng r = {0x6a6a6a6au};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        int n = sizes[k], load[128];
+        for (int i = 0; i < n; i++)
+            load[i] = 4;
+        check_held("many request threads, equal loads", n, load, 40);
+        load[n - 1] = 1; /* the lightest last */
+        load[0] = 9;     /* the heaviest first */
+        check_held("many request threads, the lightest last", n, load, 40);
+        load[n - 1] = 4;
+        load[0] = 4;
+        load[n - 1] = 9; /* the heaviest last */
+        load[n / 2] = 1;
+        check_held("many request threads, the heaviest last", n, load, 40);
+        for (int c = 0; c < 4; c++) {
+            for (int i = 0; i < n; i++)
+                load[i] = 3 + (int)oracle_below(&r, 3);
+            for (int t = 2 + (int)oracle_below(&r, 6); t > 0; t--)
+                load[16 + oracle_below(&r, (unsigned)n - 16)] = 1;
+            load[oracle_below(&r, (unsigned)n)] = 20;
+            check_held("many request threads, ties past the 16th", n, load, 40);
+        }
+    }
+}
+
 static const struct graded table[] = {
     GRADED(test_valid_choices, 2, 1),
     GRADED(test_uses_every_thread, 3, 2),
@@ -442,5 +481,6 @@ static const struct graded table[] = {
     GRADED(test_oracle_accept_threads, 2, 1),
     GRADED(test_oracle_reads_only, 2, 1),
     GRADED(test_oracle_cursor_wraps, 1, 1),
+    GRADED(test_oracle_many_threads, 2, 1),
 };
 GRADED_MAIN(table)

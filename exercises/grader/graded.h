@@ -322,6 +322,11 @@ static inline int graded_main_(const struct graded *table, size_t n, int argc,
                                "(the manifest and tests.c disagree)");
         return 2;
     }
+    /* The test's name off the command line (/proc/self/cmdline shows
+     * this memory): a learner's file that looks there to answer one test
+     * and not another finds nothing (cheat 05/test-by-name). */
+    for (int i = 1; i < argc; i++)
+        memset(argv[i], 0, strlen(argv[i]));
     /* The manifest's fds=keep: this test may leave fds open. */
     if (getenv("GRADED_FDS_KEEP"))
         keeps_fds = 1;
