@@ -1,14 +1,22 @@
 # The grader's own tests and the proof that every exercise is gradable:
-# test_grader (the grader, the solutions, the starters) and
-# test_grader_corpus (the mutants, right variants and cheats), one source.
-TESTS += $(TBIN)/test_grader $(TBIN)/test_grader_corpus
+# test_grader (the grader, the solutions, the starters),
+# test_grader_mutants (the course mutants) and test_grader_corpus (the
+# right variants and the cheats), one source.
+TESTS += $(TBIN)/test_grader $(TBIN)/test_grader_mutants \
+    $(TBIN)/test_grader_corpus
 $(OBJ)/tests/grader/%.o: EXTRA_CFLAGS += $(CMOCKA_CFLAGS) \
     -DBUILD_DIR='"$(BUILD)"'
 $(OBJ)/tests/grader/test_grader_corpus.o: tests/grader/test_grader.c $(FLAGS_FILE)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $< (corpus)")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -DGRADER_CORPUS -c $< -o $@
-$(TBIN)/test_grader $(TBIN)/test_grader_corpus: $(TBIN)/%: $(OBJ)/tests/grader/%.o \
+$(OBJ)/tests/grader/test_grader_mutants.o: tests/grader/test_grader.c $(FLAGS_FILE)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $< (mutants)")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -DGRADER_CORPUS \
+	    -DGRADER_MUTANTS -c $< -o $@
+$(TBIN)/test_grader $(TBIN)/test_grader_mutants $(TBIN)/test_grader_corpus: \
+    $(TBIN)/%: $(OBJ)/tests/grader/%.o \
     | $(BIN)/grade-tool
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(CMOCKA_LIBS) $(LDLIBS)
