@@ -84,9 +84,12 @@ $(shell mkdir -p $(BUILD); echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_FILE) || \
 #   BINS       programs `make` builds
 #   TESTS      cmocka test programs `make test` runs (one process each)
 #   CHECKS     phony targets `make test` also runs (format, docs, ...)
+#   WAITING_TESTS  those of TESTS that mostly wait (timeouts, stalls):
+#              they run in a second lane beside the others
 BINS   :=
 TESTS  :=
 CHECKS :=
+WAITING_TESTS :=
 
 .DEFAULT_GOAL := all
 .PHONY: all test test-run sanitize deps run demo demo-run sim bench docs \
@@ -123,7 +126,8 @@ run: $(BIN)/fastd
 test: deps
 	@$(MAKE) --no-print-directory test-run
 test-run: all $(TESTS)
-	@scripts/run-tests.sh $(BUILD) "$(TESTS)" "$(CHECKS)"
+	@scripts/run-tests.sh $(BUILD) "$(filter-out $(WAITING_TESTS),$(TESTS))" \
+	    "$(CHECKS)" "$(filter $(WAITING_TESTS),$(TESTS))"
 
 # The same suite under the sanitizers, each in its own build tree.
 sanitize:

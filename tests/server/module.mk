@@ -31,6 +31,12 @@ $(TBIN)/test_robust: $(OBJ)/tests/server/test_robust.o $(HARNESS_OBJS) \
 URING_TESTS := test_fastd test_lifecycle test_http_replies test_memory \
     test_churn test_robust
 TESTS += $(URING_TESTS:%=$(TBIN)/%_uring)
+# Mostly waiting for fastd's timeouts and grace periods, seconds at a time,
+# with little CPU (test_robust: 30 s of wall time, 1.3 s of CPU): run in
+# make test's second lane (scripts/run-tests.sh).
+WAITING_TESTS += $(addprefix $(TBIN)/,test_fastd test_idle_clock \
+    test_robust test_memory test_fastd_uring test_robust_uring \
+    test_memory_uring)
 $(OBJ)/tests/server/fastd_harness_uring.o: tests/server/fastd_harness.c \
     $(FLAGS_FILE)
 	@mkdir -p $(@D)
