@@ -69,6 +69,8 @@ static int run_model(const struct scenario *base, const struct cli *cli)
         sum.p50_us += r.p50_us / n;
         sum.p99_us += r.p99_us / n;
         sum.mean_in_system += r.mean_in_system / n;
+        sum.mean_serving += r.mean_serving / n;
+        sum.mean_waiting += r.mean_waiting / n;
         sum.offered_rps += r.offered_rps / n;
         sum.in_system_end = r.in_system_end;
         sum.completed += r.completed;

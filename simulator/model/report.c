@@ -41,14 +41,16 @@ void report_sim(FILE *out, bool json, const struct sim *s,
                 "\"latency_us\":{\"mean\":%.3f,\"p50\":%.3f,\"p99\":%.3f},"
                 "\"completed\":%llu,\"handoffs\":%llu,\"cache_misses\":%llu,"
                 "\"accepted\":%llu,\"wasted_wakes\":%llu,"
-                "\"mean_in_system\":%.4f,\"per_core\":[",
+                "\"mean_in_system\":%.4f,\"mean_waiting\":%.4f,"
+                "\"mean_serving\":%.4f,\"per_core\":[",
                 sc->name, sim_arch_name(sc->arch), sc->cores, first,
                 r->throughput_rps, r->mean_us, r->p50_us, r->p99_us,
                 (unsigned long long)r->completed,
                 (unsigned long long)r->handoffs,
                 (unsigned long long)r->cache_misses,
                 (unsigned long long)r->accepted,
-                (unsigned long long)r->wasted_wakes, r->mean_in_system);
+                (unsigned long long)r->wasted_wakes, r->mean_in_system,
+                r->mean_waiting, r->mean_serving);
         for (int c = 0; c < sc->cores; c++)
             fprintf(out, "%s{\"util\":%.4f,\"queue_mean\":%.4f}", c ? "," : "",
                     core_util(s, ci, c), core_queue(s, ci, c));
@@ -85,10 +87,12 @@ void report_sim(FILE *out, bool json, const struct sim *s,
         fprintf(out, " +- %.1f", ci->p99_us_ci);
     /* Counts add up over the runs; rates and means are per run. */
     fprintf(out,
-            "\nrequests     %llu answered%s, %.2f in the system on average\n"
+            "\nrequests     %llu answered%s, %.2f in the system on average "
+            "(%.2f waiting, %.2f on a core)\n"
             "hand-offs    %llu, cache penalties %llu\n",
             (unsigned long long)r->completed, reps ? " in all runs" : "",
-            r->mean_in_system, (unsigned long long)r->handoffs,
+            r->mean_in_system, r->mean_waiting, r->mean_serving,
+            (unsigned long long)r->handoffs,
             (unsigned long long)r->cache_misses);
     if (sim_overloaded(r))
         fprintf(out,
@@ -100,8 +104,10 @@ void report_sim(FILE *out, bool json, const struct sim *s,
         fprintf(out, "shared queue %.2f jobs waiting on average (pool)\n",
                 sim_shared_queue(s));
     for (int c = 0; c < sc->cores; c++)
-        fprintf(out, "core %-7d %5.1f%% busy, %.2f jobs queued on average\n", c,
-                100 * core_util(s, ci, c), core_queue(s, ci, c));
+        fprintf(out,
+                "core %-7d %5.1f%% busy, %.2f jobs queued on average "
+                "(accepts, requests, closes)\n",
+                c, 100 * core_util(s, ci, c), core_queue(s, ci, c));
     fprintf(out, "events       %llu in %.3f s of wall time (%.1f M/s)\n",
             (unsigned long long)r->events, wall_s,
             wall_s > 0 ? (double)r->events / wall_s / 1e6 : 0);

@@ -432,6 +432,8 @@ static void job_done(struct sim *s, int c, int t)
     int job = core->job;
     core->busy = false;
     core->busy_ns += measured(s, core->busy_since, s->now);
+    if (JOB_TYPE(job) == JOB_REQUEST)
+        s->serving_area += (double)measured(s, core->busy_since, s->now);
     switch (JOB_TYPE(job)) {
     case JOB_ACCEPT:
         accept_done(s, t, JOB_CONN(job));
@@ -594,12 +596,21 @@ void sim_report(const struct sim *s, struct sim_report *r)
     double area =
         s->in_system_area +
         (double)s->in_system * (double)measured(s, s->in_system_since, s->now);
+    /* A request is in the system from its send to the end of its job; on
+     * a core while that job runs; waiting the rest of the time (behind
+     * other jobs, and while its connection's accept job runs). */
+    double serving = s->serving_area;
+    for (int c = 0; c < s->sc.cores; c++)
+        if (s->cores[c].busy && JOB_TYPE(s->cores[c].job) == JOB_REQUEST)
+            serving += (double)measured(s, s->cores[c].busy_since, s->now);
     *r = (struct sim_report){
         .throughput_rps = (double)s->completed / secs,
         .mean_us = hist_mean(&s->latency) / 1e3,
         .p50_us = hist_quantile(&s->latency, 0.50) / 1e3,
         .p99_us = hist_quantile(&s->latency, 0.99) / 1e3,
         .mean_in_system = area / (secs * 1e9),
+        .mean_serving = serving / (secs * 1e9),
+        .mean_waiting = (area - serving) / (secs * 1e9),
         .completed = s->completed,
         .handoffs = s->handoffs,
         .cache_misses = s->cache_misses,

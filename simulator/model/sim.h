@@ -129,6 +129,7 @@ struct sim {
     int64_t in_system;       /**< requests sent, not yet answered */
     int64_t in_system_since; /**< when in_system last changed */
     double in_system_area;   /**< its integral, for Little's law */
+    double serving_area;     /**< time request jobs spent on a core */
     uint64_t sent;           /**< requests sent (all of the run) */
     uint64_t offered;        /**< requests sent after the warm-up */
     uint64_t answered;       /**< requests answered (all of the run) */
@@ -171,6 +172,9 @@ struct sim_report {
     double p50_us;         /**< median latency */
     double p99_us;         /**< 99th percentile latency */
     double mean_in_system; /**< time-average requests outstanding */
+    double mean_serving;   /**< of those, time-average on a core now */
+    double mean_waiting;   /**< of those, time-average not on a core
+                                (queueing theory's L_q) */
     uint64_t completed;    /**< requests answered after the warm-up */
     double offered_rps;    /**< requests sent per second after the warm-up */
     int64_t in_system_end; /**< requests outstanding at the end */

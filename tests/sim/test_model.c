@@ -76,7 +76,8 @@ static void test_same_seed_same_report(void **state)
 }
 
 /* One server, Poisson arrivals: mean response time against theory. */
-static double open_single(double rho, bool exp_service, uint64_t seed)
+static struct sim_report open_single(double rho, bool exp_service,
+                                     uint64_t seed)
 {
     struct scenario sc;
     char err[256];
@@ -90,7 +91,7 @@ static double open_single(double rho, bool exp_service, uint64_t seed)
     struct sim_report r;
     run(&sc, &s, &r);
     sim_free(&s);
-    return r.mean_us;
+    return r;
 }
 
 static void expect_within(double got, double want, double tolerance,
@@ -108,11 +109,20 @@ static void test_mm1_and_md1(void **state)
     const double S = 10.0; /* us, from mm1.ini */
     for (int i = 0; i < 2; i++) {
         double rho = i ? 0.8 : 0.5;
-        expect_within(open_single(rho, true, 11), S / (1 - rho), 0.03,
+        struct sim_report r = open_single(rho, true, 11);
+        expect_within(r.mean_us, S / (1 - rho), 0.03,
                       rho < 0.6 ? "M/M/1 rho 0.5" : "M/M/1 rho 0.8");
-        expect_within(open_single(rho, false, 12),
-                      S + rho * S / (2 * (1 - rho)), 0.03,
+        /* Requests waiting, not on the core: L_q = rho^2 / (1 - rho). The
+         * core's own queue also holds the accept and close jobs (zero
+         * cost here), so it is no L_q. */
+        expect_within(r.mean_waiting, rho * rho / (1 - rho), 0.05,
+                      rho < 0.6 ? "M/M/1 rho 0.5 L_q" : "M/M/1 rho 0.8 L_q");
+        expect_within(r.mean_serving, rho, 0.02, "M/M/1 on the core");
+        r = open_single(rho, false, 12);
+        expect_within(r.mean_us, S + rho * S / (2 * (1 - rho)), 0.03,
                       rho < 0.6 ? "M/D/1 rho 0.5" : "M/D/1 rho 0.8");
+        expect_within(r.mean_waiting, rho * rho / (2 * (1 - rho)), 0.05,
+                      rho < 0.6 ? "M/D/1 rho 0.5 L_q" : "M/D/1 rho 0.8 L_q");
     }
 }
 
@@ -187,12 +197,20 @@ static void test_queueing_every_arch(void **state)
     double a = 4 * rho;
     expect_within(r.mean_us, S + erlang_c(4, a) * S / (4 - a), 0.04,
                   "pool, 4 workers: M/M/4 mean response (us)");
+    /* The report's split of the requests in the system: L_q waiting
+     * (C(c, a) rho / (1 - rho)), a on a core (the busy servers). */
+    expect_within(r.mean_waiting, erlang_c(4, a) * rho / (1 - rho), 0.06,
+                  "pool, 4 workers: M/M/4 requests waiting (L_q)");
+    expect_within(r.mean_serving, a, 0.02,
+                  "pool, 4 workers: requests on a core (a)");
 
     r = open_arch(SIM_SHARED_NOTHING, 4, 4 * rho * 1e5);
     expect_within(r.mean_us, S / (1 - rho), 0.04,
                   "shared-nothing, 4 cores: M/M/1 mean response (us)");
     expect_within(r.p99_us, log(100) * S / (1 - rho), 0.08,
                   "shared-nothing, 4 cores: M/M/1 p99 response (us)");
+    expect_within(r.mean_waiting, 4 * rho * rho / (1 - rho), 0.06,
+                  "shared-nothing, 4 cores: requests waiting (4 L_q)");
 
     for (int k = 3; k <= 4; k++) {
         r = open_arch(SIM_STAGED, k + 1, k * rho * 1e5);
