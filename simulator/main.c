@@ -73,6 +73,7 @@ static int run_model(const struct scenario *base, const struct cli *cli)
         sum.mean_waiting += r.mean_waiting / n;
         sum.offered_rps += r.offered_rps / n;
         sum.in_system_end = r.in_system_end;
+        sum.dropped += r.dropped;
         sum.completed += r.completed;
         sum.handoffs += r.handoffs;
         sum.cache_misses += r.cache_misses;

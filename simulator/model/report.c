@@ -35,22 +35,22 @@ void report_sim(FILE *out, bool json, const struct sim *s,
     unsigned long long first =
         reps ? last - (unsigned long long)(ci->replications - 1) : last;
     if (json) {
-        fprintf(out,
-                "{\"scenario\":\"%s\",\"arch\":\"%s\",\"cores\":%d,"
-                "\"seed\":%llu,\"throughput_rps\":%.3f,"
-                "\"latency_us\":{\"mean\":%.3f,\"p50\":%.3f,\"p99\":%.3f},"
-                "\"completed\":%llu,\"handoffs\":%llu,\"cache_misses\":%llu,"
-                "\"accepted\":%llu,\"wasted_wakes\":%llu,"
-                "\"mean_in_system\":%.4f,\"mean_waiting\":%.4f,"
-                "\"mean_serving\":%.4f,\"per_core\":[",
-                sc->name, sim_arch_name(sc->arch), sc->cores, first,
-                r->throughput_rps, r->mean_us, r->p50_us, r->p99_us,
-                (unsigned long long)r->completed,
-                (unsigned long long)r->handoffs,
-                (unsigned long long)r->cache_misses,
-                (unsigned long long)r->accepted,
-                (unsigned long long)r->wasted_wakes, r->mean_in_system,
-                r->mean_waiting, r->mean_serving);
+        fprintf(
+            out,
+            "{\"scenario\":\"%s\",\"arch\":\"%s\",\"cores\":%d,"
+            "\"seed\":%llu,\"throughput_rps\":%.3f,"
+            "\"latency_us\":{\"mean\":%.3f,\"p50\":%.3f,\"p99\":%.3f},"
+            "\"completed\":%llu,\"handoffs\":%llu,\"cache_misses\":%llu,"
+            "\"accepted\":%llu,\"wasted_wakes\":%llu,"
+            "\"mean_in_system\":%.4f,\"mean_waiting\":%.4f,"
+            "\"mean_serving\":%.4f,\"dropped\":%llu,\"per_core\":[",
+            sc->name, sim_arch_name(sc->arch), sc->cores, first,
+            r->throughput_rps, r->mean_us, r->p50_us, r->p99_us,
+            (unsigned long long)r->completed, (unsigned long long)r->handoffs,
+            (unsigned long long)r->cache_misses,
+            (unsigned long long)r->accepted,
+            (unsigned long long)r->wasted_wakes, r->mean_in_system,
+            r->mean_waiting, r->mean_serving, (unsigned long long)r->dropped);
         for (int c = 0; c < sc->cores; c++)
             fprintf(out, "%s{\"util\":%.4f,\"queue_mean\":%.4f}", c ? "," : "",
                     core_util(s, ci, c), core_queue(s, ci, c));
@@ -100,6 +100,11 @@ void report_sim(FILE *out, bool json, const struct sim *s,
                 "waiting at the end;\n"
                 "             no steady state - latency grows with the run\n",
                 r->offered_rps, r->throughput_rps, (long long)r->in_system_end);
+    if (r->dropped)
+        fprintf(out,
+                "DROPPED      %llu arrivals: the model holds at most %d "
+                "connections at once\n",
+                (unsigned long long)r->dropped, SIM_MAX_CONNS);
     if (sc->arch == SIM_POOL) /* the pool's queue is no core's */
         fprintf(out, "shared queue %.2f jobs waiting on average (pool)\n",
                 sim_shared_queue(s));

@@ -307,7 +307,10 @@ static void request_send(struct sim *s, int k)
 static int conn_new(struct sim *s, int client)
 {
     if (s->free_conn < 0) {
+        if (s->nconns >= s->max_conns)
+            return -1;
         int n = s->nconns ? s->nconns * 2 : 256;
+        n = n < s->max_conns ? n : s->max_conns;
         struct sim_conn *grown = realloc(s->conns, (size_t)n * sizeof *grown);
         if (!grown)
             return -1;
@@ -336,8 +339,12 @@ static int conn_new(struct sim *s, int client)
 static void client_connect(struct sim *s, int client)
 {
     int k = conn_new(s, client);
-    if (k < 0)
+    if (k < 0) { /* SIM_MAX_CONNS open, or no memory: dropped */
+        s->dropped++;
+        if (after_warmup(s))
+            s->offered++;
         return;
+    }
     struct sim_conn *conn = &s->conns[k];
     conn->sent_at = s->now;
     s->sent++;
@@ -512,6 +519,7 @@ int sim_init(struct sim *s, const struct scenario *sc, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     s->sc = *sc;
+    s->max_conns = SIM_MAX_CONNS;
     s->policy = policy_find(sc->schedule);
     if (!s->policy) {
         snprintf(err, errlen, "no scheduling policy named '%s'", sc->schedule);
@@ -620,13 +628,15 @@ void sim_report(const struct sim *s, struct sim_report *r)
         .sim_time_s = (double)s->sc.duration_ns / 1e9,
         .offered_rps = (double)s->offered / secs,
         .in_system_end = s->in_system,
+        .dropped = s->dropped,
     };
 }
 
 bool sim_overloaded(const struct sim_report *r)
 {
     return r->offered_rps > 1.05 * r->throughput_rps &&
-           (double)r->in_system_end > 2 * r->mean_in_system / 1.5;
+           ((double)r->in_system_end > 2 * r->mean_in_system / 1.5 ||
+            r->dropped > 0);
 }
 
 double sim_shared_queue(const struct sim *s)

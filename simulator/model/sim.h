@@ -81,6 +81,15 @@ struct sim_conn {
     int next_free;     /**< free-list link */
 };
 
+/**
+ * The most connections the model holds at once. An open loop far above
+ * capacity (rate = 1e9 for an hour) would otherwise grow its queues until
+ * the machine runs out of memory; past this many, an arrival is dropped
+ * and counted (sim.dropped), as a full listen backlog drops a SYN. 4 Mi
+ * connections take about 300 MB.
+ */
+#define SIM_MAX_CONNS (1 << 22)
+
 /** Receives every fd event as it happens (the view, a trace writer). */
 typedef void (*sim_emit_fn)(void *ctx, const struct fd_event *ev);
 
@@ -132,6 +141,8 @@ struct sim {
     double serving_area;     /**< time request jobs spent on a core */
     uint64_t sent;           /**< requests sent (all of the run) */
     uint64_t offered;        /**< requests sent after the warm-up */
+    uint64_t dropped;        /**< arrivals past max_conns (all run) */
+    int max_conns;           /**< SIM_MAX_CONNS (a test may lower it) */
     uint64_t answered;       /**< requests answered (all of the run) */
 };
 
@@ -178,6 +189,7 @@ struct sim_report {
     uint64_t completed;    /**< requests answered after the warm-up */
     double offered_rps;    /**< requests sent per second after the warm-up */
     int64_t in_system_end; /**< requests outstanding at the end */
+    uint64_t dropped;      /**< arrivals dropped: SIM_MAX_CONNS open */
     uint64_t handoffs;     /**< hand-offs after the warm-up */
     uint64_t cache_misses; /**< cache penalties after the warm-up */
     uint64_t accepted;     /**< connections accepted after the warm-up */
@@ -189,8 +201,9 @@ struct sim_report {
 /**
  * True when the offered load was above what the server answered (more
  * than 5% more sent than answered in the measured window, and a backlog
- * left at the end): an open loop above capacity has no steady state, and
- * its latency figures grow with the run's length.
+ * left at the end, or arrivals dropped at SIM_MAX_CONNS): an open loop
+ * above capacity has no steady state, and its latency figures grow with
+ * the run's length.
  */
 bool sim_overloaded(const struct sim_report *r);
 

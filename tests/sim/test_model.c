@@ -326,6 +326,47 @@ static void test_overload_reported(void **state)
     }
 }
 
+/* An open loop far above capacity holds at most max_conns connections
+ * (SIM_MAX_CONNS, lowered here to keep the test short): the rest are
+ * dropped, counted, and the run is reported as an overload, where it
+ * used to grow until the machine ran out of memory (rate 1e9 for 50 ms:
+ * 2.9 GB). Below the limit nothing is dropped. */
+static void test_open_loop_bounded(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 2; i++) {
+        struct scenario sc;
+        char err[256];
+        scenario_defaults(&sc);
+        assert_int_equal(
+            scenario_load(&sc, "simulator/scenarios/mm1.ini", err, sizeof err),
+            0);
+        sc.duration_ns = 100000000, sc.warmup_ns = 10000000;
+        sc.rate = i ? 1e7 : 80000; /* capacity: 100000 req/s */
+        struct sim s;
+        assert_int_equal(sim_init(&s, &sc, err, sizeof err), 0);
+        s.max_conns = 5000;
+        while (sim_run_until(&s, s.now + 10000000))
+            assert_true(s.nconns <= 5000 && s.in_system <= 5000);
+        struct sim_report r;
+        sim_report(&s, &r);
+        if (i) {
+            assert_true(r.dropped > 500000); /* ~1e6 arrivals, 5000 held */
+            assert_true(sim_overloaded(&r));
+            char buf[2048];
+            FILE *f = fmemopen(buf, sizeof buf, "w");
+            report_sim(f, false, &s, &r, NULL, 0);
+            fclose(f);
+            assert_non_null(strstr(buf, "DROPPED"));
+            assert_non_null(strstr(buf, "OVERLOAD"));
+        } else {
+            assert_int_equal(r.dropped, 0);
+            assert_false(sim_overloaded(&r));
+        }
+        sim_free(&s);
+    }
+}
+
 static struct scenario churn(enum sim_arch arch)
 {
     struct scenario sc;
@@ -525,6 +566,7 @@ int main(void)
         cmocka_unit_test(test_queueing_every_arch),
         cmocka_unit_test(test_littles_law_every_arch),
         cmocka_unit_test(test_overload_reported),
+        cmocka_unit_test(test_open_loop_bounded),
         cmocka_unit_test(test_first_connects_spread),
         cmocka_unit_test(test_staged_hands_off_once_per_connection),
         cmocka_unit_test(test_shared_nothing_never_hands_off),
