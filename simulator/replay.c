@@ -6,6 +6,7 @@
  */
 #include "simulator/replay.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,17 @@ static int show(struct player *p, const struct cli *cli)
             play_event(p, p->next++);
         player_draw(p, cli->replay, HUD_REPLAY, 0.12);
         return cli->png && player_save(p, cli->png, 0) < 0 ? 1 : 0;
+    }
+    if (cli->headless && cli->at_ms > 0) {
+        /* --at: the trace played that far first (from its first event),
+         * the plot sampled every 10 ms of it and every move completed, so
+         * the frames start mid-run as a model's do. */
+        double at = cli->at_ms / 1e3;
+        while (p->pos < at && p->next < p->tr.len) {
+            p->pos = fmin(at, p->pos + 0.01);
+            play_until(p, p->pos);
+            player_draw(p, cli->replay, HUD_REPLAY, 10.0);
+        }
     }
     double last = wall_now();
     for (int frame = 0;; frame++) {

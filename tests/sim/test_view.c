@@ -724,6 +724,56 @@ static void test_pool_queue_in_flows(void **state)
     stbi_image_free(p.px);
 }
 
+/* Idle-colour pixels in fastsim's picture of a small trace, run with
+ * these arguments after --replay TRACE. */
+static int idle_in_replay(const char *trace, const char *args)
+{
+    char path[] = "/tmp/fastsim-at-XXXXXX.png", cmd[1024];
+    int fd = mkstemps(path, 4);
+    close(fd);
+    snprintf(cmd, sizeof cmd,
+             "%s --replay %s --headless %s --png %s "
+             ">/dev/null 2>&1",
+             FASTSIM_BIN, trace, args, path);
+    assert_int_equal(system(cmd), 0);
+    struct picture p = load(path);
+    unlink(path);
+    unsigned char idle[3];
+    view_colour_rgb(VC_IDLE, idle);
+    /* above the legend, whose swatch is always that colour */
+    int n = count_colour(&p, 0, 0, p.w, p.h - 50, idle[0], idle[1], idle[2]);
+    stbi_image_free(p.px);
+    return n;
+}
+
+/* --at runs a replay to that moment, as it runs the model: it was
+ * ignored, and a picture asked for at 600 ms showed the trace's first
+ * instant ("no request answered yet"). fd 5 is served at 400 ms, then
+ * idles in t1's interest set until 900 ms. */
+static void test_replay_starts_at(void **state)
+{
+    (void)state;
+    char trace[] = "/tmp/fastsim-at-XXXXXX.fdt";
+    int fd = mkstemps(trace, 4);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fprintf(f, "# fdtrace 1 arch=staged threads=2 cores=2\n"
+               "1000 0 0 wake -1 1\n"
+               "300000000 0 0 accept 5 3\n"
+               "300001000 0 0 handoff 5 1\n"
+               "400000000 1 1 wake -1 1\n"
+               "400001000 1 1 recv 5 78\n"
+               "400002000 1 1 request 5 1\n"
+               "400003000 1 1 send 5 130\n"
+               "900000000 1 1 close 5 0\n");
+    fclose(f);
+    int at0 = idle_in_replay(trace, "--frames 1");
+    int at600 = idle_in_replay(trace, "--at 600 --frames 1");
+    unlink(trace);
+    if (!(at600 > at0 + 100))
+        fail_msg("idle pixels: %d at the start, %d at 600 ms", at0, at600);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -742,6 +792,7 @@ int main(void)
         cmocka_unit_test(test_cpu_bars_say_percent),
         cmocka_unit_test(test_help_in_two_columns),
         cmocka_unit_test(test_pool_queue_in_flows),
+        cmocka_unit_test(test_replay_starts_at),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
