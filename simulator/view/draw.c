@@ -517,12 +517,11 @@ static void draw_queue(struct view *v, const struct row *r, int t)
     outline(v, r->queue.box, view_colours[VC_BACKLOG]);
     char num[32];
     const char *what = r->count_box.w >= 96 ? "accept queue " : "";
-    if (v->arrivals) /* drawn: the number is what is drawn */
-        snprintf(num, sizeof num, "%s%d", what, v->arr[t].len);
-    else if (!v->has_backlog)
+    int len = view_queue_length(v, t);
+    if (len < 0)
         snprintf(num, sizeof num, "kernel queue");
     else
-        snprintf(num, sizeof num, "%s%d", what, v->backlog[t]);
+        snprintf(num, sizeof num, "%s%d", what, len);
     text_box(v, v->small, r->count_box, dim_fg, num, -2);
 }
 

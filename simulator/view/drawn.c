@@ -83,3 +83,10 @@ void view_item_add(struct view *v, const struct view_item *it)
     }
     v->items[v->nitems++] = *it;
 }
+
+int view_queue_length(const struct view *v, int t)
+{
+    if (v->arrivals && (!v->flow.on || !v->has_backlog))
+        return v->arr[t].len; /* drawn: the number is what is drawn */
+    return v->has_backlog ? v->backlog[t] : -1;
+}

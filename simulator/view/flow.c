@@ -460,6 +460,18 @@ void flow_draw(struct view *v)
                    view_colours[VC_BACKLOG]);
             rate_text(s, sizeof s, th->accept_rps, "conn/s");
             label(v, POOL_W + 8, q->y - 16, text_fg, s, false);
+            /* Its squares are hidden too: a bar as full as the queue its
+             * caption counts (full: more than its squares would fill). */
+            int len = view_queue_length(v, i);
+            if (len > 0)
+                fill(v,
+                     (SDL_Rect){
+                         q->x + 2, q->y + 2,
+                         (int)fmax(2, (q->w - 4) *
+                                          fmin(1, (double)len /
+                                                      fmax(1, r->queue.cap))),
+                         q->h - 4},
+                     view_colours[VC_BACKLOG]);
         }
         /* hand-offs: down (or up) from the accept slot, then to the slot */
         int sx = r->slot.x + r->slot.w / 2;
@@ -495,10 +507,11 @@ void flow_draw(struct view *v)
         }
     }
     if (l->pool && l->shared.box.w > 4) {
-        /* The pool's shared queue: its squares are hidden with the rest,
-         * so a bar as full as the queue (its label gives the number). */
+        /* The pool's shared queue: its squares are hidden with the rest
+         * (and lag behind the model at this rate), so a bar as full as
+         * the queue its caption counts: the model's. */
         const SDL_Rect *b = &l->shared.box;
-        int n = layout_area_count(&l->shared);
+        int n = v->last.shared_len;
         double full =
             l->shared.cap > 0 ? fmin(1, (double)n / l->shared.cap) : 0;
         SDL_Rect bar = {b->x + 2, b->y + b->h / 2 - 6, b->w - 4, 12};
