@@ -316,7 +316,8 @@ void play_key(struct play *p, enum view_key k)
         p->help = !p->help;
         return;
     case KEY_FLOW: /* flow view (flow.h) */
-        view_flow_toggle(p->view);
+        if (!view_flow_toggle(p->view))
+            say(p, VIEW_FLOWS_NO_ROOM);
         return;
     default:
         return;

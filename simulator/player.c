@@ -128,7 +128,8 @@ bool player_key(struct player *p, enum view_key k, bool live)
         p->help = !p->help;
         break;
     case KEY_FLOW:
-        view_flow_toggle(p->view);
+        if (!view_flow_toggle(p->view))
+            player_say(p, VIEW_FLOWS_NO_ROOM);
         break;
     case KEY_SCREENSHOT:
         snprintf(msg, sizeof msg, "fastsim-%d.png", ++p->shots);

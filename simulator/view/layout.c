@@ -23,6 +23,16 @@ bool layout_accepts(enum view_role r)
     return r == VIEW_ACCEPT || r == VIEW_BOTH || r == VIEW_LOOP;
 }
 
+bool layout_room_for_flows(const struct layout *l)
+{
+    if (l->aggregate || l->nrows == 0)
+        return false;
+    for (int i = 0; i < l->nrows; i++)
+        if (l->rows[i].box.h < LAYOUT_FLOW_ROW_H)
+            return false;
+    return true;
+}
+
 bool layout_holds_fds(enum view_role r)
 {
     return r == VIEW_REQUEST || r == VIEW_BOTH || r == VIEW_LOOP;

@@ -131,6 +131,17 @@ void layout_free(struct layout *l);
  */
 int layout_area_count(const struct area *a);
 
+/**
+ * Whether flows fit (flow.h): lanes, not the aggregate, and every row
+ * at least LAYOUT_FLOW_ROW_H pixels tall. In shorter rows the hand-off
+ * bands crossed the next row's labels and the accept band the row's
+ * name (16 cores at 1280x720).
+ */
+bool layout_room_for_flows(const struct layout *l);
+
+/** The shortest row that flows are drawn in. */
+#define LAYOUT_FLOW_ROW_H 40
+
 /** Whether a thread's role accepts connections (has an accept queue). */
 bool layout_accepts(enum view_role r);
 

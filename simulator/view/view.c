@@ -996,6 +996,7 @@ void view_draw(struct view *v, const struct hud *hud, double dt)
         }
     }
     tokens_advance(v, dt);
+    v->flow.room = layout_room_for_flows(&v->l);
     flow_tick(&v->flow, dt); /* flow view (flow.h): squares or flows */
     v->last = *hud;
     int n = hud->cores < 1024 ? hud->cores : 1024;
@@ -1085,9 +1086,10 @@ int view_png(struct view *v, const char *path, char *err, size_t errlen)
 
 /* ---- flow view (flow.h) ------------------------------------------------- */
 
-void view_flow_toggle(struct view *v)
+bool view_flow_toggle(struct view *v)
 {
     flow_toggle(&v->flow);
+    return layout_room_for_flows(&v->l) || v->flow.mode != FLOW_FLOWS;
 }
 
 void view_set_flows(struct view *v, bool flows)

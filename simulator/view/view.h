@@ -309,8 +309,16 @@ enum view_key {
     KEY_ESCAPE, /**< Esc: close the help or card, else quit */
 };
 
-/** `v`: switch between squares and flows (the choice is then the user's). */
-void view_flow_toggle(struct view *v);
+/**
+ * `v`: switch between squares and flows (the choice is then the user's).
+ * False when flows were asked for and the rows are too short for them
+ * (the view keeps squares: the caller says so).
+ */
+bool view_flow_toggle(struct view *v);
+
+/** What the caller says when view_flow_toggle() keeps squares. */
+#define VIEW_FLOWS_NO_ROOM                                                     \
+    "flows need taller rows: fewer cores or a larger window (squares kept)"
 
 /** Draw flows (true) or squares (false) from now on, whatever the rate. */
 void view_set_flows(struct view *v, bool flows);
