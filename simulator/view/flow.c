@@ -183,8 +183,15 @@ void flow_event(struct flow *f, const struct fd_event *ev)
     }
 }
 
-/* Measure the rates over the trace time since the last mark. */
-static void measure(struct flow *f)
+/* A rate: the old one moved a share fresh (0..1) toward the new. */
+static double smooth(double old, double now, double fresh)
+{
+    return (1 - fresh) * old + fresh * now;
+}
+
+/* Measure the rates over the trace time since the last mark; all_new:
+ * the new rates replace the old (else they are smoothed). */
+static void measure(struct flow *f, bool all_new)
 {
     /* A trace watched from its first second (a replay, the model, a fresh
      * fastd live): its counts at time 0 were none, a mark to measure the
@@ -196,24 +203,24 @@ static void measure(struct flow *f)
         f->mark_ns = 0;
     }
     double span = (double)(f->now_ns - f->mark_ns) / 1e9;
+    /* The new rate's share: a half after a quarter of a wall second (the
+     * window's pace: arrows that do not flicker), all of it after a
+     * longer wait, the first time, or when asked. */
+    double fresh = first || all_new ? 1 : 1 - exp(-f->since_measure_s / 0.36);
     int n = f->threads;
     uint64_t *m = f->mark;
     for (int i = 0; i < n; i++) {
         struct flow_thread *th = &f->thread[i];
         uint64_t *row = m + (size_t)i * (size_t)(n + 2);
-        /* Smoothed: half the new, half the old (the first as it is). */
-        double keep = first ? 0 : 1, part = first ? 1 : 0.5;
         if (f->marked) {
-            th->accept_rps = (keep * th->accept_rps +
-                              (double)(th->accepts - row[0]) / span) *
-                             part;
-            th->request_rps = (keep * th->request_rps +
-                               (double)(th->requests - row[1]) / span) *
-                              part;
+            th->accept_rps = smooth(
+                th->accept_rps, (double)(th->accepts - row[0]) / span, fresh);
+            th->request_rps = smooth(
+                th->request_rps, (double)(th->requests - row[1]) / span, fresh);
             for (int j = 0; j < n; j++)
-                th->to_rps[j] = (keep * th->to_rps[j] +
-                                 (double)(th->to[j] - row[2 + j]) / span) *
-                                part;
+                th->to_rps[j] =
+                    smooth(th->to_rps[j],
+                           (double)(th->to[j] - row[2 + j]) / span, fresh);
         }
         row[0] = th->accepts, row[1] = th->requests;
         for (int j = 0; j < n; j++)
@@ -232,7 +239,7 @@ void flow_tick(struct flow *f, double dt)
     f->since_measure_s += dt;
     if (!f->marked || f->now_ns - f->mark_ns >= RATE_SPAN_NS ||
         (f->since_measure_s >= 0.25 && f->now_ns > f->mark_ns)) {
-        measure(f);
+        measure(f, false);
         f->since_measure_s = 0;
     }
     /* No event for a second of wall time: nothing flows (the rates were
@@ -266,6 +273,14 @@ void flow_tick(struct flow *f, double dt)
         for (int j = 0; j < f->threads; j++)
             r = fmax(r, th->to_rps[j]);
         th->pulse = fmod(th->pulse + dt * (0.2 + 0.3 * log10(1 + r)), 1.0);
+    }
+}
+
+void flow_measure_now(struct flow *f)
+{
+    if (f->threads && f->now_ns > f->mark_ns) {
+        measure(f, true);
+        f->since_measure_s = 0;
     }
 }
 

@@ -87,6 +87,13 @@ void flow_layout(struct flow *f, int threads);
 /** Count one event. */
 void flow_event(struct flow *f, const struct fd_event *ev);
 
+/**
+ * The rates over the trace since they were last measured, replacing
+ * those (a picture of this moment, after a run to --at: the last
+ * measure could be 250 ms of trace old, from a burst since ended).
+ */
+void flow_measure_now(struct flow *f);
+
 /** Advance dt wall seconds: measure the rates, choose squares or flows. */
 void flow_tick(struct flow *f, double dt);
 

@@ -997,7 +997,9 @@ void view_draw(struct view *v, const struct hud *hud, double dt)
     }
     tokens_advance(v, dt);
     v->flow.room = layout_room_for_flows(&v->l);
-    flow_tick(&v->flow, dt); /* flow view (flow.h): squares or flows */
+    /* Paused, the flows keep their rates: no wall time passes for them
+     * (after a second with no event they fell to 0/s on every arrow). */
+    flow_tick(&v->flow, hud->paused ? 0 : dt);
     v->last = *hud;
     int n = hud->cores < 1024 ? hud->cores : 1024;
     if (hud->util)
@@ -1096,6 +1098,16 @@ void view_set_flows(struct view *v, bool flows)
 {
     v->flow.mode = flows ? FLOW_FLOWS : FLOW_SQUARES;
     v->flow.on = flows;
+}
+
+void view_measure_flows(struct view *v)
+{
+    flow_measure_now(&v->flow);
+}
+
+double view_flow_accept_rate(const struct view *v, int t)
+{
+    return t >= 0 && t < v->flow.threads ? v->flow.thread[t].accept_rps : 0;
 }
 
 bool view_flows(const struct view *v)

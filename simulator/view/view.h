@@ -320,6 +320,19 @@ bool view_flow_toggle(struct view *v);
 #define VIEW_FLOWS_NO_ROOM                                                     \
     "flows need taller rows: fewer cores or a larger window (squares kept)"
 
+/**
+ * Measure the flows' rates now, over the trace since they were last
+ * measured (the moment a run to --at stops at; the next frames measure
+ * on as usual).
+ */
+void view_measure_flows(struct view *v);
+
+/**
+ * The accept rate thread t's arrow from the clients says in flows
+ * (connections per trace second, as last measured).
+ */
+double view_flow_accept_rate(const struct view *v, int t);
+
 /** Draw flows (true) or squares (false) from now on, whatever the rate. */
 void view_set_flows(struct view *v, bool flows);
 

@@ -885,6 +885,35 @@ static void test_flows_need_room(void **state)
         fail_msg("the accept band crosses row 0's names: %d pixels", crossed);
 }
 
+/* --at MS is the moment the picture shows: the frame that lets every
+ * move end ran the model on at --speed for its ten seconds, and a
+ * picture asked for at 300 ms showed 425 ms (staged.ini, x0.0125). The
+ * flows' rates are the ones of that moment: idle-accept-core accepts its
+ * 16 connections in the first 10 ms and none after, and its arrows said
+ * "800 conn/s" at 150 ms (the burst, halved once). */
+static void test_run_to_stops_there(void **state)
+{
+    (void)state;
+    char err[256];
+    struct scenario sc;
+    scenario_defaults(&sc);
+    if (scenario_load(&sc, "simulator/scenarios/idle-accept-core.ini", err,
+                      sizeof err))
+        fail_msg("%s", err);
+    struct view *v = view_open(1280, 720, true, err, sizeof err);
+    assert_non_null(v);
+    struct play pl;
+    assert_int_equal(play_open(&pl, &sc, v, 0.0125, err, sizeof err), 0);
+    play_run_to(&pl, 150000000);
+    if (pl.sim.now > 150000000 + 1000000)
+        fail_msg("asked for 150 ms, the model is at %.3f ms", pl.sim.now / 1e6);
+    if (view_flow_accept_rate(v, 0) != 0)
+        fail_msg("t0's arrow says %.0f conn/s at 150 ms",
+                 view_flow_accept_rate(v, 0));
+    play_close(&pl);
+    view_close(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -906,6 +935,7 @@ int main(void)
         cmocka_unit_test(test_replay_starts_at),
         cmocka_unit_test(test_flow_bars_agree_with_captions),
         cmocka_unit_test(test_flows_need_room),
+        cmocka_unit_test(test_run_to_stops_there),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
