@@ -470,6 +470,44 @@ static void gauge(struct view *v, SDL_Rect box, int n, int cap, SDL_Color c,
     label(v, box.x + 4, y + 14, (SDL_Color){225, 228, 235, 255}, s, false);
 }
 
+/* The pool's path, in the shared queue's colour: up from the event
+ * loop's CPU slot into the shared queue (what it finds readable), down a
+ * trunk from the queue's middle and into each worker's slot (what each
+ * takes, one job a request). Drawn first: the rows' gauges and labels
+ * stay on top. Without it the workers' rates floated beside slots that
+ * nothing led to, and the queue looked like a gauge of its own. */
+static void draw_pool_path(struct view *v)
+{
+    const struct layout *l = &v->l;
+    const struct flow *f = &v->flow;
+    const SDL_Rect *q = &l->shared.box;
+    SDL_Color c = view_colours[VC_READY];
+    int tx = q->x + q->w / 2, low = -1, loop = -1;
+    double all = 0;
+    for (int i = 0; i < l->nrows; i++) {
+        const struct row *r = &l->rows[i];
+        if (r->role == VIEW_LOOP)
+            loop = i;
+        if (r->role != VIEW_WORKER)
+            continue;
+        double rps = f->thread[i].request_rps;
+        int y = r->slot.y + r->slot.h / 2;
+        band_h(v, tx, r->slot.x + r->slot.w + 2, y, width_of(rps),
+               f->thread[i].pulse, c);
+        all += rps;
+        low = y > low ? y : low;
+    }
+    if (low < 0)
+        return;
+    double pulse = loop >= 0 ? f->thread[loop].pulse : 0;
+    band_v(v, tx, q->y + q->h, low, width_of(all), pulse, c);
+    if (loop >= 0) {
+        const SDL_Rect *s = &l->rows[loop].slot;
+        band_v(v, s->x + s->w / 2, s->y - 2, q->y + q->h, width_of(all), pulse,
+               c);
+    }
+}
+
 /* Where the sample's square is now, in words (its colour's meaning). */
 static const char *colour_words(int c)
 {
@@ -494,6 +532,8 @@ void flow_draw(struct view *v)
     taken_reset(v);
     SDL_Color text_fg = {225, 228, 235, 255};
     char s[96];
+    if (l->pool && l->shared.box.w > 4)
+        draw_pool_path(v);
     for (int i = 0; i < l->nrows; i++) {
         const struct row *r = &l->rows[i];
         struct flow_thread *th = &f->thread[i];

@@ -914,6 +914,53 @@ static void test_run_to_stops_there(void **state)
     view_close(v);
 }
 
+/* In flows the pool draws its path: the loop's slot up into the shared
+ * queue, a trunk down from it and a branch into each worker's slot, in
+ * the queue's colour (the workers' rates floated beside slots nothing
+ * led to). */
+static void test_pool_path_in_flows(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(800, 600, true, err, sizeof err);
+    assert_non_null(v);
+    int core[] = {0, 1, 2};
+    enum view_role role[] = {VIEW_LOOP, VIEW_WORKER, VIEW_WORKER};
+    view_layout(v, 3, 3, core, role);
+    view_set_flows(v, true);
+    for (int i = 0; i < 4000; i++) {
+        int64_t t = (int64_t)i * 250000; /* a second of 4,000 requests */
+        int fd = 5 + i % 40, w = 1 + i % 2;
+        struct fd_event e[] = {{t, 0, 0, FD_READY, fd, 0},
+                               {t + 1000, w, w, FD_RECV, fd, 78},
+                               {t + 2000, w, w, FD_REQUEST, fd, 1},
+                               {t + 3000, w, w, FD_SEND, fd, 130}};
+        for (int k = 0; k < 4; k++)
+            view_event(v, &e[k]);
+        if (i % 1000 == 999) {
+            struct hud h = {.title = "pool", .arch = "pool", .cores = 3};
+            view_draw(v, &h, 0.3);
+        }
+    }
+    int lane[2][4], slot[2][4];
+    for (int t = 1; t <= 2; t++) {
+        assert_int_equal(view_place_rect(v, t, PLACE_LANE, lane[t - 1]), 0);
+        assert_int_equal(view_place_rect(v, t, PLACE_CPU, slot[t - 1]), 0);
+    }
+    struct picture p = picture_of(v);
+    for (int t = 0; t < 2; t++) {
+        /* right of the worker's slot, across its row */
+        int right[4] = {slot[t][0] + slot[t][2] + 2, lane[t][1],
+                        lane[t][0] + lane[t][2] - slot[t][0] - slot[t][2] - 2,
+                        lane[t][3]};
+        int n = in_place(&p, right, VC_READY);
+        if (n < 200)
+            fail_msg("worker t%d: %d pixels of the path into its slot", t + 1,
+                     n);
+    }
+    stbi_image_free(p.px);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -936,6 +983,7 @@ int main(void)
         cmocka_unit_test(test_flow_bars_agree_with_captions),
         cmocka_unit_test(test_flows_need_room),
         cmocka_unit_test(test_run_to_stops_there),
+        cmocka_unit_test(test_pool_path_in_flows),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
