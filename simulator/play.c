@@ -393,9 +393,9 @@ void play_run_to(struct play *p, int64_t at_ns)
     /* Ten seconds for the moves to end, the model held: at --speed it
      * ran on ten seconds' worth (a picture asked for at 300 ms showed
      * 425 ms at x0.0125). The flows' rates are this moment's. */
+    view_measure_flows(p->view);
     p->paused = true;
     play_frame(p, 10.0);
-    view_measure_flows(p->view);
     p->paused = p->ended;
 }
 

@@ -282,6 +282,14 @@ void flow_measure_now(struct flow *f)
         measure(f, true);
         f->since_measure_s = 0;
     }
+    /* The run here went at its own pace (10 ms of model a frame): the
+     * moves per wall second start over with the frames that follow (in
+     * squares until they choose), or chapter 4's picture at x2e-5 came
+     * out in flows. */
+    f->wall_rate = 0;
+    f->moves = 0;
+    if (f->mode == FLOW_AUTO)
+        f->on = false;
 }
 
 void flow_toggle(struct flow *f)

@@ -90,7 +90,8 @@ void flow_event(struct flow *f, const struct fd_event *ev);
 /**
  * The rates over the trace since they were last measured, replacing
  * those (a picture of this moment, after a run to --at: the last
- * measure could be 250 ms of trace old, from a burst since ended).
+ * measure could be 250 ms of trace old, from a burst since ended); the
+ * moves per wall second, which choose squares or flows, start over.
  */
 void flow_measure_now(struct flow *f);
 

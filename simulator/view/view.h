@@ -323,7 +323,8 @@ bool view_flow_toggle(struct view *v);
 /**
  * Measure the flows' rates now, over the trace since they were last
  * measured (the moment a run to --at stops at; the next frames measure
- * on as usual).
+ * on as usual), and forget the pace of the run there: squares or flows
+ * is chosen again from the frames that follow.
  */
 void view_measure_flows(struct view *v);
 
