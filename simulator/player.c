@@ -180,6 +180,9 @@ void player_draw(struct player *p, const char *title, enum hud_mode mode,
     h.speed = mode == HUD_LIVE ? 1 : p->speed;
     h.paused = p->paused, h.help = p->help;
     h.throughput_rps = recent_rps(&p->recent, t, now);
+    h.rate_span_s = recent_span_s(&p->recent, now);
+    char span[32];
+    view_span_words(h.rate_span_s, span, sizeof span);
     h.p50_us = hist_quantile(&t->latency, 0.5) / 1e3;
     h.p99_us = hist_quantile(&t->latency, 0.99) / 1e3;
     /* fastd answers every request it parses: a request record is answers */
@@ -189,11 +192,13 @@ void player_draw(struct player *p, const char *title, enum hud_mode mode,
     int cores = p->tr.cores > 0 ? p->tr.cores : 1;
     for (int c = 0; c < cores; c++)
         p->util[c] = 0;
+    /* " (last 0.4 s)" as "last 0.4 s" */
     int len = snprintf(p->stats, sizeof p->stats,
-                       "accepted %llu  closed %llu  |  last 1 s, busy / "
+                       "accepted %llu  closed %llu  |  %.*s, busy / "
                        "ready list:",
                        (unsigned long long)tally_count(t, FD_ACCEPT),
-                       (unsigned long long)tally_count(t, FD_CLOSE));
+                       (unsigned long long)tally_count(t, FD_CLOSE),
+                       (int)strlen(span) - 3, span + 2);
     for (int i = 0; i < t->threads; i++) {
         double b = recent_busy(&p->recent, t, i, now);
         int c = i % cores;

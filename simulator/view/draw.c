@@ -278,11 +278,13 @@ static void draw_hud(struct view *v, const struct hud *h)
     } else {
         /* The model's counts here run from t = 0 (they never go back);
          * the next line has the ones --report prints. */
+        char span[32] = "";
+        if (h->mode != HUD_MODEL)
+            view_span_words(h->rate_span_s, span, sizeof span);
         snprintf(line, sizeof line,
                  "%s%.0f req/s%s   p50 %.1f us   p99 %.1f us   answered %lu   "
                  "hand-offs %lu%s",
-                 warming ? "so far: " : "", h->throughput_rps,
-                 h->mode == HUD_MODEL ? "" : " (last 1 s)", h->p50_us,
+                 warming ? "so far: " : "", h->throughput_rps, span, h->p50_us,
                  h->p99_us, h->completed, h->handoffs,
                  h->mode == HUD_MODEL ? "   (since t = 0)" : "");
     }

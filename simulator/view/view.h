@@ -62,7 +62,9 @@ struct hud {
     double speed;               /**< simulated s per wall s */
     bool paused;                /**< shows "paused" */
     double warmup_s;            /**< the warm-up's length; 0 = none */
-    double throughput_rps;      /**< so far */
+    double throughput_rps;      /**< so far (a trace: over rate_span_s) */
+    double rate_span_s;         /**< a trace: the seconds its rates cover
+                                     (1, less early on; 0: one second) */
     double p50_us;              /**< so far */
     double p99_us;              /**< so far */
     unsigned long completed;    /**< requests answered so far */
@@ -173,6 +175,13 @@ int view_text_boxes(const struct view *v, int (*rects)[4], int max);
  * The places where squares sit, as x, y, w, h. \return how many.
  */
 int view_square_places(const struct view *v, int (*rects)[4], int max);
+
+/**
+ * How a trace's rates name the span they cover, in the HUD: " (last 1 s)",
+ * or early in a trace " (last 0.4 s)" (it said a second while it
+ * measured 0.4 s). span_s 0 or from 0.95 on reads as a second.
+ */
+void view_span_words(double span_s, char *out, size_t len);
 
 /** An RGB colour of the legend. */
 void view_colour_rgb(enum view_colour c, unsigned char rgb[3]);

@@ -965,6 +965,22 @@ static void test_pool_path_in_flows(void **state)
     stbi_image_free(p.px);
 }
 
+/* A trace's rates name the span they cover: early in a replay the HUD
+ * said "(last 1 s)" over 0.4 s of trace (and the stats line "last 1 s"). */
+static void test_trace_rates_say_their_span(void **state)
+{
+    (void)state;
+    char s[32];
+    view_span_words(0.4, s, sizeof s);
+    assert_string_equal(s, " (last 0.4 s)");
+    view_span_words(0.02, s, sizeof s);
+    assert_string_equal(s, " (last 20 ms)");
+    view_span_words(1.0, s, sizeof s);
+    assert_string_equal(s, " (last 1 s)");
+    view_span_words(0, s, sizeof s); /* no note yet */
+    assert_string_equal(s, " (last 1 s)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -988,6 +1004,7 @@ int main(void)
         cmocka_unit_test(test_flows_need_room),
         cmocka_unit_test(test_run_to_stops_there),
         cmocka_unit_test(test_pool_path_in_flows),
+        cmocka_unit_test(test_trace_rates_say_their_span),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
