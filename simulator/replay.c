@@ -60,6 +60,20 @@ static size_t busiest(const struct trace *tr)
     return at;
 }
 
+/* The most connections open at once in the trace: the view sizes its
+ * squares for them (a trace of a few connections drew 2-pixel dots at
+ * 640x360, sized for the 400 a view expects when it does not know). */
+static int most_open(const struct trace *tr)
+{
+    long open = 0, most = 0;
+    for (size_t i = 0; i < tr->len; i++) {
+        open += tr->events[i].kind == FD_ACCEPT;
+        open -= tr->events[i].kind == FD_CLOSE;
+        most = open > most ? open : most;
+    }
+    return most < 1000000 ? (int)most : 1000000;
+}
+
 static void tally_sink(void *ctx, const struct fd_event *ev)
 {
     tally_event(ctx, ev);
@@ -142,6 +156,8 @@ int replay_run(const struct cli *cli)
     if (picture) {
         p.view =
             view_open(cli->width, cli->height, cli->headless, err, sizeof err);
+        if (p.view)
+            view_expect(p.view, most_open(&p.tr));
         if (!p.view || player_lay_out(&p, err, sizeof err) < 0) {
             fprintf(stderr, "fastsim: %s\n", err);
             player_free(&p);
