@@ -571,7 +571,7 @@ static void draw_shared(struct view *v, const struct hud *h)
     const struct layout *l = &v->l;
     fill(v, l->shared_band, lane_bg);
     char label[48];
-    snprintf(label, sizeof label, "shared queue %d", h->shared_len);
+    snprintf(label, sizeof label, "shared queue %d", view_shared_length(v));
     text_box(v, v->font, l->shared_label, text_fg, label, -2);
     fill(v, l->lock, h->lock_held ? view_colours[VC_CLOSING] : bg);
     text_box(v, v->small, l->lock_label, h->lock_held ? bg : dim_fg, "lock",

@@ -101,3 +101,8 @@ void view_span_words(double span_s, char *out, size_t len)
     else
         snprintf(out, len, " (last %.2g ms)", span_s * 1e3);
 }
+
+int view_shared_length(const struct view *v)
+{
+    return v->flow.on ? v->last.shared_len : layout_area_count(&v->l.shared);
+}

@@ -604,7 +604,7 @@ void flow_draw(struct view *v)
          * (and lag behind the model at this rate), so a bar as full as
          * the queue its caption counts: the model's. */
         const SDL_Rect *b = &l->shared.box;
-        int n = v->last.shared_len;
+        int n = view_shared_length(v);
         double full =
             l->shared.cap > 0 ? fmin(1, (double)n / l->shared.cap) : 0;
         SDL_Rect bar = {b->x + 2, b->y + b->h / 2 - 6, b->w - 4, 12};

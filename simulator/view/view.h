@@ -183,6 +183,14 @@ int view_square_places(const struct view *v, int (*rects)[4], int max);
  */
 void view_span_words(double span_s, char *out, size_t len);
 
+/**
+ * The pool's shared queue's length as its caption states it: the squares
+ * drawn there, or in flows (its squares hidden, and lagging the model at
+ * such rates) the model's count, which its bar shows (squares said
+ * "shared queue 0" over a band of them).
+ */
+int view_shared_length(const struct view *v);
+
 /** An RGB colour of the legend. */
 void view_colour_rgb(enum view_colour c, unsigned char rgb[3]);
 

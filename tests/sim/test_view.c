@@ -780,11 +780,12 @@ static void test_replay_starts_at(void **state)
         fail_msg("640x360: fd 5 idle is %d pixels", small);
 }
 
-/* In flows every bar says what its caption counts. Shared-nothing's
- * accept queues stood empty beside "accept queue 9" (their squares are
- * hidden, and only ready lists and interest sets had bars); the pool's
- * shared queue was filled by squares that lag the model at such rates,
- * a seventh full beside "shared queue 0" with 64 clients. */
+/* Every bar says what its caption counts, every caption what is drawn.
+ * Shared-nothing's accept queues stood empty beside "accept queue 9" (their
+ * squares are hidden, and only ready lists and interest sets had bars); the
+ * pool's shared queue was filled by squares that lag the model at such rates,
+ * a seventh full beside "shared queue 0" with 64 clients, and in squares
+ * the caption said the model's 0 over a band of squares. */
 static void test_flow_bars_agree_with_captions(void **state)
 {
     (void)state;
@@ -825,6 +826,13 @@ static void test_flow_bars_agree_with_captions(void **state)
     }
     struct hud ph = {.title = "pool", .arch = "pool", .cores = 2};
     view_draw(v, &ph, 10.0); /* the model's queue is empty */
+    assert_int_equal(view_shared_length(v), 0);
+    /* In squares the caption counts the squares it is drawn over. */
+    view_set_flows(v, false);
+    view_draw(v, &ph, 0.1);
+    assert_int_equal(view_shared_length(v), 40);
+    view_set_flows(v, true);
+    view_draw(v, &ph, 0.1);
     int sq[4];
     assert_int_equal(view_place_rect(v, -1, PLACE_SHARED, sq), 0);
     p = picture_of(v);
