@@ -478,26 +478,33 @@ static void draw_card(struct view *v, const char *const *lines, int n,
     v->nitems = before; /* a card lies over the picture: not in the list */
 }
 
+/* Every key the window takes (v was missing: the footer named it, the
+ * help did not say what it does); 13 lines, as many as 640x360 holds. */
+const char *const view_help_lines[] = {
+    "space\tpause / run",
+    ".\tone step (following: one hop of that connection)",
+    "f or click\tfollow a connection: its trail and its hops",
+    "<- ->\thalf / double speed",
+    "v\tsquares or flows (arrows as wide as the rates)",
+    "1 2 3 4\tstaged, shared-nothing, single, pool",
+    "up down\tmore / fewer cores (within what the arch allows)",
+    "+ -\tmore / fewer clients (1 to 1,000,000)",
+    "r  s  h\treset, screenshot (PNG), this help",
+    "q  Esc\tquit; Esc closes this help first",
+    "Each thread, left to right: accept queue, CPU, ready list,",
+    "interest set. The legend below names every colour.",
+    "Clients, left: light ones wait for an answer, dim ones think.",
+    NULL};
+
 static void draw_help(struct view *v, const struct hud *h)
 {
-    static const char *const lines[] = {
-        "Keys",
-        "space\tpause / run",
-        ".\tone step (following: one hop of that connection)",
-        "f or click\tfollow a connection: its trail and its hops",
-        "<- ->\thalf / double speed",
-        "1 2 3 4\tstaged, shared-nothing, single, pool",
-        "up down\tmore / fewer cores (within what the arch allows)",
-        "+ -\tmore / fewer clients (1 to 1,000,000)",
-        "r reset\ts screenshot (PNG)    h this help",
-        "q quit\tEsc closes this help (and quits when none is open)",
-        "Each thread, left to right: accept queue, CPU, ready list,",
-        "interest set. The legend below names every colour.",
-        "Clients, left: light ones wait for an answer, dim ones think."};
-    bool grey[13] = {0};
-    for (int i = 5; i <= 8; i++)
+    int n = 0;
+    while (view_help_lines[n])
+        n++;
+    bool grey[16] = {0};
+    for (int i = 5; i <= 8; i++) /* the model's keys */
         grey[i] = h->mode != HUD_MODEL;
-    draw_card(v, lines, 13, grey);
+    draw_card(v, view_help_lines, n < 16 ? n : 16, grey);
 }
 
 /* A card: the text's lines, split at newlines. */

@@ -191,6 +191,12 @@ void view_span_words(double span_s, char *out, size_t len);
  */
 int view_shared_length(const struct view *v);
 
+/**
+ * The help card's lines, NULL-terminated: "key\twhat it does" (two
+ * columns), then what the picture shows.
+ */
+extern const char *const view_help_lines[];
+
 /** An RGB colour of the legend. */
 void view_colour_rgb(enum view_colour c, unsigned char rgb[3]);
 

@@ -673,6 +673,33 @@ static void test_cpu_bars_say_percent(void **state)
     view_close(v);
 }
 
+/* The help names every key the footer does: v (squares or flows) was
+ * missing. */
+static void test_help_names_every_key(void **state)
+{
+    (void)state;
+    static const char *const keys[] = {"space", ".", "f", "<-", "v", "1",
+                                       "up",    "+", "r", "s",  "h", "q"};
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+        bool found = false;
+        for (int i = 0; view_help_lines[i] && !found; i++) {
+            const char *tab = strchr(view_help_lines[i], '\t');
+            if (!tab)
+                continue;
+            /* a key is a word of the first column */
+            for (const char *p = view_help_lines[i]; p < tab && !found;) {
+                size_t len = strcspn(p, " \t");
+                found = len == strlen(keys[k]) && !strncmp(p, keys[k], len);
+                p += len;
+                while (*p == ' ')
+                    p++;
+            }
+        }
+        if (!found)
+            fail_msg("the help does not name the key '%s'", keys[k]);
+    }
+}
+
 /* The help's keys and what they do are two columns: every description
  * starts at the same x, with nothing in the gap before it (they were
  * aligned with spaces, which a proportional font does not keep). */
@@ -1019,6 +1046,7 @@ int main(void)
         cmocka_unit_test(test_hud_counts_agree_with_report),
         cmocka_unit_test(test_cpu_bars_say_percent),
         cmocka_unit_test(test_help_in_two_columns),
+        cmocka_unit_test(test_help_names_every_key),
         cmocka_unit_test(test_pool_queue_in_flows),
         cmocka_unit_test(test_replay_starts_at),
         cmocka_unit_test(test_flow_bars_agree_with_captions),
