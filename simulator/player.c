@@ -84,6 +84,35 @@ void player_event(struct player *p, const struct fd_event *ev)
         hud_narrate(ev, p->narration, sizeof p->narration);
 }
 
+static void ready_sink(void *ctx, const struct fd_event *ev)
+{
+    player_event(ctx, ev);
+}
+
+void player_replay_event(struct player *p, size_t i)
+{
+    player_event(p, &p->tr.events[i]);
+    trace_infer_ready(p->tr.events, p->tr.len, i, ready_sink, p);
+}
+
+void player_replay_until(struct player *p, double pos)
+{
+    while (p->next < p->tr.len &&
+           (double)(p->tr.events[p->next].t_ns - p->origin) / 1e9 <= pos)
+        player_replay_event(p, p->next++);
+    /* The clock is where the replay is, up to the trace's last event: it
+     * stopped at the last event played, and a gap in the load (or --at
+     * between events) kept the HUD's time and its rates of the last
+     * second where the events stopped (--at 600 said t = 0.4 s). */
+    if (!p->tr.len)
+        return;
+    int64_t at = p->origin + (int64_t)(pos * 1e9),
+            end = p->tr.events[p->tr.len - 1].t_ns;
+    at = at < end ? at : end;
+    if (at > p->clock_ns)
+        p->clock_ns = at;
+}
+
 void player_say(struct player *p, const char *msg)
 {
     snprintf(p->message, sizeof p->message, "%s", msg);

@@ -22,24 +22,14 @@ static double wall_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void ready_sink(void *ctx, const struct fd_event *ev)
-{
-    player_event(ctx, ev);
-}
-
-/* Play one event, with the ready events a wake-up implies. */
 static void play_event(struct player *p, size_t i)
 {
-    player_event(p, &p->tr.events[i]);
-    trace_infer_ready(p->tr.events, p->tr.len, i, ready_sink, p);
+    player_replay_event(p, i);
 }
 
-/* Play every event up to trace time pos (seconds from the first). */
 static void play_until(struct player *p, double pos)
 {
-    while (p->next < p->tr.len &&
-           (double)(p->tr.events[p->next].t_ns - p->origin) / 1e9 <= pos)
-        play_event(p, p->next++);
+    player_replay_until(p, pos);
 }
 
 /* The event at which the most connections are open (a busy picture);

@@ -18,6 +18,7 @@
 #include "simulator/hud.h"
 #include "simulator/model/scenario.h"
 #include "simulator/play.h"
+#include "simulator/player.h"
 #include "simulator/view/view.h"
 
 struct picture {
@@ -801,6 +802,18 @@ static void test_replay_starts_at(void **state)
                "400003000 1 1 send 5 130\n"
                "900000000 1 1 close 5 0\n");
     fclose(f);
+    /* The replay's clock is where it is, not the last event played (the
+     * HUD said t = 0.4 s at 600 ms), and stops at the trace's end. */
+    char err[512];
+    struct player pl = {.speed = 0.01};
+    assert_int_equal(trace_load(&pl.tr, trace, err, sizeof err), 0);
+    pl.origin = pl.tr.events[0].t_ns;
+    assert_int_equal(player_lay_out(&pl, err, sizeof err), 0);
+    player_replay_until(&pl, 0.6);
+    assert_int_equal(pl.clock_ns, 1000 + 600000000);
+    player_replay_until(&pl, 5.0);
+    assert_int_equal(pl.clock_ns, 900000000);
+    player_free(&pl);
     int at0 = idle_in_replay(trace, "--frames 1");
     int at600 = idle_in_replay(trace, "--at 600 --frames 1");
     /* Its squares are sized for the connections the trace holds (one),
