@@ -589,7 +589,10 @@ void flow_draw(struct view *v)
               view_colours[VC_READY], "ready");
         gauge(v, r->idle.box, th->open, r->idle.cap > 0 ? r->idle.cap : 400,
               view_colours[VC_IDLE], "open fds");
-        if (th->requests || r->role != VIEW_ACCEPT) {
+        /* A rate of requests where they are answered: not under an
+         * accept slot, nor the pool's loop (it said "0 req/s" there,
+         * while its workers answer them all). */
+        if (th->requests || (r->role != VIEW_ACCEPT && r->role != VIEW_LOOP)) {
             rate_text(s, sizeof s, th->request_rps, "req/s");
             if (q->w) /* left of the slot is the accept queue */
                 label(v, r->slot.x, r->slot.y + r->slot.h + 2, text_fg, s,

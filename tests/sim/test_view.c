@@ -987,11 +987,11 @@ static void test_pool_path_in_flows(void **state)
 {
     (void)state;
     char err[256];
-    struct view *v = view_open(800, 600, true, err, sizeof err);
+    struct view *v = view_open(960, 540, true, err, sizeof err);
     assert_non_null(v);
-    int core[] = {0, 1, 2};
-    enum view_role role[] = {VIEW_LOOP, VIEW_WORKER, VIEW_WORKER};
-    view_layout(v, 3, 3, core, role);
+    int core[] = {0, 1, 2, 3};
+    enum view_role role[] = {VIEW_LOOP, VIEW_WORKER, VIEW_WORKER, VIEW_WORKER};
+    view_layout(v, 4, 4, core, role);
     view_set_flows(v, true);
     for (int i = 0; i < 4000; i++) {
         int64_t t = (int64_t)i * 250000; /* a second of 4,000 requests */
@@ -1003,10 +1003,21 @@ static void test_pool_path_in_flows(void **state)
         for (int k = 0; k < 4; k++)
             view_event(v, &e[k]);
         if (i % 1000 == 999) {
-            struct hud h = {.title = "pool", .arch = "pool", .cores = 3};
+            struct hud h = {.title = "pool", .arch = "pool", .cores = 4};
             view_draw(v, &h, 0.3);
         }
     }
+    /* The loop answers no request: no "0 req/s" under its slot. */
+    int ls[4];
+    assert_int_equal(view_place_rect(v, 0, PLACE_CPU, ls), 0);
+    const struct view_item *it;
+    int ni = view_items(v, &it);
+    for (int i = 0; i < ni; i++)
+        if (it[i].text && it[i].fd == -3 && it[i].y >= ls[1] + ls[3] &&
+            it[i].y <= ls[1] + ls[3] + 4 && it[i].x >= ls[0] - 2 &&
+            it[i].x <= ls[0] + 2)
+            fail_msg("a rate under the loop's slot, at %d,%d", it[i].x,
+                     it[i].y);
     int lane[2][4], slot[2][4];
     for (int t = 1; t <= 2; t++) {
         assert_int_equal(view_place_rect(v, t, PLACE_LANE, lane[t - 1]), 0);
@@ -1020,8 +1031,9 @@ static void test_pool_path_in_flows(void **state)
                         lane[t][3]};
         int n = in_place(&p, right, VC_READY);
         if (n < 200)
-            fail_msg("worker t%d: %d pixels of the path into its slot", t + 1,
-                     n);
+            fail_msg("worker t%d: %d pixels of the path into "
+                     "its slot",
+                     t + 1, n);
     }
     stbi_image_free(p.px);
 }
