@@ -198,6 +198,10 @@ static void draw_cpu_bars(struct view *v, const struct hud *h)
     if ((!h->util && !h->bars_now) || n <= 0 || groups <= 0)
         return;
     char name[16];
+    if (l->bars_caption.w) {
+        snprintf(name, sizeof name, "cpu0-%d", n - 1);
+        text_box(v, v->small, l->bars_caption, dim_fg, name, -2);
+    }
     int gw = l->bars.w / groups;
     for (int g = 0; g < groups; g++) {
         int from = g * n / groups, to = (g + 1) * n / groups;

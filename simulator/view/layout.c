@@ -113,6 +113,13 @@ static void place_hud(struct layout *l)
     l->bars = (SDL_Rect){10, 78, tw - 10, 18};
     l->bar_names = l->cores * 60 <= l->bars.w;
     l->bar_figures = l->bar_names && l->cores * 110 <= l->bars.w;
+    /* Too many cores to name each bar: one caption says which cores the
+     * row of bars stands for (16 cores drew 16 bars and no word). */
+    l->bars_caption = (SDL_Rect){0, 0, 0, 0};
+    if (!l->bar_names) {
+        l->bars_caption = (SDL_Rect){l->bars.x, l->bars.y + 3, 56, SMALL_H};
+        l->bars.x += 60, l->bars.w -= 60;
+    }
     l->nbars = l->bar_names
                    ? l->cores
                    : (l->cores < l->bars.w / 3 ? l->cores : l->bars.w / 3);
@@ -373,6 +380,7 @@ int layout_texts(const struct layout *l, SDL_Rect *out, int max)
     add(out, max, &n, l->keys[1]);
     for (int i = 0; i < l->panel_lines; i++)
         add(out, max, &n, l->panel_line[i]);
+    add(out, max, &n, l->bars_caption);
     if (l->aggregate) {
         add(out, max, &n, l->agg_line);
         return n;

@@ -89,6 +89,8 @@ struct layout {
     bool bar_names;                  /**< bars carry names */
     bool bar_figures;                /**< ... and their figure, right */
     int nbars;                       /**< bars drawn */
+    SDL_Rect bars_caption;           /**< unnamed bars: which cores they
+                                          are ("cpu0-15"; w 0: named) */
     SDL_Rect plot;                   /**< the over-time plot */
     SDL_Rect plot_label[2];          /**< "throughput", "p99" */
     SDL_Rect clients;                /**< the client column (squares) */

@@ -1054,6 +1054,37 @@ static void test_trace_rates_say_their_span(void **state)
     assert_string_equal(s, " (last 1 s)");
 }
 
+/* Too many cores to name each CPU bar: a caption says which cores the
+ * row stands for (16 cores at 1280x720 drew 16 bars and no word). */
+static void test_unnamed_bars_have_a_caption(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(1280, 720, true, err, sizeof err);
+    assert_non_null(v);
+    int core[16];
+    enum view_role role[16];
+    double util[16];
+    for (int i = 0; i < 16; i++)
+        core[i] = i, role[i] = i ? VIEW_REQUEST : VIEW_ACCEPT, util[i] = 0.5;
+    view_layout(v, 16, 16, core, role);
+    struct hud h = {
+        .title = "bars", .arch = "staged", .cores = 16, .util = util};
+    view_draw(v, &h, 0.1);
+    const struct view_item *it;
+    int n = view_items(v, &it), first = -1, words = 0;
+    for (int i = 0; i < n; i++)
+        if (it[i].bar == 1)
+            first = i;
+    assert_true(first >= 0);
+    int bx = it[first].x, by = it[first].y, bh = it[first].h;
+    for (int i = 0; i < n; i++)
+        words += it[i].text && it[i].x + it[i].w <= bx && it[i].y < by + bh &&
+                 it[i].y + it[i].h > by - 18;
+    assert_int_equal(words, 1);
+    view_close(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1070,6 +1101,7 @@ int main(void)
         cmocka_unit_test(test_idle_core_says_why),
         cmocka_unit_test(test_hud_counts_agree_with_report),
         cmocka_unit_test(test_cpu_bars_say_percent),
+        cmocka_unit_test(test_unnamed_bars_have_a_caption),
         cmocka_unit_test(test_help_in_two_columns),
         cmocka_unit_test(test_help_names_every_key),
         cmocka_unit_test(test_pool_queue_in_flows),
