@@ -21,7 +21,8 @@ const char cli_usage[] =
     "                    %d in FILE, save every frame\n"
     "  --frames N        headless: animate N frames of 1/30 s at --speed\n"
     "  --at MS           headless: run the model to MS first (a picture\n"
-    "                    taken mid-run, fds in flight, with --frames)\n"
+    "                    taken mid-run, fds in flight, with --frames;\n"
+    "                    a replay: MS after the trace's first event)\n"
     "  --size WxH        window or picture size (default 1280x720)\n"
     "  --report text|json  print what was measured\n"
     "  --speed X         simulated seconds per wall second (default: the\n"
@@ -185,6 +186,10 @@ int cli_parse(int argc, char **argv, struct cli *cli, struct scenario *sc)
     if (source && model_flag)
         return usage_error("%s plays a trace; --%s does not apply", source,
                            model_flag);
+    /* A live view has no past to run through. */
+    if (cli->live && cli->at_ms > 0)
+        return usage_error("%s draws fastd as it runs; --%s does not apply",
+                           "--live", "at");
     cli->model_options = cli->scenario || model_flag;
     char err[512];
     if (cli->scenario && scenario_load(sc, cli->scenario, err, sizeof err)) {

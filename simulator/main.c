@@ -137,15 +137,8 @@ static int run_sim_view(const struct scenario *sc, const struct cli *cli)
     int rc = 0;
     bool every = cli->png && strchr(cli->png, '%');
     if (cli->headless && (!cli->frames || cli->at_ms > 0)) {
-        /* Run to the end (or to --at), sampling the plot every simulated
-         * 10 ms, with every move completed. */
-        int64_t at = cli->frames ? (int64_t)(cli->at_ms * 1e6) : INT64_MAX;
-        p.speed = 1;
-        for (int i = 0; !p.ended && p.sim.now < at && i < 10000000; i++)
-            play_frame(&p, fmin(0.01, (double)(at - p.sim.now) / 1e9));
-        p.speed = cli->speed;
-        p.paused = p.ended;
-        play_frame(&p, 10.0);
+        /* Run to the end (or to --at), with every move completed. */
+        play_run_to(&p, cli->frames ? (int64_t)(cli->at_ms * 1e6) : INT64_MAX);
     }
     for (int frame = 0; cli->frames || !cli->headless; frame++) {
         double dt = cli->headless ? 1.0 / 30 : wall_now() - last;

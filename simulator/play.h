@@ -78,6 +78,13 @@ void play_key(struct play *p, enum view_key key);
 /** Run the model dt wall seconds further (at p->speed) and draw a frame. */
 void play_frame(struct play *p, double dt);
 
+/**
+ * Run the model to simulated time at_ns (or its end), sampling the plot
+ * every simulated 10 ms, then draw every move completed with the model
+ * held there: the picture of that moment, before the frames of --at.
+ */
+void play_run_to(struct play *p, int64_t at_ns);
+
 /** Free the model (not the view). */
 void play_close(struct play *p);
 

@@ -84,6 +84,35 @@ void player_event(struct player *p, const struct fd_event *ev)
         hud_narrate(ev, p->narration, sizeof p->narration);
 }
 
+static void ready_sink(void *ctx, const struct fd_event *ev)
+{
+    player_event(ctx, ev);
+}
+
+void player_replay_event(struct player *p, size_t i)
+{
+    player_event(p, &p->tr.events[i]);
+    trace_infer_ready(p->tr.events, p->tr.len, i, ready_sink, p);
+}
+
+void player_replay_until(struct player *p, double pos)
+{
+    while (p->next < p->tr.len &&
+           (double)(p->tr.events[p->next].t_ns - p->origin) / 1e9 <= pos)
+        player_replay_event(p, p->next++);
+    /* The clock is where the replay is, up to the trace's last event: it
+     * stopped at the last event played, and a gap in the load (or --at
+     * between events) kept the HUD's time and its rates of the last
+     * second where the events stopped (--at 600 said t = 0.4 s). */
+    if (!p->tr.len)
+        return;
+    int64_t at = p->origin + (int64_t)(pos * 1e9),
+            end = p->tr.events[p->tr.len - 1].t_ns;
+    at = at < end ? at : end;
+    if (at > p->clock_ns)
+        p->clock_ns = at;
+}
+
 void player_say(struct player *p, const char *msg)
 {
     snprintf(p->message, sizeof p->message, "%s", msg);
@@ -128,7 +157,8 @@ bool player_key(struct player *p, enum view_key k, bool live)
         p->help = !p->help;
         break;
     case KEY_FLOW:
-        view_flow_toggle(p->view);
+        if (!view_flow_toggle(p->view))
+            player_say(p, VIEW_FLOWS_NO_ROOM);
         break;
     case KEY_SCREENSHOT:
         snprintf(msg, sizeof msg, "fastsim-%d.png", ++p->shots);
@@ -179,6 +209,9 @@ void player_draw(struct player *p, const char *title, enum hud_mode mode,
     h.speed = mode == HUD_LIVE ? 1 : p->speed;
     h.paused = p->paused, h.help = p->help;
     h.throughput_rps = recent_rps(&p->recent, t, now);
+    h.rate_span_s = recent_span_s(&p->recent, now);
+    char span[32];
+    view_span_words(h.rate_span_s, span, sizeof span);
     h.p50_us = hist_quantile(&t->latency, 0.5) / 1e3;
     h.p99_us = hist_quantile(&t->latency, 0.99) / 1e3;
     /* fastd answers every request it parses: a request record is answers */
@@ -188,11 +221,13 @@ void player_draw(struct player *p, const char *title, enum hud_mode mode,
     int cores = p->tr.cores > 0 ? p->tr.cores : 1;
     for (int c = 0; c < cores; c++)
         p->util[c] = 0;
+    /* " (last 0.4 s)" as "last 0.4 s" */
     int len = snprintf(p->stats, sizeof p->stats,
-                       "accepted %llu  closed %llu  |  last 1 s, busy / "
+                       "accepted %llu  closed %llu  |  %.*s, busy / "
                        "ready list:",
                        (unsigned long long)tally_count(t, FD_ACCEPT),
-                       (unsigned long long)tally_count(t, FD_CLOSE));
+                       (unsigned long long)tally_count(t, FD_CLOSE),
+                       (int)strlen(span) - 3, span + 2);
     for (int i = 0; i < t->threads; i++) {
         double b = recent_busy(&p->recent, t, i, now);
         int c = i % cores;

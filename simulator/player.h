@@ -45,6 +45,16 @@ struct player {
  *  \return 0, or -1 with err. */
 int player_lay_out(struct player *p, char *err, size_t errlen);
 
+/** Replay: play event i of p->tr, with the ready events a wake-up
+ *  implies. */
+void player_replay_event(struct player *p, size_t i);
+
+/**
+ * Replay: play every event up to trace time pos (seconds from the
+ * first), and set the clock there (no further than the last event).
+ */
+void player_replay_until(struct player *p, double pos);
+
 /** Play one event: count it, draw it, put it in words. */
 void player_event(struct player *p, const struct fd_event *ev);
 

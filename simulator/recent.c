@@ -88,6 +88,12 @@ static const struct recent_note *oldest(const struct recent *r, int64_t now)
     return now > n->t_ns ? n : NULL;
 }
 
+double recent_span_s(const struct recent *r, int64_t now_ns)
+{
+    const struct recent_note *n = oldest(r, now_ns);
+    return n ? (double)(now_ns - n->t_ns) / 1e9 : 0;
+}
+
 double recent_rps(const struct recent *r, const struct tally *t, int64_t now)
 {
     const struct recent_note *n = oldest(r, now);

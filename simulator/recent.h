@@ -45,6 +45,13 @@ int recent_init(struct recent *r, int threads);
 /** Note the tally at trace time now if a step has passed. */
 void recent_tick(struct recent *r, const struct tally *t, int64_t now_ns);
 
+/**
+ * The trace seconds the rates below cover: a second, less early on (a
+ * replay 0.4 s from fastd's start measures over those 0.4 s), 0 before
+ * a note.
+ */
+double recent_span_s(const struct recent *r, int64_t now_ns);
+
 /** Requests per second over the last second (0 before a note). */
 double recent_rps(const struct recent *r, const struct tally *t,
                   int64_t now_ns);

@@ -6,6 +6,7 @@
  */
 #include "simulator/replay.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,24 +22,14 @@ static double wall_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void ready_sink(void *ctx, const struct fd_event *ev)
-{
-    player_event(ctx, ev);
-}
-
-/* Play one event, with the ready events a wake-up implies. */
 static void play_event(struct player *p, size_t i)
 {
-    player_event(p, &p->tr.events[i]);
-    trace_infer_ready(p->tr.events, p->tr.len, i, ready_sink, p);
+    player_replay_event(p, i);
 }
 
-/* Play every event up to trace time pos (seconds from the first). */
 static void play_until(struct player *p, double pos)
 {
-    while (p->next < p->tr.len &&
-           (double)(p->tr.events[p->next].t_ns - p->origin) / 1e9 <= pos)
-        play_event(p, p->next++);
+    player_replay_until(p, pos);
 }
 
 /* The event at which the most connections are open (a busy picture);
@@ -57,6 +48,20 @@ static size_t busiest(const struct trace *tr)
             best = open, at = i + 1;
     }
     return at;
+}
+
+/* The most connections open at once in the trace: the view sizes its
+ * squares for them (a trace of a few connections drew 2-pixel dots at
+ * 640x360, sized for the 400 a view expects when it does not know). */
+static int most_open(const struct trace *tr)
+{
+    long open = 0, most = 0;
+    for (size_t i = 0; i < tr->len; i++) {
+        open += tr->events[i].kind == FD_ACCEPT;
+        open -= tr->events[i].kind == FD_CLOSE;
+        most = open > most ? open : most;
+    }
+    return most < 1000000 ? (int)most : 1000000;
 }
 
 static void tally_sink(void *ctx, const struct fd_event *ev)
@@ -79,6 +84,17 @@ static int show(struct player *p, const struct cli *cli)
             play_event(p, p->next++);
         player_draw(p, cli->replay, HUD_REPLAY, 0.12);
         return cli->png && player_save(p, cli->png, 0) < 0 ? 1 : 0;
+    }
+    if (cli->headless && cli->at_ms > 0) {
+        /* --at: the trace played that far first (from its first event),
+         * the plot sampled every 10 ms of it and every move completed, so
+         * the frames start mid-run as a model's do. */
+        double at = cli->at_ms / 1e3;
+        while (p->pos < at && p->next < p->tr.len) {
+            p->pos = fmin(at, p->pos + 0.01);
+            play_until(p, p->pos);
+            player_draw(p, cli->replay, HUD_REPLAY, 10.0);
+        }
     }
     double last = wall_now();
     for (int frame = 0;; frame++) {
@@ -130,6 +146,8 @@ int replay_run(const struct cli *cli)
     if (picture) {
         p.view =
             view_open(cli->width, cli->height, cli->headless, err, sizeof err);
+        if (p.view)
+            view_expect(p.view, most_open(&p.tr));
         if (!p.view || player_lay_out(&p, err, sizeof err) < 0) {
             fprintf(stderr, "fastsim: %s\n", err);
             player_free(&p);

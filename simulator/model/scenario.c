@@ -240,9 +240,21 @@ int scenario_check(const struct scenario *sc, char *err, size_t errlen)
 {
     int threads = sc->threads ? sc->threads : sc->cores;
     if (sc->arch == SIM_STAGED && threads < sc->accept_threads + 1) {
-        snprintf(err, errlen,
-                 "staged needs threads > accept_threads (%d), got %d",
-                 sc->accept_threads, threads);
+        /* A thread per core unless threads is set: then say it in cores,
+         * the word --cores and the window use (a learner who typed
+         * --cores 1 had set no threads). */
+        if (!sc->threads)
+            snprintf(err, errlen,
+                     "staged needs at least %d cores, a thread on each: %d "
+                     "accept thread%s (accept_threads) and a request thread "
+                     "to hand connections to; got %d (--arch single runs "
+                     "on one core)",
+                     sc->accept_threads + 1, sc->accept_threads,
+                     sc->accept_threads > 1 ? "s" : "", sc->cores);
+        else
+            snprintf(err, errlen,
+                     "staged needs threads > accept_threads (%d), got %d",
+                     sc->accept_threads, threads);
         return -1;
     }
     if (sc->warmup_ns >= sc->duration_ns) {

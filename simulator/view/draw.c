@@ -198,6 +198,10 @@ static void draw_cpu_bars(struct view *v, const struct hud *h)
     if ((!h->util && !h->bars_now) || n <= 0 || groups <= 0)
         return;
     char name[16];
+    if (l->bars_caption.w) {
+        snprintf(name, sizeof name, "cpu0-%d", n - 1);
+        text_box(v, v->small, l->bars_caption, dim_fg, name, -2);
+    }
     int gw = l->bars.w / groups;
     for (int g = 0; g < groups; g++) {
         int from = g * n / groups, to = (g + 1) * n / groups;
@@ -278,11 +282,13 @@ static void draw_hud(struct view *v, const struct hud *h)
     } else {
         /* The model's counts here run from t = 0 (they never go back);
          * the next line has the ones --report prints. */
+        char span[32] = "";
+        if (h->mode != HUD_MODEL)
+            view_span_words(h->rate_span_s, span, sizeof span);
         snprintf(line, sizeof line,
                  "%s%.0f req/s%s   p50 %.1f us   p99 %.1f us   answered %lu   "
                  "hand-offs %lu%s",
-                 warming ? "so far: " : "", h->throughput_rps,
-                 h->mode == HUD_MODEL ? "" : " (last 1 s)", h->p50_us,
+                 warming ? "so far: " : "", h->throughput_rps, span, h->p50_us,
                  h->p99_us, h->completed, h->handoffs,
                  h->mode == HUD_MODEL ? "   (since t = 0)" : "");
     }
@@ -322,7 +328,10 @@ static void draw_hud(struct view *v, const struct hud *h)
                      "hand-offs %lu   cache penalties %lu",
                      h->measured_completed, h->measured_handoffs,
                      h->cache_misses);
-        text_box(v, v->font, l->hud_line[2], dim_fg, line, -2);
+        /* Narrow, in the small font: the exact counts --report prints
+         * for 16 cores ran past the line ("cache 120..." at 640x360). */
+        text_box(v, l->hud_line[2].w < 640 ? v->small : v->font, l->hud_line[2],
+                 dim_fg, line, -2);
     } else if (h->clients) {
         snprintf(line, sizeof line, "clients %d   connections on screen %d",
                  h->clients, v->live);
@@ -473,26 +482,33 @@ static void draw_card(struct view *v, const char *const *lines, int n,
     v->nitems = before; /* a card lies over the picture: not in the list */
 }
 
+/* Every key the window takes (v was missing: the footer named it, the
+ * help did not say what it does); 13 lines, as many as 640x360 holds. */
+const char *const view_help_lines[] = {
+    "space\tpause / run",
+    ".\tone step (following: one hop of that connection)",
+    "f or click\tfollow a connection: its trail and its hops",
+    "<- ->\thalf / double speed",
+    "v\tsquares or flows (arrows as wide as the rates)",
+    "1 2 3 4\tstaged, shared-nothing, single, pool",
+    "up down\tmore / fewer cores (within what the arch allows)",
+    "+ -\tmore / fewer clients (1 to 1,000,000)",
+    "r  s  h\treset, screenshot (PNG), this help",
+    "q  Esc\tquit; Esc closes this help first",
+    "Each thread, left to right: accept queue, CPU, ready list,",
+    "interest set. The legend below names every colour.",
+    "Clients, left: light ones wait for an answer, dim ones think.",
+    NULL};
+
 static void draw_help(struct view *v, const struct hud *h)
 {
-    static const char *const lines[] = {
-        "Keys",
-        "space\tpause / run",
-        ".\tone step (following: one hop of that connection)",
-        "f or click\tfollow a connection: its trail and its hops",
-        "<- ->\thalf / double speed",
-        "1 2 3 4\tstaged, shared-nothing, single, pool",
-        "up down\tmore / fewer cores (within what the arch allows)",
-        "+ -\tmore / fewer clients (1 to 1,000,000)",
-        "r reset\ts screenshot (PNG)    h this help",
-        "q quit\tEsc closes this help (and quits when none is open)",
-        "Each thread, left to right: accept queue, CPU, ready list,",
-        "interest set. The legend below names every colour.",
-        "Clients, left: light ones wait for an answer, dim ones think."};
-    bool grey[13] = {0};
-    for (int i = 5; i <= 8; i++)
+    int n = 0;
+    while (view_help_lines[n])
+        n++;
+    bool grey[16] = {0};
+    for (int i = 5; i <= 8; i++) /* the model's keys */
         grey[i] = h->mode != HUD_MODEL;
-    draw_card(v, lines, 13, grey);
+    draw_card(v, view_help_lines, n < 16 ? n : 16, grey);
 }
 
 /* A card: the text's lines, split at newlines. */
@@ -517,12 +533,11 @@ static void draw_queue(struct view *v, const struct row *r, int t)
     outline(v, r->queue.box, view_colours[VC_BACKLOG]);
     char num[32];
     const char *what = r->count_box.w >= 96 ? "accept queue " : "";
-    if (v->arrivals) /* drawn: the number is what is drawn */
-        snprintf(num, sizeof num, "%s%d", what, v->arr[t].len);
-    else if (!v->has_backlog)
+    int len = view_queue_length(v, t);
+    if (len < 0)
         snprintf(num, sizeof num, "kernel queue");
     else
-        snprintf(num, sizeof num, "%s%d", what, v->backlog[t]);
+        snprintf(num, sizeof num, "%s%d", what, len);
     text_box(v, v->small, r->count_box, dim_fg, num, -2);
 }
 
@@ -570,7 +585,7 @@ static void draw_shared(struct view *v, const struct hud *h)
     const struct layout *l = &v->l;
     fill(v, l->shared_band, lane_bg);
     char label[48];
-    snprintf(label, sizeof label, "shared queue %d", h->shared_len);
+    snprintf(label, sizeof label, "shared queue %d", view_shared_length(v));
     text_box(v, v->font, l->shared_label, text_fg, label, -2);
     fill(v, l->lock, h->lock_held ? view_colours[VC_CLOSING] : bg);
     text_box(v, v->small, l->lock_label, h->lock_held ? bg : dim_fg, "lock",

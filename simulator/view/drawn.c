@@ -5,6 +5,7 @@
  */
 #include "simulator/view/drawn.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 const SDL_Color view_colours[VC_NCOLOURS] = {
@@ -82,4 +83,26 @@ void view_item_add(struct view *v, const struct view_item *it)
         v->items = grown, v->items_cap = n;
     }
     v->items[v->nitems++] = *it;
+}
+
+int view_queue_length(const struct view *v, int t)
+{
+    if (v->arrivals && (!v->flow.on || !v->has_backlog))
+        return v->arr[t].len; /* drawn: the number is what is drawn */
+    return v->has_backlog ? v->backlog[t] : -1;
+}
+
+void view_span_words(double span_s, char *out, size_t len)
+{
+    if (span_s <= 0 || span_s >= 0.95)
+        snprintf(out, len, " (last 1 s)");
+    else if (span_s >= 0.1)
+        snprintf(out, len, " (last %.1f s)", span_s);
+    else
+        snprintf(out, len, " (last %.2g ms)", span_s * 1e3);
+}
+
+int view_shared_length(const struct view *v)
+{
+    return v->flow.on ? v->last.shared_len : layout_area_count(&v->l.shared);
 }

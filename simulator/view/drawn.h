@@ -29,6 +29,14 @@ int view_token_colour(const struct view *v, const struct token *k,
  */
 bool view_token_hidden(const struct view *v, const struct token *k);
 
+/**
+ * The length of thread t's accept queue as the window states it: the
+ * squares drawn there when the model's arrivals are drawn as squares,
+ * else the model's own count (flows hide squares that lag behind it);
+ * -1 when nobody counted it (a trace: the kernel's queue).
+ */
+int view_queue_length(const struct view *v, int t);
+
 /** Note one drawn thing in the frame's list (for tests). */
 void view_item_add(struct view *v, const struct view_item *it);
 

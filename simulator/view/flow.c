@@ -183,8 +183,15 @@ void flow_event(struct flow *f, const struct fd_event *ev)
     }
 }
 
-/* Measure the rates over the trace time since the last mark. */
-static void measure(struct flow *f)
+/* A rate: the old one moved a share fresh (0..1) toward the new. */
+static double smooth(double old, double now, double fresh)
+{
+    return (1 - fresh) * old + fresh * now;
+}
+
+/* Measure the rates over the trace time since the last mark; all_new:
+ * the new rates replace the old (else they are smoothed). */
+static void measure(struct flow *f, bool all_new)
 {
     /* A trace watched from its first second (a replay, the model, a fresh
      * fastd live): its counts at time 0 were none, a mark to measure the
@@ -196,24 +203,24 @@ static void measure(struct flow *f)
         f->mark_ns = 0;
     }
     double span = (double)(f->now_ns - f->mark_ns) / 1e9;
+    /* The new rate's share: a half after a quarter of a wall second (the
+     * window's pace: arrows that do not flicker), all of it after a
+     * longer wait, the first time, or when asked. */
+    double fresh = first || all_new ? 1 : 1 - exp(-f->since_measure_s / 0.36);
     int n = f->threads;
     uint64_t *m = f->mark;
     for (int i = 0; i < n; i++) {
         struct flow_thread *th = &f->thread[i];
         uint64_t *row = m + (size_t)i * (size_t)(n + 2);
-        /* Smoothed: half the new, half the old (the first as it is). */
-        double keep = first ? 0 : 1, part = first ? 1 : 0.5;
         if (f->marked) {
-            th->accept_rps = (keep * th->accept_rps +
-                              (double)(th->accepts - row[0]) / span) *
-                             part;
-            th->request_rps = (keep * th->request_rps +
-                               (double)(th->requests - row[1]) / span) *
-                              part;
+            th->accept_rps = smooth(
+                th->accept_rps, (double)(th->accepts - row[0]) / span, fresh);
+            th->request_rps = smooth(
+                th->request_rps, (double)(th->requests - row[1]) / span, fresh);
             for (int j = 0; j < n; j++)
-                th->to_rps[j] = (keep * th->to_rps[j] +
-                                 (double)(th->to[j] - row[2 + j]) / span) *
-                                part;
+                th->to_rps[j] =
+                    smooth(th->to_rps[j],
+                           (double)(th->to[j] - row[2 + j]) / span, fresh);
         }
         row[0] = th->accepts, row[1] = th->requests;
         for (int j = 0; j < n; j++)
@@ -232,7 +239,7 @@ void flow_tick(struct flow *f, double dt)
     f->since_measure_s += dt;
     if (!f->marked || f->now_ns - f->mark_ns >= RATE_SPAN_NS ||
         (f->since_measure_s >= 0.25 && f->now_ns > f->mark_ns)) {
-        measure(f);
+        measure(f, false);
         f->since_measure_s = 0;
     }
     /* No event for a second of wall time: nothing flows (the rates were
@@ -258,6 +265,8 @@ void flow_tick(struct flow *f, double dt)
     } else {
         f->on = f->mode == FLOW_FLOWS;
     }
+    if (!f->room) /* bands and labels would pile on each other */
+        f->on = false;
     for (int i = 0; i < f->threads; i++) { /* pulses: faster when busier */
         struct flow_thread *th = &f->thread[i];
         double r = th->accept_rps;
@@ -265,6 +274,22 @@ void flow_tick(struct flow *f, double dt)
             r = fmax(r, th->to_rps[j]);
         th->pulse = fmod(th->pulse + dt * (0.2 + 0.3 * log10(1 + r)), 1.0);
     }
+}
+
+void flow_measure_now(struct flow *f)
+{
+    if (f->threads && f->now_ns > f->mark_ns) {
+        measure(f, true);
+        f->since_measure_s = 0;
+    }
+    /* The run here went at its own pace (10 ms of model a frame): the
+     * moves per wall second start over with the frames that follow (in
+     * squares until they choose), or chapter 4's picture at x2e-5 came
+     * out in flows. */
+    f->wall_rate = 0;
+    f->moves = 0;
+    if (f->mode == FLOW_AUTO)
+        f->on = false;
 }
 
 void flow_toggle(struct flow *f)
@@ -407,6 +432,34 @@ static void band_v(struct view *v, int x, int y0, int y1, int w, double pulse,
     }
 }
 
+/* The height of the band from the clients into row r's accept queue:
+ * the queue's middle, or lower where the row is short, under the row's
+ * and its lane's names (it ran through "core 0 t0 accept" at 960x540
+ * with 8 cores); it still enters the queue from the left. */
+static int band_y(const struct view *v, const struct row *r, int w)
+{
+    const SDL_Rect *q = &r->queue.box, *name = &v->l.lanes[r->core].name;
+    int y = q->y + q->h / 2, under = 0;
+    if (r->label_box.w)
+        under = r->label_box.y + r->label_box.h;
+    if (name->w && name->y + name->h > under)
+        under = name->y + name->h;
+    if (under && y - (w + 1) / 2 < under + 1)
+        y = under + 1 + (w + 1) / 2;
+    return y < q->y + q->h - 2 ? y : q->y + q->h - 2;
+}
+
+/* Where that band starts: at the client column, or right of the row's
+ * name where it still crosses it (a row too short to pass under). */
+static int band_start(const struct view *v, const struct row *r, int w)
+{
+    int y = band_y(v, r, w), x = POOL_W + 4;
+    const SDL_Rect *b = &r->label_box;
+    if (b->w && y - (w + 1) / 2 < b->y + b->h && y + (w + 1) / 2 > b->y)
+        x = b->x + b->w;
+    return x;
+}
+
 /* A gauge over an area: how many fds are in it, as a bar and a number. */
 static void gauge(struct view *v, SDL_Rect box, int n, int cap, SDL_Color c,
                   const char *what)
@@ -423,6 +476,44 @@ static void gauge(struct view *v, SDL_Rect box, int n, int cap, SDL_Color c,
     char s[64];
     snprintf(s, sizeof s, "%s %d", what, n);
     label(v, box.x + 4, y + 14, (SDL_Color){225, 228, 235, 255}, s, false);
+}
+
+/* The pool's path, in the shared queue's colour: up from the event
+ * loop's CPU slot into the shared queue (what it finds readable), down a
+ * trunk from the queue's middle and into each worker's slot (what each
+ * takes, one job a request). Drawn first: the rows' gauges and labels
+ * stay on top. Without it the workers' rates floated beside slots that
+ * nothing led to, and the queue looked like a gauge of its own. */
+static void draw_pool_path(struct view *v)
+{
+    const struct layout *l = &v->l;
+    const struct flow *f = &v->flow;
+    const SDL_Rect *q = &l->shared.box;
+    SDL_Color c = view_colours[VC_READY];
+    int tx = q->x + q->w / 2, low = -1, loop = -1;
+    double all = 0;
+    for (int i = 0; i < l->nrows; i++) {
+        const struct row *r = &l->rows[i];
+        if (r->role == VIEW_LOOP)
+            loop = i;
+        if (r->role != VIEW_WORKER)
+            continue;
+        double rps = f->thread[i].request_rps;
+        int y = r->slot.y + r->slot.h / 2;
+        band_h(v, tx, r->slot.x + r->slot.w + 2, y, width_of(rps),
+               f->thread[i].pulse, c);
+        all += rps;
+        low = y > low ? y : low;
+    }
+    if (low < 0)
+        return;
+    double pulse = loop >= 0 ? f->thread[loop].pulse : 0;
+    band_v(v, tx, q->y + q->h, low, width_of(all), pulse, c);
+    if (loop >= 0) {
+        const SDL_Rect *s = &l->rows[loop].slot;
+        band_v(v, s->x + s->w / 2, s->y - 2, q->y + q->h, width_of(all), pulse,
+               c);
+    }
 }
 
 /* Where the sample's square is now, in words (its colour's meaning). */
@@ -449,6 +540,8 @@ void flow_draw(struct view *v)
     taken_reset(v);
     SDL_Color text_fg = {225, 228, 235, 255};
     char s[96];
+    if (l->pool && l->shared.box.w > 4)
+        draw_pool_path(v);
     for (int i = 0; i < l->nrows; i++) {
         const struct row *r = &l->rows[i];
         struct flow_thread *th = &f->thread[i];
@@ -456,10 +549,22 @@ void flow_draw(struct view *v)
         int cy = r->slot.y + r->slot.h / 2;
         if (q->w) { /* clients -> accept queue */
             int w = width_of(th->accept_rps);
-            band_h(v, POOL_W + 4, q->x - 2, q->y + q->h / 2, w, th->pulse,
-                   view_colours[VC_BACKLOG]);
+            band_h(v, band_start(v, r, w), q->x - 2, band_y(v, r, w), w,
+                   th->pulse, view_colours[VC_BACKLOG]);
             rate_text(s, sizeof s, th->accept_rps, "conn/s");
             label(v, POOL_W + 8, q->y - 16, text_fg, s, false);
+            /* Its squares are hidden too: a bar as full as the queue its
+             * caption counts (full: more than its squares would fill). */
+            int len = view_queue_length(v, i);
+            if (len > 0)
+                fill(v,
+                     (SDL_Rect){
+                         q->x + 2, q->y + 2,
+                         (int)fmax(2, (q->w - 4) *
+                                          fmin(1, (double)len /
+                                                      fmax(1, r->queue.cap))),
+                         q->h - 4},
+                     view_colours[VC_BACKLOG]);
         }
         /* hand-offs: down (or up) from the accept slot, then to the slot */
         int sx = r->slot.x + r->slot.w / 2;
@@ -484,7 +589,10 @@ void flow_draw(struct view *v)
               view_colours[VC_READY], "ready");
         gauge(v, r->idle.box, th->open, r->idle.cap > 0 ? r->idle.cap : 400,
               view_colours[VC_IDLE], "open fds");
-        if (th->requests || r->role != VIEW_ACCEPT) {
+        /* A rate of requests where they are answered: not under an
+         * accept slot, nor the pool's loop (it said "0 req/s" there,
+         * while its workers answer them all). */
+        if (th->requests || (r->role != VIEW_ACCEPT && r->role != VIEW_LOOP)) {
             rate_text(s, sizeof s, th->request_rps, "req/s");
             if (q->w) /* left of the slot is the accept queue */
                 label(v, r->slot.x, r->slot.y + r->slot.h + 2, text_fg, s,
@@ -495,10 +603,11 @@ void flow_draw(struct view *v)
         }
     }
     if (l->pool && l->shared.box.w > 4) {
-        /* The pool's shared queue: its squares are hidden with the rest,
-         * so a bar as full as the queue (its label gives the number). */
+        /* The pool's shared queue: its squares are hidden with the rest
+         * (and lag behind the model at this rate), so a bar as full as
+         * the queue its caption counts: the model's. */
         const SDL_Rect *b = &l->shared.box;
-        int n = layout_area_count(&l->shared);
+        int n = view_shared_length(v);
         double full =
             l->shared.cap > 0 ? fmin(1, (double)n / l->shared.cap) : 0;
         SDL_Rect bar = {b->x + 2, b->y + b->h / 2 - 6, b->w - 4, 12};

@@ -15,7 +15,9 @@
  *
  * `v` switches between squares and flows; until it is pressed the view
  * chooses by itself, flows above FLOW_AUTO_ON moves per wall second,
- * squares again below FLOW_AUTO_OFF.
+ * squares again below FLOW_AUTO_OFF. Flows need rows tall enough for a
+ * band, its label and a gauge (layout_room_for_flows): where rows are
+ * shorter (16 cores in 720 lines) the view keeps squares.
  */
 #ifndef FASTSIM_VIEW_FLOW_H
 #define FASTSIM_VIEW_FLOW_H
@@ -56,6 +58,8 @@ struct flow_thread {
 struct flow {
     enum flow_mode mode;        /**< how it is chosen */
     bool on;                    /**< drawing flows now */
+    bool room;                  /**< the rows are tall enough for flows
+                                     (else squares, whatever the mode) */
     int threads;                /**< entries in thread */
     struct flow_thread *thread; /**< per thread */
     int *where;                 /**< per fd (up to FLOW_MAX_FD): 1 + the
@@ -82,6 +86,14 @@ void flow_layout(struct flow *f, int threads);
 
 /** Count one event. */
 void flow_event(struct flow *f, const struct fd_event *ev);
+
+/**
+ * The rates over the trace since they were last measured, replacing
+ * those (a picture of this moment, after a run to --at: the last
+ * measure could be 250 ms of trace old, from a burst since ended); the
+ * moves per wall second, which choose squares or flows, start over.
+ */
+void flow_measure_now(struct flow *f);
 
 /** Advance dt wall seconds: measure the rates, choose squares or flows. */
 void flow_tick(struct flow *f, double dt);

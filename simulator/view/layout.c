@@ -23,6 +23,16 @@ bool layout_accepts(enum view_role r)
     return r == VIEW_ACCEPT || r == VIEW_BOTH || r == VIEW_LOOP;
 }
 
+bool layout_room_for_flows(const struct layout *l)
+{
+    if (l->aggregate || l->nrows == 0)
+        return false;
+    for (int i = 0; i < l->nrows; i++)
+        if (l->rows[i].box.h < LAYOUT_FLOW_ROW_H)
+            return false;
+    return true;
+}
+
 bool layout_holds_fds(enum view_role r)
 {
     return r == VIEW_REQUEST || r == VIEW_BOTH || r == VIEW_LOOP;
@@ -103,6 +113,13 @@ static void place_hud(struct layout *l)
     l->bars = (SDL_Rect){10, 78, tw - 10, 18};
     l->bar_names = l->cores * 60 <= l->bars.w;
     l->bar_figures = l->bar_names && l->cores * 110 <= l->bars.w;
+    /* Too many cores to name each bar: one caption says which cores the
+     * row of bars stands for (16 cores drew 16 bars and no word). */
+    l->bars_caption = (SDL_Rect){0, 0, 0, 0};
+    if (!l->bar_names) {
+        l->bars_caption = (SDL_Rect){l->bars.x, l->bars.y + 3, 56, SMALL_H};
+        l->bars.x += 60, l->bars.w -= 60;
+    }
     l->nbars = l->bar_names
                    ? l->cores
                    : (l->cores < l->bars.w / 3 ? l->cores : l->bars.w / 3);
@@ -363,6 +380,7 @@ int layout_texts(const struct layout *l, SDL_Rect *out, int max)
     add(out, max, &n, l->keys[1]);
     for (int i = 0; i < l->panel_lines; i++)
         add(out, max, &n, l->panel_line[i]);
+    add(out, max, &n, l->bars_caption);
     if (l->aggregate) {
         add(out, max, &n, l->agg_line);
         return n;

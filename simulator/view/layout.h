@@ -89,6 +89,8 @@ struct layout {
     bool bar_names;                  /**< bars carry names */
     bool bar_figures;                /**< ... and their figure, right */
     int nbars;                       /**< bars drawn */
+    SDL_Rect bars_caption;           /**< unnamed bars: which cores they
+                                          are ("cpu0-15"; w 0: named) */
     SDL_Rect plot;                   /**< the over-time plot */
     SDL_Rect plot_label[2];          /**< "throughput", "p99" */
     SDL_Rect clients;                /**< the client column (squares) */
@@ -130,6 +132,17 @@ void layout_free(struct layout *l);
  * cells (piled on the last one), which a full area cannot draw.
  */
 int layout_area_count(const struct area *a);
+
+/**
+ * Whether flows fit (flow.h): lanes, not the aggregate, and every row
+ * at least LAYOUT_FLOW_ROW_H pixels tall. In shorter rows the hand-off
+ * bands crossed the next row's labels and the accept band the row's
+ * name (16 cores at 1280x720).
+ */
+bool layout_room_for_flows(const struct layout *l);
+
+/** The shortest row that flows are drawn in. */
+#define LAYOUT_FLOW_ROW_H 40
 
 /** Whether a thread's role accepts connections (has an accept queue). */
 bool layout_accepts(enum view_role r);

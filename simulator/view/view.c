@@ -996,7 +996,10 @@ void view_draw(struct view *v, const struct hud *hud, double dt)
         }
     }
     tokens_advance(v, dt);
-    flow_tick(&v->flow, dt); /* flow view (flow.h): squares or flows */
+    v->flow.room = layout_room_for_flows(&v->l);
+    /* Paused, the flows keep their rates: no wall time passes for them
+     * (after a second with no event they fell to 0/s on every arrow). */
+    flow_tick(&v->flow, hud->paused ? 0 : dt);
     v->last = *hud;
     int n = hud->cores < 1024 ? hud->cores : 1024;
     if (hud->util)
@@ -1085,15 +1088,26 @@ int view_png(struct view *v, const char *path, char *err, size_t errlen)
 
 /* ---- flow view (flow.h) ------------------------------------------------- */
 
-void view_flow_toggle(struct view *v)
+bool view_flow_toggle(struct view *v)
 {
     flow_toggle(&v->flow);
+    return layout_room_for_flows(&v->l) || v->flow.mode != FLOW_FLOWS;
 }
 
 void view_set_flows(struct view *v, bool flows)
 {
     v->flow.mode = flows ? FLOW_FLOWS : FLOW_SQUARES;
     v->flow.on = flows;
+}
+
+void view_measure_flows(struct view *v)
+{
+    flow_measure_now(&v->flow);
+}
+
+double view_flow_accept_rate(const struct view *v, int t)
+{
+    return t >= 0 && t < v->flow.threads ? v->flow.thread[t].accept_rps : 0;
 }
 
 bool view_flows(const struct view *v)

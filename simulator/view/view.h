@@ -62,7 +62,9 @@ struct hud {
     double speed;               /**< simulated s per wall s */
     bool paused;                /**< shows "paused" */
     double warmup_s;            /**< the warm-up's length; 0 = none */
-    double throughput_rps;      /**< so far */
+    double throughput_rps;      /**< so far (a trace: over rate_span_s) */
+    double rate_span_s;         /**< a trace: the seconds its rates cover
+                                     (1, less early on; 0: one second) */
     double p50_us;              /**< so far */
     double p99_us;              /**< so far */
     unsigned long completed;    /**< requests answered so far */
@@ -173,6 +175,27 @@ int view_text_boxes(const struct view *v, int (*rects)[4], int max);
  * The places where squares sit, as x, y, w, h. \return how many.
  */
 int view_square_places(const struct view *v, int (*rects)[4], int max);
+
+/**
+ * How a trace's rates name the span they cover, in the HUD: " (last 1 s)",
+ * or early in a trace " (last 0.4 s)" (it said a second while it
+ * measured 0.4 s). span_s 0 or from 0.95 on reads as a second.
+ */
+void view_span_words(double span_s, char *out, size_t len);
+
+/**
+ * The pool's shared queue's length as its caption states it: the squares
+ * drawn there, or in flows (its squares hidden, and lagging the model at
+ * such rates) the model's count, which its bar shows (squares said
+ * "shared queue 0" over a band of them).
+ */
+int view_shared_length(const struct view *v);
+
+/**
+ * The help card's lines, NULL-terminated: "key\twhat it does" (two
+ * columns), then what the picture shows.
+ */
+extern const char *const view_help_lines[];
 
 /** An RGB colour of the legend. */
 void view_colour_rgb(enum view_colour c, unsigned char rgb[3]);
@@ -309,8 +332,30 @@ enum view_key {
     KEY_ESCAPE, /**< Esc: close the help or card, else quit */
 };
 
-/** `v`: switch between squares and flows (the choice is then the user's). */
-void view_flow_toggle(struct view *v);
+/**
+ * `v`: switch between squares and flows (the choice is then the user's).
+ * False when flows were asked for and the rows are too short for them
+ * (the view keeps squares: the caller says so).
+ */
+bool view_flow_toggle(struct view *v);
+
+/** What the caller says when view_flow_toggle() keeps squares. */
+#define VIEW_FLOWS_NO_ROOM                                                     \
+    "flows need taller rows: fewer cores or a larger window (squares kept)"
+
+/**
+ * Measure the flows' rates now, over the trace since they were last
+ * measured (the moment a run to --at stops at; the next frames measure
+ * on as usual), and forget the pace of the run there: squares or flows
+ * is chosen again from the frames that follow.
+ */
+void view_measure_flows(struct view *v);
+
+/**
+ * The accept rate thread t's arrow from the clients says in flows
+ * (connections per trace second, as last measured).
+ */
+double view_flow_accept_rate(const struct view *v, int t);
 
 /** Draw flows (true) or squares (false) from now on, whatever the rate. */
 void view_set_flows(struct view *v, bool flows);

@@ -255,11 +255,44 @@ static void test_flow_labels_do_not_overlap(void **state)
     assert_true(checked > 100);
 }
 
+/* Paused, the arrows keep their rates: after a second of a paused
+ * window (no event comes) every arrow fell to 0/s, as if the server had
+ * stopped. Unpaused, a quiet stream still does. */
+static void test_pause_keeps_the_rates(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(800, 600, true, err, sizeof err);
+    assert_non_null(v);
+    int core[] = {0, 1};
+    enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST};
+    view_layout(v, 2, 2, core, role);
+    struct hud h = {.arch = "staged", .cores = 2};
+    for (int s = 0; s < 2; s++) {
+        load_second(v, (int64_t)s * 1000000000, 2000);
+        view_draw(v, &h, 0.3);
+    }
+    double before = view_flow_accept_rate(v, 0);
+    assert_true(before > 1000);
+    h.paused = true;
+    for (int i = 0; i < 90; i++) /* three seconds paused */
+        view_draw(v, &h, 1.0 / 30);
+    if (view_flow_accept_rate(v, 0) != before)
+        fail_msg("paused: %.0f conn/s, then %.0f", before,
+                 view_flow_accept_rate(v, 0));
+    h.paused = false;
+    for (int i = 0; i < 90; i++)
+        view_draw(v, &h, 1.0 / 30);
+    assert_true(view_flow_accept_rate(v, 0) == 0);
+    view_close(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flows_follow_the_rates),
         cmocka_unit_test(test_quiet_stream_goes_back_to_squares),
+        cmocka_unit_test(test_pause_keeps_the_rates),
         cmocka_unit_test(test_followed_square_stays_in_flows),
         cmocka_unit_test(test_flow_labels_do_not_overlap),
     };

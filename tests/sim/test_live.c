@@ -400,6 +400,8 @@ static void test_recent_rate_from_the_start(void **state)
         fail_msg("50 ms into a trace with 500 requests: %.0f req/s, not "
                  "10,000",
                  rps);
+    /* ... and says it measured over those 50 ms, not a second */
+    assert_true(recent_span_s(&r, 50000000) == 0.05);
     recent_free(&r);
     tally_free(&t);
 

@@ -129,6 +129,7 @@ static void test_replay_refuses_model_options(void **state)
         {"--replay t.fdt --cores 8", "--cores does not apply"},
         {"--replay t.fdt --replications 3", "--replications does not apply"},
         {"--live /tmp/x.sock --clients 3", "--clients does not apply"},
+        {"--live /tmp/x.sock --at 100", "--at does not apply"},
         {"/tmp", "/tmp:1: is a directory"},
     };
     char out[2048];

@@ -60,6 +60,10 @@ static void test_ini_errors(void **state)
     expect_ini_error("[load]\nmode = open\n", "needs a rate");
     expect_ini_error("[scenario]\narch = staged\nthreads = 1\n",
                      "staged needs threads > accept_threads");
+    /* --cores 1 sets no threads: the message speaks of cores (it spoke
+     * of threads and accept_threads, words the command line lacks). */
+    expect_ini_error("[scenario]\narch = staged\ncores = 1\n",
+                     "staged needs at least 2 cores, a thread on each");
     expect_ini_error("[scenario]\nduration_ms = 10\nwarmup_ms = 10\n",
                      "warmup_ms must be shorter");
     /* Issue 11's bad inputs. */

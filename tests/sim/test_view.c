@@ -18,6 +18,7 @@
 #include "simulator/hud.h"
 #include "simulator/model/scenario.h"
 #include "simulator/play.h"
+#include "simulator/player.h"
 #include "simulator/view/view.h"
 
 struct picture {
@@ -504,7 +505,7 @@ static void test_full_list_says_its_length(void **state)
 /* At 640x360 the pool's rows and the HUD's figures are not cut short:
  * "t0 event l..." was, and so were the hand-offs and cache penalties,
  * the figures that tell the designs apart. */
-static void small_window_cuts_no_label(int w, int ht)
+static void small_window_cuts_no_label(int w, int ht, bool big)
 {
     char err[256];
     struct view *v = view_open(w, ht, true, err, sizeof err);
@@ -531,6 +532,11 @@ static void small_window_cuts_no_label(int w, int ht)
                     .util = util,
                     .cores = 4,
                     .shared_len = 182};
+    if (big) { /* 16 cores' counts ("... cache 120..." at 640x360) */
+        h.throughput_rps = 1202489, h.completed = 391794;
+        h.handoffs = 19708, h.measured_completed = 242001;
+        h.measured_handoffs = 12091, h.cache_misses = 12045;
+    }
     view_draw(v, &h, 0.1);
     const struct view_item *it;
     int n = view_items(v, &it);
@@ -544,8 +550,10 @@ static void small_window_cuts_no_label(int w, int ht)
 static void test_small_window_cuts_no_label(void **state)
 {
     (void)state;
-    small_window_cuts_no_label(640, 360);
-    small_window_cuts_no_label(960, 540);
+    small_window_cuts_no_label(640, 360, false);
+    small_window_cuts_no_label(960, 540, false);
+    small_window_cuts_no_label(640, 360, true);
+    small_window_cuts_no_label(960, 540, true);
     /* the warm-up's line at 800x600 ("the report counts af...") */
     char err[256];
     struct view *v = view_open(800, 600, true, err, sizeof err);
@@ -666,6 +674,33 @@ static void test_cpu_bars_say_percent(void **state)
     view_close(v);
 }
 
+/* The help names every key the footer does: v (squares or flows) was
+ * missing. */
+static void test_help_names_every_key(void **state)
+{
+    (void)state;
+    static const char *const keys[] = {"space", ".", "f", "<-", "v", "1",
+                                       "up",    "+", "r", "s",  "h", "q"};
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+        bool found = false;
+        for (int i = 0; view_help_lines[i] && !found; i++) {
+            const char *tab = strchr(view_help_lines[i], '\t');
+            if (!tab)
+                continue;
+            /* a key is a word of the first column */
+            for (const char *p = view_help_lines[i]; p < tab && !found;) {
+                size_t len = strcspn(p, " \t");
+                found = len == strlen(keys[k]) && !strncmp(p, keys[k], len);
+                p += len;
+                while (*p == ' ')
+                    p++;
+            }
+        }
+        if (!found)
+            fail_msg("the help does not name the key '%s'", keys[k]);
+    }
+}
+
 /* The help's keys and what they do are two columns: every description
  * starts at the same x, with nothing in the gap before it (they were
  * aligned with spaces, which a proportional font does not keep). */
@@ -724,6 +759,332 @@ static void test_pool_queue_in_flows(void **state)
     stbi_image_free(p.px);
 }
 
+/* Idle-colour pixels in fastsim's picture of a small trace, run with
+ * these arguments after --replay TRACE. */
+static int idle_in_replay(const char *trace, const char *args)
+{
+    char path[] = "/tmp/fastsim-at-XXXXXX.png", cmd[1024];
+    int fd = mkstemps(path, 4);
+    close(fd);
+    snprintf(cmd, sizeof cmd,
+             "%s --replay %s --headless %s --png %s "
+             ">/dev/null 2>&1",
+             FASTSIM_BIN, trace, args, path);
+    assert_int_equal(system(cmd), 0);
+    struct picture p = load(path);
+    unlink(path);
+    unsigned char idle[3];
+    view_colour_rgb(VC_IDLE, idle);
+    /* above the legend (its swatch is always that colour) */
+    int n = count_colour(&p, 0, 0, p.w, p.h * 4 / 5, idle[0], idle[1], idle[2]);
+    stbi_image_free(p.px);
+    return n;
+}
+
+/* --at runs a replay to that moment, as it runs the model: it was
+ * ignored, and a picture asked for at 600 ms showed the trace's first
+ * instant ("no request answered yet"). fd 5 is served at 400 ms, then
+ * idles in t1's interest set until 900 ms. */
+static void test_replay_starts_at(void **state)
+{
+    (void)state;
+    char trace[] = "/tmp/fastsim-at-XXXXXX.fdt";
+    int fd = mkstemps(trace, 4);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fprintf(f, "# fdtrace 1 arch=staged threads=2 cores=2\n"
+               "1000 0 0 wake -1 1\n"
+               "300000000 0 0 accept 5 3\n"
+               "300001000 0 0 handoff 5 1\n"
+               "400000000 1 1 wake -1 1\n"
+               "400001000 1 1 recv 5 78\n"
+               "400002000 1 1 request 5 1\n"
+               "400003000 1 1 send 5 130\n"
+               "900000000 1 1 close 5 0\n");
+    fclose(f);
+    /* The replay's clock is where it is, not the last event played (the
+     * HUD said t = 0.4 s at 600 ms), and stops at the trace's end. */
+    char err[512];
+    struct player pl = {.speed = 0.01};
+    assert_int_equal(trace_load(&pl.tr, trace, err, sizeof err), 0);
+    pl.origin = pl.tr.events[0].t_ns;
+    assert_int_equal(player_lay_out(&pl, err, sizeof err), 0);
+    player_replay_until(&pl, 0.6);
+    assert_int_equal(pl.clock_ns, 1000 + 600000000);
+    player_replay_until(&pl, 5.0);
+    assert_int_equal(pl.clock_ns, 900000000);
+    player_free(&pl);
+    int at0 = idle_in_replay(trace, "--frames 1");
+    int at600 = idle_in_replay(trace, "--at 600 --frames 1");
+    /* Its squares are sized for the connections the trace holds (one),
+     * not for the 400 a view expects when it does not know: at 640x360
+     * fd 5 was a dot of 2 by 2 pixels. */
+    int small = idle_in_replay(trace, "--at 600 --frames 1 --size 640x360");
+    unlink(trace);
+    if (!(at600 > at0 + 100))
+        fail_msg("idle pixels: %d at the start, %d at 600 ms", at0, at600);
+    if (small < 100)
+        fail_msg("640x360: fd 5 idle is %d pixels", small);
+}
+
+/* Every bar says what its caption counts, every caption what is drawn.
+ * Shared-nothing's accept queues stood empty beside "accept queue 9" (their
+ * squares are hidden, and only ready lists and interest sets had bars); the
+ * pool's shared queue was filled by squares that lag the model at such rates,
+ * a seventh full beside "shared queue 0" with 64 clients, and in squares
+ * the caption said the model's 0 over a band of squares. */
+static void test_flow_bars_agree_with_captions(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(800, 600, true, err, sizeof err);
+    assert_non_null(v);
+    int core[] = {0, 1};
+    enum view_role role[] = {VIEW_BOTH, VIEW_BOTH};
+    view_layout(v, 2, 2, core, role);
+    view_set_flows(v, true);
+    int backlog[2] = {9, 0};
+    struct hud h = {.title = "sn",
+                    .arch = "shared-nothing",
+                    .cores = 2,
+                    .backlog = backlog};
+    view_draw(v, &h, 0.1);
+    int q[2][4];
+    for (int t = 0; t < 2; t++) {
+        assert_int_equal(view_place_rect(v, t, PLACE_ACCEPT_QUEUE, q[t]), 0);
+        q[t][0] += 2, q[t][1] += 2, q[t][2] -= 4, q[t][3] -= 4; /* inside */
+    }
+    struct picture p = picture_of(v);
+    int full = in_place(&p, q[0], VC_BACKLOG),
+        empty = in_place(&p, q[1], VC_BACKLOG);
+    stbi_image_free(p.px);
+    if (full < q[0][2] * q[0][3] / 4 || empty > 0)
+        fail_msg("accept queue 9: %d orange pixels inside; queue 0: %d", full,
+                 empty);
+
+    v = view_open(800, 600, true, err, sizeof err);
+    assert_non_null(v);
+    enum view_role pool[] = {VIEW_LOOP, VIEW_WORKER};
+    view_layout(v, 2, 2, core, pool);
+    view_set_flows(v, true);
+    for (int fd = 5; fd < 45; fd++) {
+        ev(v, 0, FD_ACCEPT, fd, 3);
+        ev(v, 0, FD_READY, fd, 0);
+    }
+    struct hud ph = {.title = "pool", .arch = "pool", .cores = 2};
+    view_draw(v, &ph, 10.0); /* the model's queue is empty */
+    assert_int_equal(view_shared_length(v), 0);
+    /* In squares the caption counts the squares it is drawn over. */
+    view_set_flows(v, false);
+    view_draw(v, &ph, 0.1);
+    assert_int_equal(view_shared_length(v), 40);
+    view_set_flows(v, true);
+    view_draw(v, &ph, 0.1);
+    int sq[4];
+    assert_int_equal(view_place_rect(v, -1, PLACE_SHARED, sq), 0);
+    p = picture_of(v);
+    int lit = in_place(&p, sq, VC_READY);
+    stbi_image_free(p.px);
+    if (lit > 100) /* (the ringed sample's square may be there) */
+        fail_msg("shared queue 0: its bar has %d pixels lit", lit);
+}
+
+/* A staged view of n cores (t0 accepts) at w x h, flows asked for. */
+static struct view *staged_flows(int n, int w, int h)
+{
+    char err[256];
+    struct view *v = view_open(w, h, true, err, sizeof err);
+    assert_non_null(v);
+    int core[16];
+    enum view_role role[16];
+    for (int i = 0; i < n; i++)
+        core[i] = i, role[i] = i ? VIEW_REQUEST : VIEW_ACCEPT;
+    view_layout(v, n, n, core, role);
+    view_set_flows(v, true);
+    for (int fd = 5; fd < 200; fd++) {
+        ev(v, 0, FD_ACCEPT, fd, 3);
+        ev(v, 0, FD_HANDOFF, fd, 1 + fd % (n - 1));
+    }
+    struct hud hd = {.title = "flows", .arch = "staged", .cores = n};
+    view_draw(v, &hd, 0.1);
+    return v;
+}
+
+/* Flows need rows tall enough for a band, its label and a gauge: at 16
+ * cores in 1280x720 (rows of 33 pixels) hand-off bands crossed the next
+ * row's labels, so the view keeps squares there; and where flows are
+ * drawn the band into the accept queue passes under the row's names (it
+ * ran through "core 0 t0 accept" at 960x540 with 8 cores). */
+static void test_flows_need_room(void **state)
+{
+    (void)state;
+    struct view *v = staged_flows(16, 1280, 720);
+    assert_false(view_flows(v));
+    view_close(v);
+    v = staged_flows(4, 1280, 720);
+    assert_true(view_flows(v));
+    view_close(v);
+
+    v = staged_flows(8, 960, 540);
+    assert_true(view_flows(v));
+    int lane[4], q[4], texts[64][4];
+    assert_int_equal(view_place_rect(v, 0, PLACE_LANE, lane), 0);
+    assert_int_equal(view_place_rect(v, 0, PLACE_ACCEPT_QUEUE, q), 0);
+    int nt = view_text_boxes(v, texts, 64);
+    struct picture p = picture_of(v);
+    int crossed = 0, names = 0;
+    for (int i = 0; i < nt; i++)
+        if (texts[i][1] >= lane[1] - 2 && texts[i][1] < lane[1] + lane[3] &&
+            texts[i][0] + texts[i][2] <= q[0]) { /* "core 0", "t0 accept" */
+            names++;
+            texts[i][2] -= 6; /* the band's arrow head may touch its end */
+            crossed += in_place(&p, texts[i], VC_BACKLOG);
+        }
+    stbi_image_free(p.px);
+    assert_true(names >= 1);
+    if (crossed)
+        fail_msg("the accept band crosses row 0's names: %d pixels", crossed);
+}
+
+/* --at MS is the moment the picture shows, drawn as at --speed: the frame that
+ * lets every move end ran the model on at --speed for its ten seconds, and a
+ * picture asked for at 300 ms showed 425 ms (staged.ini, x0.0125). The
+ * flows' rates are the ones of that moment: idle-accept-core accepts its
+ * 16 connections in the first 10 ms and none after, and its arrows said
+ * "800 conn/s" at 150 ms (the burst, halved once). */
+static void test_run_to_stops_there(void **state)
+{
+    (void)state;
+    char err[256];
+    struct scenario sc;
+    scenario_defaults(&sc);
+    if (scenario_load(&sc, "simulator/scenarios/idle-accept-core.ini", err,
+                      sizeof err))
+        fail_msg("%s", err);
+    struct view *v = view_open(1280, 720, true, err, sizeof err);
+    assert_non_null(v);
+    struct play pl;
+    assert_int_equal(play_open(&pl, &sc, v, 0.0125, err, sizeof err), 0);
+    play_run_to(&pl, 150000000);
+    if (pl.sim.now > 150000000 + 1000000)
+        fail_msg("asked for 150 ms, the model is at %.3f ms", pl.sim.now / 1e6);
+    /* The run's own pace (10 ms of model a frame) does not choose flows:
+     * the frames at --speed that follow do (chapter 4's picture at x2e-5
+     * came out in flows). */
+    assert_false(view_flows(v));
+    if (view_flow_accept_rate(v, 0) != 0)
+        fail_msg("t0's arrow says %.0f conn/s at 150 ms",
+                 view_flow_accept_rate(v, 0));
+    play_close(&pl);
+    view_close(v);
+}
+
+/* In flows the pool draws its path: the loop's slot up into the shared
+ * queue, a trunk down from it and a branch into each worker's slot, in
+ * the queue's colour (the workers' rates floated beside slots nothing
+ * led to). */
+static void test_pool_path_in_flows(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(960, 540, true, err, sizeof err);
+    assert_non_null(v);
+    int core[] = {0, 1, 2, 3};
+    enum view_role role[] = {VIEW_LOOP, VIEW_WORKER, VIEW_WORKER, VIEW_WORKER};
+    view_layout(v, 4, 4, core, role);
+    view_set_flows(v, true);
+    for (int i = 0; i < 4000; i++) {
+        int64_t t = (int64_t)i * 250000; /* a second of 4,000 requests */
+        int fd = 5 + i % 40, w = 1 + i % 2;
+        struct fd_event e[] = {{t, 0, 0, FD_READY, fd, 0},
+                               {t + 1000, w, w, FD_RECV, fd, 78},
+                               {t + 2000, w, w, FD_REQUEST, fd, 1},
+                               {t + 3000, w, w, FD_SEND, fd, 130}};
+        for (int k = 0; k < 4; k++)
+            view_event(v, &e[k]);
+        if (i % 1000 == 999) {
+            struct hud h = {.title = "pool", .arch = "pool", .cores = 4};
+            view_draw(v, &h, 0.3);
+        }
+    }
+    /* The loop answers no request: no "0 req/s" under its slot. */
+    int ls[4];
+    assert_int_equal(view_place_rect(v, 0, PLACE_CPU, ls), 0);
+    const struct view_item *it;
+    int ni = view_items(v, &it);
+    for (int i = 0; i < ni; i++)
+        if (it[i].text && it[i].fd == -3 && it[i].y >= ls[1] + ls[3] &&
+            it[i].y <= ls[1] + ls[3] + 4 && it[i].x >= ls[0] - 2 &&
+            it[i].x <= ls[0] + 2)
+            fail_msg("a rate under the loop's slot, at %d,%d", it[i].x,
+                     it[i].y);
+    int lane[2][4], slot[2][4];
+    for (int t = 1; t <= 2; t++) {
+        assert_int_equal(view_place_rect(v, t, PLACE_LANE, lane[t - 1]), 0);
+        assert_int_equal(view_place_rect(v, t, PLACE_CPU, slot[t - 1]), 0);
+    }
+    struct picture p = picture_of(v);
+    for (int t = 0; t < 2; t++) {
+        /* right of the worker's slot, across its row */
+        int right[4] = {slot[t][0] + slot[t][2] + 2, lane[t][1],
+                        lane[t][0] + lane[t][2] - slot[t][0] - slot[t][2] - 2,
+                        lane[t][3]};
+        int n = in_place(&p, right, VC_READY);
+        if (n < 200)
+            fail_msg("worker t%d: %d pixels of the path into "
+                     "its slot",
+                     t + 1, n);
+    }
+    stbi_image_free(p.px);
+}
+
+/* A trace's rates name the span they cover: early in a replay the HUD
+ * said "(last 1 s)" over 0.4 s of trace (and the stats line "last 1 s"). */
+static void test_trace_rates_say_their_span(void **state)
+{
+    (void)state;
+    char s[32];
+    view_span_words(0.4, s, sizeof s);
+    assert_string_equal(s, " (last 0.4 s)");
+    view_span_words(0.02, s, sizeof s);
+    assert_string_equal(s, " (last 20 ms)");
+    view_span_words(1.0, s, sizeof s);
+    assert_string_equal(s, " (last 1 s)");
+    view_span_words(0, s, sizeof s); /* no note yet */
+    assert_string_equal(s, " (last 1 s)");
+}
+
+/* Too many cores to name each CPU bar: a caption says which cores the
+ * row stands for (16 cores at 1280x720 drew 16 bars and no word). */
+static void test_unnamed_bars_have_a_caption(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(1280, 720, true, err, sizeof err);
+    assert_non_null(v);
+    int core[16];
+    enum view_role role[16];
+    double util[16];
+    for (int i = 0; i < 16; i++)
+        core[i] = i, role[i] = i ? VIEW_REQUEST : VIEW_ACCEPT, util[i] = 0.5;
+    view_layout(v, 16, 16, core, role);
+    struct hud h = {
+        .title = "bars", .arch = "staged", .cores = 16, .util = util};
+    view_draw(v, &h, 0.1);
+    const struct view_item *it;
+    int n = view_items(v, &it), first = -1, words = 0;
+    for (int i = 0; i < n; i++)
+        if (it[i].bar == 1)
+            first = i;
+    assert_true(first >= 0);
+    int bx = it[first].x, by = it[first].y, bh = it[first].h;
+    for (int i = 0; i < n; i++)
+        words += it[i].text && it[i].x + it[i].w <= bx && it[i].y < by + bh &&
+                 it[i].y + it[i].h > by - 18;
+    assert_int_equal(words, 1);
+    view_close(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -740,8 +1101,16 @@ int main(void)
         cmocka_unit_test(test_idle_core_says_why),
         cmocka_unit_test(test_hud_counts_agree_with_report),
         cmocka_unit_test(test_cpu_bars_say_percent),
+        cmocka_unit_test(test_unnamed_bars_have_a_caption),
         cmocka_unit_test(test_help_in_two_columns),
+        cmocka_unit_test(test_help_names_every_key),
         cmocka_unit_test(test_pool_queue_in_flows),
+        cmocka_unit_test(test_replay_starts_at),
+        cmocka_unit_test(test_flow_bars_agree_with_captions),
+        cmocka_unit_test(test_flows_need_room),
+        cmocka_unit_test(test_run_to_stops_there),
+        cmocka_unit_test(test_pool_path_in_flows),
+        cmocka_unit_test(test_trace_rates_say_their_span),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
