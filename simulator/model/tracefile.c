@@ -138,7 +138,8 @@ int trace_parse(struct trace *tr, const char *text, size_t len,
             if (trace_parse_header(tr, line) < 0) {
                 trace_free(tr);
                 return fail(err, errlen, name, 1,
-                            "header needs arch=, threads= and cores=");
+                            "header needs arch=NAME, threads=N and cores=N "
+                            "(each N from 1 to 4096)");
             }
             continue;
         }

@@ -181,6 +181,9 @@ static void test_trace_errors(void **state)
     expect_trace_error("", "x.fdt:1: empty");
     expect_trace_error("hello\n", "x.fdt:1: not an fdtrace v1 file");
     expect_trace_error("# fdtrace 1 arch=staged\n", "x.fdt:1: header needs");
+    expect_trace_error("# fdtrace 1 arch=staged threads=200000 cores=2\n",
+                       "x.fdt:1: header needs arch=NAME, threads=N and "
+                       "cores=N (each N from 1 to 4096)");
     expect_trace_error(HEAD "1 0 0 accept 9\n", "x.fdt:2: expected");
     expect_trace_error(HEAD "1 0 0 accept 9 3\n2 0 0 jump 9 3\n",
                        "x.fdt:3: unknown event");
