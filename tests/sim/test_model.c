@@ -75,15 +75,23 @@ static void test_same_seed_same_report(void **state)
     assert_string_not_equal(a, c);
 }
 
-/* One server, Poisson arrivals: mean response time against theory. */
-static struct sim_report open_single(double rho, bool exp_service,
-                                     uint64_t seed)
+/* simulator/scenarios/mm1.ini: one core, Poisson arrivals, exponential
+ * service S = 10 us, every other cost zero. */
+static struct scenario mm1(void)
 {
     struct scenario sc;
     char err[256];
     scenario_defaults(&sc);
     assert_int_equal(
         scenario_load(&sc, "simulator/scenarios/mm1.ini", err, sizeof err), 0);
+    return sc;
+}
+
+/* One server, Poisson arrivals: mean response time against theory. */
+static struct sim_report open_single(double rho, bool exp_service,
+                                     uint64_t seed)
+{
+    struct scenario sc = mm1();
     sc.service_exp = exp_service;
     sc.rate = rho / (sc.service_ns / 1e9);
     sc.seed = seed;
@@ -131,11 +139,7 @@ static void test_mm1_and_md1(void **state)
  * and rate: each stage's queue is then a textbook one. */
 static struct sim_report open_arch(enum sim_arch arch, int cores, double rate)
 {
-    struct scenario sc;
-    char err[256];
-    scenario_defaults(&sc);
-    assert_int_equal(
-        scenario_load(&sc, "simulator/scenarios/mm1.ini", err, sizeof err), 0);
+    struct scenario sc = mm1();
     sc.arch = arch;
     sc.cores = cores;
     sc.rate = rate;
@@ -225,11 +229,7 @@ static void test_queueing_every_arch(void **state)
      * to one server (the machine-repairman model, M/M/1//N): throughput
      * (1 - P0) / S, P0 from the finite-source birth-death chain, and
      * the response N / X - Z (the interactive response-time law). */
-    struct scenario sc;
-    char err[256];
-    scenario_defaults(&sc);
-    assert_int_equal(
-        scenario_load(&sc, "simulator/scenarios/mm1.ini", err, sizeof err), 0);
+    struct scenario sc = mm1();
     const int N = 10;
     const double Z = 90.0;
     sc.open_loop = false;
@@ -308,12 +308,7 @@ static void test_overload_reported(void **state)
 {
     (void)state;
     for (int i = 0; i < 2; i++) {
-        struct scenario sc;
-        char err[256];
-        scenario_defaults(&sc);
-        assert_int_equal(
-            scenario_load(&sc, "simulator/scenarios/mm1.ini", err, sizeof err),
-            0);
+        struct scenario sc = mm1();
         sc.duration_ns = 300000000, sc.warmup_ns = 30000000;
         sc.rate = i ? 150000 : 80000; /* capacity: 100000 req/s */
         struct sim s;
@@ -335,15 +330,11 @@ static void test_open_loop_bounded(void **state)
 {
     (void)state;
     for (int i = 0; i < 2; i++) {
-        struct scenario sc;
-        char err[256];
-        scenario_defaults(&sc);
-        assert_int_equal(
-            scenario_load(&sc, "simulator/scenarios/mm1.ini", err, sizeof err),
-            0);
+        struct scenario sc = mm1();
         sc.duration_ns = 100000000, sc.warmup_ns = 10000000;
         sc.rate = i ? 1e7 : 80000; /* capacity: 100000 req/s */
         struct sim s;
+        char err[256];
         assert_int_equal(sim_init(&s, &sc, err, sizeof err), 0);
         s.max_conns = 5000;
         while (sim_run_until(&s, s.now + 10000000))
