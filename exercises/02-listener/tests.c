@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +22,22 @@
 #include "reference-server/listener.h"
 
 #include <malloc.h>
+
+/* close(), counted while test_failures_close_once runs: a close of an fd
+ * number that is not open (EBADF) is a double close - in fastd, where
+ * every thread opens fds, the number may by then be another thread's new
+ * connection, which the second close() would cut. */
+static bool closes_counted;
+static int bad_closes;
+
+int close(int fd)
+{
+    long rc = syscall(SYS_close, fd);
+    /* (close(-1) names no fd: harmless.) */
+    if (rc < 0 && errno == EBADF && fd >= 0 && closes_counted)
+        bad_closes++;
+    return (int)rc;
+}
 
 static int open_or_fail(bool reuseport, int port)
 {
@@ -679,6 +696,51 @@ static void test_oracle_nofile(void **state)
     }
 }
 
+/* Every failure closes the socket once: socket(), each setsockopt(),
+ * bind() and listen() failed in turn, and a port really taken. A second
+ * close() of the number (EBADF here) would, in fastd, close whatever
+ * another thread has opened under it meanwhile. */
+static void test_failures_close_once(void **state)
+{
+    (void)state;
+    enum fault_call calls[] = {FAULT_SOCKET, FAULT_SETSOCKOPT, FAULT_BIND,
+                               FAULT_LISTEN};
+    int taken = open_or_fail(false, 0);
+    for (int c = 0; c <= 4; c++)
+        for (int nth = 1; nth <= (c == 1 ? 5 : 1); nth++) {
+            char err[256] = "";
+            const int *errs;
+            if (c < 4) {
+                fault_errnos(calls[c], &errs);
+                fault_fail_nth(calls[c], nth, errs[0]);
+            }
+            bad_closes = 0;
+            closes_counted = true;
+            int fd =
+                listener_open("127.0.0.1", c < 4 ? 0 : listener_port(taken),
+                              true, err, sizeof err);
+            closes_counted = false;
+            fault_reset();
+            if (fd >= 0)
+                close(fd);
+            if (fd >= 0 || bad_closes) {
+                char what[64] = "a port taken (without SO_REUSEPORT)";
+                if (c < 4)
+                    snprintf(what, sizeof what, "port 0, call %d of %s fails",
+                             nth, fault_name(calls[c]));
+                close(taken);
+                fail_msg("listener_open(\"127.0.0.1\", %s, reuseport true): %s",
+                         what,
+                         fd >= 0 ? "it did not fail"
+                                 : "close() was called on an fd no longer "
+                                   "open (the socket closed twice: in fastd "
+                                   "the number may by then be another "
+                                   "thread's new connection)");
+            }
+        }
+    close(taken);
+}
+
 static const struct graded table[] = {
     GRADED(test_nofile_raised, 2, 1),
     GRADED(test_backlog_is_somaxconn, 1, 1),
@@ -693,5 +755,6 @@ static const struct graded table[] = {
     GRADED(test_fault_matrix_listener, 3, 3),
     GRADED(test_oracle_nofile, 1, 1),
     GRADED(test_backlog_follows_somaxconn, 1, 1),
+    GRADED(test_failures_close_once, 1, 3),
 };
 GRADED_MAIN(table)
