@@ -251,6 +251,10 @@ static void calls_of(const char *log, char *out, size_t cap)
             strspn(last + 1, "-0123456789") == strlen(last + 1) && last[1])
             snprintf(last + 1, sizeof lines[n] - (size_t)(last + 1 - lines[n]),
                      "%s", atoi(last + 1) ? "on" : "off");
+        /* SO_LINGER off ({0, N}): the kernel ignores N, so any is off. */
+        if (!strncmp(lines[n], "setsockopt SOL_SOCKET SO_LINGER {0,", 35))
+            snprintf(lines[n], sizeof lines[n],
+                     "setsockopt SOL_SOCKET SO_LINGER {0,_} (off)");
         /* How the socket is made non-blocking and close-on-exec (its
          * flags, or fcntl after) and the protocol named (0 or
          * IPPROTO_TCP) are free: the socket's state is compared. */

@@ -876,8 +876,40 @@ static void test_fault_matrix(void **state)
     }
 }
 
+/* The entries a set-up handed to the kernel (the first 1024), as
+ * "bid@offset,len" sorted by buffer id: in which order the buffers go
+ * into the ring is free (the header says every buffer, not which first). */
+struct ring_entry {
+    unsigned bid, len;
+    long off;
+};
+
+static int by_bid(const void *x, const void *y)
+{
+    const struct ring_entry *a = x, *b = y;
+    return a->bid != b->bid   ? (a->bid > b->bid ? 1 : -1)
+           : a->off != b->off ? (a->off > b->off ? 1 : -1)
+                              : (a->len > b->len) - (a->len < b->len);
+}
+
+static void ring_text(const struct uring_bufs *b, char *out, size_t cap)
+{
+    static struct ring_entry e[1024];
+    unsigned n = b->count < 1024 ? b->count : 1024;
+    for (unsigned i = 0; i < n; i++)
+        e[i] = (struct ring_entry){
+            b->br->bufs[i].bid, b->br->bufs[i].len,
+            (long)((char *)(uintptr_t)b->br->bufs[i].addr - b->base)};
+    qsort(e, n, sizeof *e, by_bid);
+    out[0] = 0;
+    for (unsigned i = 0, o = 0; i < n && o + 40 < cap; i++)
+        o += (unsigned)snprintf(out + o, cap - o, "%u@%ld,%u ", e[i].bid,
+                                e[i].off, e[i].len);
+}
+
 /* 3. Set-up on a real ring, for every count and size: the same ring as
- * the reference's (the tail, every entry), and the group registered. */
+ * the reference's (the tail, every buffer handed with its id, address and
+ * length), and the group registered. */
 static void test_oracle_setup(void **state)
 {
     (void)state;
@@ -898,15 +930,8 @@ static void test_oracle_setup(void **state)
                 snprintf(ref_out + o, sizeof ref_out - o, ", tail %u", tail);
             }
             char ref_ring[64 * 1024] = "";
-            for (unsigned i = 0; ra == 0 && i < a.count && i < 1024; i++) {
-                size_t o = strlen(ref_ring);
-                if (o + 40 < sizeof ref_ring)
-                    snprintf(
-                        ref_ring + o, sizeof ref_ring - o, "%u:%u@%ld,%u ", i,
-                        a.br->bufs[i].bid,
-                        (long)((char *)(uintptr_t)a.br->bufs[i].addr - a.base),
-                        a.br->bufs[i].len);
-            }
+            if (ra == 0)
+                ring_text(&a, ref_ring, sizeof ref_ring);
             if (ra == 0)
                 ref_uring_bufs_free(&u.ring, &a);
             int rb = uring_bufs_setup(&u.ring, &b, counts[c], sizes[z], 11, err,
@@ -919,15 +944,8 @@ static void test_oracle_setup(void **state)
             }
             static char mine_ring[64 * 1024];
             mine_ring[0] = 0;
-            for (unsigned i = 0; rb == 0 && i < b.count && i < 1024; i++) {
-                size_t o = strlen(mine_ring);
-                if (o + 40 < sizeof mine_ring)
-                    snprintf(
-                        mine_ring + o, sizeof mine_ring - o, "%u:%u@%ld,%u ", i,
-                        b.br->bufs[i].bid,
-                        (long)((char *)(uintptr_t)b.br->bufs[i].addr - b.base),
-                        b.br->bufs[i].len);
-            }
+            if (rb == 0)
+                ring_text(&b, mine_ring, sizeof mine_ring);
             bool registered = false;
             if (rb == 0) {
                 /* The group is taken: registering it again must fail. */
@@ -942,7 +960,7 @@ static void test_oracle_setup(void **state)
                 oracle_escape(mine_ring, strlen(mine_ring), b1, sizeof b1);
                 down(0);
                 fail_msg("uring_bufs_setup(%u buffers of %u bytes): the "
-                         "reference returned %s, ring (entry:bid@offset,len) "
+                         "reference returned %s, ring (bid@offset,len, by bid) "
                          "%s - yours returned %s, ring %s%s",
                          counts[c], sizes[z], ref_out, a1, mine_out, b1,
                          rb == 0 && !registered
