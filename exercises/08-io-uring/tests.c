@@ -1068,6 +1068,60 @@ static void test_setup_says_why(void **state)
                  strerror(ENOMEM), rc, err);
 }
 
+/* uring_recv.h: "Allocate count buffers of size bytes": every buffer
+ * the ring hands the kernel lies in memory set-up allocated, also when
+ * count * size does not fit in 32 bits (32768 buffers of 128 KiB, 4 GiB
+ * of address space, mapped lazily and never touched here). mincore()
+ * says whether the whole range the ring's entries cover is mapped:
+ * buffers past the end of a short allocation are memory the kernel would
+ * write into. Where the reference cannot get 4 GiB either, nothing to
+ * check. */
+static void test_large_buffers_allocated(void **state)
+{
+    (void)state;
+#ifndef UNDER_ASAN /* ASan's allocator: see test_fault_matrix */
+    const unsigned count = 32768, size = 1u << 17;
+    ring_up();
+    struct uring_bufs b = {0};
+    char err[256] = "";
+    if (ref_uring_bufs_setup(&u.ring, &b, count, size, 12, err, sizeof err) <
+        0) {
+        down(0);
+        return; /* no room for 4 GiB here, even for the reference */
+    }
+    ref_uring_bufs_free(&u.ring, &b);
+    memset(&b, 0, sizeof b);
+    int rc = uring_bufs_setup(&u.ring, &b, count, size, 12, err, sizeof err);
+    if (rc < 0) {
+        down(0);
+        fail_msg("uring_bufs_setup(%u buffers of %u bytes) returned -1 (%s); "
+                 "the reference set them up",
+                 count, size, err);
+    }
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (unsigned i = 0; i < count; i++) {
+        uintptr_t a = (uintptr_t)b.br->bufs[i].addr;
+        lo = a < lo ? a : lo;
+        hi = a + b.br->bufs[i].len > hi ? a + b.br->bufs[i].len : hi;
+    }
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t start = lo & ~(uintptr_t)(page - 1);
+    size_t pages = (hi - start + (size_t)page - 1) / (size_t)page;
+    unsigned char *vec = malloc(pages);
+    int mc = vec ? mincore((void *)start, hi - start, vec) : 0;
+    int mc_errno = errno;
+    free(vec);
+    uring_bufs_free(&u.ring, &b);
+    down(0);
+    if (mc < 0)
+        fail_msg("uring_bufs_setup(%u buffers of %u bytes): the ring's "
+                 "buffers span %zu bytes, and part of that is not mapped "
+                 "(mincore: %s) - was count * size computed in 32 bits?",
+                 count, size, (size_t)(hi - start),
+                 graded_errno_name(mc_errno));
+#endif
+}
+
 static const struct graded table[] = {
     GRADED(test_setup_hands_every_buffer, 2, 1),
     GRADED(test_setup_registers_group, 2, 1),
@@ -1089,6 +1143,7 @@ static const struct graded table[] = {
     GRADED(test_arm_on_full_queue, 1, 2),
     GRADED(test_setup_says_why, 1, 1),
     GRADED(test_every_buffer_id, 1, 3),
+    GRADED(test_large_buffers_allocated, 1, 1),
 };
 
 GRADED_MAIN(table)
