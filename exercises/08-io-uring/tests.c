@@ -1099,10 +1099,19 @@ static void test_large_buffers_allocated(void **state)
                  count, size, err);
     }
     uintptr_t lo = UINTPTR_MAX, hi = 0;
+    bool whole = io_uring_smp_load_acquire(&b.br->tail) == (uint16_t)count;
     for (unsigned i = 0; i < count; i++) {
         uintptr_t a = (uintptr_t)b.br->bufs[i].addr;
+        whole = whole && b.br->bufs[i].len == size;
         lo = a < lo ? a : lo;
         hi = a + b.br->bufs[i].len > hi ? a + b.br->bufs[i].len : hi;
+    }
+    if (!whole || hi - lo < (uintptr_t)count * size) {
+        uring_bufs_free(&u.ring, &b);
+        down(0);
+        fail_msg("uring_bufs_setup(%u buffers of %u bytes) returned 0, but "
+                 "the ring does not hand the kernel %u buffers of %u bytes",
+                 count, size, count, size);
     }
     long page = sysconf(_SC_PAGESIZE);
     uintptr_t start = lo & ~(uintptr_t)(page - 1);
