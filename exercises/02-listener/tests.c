@@ -624,7 +624,8 @@ static void test_err_fits_errlen(void **state)
     int port = listener_port(taken);
     enum fault_call calls[] = {FAULT_CALLS, FAULT_SOCKET, FAULT_SETSOCKOPT,
                                FAULT_BIND, FAULT_LISTEN};
-    const size_t lens[] = {1, 8, 24};
+    /* 0 too: a buffer of no bytes gets none (snprintf writes nothing). */
+    const size_t lens[] = {0, 1, 8, 24};
     for (int c = -1; c < 5; c++)
         for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
             memset(err, 'Z', sizeof err);
@@ -639,7 +640,8 @@ static void test_err_fits_errlen(void **state)
             size_t past = lens[l];
             while (past < sizeof err && err[past] == 'Z')
                 past++;
-            if (fd >= 0 || past != sizeof err || !memchr(err, 0, lens[l])) {
+            if (fd >= 0 || past != sizeof err ||
+                (lens[l] && !memchr(err, 0, lens[l]))) {
                 close(taken);
                 fail_msg("listener_open(\"%s\", %s, err, errlen %zu)%s%s: "
                          "%s",
