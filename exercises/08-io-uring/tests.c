@@ -876,6 +876,54 @@ static void test_fault_matrix(void **state)
     }
 }
 
+/* err holds errlen bytes: on each failure (mmap(), the allocation, the
+ * registration) the reason is cut to fit, NUL-terminated, and nothing is
+ * written past err[errlen - 1] - with an errlen of 0, nothing at all. */
+static void test_err_fits_errlen(void **state)
+{
+    (void)state;
+    struct io_uring none;
+    memset(&none, 0, sizeof none);
+    none.ring_fd = -1;
+    static const size_t lens[] = {0, 1, 8, 24};
+    static const char *const what[] = {"mmap()", "the allocation",
+                                       "io_uring_register_buf_ring()"};
+    for (int phase = 0; phase < 3; phase++)
+        for (size_t l = 0; l < sizeof lens / sizeof *lens; l++) {
+#ifdef UNDER_ASAN
+            if (phase == 1)
+                continue; /* ASan aborts on such a size instead */
+#endif
+            char err[256];
+            memset(err, 'Z', sizeof err);
+            struct uring_bufs b = {0};
+            inject_reset();
+            if (phase == 0)
+                inject_fail(INJECT_MMAP, ENOMEM, -1);
+            reg_fail = EEXIST; /* should the allocation get that far */
+            int rc =
+                uring_bufs_setup(&none, &b, phase == 1 ? 32768 : 64,
+                                 phase == 1 ? 1u << 31 : 4096, 9, err, lens[l]);
+            reg_fail = 0;
+            inject_reset();
+            if (rc == 0)
+                uring_bufs_free(&none, &b);
+            size_t past = lens[l];
+            while (past < sizeof err && err[past] == 'Z')
+                past++;
+            if (rc == 0 || past != sizeof err ||
+                (lens[l] && !memchr(err, 0, lens[l])))
+                fail_msg("uring_bufs_setup(..., err, errlen %zu) when %s "
+                         "fails: %s",
+                         lens[l], what[phase],
+                         rc == 0 ? "it returned 0"
+                         : past != sizeof err
+                             ? "it wrote past err[errlen - 1] (snprintf(err, "
+                               "errlen, ...) cuts the message to fit)"
+                             : "the message in err has no NUL");
+        }
+}
+
 /* The entries a set-up handed to the kernel (the first 1024), as
  * "bid@offset,len" sorted by buffer id: in which order the buffers go
  * into the ring is free (the header says every buffer, not which first). */
@@ -1153,6 +1201,7 @@ static const struct graded table[] = {
     GRADED(test_setup_says_why, 1, 1),
     GRADED(test_every_buffer_id, 1, 3),
     GRADED(test_large_buffers_allocated, 1, 1),
+    GRADED(test_err_fits_errlen, 1, 1),
 };
 
 GRADED_MAIN(table)
