@@ -435,6 +435,16 @@ static void test_oracle_listener_matrix(void **state)
                      "The reference: %s",
                      rp ? "true" : "false", rp ? "true" : "false", mine, ref);
     }
+    /* The highest port, 65535 (outside the ephemeral range, so no port-0
+     * bind takes it meanwhile): free or not, the same outcome. */
+    listener_outcome(ref_listener_open, "127.0.0.1", 65535, false, FAULT_CALLS,
+                     0, 0, ref, sizeof ref);
+    listener_outcome(listener_open, "127.0.0.1", 65535, false, FAULT_CALLS, 0,
+                     0, mine, sizeof mine);
+    if (strcmp(mine, ref) != 0)
+        fail_msg("listener_open(\"127.0.0.1\", port 65535, reuseport false). "
+                 "Yours: %s. The reference: %s",
+                 mine, ref);
     want_int("listener_backlog()", ref_listener_backlog(), listener_backlog());
     /* somaxconn unreadable: fopen fails with each errno it may give. */
     const int *errs;
