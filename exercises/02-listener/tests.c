@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +22,22 @@
 #include "reference-server/listener.h"
 
 #include <malloc.h>
+
+/* close(), counted while test_failures_close_once runs: a close of an fd
+ * number that is not open (EBADF) is a double close - in fastd, where
+ * every thread opens fds, the number may by then be another thread's new
+ * connection, which the second close() would cut. */
+static bool closes_counted;
+static int bad_closes;
+
+int close(int fd)
+{
+    long rc = syscall(SYS_close, fd);
+    /* (close(-1) names no fd: harmless.) */
+    if (rc < 0 && errno == EBADF && fd >= 0 && closes_counted)
+        bad_closes++;
+    return (int)rc;
+}
 
 static int open_or_fail(bool reuseport, int port)
 {
@@ -234,6 +251,10 @@ static void calls_of(const char *log, char *out, size_t cap)
             strspn(last + 1, "-0123456789") == strlen(last + 1) && last[1])
             snprintf(last + 1, sizeof lines[n] - (size_t)(last + 1 - lines[n]),
                      "%s", atoi(last + 1) ? "on" : "off");
+        /* SO_LINGER off ({0, N}): the kernel ignores N, so any is off. */
+        if (!strncmp(lines[n], "setsockopt SOL_SOCKET SO_LINGER {0,", 35))
+            snprintf(lines[n], sizeof lines[n],
+                     "setsockopt SOL_SOCKET SO_LINGER {0,_} (off)");
         /* How the socket is made non-blocking and close-on-exec (its
          * flags, or fcntl after) and the protocol named (0 or
          * IPPROTO_TCP) are free: the socket's state is compared. */
@@ -414,6 +435,16 @@ static void test_oracle_listener_matrix(void **state)
                      "The reference: %s",
                      rp ? "true" : "false", rp ? "true" : "false", mine, ref);
     }
+    /* The highest port, 65535 (outside the ephemeral range, so no port-0
+     * bind takes it meanwhile): free or not, the same outcome. */
+    listener_outcome(ref_listener_open, "127.0.0.1", 65535, false, FAULT_CALLS,
+                     0, 0, ref, sizeof ref);
+    listener_outcome(listener_open, "127.0.0.1", 65535, false, FAULT_CALLS, 0,
+                     0, mine, sizeof mine);
+    if (strcmp(mine, ref) != 0)
+        fail_msg("listener_open(\"127.0.0.1\", port 65535, reuseport false). "
+                 "Yours: %s. The reference: %s",
+                 mine, ref);
     want_int("listener_backlog()", ref_listener_backlog(), listener_backlog());
     /* somaxconn unreadable: fopen fails with each errno it may give. */
     const int *errs;
@@ -603,7 +634,8 @@ static void test_err_fits_errlen(void **state)
     int port = listener_port(taken);
     enum fault_call calls[] = {FAULT_CALLS, FAULT_SOCKET, FAULT_SETSOCKOPT,
                                FAULT_BIND, FAULT_LISTEN};
-    const size_t lens[] = {1, 8, 24};
+    /* 0 too: a buffer of no bytes gets none (snprintf writes nothing). */
+    const size_t lens[] = {0, 1, 8, 24};
     for (int c = -1; c < 5; c++)
         for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
             memset(err, 'Z', sizeof err);
@@ -618,7 +650,8 @@ static void test_err_fits_errlen(void **state)
             size_t past = lens[l];
             while (past < sizeof err && err[past] == 'Z')
                 past++;
-            if (fd >= 0 || past != sizeof err || !memchr(err, 0, lens[l])) {
+            if (fd >= 0 || past != sizeof err ||
+                (lens[l] && !memchr(err, 0, lens[l]))) {
                 close(taken);
                 fail_msg("listener_open(\"%s\", %s, err, errlen %zu)%s%s: "
                          "%s",
@@ -679,6 +712,51 @@ static void test_oracle_nofile(void **state)
     }
 }
 
+/* Every failure closes the socket once: socket(), each setsockopt(),
+ * bind() and listen() failed in turn, and a port really taken. A second
+ * close() of the number (EBADF here) would, in fastd, close whatever
+ * another thread has opened under it meanwhile. */
+static void test_failures_close_once(void **state)
+{
+    (void)state;
+    enum fault_call calls[] = {FAULT_SOCKET, FAULT_SETSOCKOPT, FAULT_BIND,
+                               FAULT_LISTEN};
+    int taken = open_or_fail(false, 0);
+    for (int c = 0; c <= 4; c++)
+        for (int nth = 1; nth <= (c == 1 ? 5 : 1); nth++) {
+            char err[256] = "";
+            const int *errs;
+            if (c < 4) {
+                fault_errnos(calls[c], &errs);
+                fault_fail_nth(calls[c], nth, errs[0]);
+            }
+            bad_closes = 0;
+            closes_counted = true;
+            int fd =
+                listener_open("127.0.0.1", c < 4 ? 0 : listener_port(taken),
+                              true, err, sizeof err);
+            closes_counted = false;
+            fault_reset();
+            if (fd >= 0)
+                close(fd);
+            if (fd >= 0 || bad_closes) {
+                char what[64] = "a port taken (without SO_REUSEPORT)";
+                if (c < 4)
+                    snprintf(what, sizeof what, "port 0, call %d of %s fails",
+                             nth, fault_name(calls[c]));
+                close(taken);
+                fail_msg("listener_open(\"127.0.0.1\", %s, reuseport true): %s",
+                         what,
+                         fd >= 0 ? "it did not fail"
+                                 : "close() was called on an fd no longer "
+                                   "open (the socket closed twice: in fastd "
+                                   "the number may by then be another "
+                                   "thread's new connection)");
+            }
+        }
+    close(taken);
+}
+
 static const struct graded table[] = {
     GRADED(test_nofile_raised, 2, 1),
     GRADED(test_backlog_is_somaxconn, 1, 1),
@@ -693,5 +771,6 @@ static const struct graded table[] = {
     GRADED(test_fault_matrix_listener, 3, 3),
     GRADED(test_oracle_nofile, 1, 1),
     GRADED(test_backlog_follows_somaxconn, 1, 1),
+    GRADED(test_failures_close_once, 1, 3),
 };
 GRADED_MAIN(table)

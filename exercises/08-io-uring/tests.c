@@ -876,8 +876,88 @@ static void test_fault_matrix(void **state)
     }
 }
 
+/* err holds errlen bytes: on each failure (mmap(), the allocation, the
+ * registration) the reason is cut to fit, NUL-terminated, and nothing is
+ * written past err[errlen - 1] - with an errlen of 0, nothing at all. */
+static void test_err_fits_errlen(void **state)
+{
+    (void)state;
+    struct io_uring none;
+    memset(&none, 0, sizeof none);
+    none.ring_fd = -1;
+    static const size_t lens[] = {0, 1, 8, 24};
+    static const char *const what[] = {"mmap()", "the allocation",
+                                       "io_uring_register_buf_ring()"};
+    for (int phase = 0; phase < 3; phase++)
+        for (size_t l = 0; l < sizeof lens / sizeof *lens; l++) {
+#ifdef UNDER_ASAN
+            if (phase == 1)
+                continue; /* ASan aborts on such a size instead */
+#endif
+            char err[256];
+            memset(err, 'Z', sizeof err);
+            struct uring_bufs b = {0};
+            inject_reset();
+            if (phase == 0)
+                inject_fail(INJECT_MMAP, ENOMEM, -1);
+            reg_fail = EEXIST; /* should the allocation get that far */
+            int rc =
+                uring_bufs_setup(&none, &b, phase == 1 ? 32768 : 64,
+                                 phase == 1 ? 1u << 31 : 4096, 9, err, lens[l]);
+            reg_fail = 0;
+            inject_reset();
+            if (rc == 0)
+                uring_bufs_free(&none, &b);
+            size_t past = lens[l];
+            while (past < sizeof err && err[past] == 'Z')
+                past++;
+            if (rc == 0 || past != sizeof err ||
+                (lens[l] && !memchr(err, 0, lens[l])))
+                fail_msg("uring_bufs_setup(..., err, errlen %zu) when %s "
+                         "fails: %s",
+                         lens[l], what[phase],
+                         rc == 0 ? "it returned 0"
+                         : past != sizeof err
+                             ? "it wrote past err[errlen - 1] (snprintf(err, "
+                               "errlen, ...) cuts the message to fit)"
+                             : "the message in err has no NUL");
+        }
+}
+
+/* The entries a set-up handed to the kernel (the first 1024), as
+ * "bid@offset,len" sorted by buffer id: in which order the buffers go
+ * into the ring is free (the header says every buffer, not which first). */
+struct ring_entry {
+    unsigned bid, len;
+    long off;
+};
+
+static int by_bid(const void *x, const void *y)
+{
+    const struct ring_entry *a = x, *b = y;
+    return a->bid != b->bid   ? (a->bid > b->bid ? 1 : -1)
+           : a->off != b->off ? (a->off > b->off ? 1 : -1)
+                              : (a->len > b->len) - (a->len < b->len);
+}
+
+static void ring_text(const struct uring_bufs *b, char *out, size_t cap)
+{
+    static struct ring_entry e[1024];
+    unsigned n = b->count < 1024 ? b->count : 1024;
+    for (unsigned i = 0; i < n; i++)
+        e[i] = (struct ring_entry){
+            b->br->bufs[i].bid, b->br->bufs[i].len,
+            (long)((char *)(uintptr_t)b->br->bufs[i].addr - b->base)};
+    qsort(e, n, sizeof *e, by_bid);
+    out[0] = 0;
+    for (unsigned i = 0, o = 0; i < n && o + 40 < cap; i++)
+        o += (unsigned)snprintf(out + o, cap - o, "%u@%ld,%u ", e[i].bid,
+                                e[i].off, e[i].len);
+}
+
 /* 3. Set-up on a real ring, for every count and size: the same ring as
- * the reference's (the tail, every entry), and the group registered. */
+ * the reference's (the tail, every buffer handed with its id, address and
+ * length), and the group registered. */
 static void test_oracle_setup(void **state)
 {
     (void)state;
@@ -898,15 +978,8 @@ static void test_oracle_setup(void **state)
                 snprintf(ref_out + o, sizeof ref_out - o, ", tail %u", tail);
             }
             char ref_ring[64 * 1024] = "";
-            for (unsigned i = 0; ra == 0 && i < a.count && i < 1024; i++) {
-                size_t o = strlen(ref_ring);
-                if (o + 40 < sizeof ref_ring)
-                    snprintf(
-                        ref_ring + o, sizeof ref_ring - o, "%u:%u@%ld,%u ", i,
-                        a.br->bufs[i].bid,
-                        (long)((char *)(uintptr_t)a.br->bufs[i].addr - a.base),
-                        a.br->bufs[i].len);
-            }
+            if (ra == 0)
+                ring_text(&a, ref_ring, sizeof ref_ring);
             if (ra == 0)
                 ref_uring_bufs_free(&u.ring, &a);
             int rb = uring_bufs_setup(&u.ring, &b, counts[c], sizes[z], 11, err,
@@ -919,15 +992,8 @@ static void test_oracle_setup(void **state)
             }
             static char mine_ring[64 * 1024];
             mine_ring[0] = 0;
-            for (unsigned i = 0; rb == 0 && i < b.count && i < 1024; i++) {
-                size_t o = strlen(mine_ring);
-                if (o + 40 < sizeof mine_ring)
-                    snprintf(
-                        mine_ring + o, sizeof mine_ring - o, "%u:%u@%ld,%u ", i,
-                        b.br->bufs[i].bid,
-                        (long)((char *)(uintptr_t)b.br->bufs[i].addr - b.base),
-                        b.br->bufs[i].len);
-            }
+            if (rb == 0)
+                ring_text(&b, mine_ring, sizeof mine_ring);
             bool registered = false;
             if (rb == 0) {
                 /* The group is taken: registering it again must fail. */
@@ -942,7 +1008,7 @@ static void test_oracle_setup(void **state)
                 oracle_escape(mine_ring, strlen(mine_ring), b1, sizeof b1);
                 down(0);
                 fail_msg("uring_bufs_setup(%u buffers of %u bytes): the "
-                         "reference returned %s, ring (entry:bid@offset,len) "
+                         "reference returned %s, ring (bid@offset,len, by bid) "
                          "%s - yours returned %s, ring %s%s",
                          counts[c], sizes[z], ref_out, a1, mine_out, b1,
                          rb == 0 && !registered
@@ -1050,6 +1116,69 @@ static void test_setup_says_why(void **state)
                  strerror(ENOMEM), rc, err);
 }
 
+/* uring_recv.h: "Allocate count buffers of size bytes": every buffer
+ * the ring hands the kernel lies in memory set-up allocated, also when
+ * count * size does not fit in 32 bits (32768 buffers of 128 KiB, 4 GiB
+ * of address space, mapped lazily and never touched here). mincore()
+ * says whether the whole range the ring's entries cover is mapped:
+ * buffers past the end of a short allocation are memory the kernel would
+ * write into. Where the reference cannot get 4 GiB either, nothing to
+ * check. */
+static void test_large_buffers_allocated(void **state)
+{
+    (void)state;
+#ifndef UNDER_ASAN /* ASan's allocator: see test_fault_matrix */
+    const unsigned count = 32768, size = 1u << 17;
+    ring_up();
+    struct uring_bufs b = {0};
+    char err[256] = "";
+    if (ref_uring_bufs_setup(&u.ring, &b, count, size, 12, err, sizeof err) <
+        0) {
+        down(0);
+        return; /* no room for 4 GiB here, even for the reference */
+    }
+    ref_uring_bufs_free(&u.ring, &b);
+    memset(&b, 0, sizeof b);
+    int rc = uring_bufs_setup(&u.ring, &b, count, size, 12, err, sizeof err);
+    if (rc < 0) {
+        down(0);
+        fail_msg("uring_bufs_setup(%u buffers of %u bytes) returned -1 (%s); "
+                 "the reference set them up",
+                 count, size, err);
+    }
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    bool whole = io_uring_smp_load_acquire(&b.br->tail) == (uint16_t)count;
+    for (unsigned i = 0; i < count; i++) {
+        uintptr_t a = (uintptr_t)b.br->bufs[i].addr;
+        whole = whole && b.br->bufs[i].len == size;
+        lo = a < lo ? a : lo;
+        hi = a + b.br->bufs[i].len > hi ? a + b.br->bufs[i].len : hi;
+    }
+    if (!whole || hi - lo < (uintptr_t)count * size) {
+        uring_bufs_free(&u.ring, &b);
+        down(0);
+        fail_msg("uring_bufs_setup(%u buffers of %u bytes) returned 0, but "
+                 "the ring does not hand the kernel %u buffers of %u bytes",
+                 count, size, count, size);
+    }
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t start = lo & ~(uintptr_t)(page - 1);
+    size_t pages = (hi - start + (size_t)page - 1) / (size_t)page;
+    unsigned char *vec = malloc(pages);
+    int mc = vec ? mincore((void *)start, hi - start, vec) : 0;
+    int mc_errno = errno;
+    free(vec);
+    uring_bufs_free(&u.ring, &b);
+    down(0);
+    if (mc < 0)
+        fail_msg("uring_bufs_setup(%u buffers of %u bytes): the ring's "
+                 "buffers span %zu bytes, and part of that is not mapped "
+                 "(mincore: %s) - was count * size computed in 32 bits?",
+                 count, size, (size_t)(hi - start),
+                 graded_errno_name(mc_errno));
+#endif
+}
+
 static const struct graded table[] = {
     GRADED(test_setup_hands_every_buffer, 2, 1),
     GRADED(test_setup_registers_group, 2, 1),
@@ -1071,6 +1200,8 @@ static const struct graded table[] = {
     GRADED(test_arm_on_full_queue, 1, 2),
     GRADED(test_setup_says_why, 1, 1),
     GRADED(test_every_buffer_id, 1, 3),
+    GRADED(test_large_buffers_allocated, 1, 1),
+    GRADED(test_err_fits_errlen, 1, 1),
 };
 
 GRADED_MAIN(table)
