@@ -576,6 +576,39 @@ static void test_expire_many_at_once(void **state)
     teardown_all();
 }
 
+/* The grace period ends at a time in milliseconds (drain_grace_end, on
+ * clock_ms()'s clock), not at a whole second: on the thread's own clock
+ * (now read from clock_second(), as the loops do), an idle connection
+ * stays while the grace runs and is closed as soon as it is over, not up
+ * to a second later. */
+static void test_drain_grace_by_the_ms(void **state)
+{
+    (void)state;
+    setup(0);
+    /* Away from a second's edge, where the two clocks agree. */
+    while (clock_ms() % 1000 < 20 || clock_ms() % 1000 > 980)
+        usleep(10 * 1000);
+    self->now = clock_second();
+    int idle = add_conn(self->now - 1, false);
+    self->draining = true;
+    self->drain_deadline = self->now + 60;
+    atomic_store(&srv->acceptors_done, true);
+    self->drain_grace_end = clock_ms() + 3600 * 1000;
+    conns_expire(self);
+    if (!is_open(idle))
+        fail_msg("draining closed an idle connection before the grace "
+                 "period (drain_grace_end) was over");
+    self->drain_grace_end = clock_ms() - 1;
+    conns_expire(self);
+    if (is_open(idle))
+        fail_msg("the grace period ended 1 ms ago (clock_ms() >= "
+                 "drain_grace_end) and an idle connection is still open: "
+                 "the grace is counted in milliseconds, not whole seconds "
+                 "of self->now");
+    assert_true(self->done);
+    teardown_all();
+}
+
 static const struct graded table[] = {
     GRADED(test_idle_closed, 3, 1),
     GRADED(test_many_in_order, 2, 1),
@@ -590,5 +623,6 @@ static const struct graded table[] = {
     GRADED(test_drain_waits_for_tail, 2, 2),
     GRADED(test_drain_answers_waiting_request, 2, 2),
     GRADED(test_expire_many_at_once, 1, 1),
+    GRADED(test_drain_grace_by_the_ms, 1, 2),
 };
 GRADED_MAIN(table)
