@@ -5,6 +5,7 @@
  */
 #include "exercises/grader/graded.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -1229,6 +1230,110 @@ static void test_oracle_many_headers(void **state)
         }
 }
 
+/* 14. Two request threads parse at once, as fastd's do (one parser for
+ * every thread): a call keeps nothing outside its arguments, so that
+ * neither sees the other's bytes. Each thread parses its own requests,
+ * whole and split in two, many times over, and must get the answers the
+ * reference gives each alone. (Under ThreadSanitizer, the tsan line, a
+ * scratch buffer or a flag kept in a static is a data race even when
+ * the answers happen to come out right.) */
+#define TWO_REQS 4
+static const char *const two_reqs[2][TWO_REQS] = {
+    {"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: "
+     "close\r\n\r\nhello",
+     "GET /aa?q HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+     "PUT http://h/up HTTP/1.1\r\nhost: y\r\nContent-Length: 0012\r\nExpect: "
+     "100-continue\r\n\r\n0123456789ab",
+     "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n"},
+    {"GET /bbbbbbbb HTTP/1.1\r\nHost: z\r\nContent-Length: 000\r\n\r\n",
+     "OPTIONS * HTTP/1.1\r\nHost: w\r\nConnection: keep-alive, "
+     "close\r\n\r\n",
+     "POST /c HTTP/1.1\r\nHost: v\r\ncontent-length: 3\r\n\r\nabc",
+     "GET / HTTP/3.0\r\nHost: q\r\n\r\n"}};
+
+/* A call's answer in words: what a caller can see. */
+static void two_outcome(enum http_parse_result r, const struct http_request *q,
+                        char *out, size_t cap)
+{
+    if (r == HTTP_COMPLETE)
+        snprintf(out, cap, "complete %s path %zu bytes HTTP/1.%d %s, %zu bytes",
+                 method_name(q->method), q->path_len, q->minor,
+                 q->keep_alive ? "keep-alive" : "close", q->length);
+    else if (r == HTTP_ERROR)
+        snprintf(out, cap, "error %d", q->status);
+    else
+        snprintf(out, cap, "incomplete");
+}
+
+struct two_arg {
+    int t;
+    pthread_barrier_t *go;
+    char want[TWO_REQS][160];
+    char seen[400]; /* the first wrong answer, or "" */
+};
+
+static void *two_run(void *arg)
+{
+    struct two_arg *a = arg;
+    pthread_barrier_wait(a->go);
+    for (int i = 0; i < 1500 && !a->seen[0]; i++)
+        for (int k = 0; k < TWO_REQS && !a->seen[0]; k++) {
+            const char *b = two_reqs[a->t][k];
+            size_t n = strlen(b), cut = 1 + (size_t)i % (n - 1);
+            struct http_request q = {.method = HTTP_OTHER};
+            size_t scanned = 0;
+            enum http_parse_result r = http_parse(b, cut, &scanned, &q);
+            if (r != HTTP_ERROR) {
+                memset(&q, 0, sizeof q);
+                q.method = HTTP_OTHER;
+                r = http_parse(b, n, &scanned, &q);
+            }
+            char got[160];
+            two_outcome(r, &q, got, sizeof got);
+            if (strcmp(got, a->want[k]) != 0)
+                snprintf(a->seen, sizeof a->seen,
+                         "thread %d, round %d, request %d given in two parts "
+                         "(%zu + %zu bytes): %s; alone, the reference says "
+                         "%s",
+                         a->t + 1, i + 1, k + 1, cut, n - cut, got, a->want[k]);
+        }
+    return NULL;
+}
+
+static void test_parse_in_two_threads(void **state)
+{
+    (void)state;
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, 2);
+    static struct two_arg args[2];
+    for (int t = 0; t < 2; t++) {
+        args[t].t = t;
+        args[t].go = &go;
+        args[t].seen[0] = 0;
+        for (int k = 0; k < TWO_REQS; k++) {
+            struct http_request q = {.method = HTTP_OTHER};
+            size_t scanned = 0;
+            const char *b = two_reqs[t][k];
+            enum http_parse_result r =
+                ref_http_parse(b, strlen(b), &scanned, &q);
+            two_outcome(r, &q, args[t].want[k], sizeof args[t].want[k]);
+        }
+    }
+    pthread_t th[2];
+    for (int t = 0; t < 2; t++)
+        if (pthread_create(&th[t], NULL, two_run, &args[t]) != 0)
+            fail_msg("pthread_create failed");
+    for (int t = 0; t < 2; t++)
+        pthread_join(th[t], NULL);
+    pthread_barrier_destroy(&go);
+    for (int t = 0; t < 2; t++)
+        if (args[t].seen[0])
+            fail_msg("two threads parsing at once, each its own requests: "
+                     "%s (a call may keep nothing outside its arguments: "
+                     "fastd's request threads share the parser)",
+                     args[t].seen);
+}
+
 static const struct graded table[] = {
     GRADED(test_simple_get, 1, 1),
     GRADED(test_split_reads, 1, 1),
@@ -1253,5 +1358,6 @@ static const struct graded table[] = {
     GRADED(test_oracle_buffer_const, 2, 4),
     GRADED(test_oracle_case, 2, 4),
     GRADED(test_oracle_many_headers, 1, 4),
+    GRADED(test_parse_in_two_threads, 1, 2),
 };
 GRADED_MAIN(table)
