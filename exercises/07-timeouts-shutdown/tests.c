@@ -609,6 +609,46 @@ static void test_drain_grace_by_the_ms(void **state)
     teardown_all();
 }
 
+/* A lingering close reads and discards what the client still sends until
+ * its FIN or CONN_LINGER_SECONDS (conn.h, conn_linger()): a hard limit
+ * from the start of the linger. A client that keeps sending (bytes wait
+ * unread: conn_moving() says busy) must not keep the connection past it,
+ * with or without an idle timeout; one lingering for less stays. */
+static void test_linger_cut_while_sending(void **state)
+{
+    (void)state;
+    for (int timeout = 0; timeout <= 60; timeout += 60) {
+        setup(timeout);
+        int fd = add_conn(self->now, false), young = add_conn(self->now, false);
+        self->now = 1000 - CONN_LINGER_SECONDS;
+        conn_linger(self, self->conns.by_fd[fd]);
+        self->now = 1000 - CONN_LINGER_SECONDS + 1;
+        conn_linger(self, self->conns.by_fd[young]);
+        self->now = 1000;
+        send(peers[fd], "more bytes", 10, MSG_NOSIGNAL);
+        send(peers[young], "more bytes", 10, MSG_NOSIGNAL);
+        want_true(conn_moving(self->conns.by_fd[fd]),
+                  "the course's fault: bytes wait unread, yet conn_moving() "
+                  "says the socket is still");
+        conns_expire(self);
+        bool open = is_open(fd), young_open = is_open(young);
+        unsigned long long errors = counter_get(&self->stats.closed_error);
+        teardown_all();
+        if (open)
+            fail_msg("idle timeout %d: a connection lingering for "
+                     "CONN_LINGER_SECONDS (%d s) whose client still sends is "
+                     "still open: the linger ends at its limit, whatever the "
+                     "socket does (conn_moving() is for the idle timeout)",
+                     timeout, CONN_LINGER_SECONDS);
+        if (!young_open)
+            fail_msg("idle timeout %d: a connection lingering for %d s, "
+                     "under CONN_LINGER_SECONDS (%d s), was closed",
+                     timeout, CONN_LINGER_SECONDS - 1, CONN_LINGER_SECONDS);
+        want_int("lingering connections closed, counted as errors", 1,
+                 (long long)errors);
+    }
+}
+
 static const struct graded table[] = {
     GRADED(test_idle_closed, 3, 1),
     GRADED(test_many_in_order, 2, 1),
@@ -624,5 +664,6 @@ static const struct graded table[] = {
     GRADED(test_drain_answers_waiting_request, 2, 2),
     GRADED(test_expire_many_at_once, 1, 1),
     GRADED(test_drain_grace_by_the_ms, 1, 2),
+    GRADED(test_linger_cut_while_sending, 1, 1),
 };
 GRADED_MAIN(table)
