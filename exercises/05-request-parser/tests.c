@@ -1295,7 +1295,37 @@ static void test_oracle_many_headers(void **state)
         }
 }
 
-/* 14. Two request threads parse at once, as fastd's do (one parser for
+/* 14. Connection is a comma-separated list (RFC 9110 5.6.1): optional
+ * whitespace, spaces or tabs, around each comma, and empty elements, in
+ * front of or behind the token that decides (close, keep-alive); with a
+ * request behind it, which shows whether the connection was kept. */
+static void test_oracle_token_lists(void **state)
+{
+    (void)state;
+    static const char *const seps[] = {",",   ", ",    ",\t", "\t,",
+                                       " , ", "\t,\t", ",,",  ", ,\t"};
+    static const char *const pairs[][2] = {{"foo", "close"},
+                                           {"close", "foo"},
+                                           {"keep-alive", "close"},
+                                           {"foo", "keep-alive"},
+                                           {"Upgrade", "Keep-Alive"}};
+    for (size_t k = 0; k < sizeof seps / sizeof *seps; k++)
+        for (size_t t = 0; t < sizeof pairs / sizeof *pairs; t++)
+            for (int minor = 0; minor < 2; minor++) {
+                gen.n = 0;
+                put(minor ? "GET / HTTP/1.1\r\n" : "GET / HTTP/1.0\r\n");
+                put("Host: x\r\nConnection: ");
+                put(pairs[t][0]);
+                put(seps[k]);
+                put(pairs[t][1]);
+                put("\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+                check_case("a Connection list with spaces and tabs around "
+                           "its commas",
+                           &gen, false);
+            }
+}
+
+/* 15. Two request threads parse at once, as fastd's do (one parser for
  * every thread): a call keeps nothing outside its arguments, so that
  * neither sees the other's bytes. Each thread parses its own requests,
  * whole and split in two, many times over, and must get the answers the
@@ -1424,5 +1454,6 @@ static const struct graded table[] = {
     GRADED(test_oracle_case, 2, 4),
     GRADED(test_oracle_many_headers, 1, 4),
     GRADED(test_parse_in_two_threads, 1, 2),
+    GRADED(test_oracle_token_lists, 1, 3),
 };
 GRADED_MAIN(table)
