@@ -83,8 +83,8 @@ int pool_spawn(struct server *srv, char *err, size_t errlen);
 /**
  * Pin the calling thread to thread::core, when it is >= 0. The call is
  * made by the thread itself, as the design asks. When the kernel refuses,
- * warn and set thread::core to -1, so that the banner and the trace tell
- * the truth.
+ * warn (with the reason it gave) and set thread::core to -1, so that the banner
+ * and the trace tell the truth.
  */
 void thread_pin(struct thread *self);
 

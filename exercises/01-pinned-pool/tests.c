@@ -318,13 +318,16 @@ static void catch_stderr(void)
     dup2(stderr_pipe[1], 2);
 }
 
+/* What the code under test wrote on stderr since catch_stderr(). */
+static char stderr_text[4096];
+
 static bool stderr_said(void)
 {
     fflush(stderr);
     dup2(stderr_saved, 2);
     close(stderr_saved);
-    char buf[4096];
-    ssize_t n = read(stderr_pipe[0], buf, sizeof buf);
+    ssize_t n = read(stderr_pipe[0], stderr_text, sizeof stderr_text - 1);
+    stderr_text[n > 0 ? n : 0] = 0;
     close(stderr_pipe[0]);
     close(stderr_pipe[1]);
     return n > 0;
@@ -596,13 +599,17 @@ static void pin_outcome(void (*fn)(struct thread *), int core, int err,
         if (used >= sizeof asked)
             break;
     }
+    /* A warning says why: the reason the kernel gave (pthread_setaffinity_np
+     * returns it and leaves errno alone). */
+    bool why = said && err && strstr(stderr_text, strerror(err)) != NULL;
     /* The state left, not the calls: pthread_setaffinity_np() or
      * sched_setaffinity(0, ...) pin the caller alike. */
     snprintf(out, cap,
              "thread::core %d after, the thread may run on cpus '%s', the "
-             "pinning call asked for %s%s",
+             "pinning call asked for %s%s%s",
              t.core, c.cpus, used ? asked : "nothing",
-             said ? ", a warning on stderr" : "");
+             said ? ", a warning on stderr" : "",
+             why ? " giving the reason" : "");
     fault_reset();
 }
 

@@ -576,6 +576,80 @@ static void test_expire_many_at_once(void **state)
     teardown_all();
 }
 
+/* The grace period ends at a time in milliseconds (drain_grace_end, on
+ * clock_ms()'s clock), not at a whole second: on the thread's own clock
+ * (now read from clock_second(), as the loops do), an idle connection
+ * stays while the grace runs and is closed as soon as it is over, not up
+ * to a second later. */
+static void test_drain_grace_by_the_ms(void **state)
+{
+    (void)state;
+    setup(0);
+    /* Away from a second's edge, where the two clocks agree. */
+    while (clock_ms() % 1000 < 100 || clock_ms() % 1000 > 950)
+        usleep(10 * 1000);
+    self->now = clock_second();
+    int idle = add_conn(self->now - 1, false);
+    self->draining = true;
+    self->drain_deadline = self->now + 60;
+    atomic_store(&srv->acceptors_done, true);
+    self->drain_grace_end = clock_ms() + 3600 * 1000;
+    conns_expire(self);
+    if (!is_open(idle))
+        fail_msg("draining closed an idle connection before the grace "
+                 "period (drain_grace_end) was over");
+    /* 50 ms ago: a coarser millisecond clock still sees it over. */
+    self->drain_grace_end = clock_ms() - 50;
+    conns_expire(self);
+    if (is_open(idle))
+        fail_msg("the grace period ended 50 ms ago (clock_ms() >= "
+                 "drain_grace_end) and an idle connection is still open: "
+                 "the grace is counted in milliseconds, not whole seconds "
+                 "of self->now");
+    assert_true(self->done);
+    teardown_all();
+}
+
+/* A lingering close reads and discards what the client still sends until
+ * its FIN or CONN_LINGER_SECONDS (conn.h, conn_linger()): a hard limit
+ * from the start of the linger. A client that keeps sending (bytes wait
+ * unread: conn_moving() says busy) must not keep the connection past it,
+ * with or without an idle timeout; one lingering for less stays. */
+static void test_linger_cut_while_sending(void **state)
+{
+    (void)state;
+    for (int timeout = 0; timeout <= 60; timeout += 60) {
+        setup(timeout);
+        int fd = add_conn(self->now, false), young = add_conn(self->now, false);
+        self->now = 1000 - CONN_LINGER_SECONDS;
+        conn_linger(self, self->conns.by_fd[fd]);
+        self->now = 1000 - CONN_LINGER_SECONDS + 1;
+        conn_linger(self, self->conns.by_fd[young]);
+        self->now = 1000;
+        send(peers[fd], "more bytes", 10, MSG_NOSIGNAL);
+        send(peers[young], "more bytes", 10, MSG_NOSIGNAL);
+        want_true(conn_moving(self->conns.by_fd[fd]),
+                  "the course's fault: bytes wait unread, yet conn_moving() "
+                  "says the socket is still");
+        conns_expire(self);
+        bool open = is_open(fd), young_open = is_open(young);
+        unsigned long long errors = counter_get(&self->stats.closed_error);
+        teardown_all();
+        if (open)
+            fail_msg("idle timeout %d: a connection lingering for "
+                     "CONN_LINGER_SECONDS (%d s) whose client still sends is "
+                     "still open: the linger ends at its limit, whatever the "
+                     "socket does (conn_moving() is for the idle timeout)",
+                     timeout, CONN_LINGER_SECONDS);
+        if (!young_open)
+            fail_msg("idle timeout %d: a connection lingering for %d s, "
+                     "under CONN_LINGER_SECONDS (%d s), was closed",
+                     timeout, CONN_LINGER_SECONDS - 1, CONN_LINGER_SECONDS);
+        want_int("lingering connections closed, counted as errors", 1,
+                 (long long)errors);
+    }
+}
+
 static const struct graded table[] = {
     GRADED(test_idle_closed, 3, 1),
     GRADED(test_many_in_order, 2, 1),
@@ -590,5 +664,7 @@ static const struct graded table[] = {
     GRADED(test_drain_waits_for_tail, 2, 2),
     GRADED(test_drain_answers_waiting_request, 2, 2),
     GRADED(test_expire_many_at_once, 1, 1),
+    GRADED(test_drain_grace_by_the_ms, 1, 2),
+    GRADED(test_linger_cut_while_sending, 1, 1),
 };
 GRADED_MAIN(table)

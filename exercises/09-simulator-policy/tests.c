@@ -4,6 +4,7 @@
  * reproducible (same seed, same run) and beat round-robin's p99. */
 #include "exercises/grader/graded.h"
 
+#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 
@@ -470,6 +471,92 @@ static void test_oracle_many_threads(void **state)
     }
 }
 
+/* 8. Loads of any size: a load that does not fit 8 or 16 bits (a thread
+ * with 70,000 connections is a busy server, not a broken one), up to
+ * INT_MAX; the heaviest among them never chosen. */
+static void test_oracle_large_loads(void **state)
+{
+    (void)state;
+    static const int big[] = {255,   256,   257,     65535,  65536,
+                              65537, 70000, 1 << 20, INT_MAX};
+    for (size_t k = 0; k < sizeof big / sizeof *big; k++) {
+        int b = big[k];
+        int two[2] = {b, 3}, three[3] = {4, b, 3};
+        int near[4] = {b - 1, b, b - 2, 1}, tied[5] = {b, 2, 2, b - 1, 9};
+        check_held("large loads", 2, two, 20);
+        check_held("large loads", 3, three, 20);
+        check_held("large loads", 4, near, 20);
+        check_held("large loads", 5, tied, 20);
+    }
+}
+
+/* 9. The loads move between picks, as in the model: each connection
+ * handed off arrives on the thread chosen (its load goes up by one) and
+ * some close. The promise holds at every pick, on the loads of that
+ * moment: a choice worked out once and handed out again after the loads
+ * changed may name the thread that has since become the heaviest. The
+ * reference is held to the same. */
+static void loads_move(int (*pick)(struct sim *, int), int n, char *why,
+                       size_t cap)
+{
+    struct sim s;
+    int load[16] = {0};
+    model_with(&s, n, load);
+    struct oracle_rng r = {0x10ad5u + (unsigned)n};
+    why[0] = 0;
+    for (int i = 0; i < 300 && !why[0]; i++) {
+        int heaviest = -1;
+        for (int w = 0; w < n; w++) {
+            bool above = n > 1;
+            for (int j = 0; j < n; j++)
+                above &=
+                    j == w || sim_worker_open(&s, j) < sim_worker_open(&s, w);
+            heaviest = above ? w : heaviest;
+        }
+        char lt[256];
+        for (int w = 0; w < n; w++)
+            load[w] = sim_worker_open(&s, w);
+        loads_text(load, n, lt, sizeof lt);
+        int x = pick(&s, s.acceptors[0]);
+        if (x < 0 || x >= n)
+            snprintf(why, cap,
+                     "pick %d, loads [%s]: chose %d, expected 0 to %d", i + 1,
+                     lt, x, n - 1);
+        else if (x == heaviest)
+            snprintf(why, cap,
+                     "pick %d, loads [%s]: chose thread %d, which holds "
+                     "more than every other",
+                     i + 1, lt, x);
+        else
+            s.threads[s.workers[x]].open++; /* it arrives */
+        /* Now and then one closes, on a thread drawn by the test. */
+        int c = (int)oracle_below(&r, (unsigned)n);
+        if (oracle_below(&r, 3) == 0 && s.threads[s.workers[c]].open > 0)
+            s.threads[s.workers[c]].open--;
+    }
+    model_free(&s, n);
+}
+
+static void test_oracle_loads_move(void **state)
+{
+    (void)state;
+    for (int n = 2; n <= 8; n++) {
+        char why[320];
+        loads_move(ref_pick_mine, n, why, sizeof why);
+        if (why[0])
+            fail_msg("the course's fault, not yours: the reference, %d request "
+                     "threads, %s",
+                     n, why);
+        loads_move(pick_mine, n, why, sizeof why);
+        if (why[0])
+            fail_msg("%d request threads, each connection arriving on the "
+                     "thread chosen (and some closing) between picks: %s "
+                     "(a choice must weigh the loads of the moment it is "
+                     "made)",
+                     n, why);
+    }
+}
+
 static const struct graded table[] = {
     GRADED(test_valid_choices, 2, 1),
     GRADED(test_uses_every_thread, 3, 2),
@@ -482,5 +569,7 @@ static const struct graded table[] = {
     GRADED(test_oracle_reads_only, 2, 1),
     GRADED(test_oracle_cursor_wraps, 1, 1),
     GRADED(test_oracle_many_threads, 2, 1),
+    GRADED(test_oracle_large_loads, 1, 1),
+    GRADED(test_oracle_loads_move, 2, 1),
 };
 GRADED_MAIN(table)
