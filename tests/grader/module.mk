@@ -1,9 +1,9 @@
 # The grader's own tests and the proof that every exercise is gradable:
 # test_grader (the grader, the solutions, the starters),
-# test_grader_mutants (the course mutants) and test_grader_corpus (the
-# right variants and the cheats), one source.
+# test_grader_mutants (the course mutants), test_grader_corpus (the right
+# variants) and test_grader_cheats (the cheats), one source.
 TESTS += $(TBIN)/test_grader $(TBIN)/test_grader_mutants \
-    $(TBIN)/test_grader_corpus
+    $(TBIN)/test_grader_corpus $(TBIN)/test_grader_cheats
 $(OBJ)/tests/grader/%.o: EXTRA_CFLAGS += $(CMOCKA_CFLAGS) \
     -DBUILD_DIR='"$(BUILD)"'
 $(OBJ)/tests/grader/test_grader_corpus.o: tests/grader/test_grader.c $(FLAGS_FILE)
@@ -15,7 +15,13 @@ $(OBJ)/tests/grader/test_grader_mutants.o: tests/grader/test_grader.c $(FLAGS_FI
 	@$(if $(Q),echo "  CC      $< (mutants)")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -DGRADER_CORPUS \
 	    -DGRADER_MUTANTS -c $< -o $@
-$(TBIN)/test_grader $(TBIN)/test_grader_mutants $(TBIN)/test_grader_corpus: \
+$(OBJ)/tests/grader/test_grader_cheats.o: tests/grader/test_grader.c $(FLAGS_FILE)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $< (cheats)")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -DGRADER_CORPUS \
+	    -DGRADER_CHEATS -c $< -o $@
+$(TBIN)/test_grader $(TBIN)/test_grader_mutants $(TBIN)/test_grader_corpus \
+    $(TBIN)/test_grader_cheats: \
     $(TBIN)/%: $(OBJ)/tests/grader/%.o \
     | $(BIN)/grade-tool
 	@mkdir -p $(@D)
