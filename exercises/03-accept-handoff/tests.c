@@ -494,7 +494,10 @@ static void test_emfile_sheds(void **state)
     assert_int_equal(adds, 0);
     if (pending(e.lfd))
         fail_msg("out of fds, the burst left connections queued: the "
-                 "listener stays readable and the loop spins");
+                 "listener stays readable and the loop spins (each EMFILE "
+                 "sheds one: close the spare, accept, close what you got, "
+                 "open the spare again; a shed connection left open keeps "
+                 "the freed slot, and the next shed has none)");
     int shed = 0;
     for (int i = 0; i < e.nclients; i++)
         shed += client_closed(e.clients[i]);
@@ -565,7 +568,10 @@ static void test_emfile_twice(void **state)
         accept_burst(e.self, e.lfd);
         empty_fd_table(plugs, nplugs, old);
         if (pending(e.lfd))
-            fail_msg("EMFILE round %d: connections left queued", round + 1);
+            fail_msg("EMFILE round %d: connections left queued (after a "
+                     "shed the spare must be open again, or be opened at "
+                     "the next shortage)",
+                     round + 1);
         if (round == 0) { /* a second wave of clients */
             for (int i = 0; i < 2; i++)
                 e.clients[e.nclients++] = dial(e.port);
@@ -809,7 +815,10 @@ static void test_drained_burst_no_pause(void **state)
             if (asked_ns > 0) {
                 describe_case(&c, what, sizeof what);
                 fail_msg("%s: yours paused %.2f ms before it returned; the "
-                         "reference does not pause (%s)",
+                         "reference does not pause (%s). Only EAGAIN ends "
+                         "the burst, with no pause; EINTR, ECONNABORTED and "
+                         "EPROTO end one connection: go on with the next "
+                         "accept4",
                          what, asked_ns / 1e6, mine);
             }
         }

@@ -203,8 +203,10 @@ static void test_sends_all_when_room(void **state)
     (void)state;
     setup(1000);
     assert_int_equal(conn_flush(self, c), 1);
-    assert_int_equal(c->out_len, 0);
-    assert_int_equal(c->out_sent, 0);
+    if (c->out_len != 0 || c->out_sent != 0)
+        fail_msg("all 1000 bytes sent and 1 returned, but out_len is %u and "
+                 "out_sent %u: both go back to 0 once out[] is all sent",
+                 (unsigned)c->out_len, (unsigned)c->out_sent);
     size_t at = 0;
     assert_int_equal(drain_peer(&at), 1000);
     assert_int_equal(counter_get(&self->stats.bytes_out), 1000);
@@ -253,7 +255,10 @@ static void test_every_byte_once(void **state)
     drain_peer(&at);
     if (at != CONN_OUT_CAP)
         fail_msg("the peer got %zu of %d bytes", at, CONN_OUT_CAP);
-    assert_int_equal(c->out_len, 0);
+    if (c->out_len != 0)
+        fail_msg("all %d bytes sent and 1 returned, but out_len is %u: "
+                 "out_len and out_sent go back to 0 once out[] is all sent",
+                 CONN_OUT_CAP, (unsigned)c->out_len);
     teardown_all();
 }
 
@@ -403,7 +408,12 @@ static void test_eintr_retries(void **state)
     (void)state;
     setup(500);
     eintr_next = 1;
-    assert_int_equal(conn_flush(self, c), 1);
+    int r = conn_flush(self, c);
+    if (r != 1)
+        fail_msg("500 bytes with room for them, the first send() fails with "
+                 "EINTR: expected 1 (EINTR is not an error: send again), "
+                 "got %d",
+                 r);
     size_t at = 0;
     assert_int_equal(drain_peer(&at), 500);
     teardown_all();
@@ -431,7 +441,12 @@ static void test_eintr_every_time(void **state)
                  "calls",
                  r, sends);
     size_t at = 0;
-    assert_int_equal(drain_peer(&at), 1000);
+    size_t got = drain_peer(&at);
+    if (got != 1000)
+        fail_msg("conn_flush() returned 1, but the peer got %zu of 1000 "
+                 "bytes: out[] (300) and then the tail (700, c->tail) must "
+                 "all go out",
+                 got);
     assert_int_equal(c->tail_len, 0);
     assert_int_equal(counter_get(&self->stats.bytes_out), 1000);
     teardown_all();
