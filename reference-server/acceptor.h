@@ -28,6 +28,12 @@ void acceptor_run(struct thread *self);
  *   client sees a close instead of a hang, and go on. A spare that could
  *   not be taken back is opened again at the next shortage. With no spare
  *   and none to be had: pause 10 ms and return - never spin.
+ *   Several threads may accept at once (shared-nothing, several staged
+ *   accept threads), sharing one fd table: no other thread's accept4()
+ *   may take the slot a shed frees, or spares are lost one by one and new
+ *   clients hang. So shed under server::shed_lock, taking any accepting
+ *   thread's spare (one pool), and while fds are short (until
+ *   server::shed_until_ms) take that lock around every accept4() too.
  * - Any other error (ENOBUFS, ENOMEM, EPERM...): warn, pause 1 ms,
  *   return.
  * (accept_burst.c says why.)

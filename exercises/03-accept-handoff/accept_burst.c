@@ -15,6 +15,9 @@
  *         fd thread::reserve_fd (give it up, accept, close, take it back;
  *         a spare lost once is opened again at the next shortage); with
  *         no spare to be had, back off 10 ms and return - never spin.
+ *         Several threads may accept at once (one fd table): shed under
+ *         server::shed_lock, and while fds are short (shed_until_ms) take
+ *         it around every accept4() too (acceptor.h, chapter 4).
  * TODO 4: any other error (ENOBUFS, ENOMEM, EPERM...): warn, pause 1 ms,
  *         return.
  * Keep: non-blocking and close-on-exec BEFORE the hand-off; count
