@@ -16,6 +16,10 @@
  *         than call send() again only to hear EAGAIN.
  * TODO 3: EINTR is not an error; everything sent: reset out_len and
  *         out_sent, return 1.
+ * TODO 4: once out[] is all sent, the tail: c->tail_len bytes from
+ *         c->tail (a large body sent from where it lives: GET /body),
+ *         with the same rules, moving c->tail past what went out. Return
+ *         1 only when both are sent.
  * Keep: MSG_NOSIGNAL (a client that is gone must not kill fastd with
  * SIGPIPE), counting stats::bytes_out, TRACE_SEND, conn_touch() on progress.
  */

@@ -777,6 +777,13 @@ static int run(int argc, char **argv)
                  "used %.2f s of CPU, more than the %.2f s allowed (a busy "
                  "loop: polling, or an event never consumed?)",
                  cpu, cpu_limit);
+    } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
+        /* The tests' own alarm(): a call that never came back. */
+        verdict = "crash";
+        snprintf(detail, sizeof detail,
+                 "stopped by the test's alarm (SIGALRM): a call that never "
+                 "returned - a loop that retries for ever, or a blocking "
+                 "wait?");
     } else if (WIFSIGNALED(status)) {
         verdict = "crash";
         const char *name = sigabbrev_np(WTERMSIG(status));

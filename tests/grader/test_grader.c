@@ -232,6 +232,9 @@ static void test_grader_reports_each_ending(void **state)
     expect_status(json, "test_fails", "fail", "observed 3");
     expect_status(json, "test_hangs", "fail", "timed out after 2 s");
     expect_status(json, "test_segfaults", "fail", "SIGSEGV");
+    /* Not "crashed": the test's own alarm caught a call that hung. */
+    expect_status(json, "test_alarm_fires", "fail",
+                  "stopped by the test's alarm (SIGALRM)");
     expect_status(json, "test_exits", "fail", "exited (status 0) before");
     expect_status(json, "test_skips", "skip", "not possible");
     /* Whole messages, C-escaped (a JSON string of "\x1b", "\r\n"). */
@@ -253,7 +256,7 @@ static void test_grader_reports_each_ending(void **state)
     long pts, max;
     scores(json, "90-fixture", &pts, &max);
     assert_int_equal(pts, 2);  /* passes + injects */
-    assert_int_equal(max, 22); /* 29 less the 6 skipped, less the harness's 1 */
+    assert_int_equal(max, 23); /* 30 less the 6 skipped, less the harness's 1 */
     /* The broken one: 0, its first error (not its warnings), every test
      * listed as failed, and the run went on. */
     const char *br = exercise_entry(json, "91-broken");
@@ -290,7 +293,7 @@ static void test_grader_reports_each_ending(void **state)
             fail_msg("junit.xml holds control character 0x%02x", *p);
     char *out = slurp(T "/fixture.out");
     assert_non_null(out);
-    assert_non_null(strstr(out, "Exercises: 1/3 complete, 3/44 points"));
+    assert_non_null(strstr(out, "Exercises: 1/3 complete, 3/45 points"));
     assert_null(strchr(out, '\x1b'));
     assert_null(strchr(out, '\r'));
     /* In the table: the request on one line, the message's own lines
