@@ -210,7 +210,7 @@ static void test_entry(const char *json, const char *name, char *out,
 static void expect_status(const char *json, const char *name,
                           const char *status, const char *reason)
 {
-    char buf[1024], want[64];
+    char buf[4096], want[64];
     test_entry(json, name, buf, sizeof buf);
     snprintf(want, sizeof want, "\"status\":\"%s\"", status);
     if (!strstr(buf, want) || (reason && !strstr(buf, reason)))
@@ -235,6 +235,9 @@ static void test_grader_reports_each_ending(void **state)
     /* Not "crashed": the test's own alarm caught a call that hung. */
     expect_status(json, "test_alarm_fires", "fail",
                   "stopped by the test's alarm (SIGALRM)");
+    /* Past cmocka's 1024 bytes, whole, and nothing of cmocka's after. */
+    expect_status(json, "test_long_message", "fail",
+                  "xxx and its end: yours had 7 (at ");
     expect_status(json, "test_exits", "fail", "exited (status 0) before");
     expect_status(json, "test_skips", "skip", "not possible");
     /* Whole messages, C-escaped (a JSON string of "\x1b", "\r\n"). */
@@ -256,7 +259,7 @@ static void test_grader_reports_each_ending(void **state)
     long pts, max;
     scores(json, "90-fixture", &pts, &max);
     assert_int_equal(pts, 2);  /* passes + injects */
-    assert_int_equal(max, 23); /* 30 less the 6 skipped, less the harness's 1 */
+    assert_int_equal(max, 24); /* 31 less the 6 skipped, less the harness's 1 */
     /* The broken one: 0, its first error (not its warnings), every test
      * listed as failed, and the run went on. */
     const char *br = exercise_entry(json, "91-broken");
@@ -293,7 +296,7 @@ static void test_grader_reports_each_ending(void **state)
             fail_msg("junit.xml holds control character 0x%02x", *p);
     char *out = slurp(T "/fixture.out");
     assert_non_null(out);
-    assert_non_null(strstr(out, "Exercises: 1/3 complete, 3/45 points"));
+    assert_non_null(strstr(out, "Exercises: 1/3 complete, 3/46 points"));
     assert_null(strchr(out, '\x1b'));
     assert_null(strchr(out, '\r'));
     /* In the table: the request on one line, the message's own lines
