@@ -141,6 +141,20 @@ static long cpu_ticks(pid_t pid)
     return utime + stime;
 }
 
+/* Once fastd has seen the clients that held its fds go, it serves as
+ * before (within 2 s), and stops. */
+static void expect_serves_again(void)
+{
+    char body[64];
+    int status = -1;
+    for (int i = 0; i < 20 && status != 200; i++) {
+        usleep(100 * 1000);
+        status = fastd_get(&f, "/", body, sizeof body);
+    }
+    assert_int_equal(status, 200);
+    fastd_stop(&f, NULL, 0);
+}
+
 static void test_survives_emfile(void **state)
 {
     (void)state;
@@ -185,15 +199,7 @@ static void test_survives_emfile(void **state)
         fail_msg("fastd used %ld ticks of CPU in 0.5 s while out of fds", used);
     for (int i = 0; i < N; i++)
         close(fds[i]);
-    /* Once fastd has seen the clients go, it serves as before. */
-    char body[64];
-    int status = -1;
-    for (int i = 0; i < 20 && status != 200; i++) {
-        usleep(100 * 1000);
-        status = fastd_get(&f, "/", body, sizeof body);
-    }
-    assert_int_equal(status, 200);
-    fastd_stop(&f, NULL, 0);
+    expect_serves_again();
 }
 
 /*
@@ -257,15 +263,7 @@ static void test_emfile_several_acceptors(void **state)
             "so that no thread's accept4() takes a slot another freed to "
             "shed? (chapter 4, Shedding on EMFILE)",
             round, hung, NEW);
-    /* Once the held clients are gone, fastd serves as before. */
-    char body[64];
-    int status = -1;
-    for (int i = 0; i < 20 && status != 200; i++) {
-        usleep(100 * 1000);
-        status = fastd_get(&f, "/", body, sizeof body);
-    }
-    assert_int_equal(status, 200);
-    fastd_stop(&f, NULL, 0);
+    expect_serves_again();
 }
 
 static const struct graded table[] = {
