@@ -256,10 +256,18 @@ static void test_grader_reports_each_ending(void **state)
     expect_status(json, "test_busy", "fail", "of CPU");
     expect_status(json, "test_plain_assert", "fail", "expected 0, saw -2");
     expect_status(json, "test_injects", "pass", NULL);
+    /* A sanitizer's '*' line names the test that failed under it, and
+     * gives that test's hint (1), not its own line's (3). */
+    expect_status(json, "asan:*", "fail", "test_fails: expected 7 bytes");
+    char key[64];
+    snprintf(key, sizeof key, "{\"name\":\"asan:*\"");
+    const char *star = strstr(json, key);
+    assert_non_null(star);
+    assert_int_equal(number_after(star, "\"hint\":"), 1);
     long pts, max;
     scores(json, "90-fixture", &pts, &max);
     assert_int_equal(pts, 2);  /* passes + injects */
-    assert_int_equal(max, 24); /* 31 less the 6 skipped, less the harness's 1 */
+    assert_int_equal(max, 25); /* 32 less the 6 skipped, less the harness's 1 */
     /* The broken one: 0, its first error (not its warnings), every test
      * listed as failed, and the run went on. */
     const char *br = exercise_entry(json, "91-broken");
@@ -296,7 +304,7 @@ static void test_grader_reports_each_ending(void **state)
             fail_msg("junit.xml holds control character 0x%02x", *p);
     char *out = slurp(T "/fixture.out");
     assert_non_null(out);
-    assert_non_null(strstr(out, "Exercises: 1/3 complete, 3/46 points"));
+    assert_non_null(strstr(out, "Exercises: 1/3 complete, 3/47 points"));
     assert_null(strchr(out, '\x1b'));
     assert_null(strchr(out, '\r'));
     /* In the table: the request on one line, the message's own lines
