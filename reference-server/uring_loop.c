@@ -304,9 +304,11 @@ static bool finished(const struct uring_thread *u)
         return false;
     if (self->stage == STAGE_ACCEPT)
         return true;
-    return conns_open(self) == 0 && stats_open_conns(&self->stats) == 0 &&
-           atomic_load_explicit(&self->srv->acceptors_done,
-                                memory_order_acquire);
+    /* acceptors_done first, with acquire: once it is seen, every hand-off
+     * to us is counted in conns_in, so a count read after it is whole. */
+    return atomic_load_explicit(&self->srv->acceptors_done,
+                                memory_order_acquire) &&
+           conns_open(self) == 0 && stats_open_conns(&self->stats) == 0;
 }
 
 //! [uring loop]

@@ -87,6 +87,13 @@ void worker_run(struct thread *self)
                 conn_serve(self, fd, events[i].events);
         }
         conns_expire(self);
+        /* Done, yet handed more than we closed: an accept thread's last
+         * hand-offs landed after this pass's epoll_wait() returned (they
+         * are in our epoll set, not yet in conns). One more wait sees
+         * them. (conns_expire() read acceptors_done with acquire: every
+         * hand-off before it is counted in.) */
+        if (self->done && stats_open_conns(&self->stats) > 0)
+            self->done = false;
         conns_trim(&self->conns, self->now); /* heap the closes freed */
         idle_timer_arm(self); /* --idle-clock timerfd: the next deadline */
     }

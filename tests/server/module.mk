@@ -14,7 +14,17 @@ $(TBIN)/test_trace: $(OBJ)/tests/server/test_trace.o $(FASTD_LIB)
 $(TBIN)/test_fastd: $(OBJ)/tests/server/test_fastd.o $(HARNESS_OBJS) \
     | $(BIN)/fastd
 $(TBIN)/test_lifecycle: $(OBJ)/tests/server/test_lifecycle.o \
-    $(HARNESS_OBJS) | $(BIN)/fastd
+    $(HARNESS_OBJS) | $(BIN)/fastd $(TBIN)/slow_drain.so
+# test_lifecycle's late hand-off test preloads it into fastd (it widens a
+# race window; see slow_drain.c). Built without the sanitizers: it only
+# sleeps, and an LD_PRELOADed library cannot carry their runtimes.
+$(OBJ)/tests/server/test_lifecycle.o: EXTRA_CFLAGS += \
+    -DSLOW_DRAIN_SO='"$(TBIN)/slow_drain.so"'
+$(TBIN)/slow_drain.so: tests/server/slow_drain.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -shared \
+	    -fPIC $< -o $@ -ldl
 $(TBIN)/test_memory: $(OBJ)/tests/server/test_memory.o $(HARNESS_OBJS) \
     | $(BIN)/fastd
 $(TBIN)/test_http_replies: $(OBJ)/tests/server/test_http_replies.o \
@@ -45,7 +55,7 @@ $(OBJ)/tests/server/fastd_harness_uring.o: tests/server/fastd_harness.c \
 	    -DFASTD_IO_DEFAULT='"uring"' -c $< -o $@
 $(URING_TESTS:%=$(TBIN)/%_uring): $(TBIN)/%_uring: \
     $(OBJ)/tests/server/%.o $(OBJ)/tests/server/fastd_harness_uring.o \
-    | $(BIN)/fastd
+    | $(BIN)/fastd $(TBIN)/slow_drain.so
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(filter %.o,$^) -o $@ $(CMOCKA_LIBS) $(LDLIBS)

@@ -290,6 +290,52 @@ static void check_drain_refuses(void **state, const char *arch)
     assert_int_equal(refused, 10);
 }
 
+/* A connection the accept thread hands off while SIGTERM's drain has begun
+ * is answered, even when it lands after the request thread's epoll_wait()
+ * returned and acceptors_done is set before that thread's next pass.
+ * tests/server/slow_drain.c (preloaded) makes that window 100 ms wide:
+ * a fastd that leaves when its own list is empty loses the last three
+ * of four requests every time. */
+static void test_drain_answers_late_handoff(void **state)
+{
+    const char *args[] = {"--arch", "staged",   "--threads",
+                          "2",      "--no-pin", NULL};
+    if (setenv("LD_PRELOAD", SLOW_DRAIN_SO, 1) < 0)
+        fail_msg("setenv: %s", strerror(errno));
+    struct fastd *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    *state = f;
+    int started = fastd_start(f, args, 0);
+    unsetenv("LD_PRELOAD");
+    if (started < 0)
+        fail_msg("fastd did not start");
+    enum { N = 4 };
+    const char *req = "GET /plaintext HTTP/1.1\r\nHost: t\r\n"
+                      "Connection: close\r\n\r\n";
+    int fds[N];
+    for (int i = 0; i < N; i++) {
+        fds[i] = fastd_connect(f);
+        assert_true(fds[i] >= 0);
+        assert_int_equal(send_all(fds[i], req, strlen(req)), 0);
+    }
+    /* The accept thread is 20 ms into the first of the four. */
+    kill(f->pid, SIGTERM);
+    int answered = 0;
+    for (int i = 0; i < N; i++) {
+        char buf[1024];
+        size_t len;
+        read_all(fds[i], buf, sizeof buf, &len, 5000);
+        answered += strstr(buf, "Hello, World!") != NULL;
+        close(fds[i]);
+    }
+    assert_int_equal(fastd_wait(f, NULL, 0), 0);
+    if (answered != N)
+        fail_msg("%d of %d requests sent before SIGTERM answered: a "
+                 "connection handed off during the drain, after the "
+                 "request thread's last epoll_wait(), was never served",
+                 answered, N);
+}
+
 static void test_drain_refuses_new_staged(void **state)
 {
     check_drain_refuses(state, "staged");
@@ -505,6 +551,7 @@ int main(int argc, char **argv)
                                   teardown),
         cmocka_unit_test_teardown(test_drain_answers_in_flight_shared_nothing,
                                   teardown),
+        cmocka_unit_test_teardown(test_drain_answers_late_handoff, teardown),
         cmocka_unit_test_teardown(test_drain_refuses_new_staged, teardown),
         cmocka_unit_test_teardown(test_drain_refuses_new_shared_nothing,
                                   teardown),
