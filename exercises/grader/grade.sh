@@ -282,6 +282,7 @@ log_message() {
     [ -n "$m" ] || m=$(awk '!on && /^ERROR: / { on = 1; sub(/^ERROR: /, "") }
         on && /^\[  (ERROR|FAILED) *\]|^\[   LINE   \]/ { exit }
         on { print }' "$log")
+    where=$(sed -nE 's/.*\[   LINE   \] --- ([^ ]+): error.*/\1/p' "$log" | head -n 1)
     if [ -z "$m" ]; then
         m=$(sed -nE 's/^\[  ERROR   \] --- (.+)$/\1/p' "$log" | grep -v '^\[   LINE' | head -n 1)
         # cmocka's "0xfffffffffffffffe != 0x0": assert_*(seen, expected).
@@ -292,11 +293,24 @@ log_message() {
             m="expected $b, saw $a"
         elif [[ $m =~ ^(.+)\ !=\ (.+)$ ]]; then
             m="expected ${BASH_REMATCH[2]}, saw ${BASH_REMATCH[1]}"
+        elif [[ $m =~ ^Test\ failed\ with\ exception:\ (.+)\(([0-9]+)\)$ ]]; then
+            # cmocka's own signal handler caught a crash in the test.
+            m="crashed: ${BASH_REMATCH[1]} (signal ${BASH_REMATCH[2]})"
+            [ "${BASH_REMATCH[2]}" = 11 ] &&
+                m="$m: a read or write through a bad pointer (past the end of a buffer, freed, or NULL)?"
         elif [ -n "$m" ]; then
-            m="expected $m to hold, it did not"
+            # cmocka prints assert_true(x) and assert_false(x) alike, as
+            # "x": the test's own line says which one failed.
+            a=""
+            [[ $where =~ ^(.+):([0-9]+)$ ]] && [ -r "${BASH_REMATCH[1]}" ] &&
+                a=$(sed -n "${BASH_REMATCH[2]}p" "${BASH_REMATCH[1]}")
+            if [[ $a == *assert_false\(* ]]; then
+                m="expected $m to be false, it was true"
+            else
+                m="expected $m to hold, it did not"
+            fi
         fi
     fi
-    where=$(sed -nE 's/.*\[   LINE   \] --- ([^ ]+): error.*/\1/p' "$log" | head -n 1)
     [ -n "$where" ] && m="$m (at ${where#"$course/"})"
     [ -n "$m" ] || m=$(grep -vE '^\[|^$' "$log" | head -n 2 | tr '\n' ' ')
     printf '%s' "${m:-failed}"

@@ -238,6 +238,12 @@ static void test_grader_reports_each_ending(void **state)
     /* Past cmocka's 1024 bytes, whole, and nothing of cmocka's after. */
     expect_status(json, "test_long_message", "fail",
                   "xxx and its end: yours had 7 (at ");
+    /* A crash cmocka's handler caught, in words; an assert_false() that
+     * failed reads as one, not as "expected x to hold". */
+    expect_status(json, "test_caught_segfault", "fail",
+                  "crashed: Segmentation fault (signal 11): a read or write");
+    expect_status(json, "test_false_assert", "fail",
+                  "expected answer() == 42 to be false, it was true");
     expect_status(json, "test_exits", "fail", "exited (status 0) before");
     expect_status(json, "test_skips", "skip", "not possible");
     /* Whole messages, C-escaped (a JSON string of "\x1b", "\r\n"). */
@@ -267,7 +273,7 @@ static void test_grader_reports_each_ending(void **state)
     long pts, max;
     scores(json, "90-fixture", &pts, &max);
     assert_int_equal(pts, 2);  /* passes + injects */
-    assert_int_equal(max, 25); /* 32 less the 6 skipped, less the harness's 1 */
+    assert_int_equal(max, 27); /* 34 less the 6 skipped, less the harness's 1 */
     /* The broken one: 0, its first error (not its warnings), every test
      * listed as failed, and the run went on. */
     const char *br = exercise_entry(json, "91-broken");
@@ -304,7 +310,7 @@ static void test_grader_reports_each_ending(void **state)
             fail_msg("junit.xml holds control character 0x%02x", *p);
     char *out = slurp(T "/fixture.out");
     assert_non_null(out);
-    assert_non_null(strstr(out, "Exercises: 1/3 complete, 3/47 points"));
+    assert_non_null(strstr(out, "Exercises: 1/3 complete, 3/49 points"));
     assert_null(strchr(out, '\x1b'));
     assert_null(strchr(out, '\r'));
     /* In the table: the request on one line, the message's own lines
