@@ -125,7 +125,11 @@ static void test_drain_keeps_busy(void **state)
     atomic_store(&srv->acceptors_done, true);
     conns_expire(self);
     if (is_open(idle) || is_open(idle2) || is_open(idle3))
-        fail_msg("draining left idle connections open (%d %d %d)",
+        fail_msg("draining, grace over: idle connections left open "
+                 "(1 = open: the 1st %d, the 3rd %d, the 4th %d of the "
+                 "activity list; the 2nd is busy and stays) - did "
+                 "the walk go on from a ->newer read after conn_close() "
+                 "freed the connection, or stop at the busy one?",
                  is_open(idle), is_open(idle2), is_open(idle3));
     assert_true(peer_closed(idle));
     if (!is_open(busy))
