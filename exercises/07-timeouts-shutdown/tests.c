@@ -380,8 +380,11 @@ static void check_pop(const char *what, struct pop *p)
     for (size_t i = 0; i < p->n && o < sizeof desc; i++)
         oracle_appendf(desc, sizeof desc, &o, " %zu: %s, last active %d s ago;",
                        i, cstate_name[p->c[i].state], p->c[i].age);
+    if (p->n == 0)
+        oracle_appendf(desc, sizeof desc, &o, " none;");
     fail_msg("%s: your conns_expire() and the reference differ on this "
-             "population (shrunk): %s - after each call the reference had: "
+             "population (shrunk): %s - after each call (the connections "
+             "by number, 'x' once closed) the reference had: "
              "%s - yours had: %s",
              what, desc, ref_seen, mine_seen);
 }
