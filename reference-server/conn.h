@@ -227,13 +227,16 @@ int conn_flush(struct thread *self, struct conn *c);
 
 /**
  * Idle timeouts and the drain (conn_expire.c, exercise 07's seam).
- * Close connections idle past the timeout, unless conn_moving() says the
- * socket is busy (then it counts as activity: conn_touch()), and lingering
- * ones past CONN_LINGER_SECONDS, whatever their socket does; while draining,
- * close idle ones once the grace period is over (idle: nothing buffered,
- * nothing left to send - a reply's tail included - and nothing waiting on the
- * socket: a request that arrived just before the signal is answered, a
- * download in progress finishes) and all of them at the deadline. Call once per
+ * Close connections idle past the timeout (CLOSE_TIMEOUT), unless
+ * conn_moving() says the socket is busy (then it counts as activity:
+ * conn_touch()), and lingering ones once CONN_LINGER_SECONDS have passed
+ * since they started (CLOSE_ERROR), whatever their socket does; while
+ * draining, close idle ones once the grace period is over (CLOSE_NORMAL;
+ * idle: nothing buffered, nothing left to send - a reply's tail included -
+ * and nothing waiting on the socket: a request that arrived just before the
+ * signal is answered, a download in progress finishes) and all of them at
+ * the deadline (CLOSE_TIMEOUT, lingering ones CLOSE_ERROR), and set
+ * thread::done once none is left and the accept stage is done. Call once per
  * loop turn, after the batch of events (see worker.c for why not during it).
  */
 void conns_expire(struct thread *self);

@@ -125,7 +125,11 @@ static void test_drain_keeps_busy(void **state)
     atomic_store(&srv->acceptors_done, true);
     conns_expire(self);
     if (is_open(idle) || is_open(idle2) || is_open(idle3))
-        fail_msg("draining left idle connections open (%d %d %d)",
+        fail_msg("draining, grace over: idle connections left open "
+                 "(1 = open: the 1st %d, the 3rd %d, the 4th %d of the "
+                 "activity list; the 2nd is busy and stays) - did "
+                 "the walk go on from a ->newer read after conn_close() "
+                 "freed the connection, or stop at the busy one?",
                  is_open(idle), is_open(idle2), is_open(idle3));
     assert_true(peer_closed(idle));
     if (!is_open(busy))
@@ -376,8 +380,11 @@ static void check_pop(const char *what, struct pop *p)
     for (size_t i = 0; i < p->n && o < sizeof desc; i++)
         oracle_appendf(desc, sizeof desc, &o, " %zu: %s, last active %d s ago;",
                        i, cstate_name[p->c[i].state], p->c[i].age);
+    if (p->n == 0)
+        oracle_appendf(desc, sizeof desc, &o, " none;");
     fail_msg("%s: your conns_expire() and the reference differ on this "
-             "population (shrunk): %s - after each call the reference had: "
+             "population (shrunk): %s - after each call (the connections "
+             "by number, 'x' once closed) the reference had: "
              "%s - yours had: %s",
              what, desc, ref_seen, mine_seen);
 }

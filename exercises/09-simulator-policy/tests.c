@@ -347,7 +347,8 @@ static void check_held(const char *what_in, int n, const int *load, int picks)
         fail_msg("%s: %d request threads holding [%s] connections: thread %d "
                  "holds more than any other, and %d of %d new connections "
                  "went to it (the reference gave it none: a tie rule that "
-                 "keeps a thread no longer among the lightest?)",
+                 "keeps a thread no longer among the lightest, or two "
+                 "random draws that can both land on it?)",
                  what, n, lt, heaviest, mine_heaviest, picks);
 }
 
@@ -552,7 +553,8 @@ static void test_oracle_loads_move(void **state)
             fail_msg("%d request threads, each connection arriving on the "
                      "thread chosen (and some closing) between picks: %s "
                      "(a choice must weigh the loads of the moment it is "
-                     "made)",
+                     "made; and two random draws must not both land on the "
+                     "heaviest)",
                      n, why);
     }
 }
