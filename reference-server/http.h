@@ -42,14 +42,17 @@ struct http_request {
     enum http_method method; /**< GET, HEAD or another method */
     const char *path;        /**< the target's path, without the query
                                   ("/" for "http://host", "*" for
-                                  OPTIONS *) */
+                                  OPTIONS *, "/" for an authority-form
+                                  "host:port", taken only with a method
+                                  fastd does not serve) */
     size_t path_len;         /**< length of path */
     int minor;               /**< 0 for HTTP/1.0, 1 for HTTP/1.1 */
     bool keep_alive;         /**< after the version and Connection header */
     size_t length;           /**< bytes this request used, body included */
     bool expect_continue;    /**< head complete, body not yet, and the
                                   client waits for `100 Continue` (set on
-                                  HTTP_INCOMPLETE) */
+                                  HTTP_INCOMPLETE; HTTP/1.1 only, as an
+                                  HTTP/1.0 request's is ignored) */
     int status;              /**< on HTTP_ERROR: 400, 413, 417, 431, 505 */
     const char *error;       /**< on HTTP_ERROR: a short reason, for logs */
 };

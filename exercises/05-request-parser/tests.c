@@ -129,9 +129,16 @@ static void test_split_reads(void **state)
             fail_msg("after %zu of %zu bytes: result %d, not incomplete", k, n,
                      r);
     }
-    assert_int_equal(http_parse(guarded(s, n), n, &scanned, &req),
-                     HTTP_COMPLETE);
-    assert_int_equal(req.length, n);
+    size_t from = scanned; /* for the message */
+    enum http_parse_result r = http_parse(guarded(s, n), n, &scanned, &req);
+    if (r != HTTP_COMPLETE)
+        fail_msg("sent one byte more per call, all %zu bytes in: result %d "
+                 "(1 complete, 0 incomplete, -1 error), not complete: the "
+                 "search that resumed at *scanned = %zu missed the blank "
+                 "line (*scanned must stay at or before the \\n that "
+                 "starts it)",
+                 n, r, from);
+    want_int("req->length of the request sent in pieces", n, req.length);
 }
 
 static void test_resumes_scan(void **state)
@@ -266,20 +273,28 @@ static void test_keep_alive_rules(void **state)
     (void)state;
     struct http_request req;
     assert_int_equal(parse("GET / HTTP/1.0\r\n\r\n", &req), HTTP_COMPLETE);
-    assert_false(req.keep_alive);
+    want_true(!req.keep_alive, "HTTP/1.0 without a Connection header: "
+                               "keep_alive true, expected false (1.0 closes "
+                               "unless the client asks for keep-alive)");
     assert_int_equal(
         parse("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", &req),
         HTTP_COMPLETE);
-    assert_true(req.keep_alive);
+    want_true(req.keep_alive, "HTTP/1.0 with 'Connection: Keep-Alive': "
+                              "keep_alive false, expected true (the token "
+                              "in any case)");
     assert_int_equal(
         parse("GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n", &req),
         HTTP_COMPLETE);
-    assert_false(req.keep_alive);
+    want_true(!req.keep_alive, "HTTP/1.1 with 'connection: close' (the "
+                               "name in lower case): keep_alive true, "
+                               "expected false");
     assert_int_equal(parse("GET / HTTP/1.1\r\nHost: x\r\nConnection: "
                            "upgrade, close\r\n\r\n",
                            &req),
                      HTTP_COMPLETE);
-    assert_false(req.keep_alive);
+    want_true(!req.keep_alive, "HTTP/1.1 with 'Connection: upgrade, close': "
+                               "keep_alive true, expected false (close is "
+                               "one token of a comma-separated list)");
 }
 
 /* ---- The differential oracle: your parser beside the reference ---- */
@@ -1299,8 +1314,10 @@ static void test_oracle_interleaved(void **state)
         oracle_escape(gen.b, gen.n, eb, sizeof eb);
         fail_msg("two connections, byte by byte in turn: A \"%s\" and B "
                  "\"%s\" - the reference saw A: %s B: %s - yours saw A: %s "
-                 "B: %s (alone, each is parsed as the reference does: state "
-                 "kept between calls outside *scanned?)",
+                 "B: %s (if the other test_oracle_* tests pass, each "
+                 "request alone is parsed as the reference does, and this "
+                 "difference is state kept between calls outside *scanned, "
+                 "such as a static; if they fail, fix them first)",
                  ea, eb, ref[0], ref[1], mine[0], mine[1]);
     }
 }

@@ -177,16 +177,29 @@ static void test_setup_hands_every_buffer(void **state)
     assert_int_equal(u.bufs.count, 8);
     assert_int_equal(u.bufs.size, 512);
     assert_int_equal(u.bufs.group, 3);
-    assert_int_equal(__atomic_load_n(&u.bufs.br->tail, __ATOMIC_ACQUIRE), 8);
+    want_int("the ring's tail after set-up of 8 buffers (each added, then "
+             "all published by one io_uring_buf_ring_advance())",
+             8, __atomic_load_n(&u.bufs.br->tail, __ATOMIC_ACQUIRE));
     unsigned seen = 0;
     for (int i = 0; i < 8; i++) {
         struct io_uring_buf *b = &u.bufs.br->bufs[i];
-        assert_true(b->bid < 8);
-        assert_int_equal(b->len, 512);
-        assert_true(b->addr == (uintptr_t)(u.bufs.base + b->bid * 512));
+        want_true(b->bid < 8, "ring entry %d names buffer %u of 8", i,
+                  (unsigned)b->bid);
+        want_true(b->len == 512,
+                  "ring entry %d: length %u, expected 512 (an entry never "
+                  "written is 0: each io_uring_buf_ring_add() needs its own "
+                  "offset from the tail, i for buffer i)",
+                  i, (unsigned)b->len);
+        want_true(b->addr == (uintptr_t)(u.bufs.base + b->bid * 512),
+                  "ring entry %d: buffer %u's address is not base + %u * "
+                  "512",
+                  i, (unsigned)b->bid, (unsigned)b->bid);
         seen |= 1u << b->bid;
     }
-    assert_int_equal(seen, 0xff);
+    want_true(seen == 0xff,
+              "the 8 ring entries name buffers 0x%x (a bit "
+              "per id), not each of 0 to 7 once",
+              seen);
     uring_bufs_free(&u.ring, &u.bufs);
     down(0);
 }
@@ -413,11 +426,18 @@ static void test_done_returns_buffer(void **state)
     struct io_uring_cqe c = {
         .res = 7, .flags = IORING_CQE_F_BUFFER | 2u << IORING_CQE_BUFFER_SHIFT};
     uring_recv_done(&u.bufs, &c);
-    assert_int_equal(__atomic_load_n(&u.bufs.br->tail, __ATOMIC_ACQUIRE), 5);
+    want_int("the ring's tail after uring_recv_done() of buffer 2 (it was 4: "
+             "the buffer is added at the tail, then published by "
+             "io_uring_buf_ring_advance(br, 1))",
+             5, __atomic_load_n(&u.bufs.br->tail, __ATOMIC_ACQUIRE));
     struct io_uring_buf *slot = &u.bufs.br->bufs[4 & 3];
-    assert_int_equal(slot->bid, 2);
-    assert_int_equal(slot->len, 128);
-    assert_true(slot->addr == (uintptr_t)(u.bufs.base + 2 * 128));
+    want_int("the buffer id in the ring entry at the old tail (4 & mask)", 2,
+             slot->bid);
+    want_int("the length in that entry (the buffer's whole size, not the "
+             "completion's res of 7)",
+             128, slot->len);
+    want_true(slot->addr == (uintptr_t)(u.bufs.base + 2 * 128),
+              "the address in that entry is not base + 2 * size (buffer 2)");
     own_bufs_free(&u.bufs);
     down(0);
 }
@@ -647,7 +667,9 @@ static void check_run(struct urun *run)
         const struct uev *e = &run->ev[i];
         if (e->kind == 3)
             oracle_appendf(desc, sizeof desc, &o,
-                           " give back held completion #%u;", e->which);
+                           " give back held completion #%u (counted "
+                           "modulo those held);",
+                           e->which);
         else
             oracle_appendf(
                 desc, sizeof desc, &o, " %s res %d%s%s;",
@@ -805,9 +827,12 @@ static void setup_under(bool ref, struct io_uring *ring, unsigned count,
     }
     int n = snprintf(out, cap, "%d, err %s, bufs %s", rc,
                      err[0] ? "says why" : "EMPTY",
-                     b.br || b.base || b.group != -1
-                         ? "changed (uring_bufs_free() would free it again)"
-                         : "untouched");
+                     b.br     ? "changed (br set: uring_bufs_free() would "
+                                "free it again)"
+                     : b.base ? "changed (base set: fill bufs only once "
+                                "everything has worked)"
+                     : b.group != -1 ? "changed (group set)"
+                                     : "untouched");
 #ifndef UNDER_ASAN
     if (n > 0 && (size_t)n < cap && grew_map >= (long)(count * 16))
         n += snprintf(out + n, cap - (size_t)n, ", %ld bytes still mapped",
