@@ -452,7 +452,11 @@ static void job_done(struct sim *s, int c, int t)
         close_done(s, t, JOB_CONN(job));
         break;
     }
-    if (!thread_has_work(s, t))
+    /* The thread sleeps in epoll_wait when it has nothing left to do. The
+     * handler above may already have started its next job on this core
+     * (an accept's request, a request's close): then it is running, not
+     * asleep, and that job's successor must not pay a wake-up. */
+    if (!thread_has_work(s, t) && !(core->busy && core->thread == t))
         s->threads[t].waiting = true;
     core_kick(s, c);
 }
