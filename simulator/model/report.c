@@ -57,10 +57,11 @@ void report_sim(FILE *out, bool json, const struct sim *s,
         fprintf(out,
                 "],\"shared_queue_mean\":%.4f,\"offered_rps\":%.3f,"
                 "\"overload\":%s,\"events\":%llu,"
-                "\"sim_time_s\":%.3f,\"wall_s\":%.3f",
+                "\"sim_time_s\":%.3f,\"warmup_s\":%.3f,\"wall_s\":%.3f",
                 sim_shared_queue(s), r->offered_rps,
                 sim_overloaded(r) ? "true" : "false",
-                (unsigned long long)r->events, r->sim_time_s, wall_s);
+                (unsigned long long)r->events, r->sim_time_s,
+                (double)sc->warmup_ns / 1e9, wall_s);
         if (ci && ci->replications > 1)
             fprintf(out,
                     ",\"replications\":%d,\"ci95\":{\"throughput_rps\":%.3f,"

@@ -667,6 +667,11 @@ static void test_report_nothing_answered(void **state)
         fail_msg("the report gives a latency with no sample:\n%s", buf);
     assert_non_null(strstr(buf, "measured     0.090 s of simulated time, "
                                 "after a 0.010 s warm-up\n"));
+    /* The JSON says the same span: sim_time_s is the whole run. */
+    f = fmemopen(buf, sizeof buf, "w");
+    report_sim(f, true, &s, &r, NULL, 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "\"sim_time_s\":0.100,\"warmup_s\":0.010,"));
     sim_free(&s);
 }
 
