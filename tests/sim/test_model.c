@@ -675,6 +675,25 @@ static void test_report_nothing_answered(void **state)
     sim_free(&s);
 }
 
+/* --clients on an open-loop scenario (mm1.ini: arrivals at a rate) was
+ * ignored, and the run looked like an answer to it; it is refused. */
+static void test_clients_flag_needs_closed_loop(void **state)
+{
+    (void)state;
+    char cmd[512], out[1024] = {0};
+    snprintf(cmd, sizeof cmd,
+             "%s simulator/scenarios/mm1.ini --clients 5 --report json "
+             "2>&1",
+             FASTSIM_BIN);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t got = fread(out, 1, sizeof out - 1, p);
+    int status = pclose(p);
+    out[got] = 0;
+    if (status == 0 || !strstr(out, "--clients 5 does not apply"))
+        fail_msg("status %d, output: %s", status, out);
+}
+
 static void test_idle_accept_core(void **state)
 {
     (void)state;
@@ -713,6 +732,7 @@ int main(void)
         cmocka_unit_test(test_one_wake_per_batch),
         cmocka_unit_test(test_hist_percentiles_exact),
         cmocka_unit_test(test_report_nothing_answered),
+        cmocka_unit_test(test_clients_flag_needs_closed_loop),
         cmocka_unit_test(test_replications_average_per_core),
     };
     return cmocka_run_group_tests_name("model", tests, NULL, NULL);
