@@ -207,6 +207,14 @@ int cli_parse(int argc, char **argv, struct cli *cli, struct scenario *sc)
         if (!strcmp(over[i][1], "duration_ms") &&
             sc->warmup_ns >= sc->duration_ns)
             sc->warmup_ns = sc->duration_ns / 10;
+    /* Open-loop arrivals come at [load] rate; clients would be ignored,
+     * and a run with the flag would look like an answer to it. */
+    for (int i = 0; i < nover; i++)
+        if (!strcmp(over[i][1], "clients") && sc->open_loop)
+            return usage_error("--clients %s does not apply: the scenario's "
+                               "load is open (mode = open: arrivals at [load] "
+                               "rate), not closed-loop clients%s",
+                               over[i][2], "");
     if (scenario_check(sc, err, sizeof err) < 0) {
         fprintf(stderr, "fastsim: %s\n", err);
         return 2;

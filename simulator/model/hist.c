@@ -2,9 +2,11 @@
 
 #include <math.h>
 
+/* Bucket 0 holds the zeros (a request that cost nothing: every cost and
+ * the service time set to 0); bucket i > 0 holds [1.01^(i-1), 1.01^i). */
 void hist_add(struct hist *h, int64_t ns)
 {
-    int i = ns <= 1 ? 0 : (int)(log((double)ns) / log(1.01));
+    int i = ns <= 0 ? 0 : 1 + (int)(log((double)ns) / log(1.01));
     if (i >= HIST_BUCKETS)
         i = HIST_BUCKETS - 1;
     h->bucket[i]++;
@@ -25,7 +27,7 @@ double hist_quantile(const struct hist *h, double p)
     for (int i = 0; i < HIST_BUCKETS; i++) {
         seen += h->bucket[i];
         if (seen >= want && h->bucket[i])
-            return i == 0 ? 1 : pow(1.01, i + 0.5); /* the bucket's middle */
+            return i == 0 ? 0 : pow(1.01, i - 0.5); /* the bucket's middle */
     }
-    return pow(1.01, HIST_BUCKETS);
+    return pow(1.01, HIST_BUCKETS - 1);
 }

@@ -8,14 +8,16 @@
 
 #include <stdint.h>
 
-/** Buckets: 1.01^3000 ns is far beyond any latency we simulate. */
+/** Buckets: 1.01^2999 ns (about 2.5 hours) is far beyond any latency
+ *  we simulate. */
 #define HIST_BUCKETS 3000
 
 /** The histogram; zero-initialise it. */
 struct hist {
     uint64_t count;                /**< samples */
     double sum;                    /**< their sum, for an exact mean */
-    uint64_t bucket[HIST_BUCKETS]; /**< bucket i holds [1.01^i, 1.01^(i+1)) */
+    uint64_t bucket[HIST_BUCKETS]; /**< bucket 0 holds the zeros, bucket
+                                        i > 0 [1.01^(i-1), 1.01^i) */
 };
 
 /** Add one sample (ns). */
@@ -24,7 +26,9 @@ void hist_add(struct hist *h, int64_t ns);
 /** The mean (exact), 0 if empty. */
 double hist_mean(const struct hist *h);
 
-/** The p-th quantile (0 < p < 1), within 1%; 0 if empty. */
+/** The p-th quantile (0 < p < 1): the middle of the bucket that holds
+ *  the sample of rank ceil(p count), so within 0.5% of it (0 if that
+ *  sample is 0); 0 if empty. */
 double hist_quantile(const struct hist *h, double p);
 
 #endif

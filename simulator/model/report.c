@@ -57,10 +57,11 @@ void report_sim(FILE *out, bool json, const struct sim *s,
         fprintf(out,
                 "],\"shared_queue_mean\":%.4f,\"offered_rps\":%.3f,"
                 "\"overload\":%s,\"events\":%llu,"
-                "\"sim_time_s\":%.3f,\"wall_s\":%.3f",
+                "\"sim_time_s\":%.3f,\"warmup_s\":%.3f,\"wall_s\":%.3f",
                 sim_shared_queue(s), r->offered_rps,
                 sim_overloaded(r) ? "true" : "false",
-                (unsigned long long)r->events, r->sim_time_s, wall_s);
+                (unsigned long long)r->events, r->sim_time_s,
+                (double)sc->warmup_ns / 1e9, wall_s);
         if (ci && ci->replications > 1)
             fprintf(out,
                     ",\"replications\":%d,\"ci95\":{\"throughput_rps\":%.3f,"
@@ -76,15 +77,28 @@ void report_sim(FILE *out, bool json, const struct sim *s,
     else
         fprintf(out, "scenario     %s (arch %s, %d cores, seed %llu)\n",
                 sc->name, sim_arch_name(sc->arch), sc->cores, last);
+    /* Every figure below but the events is over this window alone. */
+    fprintf(out,
+            "measured     %.3f s of simulated time, after a %.3f s "
+            "warm-up\n",
+            (double)(sc->duration_ns - sc->warmup_ns) / 1e9,
+            (double)sc->warmup_ns / 1e9);
     fprintf(out, "throughput   %.0f req/s", r->throughput_rps);
     if (reps)
         fprintf(out, " +- %.0f (95%%, %d runs)", ci->rps_ci, ci->replications);
-    fprintf(out, "\nlatency      mean %.1f us", r->mean_us);
-    if (reps)
-        fprintf(out, " +- %.1f", ci->mean_us_ci);
-    fprintf(out, ", p50 %.1f us, p99 %.1f us", r->p50_us, r->p99_us);
-    if (reps)
-        fprintf(out, " +- %.1f", ci->p99_us_ci);
+    if (r->completed == 0) {
+        /* No sample: a mean or percentile of 0 us would be a figure. */
+        fprintf(out, "\nlatency      none: no request was answered after "
+                     "the warm-up");
+    } else {
+        fprintf(out, "\nlatency      mean %.1f us", r->mean_us);
+        if (reps)
+            fprintf(out, " +- %.1f", ci->mean_us_ci);
+        fprintf(out, ", p50 %.1f us, p99 %.1f us", r->p50_us, r->p99_us);
+        if (reps)
+            fprintf(out, " +- %.1f", ci->p99_us_ci);
+        fprintf(out, " (request sent to answered)");
+    }
     /* Counts add up over the runs; rates and means are per run. */
     fprintf(out,
             "\nrequests     %llu answered%s, %.2f in the system on average "

@@ -82,6 +82,10 @@ static int bad(char *err, size_t errlen, const char *fmt, const char *a,
 static int num(const char *v, double lo, double hi, double *out)
 {
     char *end;
+    /* strtod also reads hexadecimal ("0x10" as 16, "0x1p4" too): a
+     * scenario's numbers are decimal, and such a value is a typo. */
+    if (strpbrk(v, "xX"))
+        return -1;
     errno = 0;
     double d = strtod(v, &end);
     if (errno || end == v || *end || !isfinite(d) || d < lo || d > hi)
@@ -158,6 +162,10 @@ int scenario_set(struct scenario *sc, const char *section, const char *key,
         return 0;
     }
     if (!strcmp(section, "scenario") && !strcmp(key, "name")) {
+        if (!*value)
+            return bad(err, errlen,
+                       "name: empty (leave the key out for '%s')%s", "default",
+                       "");
         /* The name goes into JSON reports and the HUD as it is. */
         for (const char *c = value; *c; c++)
             if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
@@ -263,6 +271,16 @@ int scenario_check(const struct scenario *sc, char *err, size_t errlen)
     }
     if (sc->open_loop && sc->rate <= 0) {
         snprintf(err, errlen, "mode = open needs a rate (arrivals per second)");
+        return -1;
+    }
+    /* An open loop's arrivals are connections. One that never closes
+     * keeps sending (after think_us) for the rest of the run, so the
+     * requests offered grow with every arrival and no rate is steady. */
+    if (sc->open_loop && sc->requests_per_conn == 0) {
+        snprintf(err, errlen,
+                 "mode = open needs requests_per_conn of 1 or more (got 0: "
+                 "every arrival would keep its connection and send for the "
+                 "rest of the run, so the load would grow without bound)");
         return -1;
     }
     return 0;

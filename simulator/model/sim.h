@@ -200,7 +200,7 @@ struct sim_report {
 
 /**
  * True when the offered load was above what the server answered (more
- * than 5% more sent than answered in the measured window, and a backlog
+ * than 1% more sent than answered in the measured window, and a backlog
  * left at the end, or arrivals dropped at SIM_MAX_CONNS): an open loop
  * above capacity has no steady state, and its latency figures grow with
  * the run's length.

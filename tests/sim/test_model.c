@@ -319,6 +319,26 @@ static void test_overload_reported(void **state)
             assert_true(r.offered_rps > 1.4 * r.throughput_rps);
         sim_free(&s);
     }
+    /* Just above capacity (rho 1.02) the backlog grows by 2% of what is
+     * answered, about 1,800 requests in 0.9 s (sd ~400, the Poisson
+     * counts'): overloaded, where a 5% rule called it steady and printed
+     * a 50 ms mean that grows with the run. Just below (rho 0.95, L = 19)
+     * the backlog's change is tens of requests: steady. */
+    for (int i = 0; i < 2; i++) {
+        struct scenario sc = mm1();
+        sc.duration_ns = 1000000000, sc.warmup_ns = 100000000;
+        sc.rate = i ? 102000 : 95000;
+        struct sim s;
+        struct sim_report r;
+        run(&sc, &s, &r);
+        if (sim_overloaded(&r) != (i == 1))
+            fail_msg("rho %.2f: %.0f req/s offered, %.0f answered, %lld left "
+                     "at the end, %.1f on average: reported %s",
+                     sc.rate / 1e5, r.offered_rps, r.throughput_rps,
+                     (long long)r.in_system_end, r.mean_in_system,
+                     sim_overloaded(&r) ? "overloaded" : "steady");
+        sim_free(&s);
+    }
 }
 
 /* An open loop far above capacity holds at most max_conns connections
@@ -530,6 +550,150 @@ static void test_replications_average_per_core(void **state)
     }
 }
 
+/* Counts the wake-ups and closes the model emits. */
+struct wakes {
+    uint64_t wakes, closes;
+};
+
+static void count_wakes(void *ctx, const struct fd_event *ev)
+{
+    struct wakes *w = ctx;
+    w->wakes += ev->kind == FD_WAKE;
+    w->closes += ev->kind == FD_CLOSE;
+}
+
+/* One client, one request per connection, a long think time: the thread
+ * sleeps between connections, so each one costs one wake-up (its accept)
+ * and then its request and its close run in the same batch. The model
+ * marked the thread asleep while its core ran the request it had just
+ * started, and charged the close a second epoll_wait: 12.8 us of core
+ * time per connection where the costs add up to 11.8 (the utilisation
+ * law, U = X S, was 8% off). */
+static void test_one_wake_per_batch(void **state)
+{
+    (void)state;
+    struct scenario sc;
+    scenario_defaults(&sc);
+    sc.arch = SIM_SINGLE;
+    sc.cores = 1;
+    sc.clients = 1;
+    sc.think_ns = 100000;
+    sc.requests_per_conn = 1;
+    sc.duration_ns = 100000000, sc.warmup_ns = 10000000;
+    struct sim s;
+    struct sim_report r;
+    struct wakes w = {0};
+    char err[256];
+    assert_int_equal(sim_init(&s, &sc, err, sizeof err), 0);
+    sim_set_emitter(&s, count_wakes, &w);
+    sim_run_until(&s, sc.duration_ns);
+    sim_report(&s, &r);
+    assert_true(w.closes > 500);
+    if (w.wakes > w.closes + 1)
+        fail_msg("%llu wake-ups for %llu connections: one each expected",
+                 (unsigned long long)w.wakes, (unsigned long long)w.closes);
+    /* S per connection: epoll_wait, accept, recv, parse, send, the
+     * service time and close, each paid once. */
+    double per_conn =
+        (double)(sc.cost_epoll_wait + sc.cost_accept + sc.cost_recv +
+                 sc.cost_parse + sc.cost_send + sc.cost_close) +
+        sc.service_ns;
+    expect_within(sim_core_util(&s, 0), r.throughput_rps * per_conn / 1e9, 0.01,
+                  "utilisation law, one core, one client");
+    sim_free(&s);
+}
+
+/* Percentiles from the histogram against the exact ones (nearest rank of
+ * the sorted samples): within half a bucket, 0.5%. A latency of 0 (every
+ * cost and the service time zero) has percentiles of 0; the histogram
+ * said 1 ns, above the mean of 0. */
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void test_hist_percentiles_exact(void **state)
+{
+    (void)state;
+    struct hist *h = calloc(1, sizeof *h);
+    assert_non_null(h);
+    for (int i = 0; i < 100; i++)
+        hist_add(h, 0);
+    assert_true(hist_mean(h) == 0);
+    assert_true(hist_quantile(h, 0.5) == 0);
+    assert_true(hist_quantile(h, 0.99) == 0);
+    memset(h, 0, sizeof *h);
+    enum { N = 20000 };
+    static int64_t v[N];
+    struct rng rng;
+    rng_seed(&rng, 5);
+    for (int i = 0; i < N; i++) {
+        v[i] = 1 + rng_exp_ns(&rng, 20000); /* 1 ns to ~200 us */
+        hist_add(h, v[i]);
+    }
+    qsort(v, N, sizeof v[0], cmp_i64);
+    const double ps[] = {0.001, 0.5, 0.9, 0.99, 0.999};
+    for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) {
+        double exact = (double)v[(size_t)ceil(ps[i] * N) - 1];
+        char what[64];
+        snprintf(what, sizeof what, "histogram p%g", 100 * ps[i]);
+        expect_within(hist_quantile(h, ps[i]), exact, 0.005, what);
+    }
+    free(h);
+}
+
+/* A run that answered nothing after the warm-up (one arrival a second,
+ * 100 ms): the text report says so, where it printed a latency of 0 us;
+ * and it says which span its figures cover. */
+static void test_report_nothing_answered(void **state)
+{
+    (void)state;
+    struct scenario sc = mm1();
+    sc.rate = 1;
+    sc.duration_ns = 100000000, sc.warmup_ns = 10000000;
+    sc.seed = 1;
+    struct sim s;
+    struct sim_report r;
+    run(&sc, &s, &r);
+    assert_int_equal(r.completed, 0);
+    char buf[2048];
+    FILE *f = fmemopen(buf, sizeof buf, "w");
+    report_sim(f, false, &s, &r, NULL, 0);
+    fclose(f);
+    if (!strstr(buf, "latency      none: no request was answered after the "
+                     "warm-up\n") ||
+        strstr(buf, "mean 0.0 us"))
+        fail_msg("the report gives a latency with no sample:\n%s", buf);
+    assert_non_null(strstr(buf, "measured     0.090 s of simulated time, "
+                                "after a 0.010 s warm-up\n"));
+    /* The JSON says the same span: sim_time_s is the whole run. */
+    f = fmemopen(buf, sizeof buf, "w");
+    report_sim(f, true, &s, &r, NULL, 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "\"sim_time_s\":0.100,\"warmup_s\":0.010,"));
+    sim_free(&s);
+}
+
+/* --clients on an open-loop scenario (mm1.ini: arrivals at a rate) was
+ * ignored, and the run looked like an answer to it; it is refused. */
+static void test_clients_flag_needs_closed_loop(void **state)
+{
+    (void)state;
+    char cmd[512], out[1024] = {0};
+    snprintf(cmd, sizeof cmd,
+             "%s simulator/scenarios/mm1.ini --clients 5 --report json "
+             "2>&1",
+             FASTSIM_BIN);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t got = fread(out, 1, sizeof out - 1, p);
+    int status = pclose(p);
+    out[got] = 0;
+    if (status == 0 || !strstr(out, "--clients 5 does not apply"))
+        fail_msg("status %d, output: %s", status, out);
+}
+
 static void test_idle_accept_core(void **state)
 {
     (void)state;
@@ -565,6 +729,10 @@ int main(void)
         cmocka_unit_test(test_exclusive_listener_concentrates),
         cmocka_unit_test(test_herd_listener_wastes_wakes),
         cmocka_unit_test(test_idle_accept_core),
+        cmocka_unit_test(test_one_wake_per_batch),
+        cmocka_unit_test(test_hist_percentiles_exact),
+        cmocka_unit_test(test_report_nothing_answered),
+        cmocka_unit_test(test_clients_flag_needs_closed_loop),
         cmocka_unit_test(test_replications_average_per_core),
     };
     return cmocka_run_group_tests_name("model", tests, NULL, NULL);

@@ -34,6 +34,7 @@ static void test_ini_good(void **state)
     scenario_defaults(&sc);
     const char *text = "# comment\n[scenario]\narch = pool ; trailing\n"
                        "cores=8\n\n[load]\nmode = open\nrate = 1000\n"
+                       "requests_per_conn = 1\n"
                        "service = exp\n[cost]\ncache_penalty = 123\n";
     assert_int_equal(scenario_parse(&sc, text, "t.ini", err, sizeof err), 0);
     assert_int_equal(sc.arch, SIM_POOL);
@@ -58,6 +59,20 @@ static void test_ini_errors(void **state)
     expect_ini_error("[load]\njust words\n", "t.ini:2: expected key = value");
     expect_ini_error("[scenario]\nschedule = magic\n", "no policy named");
     expect_ini_error("[load]\nmode = open\n", "needs a rate");
+    /* Open-loop arrivals that never close: the load grows for ever (rate
+     * 1000 connections/s saturated a core, as a closed loop of ever more
+     * clients, and the report said nothing). */
+    expect_ini_error("[load]\nmode = open\nrate = 1000\n",
+                     "mode = open needs requests_per_conn of 1 or more (got "
+                     "0");
+    expect_ini_error("[load]\nmode = open\nrate = 1000\nrequests_per_conn = "
+                     "0\n",
+                     "needs requests_per_conn of 1 or more");
+    /* strtod reads hexadecimal; a scenario's numbers are decimal. */
+    expect_ini_error("[scenario]\ncores = 0x10\n",
+                     "t.ini:2: cores: '0x10' is not a number");
+    expect_ini_error("[load]\nrate = 0x1p4\n", "t.ini:2: rate: '0x1p4'");
+    expect_ini_error("[scenario]\nname =\n", "t.ini:2: name: empty");
     expect_ini_error("[scenario]\narch = staged\nthreads = 1\n",
                      "staged needs threads > accept_threads");
     /* --cores 1 sets no threads: the message speaks of cores (it spoke
