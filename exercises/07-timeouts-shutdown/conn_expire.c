@@ -15,14 +15,21 @@
  *         the first one still fresh. Before closing one, ask
  *         conn_moving(c) (conn.h): if its socket shows it is not idle
  *         after all (a request waits unread, a download goes on), count
- *         that as activity instead (conn_touch()).
- * TODO 2: draining (self->draining): close only the idle ones (nothing
- *         buffered in or out, nothing left to send: in_len, out_len and
- *         tail_len all 0), and let the others finish; at
- *         self->drain_deadline close them all.
- * TODO 3: set self->done only when no connection is left AND the accept
- *         stage is done (srv->acceptors_done, an atomic: load it with
- *         acquire), or a hand-off still on its way is lost.
+ *         that as activity instead (conn_touch()). A second list,
+ *         self->conns.linger_oldest, holds the lingering connections
+ *         (conn_linger(), their start in last_active): close each as
+ *         CLOSE_ERROR once CONN_LINGER_SECONDS have passed (>=), whatever
+ *         the idle timeout, without asking conn_moving().
+ * TODO 2: draining (self->draining): once the grace period is over
+ *         (clock_ms() >= self->drain_grace_end), close the idle ones as
+ *         CLOSE_NORMAL (nothing buffered in or out, nothing left to send:
+ *         in_len, out_len and tail_len all 0, and no request waiting
+ *         unread on the socket: a recv() with MSG_PEEK), and let the
+ *         others finish; at self->drain_deadline close them all: busy
+ *         ones as CLOSE_TIMEOUT, lingering ones as CLOSE_ERROR.
+ * TODO 3: while draining, set self->done only when no connection is left
+ *         AND the accept stage is done (srv->acceptors_done, an atomic:
+ *         load it with acquire), or a hand-off still on its way is lost.
  * Closing frees the connection: read ->newer before conn_close().
  */
 #include "reference-server/conn.h"
