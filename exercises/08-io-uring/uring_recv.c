@@ -26,9 +26,10 @@ int uring_bufs_setup(struct io_uring *ring, struct uring_bufs *bufs,
         return -1;
     }
     /* aligned_alloc() wants a size that is a multiple of the alignment. */
-    bufs->base =
+    /* Not in bufs yet: bufs is left untouched until everything worked. */
+    char *base =
         aligned_alloc(4096, ((size_t)count * size + 4095) & ~(size_t)4095);
-    if (!bufs->base) {
+    if (!base) {
         munmap(br, ring_bytes);
         snprintf(err, errlen, "out of memory for %u receive buffers", count);
         return -1;
@@ -40,7 +41,7 @@ int uring_bufs_setup(struct io_uring *ring, struct uring_bufs *bufs,
      * each (its address, size, id i), io_uring_buf_ring_advance. */
     (void)ring;
     (void)group;
-    free(bufs->base);
+    free(base);
     munmap(br, ring_bytes);
     snprintf(err, errlen, "uring_bufs_setup: TODO 1 (exercise 08)");
     return -1;
