@@ -14,8 +14,11 @@
  * TODO 2: resume the search at *scanned (the contract in http.h): a client
  *         sending byte by byte must cost O(n), not O(n^2).
  * TODO 3: check the request line as soon as it is whole: any token method
- *         (GET, HEAD, others are HTTP_OTHER), a target starting with '/',
- *         HTTP/1.0 or 1.1 (505 for other versions, 400 for garbage).
+ *         (GET, HEAD, others are HTTP_OTHER), a target of visible ASCII
+ *         ("/path", "http://h/path", "*" for OPTIONS, "host:port" for
+ *         a method fastd does not serve: hint 4), HTTP/1.0 or 1.1
+ *         (505 for other versions, 400 for garbage), checked in that
+ *         order: method, target, version.
  * TODO 4: the headers: Host (exactly one in 1.1), Connection (close,
  *         keep-alive; HTTP/1.0 closes by default), Content-Length (a body of
  *         at most HTTP_MAX_BODY, 413 past it), no Transfer-Encoding, no
