@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -82,7 +83,8 @@ static void test_pipelined(void **state)
     assert_int_equal(send_all(fd, req, len), 0);
     recv_until_close(fd, resp, sizeof resp);
     close(fd);
-    assert_int_equal(count_substr(resp, "Hello, World!"), N + 1);
+    want_int("answers to 401 pipelined requests on one connection", N + 1,
+             count_substr(resp, "Hello, World!"));
     assert_int_equal(fastd_stop(&f, NULL, 0), 0);
 }
 
@@ -123,7 +125,9 @@ static void test_many_clients_share_buffers(void **state)
         pthread_join(th[i], NULL);
         total += cl[i].answered;
     }
-    assert_int_equal(total, C * 50);
+    want_int("answers to 32 clients x 50 requests (a client stops at its "
+             "first request left unanswered)",
+             C * 50, total);
     assert_int_equal(fastd_stop(&f, NULL, 0), 0);
 }
 
@@ -136,12 +140,18 @@ static void test_request_in_pieces(void **state)
     assert_true(fd >= 0);
     const char *parts[] = {"GET / HT", "TP/1.1\r\nHost:", " t\r\n\r\n"};
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(send_all(fd, parts[i], strlen(parts[i])), 0);
+        if (send_all(fd, parts[i], strlen(parts[i])) != 0)
+            fail_msg("a request sent in three pieces, 50 ms apart: piece %d "
+                     "could not be sent (%s): fastd closed the connection?",
+                     i + 1, strerror(errno));
         usleep(50000);
     }
     char buf[512];
     ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
-    assert_true(n > 0);
+    want_true(n > 0,
+              "a request sent in three pieces, 50 ms apart: no answer "
+              "(recv says %zd)",
+              n);
     buf[n] = 0;
     assert_non_null(strstr(buf, "Hello, World!"));
     close(fd);

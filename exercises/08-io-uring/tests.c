@@ -276,9 +276,26 @@ static void test_arm_is_multishot(void **state)
         memset(msg, 'a' + round, sizeof msg);
         assert_int_equal(send(client[0], msg, (size_t)round, 0), round);
         struct io_uring_cqe c = next_cqe();
-        assert_int_equal(c.user_data, 0xfeed);
-        assert_int_equal(c.res, round);
-        assert_true(c.flags & IORING_CQE_F_BUFFER);
+        if (c.res != round)
+            fail_msg("round %d: the client sent %d byte(s); the receive's "
+                     "completion says res %d%s%s%s",
+                     round, round, c.res, c.res < 0 ? " = -" : "",
+                     c.res < 0 ? graded_errno_name(-c.res)
+                               : " (the wrong bytes?)",
+                     c.res == -EINVAL
+                         ? ": the kernel refused the SQE as it was set up (a "
+                           "receive with no buffer of its own needs "
+                           "IOSQE_BUFFER_SELECT and sqe->buf_group, set "
+                           "after io_uring_prep_*(), which clears them)"
+                         : "");
+        want_int("the completion's user_data (the tag uring_recv_arm() was "
+                 "given)",
+                 0xfeed, c.user_data);
+        want_true(c.flags & IORING_CQE_F_BUFFER,
+                  "round %d: %d byte(s) received, but the completion names "
+                  "no provided buffer (IORING_CQE_F_BUFFER): was "
+                  "IOSQE_BUFFER_SELECT set?",
+                  round, c.res);
         if (!(c.flags & IORING_CQE_F_MORE))
             fail_msg("round %d: the receive ended (no IORING_CQE_F_MORE): "
                      "is it multishot?",
@@ -305,7 +322,11 @@ static void test_arm_uses_the_group(void **state)
     memset(msg, 'x', sizeof msg);
     assert_int_equal(send(client[0], msg, sizeof msg, 0), 150);
     struct io_uring_cqe c = next_cqe();
-    assert_true(c.res > 0);
+    if (c.res <= 0)
+        fail_msg("150 bytes sent; the receive's completion says res %d%s%s "
+                 "(group 6 holds this thread's buffers)",
+                 c.res, c.res < 0 ? " = -" : "",
+                 c.res < 0 ? graded_errno_name(-c.res) : "");
     if (c.res != 150)
         fail_msg("got %d bytes of 150: the buffer came from another group",
                  c.res);
@@ -384,7 +405,12 @@ static void test_data_points_into_buffer(void **state)
                                  .flags = IORING_CQE_F_BUFFER |
                                           IORING_CQE_F_MORE |
                                           id << IORING_CQE_BUFFER_SHIFT};
-        assert_ptr_equal(uring_recv_data(&b, &c), base + id * 64);
+        const char *got = uring_recv_data(&b, &c);
+        if (got != base + id * 64)
+            fail_msg("8 buffers of 64 bytes: uring_recv_data() of a "
+                     "completion naming buffer %u returned %s%+td, expected "
+                     "base+%u (base + id * size)",
+                     id, got ? "base" : "NULL", got ? got - base : 0, id * 64);
     }
 }
 
@@ -413,11 +439,18 @@ static void test_done_returns_buffer(void **state)
     struct io_uring_cqe c = {
         .res = 7, .flags = IORING_CQE_F_BUFFER | 2u << IORING_CQE_BUFFER_SHIFT};
     uring_recv_done(&u.bufs, &c);
-    assert_int_equal(__atomic_load_n(&u.bufs.br->tail, __ATOMIC_ACQUIRE), 5);
+    want_int("the ring's tail after giving buffer 2 back (4 buffers "
+             "handed, one more published)",
+             5, __atomic_load_n(&u.bufs.br->tail, __ATOMIC_ACQUIRE));
     struct io_uring_buf *slot = &u.bufs.br->bufs[4 & 3];
-    assert_int_equal(slot->bid, 2);
-    assert_int_equal(slot->len, 128);
-    assert_true(slot->addr == (uintptr_t)(u.bufs.base + 2 * 128));
+    want_int("the buffer id in the ring's slot at the old tail (4 & mask)", 2,
+             slot->bid);
+    want_int("the length in that slot (the buffer's whole size)", 128,
+             slot->len);
+    want_true(slot->addr == (uintptr_t)(u.bufs.base + 2 * 128),
+              "the address in that slot: base%+td, expected base+256 (base "
+              "+ id * size)",
+              (const char *)(uintptr_t)slot->addr - u.bufs.base);
     own_bufs_free(&u.bufs);
     down(0);
 }
@@ -454,10 +487,18 @@ static void test_buffers_recycle(void **state)
         struct io_uring_cqe c = next_cqe();
         if (c.res == -ENOBUFS)
             fail_msg("message %d: no buffer left (were they given back?)", i);
-        assert_int_equal(c.res, n);
+        if (c.res != n)
+            fail_msg("message %d (%d bytes): the completion says res %d%s%s", i,
+                     n, c.res, c.res < 0 ? " = -" : "",
+                     c.res < 0 ? graded_errno_name(-c.res) : "");
         const char *data = uring_recv_data(&u.bufs, &c);
-        assert_non_null(data);
-        assert_memory_equal(data, msg, (size_t)n);
+        if (!data || memcmp(data, msg, (size_t)n) != 0)
+            fail_msg("message %d: uring_recv_data() %s (buffer %u of 2, "
+                     "64 bytes each)",
+                     i,
+                     data ? "points at other bytes than the message"
+                          : "returned NULL",
+                     c.flags >> IORING_CQE_BUFFER_SHIFT);
         uring_recv_done(&u.bufs, &c);
         if (!(c.flags & IORING_CQE_F_MORE)) { /* ended: arm it again */
             assert_int_equal(uring_recv_arm(&u, server[0], 9), 0);
