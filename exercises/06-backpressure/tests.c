@@ -955,7 +955,7 @@ enum {
 struct flusher {
     struct thread *self;
     int id;
-    char msg[200];
+    char msg[256];
 };
 
 static char flush_byte(int id, size_t i)
@@ -1014,13 +1014,16 @@ static void *flush_loop(void *arg)
                                      ? flush_byte(f->id, at)
                                      : '-',
                                  buf[i] == flush_byte(!f->id, at)
-                                     ? " (the other thread's reply)"
+                                     ? " (the other thread's reply: does "
+                                       "conn_flush() keep something in a "
+                                       "static, shared by the threads?)"
                                      : "");
         }
         if (!f->msg[0] && at != FLUSH_OUT + FLUSH_TAIL)
             snprintf(f->msg, sizeof f->msg,
-                     "thread %d, reply %d: %zu of %d bytes arrived", f->id,
-                     round + 1, at, FLUSH_OUT + FLUSH_TAIL);
+                     "thread %d, reply %d: %zu of %d bytes arrived (out[] "
+                     "of %d, then the tail: is the tail sent?)",
+                     f->id, round + 1, at, FLUSH_OUT + FLUSH_TAIL, FLUSH_OUT);
     }
     close(sv[0]);
     close(sv[1]);
@@ -1050,8 +1053,7 @@ static void test_flush_in_two_threads(void **state)
         if (f[i].msg[0])
             fail_msg("two request threads, each flushing its own connection "
                      "(out[] of %d bytes, then a tail of %d), %d replies "
-                     "each: %s - does conn_flush() keep something in a "
-                     "static, shared by the threads?",
+                     "each: %s",
                      FLUSH_OUT, FLUSH_TAIL, FLUSH_ROUNDS, f[i].msg);
 }
 
