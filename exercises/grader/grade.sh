@@ -292,6 +292,9 @@ log_message() {
             m="expected $b, saw $a"
         elif [[ $m =~ ^(.+)\ !=\ (.+)$ ]]; then
             m="expected ${BASH_REMATCH[2]}, saw ${BASH_REMATCH[1]}"
+        elif [[ $m =~ ^Test\ failed\ with\ exception:\ (.+)$ ]]; then
+            # cmocka caught the signal (a crash in the test's process).
+            m="crashed: ${BASH_REMATCH[1]} (cmocka caught the signal: a bad pointer or index?)"
         elif [ -n "$m" ]; then
             m="expected $m to hold, it did not"
         fi
