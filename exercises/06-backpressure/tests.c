@@ -364,9 +364,16 @@ static void test_full_socket_returns_at_once(void **state)
                  "full, got %d",
                  r);
     }
-    const char *where[] = {"out[]", "the tail"};
-    for (int k = 0; k < 2; k++) {
-        if (k == 1) { /* out[] sent: only a tail left */
+    /* out[] pending; out[] and a tail behind it (the tail waits for
+     * out[]: a send of it now would put its bytes before out[]'s rest,
+     * should the peer read meanwhile); only a tail. */
+    const char *where[] = {"out[]", "out[] and a tail", "the tail"};
+    for (int k = 0; k < 3; k++) {
+        if (k == 1) {
+            c->tail = tail;
+            c->tail_len = sizeof tail;
+        }
+        if (k == 2) { /* out[] sent: only a tail left */
             c->out_len = c->out_sent = 0;
             c->tail = tail;
             c->tail_len = sizeof tail;
@@ -385,8 +392,13 @@ static void test_full_socket_returns_at_once(void **state)
             fail_msg("called with %s pending on a full socket: expected one "
                      "send() (EAGAIN), no wait, and 0; saw %d send() "
                      "call(s), %d wait(s) (poll, select, epoll_wait, a "
-                     "sleep) and %d",
-                     where[k], out_calls, waits + epoll_waits, r);
+                     "sleep) and %d%s",
+                     where[k], out_calls, waits + epoll_waits, r,
+                     k == 1 && out_calls > 1
+                         ? " (the tail waits until out[] is all sent: "
+                           "sent now, its bytes would go before out[]'s "
+                           "rest if the peer read meanwhile)"
+                         : "");
         }
     }
     alarm(0);
