@@ -27,7 +27,8 @@
 /**
  * Allocate count buffers of size bytes and a buffer ring for them, register
  * it with the ring as buffer group `group`, and hand every buffer to the
- * kernel. count must be a power of two. On failure nothing is left
+ * kernel. count must be a power of two. Buffer i - the id completions
+ * name it by - is the one at base + i * size. On failure nothing is left
  * mapped, allocated or registered, and bufs is left as it was (so that
  * uring_bufs_free() on it does nothing).
  * \return 0, or -1 with "call: strerror" in err.

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <time.h>
@@ -28,11 +29,14 @@
 #include "reference-server/conn.h"
 #include "reference-server/trace.h"
 
-static int sends, eintr_next, eintr_unless, short_sends, sends_after_short;
+/* Atomic: test_flush_in_two_threads sends from two threads at once. */
+static _Atomic int sends, eintr_next, eintr_unless, short_sends,
+    sends_after_short;
 /* test_full_socket_returns_at_once: while conn_flush() runs, the calls
  * that write to a real socket (send, sendto, sendmsg, write, writev) and
  * the waits (poll, select, a sleep...). */
-static int in_flush, out_calls, waits, flush_fd = -1;
+static _Atomic int in_flush, out_calls, waits;
+static int flush_fd = -1;
 
 /* The simulated socket of the differential tests (sim.fd >= 0): every
  * call that writes to it (send, sendto, sendmsg, write, writev) takes
@@ -223,17 +227,25 @@ static void test_full_socket_waits(void **state)
         fail_msg("the peer's window is full: expected 0 (wait for EPOLLOUT), "
                  "got %d",
                  r);
-    assert_true(c->out_sent > 0 && c->out_sent < c->out_len);
+    /* Pending: out_len - out_sent (where the rest sits in out[] is
+     * free). */
+    uint32_t pending = c->out_len - c->out_sent;
+    want_true(pending > 0 && pending < CONN_OUT_CAP,
+              "0 returned on a full socket: some of the %d bytes should be "
+              "sent and some pending (out_len - out_sent), saw out_sent %u, "
+              "out_len %u",
+              CONN_OUT_CAP, (unsigned)c->out_sent, (unsigned)c->out_len);
     /* Called again with the socket still full: send() says EAGAIN. */
-    uint32_t sent = c->out_sent;
     r = conn_flush(self, c);
     alarm(0);
-    if (r != 0 || c->out_sent != sent)
+    if (r != 0 || c->out_len - c->out_sent != pending)
         fail_msg("called again on a full socket: expected 0 and nothing "
-                 "sent, got %d",
-                 r);
-    assert_int_equal(c->out_len, CONN_OUT_CAP);
-    assert_int_equal(counter_get(&self->stats.bytes_out), c->out_sent);
+                 "sent, got %d with %u byte(s) pending (%u before)",
+                 r, (unsigned)(c->out_len - c->out_sent), (unsigned)pending);
+    want_int("stats.bytes_out after two calls on a full socket (the bytes "
+             "that went out, out[] less what is pending - not the bytes "
+             "asked for)",
+             CONN_OUT_CAP - pending, counter_get(&self->stats.bytes_out));
     teardown_all();
 }
 
@@ -352,9 +364,16 @@ static void test_full_socket_returns_at_once(void **state)
                  "full, got %d",
                  r);
     }
-    const char *where[] = {"out[]", "the tail"};
-    for (int k = 0; k < 2; k++) {
-        if (k == 1) { /* out[] sent: only a tail left */
+    /* out[] pending; out[] and a tail behind it (the tail waits for
+     * out[]: a send of it now would put its bytes before out[]'s rest,
+     * should the peer read meanwhile); only a tail. */
+    const char *where[] = {"out[]", "out[] and a tail", "the tail"};
+    for (int k = 0; k < 3; k++) {
+        if (k == 1) {
+            c->tail = tail;
+            c->tail_len = sizeof tail;
+        }
+        if (k == 2) { /* out[] sent: only a tail left */
             c->out_len = c->out_sent = 0;
             c->tail = tail;
             c->tail_len = sizeof tail;
@@ -373,8 +392,13 @@ static void test_full_socket_returns_at_once(void **state)
             fail_msg("called with %s pending on a full socket: expected one "
                      "send() (EAGAIN), no wait, and 0; saw %d send() "
                      "call(s), %d wait(s) (poll, select, epoll_wait, a "
-                     "sleep) and %d",
-                     where[k], out_calls, waits + epoll_waits, r);
+                     "sleep) and %d%s",
+                     where[k], out_calls, waits + epoll_waits, r,
+                     k == 1 && out_calls > 1
+                         ? " (the tail waits until out[] is all sent: "
+                           "sent now, its bytes would go before out[]'s "
+                           "rest if the peer read meanwhile)"
+                         : "");
         }
     }
     alarm(0);
@@ -447,8 +471,11 @@ static void test_eintr_every_time(void **state)
                  "bytes: out[] (300) and then the tail (700, c->tail) must "
                  "all go out",
                  got);
-    assert_int_equal(c->tail_len, 0);
-    assert_int_equal(counter_get(&self->stats.bytes_out), 1000);
+    want_int("c->tail_len once the tail is all sent", 0, c->tail_len);
+    want_int("stats.bytes_out after 1000 bytes went out (each send() "
+             "that moved bytes adds what it moved; one that failed with "
+             "EINTR adds nothing)",
+             1000, counter_get(&self->stats.bytes_out));
     teardown_all();
 }
 
@@ -608,12 +635,23 @@ static void run_case(flush_fn fn, const struct wcase *w, char *out, size_t cap)
             cn->tail && cn->tail_len ? (long)(cn->tail - tail_bytes) : -1;
         /* After -1 the caller closes the connection (conn_close()): what
          * is left in out[] and the tail is read by no one, and the
-         * header promises nothing of it. */
-        char left[96] = "";
-        if (r >= 0)
+         * header promises nothing of it. Of out[], what is compared is
+         * how much is pending (out_len - out_sent; the bytes themselves
+         * show in what arrives later), and that both are 0 once none
+         * is: where the rest sits in out[] is free (moving it to the
+         * front, out_sent 0, is right too). */
+        char left[128] = "";
+        uint32_t pending = cn->out_len - cn->out_sent;
+        if (r >= 0 && pending)
             snprintf(left, sizeof left,
-                     "out_len %u, out_sent %u, tail at %ld, tail_len %u, ",
-                     cn->out_len, cn->out_sent, tail_at, cn->tail_len);
+                     "%u byte(s) of out[] pending, tail at %ld, tail_len %u, ",
+                     pending, tail_at, cn->tail_len);
+        else if (r >= 0)
+            snprintf(left, sizeof left,
+                     "out[] all sent%s, tail at %ld, tail_len %u, ",
+                     cn->out_len ? " but out_len and out_sent not back to 0"
+                                 : "",
+                     tail_at, cn->tail_len);
         oracle_appendf(
             out, cap, &o, "%s%d (%s%zu bytes delivered, bytes_out %llu%s)",
             o ? "; " : "", r, left, sim.got_len,
@@ -911,6 +949,126 @@ static void test_trace_sends(void **state)
     }
 }
 
+/* fastd calls conn_flush() from every request thread at once, each on
+ * its own connections (conn.h: the thread self, and its connection c):
+ * whatever the call keeps must live in c or self, not in a static shared
+ * by the threads. Two threads, each with its own connection, flush
+ * replies of out[] and a tail in a loop while reading their peer: each
+ * peer must get its own bytes, each in order. Run again under
+ * ThreadSanitizer (the manifest's tsan line), which reports two threads
+ * writing the same memory without a lock even when no byte went astray. */
+enum {
+    FLUSH_THREADS = 2,
+    FLUSH_ROUNDS = 300,
+    FLUSH_OUT = 700,
+    FLUSH_TAIL = 2500
+};
+
+struct flusher {
+    struct thread *self;
+    int id;
+    char msg[256];
+};
+
+static char flush_byte(int id, size_t i)
+{
+    return (char)((id ? 'A' : 'a') + i % 23);
+}
+
+static void *flush_loop(void *arg)
+{
+    struct flusher *f = arg;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) <
+        0) {
+        snprintf(f->msg, sizeof f->msg, "socketpair: %s", strerror(errno));
+        return NULL;
+    }
+    static char tails[FLUSH_THREADS][FLUSH_TAIL];
+    char *tail = tails[f->id];
+    for (size_t i = 0; i < FLUSH_TAIL; i++)
+        tail[i] = flush_byte(f->id, FLUSH_OUT + i);
+    struct conn *cn = calloc(1, sizeof *cn);
+    cn->fd = sv[0];
+    cn->out = malloc(CONN_OUT_CAP);
+    for (size_t i = 0; i < FLUSH_OUT; i++)
+        cn->out[i] = flush_byte(f->id, i);
+    char buf[8192];
+    for (int round = 0; round < FLUSH_ROUNDS && !f->msg[0]; round++) {
+        cn->out_len = FLUSH_OUT;
+        cn->out_sent = 0;
+        cn->tail = tail;
+        cn->tail_len = FLUSH_TAIL;
+        size_t at = 0;
+        int r = 0;
+        for (int k = 0;
+             k < 10000 && !f->msg[0] && (r == 0 || at < FLUSH_OUT + FLUSH_TAIL);
+             k++) {
+            if (r == 0)
+                r = conn_flush(f->self, cn);
+            if (r < 0) {
+                snprintf(f->msg, sizeof f->msg,
+                         "thread %d, reply %d: conn_flush() returned -1 on "
+                         "a healthy peer",
+                         f->id, round + 1);
+                break;
+            }
+            ssize_t n;
+            while ((n = recv(sv[1], buf, sizeof buf, MSG_DONTWAIT)) > 0)
+                for (ssize_t i = 0; i < n && !f->msg[0]; i++, at++)
+                    if (at >= FLUSH_OUT + FLUSH_TAIL ||
+                        buf[i] != flush_byte(f->id, at))
+                        snprintf(f->msg, sizeof f->msg,
+                                 "thread %d, reply %d: byte %zu is '%c', "
+                                 "expected '%c'%s",
+                                 f->id, round + 1, at, buf[i],
+                                 at < FLUSH_OUT + FLUSH_TAIL
+                                     ? flush_byte(f->id, at)
+                                     : '-',
+                                 buf[i] == flush_byte(!f->id, at)
+                                     ? " (the other thread's reply: does "
+                                       "conn_flush() keep something in a "
+                                       "static, shared by the threads?)"
+                                     : "");
+        }
+        if (!f->msg[0] && at != FLUSH_OUT + FLUSH_TAIL)
+            snprintf(f->msg, sizeof f->msg,
+                     "thread %d, reply %d: %zu of %d bytes arrived (out[] "
+                     "of %d, then the tail: is the tail sent?)",
+                     f->id, round + 1, at, FLUSH_OUT + FLUSH_TAIL, FLUSH_OUT);
+    }
+    close(sv[0]);
+    close(sv[1]);
+    free(cn->out);
+    free(cn);
+    return NULL;
+}
+
+static void test_flush_in_two_threads(void **state)
+{
+    (void)state;
+    struct server *s = fake_server(0, FLUSH_THREADS, SCHEDULE_RR, false);
+    struct flusher f[FLUSH_THREADS];
+    pthread_t tid[FLUSH_THREADS];
+    alarm(20); /* a flush that never returns */
+    for (int i = 0; i < FLUSH_THREADS; i++) {
+        f[i] = (struct flusher){.self = &s->threads[i], .id = i};
+        f[i].self->now = 1000;
+        if (pthread_create(&tid[i], NULL, flush_loop, &f[i]) != 0)
+            fail_msg("pthread_create failed");
+    }
+    for (int i = 0; i < FLUSH_THREADS; i++)
+        pthread_join(tid[i], NULL);
+    alarm(0);
+    fake_server_free(s);
+    for (int i = 0; i < FLUSH_THREADS; i++)
+        if (f[i].msg[0])
+            fail_msg("two request threads, each flushing its own connection "
+                     "(out[] of %d bytes, then a tail of %d), %d replies "
+                     "each: %s",
+                     FLUSH_OUT, FLUSH_TAIL, FLUSH_ROUNDS, f[i].msg);
+}
+
 static const struct graded table[] = {
     GRADED(test_sends_all_when_room, 1, 1),
     GRADED(test_full_socket_waits, 3, 1),
@@ -927,5 +1085,6 @@ static const struct graded table[] = {
     GRADED(test_nothing_held_back, 1, 3),
     GRADED(test_full_socket_returns_at_once, 1, 2),
     GRADED(test_error_leaves_the_fd, 1, 3),
+    GRADED(test_flush_in_two_threads, 1, 3),
 };
 GRADED_MAIN(table)

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -141,7 +142,10 @@ static void test_request_in_pieces(void **state)
     assert_true(fd >= 0);
     const char *parts[] = {"GET / HT", "TP/1.1\r\nHost:", " t\r\n\r\n"};
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(send_all(fd, parts[i], strlen(parts[i])), 0);
+        if (send_all(fd, parts[i], strlen(parts[i])) != 0)
+            fail_msg("a request sent in three pieces, 50 ms apart: piece %d "
+                     "could not be sent (%s): fastd closed the connection?",
+                     i + 1, strerror(errno));
         usleep(50000);
     }
     char buf[512];
