@@ -251,22 +251,35 @@ static void draw_cpu_bars(struct view *v, const struct hud *h)
     }
 }
 
+void view_title(const struct hud *h, bool narrow, char *out, size_t len)
+{
+    static const char *const modes[] = {"model", "replay", "live"};
+    /* The scenario's name is often an arch's ("staged" run with --arch
+     * shared-nothing): a bare name beside the arch read as the arch. */
+    static const char *const what[] = {"scenario ", "trace ", ""};
+    const char *title = h->title ? h->title : "";
+    const char *arch = h->arch ? h->arch : "?";
+    /* The name comes last, where a cut costs least: the arch, the time,
+     * the speed and PAUSED must show. */
+    if (!narrow)
+        snprintf(out, len,
+                 "fastsim %s  |  arch %s  |  t = %.6f s  |  speed x%g%s  |  "
+                 "%s%s",
+                 modes[h->mode], arch, h->sim_s, h->speed,
+                 h->paused ? "  |  PAUSED" : "", what[h->mode], title);
+    else /* narrow: a name that only repeats the arch goes */
+        snprintf(out, len, "arch %s | t %.6f s | speed x%g%s%s%s%s", arch,
+                 h->sim_s, h->speed, h->paused ? " | PAUSED" : "",
+                 strcmp(title, arch) ? " | " : "",
+                 strcmp(title, arch) ? what[h->mode] : "",
+                 strcmp(title, arch) ? title : "");
+}
+
 static void draw_hud(struct view *v, const struct hud *h)
 {
     const struct layout *l = &v->l;
     char line[320];
-    static const char *const modes[] = {"model", "replay", "live"};
-    if (l->hud_line[0].w >= 640)
-        snprintf(line, sizeof line,
-                 "fastsim %s  |  %s  |  arch %s  |  t = %.6f s"
-                 "  |  speed x%g%s",
-                 modes[h->mode], h->title ? h->title : "",
-                 h->arch ? h->arch : "?", h->sim_s, h->speed,
-                 h->paused ? "  |  PAUSED" : "");
-    else /* narrow: the speed and PAUSED must still show */
-        snprintf(line, sizeof line, "%s | %s | t %.6f s | speed x%g%s",
-                 h->title ? h->title : "", h->arch ? h->arch : "?", h->sim_s,
-                 h->speed, h->paused ? " | PAUSED" : "");
+    view_title(h, l->hud_line[0].w < 640, line, sizeof line);
     text_box(v, v->font, l->hud_line[0], text_fg, line, -2);
     bool warming = h->warmup_s > 0 && h->sim_s < h->warmup_s;
     if (h->completed == 0) {
@@ -419,8 +432,17 @@ static void draw_clients(struct view *v, const struct hud *h)
     }
 }
 
-/* The legend: one word per colour, always on screen. */
-static void draw_legend(struct view *v)
+/* Whether any thread hands connections off (staged: an accept thread),
+ * so that a hand-off flight can be drawn at all. */
+static bool hands_off(const struct view *v)
+{
+    for (int i = 0; i < v->l.nrows; i++)
+        if (v->l.rows[i].role == VIEW_ACCEPT)
+            return true;
+    return false;
+}
+
+const char *view_legend_word(const struct view *v, enum view_colour c)
 {
     static const char *const words[VC_NCOLOURS] = {
         [VC_BACKLOG] = "waiting to be accepted",
@@ -431,9 +453,31 @@ static void draw_legend(struct view *v)
         [VC_SERVING] = "on CPU",
         [VC_CLOSING] = "closing",
     };
+    if (c < 0 || c >= VC_NCOLOURS)
+        return NULL;
+    if (c == VC_FLIGHT && !hands_off(v))
+        return NULL;
+    /* the pool's readable fds wait in its shared queue: it has no ready
+     * list for the legend to name */
+    if (c == VC_READY && v->l.pool)
+        return "ready (shared queue)";
+    return words[c];
+}
+
+/* The legend: one word per colour that this arch can draw. A colour it
+ * never draws (a flight where nothing is handed off) would send the eye
+ * looking for it: its entry says instead that there is none. */
+static void draw_legend(struct view *v)
+{
     for (int c = 0; c < VC_NCOLOURS; c++) {
+        const char *word = view_legend_word(v, (enum view_colour)c);
+        if (!word) {
+            text_box(v, v->small, v->l.legend_word[c], grey_fg,
+                     "(no hand-offs here)", -2);
+            continue;
+        }
         fill(v, v->l.legend_sw[c], view_colours[c]);
-        text_box(v, v->small, v->l.legend_word[c], text_fg, words[c], -2);
+        text_box(v, v->small, v->l.legend_word[c], text_fg, word, -2);
     }
 }
 

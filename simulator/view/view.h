@@ -197,6 +197,23 @@ int view_shared_length(const struct view *v);
  */
 extern const char *const view_help_lines[];
 
+/**
+ * The legend's word for colour c as this layout draws it: the pool's
+ * ready fds are in its shared queue ("ready (shared queue)"), and where
+ * no thread hands connections off (every arch but staged) there is no
+ * flight to name: NULL, and the legend says so instead of showing a
+ * colour that never appears.
+ */
+const char *view_legend_word(const struct view *v, enum view_colour c);
+
+/**
+ * The HUD's first line: mode, arch, time, speed (PAUSED), then the
+ * scenario, named as one ("scenario staged": a bare name beside "arch
+ * shared-nothing" read as the arch), or the trace. The name comes last,
+ * where a cut costs least. narrow: the short form, under 640 pixels.
+ */
+void view_title(const struct hud *h, bool narrow, char *out, size_t len);
+
 /** An RGB colour of the legend. */
 void view_colour_rgb(enum view_colour c, unsigned char rgb[3]);
 

@@ -1085,6 +1085,101 @@ static void test_unnamed_bars_have_a_caption(void **state)
     view_close(v);
 }
 
+/* The legend names only what the arch can draw: a hand-off flight's
+ * colour stood in the legend of shared-nothing, single and the pool,
+ * where no square ever flies; the pool's ready fds wait in its shared
+ * queue, not in a ready list. */
+static void test_legend_names_what_the_arch_draws(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *arch;
+        int threads;
+        enum view_role role[3];
+    } archs[] = {
+        {"staged", 3, {VIEW_ACCEPT, VIEW_REQUEST, VIEW_REQUEST}},
+        {"shared-nothing", 3, {VIEW_BOTH, VIEW_BOTH, VIEW_BOTH}},
+        {"single", 1, {VIEW_BOTH}},
+        {"pool", 3, {VIEW_LOOP, VIEW_WORKER, VIEW_WORKER}},
+    };
+    char err[256];
+    for (size_t a = 0; a < sizeof archs / sizeof *archs; a++) {
+        struct view *v = view_open(640, 360, true, err, sizeof err);
+        if (!v)
+            fail_msg("%s", err);
+        int core[] = {0, 1, 2};
+        view_layout(v, archs[a].threads, 3, core, archs[a].role);
+        struct hud h = {.title = "test", .arch = archs[a].arch, .cores = 3};
+        view_draw(v, &h, 0.1);
+        int legend[4];
+        assert_int_equal(view_place_rect(v, 0, PLACE_LEGEND, legend), 0);
+        struct picture p = {malloc(640 * 360 * 4), 640, 360};
+        assert_int_equal(view_read(v, p.px, err, sizeof err), 0);
+        bool staged = a == 0;
+        int flight = in_place(&p, legend, VC_FLIGHT);
+        if (staged ? flight < 40 : flight > 0)
+            fail_msg("%s: %d pixels of the flight colour in the legend",
+                     archs[a].arch, flight);
+        assert_int_equal(view_legend_word(v, VC_FLIGHT) != NULL, staged);
+        const char *ready = view_legend_word(v, VC_READY);
+        bool pool = a == 3;
+        if (!ready || !strstr(ready, pool ? "shared queue" : "ready list"))
+            fail_msg("%s: the ready colour reads '%s'", archs[a].arch,
+                     ready ? ready : "(none)");
+        free(p.px);
+        view_close(v);
+    }
+}
+
+/* The title names the scenario as one, after the arch: "staged | arch
+ * shared-nothing" (staged.ini run with --arch shared-nothing) read as if
+ * the arch were staged; and the name, last, is what a cut takes. */
+static void test_title_names_the_scenario(void **state)
+{
+    (void)state;
+    struct hud h = {.title = "staged",
+                    .arch = "shared-nothing",
+                    .mode = HUD_MODEL,
+                    .paused = true,
+                    .sim_s = 0.5,
+                    .speed = 0.00625};
+    for (int narrow = 0; narrow < 2; narrow++) {
+        char line[320];
+        view_title(&h, narrow, line, sizeof line);
+        const char *arch = strstr(line, "arch shared-nothing");
+        const char *name = strstr(line, "scenario staged");
+        const char *paused = strstr(line, "PAUSED");
+        if (!arch || !name || !paused || name < arch || name < paused)
+            fail_msg("title '%s': the arch, PAUSED, then 'scenario staged'",
+                     line);
+    }
+    /* chapter 9's scenario at 960x540, paused: PAUSED is not cut */
+    char err[256];
+    struct view *v = view_open(960, 540, true, err, sizeof err);
+    if (!v)
+        fail_msg("%s", err);
+    int core[] = {0, 1};
+    enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST};
+    view_layout(v, 2, 2, core, role);
+    h.title = "hand-off cache penalty";
+    h.arch = "pool";
+    char line[320];
+    view_title(&h, false, line, sizeof line);
+    view_draw(v, &h, 0.1);
+    const struct view_item *it;
+    int n = view_items(v, &it);
+    bool found = false;
+    for (int i = 0; i < n; i++)
+        if (it[i].text && it[i].y < 20 && it[i].x < 20) {
+            found = true;
+            /* cut or not, the cut never reaches PAUSED: the name is last */
+            assert_ptr_not_equal(strstr(line, "PAUSED"), NULL);
+            assert_true(strstr(line, "PAUSED") < strstr(line, "scenario"));
+        }
+    assert_true(found);
+    view_close(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1111,6 +1206,8 @@ int main(void)
         cmocka_unit_test(test_run_to_stops_there),
         cmocka_unit_test(test_pool_path_in_flows),
         cmocka_unit_test(test_trace_rates_say_their_span),
+        cmocka_unit_test(test_legend_names_what_the_arch_draws),
+        cmocka_unit_test(test_title_names_the_scenario),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
