@@ -375,8 +375,8 @@ static void marks_fill(struct view *v, const SDL_Rect *r, int n, SDL_Color c)
  * for an answer (its connection is queued, accepted, in flight, ready or
  * on a CPU) and dim while it thinks (its connection idle in an interest
  * set, or closed until its next one). The two counts add up to the
- * clients the HUD names, and the light ones to the squares of those
- * states. An open loop or a trace has no fixed clients: it says so. */
+ * clients the HUD names; the light ones are at least the squares of
+ * those states. An open loop or a trace has no fixed clients: it says so. */
 static void draw_clients(struct view *v, const struct hud *h)
 {
     const struct layout *l = &v->l;
@@ -397,8 +397,13 @@ static void draw_clients(struct view *v, const struct hud *h)
                                  VC_SERVING};
     for (size_t i = 0; i < sizeof asking / sizeof *asking; i++)
         waiting += v->counts[asking[i]];
-    if (h->clients_counted) /* the model's count, not the squares' */
-        waiting = h->clients_waiting > 0 ? h->clients_waiting : 0;
+    /* The model's count adds the clients whose request is on its way (an
+     * fd just landed idle, its request already sent); but the squares
+     * glide behind the model, and a square still asking must not sit
+     * beside "waiting 0" (one client: its fd drawn in the ready list, the
+     * model already past the answer): never fewer than the squares. */
+    if (h->clients_counted && h->clients_waiting > waiting)
+        waiting = h->clients_waiting;
     waiting = waiting < n ? waiting : n;
     char s[48];
     snprintf(s, sizeof s, "waiting %d", waiting);

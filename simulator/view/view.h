@@ -79,7 +79,9 @@ struct hud {
     bool clients_counted;  /**< the model counted clients_waiting (else the
                                 view counts the squares of fds that ask) */
     int clients_waiting;   /**< requests sent and not answered yet: the
-                                clients waiting (the rest think) */
+                                clients waiting (the rest think); the
+                                column shows no fewer than the squares
+                                that ask */
     const double *util;    /**< per core, 0..1 */
     int cores;             /**< entries in util */
     const int *backlog;    /**< per thread: connections waiting to

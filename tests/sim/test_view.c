@@ -441,6 +441,13 @@ static void test_clients_drawn(void **state)
     client_marks(true, 3, &lit2, &dim2);
     assert_int_equal(lit2, 3 * lit);
     assert_int_equal(dim2, 5 * lit); /* three wait, five think */
+    /* ... but never fewer than the squares still asking: they glide
+     * behind the model, and one client's fd drawn in the ready list sat
+     * beside "waiting 0" (single.ini, one client, --at 20: the model was
+     * already past the answer). */
+    client_marks(true, 0, &lit2, &dim2);
+    assert_int_equal(lit2, lit);
+    assert_int_equal(dim2, 7 * lit);
 }
 
 /* The widths of the texts a frame drew inside the plot (top right). */
