@@ -625,6 +625,11 @@ static void draw_rows(struct view *v)
                  layout_area_count(&r->idle));
         if (!counts)
             snprintf(cap, sizeof cap, "interest set (epoll)");
+        int cw = 0, ch = 0;
+        if (counts && TTF_SizeUTF8(v->small, cap, &cw, &ch) == 0 &&
+            cw > r->idle_cap.w) /* narrow: the count matters more */
+            snprintf(cap, sizeof cap, "interest set %d",
+                     layout_area_count(&r->idle));
         text_box(v, v->small, r->idle_cap, dim_fg, cap, -2);
     }
 }

@@ -237,6 +237,14 @@ static void place_rows(struct layout *l, int tok)
             if (layout_holds_fds(r->role) && rest > 20) {
                 /* The pool's loop has no ready list: the shared queue is. */
                 int rw = r->role == VIEW_LOOP ? 0 : rest * 3 / 10;
+                /* Room for "ready list 12" where the row can spare it: one
+                 * client's large squares widen the accept queue, and at
+                 * 640x360 the caption read "ready lis...". */
+                if (rw && rw < LAYOUT_READY_MIN_W)
+                    rw = rest * 45 / 100 < LAYOUT_READY_MIN_W
+                             ? rest * 45 / 100
+                             : LAYOUT_READY_MIN_W;
+                rw = rw > rest * 3 / 10 ? rw : rest * 3 / 10;
                 int ah = r->box.h - 2;
                 bool caps = !l->compact && r->box.h >= 60;
                 if (caps)

@@ -141,6 +141,10 @@ int layout_area_count(const struct area *a);
  */
 bool layout_room_for_flows(const struct layout *l);
 
+/** The narrowest ready list, where a row has room for it: its caption
+ *  ("ready list 12") fits. */
+#define LAYOUT_READY_MIN_W 80
+
 /** The shortest row that flows are drawn in. */
 #define LAYOUT_FLOW_ROW_H 40
 

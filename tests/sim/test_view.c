@@ -1187,6 +1187,47 @@ static void test_title_names_the_scenario(void **state)
     view_close(v);
 }
 
+/* One client at 640x360: its large squares widen the accept queue, and
+ * the ready list's caption, squeezed, read "ready lis..." (staged.ini
+ * --arch shared-nothing --cores 1 --clients 1 --size 640x360); neither
+ * it nor the interest set's is cut. */
+static void test_one_client_cuts_no_caption(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(640, 360, true, err, sizeof err);
+    if (!v)
+        fail_msg("%s", err);
+    view_expect(v, 1);
+    int core[] = {0};
+    enum view_role role[] = {VIEW_BOTH};
+    view_layout(v, 1, 1, core, role);
+    double util[] = {0.04};
+    struct hud h = {.title = "staged",
+                    .arch = "shared-nothing",
+                    .util = util,
+                    .cores = 1,
+                    .clients = 1};
+    ev(v, 0, FD_ACCEPT, 5, 3);
+    view_draw(v, &h, 10.0);
+    int ready[4], lane[4];
+    assert_int_equal(view_place_rect(v, 0, PLACE_READY, ready), 0);
+    assert_int_equal(view_place_rect(v, 0, PLACE_LANE, lane), 0);
+    const struct view_item *it;
+    int n = view_items(v, &it), below = 0;
+    for (int i = 0; i < n; i++) {
+        if (!it[i].text || it[i].y < ready[1] + ready[3] ||
+            it[i].y >= lane[1] + lane[3] || it[i].x < ready[0])
+            continue;
+        below++;
+        if (it[i].cut)
+            fail_msg("the caption at %d,%d (%dx%d) is cut short", it[i].x,
+                     it[i].y, it[i].w, it[i].h);
+    }
+    assert_int_equal(below, 2); /* the ready list's, the interest set's */
+    view_close(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1215,6 +1256,7 @@ int main(void)
         cmocka_unit_test(test_trace_rates_say_their_span),
         cmocka_unit_test(test_legend_names_what_the_arch_draws),
         cmocka_unit_test(test_title_names_the_scenario),
+        cmocka_unit_test(test_one_client_cuts_no_caption),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
