@@ -101,24 +101,31 @@ static int min_cores(const struct scenario *sc)
     return sc->arch == SIM_STAGED && !sc->threads ? sc->accept_threads + 1 : 1;
 }
 
-/* Rebuild the model with next; on failure keep the old one and say why. */
+/* Rebuild the model with next; on failure keep the old one and say why.
+ * A connection followed before goes with its model; the new one's next
+ * is followed instead (f then 2 dropped the panel, and the line still
+ * said "following the next connection"): that is what the tour's card
+ * promises of its 2, the same life on another arch. */
 static void rebuild(struct play *p, const struct scenario *next)
 {
     struct scenario old = p->sc;
     char err[256];
+    bool following = view_following(p->view);
     p->sc = *next;
     if (p->sc.arch == SIM_STAGED && p->sc.threads &&
         p->sc.threads <= p->sc.accept_threads)
         p->sc.threads = 0; /* one thread per core again */
     sim_free(&p->sim);
-    if (build(p, err, sizeof err) == 0)
-        return;
-    say(p, err);
-    p->sc = old;
-    if (build(p, err, sizeof err) < 0) { /* cannot happen: it ran before */
-        fprintf(stderr, "fastsim: %s\n", err);
-        abort();
+    if (build(p, err, sizeof err) < 0) {
+        say(p, err);
+        p->sc = old;
+        if (build(p, err, sizeof err) < 0) { /* cannot: it ran before */
+            fprintf(stderr, "fastsim: %s\n", err);
+            abort();
+        }
     }
+    if (following && !view_following(p->view))
+        view_follow_next(p->view);
 }
 
 /* What play_until stops at. */
