@@ -406,6 +406,16 @@ void play_run_to(struct play *p, int64_t at_ns)
     p->paused = p->ended;
 }
 
+bool play_measured(const struct play *p, struct sim *out)
+{
+    *out = p->sim;
+    if (out->now <= out->sc.warmup_ns)
+        return false;
+    if (out->now < out->sc.duration_ns) /* the span that ran, as the HUD */
+        out->sc.duration_ns = out->now;
+    return true;
+}
+
 void play_close(struct play *p)
 {
     sim_free(&p->sim);
