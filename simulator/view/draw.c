@@ -581,12 +581,20 @@ static void draw_queue(struct view *v, const struct row *r, int t)
     fill(v, r->queue.box, bg);
     outline(v, r->queue.box, view_colours[VC_BACKLOG]);
     char num[32];
-    const char *what = r->count_box.w >= 96 ? "accept queue " : "";
     int len = view_queue_length(v, t);
-    if (len < 0)
+    if (len < 0) {
         snprintf(num, sizeof num, "kernel queue");
-    else
-        snprintf(num, sizeof num, "%s%d", what, len);
+    } else {
+        /* The longest words that fit with the whole number: an overloaded
+         * queue of 4185324 read "accept queue 418..." */
+        static const char *const words[] = {"accept queue ", "queue ", ""};
+        for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
+            snprintf(num, sizeof num, "%s%d", words[i], len);
+            int w = 0, h = 0;
+            if (TTF_SizeUTF8(v->small, num, &w, &h) == 0 && w <= r->count_box.w)
+                break;
+        }
+    }
     text_box(v, v->small, r->count_box, dim_fg, num, -2);
 }
 

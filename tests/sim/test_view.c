@@ -1268,6 +1268,42 @@ static void test_report_at_agrees_with_hud(void **state)
     view_close(v);
 }
 
+/* An accept queue's count is never cut: an open loop far above capacity
+ * held 4,185,324 connections, and the caption read "accept queue 418..."
+ * (a learner reads 418). */
+static void test_long_queue_count_not_cut(void **state)
+{
+    (void)state;
+    for (int w = 640; w <= 1280; w += 640) {
+        char err[256];
+        struct view *v = view_open(w, w * 9 / 16, true, err, sizeof err);
+        assert_non_null(v);
+        int core[] = {0};
+        enum view_role role[] = {VIEW_BOTH};
+        view_layout(v, 1, 1, core, role);
+        view_set_flows(v, true); /* the model's count, no squares */
+        int backlog[] = {4185324};
+        struct hud h = {.title = "overload",
+                        .arch = "single",
+                        .cores = 1,
+                        .backlog = backlog};
+        view_draw(v, &h, 0.1);
+        int q[4];
+        assert_int_equal(view_place_rect(v, 0, PLACE_ACCEPT_QUEUE, q), 0);
+        const struct view_item *it;
+        int n = view_items(v, &it), found = 0;
+        for (int i = 0; i < n; i++)
+            if (it[i].text && it[i].x == q[0] && it[i].y < q[1] &&
+                it[i].y >= q[1] - 20) {
+                found++;
+                if (it[i].cut)
+                    fail_msg("%d px wide: the queue's count is cut", w);
+            }
+        assert_int_equal(found, 1);
+        view_close(v);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1298,6 +1334,7 @@ int main(void)
         cmocka_unit_test(test_title_names_the_scenario),
         cmocka_unit_test(test_one_client_cuts_no_caption),
         cmocka_unit_test(test_report_at_agrees_with_hud),
+        cmocka_unit_test(test_long_queue_count_not_cut),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
