@@ -230,6 +230,18 @@ static void place_rows(struct layout *l, int tok)
                 x += qw + 6;
             }
             r->slot = (SDL_Rect){x, y, s, s};
+            if (r->role == VIEW_ACCEPT && r->queue.box.w && !r->count_box.w &&
+                r->box.h >= SMALL_H)
+                /* A short row has no room above its queue for the count,
+                 * and an accept thread's row is empty right of its slot:
+                 * the count goes there (16 cores under churn drew a queue
+                 * of 1,019 as its sixteen cells and no number). */
+                r->count_box =
+                    (SDL_Rect){x + s + 8, r->box.y + (r->box.h - SMALL_H) / 2,
+                               r->box.x + r->box.w - x - s - 12 < 160
+                                   ? r->box.x + r->box.w - x - s - 12
+                                   : 160,
+                               SMALL_H};
             x += s + 8;
             int rest = r->box.x + r->box.w - x - 4;
             SDL_Rect ready = none, idle = none;

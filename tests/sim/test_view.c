@@ -1304,6 +1304,40 @@ static void test_long_queue_count_not_cut(void **state)
     }
 }
 
+/* Sixteen cores at 1280x720: the accept thread's short row has no room
+ * above its queue for the count, so it went without one (chapter 11's
+ * bottleneck, a queue of 1,021, drew as sixteen cells and no number);
+ * the count now stands right of the slot, where that row is empty. */
+static void test_short_accept_row_counts_its_queue(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(1280, 720, true, err, sizeof err);
+    assert_non_null(v);
+    int core[16];
+    enum view_role role[16];
+    for (int t = 0; t < 16; t++)
+        core[t] = t, role[t] = t ? VIEW_REQUEST : VIEW_ACCEPT;
+    view_layout(v, 16, 16, core, role);
+    for (int k = 0; k < 30; k++) {
+        struct fd_event e = {0, 0, 0, FD_ARRIVE, -1, k};
+        view_event(v, &e);
+    }
+    struct hud h = {.title = "churn", .arch = "staged", .cores = 16};
+    view_draw(v, &h, 10.0);
+    int slot[4], lane[4];
+    assert_int_equal(view_place_rect(v, 0, PLACE_CPU, slot), 0);
+    assert_int_equal(view_place_rect(v, 0, PLACE_LANE, lane), 0);
+    assert_true(lane[3] < 40); /* a short row */
+    const struct view_item *it;
+    int n = view_items(v, &it), counts = 0;
+    for (int i = 0; i < n; i++)
+        counts += it[i].text && !it[i].cut && it[i].x > slot[0] + slot[2] &&
+                  it[i].y >= lane[1] && it[i].y + it[i].h <= lane[1] + lane[3];
+    assert_int_equal(counts, 1);
+    view_close(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1335,6 +1369,7 @@ int main(void)
         cmocka_unit_test(test_one_client_cuts_no_caption),
         cmocka_unit_test(test_report_at_agrees_with_hud),
         cmocka_unit_test(test_long_queue_count_not_cut),
+        cmocka_unit_test(test_short_accept_row_counts_its_queue),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
