@@ -768,16 +768,22 @@ static void draw_tokens(struct view *v)
 }
 
 /* The followed connection's trail: a line through every place it has
- * been, to where it is now. */
+ * been, to where it is now. The hand-off's leg is drawn thick in the
+ * flight's colour: its flight lasts a quarter of a second, and once it
+ * has landed (the tour's hand-off picture) nothing else showed which
+ * leg was the hand-off, the hop the staged design is about. */
 static void draw_trail(struct view *v)
 {
     const struct follow *f = &v->fol;
     if (f->ntrail == 0)
         return;
-    SDL_SetRenderDrawColor(v->ren, 255, 255, 255, 255);
-    for (int i = 1; i < f->ntrail; i++)
-        SDL_RenderDrawLine(v->ren, f->trail[i - 1].x, f->trail[i - 1].y,
-                           f->trail[i].x, f->trail[i].y);
+    for (int i = 1; i < f->ntrail; i++) {
+        SDL_Point a = f->trail[i - 1], b = f->trail[i];
+        SDL_Color c = f->handed[i] ? view_colours[VC_FLIGHT] : white;
+        SDL_SetRenderDrawColor(v->ren, c.r, c.g, c.b, 255);
+        for (int d = f->handed[i] ? -1 : 0; d <= (f->handed[i] ? 1 : 0); d++)
+            SDL_RenderDrawLine(v->ren, a.x + d, a.y, b.x + d, b.y);
+    }
     for (int i = 0; i < f->ntrail; i++)
         fill(v, (SDL_Rect){f->trail[i].x - 2, f->trail[i].y - 2, 5, 5}, white);
 }

@@ -616,8 +616,10 @@ static void follow_point(struct view *v, const struct token *k)
         return;
     if (f->ntrail == MAX_TRAIL) {
         memmove(f->trail, f->trail + 1, (MAX_TRAIL - 1) * sizeof *f->trail);
+        memmove(f->handed, f->handed + 1, (MAX_TRAIL - 1) * sizeof *f->handed);
         f->ntrail--;
     }
+    f->handed[f->ntrail] = k->cur.arc && k->t >= 1;
     f->trail[f->ntrail++] = p;
 }
 

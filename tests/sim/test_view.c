@@ -1338,6 +1338,33 @@ static void test_short_accept_row_counts_its_queue(void **state)
     view_close(v);
 }
 
+/* The followed connection's hand-off leg stays in the flight's colour
+ * once it has landed: the tour's hand-off picture (an fd landed idle in
+ * t1's interest set) showed no purple anywhere, and a white trail like
+ * every other leg. */
+static void test_trail_shows_the_handoff(void **state)
+{
+    (void)state;
+    struct view *v = staged_pair();
+    view_follow_next(v);
+    ev(v, 0, FD_ACCEPT, 5, 3);
+    ev(v, 0, FD_HANDOFF, 5, 1);
+    struct hud h = {.title = "trail", .arch = "staged", .cores = 2};
+    for (int i = 0; i < 4; i++) /* every move ends */
+        view_draw(v, &h, 10.0);
+    assert_int_equal(view_tokens_in(v, VC_FLIGHT), 0); /* it has landed */
+    int legend[4];
+    assert_int_equal(view_place_rect(v, 0, PLACE_LEGEND, legend), 0);
+    struct picture p = picture_of(v);
+    int above[4] = {0, 0, p.w, legend[1]}; /* all but the legend */
+    int n = in_place(&p, above, VC_FLIGHT);
+    stbi_image_free(p.px);
+    if (n < 20)
+        fail_msg("%d pixels of the flight colour: the hand-off leg is not "
+                 "drawn in it",
+                 n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1370,6 +1397,7 @@ int main(void)
         cmocka_unit_test(test_report_at_agrees_with_hud),
         cmocka_unit_test(test_long_queue_count_not_cut),
         cmocka_unit_test(test_short_accept_row_counts_its_queue),
+        cmocka_unit_test(test_trail_shows_the_handoff),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
