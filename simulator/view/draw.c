@@ -280,6 +280,16 @@ static void draw_hud(struct view *v, const struct hud *h)
     const struct layout *l = &v->l;
     char line[320];
     view_title(h, l->hud_line[0].w < 640, line, sizeof line);
+    /* Too long, the scenario's name (last) goes whole rather than cut to
+     * "scenari..." (shared-nothing at 640x360, paused) */
+    int tw = 0, th = 0;
+    char *name = strrchr(line, '|');
+    if (name && h->title && *h->title && strstr(name, h->title) &&
+        TTF_SizeUTF8(v->font, line, &tw, &th) == 0 && tw > l->hud_line[0].w) {
+        while (name > line && name[-1] == ' ')
+            name--;
+        *name = 0;
+    }
     text_box(v, v->font, l->hud_line[0], text_fg, line, -2);
     bool warming = h->warmup_s > 0 && h->sim_s < h->warmup_s;
     if (h->completed == 0) {

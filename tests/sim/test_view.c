@@ -1161,6 +1161,23 @@ static void test_title_names_the_scenario(void **state)
             fail_msg("title '%s': the arch, PAUSED, then 'scenario staged'",
                      line);
     }
+    /* at 640x360 a name that does not fit goes whole: no cut title */
+    {
+        char err2[256];
+        struct view *s = view_open(640, 360, true, err2, sizeof err2);
+        if (!s)
+            fail_msg("%s", err2);
+        int c1[] = {0};
+        enum view_role r1[] = {VIEW_BOTH};
+        view_layout(s, 1, 1, c1, r1);
+        view_draw(s, &h, 0.1);
+        const struct view_item *si;
+        int sn = view_items(s, &si);
+        for (int i = 0; i < sn; i++)
+            if (si[i].text && si[i].y < 20 && si[i].x < 20 && si[i].cut)
+                fail_msg("640x360: the title is cut short");
+        view_close(s);
+    }
     /* chapter 9's scenario at 960x540, paused: PAUSED is not cut */
     char err[256];
     struct view *v = view_open(960, 540, true, err, sizeof err);
