@@ -102,6 +102,16 @@ static TTF_Font *font_for(struct view *v, SDL_Rect box)
     return box.h >= TEXT_H && v->font ? v->font : v->small;
 }
 
+/* The font, or the small one where the text would be cut in it: a line
+ * of words read whole in small letters rather than cut. */
+static TTF_Font *font_fitting(struct view *v, SDL_Rect box, const char *s)
+{
+    int w = 0, h = 0;
+    if (v->font && TTF_SizeUTF8(v->font, s, &w, &h) == 0 && w > box.w)
+        return v->small;
+    return v->font;
+}
+
 static void fill(struct view *v, SDL_Rect r, SDL_Color c)
 {
     SDL_SetRenderDrawColor(v->ren, c.r, c.g, c.b, c.a);
@@ -367,9 +377,11 @@ static void draw_hud(struct view *v, const struct hud *h)
         now = said;
     }
     if (h->message)
-        text_box(v, v->font, l->hud_line[3], note_fg, h->message, -2);
-    else if (now)
-        text_box(v, v->font, l->hud_line[3], white, now, -2);
+        text_box(v, font_fitting(v, l->hud_line[3], h->message), l->hud_line[3],
+                 note_fg, h->message, -2);
+    else if (now) /* "...; fd 5 goes back to idle in its interest..." */
+        text_box(v, font_fitting(v, l->hud_line[3], now), l->hud_line[3], white,
+                 now, -2);
     draw_cpu_bars(v, h);
     draw_plot(v);
 }

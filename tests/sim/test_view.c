@@ -1382,6 +1382,39 @@ static void test_trail_shows_the_handoff(void **state)
                  n);
 }
 
+/* At 640x360 the HUD's line in words is not cut: "t0 answers fd 5 (130
+ * bytes); fd 5 goes back to idle in its interest..." (one core, one
+ * client, shared-nothing); too long for the font, it takes the small
+ * one. */
+static void test_narration_not_cut(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(640, 360, true, err, sizeof err);
+    if (!v)
+        fail_msg("%s", err);
+    int core[] = {0};
+    enum view_role role[] = {VIEW_BOTH};
+    view_layout(v, 1, 1, core, role);
+    view_set_narrator(v, hud_narrate);
+    ev(v, 0, FD_ACCEPT, 5, 3);
+    ev(v, 0, FD_RECV, 5, 78);
+    ev(v, 0, FD_REQUEST, 5, 1);
+    ev(v, 0, FD_SEND, 5, 130);
+    struct hud h = {.title = "t", .arch = "shared-nothing", .cores = 1};
+    view_draw(v, &h, 10.0);
+    const struct view_item *it;
+    int n = view_items(v, &it), lines = 0;
+    for (int i = 0; i < n; i++)
+        if (it[i].text && it[i].y >= 50 && it[i].y < 80 && it[i].x < 20) {
+            lines++;
+            if (it[i].cut)
+                fail_msg("the line in words at %d,%d is cut", it[i].x, it[i].y);
+        }
+    assert_int_equal(lines, 1);
+    view_close(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1415,6 +1448,7 @@ int main(void)
         cmocka_unit_test(test_long_queue_count_not_cut),
         cmocka_unit_test(test_short_accept_row_counts_its_queue),
         cmocka_unit_test(test_trail_shows_the_handoff),
+        cmocka_unit_test(test_narration_not_cut),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
