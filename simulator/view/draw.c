@@ -810,6 +810,33 @@ static void draw_trail(struct view *v)
         fill(v, (SDL_Rect){f->trail[i].x - 2, f->trail[i].y - 2, 5, 5}, white);
 }
 
+/* A hop's line in the follow panel, in two where the panel is too narrow
+ * for it (640x360 cut "5.00 us  handed to t1: epoll_c..."): the words
+ * that fit, then the rest, indented. \return the lines (1 or 2). */
+static int hop_split(struct view *v, const char *s, int w, char out[2][160])
+{
+    int tw = 0, th = 0;
+    size_t n = strlen(s), cut = 0;
+    snprintf(out[0], 160, "%s", s);
+    if (!v->small || TTF_SizeUTF8(v->small, s, &tw, &th) < 0 || tw <= w)
+        return 1;
+    char head[160];
+    for (size_t i = 1; i < n && i < sizeof head; i++) {
+        if (s[i] != ' ' || s[i - 1] == ' ')
+            continue;
+        memcpy(head, s, i);
+        head[i] = 0;
+        if (TTF_SizeUTF8(v->small, head, &tw, &th) < 0 || tw > w)
+            break;
+        cut = i;
+    }
+    if (cut == 0)
+        return 1;
+    snprintf(out[0], 160, "%.*s", (int)cut, s);
+    snprintf(out[1], 160, "            %s", s + cut + strspn(s + cut, " "));
+    return 2;
+}
+
 static void draw_panel(struct view *v)
 {
     const struct layout *l = &v->l;
@@ -827,18 +854,30 @@ static void draw_panel(struct view *v)
     else
         snprintf(line, sizeof line, "following a connection (no fd yet)");
     text_box(v, v->small, l->panel_line[0], white, line, -2);
-    int rows = l->panel_lines - 1;
-    int from = f->nlog > rows ? f->nlog - rows : 0;
-    for (int i = from; i < f->nlog; i++) {
+    /* The newest hops that fit, each on one line or two: the rows are
+     * filled from the newest hop back, then drawn oldest first. */
+    static char shown[MAX_PANEL][160];
+    bool newest[MAX_PANEL];
+    int rows = l->panel_lines - 1, n = 0;
+    for (int i = f->nlog - 1; i >= 0 && n < rows; i--) {
         double us = (double)f->log[i].t_ns / 1e3;
         if (us < 1e4)
             snprintf(line, sizeof line, "%8.2f us  %s", us, f->log[i].text);
         else
             snprintf(line, sizeof line, "%8.3f ms  %s", us / 1e3,
                      f->log[i].text);
-        text_box(v, v->small, l->panel_line[1 + i - from],
-                 i == f->nlog - 1 ? text_fg : dim_fg, line, -2);
+        char two[2][160];
+        int k = hop_split(v, line, l->panel_line[0].w, two);
+        if (n + k > rows)
+            break;
+        for (int j = k - 1; j >= 0; j--) { /* backwards: reversed below */
+            snprintf(shown[n], sizeof shown[n], "%s", two[j]);
+            newest[n++] = i == f->nlog - 1;
+        }
     }
+    for (int j = 0; j < n; j++)
+        text_box(v, v->small, l->panel_line[1 + j],
+                 newest[n - 1 - j] ? text_fg : dim_fg, shown[n - 1 - j], -2);
 }
 
 void draw_frame(struct view *v, const struct hud *h)

@@ -1415,6 +1415,42 @@ static void test_narration_not_cut(void **state)
     view_close(v);
 }
 
+/* The follow panel at 640x360 cuts no hop: "5.00 us  handed to t1:
+ * epoll_c..." lost the call the tour is about; a long hop takes two
+ * lines. */
+static void test_panel_cuts_no_hop(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(640, 360, true, err, sizeof err);
+    if (!v)
+        fail_msg("%s", err);
+    int core[] = {0, 1, 2};
+    enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST, VIEW_REQUEST};
+    view_layout(v, 3, 3, core, role);
+    view_follow_next(v);
+    ev(v, 0, FD_ACCEPT, 5, 3);
+    ev(v, 0, FD_HANDOFF, 5, 1);
+    ev(v, 1, FD_READY, 5, 0);
+    struct hud h = {.title = "tour", .arch = "staged", .cores = 3};
+    for (int i = 0; i < 4; i++)
+        view_draw(v, &h, 10.0);
+    int panel[4];
+    assert_int_equal(view_place_rect(v, -1, PLACE_PANEL, panel), 0);
+    const struct view_item *it;
+    int n = view_items(v, &it), lines = 0;
+    for (int i = 0; i < n; i++)
+        if (it[i].text && it[i].x >= panel[0] &&
+            it[i].x < panel[0] + panel[2] && it[i].y >= panel[1] &&
+            it[i].y < panel[1] + panel[3]) {
+            lines++;
+            if (it[i].cut)
+                fail_msg("a panel line at %d,%d is cut", it[i].x, it[i].y);
+        }
+    assert_true(lines >= 4); /* the title and the hops */
+    view_close(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1449,6 +1485,7 @@ int main(void)
         cmocka_unit_test(test_short_accept_row_counts_its_queue),
         cmocka_unit_test(test_trail_shows_the_handoff),
         cmocka_unit_test(test_narration_not_cut),
+        cmocka_unit_test(test_panel_cuts_no_hop),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
