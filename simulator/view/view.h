@@ -240,6 +240,15 @@ int view_place_rect(const struct view *v, int thread, enum view_place p,
 struct view *view_open(int width, int height, bool headless, char *err,
                        size_t errlen);
 
+/**
+ * A new size (the window was resized; 320x240 to 7680x4320): every place
+ * is laid out again, and the squares keep theirs. Headless, the picture
+ * gets the new size.
+ * \return 0, or -1 with a message in err (the old size kept).
+ */
+int view_resize(struct view *v, int width, int height, char *err,
+                size_t errlen);
+
 /** Set the threads: thread t runs on core[t] in role[t]. */
 void view_layout(struct view *v, int threads, int cores, const int *core,
                  const enum view_role *role);

@@ -1451,6 +1451,60 @@ static void test_panel_cuts_no_hop(void **state)
     view_close(v);
 }
 
+/* The window is resizable, and the layout follows a new size: it stayed
+ * at the size it opened at (a larger window drew it beside a black
+ * margin, a smaller one cut it). Headless, view_resize() is what the
+ * window's resize event calls: the squares keep their places, the
+ * picture and every text box fit the new size. */
+static void test_resize_lays_out_again(void **state)
+{
+    (void)state;
+    struct view *v = staged_pair(); /* 800x600 */
+    ev(v, 0, FD_ACCEPT, 5, 3);
+    ev(v, 0, FD_HANDOFF, 5, 1);
+    ev(v, 1, FD_READY, 5, 0);
+    struct hud h = {.title = "resize", .arch = "staged", .cores = 2};
+    view_draw(v, &h, 10.0);
+    char err[256];
+    static const int sizes[][2] = {{1280, 720}, {640, 360}};
+    for (int i = 0; i < 2; i++) {
+        int w = sizes[i][0], ht = sizes[i][1];
+        assert_int_equal(view_resize(v, w, ht, err, sizeof err), 0);
+        view_draw(v, &h, 10.0);
+        int gw, gh;
+        view_size(v, &gw, &gh);
+        assert_int_equal(gw, w);
+        assert_int_equal(gh, ht);
+        int legend[4], ready[4];
+        assert_int_equal(view_place_rect(v, 0, PLACE_LEGEND, legend), 0);
+        if (legend[1] + legend[3] != ht || legend[2] != w)
+            fail_msg("%dx%d: the legend is at %d,%d %dx%d", w, ht, legend[0],
+                     legend[1], legend[2], legend[3]);
+        int rects[512][4];
+        int n = view_text_boxes(v, rects, 512);
+        for (int j = 0; j < n; j++)
+            if (rects[j][0] + rects[j][2] > w || rects[j][1] + rects[j][3] > ht)
+                fail_msg("%dx%d: a text box at %d,%d %dx%d runs off it", w, ht,
+                         rects[j][0], rects[j][1], rects[j][2], rects[j][3]);
+        /* fd 5 is still drawn in t1's ready list, now where it is */
+        assert_int_equal(view_place_rect(v, 1, PLACE_READY, ready), 0);
+        const struct view_item *it;
+        int k = view_items(v, &it), inside = 0;
+        for (int j = 0; j < k; j++)
+            inside += !it[j].text && it[j].fd == 5 && it[j].x >= ready[0] &&
+                      it[j].x + it[j].w <= ready[0] + ready[2] &&
+                      it[j].y >= ready[1] &&
+                      it[j].y + it[j].h <= ready[1] + ready[3];
+        if (inside != 1)
+            fail_msg("%dx%d: fd 5 is not drawn in t1's ready list", w, ht);
+        struct picture p = {malloc((size_t)w * ht * 4), w, ht};
+        assert_int_equal(view_read(v, p.px, err, sizeof err), 0);
+        assert_true(in_place(&p, ready, VC_READY) > 0);
+        free(p.px);
+    }
+    view_close(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1486,6 +1540,7 @@ int main(void)
         cmocka_unit_test(test_trail_shows_the_handoff),
         cmocka_unit_test(test_narration_not_cut),
         cmocka_unit_test(test_panel_cuts_no_hop),
+        cmocka_unit_test(test_resize_lays_out_again),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
