@@ -156,12 +156,24 @@ int replay_run(const struct cli *cli)
         }
         rc = show(&p, cli);
     }
-    /* The report counts the whole trace, whatever the picture showed. */
+    /* The report counts the whole trace; a picture asked for at a moment
+     * (--at, --frames) that stopped before the end is reported to there,
+     * as its HUD counts (--at 300 showed "closed 1" beside a report of
+     * 65 closed). */
+    size_t upto = p.tr.len;
+    if (picture && (cli->frames || cli->at_ms > 0) && p.next < p.tr.len) {
+        upto = p.next;
+        fprintf(stderr,
+                "fastsim: the report covers the trace to where the picture "
+                "stopped (%zu of its %zu events); without --at and "
+                "--frames, all of it\n",
+                upto, p.tr.len);
+    }
     struct tally all;
     if (cli->report != REPORT_NONE && tally_init(&all, p.tr.threads) == 0) {
-        for (size_t i = 0; i < p.tr.len; i++) {
+        for (size_t i = 0; i < upto; i++) {
             tally_event(&all, &p.tr.events[i]);
-            trace_infer_ready(p.tr.events, p.tr.len, i, tally_sink, &all);
+            trace_infer_ready(p.tr.events, upto, i, tally_sink, &all);
         }
         report_trace(stdout, cli->report == REPORT_JSON, cli->replay, &p.tr,
                      &all, wall_now() - t0);

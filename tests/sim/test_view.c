@@ -789,6 +789,30 @@ static int idle_in_replay(const char *trace, const char *args)
     return n;
 }
 
+/* A count from fastsim's --report json of a replay of trace, run with
+ * these arguments (and a picture). */
+static long replay_report_count(const char *trace, const char *args,
+                                const char *key)
+{
+    char path[] = "/tmp/fastsim-at-XXXXXX.png", cmd[1024], json[4096] = {0};
+    int fd = mkstemps(path, 4);
+    close(fd);
+    snprintf(cmd, sizeof cmd,
+             "%s --replay %s --headless %s --png %s --report json "
+             "2>/dev/null",
+             FASTSIM_BIN, trace, args, path);
+    FILE *out = popen(cmd, "r");
+    assert_non_null(out);
+    size_t n = fread(json, 1, sizeof json - 1, out);
+    assert_int_equal(pclose(out), 0);
+    unlink(path);
+    json[n] = 0;
+    const char *at = strstr(json, key);
+    if (!at)
+        fail_msg("no %s in '%s'", key, json);
+    return atol(at + strlen(key));
+}
+
 /* --at runs a replay to that moment, as it runs the model: it was
  * ignored, and a picture asked for at 600 ms showed the trace's first
  * instant ("no request answered yet"). fd 5 is served at 400 ms, then
@@ -828,7 +852,20 @@ static void test_replay_starts_at(void **state)
      * not for the 400 a view expects when it does not know: at 640x360
      * fd 5 was a dot of 2 by 2 pixels. */
     int small = idle_in_replay(trace, "--at 600 --frames 1 --size 640x360");
+    /* --report with that picture counts what it shows (fd 5 served, not
+     * closed: the HUD's "answered 1  closed 0"); it counted the whole
+     * trace, a close the picture had not reached. */
+    long closes_at600 =
+             replay_report_count(trace, "--at 600 --frames 1", "\"closes\":"),
+         closes_all = replay_report_count(trace, "", "\"closes\":"),
+         requests_at600 =
+             replay_report_count(trace, "--at 600 --frames 1", "\"requests\":");
     unlink(trace);
+    assert_int_equal(closes_all, 1);
+    assert_int_equal(requests_at600, 1);
+    if (closes_at600 != 0)
+        fail_msg("--at 600: the report counts %ld closes, the picture 0",
+                 closes_at600);
     if (!(at600 > at0 + 100))
         fail_msg("idle pixels: %d at the start, %d at 600 ms", at0, at600);
     if (small < 100)
