@@ -200,7 +200,14 @@ int cli_parse(int argc, char **argv, struct cli *cli, struct scenario *sc)
     for (int i = 0; i < nover; i++)
         if (scenario_set(sc, over[i][0], over[i][1], over[i][2], err,
                          sizeof err) < 0) {
-            fprintf(stderr, "fastsim: --%s\n", err);
+            /* The error names the scenario's key; the learner typed the
+             * option (--duration said "--duration_ms: ..."). */
+            size_t k = strlen(over[i][1]);
+            bool named = !strncmp(err, over[i][1], k) && err[k] == ':';
+            if (named && !strcmp(over[i][1], "duration_ms"))
+                fprintf(stderr, "fastsim: --duration%s\n", err + k);
+            else
+                fprintf(stderr, "fastsim: --%s\n", err);
             return 2;
         }
     /* A --duration shorter than the scenario's warm-up: keep a tenth. */
