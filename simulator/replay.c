@@ -85,17 +85,8 @@ static int show(struct player *p, const struct cli *cli)
         player_draw(p, cli->replay, HUD_REPLAY, 0.12);
         return cli->png && player_save(p, cli->png, 0) < 0 ? 1 : 0;
     }
-    if (cli->headless && cli->at_ms > 0) {
-        /* --at: the trace played that far first (from its first event),
-         * the plot sampled every 10 ms of it and every move completed, so
-         * the frames start mid-run as a model's do. */
-        double at = cli->at_ms / 1e3;
-        while (p->pos < at && p->next < p->tr.len) {
-            p->pos = fmin(at, p->pos + 0.01);
-            play_until(p, p->pos);
-            player_draw(p, cli->replay, HUD_REPLAY, 10.0);
-        }
-    }
+    if (cli->headless && cli->at_ms > 0) /* the frames start mid-run */
+        player_replay_to(p, cli->at_ms / 1e3, cli->replay);
     double last = wall_now();
     for (int frame = 0;; frame++) {
         double dt = cli->headless ? 1.0 / 30 : wall_now() - last;
@@ -161,7 +152,8 @@ int replay_run(const struct cli *cli)
      * as its HUD counts (--at 300 showed "closed 1" beside a report of
      * 65 closed). */
     size_t upto = p.tr.len;
-    if (picture && (cli->frames || cli->at_ms > 0) && p.next < p.tr.len) {
+    if (cli->report != REPORT_NONE && picture &&
+        (cli->frames || cli->at_ms > 0) && p.next < p.tr.len) {
         upto = p.next;
         fprintf(stderr,
                 "fastsim: the report covers the trace to where the picture "
