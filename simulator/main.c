@@ -10,6 +10,8 @@
  *   model/scenario.c  the INI scenarios
  *   view/view.h       the places on screen, and how an fd moves
  *   view/layout.c     where each place and text goes
+ *   view/draw.c       painting a frame (hud_draw.c the HUD, paint.c
+ *                     the brushes)
  *   cli.c             the command line
  *   play.c            the model's frame loop and its keys
  *   player.c          what a replay and a live view share: figures, HUD
