@@ -59,27 +59,21 @@ static void draw_clients(struct view *v, const struct hud *h)
     paint_text(v, v->small, l->clients_line[0], wait_fg, s, -2);
     snprintf(s, sizeof s, "thinking %d", n - waiting);
     paint_text(v, v->small, l->clients_line[1], think_fg, s, -2);
-    /* The largest marks that fit them all; below 2 pixels a mark stands
-     * for several clients. */
-    SDL_Rect c = l->clients;
-    int size = 8;
-    while (size > 2 && (c.w / (size + 1)) * (c.h / (size + 1)) < n)
-        size--;
-    int cols = c.w / (size + 1), lines = c.h / (size + 1);
-    if (cols <= 0 || lines <= 0)
+    /* The largest marks that fit them all (layout_client_marks; arrivals
+     * leave from them). */
+    struct client_marks m = layout_client_marks(l, n);
+    if (m.marks == 0)
         return;
-    int per = (n + cols * lines - 1) / (cols * lines);
-    if (per > 1) {
-        snprintf(s, sizeof s, "a mark: %d clients", per);
+    if (m.per > 1) {
+        snprintf(s, sizeof s, "a mark: %d clients", m.per);
         paint_text(v, v->small, l->clients_line[2], dim_fg, s, -2);
     }
-    int marks = (n + per - 1) / per, lit = (waiting + per - 1) / per;
+    int lit = (waiting + m.per - 1) / m.per;
     static SDL_Rect batch[1024];
     int nb = 0;
-    for (int i = 0; i < marks; i++) {
-        batch[nb++] = (SDL_Rect){c.x + (i % cols) * (size + 1),
-                                 c.y + (i / cols) * (size + 1), size, size};
-        if (nb == 1024 || i + 1 == marks || i + 1 == lit) {
+    for (int i = 0; i < m.marks; i++) {
+        batch[nb++] = layout_client_mark(l, &m, i);
+        if (nb == 1024 || i + 1 == m.marks || i + 1 == lit) {
             marks_fill(v, batch, nb, i < lit ? wait_fg : think_fg);
             nb = 0;
         }

@@ -18,6 +18,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct client_marks layout_client_marks(const struct layout *l, int n)
+{
+    struct client_marks m = {.size = 8, .per = 1};
+    SDL_Rect c = l->clients;
+    while (m.size > 2 && (c.w / (m.size + 1)) * (c.h / (m.size + 1)) < n)
+        m.size--;
+    m.cols = c.w / (m.size + 1);
+    int lines = c.h / (m.size + 1);
+    if (n <= 0 || m.cols <= 0 || lines <= 0)
+        return (struct client_marks){0};
+    m.per = (n + m.cols * lines - 1) / (m.cols * lines);
+    m.marks = (n + m.per - 1) / m.per;
+    return m;
+}
+
+SDL_Rect layout_client_mark(const struct layout *l,
+                            const struct client_marks *m, int i)
+{
+    int cols = m->cols > 0 ? m->cols : 1;
+    return (SDL_Rect){l->clients.x + (i % cols) * (m->size + 1),
+                      l->clients.y + (i / cols) * (m->size + 1), m->size,
+                      m->size};
+}
+
 bool layout_accepts(enum view_role r)
 {
     return r == VIEW_ACCEPT || r == VIEW_BOTH || r == VIEW_LOOP;

@@ -323,6 +323,16 @@ static void pool_point(const struct view *v, int id, float *x, float *y)
     const SDL_Rect *c = &v->l.clients;
     unsigned h = (unsigned)id * 2654435761u;
     int s = v->l.tok;
+    /* With the clients known, a connection leaves from (and returns to) a
+     * client's mark: the tour's trail began at a blank spot under them. */
+    struct client_marks m = layout_client_marks(&v->l, v->l.expect);
+    if (m.marks > 0) {
+        SDL_Rect r =
+            layout_client_mark(&v->l, &m, (int)(h % (unsigned)m.marks));
+        *x = (float)(r.x + r.w / 2 - s / 2);
+        *y = (float)(r.y + r.h / 2 - s / 2);
+        return;
+    }
     *x = (float)(c->x + 2 +
                  (int)(h % (unsigned)(c->w > s + 4 ? c->w - s - 4 : 1)));
     *y =

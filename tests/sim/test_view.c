@@ -1582,6 +1582,46 @@ static void test_replay_at_measures_arrows(void **state)
     player_free(&pl);
 }
 
+/* A connection leaves from a client's mark: the tour's trail (and every
+ * arrival) began at a blank spot of the client column, under the four
+ * marks of its four clients. */
+static void test_arrival_leaves_a_mark(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(960, 540, true, err, sizeof err);
+    if (!v)
+        fail_msg("%s", err);
+    view_expect(v, 4);
+    int core[] = {0, 1, 2};
+    enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST, VIEW_REQUEST};
+    view_layout(v, 3, 3, core, role);
+    int c[4];
+    assert_int_equal(view_place_rect(v, -1, PLACE_CLIENTS, c), 0);
+    for (long k = 0; k < 4; k++) {
+        struct fd_event e = {0, 0, 0, FD_ARRIVE, -1, k};
+        view_event(v, &e);
+    }
+    struct hud h = {
+        .title = "tour", .arch = "staged", .cores = 3, .clients = 4};
+    view_draw(v, &h, 0); /* where they start */
+    const struct view_item *it;
+    int n = view_items(v, &it), seen = 0;
+    for (int i = 0; i < n; i++) {
+        if (it[i].text || it[i].fd != -1)
+            continue;
+        seen++;
+        /* four marks of 8 pixels, a pixel apart, on the column's first
+         * line */
+        int cx = it[i].x + it[i].w / 2, cy = it[i].y + it[i].h / 2;
+        if (cx < c[0] || cx >= c[0] + 4 * 9 || cy < c[1] || cy >= c[1] + 8)
+            fail_msg("an arrival starts at %d,%d, off the marks at %d,%d", cx,
+                     cy, c[0], c[1]);
+    }
+    assert_int_equal(seen, 4);
+    view_close(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1619,6 +1659,7 @@ int main(void)
         cmocka_unit_test(test_panel_cuts_no_hop),
         cmocka_unit_test(test_resize_lays_out_again),
         cmocka_unit_test(test_replay_at_measures_arrows),
+        cmocka_unit_test(test_arrival_leaves_a_mark),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
