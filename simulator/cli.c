@@ -24,7 +24,8 @@ const char cli_usage[] =
     "                    taken mid-run, fds in flight, with --frames;\n"
     "                    a replay: MS after the trace's first event)\n"
     "  --size WxH        window or picture size (default 1280x720)\n"
-    "  --report text|json  print what was measured\n"
+    "  --report text|json  print what was measured (with a picture at\n"
+    "                    --at or --frames: up to that moment)\n"
     "  --speed X         simulated seconds per wall second (default: the\n"
     "                    scenario's speed key, else the warm-up in 8 s;\n"
     "                    0.01 for a replay)\n"
@@ -199,7 +200,14 @@ int cli_parse(int argc, char **argv, struct cli *cli, struct scenario *sc)
     for (int i = 0; i < nover; i++)
         if (scenario_set(sc, over[i][0], over[i][1], over[i][2], err,
                          sizeof err) < 0) {
-            fprintf(stderr, "fastsim: --%s\n", err);
+            /* The error names the scenario's key; the learner typed the
+             * option (--duration said "--duration_ms: ..."). */
+            size_t k = strlen(over[i][1]);
+            bool named = !strncmp(err, over[i][1], k) && err[k] == ':';
+            if (named && !strcmp(over[i][1], "duration_ms"))
+                fprintf(stderr, "fastsim: --duration%s\n", err + k);
+            else
+                fprintf(stderr, "fastsim: --%s\n", err);
             return 2;
         }
     /* A --duration shorter than the scenario's warm-up: keep a tenth. */

@@ -10,6 +10,8 @@
  *   model/scenario.c  the INI scenarios
  *   view/view.h       the places on screen, and how an fd moves
  *   view/layout.c     where each place and text goes
+ *   view/draw.c       painting a frame (hud_draw.c the HUD, paint.c
+ *                     the brushes)
  *   cli.c             the command line
  *   play.c            the model's frame loop and its keys
  *   player.c          what a replay and a live view share: figures, HUD
@@ -157,10 +159,18 @@ static int run_sim_view(const struct scenario *sc, const struct cli *cli)
     if (cli->png && !every && save_png(v, cli->png, 0) < 0)
         rc = 1;
     if (cli->report != REPORT_NONE) {
+        /* Measured to where the picture is (--at), as the HUD is. */
+        struct sim m;
+        if (!play_measured(&p, &m))
+            fprintf(stderr,
+                    "fastsim: the run stopped at %.3f ms, in the warm-up "
+                    "(%.3f ms): the report measures after it, so nothing "
+                    "yet (the window's figures are the warm-up's so far)\n",
+                    (double)m.now / 1e6, (double)m.sc.warmup_ns / 1e6);
         struct sim_report r;
-        sim_report(&p.sim, &r);
+        sim_report(&m, &r);
         struct report_ci ci = {.replications = 1};
-        report_sim(stdout, cli->report == REPORT_JSON, &p.sim, &r, &ci,
+        report_sim(stdout, cli->report == REPORT_JSON, &m, &r, &ci,
                    wall_now() - t0);
     }
     play_close(&p);

@@ -101,24 +101,31 @@ static int min_cores(const struct scenario *sc)
     return sc->arch == SIM_STAGED && !sc->threads ? sc->accept_threads + 1 : 1;
 }
 
-/* Rebuild the model with next; on failure keep the old one and say why. */
+/* Rebuild the model with next; on failure keep the old one and say why.
+ * A connection followed before goes with its model; the new one's next
+ * is followed instead (f then 2 dropped the panel, and the line still
+ * said "following the next connection"): that is what the tour's card
+ * promises of its 2, the same life on another arch. */
 static void rebuild(struct play *p, const struct scenario *next)
 {
     struct scenario old = p->sc;
     char err[256];
+    bool following = view_following(p->view);
     p->sc = *next;
     if (p->sc.arch == SIM_STAGED && p->sc.threads &&
         p->sc.threads <= p->sc.accept_threads)
         p->sc.threads = 0; /* one thread per core again */
     sim_free(&p->sim);
-    if (build(p, err, sizeof err) == 0)
-        return;
-    say(p, err);
-    p->sc = old;
-    if (build(p, err, sizeof err) < 0) { /* cannot happen: it ran before */
-        fprintf(stderr, "fastsim: %s\n", err);
-        abort();
+    if (build(p, err, sizeof err) < 0) {
+        say(p, err);
+        p->sc = old;
+        if (build(p, err, sizeof err) < 0) { /* cannot: it ran before */
+            fprintf(stderr, "fastsim: %s\n", err);
+            abort();
+        }
     }
+    if (following && !view_following(p->view))
+        view_follow_next(p->view);
 }
 
 /* What play_until stops at. */
@@ -397,6 +404,16 @@ void play_run_to(struct play *p, int64_t at_ns)
     p->paused = true;
     play_frame(p, 10.0);
     p->paused = p->ended;
+}
+
+bool play_measured(const struct play *p, struct sim *out)
+{
+    *out = p->sim;
+    if (out->now <= out->sc.warmup_ns)
+        return false;
+    if (out->now < out->sc.duration_ns) /* the span that ran, as the HUD */
+        out->sc.duration_ns = out->now;
+    return true;
 }
 
 void play_close(struct play *p)

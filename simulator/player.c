@@ -271,3 +271,22 @@ void player_free(struct player *p)
     p->util = NULL;
     trace_free(&p->tr);
 }
+
+void player_replay_to(struct player *p, double at_s, const char *title)
+{
+    while (p->pos < at_s && p->next < p->tr.len) {
+        p->pos = fmin(at_s, p->pos + 0.01);
+        player_replay_until(p, p->pos);
+        /* at the model's pace in play_run_to(): 10 ms of trace a
+         * hundredth of a wall second, so the flows measure as they do */
+        player_draw(p, title, HUD_REPLAY, 0.01);
+    }
+    if (p->view)
+        view_measure_flows(p->view);
+    /* Every move ends, held there: ten wall seconds with no event would
+     * read as a quiet trace, and the arrows fell to 0/s. */
+    bool paused = p->paused;
+    p->paused = true;
+    player_draw(p, title, HUD_REPLAY, 10.0);
+    p->paused = paused;
+}

@@ -55,6 +55,16 @@ void player_replay_event(struct player *p, size_t i);
  */
 void player_replay_until(struct player *p, double pos);
 
+/**
+ * Replay: play to at_s seconds after the first event, as play_run_to()
+ * runs the model (--at): the plot sampled every 10 ms of trace, the
+ * flows measured there over their usual span (each 10 ms was drawn as
+ * ten wall seconds, so the arrows measured the last 10 ms alone: 17.0k
+ * req/s beside the HUD's 57439 req/s), then every move completed.
+ * title names the trace in the HUD.
+ */
+void player_replay_to(struct player *p, double at_s, const char *title);
+
 /** Play one event: count it, draw it, put it in words. */
 void player_event(struct player *p, const struct fd_event *ev);
 

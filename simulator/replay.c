@@ -85,17 +85,8 @@ static int show(struct player *p, const struct cli *cli)
         player_draw(p, cli->replay, HUD_REPLAY, 0.12);
         return cli->png && player_save(p, cli->png, 0) < 0 ? 1 : 0;
     }
-    if (cli->headless && cli->at_ms > 0) {
-        /* --at: the trace played that far first (from its first event),
-         * the plot sampled every 10 ms of it and every move completed, so
-         * the frames start mid-run as a model's do. */
-        double at = cli->at_ms / 1e3;
-        while (p->pos < at && p->next < p->tr.len) {
-            p->pos = fmin(at, p->pos + 0.01);
-            play_until(p, p->pos);
-            player_draw(p, cli->replay, HUD_REPLAY, 10.0);
-        }
-    }
+    if (cli->headless && cli->at_ms > 0) /* the frames start mid-run */
+        player_replay_to(p, cli->at_ms / 1e3, cli->replay);
     double last = wall_now();
     for (int frame = 0;; frame++) {
         double dt = cli->headless ? 1.0 / 30 : wall_now() - last;
@@ -156,12 +147,25 @@ int replay_run(const struct cli *cli)
         }
         rc = show(&p, cli);
     }
-    /* The report counts the whole trace, whatever the picture showed. */
+    /* The report counts the whole trace; a picture asked for at a moment
+     * (--at, --frames) that stopped before the end is reported to there,
+     * as its HUD counts (--at 300 showed "closed 1" beside a report of
+     * 65 closed). */
+    size_t upto = p.tr.len;
+    if (cli->report != REPORT_NONE && picture &&
+        (cli->frames || cli->at_ms > 0) && p.next < p.tr.len) {
+        upto = p.next;
+        fprintf(stderr,
+                "fastsim: the report covers the trace to where the picture "
+                "stopped (%zu of its %zu events); without --at and "
+                "--frames, all of it\n",
+                upto, p.tr.len);
+    }
     struct tally all;
     if (cli->report != REPORT_NONE && tally_init(&all, p.tr.threads) == 0) {
-        for (size_t i = 0; i < p.tr.len; i++) {
+        for (size_t i = 0; i < upto; i++) {
             tally_event(&all, &p.tr.events[i]);
-            trace_infer_ready(p.tr.events, p.tr.len, i, tally_sink, &all);
+            trace_infer_ready(p.tr.events, upto, i, tally_sink, &all);
         }
         report_trace(stdout, cli->report == REPORT_JSON, cli->replay, &p.tr,
                      &all, wall_now() - t0);

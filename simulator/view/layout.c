@@ -18,6 +18,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct client_marks layout_client_marks(const struct layout *l, int n)
+{
+    struct client_marks m = {.size = 8, .per = 1};
+    SDL_Rect c = l->clients;
+    while (m.size > 2 && (c.w / (m.size + 1)) * (c.h / (m.size + 1)) < n)
+        m.size--;
+    m.cols = c.w / (m.size + 1);
+    int lines = c.h / (m.size + 1);
+    if (n <= 0 || m.cols <= 0 || lines <= 0)
+        return (struct client_marks){0};
+    m.per = (n + m.cols * lines - 1) / (m.cols * lines);
+    m.marks = (n + m.per - 1) / m.per;
+    return m;
+}
+
+SDL_Rect layout_client_mark(const struct layout *l,
+                            const struct client_marks *m, int i)
+{
+    int cols = m->cols > 0 ? m->cols : 1;
+    return (SDL_Rect){l->clients.x + (i % cols) * (m->size + 1),
+                      l->clients.y + (i / cols) * (m->size + 1), m->size,
+                      m->size};
+}
+
 bool layout_accepts(enum view_role r)
 {
     return r == VIEW_ACCEPT || r == VIEW_BOTH || r == VIEW_LOOP;
@@ -230,6 +254,18 @@ static void place_rows(struct layout *l, int tok)
                 x += qw + 6;
             }
             r->slot = (SDL_Rect){x, y, s, s};
+            if (r->role == VIEW_ACCEPT && r->queue.box.w && !r->count_box.w &&
+                r->box.h >= SMALL_H)
+                /* A short row has no room above its queue for the count,
+                 * and an accept thread's row is empty right of its slot:
+                 * the count goes there (16 cores under churn drew a queue
+                 * of 1,019 as its sixteen cells and no number). */
+                r->count_box =
+                    (SDL_Rect){x + s + 8, r->box.y + (r->box.h - SMALL_H) / 2,
+                               r->box.x + r->box.w - x - s - 12 < 160
+                                   ? r->box.x + r->box.w - x - s - 12
+                                   : 160,
+                               SMALL_H};
             x += s + 8;
             int rest = r->box.x + r->box.w - x - 4;
             SDL_Rect ready = none, idle = none;
@@ -237,6 +273,14 @@ static void place_rows(struct layout *l, int tok)
             if (layout_holds_fds(r->role) && rest > 20) {
                 /* The pool's loop has no ready list: the shared queue is. */
                 int rw = r->role == VIEW_LOOP ? 0 : rest * 3 / 10;
+                /* Room for "ready list 12" where the row can spare it: one
+                 * client's large squares widen the accept queue, and at
+                 * 640x360 the caption read "ready lis...". */
+                if (rw && rw < LAYOUT_READY_MIN_W)
+                    rw = rest * 45 / 100 < LAYOUT_READY_MIN_W
+                             ? rest * 45 / 100
+                             : LAYOUT_READY_MIN_W;
+                rw = rw > rest * 3 / 10 ? rw : rest * 3 / 10;
                 int ah = r->box.h - 2;
                 bool caps = !l->compact && r->box.h >= 60;
                 if (caps)

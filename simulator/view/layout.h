@@ -141,8 +141,30 @@ int layout_area_count(const struct area *a);
  */
 bool layout_room_for_flows(const struct layout *l);
 
+/** The narrowest ready list, where a row has room for it: its caption
+ *  ("ready list 12") fits. */
+#define LAYOUT_READY_MIN_W 80
+
 /** The shortest row that flows are drawn in. */
 #define LAYOUT_FLOW_ROW_H 40
+
+/** How the client column draws n clients' marks. */
+struct client_marks {
+    int size;  /**< a mark's side, pixels */
+    int cols;  /**< marks a line */
+    int per;   /**< clients a mark stands for (1 unless they are many) */
+    int marks; /**< marks drawn (0: the column has no room) */
+};
+
+/**
+ * The client column's marks for n clients: the largest that fit them all
+ * (below 2 pixels a mark stands for several clients).
+ */
+struct client_marks layout_client_marks(const struct layout *l, int n);
+
+/** Where mark i of m is drawn. */
+SDL_Rect layout_client_mark(const struct layout *l,
+                            const struct client_marks *m, int i);
 
 /** Whether a thread's role accepts connections (has an accept queue). */
 bool layout_accepts(enum view_role r);

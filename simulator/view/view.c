@@ -127,6 +127,37 @@ static void relayout(struct view *v)
     tokens_resettle(v);
 }
 
+int view_resize(struct view *v, int width, int height, char *err, size_t errlen)
+{
+    width = width < 320 ? 320 : width > 7680 ? 7680 : width;
+    height = height < 240 ? 240 : height > 4320 ? 4320 : height;
+    if (width == v->l.w && height == v->l.h)
+        return 0;
+    if (v->headless) { /* a new surface, and a renderer drawing into it */
+        SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, width, height, 32,
+                                                        SDL_PIXELFORMAT_RGBA32);
+        SDL_Renderer *r = s ? SDL_CreateSoftwareRenderer(s) : NULL;
+        if (!r) {
+            set_err(err, errlen, "software renderer");
+            if (s)
+                SDL_FreeSurface(s);
+            return -1;
+        }
+        for (int i = 0; i < TEXT_CACHE; i++) /* the old renderer's */
+            if (v->texts[i].tex) {
+                SDL_DestroyTexture(v->texts[i].tex);
+                v->texts[i].tex = NULL;
+            }
+        SDL_DestroyRenderer(v->ren);
+        SDL_FreeSurface(v->surface);
+        v->surface = s, v->ren = r;
+        SDL_SetRenderDrawBlendMode(v->ren, SDL_BLENDMODE_NONE);
+    }
+    v->l.w = width, v->l.h = height;
+    relayout(v);
+    return 0;
+}
+
 int view_place_rect(const struct view *v, int thread, enum view_place p,
                     int rect[4])
 {
@@ -292,6 +323,16 @@ static void pool_point(const struct view *v, int id, float *x, float *y)
     const SDL_Rect *c = &v->l.clients;
     unsigned h = (unsigned)id * 2654435761u;
     int s = v->l.tok;
+    /* With the clients known, a connection leaves from (and returns to) a
+     * client's mark: the tour's trail began at a blank spot under them. */
+    struct client_marks m = layout_client_marks(&v->l, v->l.expect);
+    if (m.marks > 0) {
+        SDL_Rect r =
+            layout_client_mark(&v->l, &m, (int)(h % (unsigned)m.marks));
+        *x = (float)(r.x + r.w / 2 - s / 2);
+        *y = (float)(r.y + r.h / 2 - s / 2);
+        return;
+    }
     *x = (float)(c->x + 2 +
                  (int)(h % (unsigned)(c->w > s + 4 ? c->w - s - 4 : 1)));
     *y =
@@ -616,8 +657,10 @@ static void follow_point(struct view *v, const struct token *k)
         return;
     if (f->ntrail == MAX_TRAIL) {
         memmove(f->trail, f->trail + 1, (MAX_TRAIL - 1) * sizeof *f->trail);
+        memmove(f->handed, f->handed + 1, (MAX_TRAIL - 1) * sizeof *f->handed);
         f->ntrail--;
     }
+    f->handed[f->ntrail] = k->cur.arc && k->t >= 1;
     f->trail[f->ntrail++] = p;
 }
 
@@ -1123,6 +1166,16 @@ enum view_key view_poll(struct view *v)
     while (SDL_PollEvent(&e)) {
         if (e.type == SDL_QUIT)
             return KEY_QUIT;
+        /* The window is resizable: the layout follows it (it stayed at
+         * the size it opened at, cropped or beside a black margin). */
+        if (e.type == SDL_WINDOWEVENT &&
+            e.window.event == SDL_WINDOWEVENT_SIZE_CHANGED) {
+            char err[128];
+            if (view_resize(v, e.window.data1, e.window.data2, err,
+                            sizeof err) < 0)
+                fprintf(stderr, "fastsim: %s\n", err);
+            continue;
+        }
         if (e.type == SDL_MOUSEBUTTONDOWN &&
             e.button.button == SDL_BUTTON_LEFT) {
             v->click_x = e.button.x, v->click_y = e.button.y;

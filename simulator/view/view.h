@@ -79,7 +79,9 @@ struct hud {
     bool clients_counted;  /**< the model counted clients_waiting (else the
                                 view counts the squares of fds that ask) */
     int clients_waiting;   /**< requests sent and not answered yet: the
-                                clients waiting (the rest think) */
+                                clients waiting (the rest think); the
+                                column shows no fewer than the squares
+                                that ask */
     const double *util;    /**< per core, 0..1 */
     int cores;             /**< entries in util */
     const int *backlog;    /**< per thread: connections waiting to
@@ -197,6 +199,23 @@ int view_shared_length(const struct view *v);
  */
 extern const char *const view_help_lines[];
 
+/**
+ * The legend's word for colour c as this layout draws it: the pool's
+ * ready fds are in its shared queue ("ready (shared queue)"), and where
+ * no thread hands connections off (every arch but staged) there is no
+ * flight to name: NULL, and the legend says so instead of showing a
+ * colour that never appears.
+ */
+const char *view_legend_word(const struct view *v, enum view_colour c);
+
+/**
+ * The HUD's first line: mode, arch, time, speed (PAUSED), then the
+ * scenario, named as one ("scenario staged": a bare name beside "arch
+ * shared-nothing" read as the arch), or the trace. The name comes last,
+ * where a cut costs least. narrow: the short form, under 640 pixels.
+ */
+void view_title(const struct hud *h, bool narrow, char *out, size_t len);
+
 /** An RGB colour of the legend. */
 void view_colour_rgb(enum view_colour c, unsigned char rgb[3]);
 
@@ -220,6 +239,15 @@ int view_place_rect(const struct view *v, int thread, enum view_place p,
  */
 struct view *view_open(int width, int height, bool headless, char *err,
                        size_t errlen);
+
+/**
+ * A new size (the window was resized; 320x240 to 7680x4320): every place
+ * is laid out again, and the squares keep theirs. Headless, the picture
+ * gets the new size.
+ * \return 0, or -1 with a message in err (the old size kept).
+ */
+int view_resize(struct view *v, int width, int height, char *err,
+                size_t errlen);
 
 /** Set the threads: thread t runs on core[t] in role[t]. */
 void view_layout(struct view *v, int threads, int cores, const int *core,

@@ -85,6 +85,7 @@ struct follow {
     } log[MAX_LOG];             /**< its hops, oldest first */
     int ntrail;                 /**< points in trail */
     SDL_Point trail[MAX_TRAIL]; /**< every place it has been */
+    bool handed[MAX_TRAIL];     /**< reached by a hand-off's flight */
 };
 
 /** A rendered string, kept: most labels are the same every frame. */

@@ -146,6 +146,34 @@ static void test_other_keys(void **state)
     view_close(v);
 }
 
+/* f, then an arch key (or cores, clients, r): the new model's next
+ * connection is followed, its panel drawn - the panel went with the old
+ * model while the HUD still said "following the next connection". */
+static void test_follow_survives_a_new_model(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(960, 540, true, err, sizeof err);
+    if (!v)
+        fail_msg("%s", err);
+    struct play p;
+    open_scenario(&p, v, "simulator/scenarios/staged.ini");
+    press(&p, KEY_NONE, 5);
+    press(&p, KEY_FOLLOW, 1);
+    static const enum view_key keys[] = {KEY_ARCH2, KEY_ARCH4, KEY_FEWER_CORES,
+                                         KEY_MORE_CLIENTS, KEY_RESET};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        press(&p, keys[i], 1);
+        press(&p, KEY_NONE, 20);
+        if (!view_following(v))
+            fail_msg("key %d: the follow was dropped", keys[i]);
+        int panel[4];
+        assert_int_equal(view_place_rect(v, -1, PLACE_PANEL, panel), 0);
+    }
+    play_close(&p);
+    view_close(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +181,7 @@ int main(void)
         cmocka_unit_test(test_more_clients_capped),
         cmocka_unit_test(test_more_cores_then_aggregate),
         cmocka_unit_test(test_other_keys),
+        cmocka_unit_test(test_follow_survives_a_new_model),
     };
     return cmocka_run_group_tests_name("keys", tests, NULL, NULL);
 }

@@ -131,6 +131,9 @@ static void test_replay_refuses_model_options(void **state)
         {"--live /tmp/x.sock --clients 3", "--clients does not apply"},
         {"--live /tmp/x.sock --at 100", "--at does not apply"},
         {"/tmp", "/tmp:1: is a directory"},
+        /* a bad value names the option typed, not the scenario's key
+         * (it said "--duration_ms: ...") */
+        {"--duration 0.01 --report text", "--duration: '0.01'"},
     };
     char out[2048];
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {

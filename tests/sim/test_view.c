@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -441,6 +442,13 @@ static void test_clients_drawn(void **state)
     client_marks(true, 3, &lit2, &dim2);
     assert_int_equal(lit2, 3 * lit);
     assert_int_equal(dim2, 5 * lit); /* three wait, five think */
+    /* ... but never fewer than the squares still asking: they glide
+     * behind the model, and one client's fd drawn in the ready list sat
+     * beside "waiting 0" (single.ini, one client, --at 20: the model was
+     * already past the answer). */
+    client_marks(true, 0, &lit2, &dim2);
+    assert_int_equal(lit2, lit);
+    assert_int_equal(dim2, 7 * lit);
 }
 
 /* The widths of the texts a frame drew inside the plot (top right). */
@@ -781,6 +789,30 @@ static int idle_in_replay(const char *trace, const char *args)
     return n;
 }
 
+/* A count from fastsim's --report json of a replay of trace, run with
+ * these arguments (and a picture). */
+static long replay_report_count(const char *trace, const char *args,
+                                const char *key)
+{
+    char path[] = "/tmp/fastsim-at-XXXXXX.png", cmd[1024], json[4096] = {0};
+    int fd = mkstemps(path, 4);
+    close(fd);
+    snprintf(cmd, sizeof cmd,
+             "%s --replay %s --headless %s --png %s --report json "
+             "2>/dev/null",
+             FASTSIM_BIN, trace, args, path);
+    FILE *out = popen(cmd, "r");
+    assert_non_null(out);
+    size_t n = fread(json, 1, sizeof json - 1, out);
+    assert_int_equal(pclose(out), 0);
+    unlink(path);
+    json[n] = 0;
+    const char *at = strstr(json, key);
+    if (!at)
+        fail_msg("no %s in '%s'", key, json);
+    return atol(at + strlen(key));
+}
+
 /* --at runs a replay to that moment, as it runs the model: it was
  * ignored, and a picture asked for at 600 ms showed the trace's first
  * instant ("no request answered yet"). fd 5 is served at 400 ms, then
@@ -820,7 +852,20 @@ static void test_replay_starts_at(void **state)
      * not for the 400 a view expects when it does not know: at 640x360
      * fd 5 was a dot of 2 by 2 pixels. */
     int small = idle_in_replay(trace, "--at 600 --frames 1 --size 640x360");
+    /* --report with that picture counts what it shows (fd 5 served, not
+     * closed: the HUD's "answered 1  closed 0"); it counted the whole
+     * trace, a close the picture had not reached. */
+    long closes_at600 =
+             replay_report_count(trace, "--at 600 --frames 1", "\"closes\":"),
+         closes_all = replay_report_count(trace, "", "\"closes\":"),
+         requests_at600 =
+             replay_report_count(trace, "--at 600 --frames 1", "\"requests\":");
     unlink(trace);
+    assert_int_equal(closes_all, 1);
+    assert_int_equal(requests_at600, 1);
+    if (closes_at600 != 0)
+        fail_msg("--at 600: the report counts %ld closes, the picture 0",
+                 closes_at600);
     if (!(at600 > at0 + 100))
         fail_msg("idle pixels: %d at the start, %d at 600 ms", at0, at600);
     if (small < 100)
@@ -1085,6 +1130,498 @@ static void test_unnamed_bars_have_a_caption(void **state)
     view_close(v);
 }
 
+/* The legend names only what the arch can draw: a hand-off flight's
+ * colour stood in the legend of shared-nothing, single and the pool,
+ * where no square ever flies; the pool's ready fds wait in its shared
+ * queue, not in a ready list. */
+static void test_legend_names_what_the_arch_draws(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *arch;
+        int threads;
+        enum view_role role[3];
+    } archs[] = {
+        {"staged", 3, {VIEW_ACCEPT, VIEW_REQUEST, VIEW_REQUEST}},
+        {"shared-nothing", 3, {VIEW_BOTH, VIEW_BOTH, VIEW_BOTH}},
+        {"single", 1, {VIEW_BOTH}},
+        {"pool", 3, {VIEW_LOOP, VIEW_WORKER, VIEW_WORKER}},
+    };
+    char err[256];
+    for (size_t a = 0; a < sizeof archs / sizeof *archs; a++) {
+        struct view *v = view_open(640, 360, true, err, sizeof err);
+        if (!v)
+            fail_msg("%s", err);
+        int core[] = {0, 1, 2};
+        view_layout(v, archs[a].threads, 3, core, archs[a].role);
+        struct hud h = {.title = "test", .arch = archs[a].arch, .cores = 3};
+        view_draw(v, &h, 0.1);
+        int legend[4];
+        assert_int_equal(view_place_rect(v, 0, PLACE_LEGEND, legend), 0);
+        struct picture p = {malloc(640 * 360 * 4), 640, 360};
+        assert_int_equal(view_read(v, p.px, err, sizeof err), 0);
+        bool staged = a == 0;
+        int flight = in_place(&p, legend, VC_FLIGHT);
+        if (staged ? flight < 40 : flight > 0)
+            fail_msg("%s: %d pixels of the flight colour in the legend",
+                     archs[a].arch, flight);
+        assert_int_equal(view_legend_word(v, VC_FLIGHT) != NULL, staged);
+        const char *ready = view_legend_word(v, VC_READY);
+        bool pool = a == 3;
+        if (!ready || !strstr(ready, pool ? "shared queue" : "ready list"))
+            fail_msg("%s: the ready colour reads '%s'", archs[a].arch,
+                     ready ? ready : "(none)");
+        free(p.px);
+        view_close(v);
+    }
+}
+
+/* The title names the scenario as one, after the arch: "staged | arch
+ * shared-nothing" (staged.ini run with --arch shared-nothing) read as if
+ * the arch were staged; and the name, last, is what a cut takes. */
+static void test_title_names_the_scenario(void **state)
+{
+    (void)state;
+    struct hud h = {.title = "staged",
+                    .arch = "shared-nothing",
+                    .mode = HUD_MODEL,
+                    .paused = true,
+                    .sim_s = 0.5,
+                    .speed = 0.00625};
+    for (int narrow = 0; narrow < 2; narrow++) {
+        char line[320];
+        view_title(&h, narrow, line, sizeof line);
+        const char *arch = strstr(line, "arch shared-nothing");
+        const char *name = strstr(line, "scenario staged");
+        const char *paused = strstr(line, "PAUSED");
+        if (!arch || !name || !paused || name < arch || name < paused)
+            fail_msg("title '%s': the arch, PAUSED, then 'scenario staged'",
+                     line);
+    }
+    /* at 640x360 a name that does not fit goes whole: no cut title */
+    {
+        char err2[256];
+        struct view *s = view_open(640, 360, true, err2, sizeof err2);
+        if (!s)
+            fail_msg("%s", err2);
+        int c1[] = {0};
+        enum view_role r1[] = {VIEW_BOTH};
+        view_layout(s, 1, 1, c1, r1);
+        view_draw(s, &h, 0.1);
+        const struct view_item *si;
+        int sn = view_items(s, &si);
+        for (int i = 0; i < sn; i++)
+            if (si[i].text && si[i].y < 20 && si[i].x < 20 && si[i].cut)
+                fail_msg("640x360: the title is cut short");
+        view_close(s);
+    }
+    /* chapter 9's scenario at 960x540, paused: PAUSED is not cut */
+    char err[256];
+    struct view *v = view_open(960, 540, true, err, sizeof err);
+    if (!v)
+        fail_msg("%s", err);
+    int core[] = {0, 1};
+    enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST};
+    view_layout(v, 2, 2, core, role);
+    h.title = "hand-off cache penalty";
+    h.arch = "pool";
+    char line[320];
+    view_title(&h, false, line, sizeof line);
+    view_draw(v, &h, 0.1);
+    const struct view_item *it;
+    int n = view_items(v, &it);
+    bool found = false;
+    for (int i = 0; i < n; i++)
+        if (it[i].text && it[i].y < 20 && it[i].x < 20) {
+            found = true;
+            /* cut or not, the cut never reaches PAUSED: the name is last */
+            assert_ptr_not_equal(strstr(line, "PAUSED"), NULL);
+            assert_true(strstr(line, "PAUSED") < strstr(line, "scenario"));
+        }
+    assert_true(found);
+    view_close(v);
+}
+
+/* One client at 640x360: its large squares widen the accept queue, and
+ * the ready list's caption, squeezed, read "ready lis..." (staged.ini
+ * --arch shared-nothing --cores 1 --clients 1 --size 640x360); neither
+ * it nor the interest set's is cut. */
+static void test_one_client_cuts_no_caption(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(640, 360, true, err, sizeof err);
+    if (!v)
+        fail_msg("%s", err);
+    view_expect(v, 1);
+    int core[] = {0};
+    enum view_role role[] = {VIEW_BOTH};
+    view_layout(v, 1, 1, core, role);
+    double util[] = {0.04};
+    struct hud h = {.title = "staged",
+                    .arch = "shared-nothing",
+                    .util = util,
+                    .cores = 1,
+                    .clients = 1};
+    ev(v, 0, FD_ACCEPT, 5, 3);
+    view_draw(v, &h, 10.0);
+    int ready[4], lane[4];
+    assert_int_equal(view_place_rect(v, 0, PLACE_READY, ready), 0);
+    assert_int_equal(view_place_rect(v, 0, PLACE_LANE, lane), 0);
+    const struct view_item *it;
+    int n = view_items(v, &it), below = 0;
+    for (int i = 0; i < n; i++) {
+        if (!it[i].text || it[i].y < ready[1] + ready[3] ||
+            it[i].y >= lane[1] + lane[3] || it[i].x < ready[0])
+            continue;
+        below++;
+        if (it[i].cut)
+            fail_msg("the caption at %d,%d (%dx%d) is cut short", it[i].x,
+                     it[i].y, it[i].w, it[i].h);
+    }
+    assert_int_equal(below, 2); /* the ready list's, the interest set's */
+    view_close(v);
+}
+
+/* A run held at --at before its end: --report measures to where the
+ * picture is, as the HUD does (it divided by the whole planned span:
+ * pool.ini --at 102 said 1839 req/s and 0.2% busy beside the HUD's
+ * 794401 req/s and 100%). */
+static void test_report_at_agrees_with_hud(void **state)
+{
+    (void)state;
+    char err[256];
+    struct scenario sc;
+    scenario_defaults(&sc);
+    if (scenario_load(&sc, "simulator/scenarios/staged.ini", err, sizeof err))
+        fail_msg("%s", err);
+    sc.duration_ns = 4 * sc.warmup_ns;
+    struct view *v = view_open(640, 360, true, err, sizeof err);
+    assert_non_null(v);
+    struct play pl;
+    assert_int_equal(play_open(&pl, &sc, v, 0.02, err, sizeof err), 0);
+    struct sim m;
+    assert_false(play_measured(&pl, &m)); /* t = 0: nothing measured */
+    play_run_to(&pl, 2 * sc.warmup_ns);
+    struct hud h = {0};
+    double util[16];
+    int backlog[16];
+    hud_from_sim(&pl.sim, &pl.so_far, &h, util, backlog);
+    assert_true(play_measured(&pl, &m));
+    struct sim_report r;
+    sim_report(&m, &r);
+    assert_true(r.completed > 0);
+    if (fabs(r.throughput_rps - h.throughput_rps) > 1e-6 * h.throughput_rps)
+        fail_msg("at %.0f ms: the report says %.0f req/s, the HUD %.0f",
+                 (double)pl.sim.now / 1e6, r.throughput_rps, h.throughput_rps);
+    for (int c = 0; c < sc.cores; c++)
+        if (fabs(sim_core_util(&m, c) - util[c]) > 1e-9)
+            fail_msg("core %d: the report says %.3f busy, the HUD %.3f", c,
+                     sim_core_util(&m, c), util[c]);
+    play_close(&pl);
+    view_close(v);
+}
+
+/* An accept queue's count is never cut: an open loop far above capacity
+ * held 4,185,324 connections, and the caption read "accept queue 418..."
+ * (a learner reads 418). */
+static void test_long_queue_count_not_cut(void **state)
+{
+    (void)state;
+    for (int w = 640; w <= 1280; w += 640) {
+        char err[256];
+        struct view *v = view_open(w, w * 9 / 16, true, err, sizeof err);
+        assert_non_null(v);
+        int core[] = {0};
+        enum view_role role[] = {VIEW_BOTH};
+        view_layout(v, 1, 1, core, role);
+        view_set_flows(v, true); /* the model's count, no squares */
+        int backlog[] = {4185324};
+        struct hud h = {.title = "overload",
+                        .arch = "single",
+                        .cores = 1,
+                        .backlog = backlog};
+        view_draw(v, &h, 0.1);
+        int q[4];
+        assert_int_equal(view_place_rect(v, 0, PLACE_ACCEPT_QUEUE, q), 0);
+        const struct view_item *it;
+        int n = view_items(v, &it), found = 0;
+        for (int i = 0; i < n; i++)
+            if (it[i].text && it[i].x == q[0] && it[i].y < q[1] &&
+                it[i].y >= q[1] - 20) {
+                found++;
+                if (it[i].cut)
+                    fail_msg("%d px wide: the queue's count is cut", w);
+            }
+        assert_int_equal(found, 1);
+        view_close(v);
+    }
+}
+
+/* Sixteen cores at 1280x720: the accept thread's short row has no room
+ * above its queue for the count, so it went without one (chapter 11's
+ * bottleneck, a queue of 1,021, drew as sixteen cells and no number);
+ * the count now stands right of the slot, where that row is empty. */
+static void test_short_accept_row_counts_its_queue(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(1280, 720, true, err, sizeof err);
+    assert_non_null(v);
+    int core[16];
+    enum view_role role[16];
+    for (int t = 0; t < 16; t++)
+        core[t] = t, role[t] = t ? VIEW_REQUEST : VIEW_ACCEPT;
+    view_layout(v, 16, 16, core, role);
+    for (int k = 0; k < 30; k++) {
+        struct fd_event e = {0, 0, 0, FD_ARRIVE, -1, k};
+        view_event(v, &e);
+    }
+    struct hud h = {.title = "churn", .arch = "staged", .cores = 16};
+    view_draw(v, &h, 10.0);
+    int slot[4], lane[4];
+    assert_int_equal(view_place_rect(v, 0, PLACE_CPU, slot), 0);
+    assert_int_equal(view_place_rect(v, 0, PLACE_LANE, lane), 0);
+    assert_true(lane[3] < 40); /* a short row */
+    const struct view_item *it;
+    int n = view_items(v, &it), counts = 0;
+    for (int i = 0; i < n; i++)
+        counts += it[i].text && !it[i].cut && it[i].x > slot[0] + slot[2] &&
+                  it[i].y >= lane[1] && it[i].y + it[i].h <= lane[1] + lane[3];
+    assert_int_equal(counts, 1);
+    view_close(v);
+}
+
+/* The followed connection's hand-off leg stays in the flight's colour
+ * once it has landed: the tour's hand-off picture (an fd landed idle in
+ * t1's interest set) showed no purple anywhere, and a white trail like
+ * every other leg. */
+static void test_trail_shows_the_handoff(void **state)
+{
+    (void)state;
+    struct view *v = staged_pair();
+    view_follow_next(v);
+    ev(v, 0, FD_ACCEPT, 5, 3);
+    ev(v, 0, FD_HANDOFF, 5, 1);
+    struct hud h = {.title = "trail", .arch = "staged", .cores = 2};
+    for (int i = 0; i < 4; i++) /* every move ends */
+        view_draw(v, &h, 10.0);
+    assert_int_equal(view_tokens_in(v, VC_FLIGHT), 0); /* it has landed */
+    int legend[4];
+    assert_int_equal(view_place_rect(v, 0, PLACE_LEGEND, legend), 0);
+    struct picture p = picture_of(v);
+    int above[4] = {0, 0, p.w, legend[1]}; /* all but the legend */
+    int n = in_place(&p, above, VC_FLIGHT);
+    stbi_image_free(p.px);
+    if (n < 20)
+        fail_msg("%d pixels of the flight colour: the hand-off leg is not "
+                 "drawn in it",
+                 n);
+}
+
+/* At 640x360 the HUD's line in words is not cut: "t0 answers fd 5 (130
+ * bytes); fd 5 goes back to idle in its interest..." (one core, one
+ * client, shared-nothing); too long for the font, it takes the small
+ * one. */
+static void test_narration_not_cut(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(640, 360, true, err, sizeof err);
+    if (!v)
+        fail_msg("%s", err);
+    int core[] = {0};
+    enum view_role role[] = {VIEW_BOTH};
+    view_layout(v, 1, 1, core, role);
+    view_set_narrator(v, hud_narrate);
+    ev(v, 0, FD_ACCEPT, 5, 3);
+    ev(v, 0, FD_RECV, 5, 78);
+    ev(v, 0, FD_REQUEST, 5, 1);
+    ev(v, 0, FD_SEND, 5, 130);
+    struct hud h = {.title = "t", .arch = "shared-nothing", .cores = 1};
+    view_draw(v, &h, 10.0);
+    const struct view_item *it;
+    int n = view_items(v, &it), lines = 0;
+    for (int i = 0; i < n; i++)
+        if (it[i].text && it[i].y >= 50 && it[i].y < 80 && it[i].x < 20) {
+            lines++;
+            if (it[i].cut)
+                fail_msg("the line in words at %d,%d is cut", it[i].x, it[i].y);
+        }
+    assert_int_equal(lines, 1);
+    view_close(v);
+}
+
+/* The follow panel at 640x360 cuts no hop: "5.00 us  handed to t1:
+ * epoll_c..." lost the call the tour is about; a long hop takes two
+ * lines. */
+static void test_panel_cuts_no_hop(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(640, 360, true, err, sizeof err);
+    if (!v)
+        fail_msg("%s", err);
+    int core[] = {0, 1, 2};
+    enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST, VIEW_REQUEST};
+    view_layout(v, 3, 3, core, role);
+    view_follow_next(v);
+    ev(v, 0, FD_ACCEPT, 5, 3);
+    ev(v, 0, FD_HANDOFF, 5, 1);
+    ev(v, 1, FD_READY, 5, 0);
+    struct hud h = {.title = "tour", .arch = "staged", .cores = 3};
+    for (int i = 0; i < 4; i++)
+        view_draw(v, &h, 10.0);
+    int panel[4];
+    assert_int_equal(view_place_rect(v, -1, PLACE_PANEL, panel), 0);
+    const struct view_item *it;
+    int n = view_items(v, &it), lines = 0;
+    for (int i = 0; i < n; i++)
+        if (it[i].text && it[i].x >= panel[0] &&
+            it[i].x < panel[0] + panel[2] && it[i].y >= panel[1] &&
+            it[i].y < panel[1] + panel[3]) {
+            lines++;
+            if (it[i].cut)
+                fail_msg("a panel line at %d,%d is cut", it[i].x, it[i].y);
+        }
+    assert_true(lines >= 4); /* the title and the hops */
+    view_close(v);
+}
+
+/* The window is resizable, and the layout follows a new size: it stayed
+ * at the size it opened at (a larger window drew it beside a black
+ * margin, a smaller one cut it). Headless, view_resize() is what the
+ * window's resize event calls: the squares keep their places, the
+ * picture and every text box fit the new size. */
+static void test_resize_lays_out_again(void **state)
+{
+    (void)state;
+    struct view *v = staged_pair(); /* 800x600 */
+    ev(v, 0, FD_ACCEPT, 5, 3);
+    ev(v, 0, FD_HANDOFF, 5, 1);
+    ev(v, 1, FD_READY, 5, 0);
+    struct hud h = {.title = "resize", .arch = "staged", .cores = 2};
+    view_draw(v, &h, 10.0);
+    char err[256];
+    static const int sizes[][2] = {{1280, 720}, {640, 360}};
+    for (int i = 0; i < 2; i++) {
+        int w = sizes[i][0], ht = sizes[i][1];
+        assert_int_equal(view_resize(v, w, ht, err, sizeof err), 0);
+        view_draw(v, &h, 10.0);
+        int gw, gh;
+        view_size(v, &gw, &gh);
+        assert_int_equal(gw, w);
+        assert_int_equal(gh, ht);
+        int legend[4], ready[4];
+        assert_int_equal(view_place_rect(v, 0, PLACE_LEGEND, legend), 0);
+        if (legend[1] + legend[3] != ht || legend[2] != w)
+            fail_msg("%dx%d: the legend is at %d,%d %dx%d", w, ht, legend[0],
+                     legend[1], legend[2], legend[3]);
+        int rects[512][4];
+        int n = view_text_boxes(v, rects, 512);
+        for (int j = 0; j < n; j++)
+            if (rects[j][0] + rects[j][2] > w || rects[j][1] + rects[j][3] > ht)
+                fail_msg("%dx%d: a text box at %d,%d %dx%d runs off it", w, ht,
+                         rects[j][0], rects[j][1], rects[j][2], rects[j][3]);
+        /* fd 5 is still drawn in t1's ready list, now where it is */
+        assert_int_equal(view_place_rect(v, 1, PLACE_READY, ready), 0);
+        const struct view_item *it;
+        int k = view_items(v, &it), inside = 0;
+        for (int j = 0; j < k; j++)
+            inside += !it[j].text && it[j].fd == 5 && it[j].x >= ready[0] &&
+                      it[j].x + it[j].w <= ready[0] + ready[2] &&
+                      it[j].y >= ready[1] &&
+                      it[j].y + it[j].h <= ready[1] + ready[3];
+        if (inside != 1)
+            fail_msg("%dx%d: fd 5 is not drawn in t1's ready list", w, ht);
+        struct picture p = {malloc((size_t)w * ht * 4), w, ht};
+        assert_int_equal(view_read(v, p.px, err, sizeof err), 0);
+        assert_true(in_place(&p, ready, VC_READY) > 0);
+        free(p.px);
+    }
+    view_close(v);
+}
+
+/* A replay run to --at measures its arrows as the model's run does, over
+ * their usual span: each 10 ms of trace was drawn as ten wall seconds,
+ * so an arrow gave the last 10 ms alone (a real trace's 17.0k req/s
+ * beside the HUD's 57439). Here a connection a millisecond for 480 ms,
+ * then 20 quiet ms: at 500 ms the arrow said 0 conn/s. */
+static void test_replay_at_measures_arrows(void **state)
+{
+    (void)state;
+    char trace[] = "/tmp/fastsim-at-XXXXXX.fdt";
+    int fd = mkstemps(trace, 4);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fprintf(f, "# fdtrace 1 arch=staged threads=2 cores=2\n");
+    for (long i = 1; i <= 480; i++)
+        fprintf(f,
+                "%ld 0 0 accept 5 3\n%ld 0 0 handoff 5 1\n"
+                "%ld 1 1 close 5 0\n",
+                i * 1000000, i * 1000000 + 1000, i * 1000000 + 2000);
+    fprintf(f, "600000000 1 1 wake -1 1\n"); /* the trace goes on */
+    fclose(f);
+    char err[512];
+    struct player pl = {.speed = 0.01};
+    assert_int_equal(trace_load(&pl.tr, trace, err, sizeof err), 0);
+    unlink(trace);
+    pl.origin = pl.tr.events[0].t_ns;
+    pl.view = view_open(960, 540, true, err, sizeof err);
+    assert_non_null(pl.view);
+    view_expect(pl.view, 1);
+    assert_int_equal(player_lay_out(&pl, err, sizeof err), 0);
+    view_set_flows(pl.view, true);
+    player_replay_to(&pl, 0.5, "trace");
+    double rate = view_flow_accept_rate(pl.view, 0);
+    if (rate < 500 || rate > 1100)
+        fail_msg("at 500 ms the accept arrow says %.0f conn/s (1000 a "
+                 "second until 480 ms)",
+                 rate);
+    view_close(pl.view);
+    player_free(&pl);
+}
+
+/* A connection leaves from a client's mark: the tour's trail (and every
+ * arrival) began at a blank spot of the client column, under the four
+ * marks of its four clients. */
+static void test_arrival_leaves_a_mark(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(960, 540, true, err, sizeof err);
+    if (!v)
+        fail_msg("%s", err);
+    view_expect(v, 4);
+    int core[] = {0, 1, 2};
+    enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST, VIEW_REQUEST};
+    view_layout(v, 3, 3, core, role);
+    int c[4];
+    assert_int_equal(view_place_rect(v, -1, PLACE_CLIENTS, c), 0);
+    for (long k = 0; k < 4; k++) {
+        struct fd_event e = {0, 0, 0, FD_ARRIVE, -1, k};
+        view_event(v, &e);
+    }
+    struct hud h = {
+        .title = "tour", .arch = "staged", .cores = 3, .clients = 4};
+    view_draw(v, &h, 0); /* where they start */
+    const struct view_item *it;
+    int n = view_items(v, &it), seen = 0;
+    for (int i = 0; i < n; i++) {
+        if (it[i].text || it[i].fd != -1)
+            continue;
+        seen++;
+        /* four marks of 8 pixels, a pixel apart, on the column's first
+         * line */
+        int cx = it[i].x + it[i].w / 2, cy = it[i].y + it[i].h / 2;
+        if (cx < c[0] || cx >= c[0] + 4 * 9 || cy < c[1] || cy >= c[1] + 8)
+            fail_msg("an arrival starts at %d,%d, off the marks at %d,%d", cx,
+                     cy, c[0], c[1]);
+    }
+    assert_int_equal(seen, 4);
+    view_close(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1111,6 +1648,18 @@ int main(void)
         cmocka_unit_test(test_run_to_stops_there),
         cmocka_unit_test(test_pool_path_in_flows),
         cmocka_unit_test(test_trace_rates_say_their_span),
+        cmocka_unit_test(test_legend_names_what_the_arch_draws),
+        cmocka_unit_test(test_title_names_the_scenario),
+        cmocka_unit_test(test_one_client_cuts_no_caption),
+        cmocka_unit_test(test_report_at_agrees_with_hud),
+        cmocka_unit_test(test_long_queue_count_not_cut),
+        cmocka_unit_test(test_short_accept_row_counts_its_queue),
+        cmocka_unit_test(test_trail_shows_the_handoff),
+        cmocka_unit_test(test_narration_not_cut),
+        cmocka_unit_test(test_panel_cuts_no_hop),
+        cmocka_unit_test(test_resize_lays_out_again),
+        cmocka_unit_test(test_replay_at_measures_arrows),
+        cmocka_unit_test(test_arrival_leaves_a_mark),
     };
     return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }
