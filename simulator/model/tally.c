@@ -101,6 +101,20 @@ uint64_t tally_count(const struct tally *t, enum fd_kind kind)
     return total > seen ? total : seen;
 }
 
+/* A batch's time on its core, within the span of work the shares divide
+ * by: a batch that began with a wake-up before the first work (an idle
+ * tick, or the start of a trace cut from a longer run) counts from that
+ * first work, so no thread is ever more than 100% busy. */
+static int64_t batch_ns(const struct tally *t, const struct tally_thread *th)
+{
+    if (th->batch_start < 0 || t->first_ns < 0)
+        return 0;
+    int64_t from =
+        th->batch_start > t->first_ns ? th->batch_start : t->first_ns;
+    int64_t to = th->batch_last < t->last_ns ? th->batch_last : t->last_ns;
+    return to > from ? to - from : 0;
+}
+
 void tally_event(struct tally *t, const struct fd_event *ev)
 {
     if (ev->kind == FD_TOTAL) { /* a count, not an event: time stays */
@@ -126,8 +140,7 @@ void tally_event(struct tally *t, const struct fd_event *ev)
                                   : NULL;
     if (th) {
         if (ev->kind == FD_WAKE) {
-            if (th->batch_start >= 0)
-                th->busy_ns += th->batch_last - th->batch_start;
+            th->busy_ns += batch_ns(t, th);
             th->batch_start = th->batch_last = ev->t_ns;
         } else if (th->batch_start >= 0) {
             th->batch_last = ev->t_ns;
@@ -200,10 +213,8 @@ double tally_busy(const struct tally *t, int i)
     if (i < 0 || i >= t->threads || span <= 0)
         return 0;
     const struct tally_thread *th = &t->thread[i];
-    int64_t busy = th->busy_ns;
-    if (th->batch_start >= 0)
-        busy += th->batch_last - th->batch_start;
-    return (double)busy / (double)span;
+    double share = (double)(th->busy_ns + batch_ns(t, th)) / (double)span;
+    return share < 1 ? share : 1; /* batches of one thread never overlap */
 }
 
 double tally_queue(const struct tally *t, int i)

@@ -416,10 +416,35 @@ static void test_recent_rate_from_the_start(void **state)
     tally_free(&t);
 }
 
+/* A thread's busy share is of the span of work, and so at most 100%: a
+ * batch that began with a wake-up long before the first work (a trace cut
+ * from a longer run: thread 0 woke at 0 s, the work is at 1 s) counts only
+ * from that work. It read 100,050% before. */
+static void test_busy_within_the_span(void **state)
+{
+    (void)state;
+    struct tally t;
+    assert_int_equal(tally_init(&t, 2), 0);
+    const struct fd_event ev[] = {
+        {0, 0, 0, FD_WAKE, -1, 1},           {1000000000, 1, 1, FD_WAKE, -1, 1},
+        {1000000000, 1, 1, FD_ACCEPT, 7, 3}, {1000500000, 0, 0, FD_RECV, 8, 60},
+        {1001000000, 1, 1, FD_CLOSE, 7, 0},
+    };
+    for (size_t i = 0; i < sizeof ev / sizeof *ev; i++)
+        tally_event(&t, &ev[i]);
+    double b0 = tally_busy(&t, 0), b1 = tally_busy(&t, 1);
+    if (b0 < 0.49 || b0 > 0.51 || b1 < 0.99 || b1 > 1.0)
+        fail_msg("busy %.4f and %.4f over the 1 ms of work: thread 0 worked "
+                 "its second half (0.5), thread 1 all of it (1.0)",
+                 b0, b1);
+    tally_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_recent_rate_from_the_start),
+        cmocka_unit_test(test_busy_within_the_span),
         cmocka_unit_test(test_live_counts_curl_requests),
         cmocka_unit_test(test_live_counts_are_the_clients),
         cmocka_unit_test(test_lost_records_are_counted),
