@@ -230,8 +230,9 @@ static void env_close(struct env *e)
     }
     for (int i = 0; i < e->nclients; i++)
         close(e->clients[i]);
-    if (e->self->reserve_fd >= 0)
-        close(e->self->reserve_fd);
+    for (int i = 0; i < e->srv->nthreads; i++)
+        if (e->srv->threads[i].reserve_fd >= 0)
+            close(e->srv->threads[i].reserve_fd);
     close(e->lfd);
     fake_server_free(e->srv);
     env_live = NULL;
@@ -604,6 +605,44 @@ static void test_emfile_no_spare_returns(void **state)
     env_close(&e);
 }
 
+/* The spares of all accepting threads are one pool (acceptor.h): a
+ * thread whose own spare is gone (lost to a failed reopening) sheds with
+ * another thread's, and that one is taken back. Shared-nothing, two
+ * threads: thread 0 has no spare, thread 1 has one. */
+static void test_emfile_borrows_spare(void **state)
+{
+    (void)state;
+    static struct env e;
+    env_open(&e, 0, 2);
+    close(e.self->reserve_fd);
+    e.self->reserve_fd = -1;
+    struct thread *other = &e.srv->threads[1];
+    other->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int before = open_fds(), nplugs;
+    static int plugs[1024];
+    alarm(8); /* a loop that spins on EMFILE dies here */
+    struct rlimit old = fill_fd_table(plugs, &nplugs);
+    accept_burst(e.self, e.lfd);
+    empty_fd_table(plugs, nplugs, old);
+    alarm(0);
+    int shed = 0;
+    for (int i = 0; i < e.nclients; i++)
+        shed += client_closed(e.clients[i]);
+    if (shed != e.nclients || pending(e.lfd))
+        fail_msg("out of fds, thread 0's own spare lost, thread 1's spare "
+                 "open: %d of %d clients were closed%s (the spares of all "
+                 "accepting threads are one pool: shed with any thread's, "
+                 "under srv->shed_lock)",
+                 shed, e.nclients, pending(e.lfd) ? ", the others queued" : "");
+    if (other->reserve_fd < 0 || fcntl(other->reserve_fd, F_GETFD) < 0)
+        fail_msg("thread 1's spare, used by thread 0 to shed, was not taken "
+                 "back: the next EMFILE has none");
+    if (open_fds() != before)
+        fail_msg("%d fds open after shedding, %d before (a leak)", open_fds(),
+                 before);
+    env_close(&e);
+}
+
 /*
  * The differential test: your accept_burst() and the reference's
  * (reference-server/accept_burst.c, linked beside yours with its symbols
@@ -910,6 +949,7 @@ static const struct graded table[] = {
     GRADED_CLEANUP(test_emfile_twice, 2, 3, env_cleanup),
     GRADED_CLEANUP(test_emfile_shed_on_fd_zero, 1, 3, env_cleanup),
     GRADED_CLEANUP(test_emfile_no_spare_returns, 1, 3, env_cleanup),
+    GRADED_CLEANUP(test_emfile_borrows_spare, 1, 3, env_cleanup),
     GRADED_CLEANUP(test_drained_burst_no_pause, 1, 1, env_cleanup),
     GRADED_CLEANUP(test_oracle_accept_sequences, 4, 4, env_cleanup),
     GRADED_CLEANUP(test_fault_matrix_accept, 3, 3, env_cleanup),
