@@ -357,16 +357,31 @@ static void test_spreads_or_keeps(void **state)
     for (int i = 0; i < 4 && pending(e.lfd); i++)
         accept_burst(e.self, e.lfd);
     /* Staged: schedule_pick's round-robin over the two request threads. */
-    assert_int_equal(counter_get(&e.srv->threads[1].stats.conns_in), 2);
-    assert_int_equal(counter_get(&e.srv->threads[2].stats.conns_in), 2);
-    assert_int_equal(counter_get(&e.self->stats.handed_off), 4);
+    for (int t = 1; t <= 2; t++)
+        want_true(
+            counter_get(&e.srv->threads[t].stats.conns_in) == 2,
+            "staged, 4 connections, 2 request threads by round-robin: "
+            "request thread %d got %llu, expected 2 (the accept thread "
+            "hands each fd to schedule_pick(self))",
+            t,
+            (unsigned long long)counter_get(&e.srv->threads[t].stats.conns_in));
+    want_int("staged: the accept thread's stats::handed_off after 4 "
+             "connections",
+             4, (long long)counter_get(&e.self->stats.handed_off));
     env_close(&e);
     /* Shared-nothing: a thread that accepts keeps what it accepts. */
     env_open(&e, 0, 2);
     for (int i = 0; i < 2 && pending(e.lfd); i++)
         accept_burst(e.self, e.lfd);
-    assert_int_equal(counter_get(&e.self->stats.conns_in), 2);
-    assert_int_equal(counter_get(&e.srv->threads[1].stats.conns_in), 0);
+    want_true(
+        counter_get(&e.self->stats.conns_in) == 2 &&
+            counter_get(&e.srv->threads[1].stats.conns_in) == 0,
+        "shared-nothing, 2 connections accepted by thread 0: it kept "
+        "%llu and handed %llu to thread 1 (a thread that accepts and "
+        "serves keeps its connections: hand them to self, not to "
+        "schedule_pick())",
+        (unsigned long long)counter_get(&e.self->stats.conns_in),
+        (unsigned long long)counter_get(&e.srv->threads[1].stats.conns_in));
     env_close(&e);
 }
 
@@ -492,7 +507,12 @@ static void test_emfile_sheds(void **state)
     accept_burst(e.self, e.lfd);
     empty_fd_table(plugs, nplugs, old);
     alarm(0);
-    assert_int_equal(adds, 0);
+    want_true(adds == 0,
+              "out of fds (the table full), %d connection(s) were still "
+              "accepted and handed off: a slot freed by a shed was left "
+              "free (the spare must take it back: close the shed "
+              "connection first, then open the spare again)",
+              adds);
     if (pending(e.lfd))
         fail_msg("out of fds, the burst left connections queued: the "
                  "listener stays readable and the loop spins (each EMFILE "
@@ -601,7 +621,10 @@ static void test_emfile_no_spare_returns(void **state)
     accept_burst(e.self, e.lfd);
     empty_fd_table(plugs, nplugs, old);
     alarm(0);
-    assert_int_equal(adds, 0);
+    want_true(adds == 0,
+              "out of fds with no spare: %d connection(s) were handed off "
+              "(none can be accepted: back off 10 ms and return)",
+              adds);
     env_close(&e);
 }
 
