@@ -1490,6 +1490,37 @@ static void test_oracle_token_words(void **state)
         }
 }
 
+/* 14c. A method and a header name are tokens (RFC 9110 5.6.2): letters,
+ * digits and the 15 symbols !#$%&'*+-.^_`|~, each of them, are token
+ * characters; the other visible characters (the delimiters "(),/:;<=>?@[\]{}
+ * and the double quote) are not. Each printable ASCII character inside a
+ * method and inside a header name, with a request behind it. */
+static void test_oracle_token_chars(void **state)
+{
+    (void)state;
+    for (int ch = 0x21; ch < 0x7f; ch++) {
+        char c[2] = {(char)ch, 0};
+        for (int where = 0; where < 2; where++) {
+            gen.n = 0;
+            if (where == 0) { /* in a method */
+                put("M");
+                put(c);
+                put("X / HTTP/1.1\r\nHost: x\r\n\r\n");
+            } else { /* in a header name */
+                put("GET / HTTP/1.1\r\nHost: x\r\nX");
+                put(c);
+                put("Y: 1\r\n\r\n");
+            }
+            put("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            check_case(where ? "a header name holding one printable character "
+                               "(a token character or a delimiter)"
+                             : "a method holding one printable character (a "
+                               "token character or a delimiter)",
+                       &gen, false);
+        }
+    }
+}
+
 /* 15. Two request threads parse at once, as fastd's do (one parser for
  * every thread): a call keeps nothing outside its arguments, so that
  * neither sees the other's bytes. Each thread parses its own requests,
@@ -1621,5 +1652,6 @@ static const struct graded table[] = {
     GRADED(test_parse_in_two_threads, 1, 2),
     GRADED(test_oracle_token_lists, 1, 3),
     GRADED(test_oracle_token_words, 1, 3),
+    GRADED(test_oracle_token_chars, 1, 4),
 };
 GRADED_MAIN(table)
