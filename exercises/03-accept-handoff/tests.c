@@ -272,10 +272,12 @@ static void test_accepts_a_long_burst(void **state)
     bool left = pending(e.lfd);
     env_close(&e);
     if (accepted != BURST_MANY || left)
-        fail_msg("one call accepted %d of %d pending connections%s: accept "
-                 "until EAGAIN, however many are queued",
+        fail_msg("one call counted %d of %d pending connections in "
+                 "stats::accepted%s: accept until EAGAIN, however many are "
+                 "queued, and count each",
                  accepted, BURST_MANY,
-                 left ? ", and left the rest queued" : "");
+                 left ? ", and left the rest queued"
+                      : " (none left queued: are they counted?)");
 }
 
 /* However long the queue: 10,000 connections in a row (accept4 follows a
