@@ -149,7 +149,11 @@ static void test_drain_deadline(void **state)
     conns_expire(self);
     if (is_open(busy))
         fail_msg("at the drain deadline a stuck client still holds fastd");
-    assert_true(self->done);
+    want_true(self->done,
+              "at the drain deadline, the last connection closed by this "
+              "call and the accept stage done: self->done is still false "
+              "(decide done after this call's closes, or the thread waits "
+              "for another wake-up)");
     teardown_all();
 }
 
