@@ -262,7 +262,9 @@ static void test_epoll_failure_leaks_nothing(void **state)
     int before = open_fds();
     assert_int_equal(thread_epoll_open(t), -1);
     if (t->epfd != -1 || open_fds() != before)
-        fail_msg("after a failure: epfd %d and %d fds open (%d before)",
+        fail_msg("after a failed registration: thread::epfd %d (expected "
+                 "-1: the epoll fd closed and forgotten) and %d fds open "
+                 "(%d before)",
                  t->epfd, open_fds(), before);
     close(t->listen_fd);
     fake_server_free(s);

@@ -1467,6 +1467,69 @@ static void test_oracle_token_lists(void **state)
             }
 }
 
+/* 14b. A Connection token is a whole list element: close or keep-alive
+ * inside a longer token (x-close, closed, keep-alive-ish) is another
+ * token, which a server ignores (RFC 9110 7.6.1); with a request behind
+ * it, which shows whether the connection was kept. */
+static void test_oracle_token_words(void **state)
+{
+    (void)state;
+    static const char *const values[] = {"x-close",
+                                         "closed",
+                                         "unclosed",
+                                         "close-ish",
+                                         "keep-alive-x",
+                                         "x-keep-alive",
+                                         "keep-alivee",
+                                         "foo, x-close",
+                                         "closex, foo",
+                                         "Upgrade, Keep-Alive-Timeout",
+                                         "keep-alive, x-close"};
+    for (size_t k = 0; k < sizeof values / sizeof *values; k++)
+        for (int minor = 0; minor < 2; minor++) {
+            gen.n = 0;
+            put(minor ? "GET / HTTP/1.1\r\n" : "GET / HTTP/1.0\r\n");
+            put("Host: x\r\nConnection: ");
+            put(values[k]);
+            put("\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            check_case("a Connection token that only contains close or "
+                       "keep-alive (a whole list element decides, not a "
+                       "substring)",
+                       &gen, false);
+        }
+}
+
+/* 14c. A method and a header name are tokens (RFC 9110 5.6.2): letters,
+ * digits and the 15 symbols !#$%&'*+-.^_`|~, each of them, are token
+ * characters; the other visible characters (the delimiters "(),/:;<=>?@[\]{}
+ * and the double quote) are not. Each printable ASCII character inside a
+ * method and inside a header name, with a request behind it. */
+static void test_oracle_token_chars(void **state)
+{
+    (void)state;
+    for (int ch = 0x21; ch < 0x7f; ch++) {
+        char c[2] = {(char)ch, 0};
+        for (int where = 0; where < 2; where++) {
+            gen.n = 0;
+            if (where == 0) { /* in a method */
+                put("M");
+                put(c);
+                put("X / HTTP/1.1\r\nHost: x\r\n\r\n");
+            } else { /* in a header name */
+                put("GET / HTTP/1.1\r\nHost: x\r\nX");
+                put(c);
+                put("Y: 1\r\n\r\n");
+            }
+            put("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            check_case(where ? "a header name holding one printable character "
+                               "(a token character or a delimiter)"
+                             : "a method holding one printable character (a "
+                               "token character or a delimiter)",
+                       &gen, false);
+        }
+    }
+}
+
 /* 15. Two request threads parse at once, as fastd's do (one parser for
  * every thread): a call keeps nothing outside its arguments, so that
  * neither sees the other's bytes. Each thread parses its own requests,
@@ -1597,5 +1660,7 @@ static const struct graded table[] = {
     GRADED(test_oracle_many_headers, 1, 4),
     GRADED(test_parse_in_two_threads, 1, 2),
     GRADED(test_oracle_token_lists, 1, 3),
+    GRADED(test_oracle_token_words, 1, 3),
+    GRADED(test_oracle_token_chars, 1, 4),
 };
 GRADED_MAIN(table)

@@ -78,10 +78,14 @@ static void test_idle_closed(void **state)
     conns_expire(self);
     if (is_open(old))
         fail_msg("a connection idle for 10 s outlived a 5 s timeout");
-    assert_true(peer_closed(old));
-    assert_true(is_open(fresh));
-    assert_int_equal(counter_get(&self->stats.closed_timeout), 1);
-    assert_false(self->done);
+    want_true(peer_closed(old), "the client of the connection idle for 10 "
+                                "s does not see it closed");
+    want_true(is_open(fresh), "a connection idle for 2 s was closed by a 5 s "
+                              "timeout");
+    want_int("stats::closed_timeout after one idle connection closed "
+             "(conn_close()'s reason must be CLOSE_TIMEOUT)",
+             1, (long long)counter_get(&self->stats.closed_timeout));
+    want_true(!self->done, "self->done set while not draining");
     teardown_all();
 }
 
@@ -149,7 +153,11 @@ static void test_drain_deadline(void **state)
     conns_expire(self);
     if (is_open(busy))
         fail_msg("at the drain deadline a stuck client still holds fastd");
-    assert_true(self->done);
+    want_true(self->done,
+              "at the drain deadline, the last connection closed by this "
+              "call and the accept stage done: self->done is still false "
+              "(decide done after this call's closes, or the thread waits "
+              "for another wake-up)");
     teardown_all();
 }
 
