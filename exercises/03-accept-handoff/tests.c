@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -76,10 +78,34 @@ int accept(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len)
     return (int)syscall(SYS_accept, fd, addr.__sockaddr__, len);
 }
 
+/* test_emfile_other_thread_waits: the main thread's second accept4()
+ * (its shed, the spare just closed) first lets another thread's burst
+ * start and waits until that thread's accept4() has returned, or 200 ms
+ * if it never gets that far (it waits for srv->shed_lock, as it must). */
+static pthread_t race_main;
+static atomic_int race_on, race_calls, race_go, race_other_returned;
+
+static void race_hold_main(void)
+{
+    if (!atomic_load(&race_on) || !pthread_equal(pthread_self(), race_main) ||
+        atomic_fetch_add(&race_calls, 1) != 1)
+        return;
+    atomic_store(&race_go, 1);
+    for (int ms = 0; ms < 200 && !atomic_load(&race_other_returned); ms++)
+        syscall(SYS_nanosleep, &(struct timespec){.tv_nsec = 1000000}, NULL);
+}
+
 int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len, int flags)
 {
     if (script_len >= 0)
         return scripted(flags);
+    if (atomic_load(&race_on)) {
+        race_hold_main();
+        int rc = (int)syscall(SYS_accept4, fd, addr.__sockaddr__, len, flags);
+        if (!pthread_equal(pthread_self(), race_main))
+            atomic_store(&race_other_returned, 1);
+        return rc;
+    }
     if (inject_count > 0) {
         inject_count--;
         errno = inject_errno;
@@ -467,6 +493,7 @@ static int env_cleanup(void **state)
     script_run = 0;
     sleep_counts_only = false;
     closes_counted = false;
+    atomic_store(&race_on, 0);
     fault_reset();
     if (plugs_live)
         empty_fd_table(plugs_live, nplugs_live, plugs_old);
@@ -671,6 +698,79 @@ static void test_emfile_borrows_spare(void **state)
     if (open_fds() != before)
         fail_msg("%d fds open after shedding, %d before (a leak)", open_fds(),
                  before);
+    env_close(&e);
+}
+
+struct racer {
+    struct thread *self;
+    int lfd;
+};
+
+static void *racer_run(void *arg)
+{
+    struct racer *r = arg;
+    while (!atomic_load(&race_go))
+        syscall(SYS_nanosleep, &(struct timespec){.tv_nsec = 1000000}, NULL);
+    accept_burst(r->self, r->lfd);
+    return NULL;
+}
+
+/* Two threads out of fds (shared-nothing: one fd table, a listener each,
+ * one spare in the pool). Thread 0 sheds: it closes the spare, and the
+ * free slot is for its own accept4(). Just then thread 1's burst starts:
+ * while fds are short its accept4() must wait for srv->shed_lock
+ * (acceptor.h), or it takes that slot, thread 0's accept4() fails, and
+ * the spare cannot be opened again. The accept4 wrapper makes that
+ * moment happen every time (race_hold_main()). */
+static void test_emfile_other_thread_waits(void **state)
+{
+    (void)state;
+    static struct env e;
+    env_open(&e, 0, 1);
+    char err[256];
+    struct racer r = {&e.srv->threads[1], -1};
+    r.lfd = listener_open("127.0.0.1", 0, false, err, sizeof err);
+    if (r.lfd < 0)
+        fail_msg("%s", err);
+    r.self->listen_fd = r.lfd;
+    int other = dial(listener_port(r.lfd));
+    graded_wait_accept_queue(listener_port(r.lfd), 1, 5000);
+    static int plugs[1024];
+    int nplugs;
+    pthread_t th;
+    race_main = pthread_self();
+    atomic_store(&race_calls, 0);
+    atomic_store(&race_go, 0);
+    atomic_store(&race_other_returned, 0);
+    alarm(8); /* a loop that spins on EMFILE dies here */
+    struct rlimit old = fill_fd_table(plugs, &nplugs);
+    atomic_store(&race_on, 1);
+    if (pthread_create(&th, NULL, racer_run, &r) != 0)
+        fail_msg("pthread_create failed");
+    accept_burst(e.self, e.lfd);
+    atomic_store(&race_go, 1); /* a burst that never shed: go anyway */
+    pthread_join(th, NULL);
+    atomic_store(&race_on, 0);
+    empty_fd_table(plugs, nplugs, old);
+    alarm(0);
+    bool mine_shed = client_closed(e.clients[0]);
+    int spares = 0;
+    for (int i = 0; i < e.srv->nthreads; i++)
+        spares += e.srv->threads[i].reserve_fd >= 0 &&
+                  fcntl(e.srv->threads[i].reserve_fd, F_GETFD) >= 0;
+    close(other);
+    close(r.lfd);
+    char left[64] = "the spare is back";
+    if (spares != 1)
+        snprintf(left, sizeof left, "%d spares left, not 1", spares);
+    if (!mine_shed || spares != 1)
+        fail_msg("two threads out of fds, one spare: while thread 0 shed "
+                 "(its spare closed, the slot free for its own accept4), "
+                 "thread 1 began a burst. Thread 0's client was %s; %s. "
+                 "While fds are short every accept4() takes "
+                 "srv->shed_lock, or another thread's takes the slot a "
+                 "shed freed (acceptor.h; chapter 4, Shedding on EMFILE)",
+                 mine_shed ? "shed" : "not shed (still queued)", left);
     env_close(&e);
 }
 
@@ -981,6 +1081,7 @@ static const struct graded table[] = {
     GRADED_CLEANUP(test_emfile_shed_on_fd_zero, 1, 3, env_cleanup),
     GRADED_CLEANUP(test_emfile_no_spare_returns, 1, 3, env_cleanup),
     GRADED_CLEANUP(test_emfile_borrows_spare, 1, 3, env_cleanup),
+    GRADED_CLEANUP(test_emfile_other_thread_waits, 2, 3, env_cleanup),
     GRADED_CLEANUP(test_drained_burst_no_pause, 1, 1, env_cleanup),
     GRADED_CLEANUP(test_oracle_accept_sequences, 4, 4, env_cleanup),
     GRADED_CLEANUP(test_fault_matrix_accept, 3, 3, env_cleanup),
