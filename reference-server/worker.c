@@ -91,8 +91,10 @@ void worker_run(struct thread *self)
          * hand-offs landed after this pass's epoll_wait() returned (they
          * are in our epoll set, not yet in conns). One more wait sees
          * them. (conns_expire() read acceptors_done with acquire: every
-         * hand-off before it is counted in.) */
-        if (self->done && stats_open_conns(&self->stats) > 0)
+         * hand-off before it is counted in.) Never past the drain's
+         * deadline: a count that a bug left wrong must not hold us. */
+        if (self->done && stats_open_conns(&self->stats) > 0 &&
+            self->now < self->drain_deadline)
             self->done = false;
         conns_trim(&self->conns, self->now); /* heap the closes freed */
         idle_timer_arm(self); /* --idle-clock timerfd: the next deadline */
