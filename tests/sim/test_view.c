@@ -71,12 +71,19 @@ static void ev(struct view *v, int thread, enum fd_kind kind, int fd, long arg)
 }
 
 /* An 800x600 view of a staged pair: t0 accepts, t1 serves. */
-static struct view *staged_pair(void)
+/* A headless view of w x h pixels, or the test fails saying why. */
+static struct view *headless(int w, int h)
 {
     char err[256];
-    struct view *v = view_open(800, 600, true, err, sizeof err);
+    struct view *v = view_open(w, h, true, err, sizeof err);
     if (!v)
         fail_msg("%s", err);
+    return v;
+}
+
+static struct view *staged_pair(void)
+{
+    struct view *v = headless(800, 600);
     int core[] = {0, 1};
     enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST};
     view_layout(v, 2, 2, core, role);
@@ -1216,10 +1223,7 @@ static void test_title_names_the_scenario(void **state)
         view_close(s);
     }
     /* chapter 9's scenario at 960x540, paused: PAUSED is not cut */
-    char err[256];
-    struct view *v = view_open(960, 540, true, err, sizeof err);
-    if (!v)
-        fail_msg("%s", err);
+    struct view *v = headless(960, 540);
     int core[] = {0, 1};
     enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST};
     view_layout(v, 2, 2, core, role);
@@ -1249,10 +1253,7 @@ static void test_title_names_the_scenario(void **state)
 static void test_one_client_cuts_no_caption(void **state)
 {
     (void)state;
-    char err[256];
-    struct view *v = view_open(640, 360, true, err, sizeof err);
-    if (!v)
-        fail_msg("%s", err);
+    struct view *v = headless(640, 360);
     view_expect(v, 1);
     int core[] = {0};
     enum view_role role[] = {VIEW_BOTH};
@@ -1426,10 +1427,7 @@ static void test_trail_shows_the_handoff(void **state)
 static void test_narration_not_cut(void **state)
 {
     (void)state;
-    char err[256];
-    struct view *v = view_open(640, 360, true, err, sizeof err);
-    if (!v)
-        fail_msg("%s", err);
+    struct view *v = headless(640, 360);
     int core[] = {0};
     enum view_role role[] = {VIEW_BOTH};
     view_layout(v, 1, 1, core, role);
@@ -1458,10 +1456,7 @@ static void test_narration_not_cut(void **state)
 static void test_panel_cuts_no_hop(void **state)
 {
     (void)state;
-    char err[256];
-    struct view *v = view_open(640, 360, true, err, sizeof err);
-    if (!v)
-        fail_msg("%s", err);
+    struct view *v = headless(640, 360);
     int core[] = {0, 1, 2};
     enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST, VIEW_REQUEST};
     view_layout(v, 3, 3, core, role);
@@ -1588,10 +1583,7 @@ static void test_replay_at_measures_arrows(void **state)
 static void test_arrival_leaves_a_mark(void **state)
 {
     (void)state;
-    char err[256];
-    struct view *v = view_open(960, 540, true, err, sizeof err);
-    if (!v)
-        fail_msg("%s", err);
+    struct view *v = headless(960, 540);
     view_expect(v, 4);
     int core[] = {0, 1, 2};
     enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST, VIEW_REQUEST};
