@@ -78,18 +78,21 @@ int accept(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len)
     return (int)syscall(SYS_accept, fd, addr.__sockaddr__, len);
 }
 
-/* test_emfile_other_thread_waits: the main thread's second accept4()
- * (its shed, the spare just closed) first lets another thread's burst
- * start and waits until that thread's accept4() has returned, or 200 ms
- * if it never gets that far (it waits for srv->shed_lock, as it must). */
+/* test_emfile_other_thread_waits: when the main thread closes its spare
+ * (its shed: the slot is free for its own accept4), another thread's
+ * burst starts, and the main thread waits until that thread's accept4()
+ * has returned, or 200 ms if it never gets that far (it waits for
+ * srv->shed_lock, as it must). */
 static pthread_t race_main;
-static atomic_int race_on, race_calls, race_go, race_other_returned;
+static atomic_int race_on, race_spare = -1, race_go, race_other_returned;
 
-static void race_hold_main(void)
+static void race_hold_main(int closed_fd)
 {
-    if (!atomic_load(&race_on) || !pthread_equal(pthread_self(), race_main) ||
-        atomic_fetch_add(&race_calls, 1) != 1)
+    if (!atomic_load(&race_on) || closed_fd < 0 ||
+        closed_fd != atomic_load(&race_spare) ||
+        !pthread_equal(pthread_self(), race_main))
         return;
+    atomic_store(&race_spare, -1); /* once */
     atomic_store(&race_go, 1);
     for (int ms = 0; ms < 200 && !atomic_load(&race_other_returned); ms++)
         syscall(SYS_nanosleep, &(struct timespec){.tv_nsec = 1000000}, NULL);
@@ -100,7 +103,6 @@ int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len, int flags)
     if (script_len >= 0)
         return scripted(flags);
     if (atomic_load(&race_on)) {
-        race_hold_main();
         int rc = (int)syscall(SYS_accept4, fd, addr.__sockaddr__, len, flags);
         if (!pthread_equal(pthread_self(), race_main))
             atomic_store(&race_other_returned, 1);
@@ -141,6 +143,7 @@ static int bad_closes;
 int close(int fd)
 {
     long rc = syscall(SYS_close, fd);
+    race_hold_main(fd);
     /* (close(-1) names no fd: harmless.) */
     if (rc < 0 && errno == EBADF && fd >= 0 && closes_counted)
         bad_closes++;
@@ -720,7 +723,7 @@ static void *racer_run(void *arg)
  * free slot is for its own accept4(). Just then thread 1's burst starts:
  * while fds are short its accept4() must wait for srv->shed_lock
  * (acceptor.h), or it takes that slot, thread 0's accept4() fails, and
- * the spare cannot be opened again. The accept4 wrapper makes that
+ * the spare cannot be opened again. The close wrapper makes that
  * moment happen every time (race_hold_main()). */
 static void test_emfile_other_thread_waits(void **state)
 {
@@ -739,7 +742,7 @@ static void test_emfile_other_thread_waits(void **state)
     int nplugs;
     pthread_t th;
     race_main = pthread_self();
-    atomic_store(&race_calls, 0);
+    atomic_store(&race_spare, e.self->reserve_fd);
     atomic_store(&race_go, 0);
     atomic_store(&race_other_returned, 0);
     alarm(8); /* a loop that spins on EMFILE dies here */
