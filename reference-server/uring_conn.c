@@ -190,18 +190,27 @@ static bool uconn_send(struct uring_thread *u, struct conn *c)
 {
     if (c->send_busy)
         return true;
-    const char *from = c->tail;
-    uint32_t len = c->tail_len;
-    if (c->out_sent < c->out_len) {
-        from = c->out + c->out_sent;
-        len = c->out_len - c->out_sent;
-    }
-    if (len == 0)
+    uint32_t head = c->out_len - c->out_sent;
+    if (head == 0 && c->tail_len == 0)
         return true;
     struct io_uring_sqe *sqe = uring_sqe(u);
     if (!sqe)
         return false;
-    io_uring_prep_send(sqe, c->fd, from, len, MSG_NOSIGNAL);
+    if (head > 0 && c->tail_len > 0 && u->sendmsgs) {
+        /* A reply's head and its large body in one sendmsg: one SQE, one
+         * completion and one loop turn per response, not two (the head
+         * alone would come back first and only then let the body go). */
+        struct uring_sendmsg *m = &u->sendmsgs[sqe - u->ring.sq.sqes];
+        m->iov[0] = (struct iovec){c->out + c->out_sent, head};
+        m->iov[1] = (struct iovec){(void *)c->tail, c->tail_len};
+        m->hdr = (struct msghdr){.msg_iov = m->iov, .msg_iovlen = 2};
+        io_uring_prep_sendmsg(sqe, c->fd, &m->hdr, MSG_NOSIGNAL);
+    } else if (head > 0) {
+        io_uring_prep_send(sqe, c->fd, c->out + c->out_sent, head,
+                           MSG_NOSIGNAL);
+    } else {
+        io_uring_prep_send(sqe, c->fd, c->tail, c->tail_len, MSG_NOSIGNAL);
+    }
     io_uring_sqe_set_data64(sqe, uring_tag(URING_SEND, c->gen, c->fd));
     c->send_busy = true;
     return true;
@@ -343,14 +352,15 @@ void uring_conn_on_send(struct uring_thread *u, const struct io_uring_cqe *cqe)
     c->send_busy = false;
     int res = cqe->res;
     if (res > 0) {
-        /* out[] goes before the tail: while it has unsent bytes, the
-         * send was from it (no reply is appended while a tail waits). */
-        if (c->out_sent < c->out_len) {
-            c->out_sent += (uint32_t)res;
-        } else {
-            c->tail += res;
-            c->tail_len -= (uint32_t)res;
-        }
+        /* out[] goes before the tail: what was sent is out[]'s unsent
+         * bytes first, the rest the tail's (no reply is appended while a
+         * tail waits). */
+        uint32_t sent = (uint32_t)res, head = c->out_len - c->out_sent;
+        if (head > sent)
+            head = sent;
+        c->out_sent += head;
+        c->tail += sent - head;
+        c->tail_len -= sent - head;
         counter_add(&self->stats.bytes_out, (uint64_t)res);
         TRACE(self->trace, TRACE_SEND, c->fd, res);
         if (!c->closing)

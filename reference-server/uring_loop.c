@@ -411,6 +411,18 @@ static int uring_setup(struct uring_thread *u)
                         (URING_BUF_SIZE + sizeof(struct io_uring_buf)));
         if (conns_init(&self->conns, (int)srv->nofile) < 0)
             return -1;
+        /* A reply with a tail (--body-kib) goes in one sendmsg, whose
+         * header and iovecs need a home per SQE slot until the kernel
+         * has copied them, which it has once it took the SQE (Linux 5.5,
+         * older than the 6.0 uring_probe() asks for; checked all the
+         * same). Without them a reply's head and tail go in two sends. */
+        if (srv->opt.body_kib > 0 && (p.features & IORING_FEAT_SUBMIT_STABLE)) {
+            unsigned slots = u->ring.sq.ring_entries;
+            u->sendmsgs = calloc(slots, sizeof *u->sendmsgs);
+            if (u->sendmsgs)
+                counter_add(&self->stats.fixed_bytes,
+                            (uint64_t)slots * sizeof *u->sendmsgs);
+        }
     }
     if (srv->trace_fd >= 0 &&
         !(self->trace = trace_buf_new(srv->trace_fd, self->id, self->core,
@@ -438,6 +450,7 @@ void *uring_thread_main(struct thread *self)
     if (self->conns.by_fd)
         uring_conns_release(&u);
     uring_bufs_free(&u.ring, &u.bufs);
+    free(u.sendmsgs);
     if (self->trace) {
         trace_flush(self->trace);
         free(self->trace);

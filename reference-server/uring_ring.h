@@ -17,6 +17,8 @@
 #include <liburing.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "reference-server/conn.h"
 #include "reference-server/server.h"
@@ -67,6 +69,18 @@ struct uring_bufs {
 };
 
 /**
+ * Where a send of two pieces (a reply's head in out[] and a large body's
+ * tail) keeps its message header and its two iovecs, one per SQE slot.
+ * The kernel copies both when it takes the SQE (IORING_FEAT_SUBMIT_STABLE),
+ * so a slot's entry is free again once its SQE is: the next SQE to use the
+ * slot can only be had after that.
+ */
+struct uring_sendmsg {
+    struct msghdr hdr;   /**< names iov[] */
+    struct iovec iov[2]; /**< out[]'s unsent bytes, then the tail */
+};
+
+/**
  * One thread's io_uring state; lives on the thread's own stack. Its
  * connections are the epoll path's (struct conn in self->conns, conn.h):
  * the same table, lists and buffer pool.
@@ -80,6 +94,8 @@ struct uring_thread {
                                   listener, after EMFILE) is active */
     bool stopping;           /**< the stop eventfd fired */
     unsigned msgs_in_flight; /**< hand-offs not yet confirmed */
+    struct uring_sendmsg *sendmsgs; /**< one per SQE slot, or NULL: then
+                                         head and tail go in two sends */
 };
 
 /*

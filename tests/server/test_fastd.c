@@ -701,6 +701,60 @@ static void test_large_body(void **state)
     *state = NULL;
 }
 
+/* Many large replies through a small receive buffer, read a little at a
+ * time: the server's sends come back short at any byte, in a reply's head
+ * as in its body, and what is left must go next, once. Every head must
+ * start exactly where the body before it ends. */
+static void test_large_body_short_sends(void **state)
+{
+    enum { N = 24, BODY = 65536 };
+    const char *args[] = {"--body-kib", "64", NULL};
+    struct env *e = *state = env_start(args, 0);
+    int fd = fastd_connect(&e->f);
+    assert_true(fd >= 0);
+    int small = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    static char reqs[N * 64];
+    size_t len = 0;
+    for (int i = 0; i < N; i++) /* every third a HEAD: a head alone */
+        len += (size_t)snprintf(reqs + len, sizeof reqs - len,
+                                "%s /body HTTP/1.1\r\nHost: t\r\n%s\r\n",
+                                i % 3 == 1 ? "HEAD" : "GET",
+                                i == N - 1 ? "Connection: close\r\n" : "");
+    assert_int_equal(send_all(fd, reqs, len), 0);
+    static char resp[N * (BODY + 512)];
+    size_t n = 0;
+    struct timeval tv = {.tv_sec = 5}; /* bounded: a stall ends the read */
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    while (n < sizeof resp) {
+        ssize_t got = recv(fd, resp + n, 997, 0); /* odd, small reads */
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+    }
+    close(fd);
+    size_t at = 0;
+    for (int i = 0; i < N; i++) {
+        if (n - at < 12 || memcmp(resp + at, "HTTP/1.1 200", 12) != 0)
+            fail_msg("reply %d of %d does not start where reply %d ended "
+                     "(byte %zu of %zu)",
+                     i + 1, N, i, at, n);
+        const char *end = memmem(resp + at, n - at, "\r\n\r\n", 4);
+        assert_non_null(end);
+        at = (size_t)(end + 4 - resp);
+        if (i % 3 != 1) {
+            for (size_t b = at; b < at + BODY && b < n; b++)
+                if (resp[b] != 0)
+                    fail_msg("reply %d: body byte %zu is not the body's", i + 1,
+                             b - at);
+            at += BODY;
+        }
+    }
+    assert_int_equal(n, at); /* nothing after the last, nothing lost */
+    env_stop(e, NULL, 0);
+    *state = NULL;
+}
+
 /* Where io_uring is forbidden (here: a seccomp filter that fails
  * io_uring_setup with EPERM, as container runtimes do), fastd --io uring
  * says so in one line and exits non-zero instead of starting. */
@@ -820,6 +874,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_listen_wake_level_counts_wasted,
                                   teardown),
         cmocka_unit_test_teardown(test_large_body, teardown),
+        cmocka_unit_test_teardown(test_large_body_short_sends, teardown),
         cmocka_unit_test(test_uring_unavailable_says_why),
         cmocka_unit_test(test_uring_probe_leaves_no_signal),
     };
