@@ -231,7 +231,14 @@ static void conn_refuse(struct thread *self, int fd, const char *why)
 //! [conn close]
 void conn_close(struct thread *self, struct conn *c, enum close_reason why)
 {
-    TRACE(self->trace, TRACE_CLOSE, c->fd, why);
+    /* close() also removes the fd from our epoll set. */
+    close(conn_forget(self, c, why));
+}
+
+int conn_forget(struct thread *self, struct conn *c, enum close_reason why)
+{
+    int fd = c->fd;
+    TRACE(self->trace, TRACE_CLOSE, fd, why);
     counter *which = why == CLOSE_NORMAL  ? &self->stats.closed_normal
                      : why == CLOSE_ERROR ? &self->stats.closed_error
                                           : &self->stats.closed_timeout;
@@ -240,10 +247,8 @@ void conn_close(struct thread *self, struct conn *c, enum close_reason why)
         list_unlink(&self->conns.linger_oldest, &self->conns.linger_newest, c);
     else
         list_unlink(&self->conns.oldest, &self->conns.newest, c);
-    self->conns.by_fd[c->fd] = NULL;
+    self->conns.by_fd[fd] = NULL;
     self->conns.open--;
-    /* close() also removes the fd from our epoll set. */
-    close(c->fd);
     c->in_len = c->out_len = 0;
     free(c->body);
     c->body = NULL;
@@ -256,6 +261,7 @@ void conn_close(struct thread *self, struct conn *c, enum close_reason why)
         free(c);
         self->conns.freed_bytes += sizeof *c;
     }
+    return fd;
 }
 //! [conn close]
 

@@ -188,6 +188,15 @@ void conn_serve(struct thread *self, int fd, uint32_t events);
 void conn_close(struct thread *self, struct conn *c, enum close_reason why);
 
 /**
+ * conn_close() but for the close() itself: count, trace, unlink and free
+ * c, and leave its fd open for the caller to close (--io uring queues the
+ * close on its ring). Until it is closed the fd number is not reused, so
+ * nothing new can be put at its place in the table.
+ * \return the fd, still open.
+ */
+int conn_forget(struct thread *self, struct conn *c, enum close_reason why);
+
+/**
  * End a connection whose last reply is flushed, when the client may still
  * be sending (lingering close): shut down the write side (the client sees
  * the replies, then a FIN) and read and discard what the client still

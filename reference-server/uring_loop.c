@@ -292,6 +292,10 @@ static void dispatch(struct uring_thread *u, const struct io_uring_cqe *cqe)
         break;
     case URING_CANCEL:
         break;
+    case URING_CLOSE: /* the fd's number may be another's now: leave it */
+        thread_warn(u->self, "fd %d: close: %s", uring_tag_fd(cqe->user_data),
+                    strerror(-cqe->res));
+        break;
     }
 }
 
@@ -445,8 +449,10 @@ void *uring_thread_main(struct thread *self)
     pthread_barrier_wait(&srv->ready);
     if (!atomic_load(&srv->setup_failed))
         uring_loop(&u);
-    if (self->ring_fd >= 0)
+    if (self->ring_fd >= 0) {
+        io_uring_submit(&u.ring);     /* the last batch's closes */
         io_uring_queue_exit(&u.ring); /* cancels what is still in flight */
+    }
     if (self->conns.by_fd)
         uring_conns_release(&u);
     uring_bufs_free(&u.ring, &u.bufs);

@@ -33,6 +33,7 @@ enum uring_op {
     URING_SEND,     /**< a send finished */
     URING_CANCEL,   /**< a cancel request finished: nothing to do */
     URING_LISTEN,   /**< out of fds: the listener has a client again */
+    URING_CLOSE,    /**< a connection's close failed (success is silent) */
 };
 
 /** Pack an op, a generation (24 bits) and an fd (or thread) into user_data. */
