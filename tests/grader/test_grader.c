@@ -347,6 +347,13 @@ static void test_outputs_merge_and_gradescope(void **state)
     /* The missing file is said in words. */
     assert_non_null(strstr(exercise_entry(two, "01-pinned-pool"),
                            "pool_thread.c is missing"));
+    /* Two of the nine graded: the summary's points are theirs only. */
+    char *said = slurp(T "/merge.out");
+    assert_non_null(said);
+    if (!strstr(said, "(of the 2 exercise(s) graded so far; 'make grade' "
+                      "grades all 9)"))
+        fail_msg("the summary does not say two of nine are graded:\n%s", said);
+    free(said);
     char *gs = slurp(T "/merge/gradescope.json");
     expect_json("gradescope.json", gs);
     long total = number_after(gs, "{\"score\":"), sum = 0;
