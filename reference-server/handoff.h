@@ -28,7 +28,8 @@
  * Choose the request thread for a new connection, by server::opt.schedule:
  * round-robin; the thread with the fewest open connections (ties go
  * round-robin, so equal threads share the load); or power of two choices
- * (two distinct threads at random, the one with fewer open connections).
+ * (two distinct threads at random, every pair as likely as any other,
+ * the one with fewer open connections).
  * Called only by the accept thread self, which owns thread::next_rr.
  */
 struct thread *schedule_pick(struct thread *self);

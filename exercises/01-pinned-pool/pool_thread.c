@@ -15,8 +15,8 @@
  * TODO 2: thread_epoll_open: the epoll fd close-on-exec; an accept-stage
  *         thread registers its listener with the flags --listen-wake asks
  *         for (self->srv->opt.listen_wake: EPOLLEXCLUSIVE, none, EPOLLET).
- * TODO 3: thread_epoll_open: on failure, close what you opened and set
- *         self->epfd to -1.
+ * TODO 3: thread_epoll_open: on failure, say on stderr which call failed
+ *         and why, close what you opened and set self->epfd to -1.
  * pool_spawn must keep the threads joinable: pool_stop joins them.
  */
 #include "reference-server/pool.h"

@@ -5,6 +5,7 @@
 #include "exercises/grader/graded.h"
 
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -148,20 +149,24 @@ static void test_p2c_spreads_equals(void **state)
 /* "Two distinct threads at random": every pair of threads as likely as
  * any other. With loads all different, the thread of rank k (0 the
  * idlest) wins exactly the pairs it makes with the n - 1 - k busier ones,
- * so it should get (n - 1 - k) / (n (n - 1) / 2) of the picks. 3000
+ * so it should get (n - 1 - k) / (n (n - 1) / 2) of the picks. 60000
  * picks on 4, 5 and 6 threads, the loads in two layouts; each thread's
- * count must be within 150 of that (six standard deviations of a fair
- * draw). A second thread that is always the first one's neighbour, or
- * the one opposite it, is distinct but draws only a few of the pairs. */
+ * count must be within six standard deviations of a fair draw of that.
+ * A second thread that is always the first one's neighbour, or the one
+ * opposite it, is distinct but draws only a few of the pairs; one drawn
+ * alone and moved to the next thread when it equals the first draws
+ * every pair, but the neighbouring ones 1.5 times as often as the others -
+ * 3000 picks (the tolerance about 150) could not tell that from a fair
+ * draw, 60000 (about 700 either way, the bias well over 1000) can. */
 static void test_p2c_draws_every_pair(void **state)
 {
     (void)state;
     static const int layouts[2][6] = {{0, 10, 20, 30, 40, 50},
                                       {20, 0, 40, 10, 50, 30}};
-    enum { PICKS = 3000 };
+    enum { PICKS = 60000 };
     for (int n = 4; n <= 6; n++)
         for (int l = 0; l < 2; l++) {
-            int seen[6] = {0}, want[6];
+            int seen[6] = {0}, want[6], slack[6];
             struct thread *self = setup(SCHEDULE_P2C, n, layouts[l]);
             for (int i = 0; i < PICKS; i++)
                 seen[pick(self)]++;
@@ -171,19 +176,26 @@ static void test_p2c_draws_every_pair(void **state)
                 int rank = 0;
                 for (int j = 0; j < n; j++)
                     rank += layouts[l][j] < layouts[l][i];
-                want[i] = PICKS * (n - 1 - rank) * 2 / (n * (n - 1));
-                off |= seen[i] < want[i] - 150 || seen[i] > want[i] + 150;
+                double share = 2.0 * (n - 1 - rank) / (n * (n - 1));
+                want[i] = (int)(PICKS * share + 0.5);
+                /* Six standard deviations of a fair draw, and one pick
+                 * for rounding. */
+                slack[i] = 1 + (int)(6 * sqrt(PICKS * share * (1 - share)));
+                off |= seen[i] < want[i] - slack[i] ||
+                       seen[i] > want[i] + slack[i];
             }
             if (off) {
-                char text[256];
+                char text[512];
                 size_t o = 0;
                 for (int i = 0; i < n; i++)
                     oracle_appendf(text, sizeof text, &o,
-                                   "%sthread %d (%d open): %d, about %d",
+                                   "%sthread %d (%d open): %d, %d +- %d",
                                    i ? "; " : "", i, layouts[l][i], seen[i],
-                                   want[i]);
-                fail_msg("p2c, %d picks on %d threads: %s (are all the pairs "
-                         "drawn, or is the second thread tied to the first?)",
+                                   want[i], slack[i]);
+                fail_msg("p2c, %d picks on %d threads: %s (is every pair "
+                         "drawn, each as often as any other? A second "
+                         "thread tied to the first, or moved to the next "
+                         "one when it equals the first, is not)",
                          PICKS, n, text);
             }
         }

@@ -810,6 +810,18 @@ static int run(int argc, char **argv)
         verdict = "fail";
         snprintf(detail, sizeof detail, "failed (exit status %d)",
                  WEXITSTATUS(status));
+    } else if (WEXITSTATUS(status) == 255) {
+        /* cmocka's signal handler knows the running test only on the
+         * test's own thread (its flag is thread-local): a crash on any
+         * other thread - a pool thread running the learner's code - ends
+         * the process with exit(-1) and nothing written. */
+        verdict = "exit";
+        snprintf(detail, sizeof detail,
+                 "the test process exited (status 255) before the test "
+                 "finished: cmocka ends it so when a crash (SIGSEGV, "
+                 "SIGBUS, SIGFPE) hits a thread other than the test's own - "
+                 "a bad pointer in code that runs on a thread your code or "
+                 "the test started?");
     } else {
         verdict = "exit";
         snprintf(detail, sizeof detail,

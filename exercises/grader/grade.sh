@@ -1079,7 +1079,7 @@ for name in "${!frag_head[@]}"; do
     printf '%s\n' "${frag_gs[$name]}" >"$out/ex/$name.gs"
     printf '%s\n' "${frag_score[$name]}" >"$out/ex/$name.score"
 done
-total_points=0 total_max=0 complete=0 all=0 ej=() ju=() gj=()
+total_points=0 total_max=0 complete=0 all=0 graded=0 ej=() ju=() gj=()
 for d in "$exdir"/[0-9][0-9]-*/; do
     [ -f "$d/exercise.conf" ] || continue
     all=$((all + 1))
@@ -1088,6 +1088,7 @@ for d in "$exdir"/[0-9][0-9]-*/; do
     read -r p m c <"$out/ex/$name.score"
     [[ $p =~ ^[0-9]+$ && $m =~ ^[0-9]+$ && $c =~ ^[01]$ ]] || continue
     total_points=$((total_points + p)) total_max=$((total_max + m)) complete=$((complete + c))
+    graded=$((graded + 1))
     ej+=("$(cat "$out/ex/$name.json")")
     ju+=("$(cat "$out/ex/$name.junit")")
     g=$(cat "$out/ex/$name.gs")
@@ -1114,6 +1115,10 @@ printf '{"score":%d,"max_score":%d,"output":"%s","tests":[%s]}\n' "$total_points
 mv -f "$out/gradescope.json.tmp" "$out/gradescope.json"
 [ -n "$gradescope" ] && cp "$out/gradescope.json" "$gradescope"
 echo
-echo "Exercises: $complete/$all complete, $total_points/$total_max points"
+# The points are those of the exercises graded so far: say so while some
+# are not, or "8/28 points" reads as the whole course's.
+ungraded=""
+[ "$graded" -lt "$all" ] && ungraded=" (of the $graded exercise(s) graded so far; 'make grade' grades all $all)"
+echo "Exercises: $complete/$all complete, $total_points/$total_max points$ungraded"
 echo "(details: ${out#"$course/"}/results.json, junit.xml, gradescope.json, logs in logs/)"
 exit 0

@@ -242,6 +242,9 @@ static void test_grader_reports_each_ending(void **state)
      * failed reads as one, not as "expected x to hold". */
     expect_status(json, "test_caught_segfault", "fail",
                   "crashed: Segmentation fault (signal 11): a read or write");
+    /* A crash on another thread: cmocka's exit(-1), read as one. */
+    expect_status(json, "test_thread_segfaults", "fail",
+                  "a crash (SIGSEGV, SIGBUS, SIGFPE) hits a thread other");
     expect_status(json, "test_false_assert", "fail",
                   "expected answer() == 42 to be false, it was true");
     expect_status(json, "test_exits", "fail", "exited (status 0) before");
@@ -273,7 +276,7 @@ static void test_grader_reports_each_ending(void **state)
     long pts, max;
     scores(json, "90-fixture", &pts, &max);
     assert_int_equal(pts, 2);  /* passes + injects */
-    assert_int_equal(max, 27); /* 34 less the 6 skipped, less the harness's 1 */
+    assert_int_equal(max, 28); /* 35 less the 6 skipped, less the harness's 1 */
     /* The broken one: 0, its first error (not its warnings), every test
      * listed as failed, and the run went on. */
     const char *br = exercise_entry(json, "91-broken");
@@ -310,7 +313,7 @@ static void test_grader_reports_each_ending(void **state)
             fail_msg("junit.xml holds control character 0x%02x", *p);
     char *out = slurp(T "/fixture.out");
     assert_non_null(out);
-    assert_non_null(strstr(out, "Exercises: 1/3 complete, 3/49 points"));
+    assert_non_null(strstr(out, "Exercises: 1/3 complete, 3/50 points"));
     assert_null(strchr(out, '\x1b'));
     assert_null(strchr(out, '\r'));
     /* In the table: the request on one line, the message's own lines
@@ -344,6 +347,13 @@ static void test_outputs_merge_and_gradescope(void **state)
     /* The missing file is said in words. */
     assert_non_null(strstr(exercise_entry(two, "01-pinned-pool"),
                            "pool_thread.c is missing"));
+    /* Two of the nine graded: the summary's points are theirs only. */
+    char *said = slurp(T "/merge.out");
+    assert_non_null(said);
+    if (!strstr(said, "(of the 2 exercise(s) graded so far; 'make grade' "
+                      "grades all 9)"))
+        fail_msg("the summary does not say two of nine are graded:\n%s", said);
+    free(said);
     char *gs = slurp(T "/merge/gradescope.json");
     expect_json("gradescope.json", gs);
     long total = number_after(gs, "{\"score\":"), sum = 0;
