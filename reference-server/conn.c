@@ -54,9 +54,10 @@ char *conn_buf_take(struct conn_table *table)
  * least CONN_BUF_SPARE_MAX). With io_uring a connection holds out[] until
  * its send completes, so a batch of 64 keep-alive answers holds 64 at
  * once; a fixed 16 gave 48 back to the kernel after every batch and took
- * them again for the next: an mmap, a munmap (a TLB flush on every core
- * the threads run on) and a page fault per request, measured. conns_trim()
- * lets the pool shrink back a second after the load is gone. */
+ * them again for the next: an mmap and a munmap (a TLB flush on every
+ * core the threads run on) every second request, and half a page fault
+ * per request, measured (chapter 10). conns_trim() lets the pool shrink
+ * back a second after the load is gone. */
 void conn_buf_give(struct conn_table *table, char *buf)
 {
     table->bufs_out--;
