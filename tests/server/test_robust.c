@@ -671,6 +671,54 @@ static void test_signals_every_arch(void **state)
     }
 }
 
+/*
+ * Requests a client pipelined before it could know of the stop are in
+ * flight too: half a request (so the connection is not idle), SIGTERM,
+ * then the rest of it and 15 more in one send. fastd drains: it answers
+ * all 16, and only the last reply says Connection: close. (It answered
+ * the first with Connection: close and dropped the other 15, found by a
+ * pipelining client at SIGTERM.)
+ */
+#define PIPELINED 16
+
+static void test_drain_answers_pipelined(void **state)
+{
+    (void)state;
+    struct fastd *f[NARCH];
+    int fd[NARCH];
+    for (int a = 0; a < NARCH; a++) {
+        f[a] = start_arch(a, archs[a], NULL);
+        fd[a] = fastd_connect(f[a]);
+        assert_true(fd[a] >= 0);
+        assert_int_equal(send_all(fd[a], "GET / HTTP/1.1\r\n", 16), 0);
+    }
+    usleep(200 * 1000);
+    for (int a = 0; a < NARCH; a++)
+        kill(f[a]->pid, SIGTERM);
+    usleep(300 * 1000); /* the threads see the stop and drain */
+    static char rest[16 + (PIPELINED - 1) * sizeof GET_HELLO];
+    size_t len = (size_t)sprintf(rest, "Host: t\r\n\r\n");
+    for (int i = 1; i < PIPELINED; i++)
+        len += (size_t)sprintf(rest + len, "%s", GET_HELLO);
+    for (int a = 0; a < NARCH; a++) {
+        assert_int_equal(send_all(fd[a], rest, len), 0);
+        static char resp[PIPELINED * 512];
+        size_t n = recv_until_close(fd[a], resp, sizeof resp - 1);
+        resp[n] = 0;
+        close(fd[a]);
+        int hellos = count_substr(resp, "Hello, World!");
+        int closes = count_substr(resp, "Connection: close");
+        const char *last = strstr(resp, "Connection: close");
+        if (hellos != PIPELINED || closes != 1 ||
+            count_substr(last ? last : "", "Hello, World!") != 1)
+            fail_msg("--arch %s: %d requests pipelined during the drain: %d "
+                     "answered, %d with Connection: close (want %d, the "
+                     "last one only)",
+                     archs[a], PIPELINED, hellos, closes, PIPELINED);
+        assert_int_equal(fastd_wait(f[a], NULL, 0), 0);
+    }
+}
+
 /* ---- tracing to what is not a plain file ---- */
 
 /* A file for fastd's stderr, made before fastd starts and read after;
@@ -951,6 +999,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_stats_fixed_bytes, teardown),
         cmocka_unit_test_teardown(test_hostile_clients_every_arch, teardown),
         cmocka_unit_test_teardown(test_signals_every_arch, teardown),
+        cmocka_unit_test_teardown(test_drain_answers_pipelined, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
