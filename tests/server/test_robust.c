@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -955,6 +956,73 @@ static void test_trace_no_space(void **state)
     serve_then_stop(f, 4, 1500);
 }
 
+/*
+ * A trace file that reaches the file size limit (ulimit -f): fastd serves
+ * on and exits 0 at SIGTERM, and the file ends with a whole line, so
+ * fastsim can replay what it holds. (SIGXFSZ killed fastd in the middle
+ * of its load, and the write the file took only part of left a cut last
+ * line that fastsim refused; found by a hostile-fault run.)
+ */
+#define FSIZE_LIMIT (64 << 10)
+
+/* Serve fastd --arch arch with its trace at path under a FSIZE_LIMIT
+ * file size limit, stop it, and fail if the file ends in a cut line. */
+static void trace_at_size_limit(const char *arch, const char *path)
+{
+    const char *args[] = {
+        "--arch",  arch, "--threads", strcmp(arch, "single") ? "2" : "1",
+        "--trace", path, NULL};
+    /* The limit is inherited by fastd; this process keeps its own. */
+    struct rlimit old, low;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    low = old;
+    low.rlim_cur = FSIZE_LIMIT;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &low), 0);
+    struct fastd *f = start_traced(args);
+    setrlimit(RLIMIT_FSIZE, &old);
+    serve_then_stop(f, 4, 1500); /* ~100 bytes of trace a request */
+    FILE *tf = fopen(path, "r");
+    assert_non_null(tf);
+    static char text[FSIZE_LIMIT + 1];
+    size_t len = fread(text, 1, sizeof text - 1, tf);
+    fclose(tf);
+    text[len] = 0;
+    if (len < FSIZE_LIMIT / 2 || text[len - 1] != '\n')
+        fail_msg("--arch %s: the trace at its size limit (%d bytes) holds "
+                 "%zu bytes and ends %s",
+                 arch, FSIZE_LIMIT, len,
+                 len && text[len - 1] == '\n' ? "with a whole line"
+                                              : "in a cut line");
+    /* Every line after the header: <t_ns> <thread> <core> <event> <fd>
+     * <arg>, five spaces, and an event name fastd writes. */
+    static const char *const events[] = {" accept ", " handoff ", " wake ",
+                                         " recv ",   " request ", " send ",
+                                         " close "};
+    for (char *line = strchr(text, '\n') + 1, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        *nl = 0;
+        bool named = false;
+        for (size_t e = 0; e < sizeof events / sizeof events[0]; e++)
+            named |= strstr(line, events[e]) != NULL;
+        if (count_substr(line, " ") != 5 || !named)
+            fail_msg("--arch %s: a cut line in the trace: '%s'", arch, line);
+    }
+}
+
+static void test_trace_file_size_limit(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fastd-robust-fsize-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    for (int a = 0; a < NARCH; a++) {
+        trace_at_size_limit(archs[a], path);
+        truncate(path, 0);
+    }
+    unlink(path);
+}
+
 /* /stats shows what io_uring's receive buffers cost apart from the
  * connections (fixed_bytes): --uring-bufs of 4 KiB, and a 16-byte ring
  * entry each, per serving thread; nothing on epoll. */
@@ -995,6 +1063,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_trace_pipe_reader_gone, teardown),
         cmocka_unit_test_teardown(test_trace_pipe_read_exits, teardown),
         cmocka_unit_test_teardown(test_trace_no_space, teardown),
+        cmocka_unit_test_teardown(test_trace_file_size_limit, teardown),
         cmocka_unit_test_teardown(test_trace_sort_second_signal, teardown),
         cmocka_unit_test_teardown(test_stats_fixed_bytes, teardown),
         cmocka_unit_test_teardown(test_hostile_clients_every_arch, teardown),
