@@ -720,6 +720,62 @@ static void test_drain_answers_pipelined(void **state)
     }
 }
 
+/*
+ * Clients whose handshake completed just as fastd began to stop, before
+ * it closed its listener, are taken from the listener's queue and
+ * answered, never reset. tests/server/stop_delay.c (preloaded) holds each
+ * epoll thread 300 ms between seeing the stop and handling it; clients
+ * connect 100 ms into that. fastd closed the listener over them: each
+ * got an RST instead of a reply (found by a hostile-client run, clients
+ * connecting in a loop at SIGTERM). On io_uring the shim cannot widen the
+ * window: there a client may also be refused, never reset.
+ */
+#define LATE_CLIENTS 3
+
+static void test_drain_takes_queued(void **state)
+{
+    (void)state;
+    bool epoll = strcmp(fastd_io(), "uring") != 0;
+    struct fastd *f[NARCH];
+    if (setenv("LD_PRELOAD", STOP_DELAY_SO, 1) < 0)
+        fail_msg("setenv: %s", strerror(errno));
+    for (int a = 0; a < NARCH; a++)
+        f[a] = start_arch(a, archs[a], NULL);
+    unsetenv("LD_PRELOAD");
+    for (int a = 0; a < NARCH; a++)
+        kill(f[a]->pid, SIGTERM);
+    usleep(100 * 1000);
+    int fd[NARCH][LATE_CLIENTS];
+    for (int a = 0; a < NARCH; a++)
+        for (int i = 0; i < LATE_CLIENTS; i++) {
+            fd[a][i] = fastd_connect(f[a]);
+            if (fd[a][i] >= 0 &&
+                send_all(fd[a][i], GET_HELLO, strlen(GET_HELLO)) < 0) {
+                close(fd[a][i]);
+                fd[a][i] = -1;
+            }
+            if (fd[a][i] < 0 && epoll)
+                fail_msg("--arch %s: a client was refused while fastd was "
+                         "still held before its stop",
+                         archs[a]);
+        }
+    for (int a = 0; a < NARCH; a++) {
+        for (int i = 0; i < LATE_CLIENTS; i++) {
+            if (fd[a][i] < 0)
+                continue;
+            char resp[1024];
+            size_t n = recv_until_close(fd[a][i], resp, sizeof resp - 1);
+            resp[n] = 0;
+            close(fd[a][i]);
+            if (!strstr(resp, "Hello, World!"))
+                fail_msg("--arch %s: client %d connected as fastd began to "
+                         "stop and was not answered (%zu bytes)",
+                         archs[a], i, n);
+        }
+        assert_int_equal(fastd_wait(f[a], NULL, 0), 0);
+    }
+}
+
 /* ---- tracing to what is not a plain file ---- */
 
 /* A file for fastd's stderr, made before fastd starts and read after;
@@ -1110,6 +1166,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_hostile_clients_every_arch, teardown),
         cmocka_unit_test_teardown(test_signals_every_arch, teardown),
         cmocka_unit_test_teardown(test_drain_answers_pipelined, teardown),
+        cmocka_unit_test_teardown(test_drain_takes_queued, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
