@@ -7,6 +7,10 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "reference-server/handoff.h"
+#include "reference-server/listener.h"
 
 //! [accept loop]
 void acceptor_run(struct thread *self)
@@ -22,8 +26,10 @@ void acceptor_run(struct thread *self)
         }
         TRACE(self->trace, TRACE_WAKE, -1, n);
         for (int i = 0; i < n; i++) {
-            if (events[i].data.fd == self->srv->stop_fd)
+            if (events[i].data.fd == self->srv->stop_fd) {
+                accept_queued(self, self->listen_fd); /* see acceptor.h */
                 return;
+            }
             //! [wasted wake]
             uint64_t before = counter_get(&self->stats.accepted);
             accept_burst(self, events[i].data.fd);
@@ -38,3 +44,20 @@ void acceptor_run(struct thread *self)
     }
 }
 //! [accept loop]
+
+//! [accept queued]
+void accept_queued(struct thread *self, int listen_fd)
+{
+    for (int n = listener_backlog(); n > 0; n--) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+            continue;
+        if (fd < 0)
+            return; /* EAGAIN: no one is left; out of fds: they stay */
+        counter_add(&self->stats.accepted, 1);
+        TRACE(self->trace, TRACE_ACCEPT, fd, listen_fd);
+        handoff_to(
+            self, self->stage == STAGE_ACCEPT ? schedule_pick(self) : self, fd);
+    }
+}
+//! [accept queued]

@@ -14,6 +14,16 @@
  */
 void acceptor_run(struct thread *self);
 
+/**
+ * Stopping: take the connections already waiting in the listener's queue
+ * (at most one queue's worth, listener_backlog(), so that a flood cannot
+ * hold the stop) and hand each on as accept_burst() does, to be answered
+ * by the drain. Closing the listener over them would reset clients that
+ * completed their handshake and sent their request. Call it just before
+ * the listener is closed; any error (EAGAIN: the queue is empty) ends it.
+ */
+void accept_queued(struct thread *self, int listen_fd);
+
 /* [accept seam] */
 /**
  * Accept until the listener's queue is empty (accept4 says EAGAIN),

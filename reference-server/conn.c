@@ -335,6 +335,16 @@ void conn_refill(struct conn *c)
     }
 }
 
+/* Whether in[] already holds another whole request after the one that
+ * ends at off (a second parse, made only while draining). */
+static bool conn_has_next(const struct conn *c, size_t off)
+{
+    struct http_request next = {.method = HTTP_OTHER};
+    size_t scanned = 0;
+    return http_parse(c->in + off, c->in_len - off, &scanned, &next) ==
+           HTTP_COMPLETE;
+}
+
 //! [conn answer]
 /* Answer every complete request in in[]; returns how many, or -1 if there
  * is no memory for the output buffer. */
@@ -370,12 +380,17 @@ int conn_answer(struct thread *self, struct conn *c)
                                   &self->date);
             c->close_after = c->bad_input = true;
         } else {
+            /* Draining: the reply closes the connection, unless the
+             * client had already pipelined another whole request before
+             * it could know: that one is in flight too, and answered. */
+            if (self->draining && !conn_has_next(c, used + req.length))
+                req.keep_alive = false;
             n = route_request(self, c, &req, c->out + c->out_len,
                               CONN_OUT_CAP - c->out_len);
             used += req.length;
             c->scanned = 0;
             c->continued = false;
-            c->close_after |= !req.keep_alive || self->draining;
+            c->close_after |= !req.keep_alive;
         }
         c->out_len += (uint32_t)n;
         answered++;

@@ -145,6 +145,10 @@ int main(int argc, char **argv)
     /* A peer or a trace reader gone is an error to handle (EPIPE), not
      * a reason to die: from the start, before the trace's header. */
     signal(SIGPIPE, SIG_IGN);
+    /* A trace that reaches the file size limit (ulimit -f) is the same:
+     * its write fails (EFBIG) and is counted, instead of SIGXFSZ killing
+     * the server mid-request. */
+    signal(SIGXFSZ, SIG_IGN);
     switch (options_parse(argc, argv, &srv.opt, err, sizeof err)) {
     case OPTIONS_EXIT:
         return 0;

@@ -51,8 +51,8 @@ static size_t route_stats(struct thread *self, struct conn *c,
 size_t route_request(struct thread *self, struct conn *c,
                      const struct http_request *req, char *out, size_t room)
 {
-    (void)room; /* every reply here fits HTTP_MAX_RESPONSE */
-    bool keep = req->keep_alive && !self->draining;
+    (void)room;                  /* every reply here fits HTTP_MAX_RESPONSE */
+    bool keep = req->keep_alive; /* conn_answer() clears it to drain */
     if (req->method == HTTP_OPTIONS && path_is(req, "*"))
         return http_write_options(out, req, keep, &self->date);
     if (req->method == HTTP_OTHER || req->method == HTTP_OPTIONS) {

@@ -25,7 +25,9 @@ struct thread;
  * the output buffer piece by piece. GET /body (only with --body-kib)
  * writes just the head and points c->tail at the body, a read-only buffer
  * shared by every connection: the write path sends it from there after
- * out[], without a copy into each connection.
+ * out[], without a copy into each connection. The reply keeps the
+ * connection open as req->keep_alive says: while draining, conn_answer()
+ * clears it for a connection's last request.
  * \return bytes written.
  */
 size_t route_request(struct thread *self, struct conn *c,

@@ -22,16 +22,22 @@ uint64_t trace_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+/* Write all of buf; on failure, *done (if not NULL) says how much went. */
+static int write_all(int fd, const char *buf, size_t len, size_t *done)
 {
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
+    size_t sent = 0;
+    while (sent < len) {
+        ssize_t n = write(fd, buf + sent, len - sent);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
+        if (n <= 0) {
+            if (n == 0)
+                errno = ENOSPC;
+            if (done)
+                *done = sent;
             return -1;
-        buf += n;
-        len -= (size_t)n;
+        }
+        sent += (size_t)n;
     }
     return 0;
 }
@@ -131,7 +137,7 @@ int trace_open(const char *path, const char *arch, int threads, int cores,
         close(fd);
         return -1;
     }
-    if (write_all(fd, head, (size_t)n) < 0) {
+    if (write_all(fd, head, (size_t)n, NULL) < 0) {
         /* Full or gone already: fastd serves anyway, and says so once;
          * the threads then count what they cannot write. */
         if (errno != ENOSPC && errno != EDQUOT && errno != EFBIG &&
@@ -260,6 +266,23 @@ static void trace_lost(struct trace_buf *tb, const char *from, size_t len,
             tb->thread, strerror(err), (unsigned long long)tb->dropped);
 }
 
+/* A file that took only part of a write (it reached the size limit,
+ * ulimit -f, or the disk filled) ends in a cut line, and a replay stops
+ * at a cut line: take the cut part back off the end of the file (nothing
+ * can have been written after it: the next write failed). Returns how
+ * much of buf's first done bytes, whole lines, stays in the file. */
+static size_t file_trim_cut(int fd, const char *buf, size_t done)
+{
+    const char *nl = done ? memrchr(buf, '\n', done) : NULL;
+    size_t whole = nl ? (size_t)(nl + 1 - buf) : 0;
+    struct stat st;
+    if (done > whole && fstat(fd, &st) == 0 &&
+        st.st_size >= (off_t)(done - whole) &&
+        ftruncate(fd, st.st_size - (off_t)(done - whole)) < 0)
+        return done; /* the cut line stays: count the rest lost */
+    return whole;
+}
+
 /* A pipe or a FIFO takes whole lines PIPE_BUF bytes at a time: a write
  * of at most PIPE_BUF is atomic (all or, when full, EAGAIN), so lines of
  * different threads never mix and no line is cut. What does not fit is
@@ -306,8 +329,12 @@ void trace_flush(struct trace_buf *tb)
     }
     /* One write() of whole lines: with O_APPEND the kernel places it at
      * the end of the file as one piece, so threads never split lines. */
-    if (tb->len > 0 && write_all(tb->fd, tb->buf, tb->len) < 0)
-        trace_lost(tb, tb->buf, tb->len, errno);
+    size_t done = 0;
+    if (tb->len > 0 && write_all(tb->fd, tb->buf, tb->len, &done) < 0) {
+        int err = errno;
+        size_t whole = file_trim_cut(tb->fd, tb->buf, done);
+        trace_lost(tb, tb->buf + whole, tb->len - whole, err);
+    }
     tb->len = 0;
 }
 

@@ -310,6 +310,14 @@ static void uconn_progress(struct uring_thread *u, struct conn *c)
 }
 //! [uring progress]
 
+/* A client that reset the connection or vanished: its own business, and
+ * a hostile one could fill the log with it (the epoll path, which sees
+ * the same errors from recv() and send(), says nothing either). */
+static bool peer_gone(int res)
+{
+    return res == -ECONNRESET || res == -EPIPE || res == -ETIMEDOUT;
+}
+
 //! [uring on recv]
 void uring_conn_on_recv(struct uring_thread *u, const struct io_uring_cqe *cqe)
 {
@@ -345,7 +353,8 @@ void uring_conn_on_recv(struct uring_thread *u, const struct io_uring_cqe *cqe)
         c->peer_done = true; /* half-close: answer what came, then end */
         uconn_progress(u, c);
     } else if (cqe->res < 0 && cqe->res != -ENOBUFS && cqe->res != -ECANCELED) {
-        thread_warn(self, "fd %d: receive: %s", c->fd, strerror(-cqe->res));
+        if (!peer_gone(cqe->res))
+            thread_warn(self, "fd %d: receive: %s", c->fd, strerror(-cqe->res));
         uconn_close(u, c, CLOSE_ERROR);
     } else {
         /* Bytes; or -ENOBUFS (every buffer was taken: they are back by
@@ -382,8 +391,9 @@ void uring_conn_on_send(struct uring_thread *u, const struct io_uring_cqe *cqe)
         c->closing = false;
         uconn_close(u, c, (enum close_reason)c->why);
     } else if (res <= 0) {
-        thread_warn(self, "fd %d: send: %s", c->fd,
-                    res ? strerror(-res) : "nothing sent");
+        if (!peer_gone(res))
+            thread_warn(self, "fd %d: send: %s", c->fd,
+                        res ? strerror(-res) : "nothing sent");
         uconn_close(u, c, CLOSE_ERROR);
     } else {
         uconn_progress(u, c);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "reference-server/handoff.h"
+#include "reference-server/listener.h"
 #include "reference-server/pool.h"
 #include "reference-server/uring_recv.h"
 
@@ -238,6 +239,22 @@ static void on_accept(struct uring_thread *u, const struct io_uring_cqe *cqe)
 }
 //! [uring accept]
 
+/* Stopping: take the clients already queued by hand, as acceptor.c's
+ * accept_queued() does (acceptor.h says why): closing the listener over
+ * them would reset them. */
+static void accept_queued_by_hand(struct uring_thread *u)
+{
+    for (int n = listener_backlog(); n > 0; n--) {
+        int fd = accept4(u->self->listen_fd, NULL, NULL,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+            continue;
+        if (fd < 0)
+            return; /* EAGAIN: no one is left; out of fds: they stay */
+        take_connection(u, fd);
+    }
+}
+
 //! [uring stop]
 /* The stop eventfd fired: stop accepting, answer what is in flight (the
  * drain of worker.c: a grace period, then idle connections close). */
@@ -249,6 +266,8 @@ static void on_stop(struct uring_thread *u)
         uring_cancel(u, uring_tag(URING_ACCEPT, 0, self->listen_fd));
         uring_cancel(u, uring_tag(URING_LISTEN, 0, self->listen_fd));
     }
+    if (self->listen_fd >= 0)
+        accept_queued_by_hand(u); /* before its listener closes */
     if (self->stage == STAGE_ACCEPT)
         return; /* the staged listener is pool_drain()'s to close */
     /* Our own listener: closed now, so that new clients are refused at

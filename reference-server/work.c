@@ -53,7 +53,7 @@ size_t work_answer(struct thread *self, struct conn *c,
     work_spin(us);
     char body[48];
     int n = snprintf(body, sizeof body, "worked %ld us\n", us);
-    bool keep = req->keep_alive && !self->draining;
+    bool keep = req->keep_alive; /* conn_answer() clears it to drain */
     size_t h =
         http_write_head(out, "text/plain", (size_t)n, req, keep, &self->date);
     c->close_after |= !keep;

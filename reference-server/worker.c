@@ -32,9 +32,12 @@ static void worker_begin_drain(struct thread *self)
     epoll_ctl(self->epfd, EPOLL_CTL_DEL, self->srv->stop_fd, NULL);
     /* Our own listener (shared-nothing, single): close it now, so that
      * new clients are refused at once rather than queued for a thread
-     * that no longer accepts. The staged listener is pool_drain()'s. */
-    if (self->listen_fd >= 0)
+     * that no longer accepts - after taking those already queued, whom
+     * the close would reset. The staged listener is pool_drain()'s. */
+    if (self->listen_fd >= 0) {
+        accept_queued(self, self->listen_fd);
         close(self->listen_fd);
+    }
     /* self->listen_fd keeps the number: a readiness event for the
      * listener may follow in this same batch, and must not be taken for a
      * connection (request loop). Our epoll set never holds that number

@@ -34,7 +34,17 @@ $(TBIN)/test_idle_clock: $(OBJ)/tests/server/test_idle_clock.o \
 $(TBIN)/test_churn: $(OBJ)/tests/server/test_churn.o $(HARNESS_OBJS) \
     | $(BIN)/fastd
 $(TBIN)/test_robust: $(OBJ)/tests/server/test_robust.o $(HARNESS_OBJS) \
-    | $(BIN)/fastd
+    | $(BIN)/fastd $(TBIN)/stop_delay.so
+# test_robust's queued-at-stop test preloads it into fastd (it widens a
+# race window; see stop_delay.c). Built as slow_drain.so is, for the same
+# reasons.
+$(OBJ)/tests/server/test_robust.o: EXTRA_CFLAGS += \
+    -DSTOP_DELAY_SO='"$(TBIN)/stop_delay.so"'
+$(TBIN)/stop_delay.so: tests/server/stop_delay.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -shared \
+	    -fPIC $< -o $@ -ldl
 # The suites that start fastd, again against `fastd --io uring`: the
 # harness, built a second time, passes --io uring to every fastd it starts
 # (FASTD_IO overrides). Where io_uring is unavailable they skip, saying why.
@@ -55,7 +65,7 @@ $(OBJ)/tests/server/fastd_harness_uring.o: tests/server/fastd_harness.c \
 	    -DFASTD_IO_DEFAULT='"uring"' -c $< -o $@
 $(URING_TESTS:%=$(TBIN)/%_uring): $(TBIN)/%_uring: \
     $(OBJ)/tests/server/%.o $(OBJ)/tests/server/fastd_harness_uring.o \
-    | $(BIN)/fastd $(TBIN)/slow_drain.so
+    | $(BIN)/fastd $(TBIN)/slow_drain.so $(TBIN)/stop_delay.so
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(filter %.o,$^) -o $@ $(CMOCKA_LIBS) $(LDLIBS)
