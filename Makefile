@@ -115,7 +115,7 @@ $(OBJ)/%.o: %.c $(FLAGS_FILE)
 # ---- user-facing targets -------------------------------------------------
 
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh $(filter-out deps,$(MAKECMDGOALS))
 
 run: $(BIN)/fastd
 	$(BIN)/fastd $(ARGS)
