@@ -165,6 +165,8 @@ docs: $(BUILD)/docs/html/index.html
 # half-built index removed, so the next make tries again. A fresh html/ each
 # time: no page of a renamed chapter lingers.
 $(BUILD)/docs/html/index.html: docs/Doxyfile $(DOXYGEN_INPUTS) $(DOCS_EXTRA_DEPS)
+	@command -v doxygen >/dev/null || \
+	    { echo "docs: doxygen is missing: run 'make deps'" >&2; exit 1; }
 	@mkdir -p $(BUILD)/docs
 	@echo "  DOXYGEN $(BUILD)/docs/html"
 	$(Q)rm -rf $(BUILD)/docs/html
