@@ -115,7 +115,7 @@ $(OBJ)/%.o: %.c $(FLAGS_FILE)
 # ---- user-facing targets -------------------------------------------------
 
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh $(filter-out deps,$(MAKECMDGOALS))
 
 run: $(BIN)/fastd
 	$(BIN)/fastd $(ARGS)
@@ -165,6 +165,8 @@ docs: $(BUILD)/docs/html/index.html
 # half-built index removed, so the next make tries again. A fresh html/ each
 # time: no page of a renamed chapter lingers.
 $(BUILD)/docs/html/index.html: docs/Doxyfile $(DOXYGEN_INPUTS) $(DOCS_EXTRA_DEPS)
+	@command -v doxygen >/dev/null || \
+	    { echo "docs: doxygen is missing: run 'make deps'" >&2; exit 1; }
 	@mkdir -p $(BUILD)/docs
 	@echo "  DOXYGEN $(BUILD)/docs/html"
 	$(Q)rm -rf $(BUILD)/docs/html
@@ -187,7 +189,8 @@ help:
 	@echo "  make            build everything into $(BUILD)/"
 	@echo "  make deps       install missing system packages (Debian/Ubuntu)"
 	@echo "  make run        start fastd (ARGS='--port 0 --threads 2' to pass flags)"
-	@echo "  make sim        open the simulator on the default scenario"
+	@echo "  make sim        open the simulator on the default scenario (no"
+	@echo "                  display: a PNG, $(BUILD)/sim.png, and a report)"
 	@echo "  make demo       guided tour: server, load, trace, replay (runs deps)"
 	@echo "  make test       every test, the docs build and format-check (runs deps)"
 	@echo "  make sanitize   the tests under ASan+UBSan, then TSan"
@@ -208,6 +211,7 @@ help:
 	@echo "  make snippets   refresh the code quoted in chapters/ (after a"
 	@echo "                  change to code between //! [name] markers)"
 	@echo "  make diagrams   render docs/images/*.dot into their pictures"
+	@echo "  make tour-pictures  the tour's pictures in docs/images/ (make does it)"
 	@echo "  make format     clang-format every C file (format-check to verify)"
 	@echo "  make clean      remove $(BUILD)/"
 

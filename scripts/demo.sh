@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The guided tour: start fastd, load it with wrk, show what each thread did,
-# record a trace of real hand-offs, and replay it in the simulator (a window
-# where there is a display; PNGs and a report table where there is none).
+# record a trace of real hand-offs, and replay it in the simulator (PNGs and
+# a report table; with a display it prints the command that opens a window).
 # It ends by itself and stops everything it started.
 set -euo pipefail
 # fastd_port, shared with the experiments and scripts/with-fastd.
@@ -74,20 +74,21 @@ echo "$(($(wc -l <"$out/trace.fdt") - 1)) events in $out/trace.fdt; the first fe
 head -n 8 "$out/trace.fdt"
 
 if [ -x "$bin/fastsim" ]; then
+    # The same pictures and tables with or without a display: a replay
+    # given --report draws no window, and a window would not end by itself.
     say "7. Replaying it in the simulator"
-    if [ -n "${DISPLAY:-}" ]; then
-        "$bin/fastsim" --replay "$out/trace.fdt" --report text
-    else
-        echo "(no display: rendering headless to $out/replay.png, taken when"
-        echo " the most connections were open)"
-        "$bin/fastsim" --replay "$out/trace.fdt" --headless \
-            --png "$out/replay.png" --report text
-        say "8. The model: staged vs shared-nothing, same load (headless)"
-        for arch in staged shared-nothing; do
-            "$bin/fastsim" simulator/scenarios/$arch.ini --headless \
-                --png "$out/sim-$arch.png" --report text
-        done
-        echo "pictures: $out/*.png"
+    echo "(rendered to $out/replay.png, taken when the most connections were open)"
+    "$bin/fastsim" --replay "$out/trace.fdt" --headless \
+        --png "$out/replay.png" --report text
+    say "8. The model: staged vs shared-nothing, same load"
+    for arch in staged shared-nothing; do
+        "$bin/fastsim" simulator/scenarios/$arch.ini --headless \
+            --png "$out/sim-$arch.png" --report text
+    done
+    echo "pictures: $out/*.png"
+    if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+        echo "to watch the replay in a window (q closes it):"
+        echo "  $bin/fastsim --replay $out/trace.fdt"
     fi
 fi
 

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Install the Debian/Ubuntu packages the course needs, only those missing.
 # As root it runs apt-get; otherwise it prints the exact command to run.
+#   usage: scripts/deps.sh [GOAL...]   the make goals to run again after
+#                                      the install (the Makefile passes its
+#                                      own: 'make demo' says 'make demo')
 set -euo pipefail
+goal=${*:-deps}
 
 packages=(
     build-essential pkg-config clang clang-format libclang-rt-14-dev
@@ -29,7 +33,7 @@ fi
 
 echo "deps: missing: ${missing[*]}"
 if [ "$(id -u)" -ne 0 ]; then
-    echo "deps: run this, then 'make test' again:"
+    echo "deps: run this, then 'make $goal' again:"
     echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}"
     exit 1
 fi

@@ -193,6 +193,17 @@ int main(int argc, char **argv)
         cli.speed = cli.replay ? 0.01
                     : cli.live ? 1e-5
                                : play_default_speed(&sc);
+    /* With no display SDL still opens a window on a fallback driver that
+     * nobody sees, and a replay or a live view then runs until killed:
+     * say so instead. SDL_VIDEODRIVER set means someone chose a driver
+     * (the tests' dummy, a framebuffer), so the window is theirs. */
+    bool window = !cli.headless && (cli.live || cli.report == REPORT_NONE);
+    if (window && !display && !getenv("SDL_VIDEODRIVER")) {
+        fprintf(stderr,
+                "fastsim: no display (DISPLAY and WAYLAND_DISPLAY unset): "
+                "use --headless with --png FILE or --report text\n");
+        return 1;
+    }
     if (cli.live)
         return live_run(&cli);
     if (cli.replay)
@@ -203,11 +214,6 @@ int main(int argc, char **argv)
     if (cli.replications > 1) {
         fprintf(stderr, "fastsim: --replications goes with --report\n");
         return 2;
-    }
-    if (!cli.headless && !display) {
-        fprintf(stderr, "fastsim: no display; use --headless --png FILE "
-                        "or --report text\n");
-        return 1;
     }
     return run_sim_view(&sc, &cli);
 }

@@ -40,6 +40,7 @@ int uring_bufs_setup(struct io_uring *ring, struct uring_bufs *bufs,
      * to the kernel: io_uring_buf_ring_init, io_uring_buf_ring_add for
      * each (its address, size, id i), io_uring_buf_ring_advance. */
     (void)ring;
+    (void)bufs;
     (void)group;
     free(base);
     munmap(br, ring_bytes);

@@ -29,6 +29,9 @@ void test_runnable_blocks(void **state);
  * "before" blocks against the starters, "after" blocks against the
  * solutions (MINE_SRC). */
 void test_readme_blocks(void **state);
+/* check_deps.c: without root, make deps prints the sudo line and the
+ * goal to run again. */
+void test_deps_says_what_to_run(void **state);
 /* check_chromium.c: the site opens in headless Chromium, not blank. */
 void test_site_in_chromium(void **state);
 

@@ -18,9 +18,12 @@ $(OBJ)/tests/docs/%.o: EXTRA_CFLAGS += $(CMOCKA_CFLAGS) \
 
 # The test reads the built site, so `make test` builds the docs first. A
 # failed docs build does not stop the suite: test_docs reports it, with
-# Doxygen's warnings, and the other tests still run.
+# Doxygen's warnings, and the other tests still run. The docs need the
+# tour's pictures and so fastsim, which this make builds too (all, the
+# sim tests): built here first, so that under -j the recursive make does
+# not compile and link them at the same time ("Text file busy").
 .PHONY: docs-for-tests
-docs-for-tests:
+docs-for-tests: $(BIN)/fastsim $(TOUR_PICS)
 	-@$(MAKE) --no-print-directory docs
 $(TBIN)/test_docs $(TBIN)/test_docs_runnable $(TBIN)/test_readme_runnable: $(TBIN)/%: $(OBJ)/tests/docs/%.o \
     $(DOCS_TEST_OBJS) | docs-for-tests

@@ -14,6 +14,7 @@
  *   test_html_links_resolve    check_site.c      the built site's links,
  *                                                <details> kept whole
  *   test_site_in_chromium      check_chromium.c  headless Chromium
+ *   test_deps_says_what_to_run check_deps.c      make deps without root
  * The runnable blocks, which take minutes, are test_docs_runnable's. Each
  * failure names file:line. The repository and the build directory come
  * from DOCS_ROOT and DOCS_BUILD (tests/docs/module.mk); the environment
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_numbers_match_tables, &d),
         cmocka_unit_test_prestate(test_html_links_resolve, &d),
         cmocka_unit_test_prestate(test_site_in_chromium, &d),
+        cmocka_unit_test_prestate(test_deps_says_what_to_run, &d),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

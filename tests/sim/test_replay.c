@@ -144,12 +144,57 @@ static void test_replay_refuses_model_options(void **state)
     }
 }
 
+/* No display and no --headless: a window nobody can see would run until
+ * killed (a replay and a live view did, with only SDL's complaint about
+ * XDG_RUNTIME_DIR), so fastsim says so and exits, whatever it was asked
+ * to play. `timeout` bounds the old behaviour: it fails, not hangs. */
+static void test_window_without_display_refused(void **state)
+{
+    (void)state;
+    char trace[] = "/tmp/fastsim-no-display-XXXXXX";
+    int fd = mkstemp(trace);
+    assert_true(fd >= 0);
+    const char *text = "# fdtrace 1 arch=staged threads=2 cores=2\n"
+                       "1 0 0 accept 9 3\n2 0 0 handoff 9 1\n"
+                       "3 1 1 close 9 0\n";
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    const char *const cases[] = {
+        "--replay", /* the trace above */
+        "--live /tmp/fastsim-no-display.sock",
+        "--live /tmp/fastsim-no-display.sock --report text",
+        "simulator/scenarios/tour.ini",
+    };
+    char cmd[1024], out[2048];
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        snprintf(cmd, sizeof cmd,
+                 "timeout 20 env -u DISPLAY -u WAYLAND_DISPLAY "
+                 "-u SDL_VIDEODRIVER %s %s %s 2>&1",
+                 FASTSIM_BIN, cases[i], i == 0 ? trace : "");
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        size_t len = fread(out, 1, sizeof out - 1, p);
+        out[len] = 0;
+        int status = pclose(p);
+        int rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        if (rc != 1 || !strstr(out, "no display")) {
+            unlink(trace);
+            fail_msg("fastsim %s with no display: exit %d, '%s' (expected 1 "
+                     "and 'no display')",
+                     cases[i], rc, out);
+        }
+    }
+    unlink("/tmp/fastsim-no-display.sock");
+    unlink(trace);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replay_matches_stats),
         cmocka_unit_test(test_replay_bad_file),
         cmocka_unit_test(test_replay_refuses_model_options),
+        cmocka_unit_test(test_window_without_display_refused),
     };
     return cmocka_run_group_tests_name("replay", tests, NULL, NULL);
 }
