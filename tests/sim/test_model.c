@@ -341,6 +341,43 @@ static void test_overload_reported(void **state)
     }
 }
 
+/* Overload is overload however long the warm-up. Half the run as warm-up
+ * (200 ms of 400 ms) at rho 1.5: the backlog grows 50,000 requests a
+ * second from the start, so the window's mean (from 10,000 to 20,000,
+ * about 15,000) is 3/4 of the end's, just what the old test for a
+ * growing backlog (the end above 4/3 of the mean) could not tell from a
+ * steady state, and every arch was called steady at rho 2. The serving
+ * cores are busy the whole window (rho 0.5 leaves them half idle). */
+static void test_overload_after_long_warmup(void **state)
+{
+    (void)state;
+    for (int a = 0; a < SIM_NARCH; a++) {
+        for (int i = 0; i < 2; i++) {
+            struct scenario sc = mm1();
+            sc.arch = (enum sim_arch)a;
+            sc.cores = a == SIM_SINGLE ? 1 : 3; /* staged, pool: 2 serve */
+            sc.cost_lock = 0;
+            double servers = a == SIM_SHARED_NOTHING ? 3
+                             : a == SIM_SINGLE       ? 1
+                                                     : 2;
+            sc.rate = (i ? 1.5 : 0.5) * servers * 1e5;
+            sc.duration_ns = 400000000, sc.warmup_ns = 200000000;
+            struct sim s;
+            struct sim_report r;
+            run(&sc, &s, &r);
+            if (sim_overloaded(&r) != (i == 1))
+                fail_msg("%s, rho %.1f, warm-up half the run: %.0f req/s "
+                         "offered, %.0f answered, %lld left at the end, %.0f "
+                         "on average, busiest core %.1f%%: reported %s",
+                         sim_arch_name(sc.arch), i ? 1.5 : 0.5, r.offered_rps,
+                         r.throughput_rps, (long long)r.in_system_end,
+                         r.mean_in_system, 100 * r.busiest_util,
+                         sim_overloaded(&r) ? "overloaded" : "steady");
+            sim_free(&s);
+        }
+    }
+}
+
 /* An open loop far above capacity holds at most max_conns connections
  * (SIM_MAX_CONNS, lowered here to keep the test short): the rest are
  * dropped, counted, and the run is reported as an overload, where it
@@ -721,6 +758,7 @@ int main(void)
         cmocka_unit_test(test_queueing_every_arch),
         cmocka_unit_test(test_littles_law_every_arch),
         cmocka_unit_test(test_overload_reported),
+        cmocka_unit_test(test_overload_after_long_warmup),
         cmocka_unit_test(test_open_loop_bounded),
         cmocka_unit_test(test_first_connects_spread),
         cmocka_unit_test(test_staged_hands_off_once_per_connection),
