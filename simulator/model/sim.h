@@ -188,6 +188,7 @@ struct sim_report {
                                 (queueing theory's L_q) */
     uint64_t completed;    /**< requests answered after the warm-up */
     double offered_rps;    /**< requests sent per second after the warm-up */
+    uint64_t offered;      /**< requests sent after the warm-up */
     int64_t in_system_end; /**< requests outstanding at the end */
     uint64_t dropped;      /**< arrivals dropped: SIM_MAX_CONNS open */
     double busiest_util;   /**< the busiest core's utilisation, 0..1 */
@@ -201,11 +202,12 @@ struct sim_report {
 
 /**
  * True when the offered load was above what the server answered (more
- * than 1% more sent than answered in the measured window) and the server
- * could not keep up: a core busy all the time (99% or more), a backlog at
- * the end well above the window's mean, or arrivals dropped at
- * SIM_MAX_CONNS. An open loop above capacity has no steady state, and its
- * latency figures grow with the run's length.
+ * than 1% more sent than answered in the measured window, and by more
+ * than chance explains: three standard deviations of the arrivals'
+ * count) and the server could not keep up: a core busy all the time
+ * (99% or more), a backlog at the end well above the window's mean, or
+ * arrivals dropped at SIM_MAX_CONNS. An open loop above capacity has no
+ * steady state, and its latency figures grow with the run's length.
  */
 bool sim_overloaded(const struct sim_report *r);
 
