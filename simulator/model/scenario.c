@@ -265,6 +265,13 @@ int scenario_check(const struct scenario *sc, char *err, size_t errlen)
                      sc->accept_threads, threads);
         return -1;
     }
+    if (sc->arch == SIM_POOL && sc->threads == 1) {
+        snprintf(err, errlen,
+                 "pool needs threads of 2 or more: the loop and at least one "
+                 "worker (got 1; threads = 0 puts a worker on each other "
+                 "core)");
+        return -1;
+    }
     if (sc->warmup_ns >= sc->duration_ns) {
         snprintf(err, errlen, "warmup_ms must be shorter than duration_ms");
         return -1;

@@ -534,7 +534,10 @@ int sim_init(struct sim *s, const struct scenario *sc, char *err, size_t errlen)
     int n = sc->threads ? sc->threads : sc->cores;
     if (sc->arch == SIM_SINGLE)
         n = 1;
-    if (sc->arch == SIM_POOL) /* the loop, and a worker per other core */
+    /* The pool: the loop and threads - 1 workers, or by default a worker
+     * per other core. threads was once ignored here, so a pool asked for
+     * 8 workers on 4 cores ran 3 and said nothing. */
+    if (sc->arch == SIM_POOL && !sc->threads)
         n = 1 + (sc->cores > 1 ? sc->cores - 1 : 1);
     int clients = sc->open_loop ? 0 : sc->clients;
     s->nthreads = n;

@@ -253,6 +253,38 @@ static void test_queueing_every_arch(void **state)
                   "single, 10 closed-loop clients: mean response (us)");
 }
 
+/* The pool's threads key sets its size: the loop and threads - 1
+ * workers. On 9 cores with threads = 5 the pool is M/M/4 (Erlang C, 17.5
+ * us at rho 0.8); the key was ignored, so it ran a worker on each of the
+ * 8 other cores (M/M/8 at rho 0.4: 10.1 us) and said nothing. One thread
+ * is no pool (no worker) and is refused. */
+static void test_pool_threads_sets_workers(void **state)
+{
+    (void)state;
+    const double S = 10.0, rho = 0.8, a = 4 * rho;
+    struct scenario sc = mm1();
+    sc.arch = SIM_POOL;
+    sc.cores = 9;
+    sc.threads = 5;
+    sc.rate = a * 1e5;
+    sc.cost_lock = 0;
+    sc.duration_ns = 4000000000;
+    sc.seed = 21;
+    struct sim s;
+    struct sim_report r;
+    run(&sc, &s, &r);
+    assert_int_equal(s.nworkers, 4);
+    expect_within(r.mean_us, S + erlang_c(4, a) * S / (4 - a), 0.04,
+                  "pool, threads = 5 on 9 cores: M/M/4 mean response (us)");
+    for (int c = 5; c < sc.cores; c++) /* no worker there */
+        assert_true(sim_core_util(&s, c) == 0);
+    sim_free(&s);
+    char err[256];
+    sc.threads = 1;
+    assert_int_equal(scenario_check(&sc, err, sizeof err), -1);
+    assert_non_null(strstr(err, "pool needs threads of 2 or more"));
+}
+
 static void test_littles_law_every_arch(void **state)
 {
     (void)state;
@@ -785,6 +817,7 @@ int main(void)
         cmocka_unit_test(test_same_seed_same_report),
         cmocka_unit_test(test_mm1_and_md1),
         cmocka_unit_test(test_queueing_every_arch),
+        cmocka_unit_test(test_pool_threads_sets_workers),
         cmocka_unit_test(test_littles_law_every_arch),
         cmocka_unit_test(test_overload_reported),
         cmocka_unit_test(test_overload_after_long_warmup),
