@@ -464,6 +464,16 @@ static void job_done(struct sim *s, int c, int t)
 
 /* ---- 5. the event loop ------------------------------------------------ */
 
+/* The open loop's next Poisson arrival. The clock counts whole ns, but
+ * the arrival times are summed in fractions and only then rounded:
+ * rounding each gap (E[round(X)] = 0.96 ns for a mean of 1 ns) offered
+ * 4% more than rate = 1e9 asked, and 1% more at 5e8. */
+static void schedule_arrival(struct sim *s)
+{
+    s->next_arrival += rng_exp(&s->rng, 1e9 / s->sc.rate);
+    schedule(s, llround(s->next_arrival), EV_ARRIVAL, 0, 0);
+}
+
 bool sim_step(struct sim *s)
 {
     struct event ev;
@@ -484,8 +494,7 @@ bool sim_step(struct sim *s)
         break;
     case EV_ARRIVAL:
         client_connect(s, -1);
-        schedule(s, s->now + rng_exp_ns(&s->rng, 1e9 / s->sc.rate), EV_ARRIVAL,
-                 0, 0);
+        schedule_arrival(s);
         break;
     }
     return true;
@@ -587,7 +596,7 @@ int sim_init(struct sim *s, const struct scenario *sc, char *err, size_t errlen)
     for (int c = 0; c < clients; c++)
         schedule(s, (int64_t)(spread * c / clients), EV_CONNECT, c, 0);
     if (sc->open_loop)
-        schedule(s, rng_exp_ns(&s->rng, 1e9 / sc->rate), EV_ARRIVAL, 0, 0);
+        schedule_arrival(s);
     return 0;
 }
 

@@ -118,6 +118,9 @@ struct sim {
     int free_fds_cap;       /**< room in free_fds */
     int next_fd;            /**< first never-used fd */
 
+    double next_arrival;  /**< open loop: the next arrival's time, ns, in
+                               fractions: each gap rounded to whole ns
+                               made gaps of ~1 ns 4% short on average */
     struct jobq shared;   /**< pool: the shared queue */
     int64_t lock_free_at; /**< pool: when its lock is next free */
     double shared_area;   /**< pool: integral of the queue's length */

@@ -107,7 +107,7 @@ static void expect_within(double got, double want, double tolerance,
 {
     double err = fabs(got - want) / want;
     if (err > tolerance)
-        fail_msg("%s: got %.3f, theory %.3f (%.1f%% off, allowed %.0f%%)", what,
+        fail_msg("%s: got %.3f, theory %.3f (%.1f%% off, allowed %.1f%%)", what,
                  got, want, 100 * err, 100 * tolerance);
 }
 
@@ -414,10 +414,11 @@ static void test_overload_after_long_warmup(void **state)
 
 /* A short window is no overload by itself: rho 0.8 measured for 2 ms
  * sees ~160 arrivals and a backlog that wanders by a few (M/M/1's sd of
- * the number in system is 4.5) while the core may well be busy
- * throughout and the backlog end above its mean. Seed 2 was called
- * overloaded (181 sent, 174 answered); the growth must beat the
- * arrivals' noise, 3 sqrt(sent) = 40. */
+ * the number in system is 4.5), while the core may well be busy
+ * throughout and the backlog end above its mean: 6 of these 40 seeds
+ * show one of those signs and 1% more sent than answered, and were
+ * called overloaded (181 sent, 174 answered, say). The growth must beat
+ * the arrivals' noise, 3 sqrt(sent) = 40. */
 static void test_short_window_not_overload(void **state)
 {
     (void)state;
@@ -429,8 +430,9 @@ static void test_short_window_not_overload(void **state)
         struct sim s;
         struct sim_report r;
         run(&sc, &s, &r);
-        busy +=
-            r.busiest_util >= 0.99 && r.offered_rps > 1.01 * r.throughput_rps;
+        busy += r.offered_rps > 1.01 * r.throughput_rps &&
+                (r.busiest_util >= 0.99 ||
+                 (double)r.in_system_end > 2 * r.mean_in_system / 1.5);
         if (sim_overloaded(&r))
             fail_msg("rho 0.8, 2 ms window, seed %llu: %llu sent, %llu "
                      "answered, busiest core %.1f%%: reported overloaded",
@@ -439,6 +441,35 @@ static void test_short_window_not_overload(void **state)
         sim_free(&s);
     }
     assert_true(busy > 0); /* the cases the noise test is for occurred */
+}
+
+/* Poisson arrivals at the rates the parser allows (up to 1e9/s, a mean
+ * gap of 1 ns) come at the rate asked. Each gap was rounded to whole ns
+ * on its own, and E[round(X)] is 0.96 ns for an exponential X of mean
+ * 1 ns: 4.2% more offered than asked at 1e9/s, 1% at 5e8/s. 2 million
+ * arrivals (most dropped at max_conns) count to within 0.07% (one sd);
+ * 0.3% is four. */
+static void test_open_loop_rate_exact(void **state)
+{
+    (void)state;
+    const double rates[] = {1e9, 5e8};
+    for (int i = 0; i < 2; i++) {
+        struct scenario sc = mm1();
+        sc.rate = rates[i];
+        sc.warmup_ns = 1000000;
+        sc.duration_ns = sc.warmup_ns + (int64_t)(2e15 / sc.rate);
+        struct sim s;
+        char err[256];
+        assert_int_equal(sim_init(&s, &sc, err, sizeof err), 0);
+        s.max_conns = 1000;
+        sim_run_until(&s, sc.duration_ns);
+        struct sim_report r;
+        sim_report(&s, &r);
+        expect_within(r.offered_rps, sc.rate, 0.003,
+                      i ? "arrivals per second at rate 5e8"
+                        : "arrivals per second at rate 1e9");
+        sim_free(&s);
+    }
 }
 
 /* An open loop far above capacity holds at most max_conns connections
@@ -825,6 +856,7 @@ int main(void)
         cmocka_unit_test(test_overload_after_long_warmup),
         cmocka_unit_test(test_short_window_not_overload),
         cmocka_unit_test(test_open_loop_bounded),
+        cmocka_unit_test(test_open_loop_rate_exact),
         cmocka_unit_test(test_first_connects_spread),
         cmocka_unit_test(test_staged_hands_off_once_per_connection),
         cmocka_unit_test(test_shared_nothing_never_hands_off),
