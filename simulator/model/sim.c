@@ -654,6 +654,18 @@ void sim_report(const struct sim *s, struct sim_report *r)
     };
 }
 
+bool sim_report_so_far(const struct sim *s, struct sim_report *r)
+{
+    if (s->now <= s->sc.warmup_ns)
+        return false;
+    /* A shallow copy whose run ends now: read, never run or freed. */
+    struct sim m = *s;
+    if (m.now < m.sc.duration_ns)
+        m.sc.duration_ns = m.now;
+    sim_report(&m, r);
+    return true;
+}
+
 bool sim_overloaded(const struct sim_report *r)
 {
     /* Sent minus answered in the window is how much the backlog grew.

@@ -217,6 +217,13 @@ bool sim_overloaded(const struct sim_report *r);
 /** Compute the report (after sim_run_until returned false). */
 void sim_report(const struct sim *s, struct sim_report *r);
 
+/**
+ * The report on the span run so far (a run stopped at s->now, as the
+ * window and --report --at measure it), for sim_overloaded() mid-run.
+ * \return false in the warm-up (nothing measured yet).
+ */
+bool sim_report_so_far(const struct sim *s, struct sim_report *r);
+
 /** A core's utilisation, 0..1, after the warm-up. */
 double sim_core_util(const struct sim *s, int core);
 
