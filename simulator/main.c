@@ -76,6 +76,10 @@ static int run_model(const struct scenario *base, const struct cli *cli)
         sum.offered_rps += r.offered_rps / n;
         sum.in_system_end = r.in_system_end;
         sum.dropped += r.dropped;
+        sum.offered += r.offered;
+        /* A run that saturated a core is enough to call the load too much. */
+        if (r.busiest_util > sum.busiest_util)
+            sum.busiest_util = r.busiest_util;
         sum.completed += r.completed;
         sum.handoffs += r.handoffs;
         sum.cache_misses += r.cache_misses;

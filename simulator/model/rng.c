@@ -39,10 +39,15 @@ double rng_uniform(struct rng *r)
     return (double)(rng_next(r) >> 11) * 0x1.0p-53;
 }
 
-int64_t rng_exp_ns(struct rng *r, double mean_ns)
+double rng_exp(struct rng *r, double mean)
 {
-    if (mean_ns <= 0)
+    if (mean <= 0)
         return 0;
     /* 1 - u is in (0, 1]: log never sees 0. */
-    return (int64_t)llround(-mean_ns * log(1.0 - rng_uniform(r)));
+    return -mean * log(1.0 - rng_uniform(r));
+}
+
+int64_t rng_exp_ns(struct rng *r, double mean_ns)
+{
+    return (int64_t)llround(rng_exp(r, mean_ns));
 }

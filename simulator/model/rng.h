@@ -22,6 +22,9 @@ uint64_t rng_next(struct rng *r);
 /** A uniform double in [0, 1). */
 double rng_uniform(struct rng *r);
 
+/** An exponential sample with the given mean (0 if mean <= 0). */
+double rng_exp(struct rng *r, double mean);
+
 /** An exponential sample with the given mean, rounded to whole ns. */
 int64_t rng_exp_ns(struct rng *r, double mean_ns);
 

@@ -265,8 +265,18 @@ int scenario_check(const struct scenario *sc, char *err, size_t errlen)
                      sc->accept_threads, threads);
         return -1;
     }
+    if (sc->arch == SIM_POOL && sc->threads == 1) {
+        snprintf(err, errlen,
+                 "pool needs threads of 2 or more: the loop and at least one "
+                 "worker (got 1; threads = 0 puts a worker on each other "
+                 "core)");
+        return -1;
+    }
     if (sc->warmup_ns >= sc->duration_ns) {
-        snprintf(err, errlen, "warmup_ms must be shorter than duration_ms");
+        snprintf(err, errlen,
+                 "warmup_ms must be shorter than duration_ms (got %g and "
+                 "%g: nothing would be measured)",
+                 (double)sc->warmup_ns / MS, (double)sc->duration_ns / MS);
         return -1;
     }
     if (sc->open_loop && sc->rate <= 0) {
@@ -284,6 +294,20 @@ int scenario_check(const struct scenario *sc, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+/* Does msg name key as a word (not inside a longer name)? */
+static bool names_key(const char *msg, const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *at = strstr(msg, key); at; at = strstr(at + 1, key)) {
+        bool start =
+            at == msg || !(isalnum((unsigned char)at[-1]) || at[-1] == '_');
+        bool end = !(isalnum((unsigned char)at[n]) || at[n] == '_');
+        if (start && end)
+            return true;
+    }
+    return false;
 }
 
 static char *trim(char *s)
@@ -306,6 +330,9 @@ int scenario_parse(struct scenario *sc, const char *text, const char *name,
     char seen[64][48];
     int seen_line[64];
     const char *p = text;
+    /* A byte-order mark (some Windows editors write one) is no text. */
+    if (!strncmp(p, "\xef\xbb\xbf", 3))
+        p += 3;
     while (*p) {
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
@@ -386,7 +413,17 @@ int scenario_parse(struct scenario *sc, const char *text, const char *name,
         return -1;
     }
     if (scenario_check(sc, msg, sizeof msg) < 0) {
-        snprintf(err, errlen, "%s: %s", name, msg);
+        /* Two keys disagree: point at the later of those the message
+         * names that this file set (none: the defaults disagree with a
+         * command-line flag, and there is no line to name). */
+        int at = 0;
+        for (int i = 0; i < keys && i < 64; i++)
+            if (names_key(msg, strchr(seen[i], '.') + 1) && seen_line[i] > at)
+                at = seen_line[i];
+        if (at)
+            snprintf(err, errlen, "%s:%d: %s", name, at, msg);
+        else
+            snprintf(err, errlen, "%s: %s", name, msg);
         return -1;
     }
     return 0;

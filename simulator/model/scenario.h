@@ -41,7 +41,9 @@ struct scenario {
     char name[64];              /**< shown in reports and the HUD */
     enum sim_arch arch;         /**< architecture */
     int cores;                  /**< CPUs */
-    int threads;                /**< threads in all; 0 = one per core */
+    int threads;                /**< threads in all; 0 = one per core
+                                     (pool: the loop and a worker per
+                                     other core; single: always one) */
     int accept_threads;         /**< staged: accept-stage threads */
     char schedule[16];          /**< staged hand-off policy (policy.h) */
     enum sim_listener listener; /**< shared-nothing: how accepts spread */

@@ -118,6 +118,9 @@ struct sim {
     int free_fds_cap;       /**< room in free_fds */
     int next_fd;            /**< first never-used fd */
 
+    double next_arrival;  /**< open loop: the next arrival's time, ns, in
+                               fractions: each gap rounded to whole ns
+                               made gaps of ~1 ns 4% short on average */
     struct jobq shared;   /**< pool: the shared queue */
     int64_t lock_free_at; /**< pool: when its lock is next free */
     double shared_area;   /**< pool: integral of the queue's length */
@@ -188,8 +191,10 @@ struct sim_report {
                                 (queueing theory's L_q) */
     uint64_t completed;    /**< requests answered after the warm-up */
     double offered_rps;    /**< requests sent per second after the warm-up */
+    uint64_t offered;      /**< requests sent after the warm-up */
     int64_t in_system_end; /**< requests outstanding at the end */
     uint64_t dropped;      /**< arrivals dropped: SIM_MAX_CONNS open */
+    double busiest_util;   /**< the busiest core's utilisation, 0..1 */
     uint64_t handoffs;     /**< hand-offs after the warm-up */
     uint64_t cache_misses; /**< cache penalties after the warm-up */
     uint64_t accepted;     /**< connections accepted after the warm-up */
@@ -200,15 +205,24 @@ struct sim_report {
 
 /**
  * True when the offered load was above what the server answered (more
- * than 1% more sent than answered in the measured window, and a backlog
- * left at the end, or arrivals dropped at SIM_MAX_CONNS): an open loop
- * above capacity has no steady state, and its latency figures grow with
- * the run's length.
+ * than 1% more sent than answered in the measured window, and by more
+ * than chance explains: three standard deviations of the arrivals'
+ * count) and the server could not keep up: a core busy all the time
+ * (99% or more), a backlog at the end well above the window's mean, or
+ * arrivals dropped at SIM_MAX_CONNS. An open loop above capacity has no
+ * steady state, and its latency figures grow with the run's length.
  */
 bool sim_overloaded(const struct sim_report *r);
 
 /** Compute the report (after sim_run_until returned false). */
 void sim_report(const struct sim *s, struct sim_report *r);
+
+/**
+ * The report on the span run so far (a run stopped at s->now, as the
+ * window and --report --at measure it), for sim_overloaded() mid-run.
+ * \return false in the warm-up (nothing measured yet).
+ */
+bool sim_report_so_far(const struct sim *s, struct sim_report *r);
 
 /** A core's utilisation, 0..1, after the warm-up. */
 double sim_core_util(const struct sim *s, int core);

@@ -26,6 +26,20 @@ static void expect_ini_error(const char *text, const char *want)
         fail_msg("for '%s': expected '%s' in '%s'", text, want, err);
 }
 
+/* A byte-order mark before the first section (Notepad writes one) read
+ * as 't.ini:1: expected key = value'. */
+static void test_ini_byte_order_mark(void **state)
+{
+    (void)state;
+    struct scenario sc;
+    char err[256];
+    scenario_defaults(&sc);
+    assert_int_equal(scenario_parse(&sc, "\xef\xbb\xbf[scenario]\ncores = 3\n",
+                                    "t.ini", err, sizeof err),
+                     0);
+    assert_int_equal(sc.cores, 3);
+}
+
 static void test_ini_good(void **state)
 {
     (void)state;
@@ -80,7 +94,20 @@ static void test_ini_errors(void **state)
     expect_ini_error("[scenario]\narch = staged\ncores = 1\n",
                      "staged needs at least 2 cores, a thread on each");
     expect_ini_error("[scenario]\nduration_ms = 10\nwarmup_ms = 10\n",
-                     "warmup_ms must be shorter");
+                     "t.ini:3: warmup_ms must be shorter");
+    /* Keys that disagree name the later line that set one of them (they
+     * named the file alone), and the values: a duration under the
+     * default warm-up (100 ms) said only that the warm-up was longer. */
+    expect_ini_error("[scenario]\nduration_ms = 5\n[load]\nclients = 3\n",
+                     "t.ini:2: warmup_ms must be shorter than duration_ms "
+                     "(got 100 and 5");
+    expect_ini_error("[load]\nmode = open\n\nclients = 3\n",
+                     "t.ini:2: mode = open needs a rate");
+    expect_ini_error("[scenario]\ncores = 3\narch = staged\naccept_threads = "
+                     "3\nseed = 4\n",
+                     "t.ini:4: staged needs at least 4 cores");
+    expect_ini_error("[scenario]\narch = pool\nthreads = 1\n",
+                     "t.ini:3: pool needs threads of 2 or more");
     /* Issue 11's bad inputs. */
     expect_ini_error("", "t.ini:1: no keys");
     expect_ini_error("# only a comment\n\n", "t.ini:2: no keys");
@@ -252,6 +279,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ini_good),
+        cmocka_unit_test(test_ini_byte_order_mark),
         cmocka_unit_test(test_ini_errors),
         cmocka_unit_test(test_every_shipped_scenario_loads),
         cmocka_unit_test(test_bad_files),

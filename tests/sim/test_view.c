@@ -656,6 +656,50 @@ static void test_hud_counts_agree_with_report(void **state)
     view_close(v);
 }
 
+/* The HUD's OVERLOAD line follows the report's rule on the span run so
+ * far. Its own rule (5% more sent than answered, plus 100) never spoke
+ * at rho 1.02, where --report printed OVERLOAD: 0.9 s after the warm-up
+ * the backlog has grown by ~1,800 (sd ~430). At rho 0.9 it must stay
+ * quiet at every check, early ones (few arrivals) included. */
+static void test_hud_overload_as_report(void **state)
+{
+    (void)state;
+    char err[256];
+    struct view *v = view_open(640, 480, true, err, sizeof err);
+    assert_non_null(v);
+    for (int i = 0; i < 2; i++) {
+        struct scenario sc;
+        scenario_defaults(&sc);
+        if (scenario_load(&sc, "simulator/scenarios/mm1.ini", err, sizeof err))
+            fail_msg("%s", err);
+        sc.rate = i ? 102000 : 90000;
+        sc.warmup_ns = 100000000, sc.duration_ns = 2000000000;
+        struct play pl;
+        assert_int_equal(play_open(&pl, &sc, v, 0.02, err, sizeof err), 0);
+        struct hud h = {0};
+        double util[4];
+        int backlog[4];
+        for (int64_t at = 101000000; at <= 1000000000; at += 11000000) {
+            sim_run_until(&pl.sim, at);
+            h.stats = NULL;
+            hud_from_sim(&pl.sim, &pl.so_far, &h, util, backlog);
+            if (!i && h.stats && strstr(h.stats, "OVERLOAD"))
+                fail_msg("rho 0.9, %.3f s: the HUD said '%s'", (double)at / 1e9,
+                         h.stats);
+        }
+        struct sim_report r;
+        assert_true(sim_report_so_far(&pl.sim, &r));
+        assert_int_equal(sim_overloaded(&r), i == 1);
+        if (i && !(h.stats && strstr(h.stats, "OVERLOAD")))
+            fail_msg("rho 1.02, 1 s: %llu sent, %llu answered after the "
+                     "warm-up, and the HUD said no OVERLOAD",
+                     (unsigned long long)r.offered,
+                     (unsigned long long)r.completed);
+        play_close(&pl);
+    }
+    view_close(v);
+}
+
 /* Each CPU bar says its utilisation in figures where there is room: the
  * chapters quote "under half busy" and "18%", and a bar alone cannot be
  * read to the percent. */
@@ -1629,6 +1673,7 @@ int main(void)
         cmocka_unit_test(test_small_window_cuts_no_label),
         cmocka_unit_test(test_idle_core_says_why),
         cmocka_unit_test(test_hud_counts_agree_with_report),
+        cmocka_unit_test(test_hud_overload_as_report),
         cmocka_unit_test(test_cpu_bars_say_percent),
         cmocka_unit_test(test_unnamed_bars_have_a_caption),
         cmocka_unit_test(test_help_in_two_columns),
