@@ -924,6 +924,19 @@ static double glide_s(struct view *v, const struct token *k)
                                                       : GLIDE_S;
 }
 
+/* How far right a hand-off's arc swings: 80 pixels, or what its lane
+ * leaves of them (at 640x360 the tour's fd 5 swung off the lanes and
+ * flew hidden behind the follow panel). */
+static float arc_room(const struct view *v, const struct token *k)
+{
+    int row = k->cur.row;
+    if (row < 0 || row >= v->l.nrows)
+        return 0;
+    const SDL_Rect *b = &v->l.rows[row].box;
+    float room = (float)(b->x + b->w - k->size) - fmaxf(k->sx, k->tx);
+    return room < 0 ? 0 : room > 80 ? 80 : room;
+}
+
 /* Advance a token's moves by dt wall seconds; false once it is gone. */
 static bool token_advance(struct view *v, struct token *k, int id, double dt)
 {
@@ -948,7 +961,7 @@ static bool token_advance(struct view *v, struct token *k, int id, double dt)
         k->x = k->sx + (k->tx - k->sx) * e;
         k->y = k->sy + (k->ty - k->sy) * e;
         if (k->cur.arc) /* a hand-off leaves its lane on an arc */
-            k->x += (float)(80 * sin(M_PI * k->t));
+            k->x += (float)(arc_room(v, k) * sin(M_PI * k->t));
         if (k->t >= 1)
             hop_ended(v, k);
     }

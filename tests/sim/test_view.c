@@ -1420,6 +1420,41 @@ static void test_trail_shows_the_handoff(void **state)
                  n);
 }
 
+/* A hand-off's flight stays on the lanes: its arc swung 80 pixels right,
+ * and at 640x360, the follow panel open, the tour's fd 5 flew hidden
+ * behind the panel (only the end of its leg showed, going under it). */
+static void test_flight_stays_on_the_lanes(void **state)
+{
+    (void)state;
+    struct view *v = headless(640, 360);
+    int core[] = {0, 1, 2};
+    enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST, VIEW_REQUEST};
+    view_expect(v, 4); /* the tour's big squares */
+    view_layout(v, 3, 3, core, role);
+    view_follow_next(v);
+    ev(v, 0, FD_ACCEPT, 5, 3);
+    struct hud h = {.title = "arc", .arch = "staged", .cores = 3};
+    view_draw(v, &h, 10.0); /* in t0's slot */
+    ev(v, 0, FD_HANDOFF, 5, 1);
+    int panel[4], seen = 0;
+    assert_int_equal(view_place_rect(v, 0, PLACE_PANEL, panel), 0);
+    for (int f = 0; f < 40; f++) {
+        view_draw(v, &h, 0.01);
+        const struct view_item *it;
+        int n = view_items(v, &it);
+        for (int i = 0; i < n; i++)
+            if (!it[i].text && it[i].flight) {
+                seen++;
+                if (it[i].x + it[i].w > panel[0])
+                    fail_msg("frame %d: the flight at x %d..%d, the panel "
+                             "from x %d",
+                             f, it[i].x, it[i].x + it[i].w, panel[0]);
+            }
+    }
+    assert_true(seen > 10);
+    view_close(v);
+}
+
 /* At 640x360 the HUD's line in words is not cut: "t0 answers fd 5 (130
  * bytes); fd 5 goes back to idle in its interest..." (one core, one
  * client, shared-nothing); too long for the font, it takes the small
@@ -1647,6 +1682,7 @@ int main(void)
         cmocka_unit_test(test_long_queue_count_not_cut),
         cmocka_unit_test(test_short_accept_row_counts_its_queue),
         cmocka_unit_test(test_trail_shows_the_handoff),
+        cmocka_unit_test(test_flight_stays_on_the_lanes),
         cmocka_unit_test(test_narration_not_cut),
         cmocka_unit_test(test_panel_cuts_no_hop),
         cmocka_unit_test(test_resize_lays_out_again),
