@@ -879,6 +879,39 @@ static void test_replay_starts_at(void **state)
         fail_msg("640x360: fd 5 idle is %d pixels", small);
 }
 
+/* A replay skips a stretch where nothing moves: fastd started by hand
+ * wakes once a second until the load comes, and a replay of the
+ * README's recipe showed an empty window for 190 s at x0.01 before its
+ * first connection. Here the first comes 2 s into the trace. */
+static void test_replay_skips_the_quiet(void **state)
+{
+    (void)state;
+    char trace[] = "/tmp/fastsim-quiet-XXXXXX.fdt";
+    int fd = mkstemps(trace, 4);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fprintf(f, "# fdtrace 1 arch=staged threads=2 cores=2\n"
+               "1000 1 1 wake -1 0\n"
+               "1000001000 1 1 wake -1 0\n"
+               "2000000000 0 0 accept 5 3\n"
+               "2000001000 0 0 handoff 5 1\n"
+               "2000100000 1 1 wake -1 1\n"
+               "2000101000 1 1 recv 5 78\n"
+               "2000102000 1 1 request 5 1\n"
+               "2000103000 1 1 send 5 130\n"
+               "2900000000 1 1 wake -1 1\n"
+               "2900001000 1 1 close 5 0\n");
+    fclose(f);
+    /* A second of frames: to where the picture stopped, the report
+     * counts the connection (0 before: 10 ms of the quiet played). */
+    long conns = replay_report_count(trace, "--frames 30", "\"connections\":");
+    unlink(trace);
+    if (conns != 1)
+        fail_msg("after 1 s of frames, %ld connections: the replay is still "
+                 "in the quiet before the first",
+                 conns);
+}
+
 /* Every bar says what its caption counts, every caption what is drawn.
  * Shared-nothing's accept queues stood empty beside "accept queue 9" (their
  * squares are hidden, and only ready lists and interest sets had bars); the
@@ -1670,6 +1703,7 @@ int main(void)
         cmocka_unit_test(test_help_names_every_key),
         cmocka_unit_test(test_pool_queue_in_flows),
         cmocka_unit_test(test_replay_starts_at),
+        cmocka_unit_test(test_replay_skips_the_quiet),
         cmocka_unit_test(test_flow_bars_agree_with_captions),
         cmocka_unit_test(test_flows_need_room),
         cmocka_unit_test(test_run_to_stops_there),
