@@ -369,8 +369,11 @@ static void draw_tokens(struct view *v)
                                        .to_y = (int)(k->t < 1 ? k->ty : k->y),
                                        .flight = flight,
                                        .hollow = hollow});
-            if (hollow) { /* crossing a place on its way: an outline */
+            if (hollow) { /* crossing a place on its way: an outline, two
+                           * pixels wide (one was lost on the ready list) */
                 paint_outline(v, r, view_colours[c]);
+                paint_outline(v, (SDL_Rect){r.x + 1, r.y + 1, r.w - 2, r.h - 2},
+                              view_colours[c]);
                 continue;
             }
             if (nb[c] == 2048) {
@@ -397,10 +400,15 @@ static void draw_tokens(struct view *v)
             snprintf(num, sizeof num, "%d", k->fd);
             int w = 0, h = 0;
             TTF_SizeUTF8(v->small, num, &w, &h);
+            /* A hollow square has no fill to be dark on: its number is
+             * light (the tour's fd 5 crossed t1's ready list as an empty
+             * box, its "5" dark on dark). */
+            bool hollow;
+            view_token_colour(v, k, &hollow);
             paint_text(v, v->small,
                        (SDL_Rect){(int)k->x + (k->size - w) / 2,
                                   (int)k->y + (k->size - h) / 2, w, h},
-                       bg, num, k->fd);
+                       hollow ? text_fg : bg, num, k->fd);
         }
     }
     if (fol && fol->live) {

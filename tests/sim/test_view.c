@@ -1488,6 +1488,53 @@ static void test_flight_stays_on_the_lanes(void **state)
     view_close(v);
 }
 
+/* A square crossing a place on its way elsewhere is an outline, and its
+ * number still reads: the tour's fd 5, answered, crossed t1's ready list
+ * on its way to the interest set as an empty box, its "5" drawn dark on
+ * the dark lane. */
+static void test_hollow_square_keeps_its_number(void **state)
+{
+    (void)state;
+    struct view *v = staged_pair();
+    view_expect(v, 4); /* squares large enough for numbers */
+    int core[] = {0, 1};
+    enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST};
+    view_layout(v, 2, 2, core, role);
+    ev(v, 0, FD_ACCEPT, 5, 3);
+    ev(v, 0, FD_HANDOFF, 5, 1);
+    ev(v, 1, FD_READY, 5, 0);
+    ev(v, 1, FD_RECV, 5, 78);
+    struct hud h = {.title = "hollow", .arch = "staged", .cores = 2};
+    view_draw(v, &h, 10.0);    /* on t1's CPU */
+    ev(v, 1, FD_SEND, 5, 130); /* to the interest set, over the ready list */
+    static unsigned char px[800 * 600 * 4];
+    char err[256];
+    int light = -1;
+    for (int f = 0; f < 60 && light < 0; f++) {
+        view_draw(v, &h, 0.005);
+        const struct view_item *it;
+        int n = view_items(v, &it);
+        for (int i = 0; i < n; i++) {
+            if (it[i].text || !it[i].hollow || it[i].fd != 5)
+                continue;
+            assert_int_equal(view_read(v, px, err, sizeof err), 0);
+            light = 0; /* inside the two-pixel outline */
+            for (int y = it[i].y + 2; y < it[i].y + it[i].h - 2; y++)
+                for (int x = it[i].x + 2; x < it[i].x + it[i].w - 2; x++) {
+                    const unsigned char *q = px + 4 * (y * 800 + x);
+                    light += q[0] > 150 && q[1] > 150 && q[2] > 150;
+                }
+            break;
+        }
+    }
+    view_close(v);
+    if (light < 0)
+        fail_msg("fd 5 never crossed the ready list as an outline");
+    if (light < 3)
+        fail_msg("fd 5 hollow: %d light pixels in it, its number unread",
+                 light);
+}
+
 /* At 640x360 the HUD's line in words is not cut: "t0 answers fd 5 (130
  * bytes); fd 5 goes back to idle in its interest..." (one core, one
  * client, shared-nothing); too long for the font, it takes the small
@@ -1717,6 +1764,7 @@ int main(void)
         cmocka_unit_test(test_short_accept_row_counts_its_queue),
         cmocka_unit_test(test_trail_shows_the_handoff),
         cmocka_unit_test(test_flight_stays_on_the_lanes),
+        cmocka_unit_test(test_hollow_square_keeps_its_number),
         cmocka_unit_test(test_narration_not_cut),
         cmocka_unit_test(test_panel_cuts_no_hop),
         cmocka_unit_test(test_resize_lays_out_again),
