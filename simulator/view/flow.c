@@ -489,7 +489,9 @@ static void gauge(struct view *v, SDL_Rect box, int n, int cap, SDL_Color c,
     int y = bar.y;
     fill(v, bar, (SDL_Color){30, 33, 40, 255});
     bar.w = n > 0 ? (int)fmax(2, bar.w * full) : 0;
-    fill(v, bar, c);
+    if (bar.w > 0) /* SDL fills a rectangle 0 wide as a line: "ready 0"
+                    * had a sliver of the ready colour */
+        fill(v, bar, c);
     char s[64];
     snprintf(s, sizeof s, "%s %d", what, n);
     label(v, box.x + 4, y + 14, (SDL_Color){225, 228, 235, 255}, s, false);
@@ -602,7 +604,12 @@ void flow_draw(struct view *v)
             rate_text(s, sizeof s, th->to_rps[j], "hand-offs/s");
             label(v, sx + w / 2 + 6, ty - 7, text_fg, s, false);
         }
-        gauge(v, r->ready.box, th->ready, r->ready.cap > 0 ? r->ready.cap : 64,
+        /* The pool's loop puts what it finds readable in the shared
+         * queue at once (its squares go there, and the band counts them):
+         * counted in its ready list too, the pool at 1920x1080 said
+         * "ready 61" under "shared queue 61", each fd twice. */
+        int ready = l->pool && r->role == VIEW_LOOP ? 0 : th->ready;
+        gauge(v, r->ready.box, ready, r->ready.cap > 0 ? r->ready.cap : 64,
               view_colours[VC_READY], "ready");
         gauge(v, r->idle.box, th->open, r->idle.cap > 0 ? r->idle.cap : 400,
               view_colours[VC_IDLE], "open fds");
@@ -630,7 +637,8 @@ void flow_draw(struct view *v)
         SDL_Rect bar = {b->x + 2, b->y + b->h / 2 - 6, b->w - 4, 12};
         fill(v, bar, (SDL_Color){30, 33, 40, 255});
         bar.w = n > 0 ? (int)fmax(2, bar.w * full) : 0;
-        fill(v, bar, view_colours[VC_READY]);
+        if (bar.w > 0)
+            fill(v, bar, view_colours[VC_READY]);
     }
     if (l->nrows > 0) {
         const struct row *r = &l->rows[0];

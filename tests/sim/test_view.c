@@ -20,6 +20,7 @@
 #include "simulator/model/scenario.h"
 #include "simulator/play.h"
 #include "simulator/player.h"
+#include "simulator/view/flow.h"
 #include "simulator/view/view.h"
 
 struct picture {
@@ -767,11 +768,22 @@ static void test_pool_queue_in_flows(void **state)
     struct hud h = {
         .title = "pool", .arch = "pool", .cores = 2, .shared_len = 40};
     view_draw(v, &h, 10.0);
-    int q[4];
+    int q[4], ready[4], bar[4];
     assert_int_equal(view_place_rect(v, -1, PLACE_SHARED, q), 0);
+    /* ...and only there: the loop's ready list gauge counted them too
+     * ("ready 61" under "shared queue 61"). */
+    assert_int_equal(view_place_rect(v, 0, PLACE_READY, ready), 0);
+    flow_gauge_bar(ready, bar);
+    assert_true(bar[2] > 0);
     struct picture p = picture_of(v);
     assert_true(in_place(&p, q, VC_READY) > 100);
+    int twice = in_place(&p, bar, VC_READY);
     stbi_image_free(p.px);
+    if (twice > 0)
+        fail_msg("bar %d,%d %dx%d: %d pixels of t0's ready-list gauge filled: "
+                 "the shared "
+                 "queue's fds counted twice",
+                 bar[0], bar[1], bar[2], bar[3], twice);
 }
 
 /* Idle-colour pixels in fastsim's picture of a small trace, run with
