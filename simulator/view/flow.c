@@ -307,6 +307,8 @@ bool flow_hides(const struct flow *f, int fd)
 
 static void fill(struct view *v, SDL_Rect r, SDL_Color c)
 {
+    if (r.w <= 0 || r.h <= 0) /* SDL would fill it as a line */
+        return;
     SDL_SetRenderDrawColor(v->ren, c.r, c.g, c.b, c.a);
     SDL_RenderFillRect(v->ren, &r);
 }
@@ -489,9 +491,7 @@ static void gauge(struct view *v, SDL_Rect box, int n, int cap, SDL_Color c,
     int y = bar.y;
     fill(v, bar, (SDL_Color){30, 33, 40, 255});
     bar.w = n > 0 ? (int)fmax(2, bar.w * full) : 0;
-    if (bar.w > 0) /* SDL fills a rectangle 0 wide as a line: "ready 0"
-                    * had a sliver of the ready colour */
-        fill(v, bar, c);
+    fill(v, bar, c); /* none at 0: "ready 0" had a sliver (fill()) */
     char s[64];
     snprintf(s, sizeof s, "%s %d", what, n);
     label(v, box.x + 4, y + 14, (SDL_Color){225, 228, 235, 255}, s, false);
@@ -637,8 +637,7 @@ void flow_draw(struct view *v)
         SDL_Rect bar = {b->x + 2, b->y + b->h / 2 - 6, b->w - 4, 12};
         fill(v, bar, (SDL_Color){30, 33, 40, 255});
         bar.w = n > 0 ? (int)fmax(2, bar.w * full) : 0;
-        if (bar.w > 0)
-            fill(v, bar, view_colours[VC_READY]);
+        fill(v, bar, view_colours[VC_READY]);
     }
     if (l->nrows > 0) {
         const struct row *r = &l->rows[0];

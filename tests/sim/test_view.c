@@ -688,6 +688,23 @@ static void test_cpu_bars_say_percent(void **state)
     assert_int_equal(texts[0], 1);
     assert_int_equal(texts[1], 1);
     view_close(v);
+    /* A bar at 0% has no fill at all: SDL filled its 0-wide rectangle
+     * as a line, a sliver of "busy" beside "0%". */
+    v = staged_pair();
+    util[0] = 0;
+    view_draw(v, &h, 0.1);
+    n = view_items(v, &it);
+    int at[4] = {0};
+    for (int i = 0; i < n; i++)
+        if (it[i].bar == 1)
+            at[0] = it[i].x - 2, at[1] = it[i].y, at[2] = 12, at[3] = it[i].h;
+    assert_true(at[3] > 0);
+    struct picture p = picture_of(v);
+    int sliver = count_colour(&p, at[0], at[1], at[0] + at[2], at[1] + at[3],
+                              70, 115, 85);
+    stbi_image_free(p.px);
+    if (sliver)
+        fail_msg("cpu0 at 0%%: %d pixels of its fill", sliver);
 }
 
 /* The help names every key the footer does: v (squares or flows) was
