@@ -182,7 +182,8 @@ int view_square_places(const struct view *v, int (*rects)[4], int max);
 /**
  * How a trace's rates name the span they cover, in the HUD: " (last 1 s)",
  * or early in a trace " (last 0.4 s)" (it said a second while it
- * measured 0.4 s). span_s 0 or from 0.95 on reads as a second.
+ * measured 0.4 s), or with slow frames " (last 1.3 s)". span_s 0 or
+ * from 0.95 to 1.05 reads as a second.
  */
 void view_span_words(double span_s, char *out, size_t len);
 
