@@ -31,8 +31,9 @@ sim: $(BIN)/fastsim
 
 # The tour's key moments, pictures for chapter 4 and the README, made
 # again whenever fastsim or the tour changes: frame numbers of a headless
-# run at 1/30 s a frame (test_window prints the frame each hop ends at).
-TOUR_SHOTS := queue=40 handoff=230 ready=320 close=1532
+# run at 1/30 s a frame (test_window prints the frame each hop starts at;
+# a move then takes 36 frames, the hand-off's flight among them).
+TOUR_SHOTS := queue=60 handoff=258 ready=390 close=1968
 TOUR_PICS  := $(foreach s,$(TOUR_SHOTS),docs/images/04-tour-$(firstword \
     $(subst =, ,$(s))).png)
 all: $(TOUR_PICS)

@@ -9,6 +9,9 @@
 
 #define TOUR_HOLD_S   2.5 /* wall s the tour holds each hop: one line */
 #define FOLLOW_HOLD_S 1.0 /* the same for a connection followed by hand */
+#define TOUR_GLIDE_S                                                           \
+    1.2 /* wall s each of its moves takes in the tour: the                     \
+         * hand-off's flight lasted 0.3 s, a blink */
 
 /* The model emitted an event: keep it until it is its turn on screen. */
 static void on_event(void *ctx, const struct fd_event *ev)
@@ -73,6 +76,7 @@ static int build(struct play *p, char *err, size_t errlen)
     p->hold = 0;
     p->card = false;
     p->hold_s = p->sc.tour ? TOUR_HOLD_S : FOLLOW_HOLD_S;
+    view_set_follow_glide(p->view, p->sc.tour ? TOUR_GLIDE_S : 0);
     if (p->sc.tour)
         view_follow_next(p->view);
     return 0;
@@ -380,7 +384,7 @@ void play_frame(struct play *p, double dt)
     if (p->buf_len) /* the picture is at the last event shown */
         h.sim_s = (double)p->shown_ns / 1e9;
     h.speed = p->speed, h.paused = p->paused, h.help = p->help;
-    h.narration = NULL; /* the view says each hop as it ends */
+    h.narration = NULL; /* the view says each hop as it starts */
     h.bars_now = h.sim_s < h.warmup_s || view_following(v) || p->speed < 1e-4;
     h.card = p->card ? p->card_text : NULL;
     p->message_age += dt;

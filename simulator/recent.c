@@ -78,14 +78,26 @@ void recent_tick(struct recent *r, const struct tally *t, int64_t now_ns)
         r->n++;
 }
 
-/* The oldest note (about a second ago), or NULL. */
+/* The note the rates are measured from: the newest one a second old or
+ * more, else (early on) the oldest; NULL before a note. Notes are taken
+ * at frames, so frames slower than a step (a loaded machine, a headless
+ * run writing PNGs) made the ring's oldest 3 s old: "last 1 s" measured
+ * over 3 s, and a live view's rate went on falling for seconds after
+ * fastd stopped. */
 static const struct recent_note *oldest(const struct recent *r, int64_t now)
 {
-    if (!r->n)
-        return NULL;
-    int at = r->n < RECENT_NOTES ? 0 : r->next;
-    const struct recent_note *n = &r->note[at];
-    return now > n->t_ns ? n : NULL;
+    const struct recent_note *best = NULL, *first = NULL;
+    int64_t second = now - RECENT_STEP_NS * (RECENT_NOTES - 1);
+    for (int i = 0; i < r->n; i++) {
+        const struct recent_note *n = &r->note[i];
+        if (n->t_ns >= now)
+            continue;
+        if (!first || n->t_ns < first->t_ns)
+            first = n;
+        if (n->t_ns <= second && (!best || n->t_ns > best->t_ns))
+            best = n;
+    }
+    return best ? best : first;
 }
 
 double recent_span_s(const struct recent *r, int64_t now_ns)

@@ -47,8 +47,9 @@ void recent_tick(struct recent *r, const struct tally *t, int64_t now_ns);
 
 /**
  * The trace seconds the rates below cover: a second, less early on (a
- * replay 0.4 s from fastd's start measures over those 0.4 s), 0 before
- * a note.
+ * replay 0.4 s from fastd's start measures over those 0.4 s), a little
+ * more when frames (and so notes) come slower than a step, 0 before a
+ * note.
  */
 double recent_span_s(const struct recent *r, int64_t now_ns);
 

@@ -15,6 +15,8 @@
 #include "simulator/model/report.h"
 #include "simulator/player.h"
 
+#define QUIET_WALL_S 2.0 /* wall s of nothing moving that a replay skips */
+
 static double wall_now(void)
 {
     struct timespec ts;
@@ -64,6 +66,39 @@ static int most_open(const struct trace *tr)
     return most < 1000000 ? (int)most : 1000000;
 }
 
+/* The first event from i on that moves a square (fastd's idle wakes
+ * move none). */
+static size_t next_moving(const struct trace *tr, size_t i)
+{
+    while (i < tr->len &&
+           (tr->events[i].kind == FD_WAKE || tr->events[i].kind == FD_DROP ||
+            tr->events[i].kind == FD_TOTAL))
+        i++;
+    return i;
+}
+
+/* A stretch of trace where no square moves for QUIET_WALL_S at this
+ * speed is skipped, to half a wall second before the next move, and the
+ * HUD says so: fastd started by hand wakes once a second until the load
+ * comes, and the README's recipe (start it, load it, stop it) gave a
+ * window that stayed empty for 190 s at x0.01 before the first
+ * connection (1.9 s of trace). */
+static void skip_quiet(struct player *p)
+{
+    size_t i = next_moving(&p->tr, p->next);
+    if (i >= p->tr.len || p->speed <= 0)
+        return;
+    double at = (double)(p->tr.events[i].t_ns - p->origin) / 1e9;
+    double to = at - 0.5 * p->speed;
+    if (at - p->pos <= QUIET_WALL_S * p->speed || to <= p->pos)
+        return;
+    char msg[96];
+    snprintf(msg, sizeof msg, "skipped %.3g s of trace where nothing moved",
+             to - p->pos);
+    p->pos = to;
+    player_say(p, msg);
+}
+
 static void tally_sink(void *ctx, const struct fd_event *ev)
 {
     tally_event(ctx, ev);
@@ -106,8 +141,10 @@ static int show(struct player *p, const struct cli *cli)
         }
         if (!on)
             break;
-        if (!p->paused)
+        if (!p->paused) {
             p->pos += dt * p->speed;
+            skip_quiet(p);
+        }
         play_until(p, p->pos);
         player_draw(p, cli->replay, HUD_REPLAY, dt);
         if (cli->frames && cli->png && strchr(cli->png, '%') &&

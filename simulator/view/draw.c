@@ -369,8 +369,11 @@ static void draw_tokens(struct view *v)
                                        .to_y = (int)(k->t < 1 ? k->ty : k->y),
                                        .flight = flight,
                                        .hollow = hollow});
-            if (hollow) { /* crossing a place on its way: an outline */
+            if (hollow) { /* crossing a place on its way: an outline, two
+                           * pixels wide (one was lost on the ready list) */
                 paint_outline(v, r, view_colours[c]);
+                paint_outline(v, (SDL_Rect){r.x + 1, r.y + 1, r.w - 2, r.h - 2},
+                              view_colours[c]);
                 continue;
             }
             if (nb[c] == 2048) {
@@ -397,10 +400,15 @@ static void draw_tokens(struct view *v)
             snprintf(num, sizeof num, "%d", k->fd);
             int w = 0, h = 0;
             TTF_SizeUTF8(v->small, num, &w, &h);
+            /* A hollow square has no fill to be dark on: its number is
+             * light (the tour's fd 5 crossed t1's ready list as an empty
+             * box, its "5" dark on dark). */
+            bool hollow;
+            view_token_colour(v, k, &hollow);
             paint_text(v, v->small,
                        (SDL_Rect){(int)k->x + (k->size - w) / 2,
                                   (int)k->y + (k->size - h) / 2, w, h},
-                       bg, num, k->fd);
+                       hollow ? text_fg : bg, num, k->fd);
         }
     }
     if (fol && fol->live) {
@@ -411,23 +419,38 @@ static void draw_tokens(struct view *v)
     }
 }
 
+/* One leg of the trail: thick in the flight's colour for a hand-off. */
+static void draw_leg(struct view *v, SDL_Point a, SDL_Point b, bool handed)
+{
+    SDL_Color c = handed ? view_colours[VC_FLIGHT] : white;
+    SDL_SetRenderDrawColor(v->ren, c.r, c.g, c.b, 255);
+    for (int d = handed ? -1 : 0; d <= (handed ? 1 : 0); d++)
+        SDL_RenderDrawLine(v->ren, a.x + d, a.y, b.x + d, b.y);
+}
+
 /* The followed connection's trail: a line through every place it has
  * been, to where it is now. The hand-off's leg is drawn thick in the
- * flight's colour: its flight lasts a quarter of a second, and once it
- * has landed (the tour's hand-off picture) nothing else showed which
- * leg was the hand-off, the hop the staged design is about. */
+ * flight's colour: once it has landed (the tour's hand-off picture)
+ * nothing else showed which leg was the hand-off, the hop the staged
+ * design is about. The leg being flown is drawn too, from the last
+ * place to the square: the flight was a square alone in the lane, its
+ * line appearing only once it had landed. */
 static void draw_trail(struct view *v)
 {
     const struct follow *f = &v->fol;
     if (f->ntrail == 0)
         return;
-    for (int i = 1; i < f->ntrail; i++) {
-        SDL_Point a = f->trail[i - 1], b = f->trail[i];
-        SDL_Color c = f->handed[i] ? view_colours[VC_FLIGHT] : white;
-        SDL_SetRenderDrawColor(v->ren, c.r, c.g, c.b, 255);
-        for (int d = f->handed[i] ? -1 : 0; d <= (f->handed[i] ? 1 : 0); d++)
-            SDL_RenderDrawLine(v->ren, a.x + d, a.y, b.x + d, b.y);
-    }
+    for (int i = 1; i < f->ntrail; i++)
+        draw_leg(v, f->trail[i - 1], f->trail[i], f->handed[i]);
+    const struct token *k = NULL;
+    if (f->anon >= 0 && f->anon < v->nanon)
+        k = &v->anon[f->anon];
+    else if (f->fd >= 0 && f->fd < v->ntok && !f->done)
+        k = &v->toks[f->fd];
+    if (k && k->live && k->t < 1)
+        draw_leg(v, f->trail[f->ntrail - 1],
+                 (SDL_Point){(int)k->x + k->size / 2, (int)k->y + k->size / 2},
+                 k->cur.arc);
     for (int i = 0; i < f->ntrail; i++)
         paint_fill(v, (SDL_Rect){f->trail[i].x - 2, f->trail[i].y - 2, 5, 5},
                    white);

@@ -94,7 +94,7 @@ int view_queue_length(const struct view *v, int t)
 
 void view_span_words(double span_s, char *out, size_t len)
 {
-    if (span_s <= 0 || span_s >= 0.95)
+    if (span_s <= 0 || (span_s >= 0.95 && span_s < 1.05))
         snprintf(out, len, " (last 1 s)");
     else if (span_s >= 0.1)
         snprintf(out, len, " (last %.1f s)", span_s);

@@ -307,6 +307,8 @@ bool flow_hides(const struct flow *f, int fd)
 
 static void fill(struct view *v, SDL_Rect r, SDL_Color c)
 {
+    if (r.w <= 0 || r.h <= 0) /* SDL would fill it as a line */
+        return;
     SDL_SetRenderDrawColor(v->ren, c.r, c.g, c.b, c.a);
     SDL_RenderFillRect(v->ren, &r);
 }
@@ -332,10 +334,27 @@ static void take_token(const struct token *k)
             (SDL_Rect){(int)k->x - 4, (int)k->y - 4, k->size + 8, k->size + 8});
 }
 
+static SDL_Rect gauge_bar(SDL_Rect box)
+{
+    int b[4], r[4] = {box.x, box.y, box.w, box.h};
+    flow_gauge_bar(r, b);
+    return (SDL_Rect){b[0], b[1], b[2], b[3]};
+}
+
 static void taken_reset(struct view *v)
 {
     const struct flow *f = &v->flow;
     ntaken = layout_texts(&v->l, taken, MAX_TAKEN);
+    /* Every gauge's bar, before any label: at 640x360 the sample's words
+     * covered t0's interest-set gauge, a hand-off rate t1's ready list. */
+    for (int i = 0; i < v->l.nrows; i++) {
+        SDL_Rect ready = gauge_bar(v->l.rows[i].ready.box),
+                 idle = gauge_bar(v->l.rows[i].idle.box);
+        if (ready.w > 0)
+            take(ready);
+        if (idle.w > 0)
+            take(idle);
+    }
     if (f->sample >= 0 && f->sample < v->ntok)
         take_token(&v->toks[f->sample]);
     if (v->fol.anon >= 0 && v->fol.anon < v->nanon)
@@ -354,17 +373,17 @@ static bool room_for(SDL_Rect r)
 
 /* A label (a few a frame: not worth the text cache), left or right of
  * x; left out where it would cover a text or a square. */
-static void label(struct view *v, int x, int y, SDL_Color c, const char *s,
+static bool label(struct view *v, int x, int y, SDL_Color c, const char *s,
                   bool right)
 {
     TTF_Font *font = v->small ? v->small : v->font;
     int w, h;
     if (!font || !*s || TTF_SizeUTF8(font, s, &w, &h) < 0 ||
         !room_for((SDL_Rect){(right ? x - w : x) - 2, y, w + 4, h}))
-        return;
+        return false;
     SDL_Surface *surf = TTF_RenderUTF8_Blended(font, s, c);
     if (!surf)
-        return;
+        return false;
     SDL_Texture *tex = SDL_CreateTextureFromSurface(v->ren, surf);
     if (tex) {
         SDL_Rect r = {right ? x - surf->w : x, y, surf->w, surf->h};
@@ -381,6 +400,7 @@ static void label(struct view *v, int x, int y, SDL_Color c, const char *s,
         SDL_DestroyTexture(tex);
     }
     SDL_FreeSurface(surf);
+    return true;
 }
 
 /* An arrow's width for a rate: 1 px at nothing, 16 at 100,000/s. */
@@ -464,15 +484,14 @@ static int band_start(const struct view *v, const struct row *r, int w)
 static void gauge(struct view *v, SDL_Rect box, int n, int cap, SDL_Color c,
                   const char *what)
 {
-    if (box.w <= 0)
+    SDL_Rect bar = gauge_bar(box);
+    if (bar.w <= 0)
         return;
     double full = cap > 0 ? fmin(1, (double)n / cap) : 0;
-    /* Low in the area, under the arrows that come in at the slot's top. */
-    int y = box.h >= 60 ? box.y + box.h - 46 : box.y + box.h / 2 - 6;
-    SDL_Rect bar = {box.x + 2, y, box.w - 4, 12};
+    int y = bar.y;
     fill(v, bar, (SDL_Color){30, 33, 40, 255});
     bar.w = n > 0 ? (int)fmax(2, bar.w * full) : 0;
-    fill(v, bar, c);
+    fill(v, bar, c); /* none at 0: "ready 0" had a sliver (fill()) */
     char s[64];
     snprintf(s, sizeof s, "%s %d", what, n);
     label(v, box.x + 4, y + 14, (SDL_Color){225, 228, 235, 255}, s, false);
@@ -585,7 +604,12 @@ void flow_draw(struct view *v)
             rate_text(s, sizeof s, th->to_rps[j], "hand-offs/s");
             label(v, sx + w / 2 + 6, ty - 7, text_fg, s, false);
         }
-        gauge(v, r->ready.box, th->ready, r->ready.cap > 0 ? r->ready.cap : 64,
+        /* The pool's loop puts what it finds readable in the shared
+         * queue at once (its squares go there, and the band counts them):
+         * counted in its ready list too, the pool at 1920x1080 said
+         * "ready 61" under "shared queue 61", each fd twice. */
+        int ready = l->pool && r->role == VIEW_LOOP ? 0 : th->ready;
+        gauge(v, r->ready.box, ready, r->ready.cap > 0 ? r->ready.cap : 64,
               view_colours[VC_READY], "ready");
         gauge(v, r->idle.box, th->open, r->idle.cap > 0 ? r->idle.cap : 400,
               view_colours[VC_IDLE], "open fds");
@@ -644,8 +668,23 @@ void flow_draw_sample(struct view *v)
     /* Under the caption, not beside the square: a square moves over
      * other labels, a fixed line does not. */
     const struct row *r = &v->l.rows[0];
-    label(v, r->box.x + r->box.w - 6, r->box.y + 18,
-          (SDL_Color){255, 255, 255, 255}, s, true);
+    SDL_Color c_words = {255, 255, 255, 255};
+    /* Where the flows' caption was left out for room (640x360), its line
+     * is free: the words go there rather than over a gauge. */
+    if (!label(v, r->box.x + r->box.w - 6, r->box.y + 18, c_words, s, true))
+        label(v, r->box.x + r->box.w - 6, r->box.y + 4, c_words, s, true);
+}
+
+void flow_gauge_bar(const int box[4], int bar[4])
+{
+    bar[0] = bar[1] = bar[2] = bar[3] = 0;
+    if (box[2] <= 4)
+        return;
+    /* Low in the area, under the arrows that come in at the slot's top. */
+    bar[0] = box[0] + 2;
+    bar[1] = box[3] >= 60 ? box[1] + box[3] - 46 : box[1] + box[3] / 2 - 6;
+    bar[2] = box[2] - 4;
+    bar[3] = 12;
 }
 
 void flow_free(struct flow *f)

@@ -111,6 +111,13 @@ void flow_draw(struct view *v);
 /** Ring the sampled fd's square and say where it is (after the squares). */
 void flow_draw_sample(struct view *v);
 
+/**
+ * Where the gauge of a ready list or interest set drawn at box (x, y, w,
+ * h) has its bar, in flows (its words go under it); w 0: no gauge. Labels
+ * keep off it.
+ */
+void flow_gauge_bar(const int box[4], int bar[4]);
+
 /** Free what it holds. */
 void flow_free(struct flow *f);
 

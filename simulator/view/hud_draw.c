@@ -260,10 +260,8 @@ void draw_hud(struct view *v, const struct hud *h)
     }
     char said[200];
     const char *now = h->narration;
-    if (!now && v->has_said && v->narrate) {
-        v->narrate(&v->said, said, sizeof said);
+    if (!now && view_said(v, said, sizeof said))
         now = said;
-    }
     if (h->message)
         paint_text(v, paint_font_fitting(v, l->hud_line[3], h->message),
                    l->hud_line[3], note_fg, h->message, -2);

@@ -101,6 +101,9 @@ TTF_Font *paint_font_fitting(struct view *v, SDL_Rect box, const char *s)
 
 void paint_fill(struct view *v, SDL_Rect r, SDL_Color c)
 {
+    if (r.w <= 0 || r.h <= 0) /* SDL fills it as a line: a CPU bar at 0%
+                               * and the warm-up at 0% showed a sliver */
+        return;
     SDL_SetRenderDrawColor(v->ren, c.r, c.g, c.b, c.a);
     SDL_RenderFillRect(v->ren, &r);
 }

@@ -746,6 +746,19 @@ void view_set_narrator(struct view *v, view_narrate_fn fn)
     v->narrate = fn;
 }
 
+bool view_said(const struct view *v, char *out, size_t len)
+{
+    if (!v->has_said || !v->narrate)
+        return false;
+    v->narrate(&v->said, out, len);
+    return true;
+}
+
+void view_set_follow_glide(struct view *v, double seconds)
+{
+    v->follow_glide_s = seconds > 0 ? seconds : 0;
+}
+
 static bool is_followed(struct view *v, const struct token *k)
 {
     return k && k == followed(v);
@@ -872,30 +885,62 @@ bool view_event(struct view *v, const struct fd_event *ev)
     return is_followed(v, k);
 }
 
-/* A hop ended: say it (the followed connection's, or any when none is
- * followed), and mark the trail. */
-static void hop_ended(struct view *v, struct token *k)
+/* A hop starts: say it (the followed connection's, or any when none is
+ * followed) while the square makes the move. Said as it ended, the
+ * tour's hand-off flew under "t0 accepts a connection: fd 5" and was
+ * named only once the square sat idle in t1's interest set: the flight
+ * the staged design is about was never on screen with its name. */
+static void hop_started(struct view *v, struct token *k)
 {
     if (!k->cur.said)
         return;
-    k->cur.said = false;
     bool fol = is_followed(v, k);
-    if (fol) {
+    if (fol)
         follow_log(v, &k->cur, true);
-        follow_point(v, k);
-        if (k->cur.ev.kind == FD_CLOSE)
-            v->fol.done = true;
-    }
     if (fol || !view_following(v)) {
         v->said = k->cur.ev;
         v->has_said = true;
     }
 }
 
+/* A hop ended: mark the trail where the followed square landed. */
+static void hop_ended(struct view *v, struct token *k)
+{
+    if (!k->cur.said)
+        return;
+    k->cur.said = false;
+    if (is_followed(v, k)) {
+        follow_point(v, k);
+        if (k->cur.ev.kind == FD_CLOSE)
+            v->fol.done = true;
+    }
+}
+
+/* Wall seconds one hop of this token takes: the followed one's may be
+ * slower (view_set_follow_glide). */
+static double glide_s(struct view *v, const struct token *k)
+{
+    return v->follow_glide_s > 0 && is_followed(v, k) ? v->follow_glide_s
+                                                      : GLIDE_S;
+}
+
+/* How far right a hand-off's arc swings: 80 pixels, or what its lane
+ * leaves of them (at 640x360 the tour's fd 5 swung off the lanes and
+ * flew hidden behind the follow panel). */
+static float arc_room(const struct view *v, const struct token *k)
+{
+    int row = k->cur.row;
+    if (row < 0 || row >= v->l.nrows)
+        return 0;
+    const SDL_Rect *b = &v->l.rows[row].box;
+    float room = (float)(b->x + b->w - k->size) - fmaxf(k->sx, k->tx);
+    return room < 0 ? 0 : room > 80 ? 80 : room;
+}
+
 /* Advance a token's moves by dt wall seconds; false once it is gone. */
 static bool token_advance(struct view *v, struct token *k, int id, double dt)
 {
-    double step = dt / GLIDE_S * (k->npend > 1 ? k->npend : 1);
+    double step = dt / glide_s(v, k) * (k->npend > 1 ? k->npend : 1);
     while (step > 0) {
         if (k->t >= 1) {
             if (k->npend == 0)
@@ -907,6 +952,7 @@ static bool token_advance(struct view *v, struct token *k, int id, double dt)
             memmove(k->pend, k->pend + 1, (size_t)--k->npend * sizeof *k->pend);
             k->t = 0;
             hop_target(v, k, &k->cur, id);
+            hop_started(v, k);
         }
         double need = 1 - k->t;
         k->t = (float)(step >= need ? 1 : k->t + step);
@@ -915,7 +961,7 @@ static bool token_advance(struct view *v, struct token *k, int id, double dt)
         k->x = k->sx + (k->tx - k->sx) * e;
         k->y = k->sy + (k->ty - k->sy) * e;
         if (k->cur.arc) /* a hand-off leaves its lane on an arc */
-            k->x += (float)(80 * sin(M_PI * k->t));
+            k->x += (float)(arc_room(v, k) * sin(M_PI * k->t));
         if (k->t >= 1)
             hop_ended(v, k);
     }

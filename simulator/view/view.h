@@ -25,8 +25,9 @@
  * One connection can be followed (view_follow_next, view_follow_at): the
  * view draws its trail through every place it has been and lists its hops
  * with their model times in a panel on the right, and the HUD's line says
- * each hop in words as it ends. The caller decides the pace (play.c holds
- * each hop long enough to read).
+ * each hop in words as it starts, while the square makes it. The caller
+ * decides the pace (play.c holds each hop long enough to read, and the
+ * tour slows the followed square's moves, view_set_follow_glide).
  *
  * Where everything goes is layout.c's: every text has a box there, so
  * tests can check that nothing overlaps (view_text_boxes,
@@ -181,7 +182,8 @@ int view_square_places(const struct view *v, int (*rects)[4], int max);
 /**
  * How a trace's rates name the span they cover, in the HUD: " (last 1 s)",
  * or early in a trace " (last 0.4 s)" (it said a second while it
- * measured 0.4 s). span_s 0 or from 0.95 on reads as a second.
+ * measured 0.4 s), or with slow frames " (last 1.3 s)". span_s 0 or
+ * from 0.95 to 1.05 reads as a second.
  */
 void view_span_words(double span_s, char *out, size_t len);
 
@@ -263,6 +265,16 @@ bool view_event(struct view *v, const struct fd_event *ev);
 
 /** How events are put in words (NULL: no narration from the view). */
 void view_set_narrator(struct view *v, view_narrate_fn fn);
+
+/**
+ * The hop the HUD's line says now, in the narrator's words (the followed
+ * connection's latest, said as its move starts). \return false if none.
+ */
+bool view_said(const struct view *v, char *out, size_t len);
+
+/** Wall seconds each move of the followed connection takes (0: as any
+ *  other square's, a fraction of a second). */
+void view_set_follow_glide(struct view *v, double seconds);
 
 /**
  * How many connections to expect (closed-loop clients; 0 = unknown): with

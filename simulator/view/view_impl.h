@@ -121,6 +121,7 @@ struct view {
     view_narrate_fn narrate;       /**< puts an event in words, or NULL */
     struct fd_event said;          /**< the latest hop narrated */
     bool has_said;                 /**< said is set */
+    double follow_glide_s;         /**< the followed hop's glide, or 0 */
     bool busy[1024];               /**< per core: its slot holds a token */
     int counts[VC_NCOLOURS];       /**< tokens per colour, last frame */
     double plot_rps[PLOT_N];       /**< throughput over time */

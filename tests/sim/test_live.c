@@ -416,6 +416,37 @@ static void test_recent_rate_from_the_start(void **state)
     tally_free(&t);
 }
 
+/* With frames slower than a note's step (300 ms apart: a loaded machine,
+ * a headless run writing PNGs), the rates still cover about a second:
+ * they covered the ring's eleven notes, 3 s, so 1.5 s after the last
+ * request a live view still said 3,300 req/s "(last 1 s)". */
+static void test_recent_rate_with_slow_frames(void **state)
+{
+    (void)state;
+    struct tally t;
+    struct recent r;
+    assert_int_equal(tally_init(&t, 1), 0);
+    assert_int_equal(recent_init(&r, 1), 0);
+    int64_t now = 0;
+    for (int frame = 0; frame <= 15; frame++) { /* 0 .. 4.5 s */
+        now = (int64_t)frame * 300000000;
+        for (int i = 0; i < 1000 && now <= 3000000000; i++) {
+            /* 10,000 requests a second until 3 s */
+            struct fd_event e = {
+                now + (int64_t)i * 300000, 0, 0, FD_REQUEST, 7, 1};
+            tally_event(&t, &e);
+        }
+        recent_tick(&r, &t, now);
+    }
+    double rps = recent_rps(&r, &t, now), span = recent_span_s(&r, now);
+    recent_free(&r);
+    tally_free(&t);
+    if (rps != 0 || span < 0.95 || span > 1.35)
+        fail_msg("1.2 s after the last request: %.0f req/s over %.2f s (a "
+                 "second or a frame more, and nothing in it)",
+                 rps, span);
+}
+
 /* A thread's busy share is of the span of work, and so at most 100%: a
  * batch that began with a wake-up long before the first work (a trace cut
  * from a longer run: thread 0 woke at 0 s, the work is at 1 s) counts only
@@ -445,6 +476,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_recent_rate_from_the_start),
         cmocka_unit_test(test_busy_within_the_span),
+        cmocka_unit_test(test_recent_rate_with_slow_frames),
         cmocka_unit_test(test_live_counts_curl_requests),
         cmocka_unit_test(test_live_counts_are_the_clients),
         cmocka_unit_test(test_lost_records_are_counted),

@@ -20,6 +20,7 @@
 #include "simulator/model/scenario.h"
 #include "simulator/play.h"
 #include "simulator/player.h"
+#include "simulator/view/flow.h"
 #include "simulator/view/view.h"
 
 struct picture {
@@ -731,6 +732,23 @@ static void test_cpu_bars_say_percent(void **state)
     assert_int_equal(texts[0], 1);
     assert_int_equal(texts[1], 1);
     view_close(v);
+    /* A bar at 0% has no fill at all: SDL filled its 0-wide rectangle
+     * as a line, a sliver of "busy" beside "0%". */
+    v = staged_pair();
+    util[0] = 0;
+    view_draw(v, &h, 0.1);
+    n = view_items(v, &it);
+    int at[4] = {0};
+    for (int i = 0; i < n; i++)
+        if (it[i].bar == 1)
+            at[0] = it[i].x - 2, at[1] = it[i].y, at[2] = 12, at[3] = it[i].h;
+    assert_true(at[3] > 0);
+    struct picture p = picture_of(v);
+    int sliver = count_colour(&p, at[0], at[1], at[0] + at[2], at[1] + at[3],
+                              70, 115, 85);
+    stbi_image_free(p.px);
+    if (sliver)
+        fail_msg("cpu0 at 0%%: %d pixels of its fill", sliver);
 }
 
 /* The help names every key the footer does: v (squares or flows) was
@@ -811,11 +829,22 @@ static void test_pool_queue_in_flows(void **state)
     struct hud h = {
         .title = "pool", .arch = "pool", .cores = 2, .shared_len = 40};
     view_draw(v, &h, 10.0);
-    int q[4];
+    int q[4], ready[4], bar[4];
     assert_int_equal(view_place_rect(v, -1, PLACE_SHARED, q), 0);
+    /* ...and only there: the loop's ready list gauge counted them too
+     * ("ready 61" under "shared queue 61"). */
+    assert_int_equal(view_place_rect(v, 0, PLACE_READY, ready), 0);
+    flow_gauge_bar(ready, bar);
+    assert_true(bar[2] > 0);
     struct picture p = picture_of(v);
     assert_true(in_place(&p, q, VC_READY) > 100);
+    int twice = in_place(&p, bar, VC_READY);
     stbi_image_free(p.px);
+    if (twice > 0)
+        fail_msg("bar %d,%d %dx%d: %d pixels of t0's ready-list gauge filled: "
+                 "the shared "
+                 "queue's fds counted twice",
+                 bar[0], bar[1], bar[2], bar[3], twice);
 }
 
 /* Idle-colour pixels in fastsim's picture of a small trace, run with
@@ -921,6 +950,39 @@ static void test_replay_starts_at(void **state)
         fail_msg("idle pixels: %d at the start, %d at 600 ms", at0, at600);
     if (small < 100)
         fail_msg("640x360: fd 5 idle is %d pixels", small);
+}
+
+/* A replay skips a stretch where nothing moves: fastd started by hand
+ * wakes once a second until the load comes, and a replay of the
+ * README's recipe showed an empty window for 190 s at x0.01 before its
+ * first connection. Here the first comes 2 s into the trace. */
+static void test_replay_skips_the_quiet(void **state)
+{
+    (void)state;
+    char trace[] = "/tmp/fastsim-quiet-XXXXXX.fdt";
+    int fd = mkstemps(trace, 4);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fprintf(f, "# fdtrace 1 arch=staged threads=2 cores=2\n"
+               "1000 1 1 wake -1 0\n"
+               "1000001000 1 1 wake -1 0\n"
+               "2000000000 0 0 accept 5 3\n"
+               "2000001000 0 0 handoff 5 1\n"
+               "2000100000 1 1 wake -1 1\n"
+               "2000101000 1 1 recv 5 78\n"
+               "2000102000 1 1 request 5 1\n"
+               "2000103000 1 1 send 5 130\n"
+               "2900000000 1 1 wake -1 1\n"
+               "2900001000 1 1 close 5 0\n");
+    fclose(f);
+    /* A second of frames: to where the picture stopped, the report
+     * counts the connection (0 before: 10 ms of the quiet played). */
+    long conns = replay_report_count(trace, "--frames 30", "\"connections\":");
+    unlink(trace);
+    if (conns != 1)
+        fail_msg("after 1 s of frames, %ld connections: the replay is still "
+                 "in the quiet before the first",
+                 conns);
 }
 
 /* Every bar says what its caption counts, every caption what is drawn.
@@ -1464,6 +1526,88 @@ static void test_trail_shows_the_handoff(void **state)
                  n);
 }
 
+/* A hand-off's flight stays on the lanes: its arc swung 80 pixels right,
+ * and at 640x360, the follow panel open, the tour's fd 5 flew hidden
+ * behind the panel (only the end of its leg showed, going under it). */
+static void test_flight_stays_on_the_lanes(void **state)
+{
+    (void)state;
+    struct view *v = headless(640, 360);
+    int core[] = {0, 1, 2};
+    enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST, VIEW_REQUEST};
+    view_expect(v, 4); /* the tour's big squares */
+    view_layout(v, 3, 3, core, role);
+    view_follow_next(v);
+    ev(v, 0, FD_ACCEPT, 5, 3);
+    struct hud h = {.title = "arc", .arch = "staged", .cores = 3};
+    view_draw(v, &h, 10.0); /* in t0's slot */
+    ev(v, 0, FD_HANDOFF, 5, 1);
+    int panel[4], seen = 0;
+    assert_int_equal(view_place_rect(v, 0, PLACE_PANEL, panel), 0);
+    for (int f = 0; f < 40; f++) {
+        view_draw(v, &h, 0.01);
+        const struct view_item *it;
+        int n = view_items(v, &it);
+        for (int i = 0; i < n; i++)
+            if (!it[i].text && it[i].flight) {
+                seen++;
+                if (it[i].x + it[i].w > panel[0])
+                    fail_msg("frame %d: the flight at x %d..%d, the panel "
+                             "from x %d",
+                             f, it[i].x, it[i].x + it[i].w, panel[0]);
+            }
+    }
+    assert_true(seen > 10);
+    view_close(v);
+}
+
+/* A square crossing a place on its way elsewhere is an outline, and its
+ * number still reads: the tour's fd 5, answered, crossed t1's ready list
+ * on its way to the interest set as an empty box, its "5" drawn dark on
+ * the dark lane. */
+static void test_hollow_square_keeps_its_number(void **state)
+{
+    (void)state;
+    struct view *v = staged_pair();
+    view_expect(v, 4); /* squares large enough for numbers */
+    int core[] = {0, 1};
+    enum view_role role[] = {VIEW_ACCEPT, VIEW_REQUEST};
+    view_layout(v, 2, 2, core, role);
+    ev(v, 0, FD_ACCEPT, 5, 3);
+    ev(v, 0, FD_HANDOFF, 5, 1);
+    ev(v, 1, FD_READY, 5, 0);
+    ev(v, 1, FD_RECV, 5, 78);
+    struct hud h = {.title = "hollow", .arch = "staged", .cores = 2};
+    view_draw(v, &h, 10.0);    /* on t1's CPU */
+    ev(v, 1, FD_SEND, 5, 130); /* to the interest set, over the ready list */
+    static unsigned char px[800 * 600 * 4];
+    char err[256];
+    int light = -1;
+    for (int f = 0; f < 60 && light < 0; f++) {
+        view_draw(v, &h, 0.005);
+        const struct view_item *it;
+        int n = view_items(v, &it);
+        for (int i = 0; i < n; i++) {
+            if (it[i].text || !it[i].hollow || it[i].fd != 5)
+                continue;
+            assert_int_equal(view_read(v, px, err, sizeof err), 0);
+            light = 0; /* inside the two-pixel outline */
+            for (int y = it[i].y + 2; y < it[i].y + it[i].h - 2; y++)
+                for (int x = it[i].x + 2; x < it[i].x + it[i].w - 2; x++) {
+                    const unsigned char *q = px + 4 * (y * 800 + x);
+                    light += q[0] > 150 && q[1] > 150 && q[2] > 150;
+                }
+            break;
+        }
+    }
+    view_close(v);
+    if (light < 0)
+        fail_msg("fd 5 never crossed the ready list as an outline");
+    if (light < 3)
+        fail_msg("fd 5 hollow: %d light pixels in it, its number unread",
+                 light);
+}
+
 /* At 640x360 the HUD's line in words is not cut: "t0 answers fd 5 (130
  * bytes); fd 5 goes back to idle in its interest..." (one core, one
  * client, shared-nothing); too long for the font, it takes the small
@@ -1680,6 +1824,7 @@ int main(void)
         cmocka_unit_test(test_help_names_every_key),
         cmocka_unit_test(test_pool_queue_in_flows),
         cmocka_unit_test(test_replay_starts_at),
+        cmocka_unit_test(test_replay_skips_the_quiet),
         cmocka_unit_test(test_flow_bars_agree_with_captions),
         cmocka_unit_test(test_flows_need_room),
         cmocka_unit_test(test_run_to_stops_there),
@@ -1692,6 +1837,8 @@ int main(void)
         cmocka_unit_test(test_long_queue_count_not_cut),
         cmocka_unit_test(test_short_accept_row_counts_its_queue),
         cmocka_unit_test(test_trail_shows_the_handoff),
+        cmocka_unit_test(test_flight_stays_on_the_lanes),
+        cmocka_unit_test(test_hollow_square_keeps_its_number),
         cmocka_unit_test(test_narration_not_cut),
         cmocka_unit_test(test_panel_cuts_no_hop),
         cmocka_unit_test(test_resize_lays_out_again),

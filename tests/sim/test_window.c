@@ -121,6 +121,76 @@ static void test_tour_watched_without_a_key(void **state)
     view_close(v);
 }
 
+/* The tour's hand-off is on screen with its name: while the followed
+ * square flies (the flight's colour), the HUD's line says the hand-off and
+ * the panel's newest hop is it, for long enough to be seen, and a line in
+ * the flight's colour joins the square to t0's CPU slot. The hop was said
+ * as it ended: the square flew for 9 frames under "t0 accepts a
+ * connection: fd 5", and its name came once it sat idle in t1's interest
+ * set. Counted in frames of 1/30 s, never timed. */
+static void test_tour_names_the_handoff_in_flight(void **state)
+{
+    (void)state;
+    struct view *v = open_view(1280, 720);
+    struct scenario sc;
+    load(&sc, "simulator/scenarios/tour.ini");
+    struct play p;
+    char err[256], said[200];
+    assert_int_equal(
+        play_open(&p, &sc, v, play_default_speed(&sc), err, sizeof err), 0);
+    int flying = 0, leg = 0;
+    static unsigned char px[1280 * 720 * 4];
+    unsigned char purple[3];
+    view_colour_rgb(VC_FLIGHT, purple);
+    for (int frames = 0; frames < 4000 && !p.card; frames++) {
+        play_frame(&p, 1.0 / 30);
+        int fd = view_follow_fd(v), n = 0;
+        const struct view_item *it;
+        int ni = view_items(v, &it), sq = -1;
+        for (int i = 0; i < ni; i++)
+            if (!it[i].text && it[i].flight && fd >= 0 && it[i].fd == fd)
+                sq = i;
+        if (sq < 0)
+            continue;
+        flying++;
+        while (view_follow_hop(v, n, NULL))
+            n++;
+        assert_true(n > 0);
+        if (!strstr(view_follow_hop(v, n - 1, NULL), "epoll_ctl(ADD)"))
+            fail_msg("frame %d: fd %d in flight, the panel's newest hop "
+                     "says '%s'",
+                     frames, fd, view_follow_hop(v, n - 1, NULL));
+        if (!view_said(v, said, sizeof said) || !strstr(said, "hands fd"))
+            fail_msg("frame %d: fd %d in flight, the line says '%s'", frames,
+                     fd, view_said(v, said, sizeof said) ? said : "nothing");
+        /* The flown leg: flight-coloured pixels outside the square, above
+         * the legend (whose swatch is the flight colour too). */
+        int legend[4];
+        assert_int_equal(view_place_rect(v, 0, PLACE_LEGEND, legend), 0);
+        assert_int_equal(view_read(v, px, err, sizeof err), 0);
+        int line = 0;
+        for (int y = 0; y < legend[1]; y++)
+            for (int x = 0; x < 1280; x++) {
+                const unsigned char *q = px + 4 * (y * 1280 + x);
+                bool on_sq = x >= it[sq].x - 4 && x < it[sq].x + it[sq].w + 4 &&
+                             y >= it[sq].y - 4 && y < it[sq].y + it[sq].h + 4;
+                line += !on_sq && abs(q[0] - purple[0]) < 12 &&
+                        abs(q[1] - purple[1]) < 12 &&
+                        abs(q[2] - purple[2]) < 12;
+            }
+        leg += line >= 10;
+    }
+    assert_true(p.card);
+    print_message("hand-off: %d frames in flight, %d with the leg drawn\n",
+                  flying, leg);
+    if (flying < 20) /* 0.3 s, a blink, before */
+        fail_msg("the hand-off flew for %d frames only", flying);
+    /* Its first frames have no length of line yet. */
+    assert_true(leg >= flying - 3);
+    play_close(&p);
+    view_close(v);
+}
+
 /* `.` moves the followed connection one hop: one new line per press. */
 static void test_step_is_one_hop(void **state)
 {
@@ -134,7 +204,8 @@ static void test_step_is_one_hop(void **state)
     int before = 0;
     for (int press = 0; press < 12; press++) {
         play_key(&p, KEY_STEP);
-        for (int f = 0; f < 30; f++) /* its move plays, the model waits */
+        /* Its move plays (1.2 s in the tour), the model waits. */
+        for (int f = 0; f < 30 || (f < 120 && !view_follow_settled(v)); f++)
             play_frame(&p, 1.0 / 30);
         int n = 0;
         while (view_follow_hop(v, n, NULL))
@@ -598,6 +669,7 @@ int main(int argc, char **argv)
         cmocka_set_test_filter(argv[1]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tour_watched_without_a_key),
+        cmocka_unit_test(test_tour_names_the_handoff_in_flight),
         cmocka_unit_test(test_step_is_one_hop),
         cmocka_unit_test(test_colour_is_the_place),
         cmocka_unit_test(test_pool_narration),
