@@ -80,11 +80,13 @@ int accept(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len)
 
 /* test_emfile_other_thread_waits: when the main thread closes its spare
  * (its shed: the slot is free for its own accept4), another thread's
- * burst starts, and the main thread waits until that thread's accept4()
- * has returned, or 200 ms if it never gets that far (it waits for
- * srv->shed_lock, as it must). */
+ * burst starts - or, in the second round, goes on after its first
+ * connection, held until then - and the main thread waits until that
+ * thread's next accept4() has returned, or 200 ms if it never gets that
+ * far (it waits for srv->shed_lock, as it must). */
 static pthread_t race_main;
 static atomic_int race_on, race_spare = -1, race_go, race_other_returned;
+static atomic_int race_hold_first, race_held; /* the second round */
 
 static void race_hold_main(int closed_fd)
 {
@@ -103,9 +105,19 @@ int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len, int flags)
     if (script_len >= 0)
         return scripted(flags);
     if (atomic_load(&race_on)) {
+        bool other = !pthread_equal(pthread_self(), race_main);
+        bool after_go = atomic_load(&race_go);
         int rc = (int)syscall(SYS_accept4, fd, addr.__sockaddr__, len, flags);
-        if (!pthread_equal(pthread_self(), race_main))
+        if (other && !after_go && rc >= 0 && atomic_load(&race_hold_first)) {
+            /* The other thread's burst is under way, fds not yet short:
+             * hold it here until the main thread has closed its spare. */
+            atomic_store(&race_held, 1);
+            for (int ms = 0; ms < 5000 && !atomic_load(&race_go); ms++)
+                syscall(SYS_nanosleep, &(struct timespec){.tv_nsec = 1000000},
+                        NULL);
+        } else if (other && after_go) {
             atomic_store(&race_other_returned, 1);
+        }
         return rc;
     }
     if (inject_count > 0) {
@@ -497,6 +509,7 @@ static int env_cleanup(void **state)
     sleep_counts_only = false;
     closes_counted = false;
     atomic_store(&race_on, 0);
+    atomic_store(&race_hold_first, 0);
     fault_reset();
     if (plugs_live)
         empty_fd_table(plugs_live, nplugs_live, plugs_old);
@@ -707,37 +720,35 @@ static void test_emfile_borrows_spare(void **state)
 struct racer {
     struct thread *self;
     int lfd;
+    bool under_way; /* begin at once (held after one connection) */
 };
 
 static void *racer_run(void *arg)
 {
     struct racer *r = arg;
-    while (!atomic_load(&race_go))
+    while (!r->under_way && !atomic_load(&race_go))
         syscall(SYS_nanosleep, &(struct timespec){.tv_nsec = 1000000}, NULL);
     accept_burst(r->self, r->lfd);
     return NULL;
 }
 
-/* Two threads out of fds (shared-nothing: one fd table, a listener each,
- * one spare in the pool). Thread 0 sheds: it closes the spare, and the
- * free slot is for its own accept4(). Just then thread 1's burst starts:
- * while fds are short its accept4() must wait for srv->shed_lock
- * (acceptor.h), or it takes that slot, thread 0's accept4() fails, and
- * the spare cannot be opened again. The close wrapper makes that
- * moment happen every time (race_hold_main()). */
-static void test_emfile_other_thread_waits(void **state)
+/* One round of test_emfile_other_thread_waits; under_way: thread 1's
+ * burst began before fds ran short and took one connection (of two
+ * queued), and goes on just as thread 0 has closed the spare to shed. */
+static void race_round(bool under_way)
 {
-    (void)state;
     static struct env e;
     env_open(&e, 0, 1);
     char err[256];
-    struct racer r = {&e.srv->threads[1], -1};
+    struct racer r = {&e.srv->threads[1], -1, under_way};
     r.lfd = listener_open("127.0.0.1", 0, false, err, sizeof err);
     if (r.lfd < 0)
         fail_msg("%s", err);
     r.self->listen_fd = r.lfd;
-    int other = dial(listener_port(r.lfd));
-    graded_wait_accept_queue(listener_port(r.lfd), 1, 5000);
+    int others[2], nothers = under_way ? 2 : 1;
+    for (int i = 0; i < nothers; i++)
+        others[i] = dial(listener_port(r.lfd));
+    graded_wait_accept_queue(listener_port(r.lfd), nothers, 5000);
     static int plugs[1024];
     int nplugs;
     pthread_t th;
@@ -745,15 +756,22 @@ static void test_emfile_other_thread_waits(void **state)
     atomic_store(&race_spare, e.self->reserve_fd);
     atomic_store(&race_go, 0);
     atomic_store(&race_other_returned, 0);
+    atomic_store(&race_hold_first, under_way);
+    atomic_store(&race_held, 0);
     alarm(8); /* a loop that spins on EMFILE dies here */
-    struct rlimit old = fill_fd_table(plugs, &nplugs);
     atomic_store(&race_on, 1);
     if (pthread_create(&th, NULL, racer_run, &r) != 0)
         fail_msg("pthread_create failed");
+    /* Under way: thread 1 has its first connection before fds run short
+     * (a burst that took none goes on all the same after 2 s). */
+    for (int ms = 0; under_way && ms < 2000 && !atomic_load(&race_held); ms++)
+        syscall(SYS_nanosleep, &(struct timespec){.tv_nsec = 1000000}, NULL);
+    struct rlimit old = fill_fd_table(plugs, &nplugs);
     accept_burst(e.self, e.lfd);
     atomic_store(&race_go, 1); /* a burst that never shed: go anyway */
     pthread_join(th, NULL);
     atomic_store(&race_on, 0);
+    atomic_store(&race_hold_first, 0);
     empty_fd_table(plugs, nplugs, old);
     alarm(0);
     bool mine_shed = client_closed(e.clients[0]);
@@ -761,7 +779,8 @@ static void test_emfile_other_thread_waits(void **state)
     for (int i = 0; i < e.srv->nthreads; i++)
         spares += e.srv->threads[i].reserve_fd >= 0 &&
                   fcntl(e.srv->threads[i].reserve_fd, F_GETFD) >= 0;
-    close(other);
+    for (int i = 0; i < nothers; i++)
+        close(others[i]);
     close(r.lfd);
     char left[64] = "the spare is back";
     if (spares != 1)
@@ -769,12 +788,32 @@ static void test_emfile_other_thread_waits(void **state)
     if (!mine_shed || spares != 1)
         fail_msg("two threads out of fds, one spare: while thread 0 shed "
                  "(its spare closed, the slot free for its own accept4), "
-                 "thread 1 began a burst. Thread 0's client was %s; %s. "
+                 "thread 1 %s. Thread 0's client was %s; %s. "
                  "While fds are short every accept4() takes "
                  "srv->shed_lock, or another thread's takes the slot a "
                  "shed freed (acceptor.h; chapter 4, Shedding on EMFILE)",
+                 under_way ? "went on with a burst it had begun before fds "
+                             "ran short (one connection taken, one still "
+                             "queued): each accept4() of a burst, not only "
+                             "its first, must look at whether fds are short"
+                           : "began a burst",
                  mine_shed ? "shed" : "not shed (still queued)", left);
     env_close(&e);
+}
+
+/* Two threads out of fds (shared-nothing: one fd table, a listener each,
+ * one spare in the pool). Thread 0 sheds: it closes the spare, and the
+ * free slot is for its own accept4(). Just then thread 1's burst starts
+ * (first round) or goes on (second round: it began before fds ran
+ * short): while fds are short its accept4() must wait for
+ * srv->shed_lock (acceptor.h), or it takes that slot, thread 0's
+ * accept4() fails, and the spare cannot be opened again. The close
+ * wrapper makes that moment happen every time (race_hold_main()). */
+static void test_emfile_other_thread_waits(void **state)
+{
+    (void)state;
+    race_round(false);
+    race_round(true);
 }
 
 /*
