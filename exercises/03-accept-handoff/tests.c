@@ -80,8 +80,8 @@ int accept(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len)
 
 /* test_emfile_other_thread_waits: when the main thread closes its spare
  * (its shed: the slot is free for its own accept4), another thread's
- * burst starts - or, in the second round, goes on after its first
- * connection, held until then - and the main thread waits until that
+ * burst starts - or, in the second round, goes on after the hand-off of
+ * its first connection, held until then - and the main thread waits until that
  * thread's next accept4() has returned, or 200 ms if it never gets that
  * far (it waits for srv->shed_lock, as it must). */
 static pthread_t race_main;
@@ -108,16 +108,8 @@ int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len, int flags)
         bool other = !pthread_equal(pthread_self(), race_main);
         bool after_go = atomic_load(&race_go);
         int rc = (int)syscall(SYS_accept4, fd, addr.__sockaddr__, len, flags);
-        if (other && !after_go && rc >= 0 && atomic_load(&race_hold_first)) {
-            /* The other thread's burst is under way, fds not yet short:
-             * hold it here until the main thread has closed its spare. */
-            atomic_store(&race_held, 1);
-            for (int ms = 0; ms < 5000 && !atomic_load(&race_go); ms++)
-                syscall(SYS_nanosleep, &(struct timespec){.tv_nsec = 1000000},
-                        NULL);
-        } else if (other && after_go) {
+        if (other && after_go)
             atomic_store(&race_other_returned, 1);
-        }
         return rc;
     }
     if (inject_count > 0) {
@@ -133,6 +125,17 @@ static ino_t added[SCRIPT_MAX];             /* the fds handed off (script) */
 
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
+    if (op == EPOLL_CTL_ADD && atomic_load(&race_hold_first) &&
+        !pthread_equal(pthread_self(), race_main) && !atomic_load(&race_go)) {
+        /* The other thread's burst is under way, fds not yet short: hold
+         * its first hand-off (outside any lock of its own, in a right
+         * solution) until the main thread has closed its spare, 1 s at
+         * most (a burst that holds shed_lock throughout goes on then). */
+        atomic_store(&race_held, 1);
+        for (int ms = 0; ms < 1000 && !atomic_load(&race_go); ms++)
+            syscall(SYS_nanosleep, &(struct timespec){.tv_nsec = 1000000},
+                    NULL);
+    }
     if (op == EPOLL_CTL_ADD) {
         if (adds < SCRIPT_MAX)
             added[adds] = ino_of(fd);
@@ -720,7 +723,7 @@ static void test_emfile_borrows_spare(void **state)
 struct racer {
     struct thread *self;
     int lfd;
-    bool under_way; /* begin at once (held after one connection) */
+    bool under_way; /* begin at once (held at its first hand-off) */
 };
 
 static void *racer_run(void *arg)
