@@ -737,11 +737,15 @@ static void *racer_run(void *arg)
 
 /* One round of test_emfile_other_thread_waits; under_way: thread 1's
  * burst began before fds ran short and took one connection (of two
- * queued), and goes on just as thread 0 has closed the spare to shed. */
-static void race_round(bool under_way)
+ * queued), and goes on just as thread 0 has closed the spare to shed;
+ * short_before: fds ran short once already, a minute ago (the careful
+ * window that shortage opened, server::shed_until_ms, long past). */
+static void race_round(bool under_way, bool short_before)
 {
     static struct env e;
     env_open(&e, 0, 1);
+    if (short_before)
+        atomic_store(&e.srv->shed_until_ms, clock_ms() - 60 * 1000);
     char err[256];
     struct racer r = {&e.srv->threads[1], -1, under_way};
     r.lfd = listener_open("127.0.0.1", 0, false, err, sizeof err);
@@ -791,7 +795,7 @@ static void race_round(bool under_way)
     if (!mine_shed || spares != 1)
         fail_msg("two threads out of fds, one spare: while thread 0 shed "
                  "(its spare closed, the slot free for its own accept4), "
-                 "thread 1 %s. Thread 0's client was %s; %s. "
+                 "thread 1 %s%s. Thread 0's client was %s; %s. "
                  "While fds are short every accept4() takes "
                  "srv->shed_lock, or another thread's takes the slot a "
                  "shed freed (acceptor.h; chapter 4, Shedding on EMFILE)",
@@ -800,6 +804,10 @@ static void race_round(bool under_way)
                              "queued): each accept4() of a burst, not only "
                              "its first, must look at whether fds are short"
                            : "began a burst",
+                 short_before ? " (fds had run short once before, a minute "
+                                "earlier: server::shed_until_ms long past; "
+                                "each shortage opens the window anew)"
+                              : "",
                  mine_shed ? "shed" : "not shed (still queued)", left);
     env_close(&e);
 }
@@ -808,15 +816,17 @@ static void race_round(bool under_way)
  * one spare in the pool). Thread 0 sheds: it closes the spare, and the
  * free slot is for its own accept4(). Just then thread 1's burst starts
  * (first round) or goes on (second round: it began before fds ran
- * short): while fds are short its accept4() must wait for
- * srv->shed_lock (acceptor.h), or it takes that slot, thread 0's
- * accept4() fails, and the spare cannot be opened again. The close
- * wrapper makes that moment happen every time (race_hold_main()). */
+ * short), and again after a shortage long past (third round): while fds
+ * are short its accept4() must wait for srv->shed_lock (acceptor.h), or it
+ * takes that slot, thread 0's accept4() fails, and the spare cannot be opened
+ * again. The close wrapper makes that moment happen every time
+ * (race_hold_main()). */
 static void test_emfile_other_thread_waits(void **state)
 {
     (void)state;
-    race_round(false);
-    race_round(true);
+    race_round(false, false);
+    race_round(true, false);
+    race_round(false, true);
 }
 
 /*
