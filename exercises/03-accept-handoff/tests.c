@@ -87,6 +87,30 @@ int accept(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len)
 static pthread_t race_main;
 static atomic_int race_on, race_spare = -1, race_go, race_other_returned;
 static atomic_int race_hold_first, race_held; /* the second round */
+static atomic_int
+    race_reopen_armed; /* the shed's spare closed: hold its reopening */
+
+/* Wait until *flag is set or ms have passed, by the clock: on a loaded
+ * machine a 1 ms sleep can take 20, and a count of sleeps would wait
+ * far longer than meant. */
+static void race_wait(atomic_int *flag, int ms)
+{
+    struct timespec now, end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += ms / 1000;
+    end.tv_nsec += (ms % 1000) * 1000000L;
+    if (end.tv_nsec >= 1000000000L) {
+        end.tv_sec++;
+        end.tv_nsec -= 1000000000L;
+    }
+    while (!atomic_load(flag)) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > end.tv_sec ||
+            (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+            return;
+        syscall(SYS_nanosleep, &(struct timespec){.tv_nsec = 1000000}, NULL);
+    }
+}
 
 static void race_hold_main(int closed_fd)
 {
@@ -96,8 +120,20 @@ static void race_hold_main(int closed_fd)
         return;
     atomic_store(&race_spare, -1); /* once */
     atomic_store(&race_go, 1);
-    for (int ms = 0; ms < 200 && !atomic_load(&race_other_returned); ms++)
-        syscall(SYS_nanosleep, &(struct timespec){.tv_nsec = 1000000}, NULL);
+    race_wait(&race_other_returned, 200);
+    atomic_store(&race_reopen_armed, 1);
+}
+
+/* The same shed, when the main thread opens its spare again: the other
+ * thread's accept4() may return first only if it did not wait for
+ * srv->shed_lock, which a right shed holds until its spare is back. */
+static void race_hold_reopen(const char *path)
+{
+    (void)path;
+    if (!atomic_load(&race_on) || !pthread_equal(pthread_self(), race_main) ||
+        !atomic_exchange(&race_reopen_armed, 0))
+        return;
+    race_wait(&race_other_returned, 200);
 }
 
 int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len, int flags)
@@ -132,9 +168,7 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
          * solution) until the main thread has closed its spare, 1 s at
          * most (a burst that holds shed_lock throughout goes on then). */
         atomic_store(&race_held, 1);
-        for (int ms = 0; ms < 1000 && !atomic_load(&race_go); ms++)
-            syscall(SYS_nanosleep, &(struct timespec){.tv_nsec = 1000000},
-                    NULL);
+        race_wait(&race_go, 1000);
     }
     if (op == EPOLL_CTL_ADD) {
         if (adds < SCRIPT_MAX)
@@ -513,6 +547,7 @@ static int env_cleanup(void **state)
     closes_counted = false;
     atomic_store(&race_on, 0);
     atomic_store(&race_hold_first, 0);
+    fault_open_hook = NULL;
     fault_reset();
     if (plugs_live)
         empty_fd_table(plugs_live, nplugs_live, plugs_old);
@@ -765,20 +800,23 @@ static void race_round(bool under_way, bool short_before)
     atomic_store(&race_other_returned, 0);
     atomic_store(&race_hold_first, under_way);
     atomic_store(&race_held, 0);
+    atomic_store(&race_reopen_armed, 0);
+    fault_open_hook = race_hold_reopen;
     alarm(8); /* a loop that spins on EMFILE dies here */
     atomic_store(&race_on, 1);
     if (pthread_create(&th, NULL, racer_run, &r) != 0)
         fail_msg("pthread_create failed");
     /* Under way: thread 1 has its first connection before fds run short
      * (a burst that took none goes on all the same after 2 s). */
-    for (int ms = 0; under_way && ms < 2000 && !atomic_load(&race_held); ms++)
-        syscall(SYS_nanosleep, &(struct timespec){.tv_nsec = 1000000}, NULL);
+    if (under_way)
+        race_wait(&race_held, 2000);
     struct rlimit old = fill_fd_table(plugs, &nplugs);
     accept_burst(e.self, e.lfd);
     atomic_store(&race_go, 1); /* a burst that never shed: go anyway */
     pthread_join(th, NULL);
     atomic_store(&race_on, 0);
     atomic_store(&race_hold_first, 0);
+    fault_open_hook = NULL;
     empty_fd_table(plugs, nplugs, old);
     alarm(0);
     bool mine_shed = client_closed(e.clients[0]);
