@@ -80,11 +80,37 @@ int accept(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len)
 
 /* test_emfile_other_thread_waits: when the main thread closes its spare
  * (its shed: the slot is free for its own accept4), another thread's
- * burst starts, and the main thread waits until that thread's accept4()
- * has returned, or 200 ms if it never gets that far (it waits for
- * srv->shed_lock, as it must). */
+ * burst starts - or, in the second round, goes on after the hand-off of
+ * its first connection, held until then - and the main thread waits until that
+ * thread's next accept4() has returned, or 200 ms if it never gets that
+ * far (it waits for srv->shed_lock, as it must). */
 static pthread_t race_main;
 static atomic_int race_on, race_spare = -1, race_go, race_other_returned;
+static atomic_int race_hold_first, race_held; /* the second round */
+static atomic_int
+    race_reopen_armed; /* the shed's spare closed: hold its reopening */
+
+/* Wait until *flag is set or ms have passed, by the clock: on a loaded
+ * machine a 1 ms sleep can take 20, and a count of sleeps would wait
+ * far longer than meant. */
+static void race_wait(atomic_int *flag, int ms)
+{
+    struct timespec now, end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += ms / 1000;
+    end.tv_nsec += (ms % 1000) * 1000000L;
+    if (end.tv_nsec >= 1000000000L) {
+        end.tv_sec++;
+        end.tv_nsec -= 1000000000L;
+    }
+    while (!atomic_load(flag)) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > end.tv_sec ||
+            (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+            return;
+        syscall(SYS_nanosleep, &(struct timespec){.tv_nsec = 1000000}, NULL);
+    }
+}
 
 static void race_hold_main(int closed_fd)
 {
@@ -94,8 +120,20 @@ static void race_hold_main(int closed_fd)
         return;
     atomic_store(&race_spare, -1); /* once */
     atomic_store(&race_go, 1);
-    for (int ms = 0; ms < 200 && !atomic_load(&race_other_returned); ms++)
-        syscall(SYS_nanosleep, &(struct timespec){.tv_nsec = 1000000}, NULL);
+    race_wait(&race_other_returned, 200);
+    atomic_store(&race_reopen_armed, 1);
+}
+
+/* The same shed, when the main thread opens its spare again: the other
+ * thread's accept4() may return first only if it did not wait for
+ * srv->shed_lock, which a right shed holds until its spare is back. */
+static void race_hold_reopen(const char *path)
+{
+    (void)path;
+    if (!atomic_load(&race_on) || !pthread_equal(pthread_self(), race_main) ||
+        !atomic_exchange(&race_reopen_armed, 0))
+        return;
+    race_wait(&race_other_returned, 200);
 }
 
 int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len, int flags)
@@ -103,8 +141,10 @@ int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len, int flags)
     if (script_len >= 0)
         return scripted(flags);
     if (atomic_load(&race_on)) {
+        bool other = !pthread_equal(pthread_self(), race_main);
+        bool after_go = atomic_load(&race_go);
         int rc = (int)syscall(SYS_accept4, fd, addr.__sockaddr__, len, flags);
-        if (!pthread_equal(pthread_self(), race_main))
+        if (other && after_go)
             atomic_store(&race_other_returned, 1);
         return rc;
     }
@@ -121,6 +161,15 @@ static ino_t added[SCRIPT_MAX];             /* the fds handed off (script) */
 
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
+    if (op == EPOLL_CTL_ADD && atomic_load(&race_hold_first) &&
+        !pthread_equal(pthread_self(), race_main) && !atomic_load(&race_go)) {
+        /* The other thread's burst is under way, fds not yet short: hold
+         * its first hand-off (outside any lock of its own, in a right
+         * solution) until the main thread has closed its spare, 1 s at
+         * most (a burst that holds shed_lock throughout goes on then). */
+        atomic_store(&race_held, 1);
+        race_wait(&race_go, 1000);
+    }
     if (op == EPOLL_CTL_ADD) {
         if (adds < SCRIPT_MAX)
             added[adds] = ino_of(fd);
@@ -497,6 +546,8 @@ static int env_cleanup(void **state)
     sleep_counts_only = false;
     closes_counted = false;
     atomic_store(&race_on, 0);
+    atomic_store(&race_hold_first, 0);
+    fault_open_hook = NULL;
     fault_reset();
     if (plugs_live)
         empty_fd_table(plugs_live, nplugs_live, plugs_old);
@@ -707,37 +758,39 @@ static void test_emfile_borrows_spare(void **state)
 struct racer {
     struct thread *self;
     int lfd;
+    bool under_way; /* begin at once (held at its first hand-off) */
 };
 
 static void *racer_run(void *arg)
 {
     struct racer *r = arg;
-    while (!atomic_load(&race_go))
+    while (!r->under_way && !atomic_load(&race_go))
         syscall(SYS_nanosleep, &(struct timespec){.tv_nsec = 1000000}, NULL);
     accept_burst(r->self, r->lfd);
     return NULL;
 }
 
-/* Two threads out of fds (shared-nothing: one fd table, a listener each,
- * one spare in the pool). Thread 0 sheds: it closes the spare, and the
- * free slot is for its own accept4(). Just then thread 1's burst starts:
- * while fds are short its accept4() must wait for srv->shed_lock
- * (acceptor.h), or it takes that slot, thread 0's accept4() fails, and
- * the spare cannot be opened again. The close wrapper makes that
- * moment happen every time (race_hold_main()). */
-static void test_emfile_other_thread_waits(void **state)
+/* One round of test_emfile_other_thread_waits; under_way: thread 1's
+ * burst began before fds ran short and took one connection (of two
+ * queued), and goes on just as thread 0 has closed the spare to shed;
+ * short_before: fds ran short once already, a minute ago (the careful
+ * window that shortage opened, server::shed_until_ms, long past). */
+static void race_round(bool under_way, bool short_before)
 {
-    (void)state;
     static struct env e;
     env_open(&e, 0, 1);
+    if (short_before)
+        atomic_store(&e.srv->shed_until_ms, clock_ms() - 60 * 1000);
     char err[256];
-    struct racer r = {&e.srv->threads[1], -1};
+    struct racer r = {&e.srv->threads[1], -1, under_way};
     r.lfd = listener_open("127.0.0.1", 0, false, err, sizeof err);
     if (r.lfd < 0)
         fail_msg("%s", err);
     r.self->listen_fd = r.lfd;
-    int other = dial(listener_port(r.lfd));
-    graded_wait_accept_queue(listener_port(r.lfd), 1, 5000);
+    int others[2], nothers = under_way ? 2 : 1;
+    for (int i = 0; i < nothers; i++)
+        others[i] = dial(listener_port(r.lfd));
+    graded_wait_accept_queue(listener_port(r.lfd), nothers, 5000);
     static int plugs[1024];
     int nplugs;
     pthread_t th;
@@ -745,15 +798,25 @@ static void test_emfile_other_thread_waits(void **state)
     atomic_store(&race_spare, e.self->reserve_fd);
     atomic_store(&race_go, 0);
     atomic_store(&race_other_returned, 0);
+    atomic_store(&race_hold_first, under_way);
+    atomic_store(&race_held, 0);
+    atomic_store(&race_reopen_armed, 0);
+    fault_open_hook = race_hold_reopen;
     alarm(8); /* a loop that spins on EMFILE dies here */
-    struct rlimit old = fill_fd_table(plugs, &nplugs);
     atomic_store(&race_on, 1);
     if (pthread_create(&th, NULL, racer_run, &r) != 0)
         fail_msg("pthread_create failed");
+    /* Under way: thread 1 has its first connection before fds run short
+     * (a burst that took none goes on all the same after 2 s). */
+    if (under_way)
+        race_wait(&race_held, 2000);
+    struct rlimit old = fill_fd_table(plugs, &nplugs);
     accept_burst(e.self, e.lfd);
     atomic_store(&race_go, 1); /* a burst that never shed: go anyway */
     pthread_join(th, NULL);
     atomic_store(&race_on, 0);
+    atomic_store(&race_hold_first, 0);
+    fault_open_hook = NULL;
     empty_fd_table(plugs, nplugs, old);
     alarm(0);
     bool mine_shed = client_closed(e.clients[0]);
@@ -761,7 +824,8 @@ static void test_emfile_other_thread_waits(void **state)
     for (int i = 0; i < e.srv->nthreads; i++)
         spares += e.srv->threads[i].reserve_fd >= 0 &&
                   fcntl(e.srv->threads[i].reserve_fd, F_GETFD) >= 0;
-    close(other);
+    for (int i = 0; i < nothers; i++)
+        close(others[i]);
     close(r.lfd);
     char left[64] = "the spare is back";
     if (spares != 1)
@@ -769,12 +833,38 @@ static void test_emfile_other_thread_waits(void **state)
     if (!mine_shed || spares != 1)
         fail_msg("two threads out of fds, one spare: while thread 0 shed "
                  "(its spare closed, the slot free for its own accept4), "
-                 "thread 1 began a burst. Thread 0's client was %s; %s. "
+                 "thread 1 %s%s. Thread 0's client was %s; %s. "
                  "While fds are short every accept4() takes "
                  "srv->shed_lock, or another thread's takes the slot a "
                  "shed freed (acceptor.h; chapter 4, Shedding on EMFILE)",
+                 under_way ? "went on with a burst it had begun before fds "
+                             "ran short (one connection taken, one still "
+                             "queued): each accept4() of a burst, not only "
+                             "its first, must look at whether fds are short"
+                           : "began a burst",
+                 short_before ? " (fds had run short once before, a minute "
+                                "earlier: server::shed_until_ms long past; "
+                                "each shortage opens the window anew)"
+                              : "",
                  mine_shed ? "shed" : "not shed (still queued)", left);
     env_close(&e);
+}
+
+/* Two threads out of fds (shared-nothing: one fd table, a listener each,
+ * one spare in the pool). Thread 0 sheds: it closes the spare, and the
+ * free slot is for its own accept4(). Just then thread 1's burst starts
+ * (first round) or goes on (second round: it began before fds ran
+ * short), and again after a shortage long past (third round): while fds
+ * are short its accept4() must wait for srv->shed_lock (acceptor.h), or it
+ * takes that slot, thread 0's accept4() fails, and the spare cannot be opened
+ * again. The close wrapper makes that moment happen every time
+ * (race_hold_main()). */
+static void test_emfile_other_thread_waits(void **state)
+{
+    (void)state;
+    race_round(false, false);
+    race_round(true, false);
+    race_round(false, true);
 }
 
 /*

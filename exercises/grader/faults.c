@@ -488,9 +488,13 @@ static int open_enter(const char *path, int flags)
     return err;
 }
 
+void (*fault_open_hook)(const char *path);
+
 /* Both wrappers end here: open() is an openat() at AT_FDCWD. */
 static int open_in(int dirfd, const char *path, int flags, int mode)
 {
+    if (fault_open_hook)
+        fault_open_hook(path);
     int err = open_enter(path, flags);
     if (err) {
         errno = err;

@@ -89,6 +89,14 @@ const char *fault_log(void);
  */
 void fault_substitute(const char *path, const char *instead);
 
+/**
+ * When set, called in the calling thread at each open() or openat() the
+ * program makes, with its path, before the file is opened: a test uses it
+ * to hold a thread at that moment (exercise 03 holds a shed's reopening
+ * of its spare). NULL (the default): nothing.
+ */
+extern void (*fault_open_hook)(const char *path);
+
 /** Disarm every rule, zero every count, stop recording, stop any
  * substitution. */
 void fault_reset(void);
