@@ -1,4 +1,5 @@
-/* cheat: the simulator's own least-loaded policy, borrowed from its table (29/29 before exercise.conf's denied, the starter 9) */
+/* cheat: the simulator's own least-loaded policy, borrowed from its table
+ * (29/29 before exercise.conf's denied, the starter 9) */
 #include "exercises/09-simulator-policy/policy_mine.h"
 #include "simulator/model/policy.h"
 
