@@ -8,12 +8,39 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "exercises/common/fake_server.h"
 #include "exercises/grader/inject.h"
 #include "exercises/grader/oracle.h"
 #include "reference-server/conn.h"
+
+/* recvfrom() and recvmsg() without an address (and recvmsg() with one
+ * buffer and no control data) are recv() by another name: they go
+ * through recv(), which the grader wraps, so that the fault matrix fails
+ * a peek written with either as it fails one written with recv(). A
+ * peek with recvfrom() that took EINTR for idle kept 43/43 while only
+ * recv() met the faults. */
+ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
+                 struct sockaddr *from, socklen_t *fromlen)
+{
+    if (!from)
+        return recv(fd, buf, len, flags);
+    return syscall(SYS_recvfrom, fd, buf, len, flags, from, fromlen);
+}
+
+ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+    if (!msg->msg_name && !msg->msg_control && msg->msg_iovlen == 1) {
+        ssize_t n =
+            recv(fd, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len, flags);
+        if (n >= 0)
+            msg->msg_flags = 0;
+        return n;
+    }
+    return syscall(SYS_recvmsg, fd, msg, flags);
+}
 
 static struct server *srv;
 static struct thread *self;

@@ -1093,13 +1093,17 @@ static void test_oracle_setup(void **state)
 
 /* uring_recv.h: "Unregister the buffer ring and free it and its
  * buffers": set up and freed again and again, nothing stays mapped
- * (the ring) or allocated (the buffers). Under ASan, whose allocator
- * maps memory of its own, LeakSanitizer checks the heap instead. */
+ * (the ring) or allocated (the buffers). The ring spans four pages
+ * (1024 entries of 16 bytes): a free that unmaps one page of it, say
+ * sizeof(struct io_uring_buf_ring), leaves three mapped each round,
+ * where a ring of one page would hide it (munmap() rounds up to a page).
+ * Under ASan, whose allocator maps memory of its own, LeakSanitizer
+ * checks the heap instead. */
 static void test_free_releases_all(void **state)
 {
     (void)state;
     ring_up();
-    enum { COUNT = 256, SIZE = 4096, ROUNDS = 16 };
+    enum { COUNT = 1024, SIZE = 4096, ROUNDS = 16 };
     char err[256] = "";
     size_t mapped = 0, heap = 0;
     for (int round = 0; round <= ROUNDS; round++) {
@@ -1180,7 +1184,16 @@ static void test_setup_says_why(void **state)
     inject_reset();
     inject_fail(INJECT_MMAP, ENOMEM, -1);
     rc = uring_bufs_setup(&u.ring, &again, 4, 256, 6, err, sizeof err);
+    long mmaps = inject_calls(INJECT_MMAP);
     inject_reset();
+    /* A ring and buffers taken without mmap() (aligned_alloc(), say: the
+     * header asks for page-aligned memory, not for mmap) met no failure:
+     * nothing to say why. */
+    if (mmaps == 0 && rc == 0) {
+        uring_bufs_free(&u.ring, &again);
+        down(0);
+        return;
+    }
     down(0);
     if (rc != -1 || !strstr(err, strerror(ENOMEM)))
         fail_msg("mmap() failing with ENOMEM: expected -1 and '%s' in err, "

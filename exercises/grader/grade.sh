@@ -403,6 +403,10 @@ check_object() {
                 echo "$f calls '$name': an exercise's file has no use for it (it could look up or rewrite the test program, reach the reference it is compared with, or end the test before the grader sees its result)"
                 return 1
             fi
+            if [[ " ${denied:-} " == *" $name "* ]]; then
+                echo "$f uses '$name': a course function that already does what this exercise asks (exercise.conf's denied); write your own"
+                return 1
+            fi
             continue
         fi
         if [ "$type" = i ]; then
@@ -500,6 +504,7 @@ grade_exercise() {
     oracle=$(conf_get "$conf" oracle)
     libs=$(conf_get "$conf" libs)
     symbols=$(conf_get "$conf" symbols)
+    denied=$(conf_get "$conf" denied)
     timeout=$(conf_get "$conf" timeout) cpu=$(conf_get "$conf" cpu)
     [[ $timeout =~ ^[0-9]+(\.[0-9]+)?$ ]] || timeout=10
     [[ $cpu =~ ^[0-9]+(\.[0-9]+)?$ ]] || cpu=$timeout
