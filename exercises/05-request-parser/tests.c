@@ -247,6 +247,34 @@ static void test_head_limit(void **state)
     expect_error(big, 431);
 }
 
+/* http.h: "a head over HTTP_MAX_HEAD is 431 (at once, without its blank
+ * line)". The head's first line counts too: a request line that has not
+ * ended after HTTP_MAX_HEAD bytes, or nothing but empty lines for that
+ * long, is a head over the limit. A parser that checks the limit only
+ * once the request line is whole answers neither: fastd fills its
+ * input buffer and the client waits for an answer that never comes. */
+static void test_endless_request_line(void **state)
+{
+    (void)state;
+    static char big[HTTP_MAX_HEAD + 2];
+    int n = sprintf(big, "GET /");
+    memset(big + n, 'a', sizeof big - 1 - (size_t)n);
+    big[sizeof big - 1] = 0;
+    expect_error(big, 431);
+    for (size_t i = 0; i + 1 < sizeof big - 1; i += 2)
+        memcpy(big + i, "\r\n", 2);
+    big[sizeof big - 2] = '\r';
+    /* (Not expect_error(): it adds a header after the first line.) */
+    size_t scanned = 0;
+    struct http_request req;
+    enum http_parse_result r = http_parse(guarded(big, sizeof big - 1),
+                                          sizeof big - 1, &scanned, &req);
+    if (r != HTTP_ERROR || req.status != 431)
+        fail_msg("%zu bytes of empty lines and no request line yet: expected "
+                 "an error 431, got result %d status %d",
+                 sizeof big - 1, r, r == HTTP_ERROR ? req.status : 0);
+}
+
 static void test_body(void **state)
 {
     (void)state;
@@ -1643,6 +1671,7 @@ static const struct graded table[] = {
     GRADED(test_errors, 2, 3),
     GRADED(test_early_reject, 2, 2),
     GRADED(test_head_limit, 2, 2),
+    GRADED(test_endless_request_line, 1, 2),
     GRADED(test_body, 2, 3),
     GRADED(test_keep_alive_rules, 2, 3),
     GRADED(test_oracle_grammar, 3, 4),

@@ -692,6 +692,54 @@ static void test_linger_cut_while_sending(void **state)
     }
 }
 
+/* conn.h: conn_moving() "costs a recv() and an ioctl(), on expired
+ * connections only". A pass that asks every connection's socket makes
+ * two system calls per open connection after every batch of events, and
+ * touching a fresh one whose request waits unread only reorders the
+ * list: neither shows in who is closed, so count the peeks and look at
+ * the fresh ones' stamps. (Walking past the fresh ones without asking
+ * them is slower but right.) */
+static void test_fresh_left_alone(void **state)
+{
+    (void)state;
+    setup(5);
+    enum { EXPIRED = 2, FRESH = 20 };
+    int old[EXPIRED], fresh[FRESH];
+    for (int i = 0; i < EXPIRED; i++)
+        old[i] = add_conn(990, false);
+    static const char get[] = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+    for (int i = 0; i < FRESH; i++) {
+        fresh[i] = add_conn(996 + i % 4, false);
+        if (i % 2) /* a request waits unread: a fresh client's, all the same */
+            send(peers[fresh[i]], get, sizeof get - 1, MSG_NOSIGNAL);
+    }
+    inject_reset();
+    conns_expire(self);
+    long peeks = inject_calls(INJECT_RECV);
+    for (int i = 0; i < EXPIRED; i++)
+        want_true(!is_open(old[i]),
+                  "a connection idle for 10 s outlived a 5 s timeout");
+    for (int i = 0; i < FRESH; i++) {
+        if (!is_open(fresh[i]))
+            fail_msg("a connection idle for %d s was closed by a 5 s "
+                     "timeout",
+                     4 - i % 4);
+        if (self->conns.by_fd[fresh[i]]->last_active != 996 + i % 4)
+            fail_msg("a connection last active %d s ago, within the 5 s "
+                     "timeout, was touched (last_active %ld): conn_moving() "
+                     "is asked of expired connections only",
+                     4 - i % 4, self->conns.by_fd[fresh[i]]->last_active);
+    }
+    /* conn_moving() makes one recv(); an extra peek of an expired one's
+     * own is slower but allowed. */
+    if (peeks > 2 * EXPIRED)
+        fail_msg("%ld recv() calls for %d expired and %d fresh connections: "
+                 "the sweep asks only the expired ones' sockets "
+                 "(conn_moving() costs a recv() and an ioctl() each)",
+                 peeks, EXPIRED, FRESH);
+    teardown_all();
+}
+
 static const struct graded table[] = {
     GRADED(test_idle_closed, 3, 1),
     GRADED(test_many_in_order, 2, 1),
@@ -708,5 +756,6 @@ static const struct graded table[] = {
     GRADED(test_expire_many_at_once, 1, 1),
     GRADED(test_drain_grace_by_the_ms, 1, 2),
     GRADED(test_linger_cut_while_sending, 1, 1),
+    GRADED(test_fresh_left_alone, 1, 1),
 };
 GRADED_MAIN(table)
