@@ -86,10 +86,14 @@ $(shell mkdir -p $(BUILD); echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_FILE) || \
 #   CHECKS     phony targets `make test` also runs (format, docs, ...)
 #   WAITING_TESTS  those of TESTS that mostly wait (timeouts, stalls):
 #              they run in a second lane beside the others
+#   LATE_LANE_TESTS  those of TESTS that keep a CPU busy but are long
+#              enough to even the lanes out: they run in the second lane
+#              after the waiting ones, which then have it to themselves
 BINS   :=
 TESTS  :=
 CHECKS :=
 WAITING_TESTS :=
+LATE_LANE_TESTS :=
 
 .DEFAULT_GOAL := all
 .PHONY: all test test-run sanitize deps run demo demo-run sim bench docs \
@@ -126,8 +130,9 @@ run: $(BIN)/fastd
 test: deps
 	@$(MAKE) --no-print-directory test-run
 test-run: all $(TESTS)
-	@scripts/run-tests.sh $(BUILD) "$(filter-out $(WAITING_TESTS),$(TESTS))" \
-	    "$(CHECKS)" "$(filter $(WAITING_TESTS),$(TESTS))"
+	@scripts/run-tests.sh $(BUILD) \
+	    "$(filter-out $(WAITING_TESTS) $(LATE_LANE_TESTS),$(TESTS))" \
+	    "$(CHECKS)" "$(filter $(WAITING_TESTS),$(TESTS)) $(filter $(LATE_LANE_TESTS),$(TESTS))"
 
 # The same suite under the sanitizers, each in its own build tree.
 sanitize:

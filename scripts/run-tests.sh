@@ -11,7 +11,9 @@
 #   (idle timeouts, stalled clients, a server's grace period), not on a
 #   CPU: they run one after another in a second lane, beside the first,
 #   and their logs are printed when the first lane ends. That lane saves
-#   about two minutes on two cores. The first lane runs at a lower
+#   about two minutes on two cores. The Makefile puts its LATE_LANE_TESTS
+#   at the end of this list: long CPU-bound programs that run in the
+#   second lane once the waiting ones are done (three minutes more). The first lane runs at a lower
 #   priority (nice), so a waiting test still gets a CPU the moment it
 #   needs one: its margins are the same as when it runs alone.
 set -uo pipefail

@@ -4,6 +4,9 @@
 # variants) and test_grader_cheats (the cheats), one source.
 TESTS += $(TBIN)/test_grader $(TBIN)/test_grader_mutants \
     $(TBIN)/test_grader_corpus $(TBIN)/test_grader_cheats
+# The two that need no other test's results, in the second lane once its
+# waiting tests are done: about three minutes off make test on two cores.
+LATE_LANE_TESTS += $(TBIN)/test_grader_corpus $(TBIN)/test_grader_cheats
 $(OBJ)/tests/grader/%.o: EXTRA_CFLAGS += $(CMOCKA_CFLAGS) \
     -DBUILD_DIR='"$(BUILD)"'
 $(OBJ)/tests/grader/test_grader_corpus.o: tests/grader/test_grader.c $(FLAGS_FILE)
