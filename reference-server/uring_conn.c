@@ -380,8 +380,10 @@ void uring_conn_on_send(struct uring_thread *u, const struct io_uring_cqe *cqe)
         if (head > sent)
             head = sent;
         c->out_sent += head;
-        c->tail += sent - head;
-        c->tail_len -= sent - head;
+        if (sent > head) { /* no tail is NULL, and NULL + 0 is undefined */
+            c->tail += sent - head;
+            c->tail_len -= sent - head;
+        }
         counter_add(&self->stats.bytes_out, (uint64_t)res);
         TRACE(self->trace, TRACE_SEND, c->fd, res);
         if (!c->closing)
